@@ -1,0 +1,38 @@
+// The region evaluator: partitions a query region by final verdict and remembers, for
+// each piece, what decided it. Cost grows with rules and intervals, never with ports.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "eval/region.h"
+#include "ir/ruleset.h"
+
+namespace fwm {
+
+enum class Verdict { Accept, Deny, Undetermined };
+const char* verdict_name(Verdict v);
+
+struct Piece {
+  Box box;             // in terms of the original query (before any rewrite)
+  Verdict verdict = Verdict::Deny;
+  Decider decider;     // the rule / policy that gave the final verdict
+  const Rule* uncertain_by = nullptr;  // for Undetermined: the first rule whose condition is unknown
+};
+
+struct EvalOptions {
+  std::size_t max_call_depth = 256;
+  std::size_t max_pieces = 2'000'000;  // guard against fragmentation blow-ups
+};
+
+struct EvalResult {
+  std::vector<Piece> pieces;
+  std::vector<std::string> problems;  // jump cycles, depth or size limits hit
+  bool truncated = false;
+};
+
+// Evaluates the path `pipeline` of `ruleset` for the packets of `query`.
+EvalResult evaluate(const Ruleset& ruleset, const Pipeline& pipeline, const Box& query,
+                    const EvalOptions& options = {});
+
+}  // namespace fwm

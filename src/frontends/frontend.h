@@ -1,0 +1,30 @@
+// The frontend registry: format detection and loading into the rule IR.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ir/ruleset.h"
+#include "util/text_input.h"
+
+namespace fwm {
+
+struct LoadOptions {
+  std::string format;  // empty: detect from content
+};
+
+struct LoadResult {
+  std::unique_ptr<Ruleset> ruleset;  // null when the input could not be read at all
+  std::string error;                 // unreadable input, unknown format (exit code 2)
+};
+
+// Names of the formats that have a frontend ("iptables", ...).
+std::vector<std::string> known_formats();
+
+// Picks the format from content (and the file name as a hint). Empty when unknown.
+std::string detect_format(const TextFile& file);
+
+LoadResult load_ruleset(const std::string& path, const LoadOptions& options);
+
+}  // namespace fwm

@@ -1,0 +1,52 @@
+// iptables-save / ip6tables-save / iptables-restore frontend.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ir/ruleset.h"
+#include "util/text_input.h"
+
+namespace fwm::iptables {
+
+// Vendor model: what the file says, before lowering to the IR.
+struct Option {
+  std::string name;                 // "-p", "--dport", ... (long form kept as written)
+  bool negated = false;             // '!' before (or, old style, after) the option
+  std::vector<std::string> values;  // unquoted values
+  int column = 1;
+};
+
+struct RuleLine {
+  std::string table;
+  std::string command;  // "-A", "-I", ...
+  std::string chain;
+  std::vector<Option> options;  // after the chain name
+  SourceSpan span;
+  std::string text;
+};
+
+struct ChainDecl {
+  std::string table;
+  std::string name;
+  std::string policy;  // "ACCEPT", "DROP", "-"
+  SourceSpan span;
+  std::string text;
+};
+
+struct Model {
+  Family family = Family::V4;
+  bool family_from_header = false;
+  std::vector<ChainDecl> chains;
+  std::vector<RuleLine> rules;
+  std::vector<Diagnostic> diagnostics;
+  std::size_t line_count = 0;
+};
+
+// True if the text looks like iptables-save / iptables-restore input.
+bool detect(const std::string& text);
+// Guesses the family from the header ("ip6tables-save") or the addresses used.
+Model parse(const TextFile& file);
+Ruleset lower(const Model& model, const std::string& file);
+
+}  // namespace fwm::iptables

@@ -1,0 +1,39 @@
+#include <fmt/format.h>
+
+#include "frontends/frontend.h"
+#include "frontends/iptables/iptables_frontend.h"
+
+namespace fwm {
+
+std::vector<std::string> known_formats() { return {"iptables", "ip6tables"}; }
+
+std::string detect_format(const TextFile& file) {
+  if (iptables::detect(file.text)) return "iptables";
+  return {};
+}
+
+LoadResult load_ruleset(const std::string& path, const LoadOptions& options) {
+  LoadResult result;
+  TextFile file = read_text_file(path);
+  if (!file.ok()) {
+    result.error = file.error;
+    return result;
+  }
+  std::string format = options.format.empty() ? detect_format(file) : options.format;
+  if (format.empty()) {
+    result.error = fmt::format("{}: cannot tell the format of this file (known: {}); use --format", path,
+                               fmt::join(known_formats(), ", "));
+    return result;
+  }
+  if (format == "iptables" || format == "ip6tables") {
+    auto model = iptables::parse(file);
+    if (options.format == "ip6tables") model.family = Family::V6;
+    if (options.format == "iptables") model.family = Family::V4;
+    result.ruleset = std::make_unique<Ruleset>(iptables::lower(model, path));
+    return result;
+  }
+  result.error = fmt::format("unknown format '{}' (known: {})", format, fmt::join(known_formats(), ", "));
+  return result;
+}
+
+}  // namespace fwm

@@ -1,0 +1,164 @@
+#include "util/text_input.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sys/stat.h>
+
+namespace fwm {
+
+std::string read_bytes(const std::string& path, std::string& out, const ReadLimits& limits) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return fmt::format("cannot read {}: {}", path, std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) return fmt::format("cannot read {}: is a directory", path);
+  if (static_cast<std::size_t>(st.st_size) > limits.max_bytes)
+    return fmt::format("{} is {} bytes, more than the limit of {} bytes", path, st.st_size, limits.max_bytes);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fmt::format("cannot read {}: {}", path, std::strerror(errno));
+  out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return {};
+}
+
+namespace {
+
+void append_utf8(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+bool decode_utf16(const std::string& bytes, std::size_t start, bool little, std::string& out, std::string& error) {
+  auto unit = [&](std::size_t i) -> char16_t {
+    auto a = static_cast<unsigned char>(bytes[i]), b = static_cast<unsigned char>(bytes[i + 1]);
+    return little ? static_cast<char16_t>(a | (b << 8)) : static_cast<char16_t>((a << 8) | b);
+  };
+  if ((bytes.size() - start) % 2 != 0) {
+    error = "UTF-16 text has an odd number of bytes";
+    return false;
+  }
+  for (std::size_t i = start; i + 1 < bytes.size(); i += 2) {
+    char16_t u = unit(i);
+    if (u >= 0xD800 && u <= 0xDBFF) {
+      if (i + 3 >= bytes.size()) {
+        error = fmt::format("truncated UTF-16 surrogate pair at byte {}", i);
+        return false;
+      }
+      char16_t lo = unit(i + 2);
+      if (lo < 0xDC00 || lo > 0xDFFF) {
+        error = fmt::format("invalid UTF-16 surrogate pair at byte {}", i);
+        return false;
+      }
+      append_utf8(out, 0x10000 + ((char32_t(u) - 0xD800) << 10) + (char32_t(lo) - 0xDC00));
+      i += 2;
+    } else if (u >= 0xDC00 && u <= 0xDFFF) {
+      error = fmt::format("invalid UTF-16 surrogate at byte {}", i);
+      return false;
+    } else {
+      append_utf8(out, u);
+    }
+  }
+  return true;
+}
+
+// Returns the byte offset of the first invalid UTF-8 sequence, or npos.
+std::size_t invalid_utf8_at(const std::string& s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return i;
+    for (std::size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return i;
+    i += n;
+  }
+  return std::string::npos;
+}
+
+std::string normalise_newlines(const std::string& in) {
+  if (in.find('\r') == std::string::npos) return in;
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '\r') {
+      out += '\n';
+      if (i + 1 < in.size() && in[i + 1] == '\n') ++i;
+    } else {
+      out += in[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TextFile decode_text(std::string path, const std::string& bytes) {
+  TextFile f;
+  f.path = std::move(path);
+  std::string utf8;
+  if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0xFF && static_cast<unsigned char>(bytes[1]) == 0xFE) {
+    f.encoding = "utf-16le";
+    if (!decode_utf16(bytes, 2, true, utf8, f.error)) return f;
+  } else if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0xFE &&
+             static_cast<unsigned char>(bytes[1]) == 0xFF) {
+    f.encoding = "utf-16be";
+    if (!decode_utf16(bytes, 2, false, utf8, f.error)) return f;
+  } else if (bytes.size() >= 3 && bytes.compare(0, 3, "\xEF\xBB\xBF") == 0) {
+    f.encoding = "utf-8-bom";
+    utf8 = bytes.substr(3);
+  } else if (bytes.size() >= 4 && bytes[0] != 0 && bytes[1] == 0 && bytes[2] != 0 && bytes[3] == 0) {
+    f.encoding = "utf-16le";  // UTF-16LE without BOM (ASCII-range text)
+    if (!decode_utf16(bytes, 0, true, utf8, f.error)) return f;
+  } else {
+    f.encoding = "utf-8";
+    utf8 = bytes;
+  }
+  if (auto nul = utf8.find('\0'); nul != std::string::npos) {
+    f.error = fmt::format("{}: contains a NUL byte at offset {}: not a text file", f.path, nul);
+    return f;
+  }
+  if (auto bad = invalid_utf8_at(utf8); bad != std::string::npos) {
+    f.error = fmt::format("{}: invalid UTF-8 at byte offset {}", f.path, bad);
+    return f;
+  }
+  f.text = normalise_newlines(utf8);
+  return f;
+}
+
+TextFile read_text_file(const std::string& path, const ReadLimits& limits) {
+  std::string bytes;
+  if (auto err = read_bytes(path, bytes, limits); !err.empty()) {
+    TextFile f;
+    f.path = path;
+    f.error = err;
+    return f;
+  }
+  return decode_text(path, bytes);
+}
+
+std::vector<std::string_view> split_lines(const std::string& text) {
+  std::vector<std::string_view> lines;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    lines.emplace_back(text.data() + start, end - start);
+    start = end + 1;
+  }
+  return lines;
+}
+
+}  // namespace fwm
