@@ -3,23 +3,115 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include "eval/evaluator.h"
-#include "frontends/frontend.h"
+#include "cli/commands.h"
 
 namespace fwm {
-int run_cli(int argc, char** argv) {
-  CLI::App app{"fwmatrix"};
-  std::string file;
-  app.add_option("file", file);
-  CLI11_PARSE(app, argc, argv);
-  auto r = load_ruleset(file, {});
-  if (!r.ruleset) { fmt::print(stderr, "{}\n", r.error); return 2; }
-  for (auto& d : r.ruleset->diagnostics) fmt::print("{}:{}:{}: {} {}\n", d.span.file, d.span.line, d.span.column, d.id, d.message);
-  auto* p = r.ruleset->pipeline(Family::V4, Direction::In);
-  Box q = Box::everything(Family::V4, r.ruleset->ifaces.size());
-  q.proto = proto_only(6);
-  auto res = evaluate(*r.ruleset, *p, q);
-  fmt::print("{} pieces\n", res.pieces.size());
-  return 0;
+
+namespace {
+std::vector<std::string> split_commas(const std::vector<std::string>& in) {
+  std::vector<std::string> out;
+  for (const auto& item : in) {
+    std::size_t start = 0;
+    while (start <= item.size()) {
+      auto pos = item.find(',', start);
+      std::string part = item.substr(start, pos == std::string::npos ? std::string::npos : pos - start);
+      if (!part.empty()) out.push_back(part);
+      if (pos == std::string::npos) break;
+      start = pos + 1;
+    }
+  }
+  return out;
 }
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"fwmatrix: static analysis of firewall configurations against a product's port matrix"};
+  app.require_subcommand(0, 1);
+  app.set_version_flag("--version", std::string("fwmatrix ") + FWM_VERSION);
+  std::string formats_help = "input format (default: detected from content): iptables, ip6tables";
+
+  CheckArgs check;
+  std::vector<std::string> roles_raw;
+  auto* c = app.add_subcommand("check", "check configs against the rule pack and report findings");
+  c->add_option("files", check.files, "config files")->required();
+  c->add_option("--format", check.format, formats_help);
+  c->add_option("--pack", check.pack, "rule pack name or path (default sfb2015)");
+  c->add_option("--rules-dir", check.rules_dir, "directory of rule packs (also $FWMATRIX_RULES)");
+  c->add_option("--role", roles_raw, "roles the protected host holds, comma separated (e.g. front-end)");
+  c->add_option("--topology", check.topology, "topology file (roles to addresses, networks)");
+  c->add_option("--ipsec", check.ipsec, "IPsec policy file (repeatable)");
+  c->add_option("--lb-mode", check.lb_mode, "load balancing of the pools: hardware or dns (default from the pack)")
+      ->check(CLI::IsMember({"hardware", "dns"}));
+  c->add_option("--report", check.report, "output format: text, sarif, json, markdown")
+      ->check(CLI::IsMember({"text", "sarif", "json", "markdown"}));
+  c->add_option("-o,--output", check.output, "write the report to this file instead of stdout");
+  c->add_option("--fail-on", check.fail_on, "exit 1 when findings at or above this level exist: error, warning, note, none")
+      ->check(CLI::IsMember({"error", "warning", "note", "none"}));
+  c->add_option("--baseline", check.baseline, "earlier SARIF: matching results are 'unchanged' and do not fail");
+
+  PathArgs ports;
+  auto* p = app.add_subcommand(
+      "ports",
+      "list the destination ports accepted on a path. Without --src, --dst, --sport or --iface a port is listed "
+      "only if it is accepted whatever those fields are (any source, destination, source port and interface).");
+  p->add_option("file", ports.file, "config file")->required();
+  p->add_option("--format", ports.format, formats_help);
+  p->add_option("--proto", ports.proto, "tcp or udp (default: both)")->check(CLI::IsMember({"tcp", "udp"}));
+  p->add_option("--src", ports.src, "source address or CIDR");
+  p->add_option("--dst", ports.dst, "destination address or CIDR");
+  p->add_option("--sport", ports.sport, "source port");
+  p->add_option("--iface", ports.iface, "interface the packet arrives on (leaves through, for out)");
+  p->add_option("--direction", ports.direction, "in (default), out or forward")
+      ->check(CLI::IsMember({"in", "out", "forward"}));
+  p->add_flag("--json", ports.json, "print {\"tcp\": [[lo,hi],...], \"udp\": [...]}");
+
+  PathArgs explain;
+  auto* e = app.add_subcommand("explain", "show which rule decides each part of a packet region");
+  e->add_option("file", explain.file, "config file")->required();
+  e->add_option("--format", explain.format, formats_help);
+  e->add_option("--proto", explain.proto, "protocol (tcp, udp, ...)")->required();
+  e->add_option("--dport", explain.dport, "destination port or range lo-hi")->required();
+  e->add_option("--src", explain.src, "source address or CIDR");
+  e->add_option("--dst", explain.dst, "destination address or CIDR");
+  e->add_option("--sport", explain.sport, "source port");
+  e->add_option("--iface", explain.iface, "interface");
+  e->add_option("--direction", explain.direction, "in (default), out or forward")
+      ->check(CLI::IsMember({"in", "out", "forward"}));
+
+  MatrixArgs matrix;
+  std::vector<std::string> matrix_roles;
+  auto* m = app.add_subcommand("matrix", "show the rule pack's requirements");
+  auto* ms = m->add_subcommand("show", "print the normalized requirements");
+  m->require_subcommand(1);
+  ms->add_option("--pack", matrix.pack, "rule pack name or path (default sfb2015)");
+  ms->add_option("--rules-dir", matrix.rules_dir, "directory of rule packs");
+  ms->add_option("--role", matrix_roles, "only the requirements of these roles (implied roles included)");
+  ms->add_option("--lb-mode", matrix.lb_mode, "hardware or dns")->check(CLI::IsMember({"hardware", "dns"}));
+  ms->add_flag("--json", matrix.json, "one JSON object per (requirement, protocol, port interval)");
+
+  std::string rule_id;
+  auto* r = app.add_subcommand("rules", "list the result ids, or show the doc page of one");
+  r->add_option("id", rule_id, "result id, e.g. FWM001");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& err) {
+    int code = app.exit(err);
+    return code == 0 ? 0 : 2;
+  }
+  if (c->parsed()) {
+    check.roles = split_commas(roles_raw);
+    return cmd_check(check);
+  }
+  if (p->parsed()) return cmd_ports(ports);
+  if (e->parsed()) return cmd_explain(explain);
+  if (ms->parsed()) {
+    matrix.roles = split_commas(matrix_roles);
+    return cmd_matrix_show(matrix);
+  }
+  if (r->parsed()) return cmd_rules(rule_id);
+  fmt::print("{}", app.help());
+  return 2;
+}
+
 }  // namespace fwm

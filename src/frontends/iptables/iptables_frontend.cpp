@@ -210,6 +210,10 @@ Model parse(const TextFile& file) {
     rule.table = table;
     rule.span = span;
     rule.text = text;
+    if (auto* counters = cmd->counters()) {
+      // "[pkts:bytes] -A ..." (iptables-save -c): the counters are not part of the rule.
+      rule.text = trim(std::string_view(text).substr(counters->getText().size()));
+    }
     bool first = true;
     bool bad = false;
     for (auto* el : cmd->element()) {

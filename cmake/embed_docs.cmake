@@ -1,0 +1,12 @@
+# Writes OUT: a C++ file that embeds every docs/rules/*.md page (id -> markdown).
+file(GLOB pages ${DOCS_DIR}/*.md)
+list(SORT pages)
+set(body "#include \"checks/rule_docs.h\"\n#include <map>\nnamespace fwm {\nstd::string embedded_rule_doc(const std::string& id) {\n  static const std::map<std::string, std::string> docs = {\n")
+foreach(page ${pages})
+  get_filename_component(id ${page} NAME_WE)
+  file(READ ${page} text)
+  string(APPEND body "    {\"${id}\", R\"FWMDOC(${text})FWMDOC\"},\n")
+endforeach()
+string(APPEND body "  };\n  auto it = docs.find(id);\n  return it == docs.end() ? std::string() : it->second;\n}\n}  // namespace fwm\n")
+file(WRITE ${OUT}.tmp "${body}")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different ${OUT}.tmp ${OUT})

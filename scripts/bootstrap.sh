@@ -1,0 +1,45 @@
+# Shared set-up of scripts/run and scripts/test: install the Debian packages fwmatrix
+# needs (when root; otherwise print the apt-get line and exit 2), then configure and
+# build once (incremental afterwards). Sourced, not run.
+set -euo pipefail
+
+FWM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+FWM_BUILD=${FWM_BUILD_DIR:-$FWM_ROOT/build}
+FWM_PACKAGES=(cmake ninja-build g++ pkg-config antlr4 default-jre-headless libantlr4-runtime-dev libfmt-dev
+  libcli11-dev catch2 nlohmann-json3-dev libyaml-cpp-dev libhivex-dev)
+
+fwm_missing_packages() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  echo "${missing[@]:-}"
+}
+
+fwm_install() {
+  local missing
+  missing=$(fwm_missing_packages "$@")
+  [ -z "$missing" ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "fwmatrix needs these Debian packages: $missing" >&2
+    echo "run: sudo apt-get install -y $missing" >&2
+    exit 2
+  fi
+  echo "installing: $missing" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  # shellcheck disable=SC2086
+  if ! apt-get install -y -q --no-install-recommends $missing >&2; then
+    apt-get update -q >&2
+    # shellcheck disable=SC2086
+    apt-get install -y -q --no-install-recommends $missing >&2
+  fi
+}
+
+fwm_build() {
+  local type=${1:-RelWithDebInfo} dir=${2:-$FWM_BUILD} extra=${3:-}
+  if [ ! -f "$dir/build.ninja" ]; then
+    # shellcheck disable=SC2086
+    cmake -S "$FWM_ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="$type" $extra >&2
+  fi
+  cmake --build "$dir" --parallel "$(nproc)" >&2
+}

@@ -1,0 +1,50 @@
+// The check interface. Every check is a small class in its own file with its own doc
+// page (docs/rules/ID.md); src/checks/registry.cpp is the only place that lists them.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "checks/finding.h"
+#include "matrix/coverage.h"
+#include "matrix/pack.h"
+
+namespace fwm {
+
+struct CheckInfo {
+  std::string id;     // FWM001
+  std::string name;   // RequiredPortDenied (SARIF rule name)
+  std::string short_description;
+  Severity default_level = Severity::Error;
+  bool needs_roles = false;  // runs only when --role/--topology name roles
+};
+
+struct AnalysisContext {
+  const Ruleset* ruleset = nullptr;
+  const Pack* pack = nullptr;
+  std::vector<std::string> roles;  // as given (not expanded)
+  std::string lb_mode = "hardware";
+  const std::vector<RequirementCoverage>* coverage = nullptr;  // when roles are given
+};
+
+class Check {
+ public:
+  virtual ~Check() = default;
+  virtual const CheckInfo& info() const = 0;
+  virtual void run(const AnalysisContext& ctx, std::vector<Finding>& out) const = 0;
+};
+
+const std::vector<std::unique_ptr<Check>>& all_checks();
+const Check* find_check(const std::string& id);
+// The doc page of a result id (docs/rules/ID.md, embedded at build time).
+std::string check_doc(const std::string& id);
+std::string check_help_uri(const std::string& id);
+
+// Helpers shared by checks.
+SourceSpan decider_location(const Ruleset& rs, const Decider& d, std::string& snippet);
+std::string decider_text(const Decider& d);
+std::string decider_basis(const Decider& d);
+bool suppressed_by(const Decider& d, const std::string& id, std::string& reason);
+
+}  // namespace fwm

@@ -1,0 +1,152 @@
+#include "checks/check_support.h"
+
+#include <fmt/format.h>
+#include <map>
+
+#include "ir/services.h"
+
+namespace fwm {
+
+SourceSpan decider_location(const Ruleset& rs, const Decider& d, std::string& snippet) {
+  if (d.rule) {
+    snippet = d.rule->text;
+    return d.rule->span;
+  }
+  if (d.policy && d.policy->policy_span.line > 0) {
+    snippet = d.policy->policy_text;
+    return d.policy->policy_span;
+  }
+  snippet.clear();
+  return SourceSpan{rs.file, 1, 1, 1, 1};
+}
+
+std::string decider_text(const Decider& d) {
+  if (d.rule) return fmt::format("rule `{}` (line {})", d.rule->text, d.rule->span.line);
+  if (d.policy) {
+    const char* pol = d.policy->policy == PolicyKind::Deny ? "DROP" : "ACCEPT";
+    if (d.policy->policy_span.line > 0)
+      return fmt::format("the policy {} of chain {} (line {})", pol, d.policy->name, d.policy->policy_span.line);
+    return fmt::format("the default policy {} of chain {} (no line sets it)", pol, d.policy->name);
+  }
+  return d.implicit.empty() ? "the implicit default" : d.implicit;
+}
+
+std::string decider_basis(const Decider& d) {
+  if (d.rule) return d.rule->normalized.empty() ? d.rule->text : d.rule->normalized;
+  if (d.policy) return fmt::format("policy {} {}", d.policy->name, d.policy->policy == PolicyKind::Deny ? "DROP" : "ACCEPT");
+  return "implicit " + d.implicit;
+}
+
+bool suppressed_by(const Decider& d, const std::string& id, std::string& reason) {
+  if (!d.rule) return false;
+  for (const auto& s : d.rule->suppressions)
+    if (s == id) {
+      reason = fmt::format("inline suppression on line {}", d.rule->span.line);
+      return true;
+    }
+  return false;
+}
+
+namespace {
+
+std::string proto_upper(int p) {
+  std::string n = proto_name(p);
+  for (auto& c : n) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return n;
+}
+
+}  // namespace
+
+void report_requirement_gaps(const AnalysisContext& ctx, const CheckInfo& info, GapKind kind, bool want_optional,
+                             std::vector<Finding>& out) {
+  if (!ctx.coverage) return;
+  const Ruleset& rs = *ctx.ruleset;
+  for (const auto& cov : *ctx.coverage) {
+    const Requirement& req = *cov.requirement;
+    if (req.optional != want_optional) continue;
+    for (const auto& slice : cov.slices) {
+      if (slice.no_path) continue;
+      std::string what = fmt::format("{} {}{}", proto_upper(slice.protocol), format_ports(slice.required),
+                                     req.direction == Direction::Out ? " outbound" : "");
+      std::string family = rs.covers(Family::V4) && rs.covers(Family::V6) ? fmt::format(" ({})", family_name(slice.family)) : "";
+      std::string who = fmt::format("requirement {} ({}{}{}, role {})", req.id, req.service,
+                                    req.protocol_label.empty() ? "" : ", ", req.protocol_label, req.role);
+      if (req.min_open) {
+        // "At least N ports of the range": only a shortfall is a gap.
+        std::uint32_t open = static_cast<std::uint32_t>(slice.open.count());
+        if (open >= *req.min_open) continue;
+        std::uint32_t undetermined = static_cast<std::uint32_t>(slice.undetermined.count());
+        bool shortfall_is_undetermined = open + undetermined >= *req.min_open;
+        if ((kind == GapKind::Undetermined) != shortfall_is_undetermined) continue;
+      }
+      const PortSet& gap = kind == GapKind::Denied ? slice.denied : slice.undetermined;
+      if (gap.empty() || (req.min_open && kind == GapKind::Denied && slice.open.count() >= *req.min_open)) continue;
+      Verdict want = kind == GapKind::Denied ? Verdict::Deny : Verdict::Undetermined;
+      struct Group {
+        Decider decider;
+        const Rule* uncertain = nullptr;
+        PortSet ports;
+        AddrIntervals sources;
+      };
+      std::vector<Group> groups;
+      std::map<std::tuple<const Rule*, const Chain*, const Rule*>, std::size_t> index;
+      for (const auto& piece : slice.pieces) {
+        if (piece.verdict != want) continue;
+        PortSet ports = piece.box.dport.intersect(gap);
+        if (ports.empty()) continue;
+        const Rule* unc = kind == GapKind::Undetermined ? piece.uncertain_by : nullptr;
+        auto key = std::make_tuple(piece.decider.rule, piece.decider.policy, unc);
+        auto it = index.find(key);
+        if (it == index.end()) {
+          index[key] = groups.size();
+          groups.push_back({piece.decider, unc, ports, piece.box.src});
+        } else {
+          groups[it->second].ports.add(ports);
+          groups[it->second].sources.add(piece.box.src);
+        }
+      }
+      for (const auto& g : groups) {
+        Finding f;
+        f.rule_id = info.id;
+        f.level = info.default_level;
+        f.requirement_id = req.id;
+        Decider where = g.decider;
+        if (kind == GapKind::Undetermined && g.uncertain) where = Decider{g.uncertain, nullptr, {}};
+        f.location = decider_location(rs, where, f.snippet);
+        std::string ports_text = format_ports(g.ports);
+        if (kind == GapKind::Denied) {
+          f.message = fmt::format("{} {}{} is denied: {} needs {}. Decided by {}.", proto_upper(slice.protocol),
+                                  ports_text, family, who, what, decider_text(g.decider));
+        } else {
+          f.message = fmt::format("{} {}{} is undetermined: {} needs {}, and whether it is accepted depends on "
+                                  "{}, which fwmatrix cannot decide from the file. Decided by {}.",
+                                  proto_upper(slice.protocol), ports_text, family, who, what,
+                                  g.uncertain ? decider_text(Decider{g.uncertain, nullptr, {}}) : "an unknown condition",
+                                  decider_text(g.decider));
+        }
+        if (req.min_open)
+          f.message += fmt::format(" Only {} of the at least {} ports it needs in {} are open.", slice.open.count(),
+                                   *req.min_open, format_ports(slice.required));
+        if (!slice.problems.empty()) f.message += " Note: " + slice.problems.front();
+        if (!f.location.line || f.snippet.empty()) {
+          if (!g.decider.rule && !(g.decider.policy && g.decider.policy->policy_span.line))
+            f.message += " (No line of the file decides this; reported at line 1.)";
+        }
+        f.fingerprint_basis = fmt::format("{}|{}|{}|{}", req.id, proto_name(slice.protocol), family_name(slice.family),
+                                          decider_basis(where));
+        f.properties["requirement"] = req.id;
+        f.properties["role"] = req.role;
+        f.properties["protocol"] = proto_name(slice.protocol);
+        f.properties["family"] = family_name(slice.family);
+        f.properties["ports"] = ports_text;
+        f.properties["required_ports"] = format_ports(slice.required);
+        f.properties["direction"] = direction_name(req.direction);
+        std::string reason;
+        if (suppressed_by(where, info.id, reason)) f.suppression = reason;
+        out.push_back(std::move(f));
+      }
+    }
+  }
+}
+
+}  // namespace fwm

@@ -1,0 +1,35 @@
+// Findings: what checks report, independent of the output format.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ir/ruleset.h"
+
+namespace fwm {
+
+struct Finding {
+  std::string rule_id;  // FWM001 ...
+  Severity level = Severity::Error;
+  std::string message;
+  SourceSpan location;  // always set: rule, policy line, or line 1 of the file
+  std::string snippet;
+  // Stable identity: normalized rule content + requirement id, never line numbers.
+  std::string fingerprint_basis;
+  std::string requirement_id;
+  std::map<std::string, std::string> properties;
+  std::optional<std::string> suppression;  // reason of an inline suppression
+  std::string baseline_state;              // "", "new", "unchanged"
+
+  std::string fingerprint() const;
+};
+
+// 128-bit non-cryptographic hash (two FNV-1a-64 lanes) as 32 hex digits.
+std::string stable_hash(const std::string& text);
+
+// Sorts findings into a deterministic order (file, line, column, rule id, message).
+void sort_findings(std::vector<Finding>& findings);
+
+}  // namespace fwm

@@ -1,0 +1,145 @@
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "checks/check.h"
+#include "cli/commands.h"
+#include "frontends/frontend.h"
+#include "matrix/coverage.h"
+#include "report/report.h"
+
+namespace fwm {
+
+bool write_output(const std::string& path, const std::string& text) {
+  if (path.empty() || path == "-") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return true;
+  }
+  std::ofstream out(path, std::ios::binary);
+  if (!out) {
+    fmt::print(stderr, "fwmatrix: cannot write {}\n", path);
+    return false;
+  }
+  out << text;
+  return static_cast<bool>(out);
+}
+
+namespace {
+
+int level_rank(Severity s) { return s == Severity::Error ? 3 : s == Severity::Warning ? 2 : 1; }
+int fail_rank(const std::string& fail_on) {
+  if (fail_on == "error") return 3;
+  if (fail_on == "warning") return 2;
+  if (fail_on == "note") return 1;
+  return 99;
+}
+
+// Reads the fwmatrix/v1 fingerprints of an earlier SARIF log.
+bool read_baseline(const std::string& path, std::set<std::string>& fingerprints) {
+  std::ifstream in(path);
+  if (!in) {
+    fmt::print(stderr, "fwmatrix: cannot read baseline {}\n", path);
+    return false;
+  }
+  try {
+    auto j = nlohmann::json::parse(in);
+    for (const auto& run : j.at("runs"))
+      for (const auto& res : run.value("results", nlohmann::json::array()))
+        if (res.contains("partialFingerprints") && res["partialFingerprints"].contains("fwmatrix/v1"))
+          fingerprints.insert(res["partialFingerprints"]["fwmatrix/v1"].get<std::string>());
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "fwmatrix: baseline {} is not a SARIF log: {}\n", path, e.what());
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int cmd_check(const CheckArgs& a) {
+  if (!a.topology.empty()) {
+    fmt::print(stderr, "fwmatrix: --topology is not supported yet in this version (use --role for host firewalls)\n");
+    return 2;
+  }
+  if (!a.ipsec.empty()) {
+    fmt::print(stderr, "fwmatrix: --ipsec is not supported yet in this version\n");
+    return 2;
+  }
+  std::optional<Pack> pack;
+  if (!a.roles.empty()) {
+    auto loaded = find_pack(a.pack, a.rules_dir);
+    if (!loaded.pack) {
+      fmt::print(stderr, "fwmatrix: {}\n", loaded.error);
+      return 2;
+    }
+    pack = std::move(loaded.pack);
+    for (const auto& role : a.roles) {
+      if (!pack->role(role)) {
+        std::vector<std::string> ids;
+        for (const auto& r : pack->roles) ids.push_back(r.id);
+        fmt::print(stderr, "fwmatrix: unknown role '{}' (pack {} has: {})\n", role, pack->name, fmt::join(ids, ", "));
+        return 2;
+      }
+    }
+  }
+  std::set<std::string> baseline;
+  if (!a.baseline.empty() && !read_baseline(a.baseline, baseline)) return 2;
+
+  Report report;
+  report.roles = a.roles;
+  if (pack) report.pack = pack->name;
+  bool input_error = false;
+  std::string lb_mode = !a.lb_mode.empty() ? a.lb_mode : pack ? pack->default_lb_mode : "hardware";
+  for (const auto& file : a.files) {
+    auto loaded = load_ruleset(file, {a.format});
+    if (!loaded.ruleset) {
+      fmt::print(stderr, "fwmatrix: {}\n", loaded.error);
+      input_error = true;
+      continue;
+    }
+    const Ruleset& rs = *loaded.ruleset;
+    std::size_t rule_count = 0;
+    for (const auto& ch : rs.chains) rule_count += ch.rules.size();
+    report.inputs.push_back({file, rs.format, rule_count, rs.line_count});
+    AnalysisContext ctx;
+    ctx.ruleset = &rs;
+    ctx.pack = pack ? &*pack : nullptr;
+    ctx.roles = a.roles;
+    ctx.lb_mode = lb_mode;
+    std::vector<RequirementCoverage> coverage;
+    if (pack) {
+      coverage = compute_coverage(rs, pack->requirements_for(a.roles, lb_mode));
+      ctx.coverage = &coverage;
+    }
+    for (const auto& check : all_checks()) {
+      if (check->info().needs_roles && !pack) continue;
+      check->run(ctx, report.findings);
+    }
+  }
+  if (!pack)
+    report.notes.push_back("no --role given: the port-matrix checks (FWM001-FWM003) did not run");
+  sort_findings(report.findings);
+  if (!a.baseline.empty())
+    for (auto& f : report.findings) f.baseline_state = baseline.count(f.fingerprint()) ? "unchanged" : "new";
+
+  std::string text;
+  if (a.report == "sarif") text = render_sarif(report);
+  else if (a.report == "json") text = render_json(report);
+  else if (a.report == "markdown") text = render_markdown(report);
+  else text = render_text(report, a.output.empty() && isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR"));
+  if (!write_output(a.output, text)) return 2;
+
+  if (input_error) return 2;
+  int threshold = fail_rank(a.fail_on);
+  for (const auto& f : report.findings) {
+    if (f.suppression || f.baseline_state == "unchanged") continue;
+    if (level_rank(f.level) >= threshold) return 1;
+  }
+  return 0;
+}
+
+}  // namespace fwm

@@ -1,0 +1,58 @@
+// The subcommands. Each returns the process exit code (0 ok, 1 findings, 2 usage/input).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "eval/region.h"
+#include "ir/ruleset.h"
+
+namespace fwm {
+
+struct CheckArgs {
+  std::vector<std::string> files;
+  std::string format;
+  std::string pack = "sfb2015";
+  std::string rules_dir;
+  std::vector<std::string> roles;
+  std::string topology;
+  std::vector<std::string> ipsec;
+  std::string report = "text";
+  std::string output;
+  std::string fail_on = "error";
+  std::string baseline;
+  std::string lb_mode;
+};
+int cmd_check(const CheckArgs& a);
+
+struct PathArgs {
+  std::string file;
+  std::string format;
+  std::string proto;
+  std::string src, dst, sport, iface;
+  std::string direction = "in";
+  bool json = false;
+  std::string dport;  // explain only
+};
+int cmd_ports(const PathArgs& a);
+int cmd_explain(const PathArgs& a);
+
+struct MatrixArgs {
+  std::string pack = "sfb2015";
+  std::string rules_dir;
+  std::vector<std::string> roles;
+  std::string lb_mode;
+  bool json = false;
+};
+int cmd_matrix_show(const MatrixArgs& a);
+int cmd_rules(const std::string& id);
+
+// Writes text to `path` (or stdout when empty); false with a message on failure.
+bool write_output(const std::string& path, const std::string& text);
+
+// Builds the query box of `ports`/`explain` from the optional field filters; returns an
+// error message for bad values.
+std::string build_path_query(const Ruleset& rs, const PathArgs& a, Family f, Box& box, bool& family_matches);
+
+}  // namespace fwm

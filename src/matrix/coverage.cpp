@@ -1,0 +1,90 @@
+#include "matrix/coverage.h"
+
+#include <atomic>
+#include <thread>
+
+namespace fwm {
+
+Box requirement_query(const Ruleset& rs, const Requirement& req, Family family, int protocol) {
+  Box q = Box::everything(family, rs.ifaces.size());
+  q.proto = proto_only(protocol);
+  q.dport = req.ports;
+  if (req.source_ports) q.sport = *req.source_ports;
+  AddrSet loopback = parse_address_expr(family == Family::V4 ? "127.0.0.0/8" : "::1").set;
+  // Traffic from other hosts never arrives on (or leaves through) the loopback interface.
+  for (std::size_t i = 0; i < rs.ifaces.size(); ++i) {
+    if (!rs.ifaces.class_is_loopback(i)) continue;
+    if (req.direction == Direction::Out) {
+      q.out_iface.reset(i);
+    } else {
+      q.in_iface.reset(i);
+    }
+  }
+  if (req.direction == Direction::Out) {
+    q.dst = q.dst.subtract(loopback.of(family));
+  } else {
+    q.src = q.src.subtract(loopback.of(family));
+  }
+  return q;
+}
+
+namespace {
+
+void classify(CoverageSlice& slice) {
+  PortSet any_undetermined;
+  for (const auto& p : slice.pieces) {
+    if (p.verdict == Verdict::Accept) slice.open.add(p.box.dport);
+    if (p.verdict == Verdict::Undetermined) any_undetermined.add(p.box.dport);
+  }
+  slice.open = slice.open.intersect(slice.required);
+  slice.undetermined = any_undetermined.intersect(slice.required).subtract(slice.open);
+  slice.denied = slice.required.subtract(slice.open).subtract(slice.undetermined);
+}
+
+}  // namespace
+
+std::vector<RequirementCoverage> compute_coverage(const Ruleset& rs,
+                                                  const std::vector<const Requirement*>& requirements,
+                                                  const CoverageOptions& options) {
+  std::vector<RequirementCoverage> out(requirements.size());
+  auto work = [&](std::size_t i) {
+    const Requirement& req = *requirements[i];
+    RequirementCoverage& cov = out[i];
+    cov.requirement = &req;
+    for (Family f : {Family::V4, Family::V6}) {
+      if (!rs.covers(f)) continue;
+      for (int proto : req.protocols) {
+        CoverageSlice slice;
+        slice.family = f;
+        slice.protocol = proto;
+        slice.required = req.ports;
+        const Pipeline* p = rs.pipeline(f, req.direction);
+        if (!p) {
+          slice.no_path = true;
+          slice.open = req.ports;  // nothing filters this path
+        } else {
+          EvalResult r = evaluate(rs, *p, requirement_query(rs, req, f, proto));
+          slice.pieces = std::move(r.pieces);
+          slice.problems = std::move(r.problems);
+          classify(slice);
+        }
+        cov.slices.push_back(std::move(slice));
+      }
+    }
+  };
+  std::size_t threads = std::max<std::size_t>(1, std::min(options.threads, requirements.size()));
+  if (threads == 1) {
+    for (std::size_t i = 0; i < requirements.size(); ++i) work(i);
+    return out;
+  }
+  std::atomic<std::size_t> next{0};
+  std::vector<std::thread> pool;
+  for (std::size_t t = 0; t < threads; ++t)
+    pool.emplace_back([&] {
+      for (std::size_t i = next++; i < requirements.size(); i = next++) work(i);
+    });
+  for (auto& th : pool) th.join();
+  return out;
+}
+
+}  // namespace fwm

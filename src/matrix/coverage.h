@@ -1,0 +1,46 @@
+// Requirement coverage: for each requirement of a rule pack, which of its ports the
+// ruleset accepts, denies, or leaves undetermined, and what decided each part.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "eval/evaluator.h"
+#include "matrix/pack.h"
+
+namespace fwm {
+
+struct CoverageOptions {
+  std::size_t threads = 2;
+};
+
+// One requirement on one (family, protocol) path.
+struct CoverageSlice {
+  Family family = Family::V4;
+  int protocol = kProtoTcp;
+  PortSet required;
+  PortSet open;          // some packet from a non-loopback peer reaches it and is accepted
+  PortSet undetermined;  // not open, but some packet depends on an unknown condition
+  PortSet denied;        // every packet to these ports is denied
+  std::vector<Piece> pieces;  // the evaluator's partition of the query
+  std::vector<std::string> problems;
+  bool no_path = false;  // the ruleset has no pipeline for this family/direction
+};
+
+struct RequirementCoverage {
+  const Requirement* requirement = nullptr;
+  std::vector<CoverageSlice> slices;
+};
+
+// A port counts as open when some packet to it from a non-loopback peer (any source
+// address, source port, interface and destination address of the host) is accepted:
+// without a topology fwmatrix cannot know which peers matter, so it reports only ports
+// that no peer can reach.
+std::vector<RequirementCoverage> compute_coverage(const Ruleset& rs,
+                                                  const std::vector<const Requirement*>& requirements,
+                                                  const CoverageOptions& options = {});
+
+// The query box used for a requirement on one family/protocol path.
+Box requirement_query(const Ruleset& rs, const Requirement& req, Family family, int protocol);
+
+}  // namespace fwm

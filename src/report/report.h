@@ -1,0 +1,36 @@
+// Reporters: one file per output format, all fed the same Report.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "checks/finding.h"
+
+namespace fwm {
+
+struct InputSummary {
+  std::string file;
+  std::string format;
+  std::size_t rules = 0;
+  std::size_t lines = 0;
+};
+
+struct Report {
+  std::vector<InputSummary> inputs;
+  std::vector<Finding> findings;  // sorted
+  std::vector<std::string> roles;
+  std::string pack;
+  std::vector<std::string> notes;  // things the run did not do, and why
+};
+
+std::string render_text(const Report& r, bool color);
+std::string render_json(const Report& r);
+std::string render_sarif(const Report& r);
+std::string render_markdown(const Report& r);
+
+struct ReportCounts {
+  std::size_t errors = 0, warnings = 0, notes = 0, suppressed = 0;
+};
+ReportCounts count_findings(const Report& r);
+
+}  // namespace fwm

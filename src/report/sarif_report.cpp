@@ -1,0 +1,128 @@
+// SARIF 2.1.0 for GitHub code scanning: rules with help and helpUri, results with a
+// physical location each, relative uris, fingerprints from content (fwmatrix/v1).
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "checks/check.h"
+#include "report/report.h"
+
+namespace fwm {
+
+namespace {
+const char* sarif_level(Severity s) {
+  switch (s) {
+    case Severity::Error:
+      return "error";
+    case Severity::Warning:
+      return "warning";
+    case Severity::Note:
+      return "note";
+  }
+  return "warning";
+}
+
+std::string first_paragraph(const std::string& md) {
+  // The text after the heading, up to the first blank line following it.
+  std::string out;
+  bool started = false;
+  std::size_t pos = 0;
+  while (pos < md.size()) {
+    auto end = md.find('\n', pos);
+    if (end == std::string::npos) end = md.size();
+    std::string line = md.substr(pos, end - pos);
+    pos = end + 1;
+    if (line.rfind("#", 0) == 0 || line.rfind("**", 0) == 0) continue;
+    if (line.empty()) {
+      if (started) break;
+      continue;
+    }
+    started = true;
+    if (!out.empty()) out += ' ';
+    out += line;
+  }
+  return out;
+}
+
+std::string with_period(std::string s) {
+  if (!s.empty() && s.back() != '.') s += '.';
+  return s;
+}
+}  // namespace
+
+std::string render_sarif(const Report& r) {
+  using json = nlohmann::ordered_json;
+  json rules = json::array();
+  std::map<std::string, int> rule_index;
+  for (const auto& check : all_checks()) {
+    const auto& info = check->info();
+    std::string doc = check_doc(info.id);
+    json rule;
+    rule["id"] = info.id;
+    rule["name"] = info.name;
+    rule["shortDescription"] = {{"text", with_period(info.short_description)}};
+    rule["fullDescription"] = {{"text", with_period(doc.empty() ? info.short_description : first_paragraph(doc))}};
+    rule["helpUri"] = check_help_uri(info.id);
+    rule["help"] = {{"text", doc.empty() ? with_period(info.short_description) : doc},
+                    {"markdown", doc.empty() ? with_period(info.short_description) : doc}};
+    rule["defaultConfiguration"] = {{"level", sarif_level(info.default_level)}};
+    rule["properties"] = {{"tags", json::array({"firewall", "network"})},
+                          {"precision", info.id == "FWM091" ? "medium" : "high"},
+                          {"problem.severity", info.default_level == Severity::Error     ? "error"
+                                               : info.default_level == Severity::Warning ? "warning"
+                                                                                         : "recommendation"}};
+    rule_index[info.id] = static_cast<int>(rules.size());
+    rules.push_back(std::move(rule));
+  }
+  json results = json::array();
+  std::set<std::string> artifacts;
+  for (const auto& f : r.findings) {
+    json res;
+    res["ruleId"] = f.rule_id;
+    if (auto it = rule_index.find(f.rule_id); it != rule_index.end()) res["ruleIndex"] = it->second;
+    res["level"] = sarif_level(f.level);
+    res["message"] = {{"text", with_period(f.message)}};
+    json region;
+    region["startLine"] = std::max(1, f.location.line);
+    region["startColumn"] = std::max(1, f.location.column);
+    if (f.location.end_line >= f.location.line && f.location.end_line > 0) {
+      region["endLine"] = f.location.end_line;
+      if (f.location.end_column > f.location.column || f.location.end_line > f.location.line)
+        region["endColumn"] = f.location.end_column;
+    }
+    if (!f.snippet.empty()) region["snippet"] = {{"text", f.snippet}};
+    res["locations"] = json::array({{{"physicalLocation",
+                                      {{"artifactLocation", {{"uri", f.location.file}, {"uriBaseId", "%SRCROOT%"}}},
+                                       {"region", region}}}}});
+    res["partialFingerprints"] = {{"fwmatrix/v1", f.fingerprint()}};
+    if (!f.properties.empty()) res["properties"] = f.properties;
+    if (f.suppression)
+      res["suppressions"] = json::array({{{"kind", "inSource"}, {"justification", *f.suppression}}});
+    if (!f.baseline_state.empty()) res["baselineState"] = f.baseline_state;
+    artifacts.insert(f.location.file);
+    results.push_back(std::move(res));
+  }
+  json run;
+  run["tool"] = {{"driver",
+                  {{"name", "fwmatrix"},
+                   {"semanticVersion", FWM_VERSION},
+                   {"informationUri", "https://github.com/fwmatrix/fwmatrix"},
+                   {"rules", rules}}}};
+  run["originalUriBaseIds"] = {{"%SRCROOT%", {{"description", {{"text", "The directory fwmatrix ran in."}}}}}};
+  run["results"] = results;
+  run["columnKind"] = "unicodeCodePoints";
+  json invocation;
+  invocation["executionSuccessful"] = true;
+  if (!r.notes.empty()) {
+    json notes = json::array();
+    for (const auto& n : r.notes) notes.push_back({{"level", "note"}, {"message", {{"text", with_period(n)}}}});
+    invocation["toolExecutionNotifications"] = notes;
+  }
+  run["invocations"] = json::array({invocation});
+  json log;
+  log["$schema"] = "https://json.schemastore.org/sarif-2.1.0.json";
+  log["version"] = "2.1.0";
+  log["runs"] = json::array({run});
+  return log.dump(2) + "\n";
+}
+
+}  // namespace fwm

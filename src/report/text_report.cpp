@@ -1,0 +1,37 @@
+// Plain text (coloured on a terminal): one block per finding, compiler style.
+#include <fmt/format.h>
+
+#include "report/report.h"
+
+namespace fwm {
+
+std::string render_text(const Report& r, bool color) {
+  auto paint = [&](const char* code, const std::string& s) {
+    return color ? fmt::format("\x1b[{}m{}\x1b[0m", code, s) : s;
+  };
+  std::string out;
+  for (const auto& f : r.findings) {
+    const char* level = severity_name(f.level);
+    const char* code = f.level == Severity::Error ? "1;31" : f.level == Severity::Warning ? "1;33" : "1;36";
+    out += fmt::format("{}:{}:{}: {} {}: {}", f.location.file, f.location.line, f.location.column,
+                       paint(code, level), f.rule_id, f.message);
+    if (f.suppression) out += fmt::format(" [suppressed: {}]", *f.suppression);
+    if (!f.baseline_state.empty()) out += fmt::format(" [{}]", f.baseline_state);
+    out += "\n";
+    if (!f.snippet.empty()) out += fmt::format("    {}\n", paint("2", f.snippet));
+  }
+  for (const auto& n : r.notes) out += fmt::format("note: {}\n", n);
+  auto c = count_findings(r);
+  std::string inputs;
+  for (const auto& in : r.inputs) {
+    if (!inputs.empty()) inputs += ", ";
+    inputs += fmt::format("{} ({}, {} rules)", in.file, in.format, in.rules);
+  }
+  out += fmt::format("{} error{}, {} warning{}, {} note{}{} in {}{}\n", c.errors, c.errors == 1 ? "" : "s",
+                     c.warnings, c.warnings == 1 ? "" : "s", c.notes, c.notes == 1 ? "" : "s",
+                     c.suppressed ? fmt::format(", {} suppressed", c.suppressed) : "", inputs,
+                     r.roles.empty() ? "" : fmt::format(" for role {}", fmt::join(r.roles, ",")));
+  return out;
+}
+
+}  // namespace fwm
