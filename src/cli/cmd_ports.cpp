@@ -98,7 +98,7 @@ int cmd_ports(const PathArgs& a) {
   nlohmann::ordered_json j;
   std::string text;
   for (int proto : protos) {
-    PortSet not_accepted, undetermined, denied;
+    std::vector<Piece> pieces;
     bool any_family = false;
     std::vector<std::string> problems;
     for (Family f : {Family::V4, Family::V6}) {
@@ -115,16 +115,13 @@ int cmd_ports(const PathArgs& a) {
       if (!p) continue;
       any_family = true;
       auto r = evaluate(rs, *p, q);
-      for (const auto& piece : r.pieces) {
-        if (piece.verdict != Verdict::Accept) not_accepted.add(piece.box.dport);
-        if (piece.verdict == Verdict::Undetermined) undetermined.add(piece.box.dport);
-        if (piece.verdict == Verdict::Deny) denied.add(piece.box.dport);
-      }
+      pieces.insert(pieces.end(), std::make_move_iterator(r.pieces.begin()), std::make_move_iterator(r.pieces.end()));
       problems.insert(problems.end(), r.problems.begin(), r.problems.end());
     }
     for (const auto& pr : problems) fmt::print(stderr, "fwmatrix: {}\n", pr);
-    PortSet accepted = any_family ? all_ports().subtract(not_accepted) : PortSet();
-    PortSet unknown = undetermined.subtract(denied);
+    PortVerdicts verdicts = port_verdicts(pieces, any_family ? all_ports() : PortSet());
+    const PortSet& accepted = verdicts.accepted;
+    const PortSet& unknown = verdicts.undetermined;
     std::string name = proto_name(proto);
     auto to_json = [](const PortSet& s) {
       auto arr = nlohmann::ordered_json::array();

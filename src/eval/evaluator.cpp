@@ -404,6 +404,16 @@ class Evaluator {
 
 }  // namespace
 
+PortVerdicts port_verdicts(const std::vector<Piece>& pieces, const PortSet& universe) {
+  PortSet not_accepted, undetermined, denied;
+  for (const auto& piece : pieces) {
+    if (piece.verdict != Verdict::Accept) not_accepted.add(piece.box.dport);
+    if (piece.verdict == Verdict::Undetermined) undetermined.add(piece.box.dport);
+    if (piece.verdict == Verdict::Deny) denied.add(piece.box.dport);
+  }
+  return {universe.subtract(not_accepted), undetermined.subtract(denied)};
+}
+
 EvalResult evaluate(const Ruleset& ruleset, const Pipeline& pipeline, const Box& query,
                     const EvalOptions& options) {
   EvalResult result;

@@ -31,6 +31,14 @@ struct EvalResult {
   bool truncated = false;
 };
 
+// Destination ports accepted for every packet of the pieces' region (universal over all
+// other fields), and those where no packet is denied but some are undetermined.
+struct PortVerdicts {
+  PortSet accepted;
+  PortSet undetermined;
+};
+PortVerdicts port_verdicts(const std::vector<Piece>& pieces, const PortSet& universe);
+
 // Evaluates the path `pipeline` of `ruleset` for the packets of `query`.
 EvalResult evaluate(const Ruleset& ruleset, const Pipeline& pipeline, const Box& query,
                     const EvalOptions& options = {});

@@ -26,5 +26,8 @@ std::vector<std::string> known_formats();
 std::string detect_format(const TextFile& file);
 
 LoadResult load_ruleset(const std::string& path, const LoadOptions& options);
+// The same for content already in memory (tests, stdin): bytes are decoded as a file is.
+LoadResult load_ruleset_bytes(const std::string& display_path, const std::string& bytes, const LoadOptions& options);
+LoadResult load_ruleset_file(const TextFile& file, const LoadOptions& options);
 
 }  // namespace fwm

@@ -13,8 +13,16 @@ std::string detect_format(const TextFile& file) {
 }
 
 LoadResult load_ruleset(const std::string& path, const LoadOptions& options) {
+  return load_ruleset_file(read_text_file(path), options);
+}
+
+LoadResult load_ruleset_bytes(const std::string& display_path, const std::string& bytes, const LoadOptions& options) {
+  return load_ruleset_file(decode_text(display_path, bytes), options);
+}
+
+LoadResult load_ruleset_file(const TextFile& file, const LoadOptions& options) {
+  const std::string& path = file.path;
   LoadResult result;
-  TextFile file = read_text_file(path);
   if (!file.ok()) {
     result.error = file.error;
     return result;

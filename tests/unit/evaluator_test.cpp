@@ -1,0 +1,190 @@
+// Evaluator semantics, driven through small iptables-save rulesets.
+#include <catch2/catch.hpp>
+
+#include "eval/evaluator.h"
+#include "frontends/frontend.h"
+
+using namespace fwm;
+
+namespace {
+
+struct PathAnswer {
+  PortSet accepted;
+  PortSet undetermined;
+  std::vector<std::string> problems;
+};
+
+std::unique_ptr<Ruleset> load(const std::string& text) {
+  auto r = load_ruleset_bytes("test.rules", text, {"iptables"});
+  REQUIRE(r.ruleset);
+  return std::move(r.ruleset);
+}
+
+PathAnswer answer(const Ruleset& rs, int proto, const char* src = nullptr, const char* iface = nullptr,
+                  Direction dir = Direction::In) {
+  Family f = rs.covers(Family::V6) ? Family::V6 : Family::V4;
+  Box q = Box::everything(f, rs.ifaces.size());
+  q.proto = proto_only(proto);
+  if (src) q.src = parse_address_expr(src).set.of(f);
+  if (iface) {
+    q.in_iface.reset();
+    q.in_iface.set(rs.ifaces.classify(iface));
+  }
+  const Pipeline* p = rs.pipeline(f, dir);
+  REQUIRE(p);
+  auto r = evaluate(rs, *p, q);
+  auto v = port_verdicts(r.pieces, all_ports());
+  return {v.accepted, v.undetermined, r.problems};
+}
+
+std::string table(const std::string& policy, const std::string& body, const std::string& chains = "") {
+  return "*filter\n:INPUT " + policy + " [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n" + chains + body +
+         "COMMIT\n";
+}
+
+}  // namespace
+
+TEST_CASE("first match wins inside a chain", "[eval]") {
+  auto rs = load(table("ACCEPT",
+                       "-A INPUT -p tcp --dport 100:200 -j DROP\n"
+                       "-A INPUT -p tcp --dport 150:300 -j ACCEPT\n"
+                       "-A INPUT -p tcp -j DROP\n"));
+  auto a = answer(*rs, kProtoTcp);
+  REQUIRE(a.accepted == PortSet(201, 300));
+  auto u = answer(*rs, kProtoUdp);
+  REQUIRE(u.accepted == all_ports());
+}
+
+TEST_CASE("policy applies after the last rule and after RETURN in a built-in chain", "[eval]") {
+  auto rs = load(table("DROP",
+                       "-A INPUT -p tcp --dport 22 -j RETURN\n"
+                       "-A INPUT -p tcp --dport 20:30 -j ACCEPT\n"));
+  REQUIRE(answer(*rs, kProtoTcp).accepted == PortSet({{20, 21}, {23, 30}}));
+}
+
+TEST_CASE("jump, RETURN and falling off a user chain resume after the jump", "[eval]") {
+  auto rs = load(table("DROP",
+                       "-A INPUT -p udp -j MEDIA\n"
+                       "-A INPUT -p udp --dport 3478 -j ACCEPT\n"
+                       "-A MEDIA -p udp --dport 3478 -j RETURN\n"
+                       "-A MEDIA -p udp --dport 49152:57500 -j ACCEPT\n",
+                       ":MEDIA - [0:0]\n"));
+  REQUIRE(answer(*rs, kProtoUdp).accepted == PortSet({{3478, 3478}, {49152, 57500}}));
+}
+
+TEST_CASE("goto: RETURN goes back to the last jump, not to the goto site", "[eval]") {
+  auto rs = load(table("DROP",
+                       "-A INPUT -p tcp -j OUTER\n"
+                       "-A INPUT -p tcp --dport 1:100 -j ACCEPT\n"
+                       "-A OUTER -p tcp -g INNER\n"
+                       "-A OUTER -p tcp -j ACCEPT\n"
+                       "-A INNER -p tcp --dport 50 -j DROP\n",
+                       ":OUTER - [0:0]\n:INNER - [0:0]\n"));
+  // Packets return from INNER straight to INPUT (skipping OUTER's ACCEPT).
+  REQUIRE(answer(*rs, kProtoTcp).accepted == PortSet({{1, 49}, {51, 100}}));
+}
+
+TEST_CASE("a jump loop is a problem, not a hang", "[eval]") {
+  auto rs = load(table("DROP",
+                       "-A INPUT -p tcp -j A\n"
+                       "-A A -p tcp --dport 80 -j ACCEPT\n"
+                       "-A A -p tcp -j B\n"
+                       "-A B -p tcp -j A\n",
+                       ":A - [0:0]\n:B - [0:0]\n"));
+  auto a = answer(*rs, kProtoTcp);
+  REQUIRE(a.accepted == PortSet(80, 80));
+  REQUIRE_FALSE(a.problems.empty());
+  REQUIRE(a.problems[0].find("loop") != std::string::npos);
+  REQUIRE(a.undetermined == PortSet({{0, 79}, {81, 65535}}));
+}
+
+TEST_CASE("established/related accepts do not open ports", "[eval]") {
+  auto rs = load(table("DROP",
+                       "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"
+                       "-A INPUT -p tcp -m state --state NEW --dport 443 -j ACCEPT\n"));
+  REQUIRE(answer(*rs, kProtoTcp).accepted == PortSet(443, 443));
+}
+
+TEST_CASE("unknown conditions: an unknown accept does not open, an unknown drop does not close", "[eval]") {
+  auto rs = load(table("DROP",
+                       "-A INPUT -p tcp --dport 100 -m set --match-set admins src -j ACCEPT\n"
+                       "-A INPUT -p tcp --dport 200 -m mark --mark 0x1 -j DROP\n"
+                       "-A INPUT -p tcp --dport 200:300 -j ACCEPT\n"));
+  auto a = answer(*rs, kProtoTcp);
+  REQUIRE(a.accepted == PortSet(201, 300));
+  REQUIRE(a.undetermined == PortSet({{100, 100}, {200, 200}}));
+  REQUIRE_FALSE(rs->diagnostics.empty());
+}
+
+TEST_CASE("an unknown accept followed by an accept of the same packets is an accept", "[eval]") {
+  auto rs = load(table("DROP",
+                       "-A INPUT -p tcp --dport 100 -m limit --limit 5/s -j ACCEPT\n"
+                       "-A INPUT -p tcp --dport 100 -j ACCEPT\n"));
+  auto a = answer(*rs, kProtoTcp);
+  REQUIRE(a.accepted == PortSet(100, 100));
+  REQUIRE(a.undetermined.empty());
+}
+
+TEST_CASE("a drop in the raw table is final; an accept there is not", "[eval]") {
+  std::string text =
+      "*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+      "-A PREROUTING -p udp --dport 53 -j DROP\n-A PREROUTING -p udp --dport 67 -j ACCEPT\nCOMMIT\n" +
+      table("DROP", "-A INPUT -p udp --dport 50:60 -j ACCEPT\n");
+  auto rs = load(text);
+  REQUIRE(answer(*rs, kProtoUdp).accepted == PortSet({{50, 52}, {54, 60}}));
+}
+
+TEST_CASE("nat PREROUTING REDIRECT changes the port the filter sees", "[eval]") {
+  std::string text =
+      "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n"
+      "-A PREROUTING -p tcp --dport 4443 -j REDIRECT --to-ports 443\n"
+      "-A PREROUTING -p tcp --dport 8000:8010 -j REDIRECT --to-ports 440-450\nCOMMIT\n" +
+      table("DROP", "-A INPUT -p tcp --dport 443 -j ACCEPT\n");
+  auto rs = load(text);
+  auto a = answer(*rs, kProtoTcp);
+  REQUIRE(a.accepted == PortSet({{443, 443}, {4443, 4443}}));
+  // The redirect picks one port of 440-450: whether it is 443 cannot be known.
+  REQUIRE(a.undetermined == PortSet(8000, 8010));
+}
+
+TEST_CASE("source and interface restrictions are kept per piece", "[eval]") {
+  auto rs = load(table("DROP",
+                       "-A INPUT -i lo -j ACCEPT\n"
+                       "-A INPUT ! -s 10.0.0.0/8 -p tcp --dport 135 -j REJECT\n"
+                       "-A INPUT -s 10.0.0.0/8 -p tcp --dport 135 -j ACCEPT\n"
+                       "-A INPUT -i eth0 -p tcp --dport 22 -j ACCEPT\n"));
+  REQUIRE(answer(*rs, kProtoTcp).accepted.empty());
+  REQUIRE(answer(*rs, kProtoTcp, "10.1.2.3", "eth1").accepted == PortSet(135, 135));
+  REQUIRE(answer(*rs, kProtoTcp, "10.1.2.3", "eth0").accepted == PortSet({{22, 22}, {135, 135}}));
+  REQUIRE(answer(*rs, kProtoTcp, "192.0.2.1", "eth0").accepted == PortSet(22, 22));
+  REQUIRE(answer(*rs, kProtoTcp, "192.0.2.1", "lo").accepted == all_ports());
+}
+
+TEST_CASE("multiport --ports matches source or destination port", "[eval]") {
+  auto rs = load(table("DROP", "-A INPUT -p tcp -m multiport --ports 5060,5061 -j ACCEPT\n"));
+  auto rs_neg = load(table("ACCEPT", "-A INPUT -p tcp -m multiport ! --ports 5060,5061 -j DROP\n"));
+  // Universal over source ports: only 5060-5061 are accepted whatever the source port.
+  REQUIRE(answer(*rs, kProtoTcp).accepted == PortSet(5060, 5061));
+  REQUIRE(answer(*rs_neg, kProtoTcp).accepted == PortSet(5060, 5061));
+}
+
+TEST_CASE("interface prefixes and negation", "[eval]") {
+  auto rs = load(table("DROP",
+                       "-A INPUT -i eth+ -p tcp --dport 80 -j ACCEPT\n"
+                       "-A INPUT ! -i eth1 -p tcp --dport 81 -j ACCEPT\n"));
+  REQUIRE(answer(*rs, kProtoTcp, nullptr, "eth7").accepted == PortSet(80, 81));
+  REQUIRE(answer(*rs, kProtoTcp, nullptr, "eth1").accepted == PortSet(80, 80));
+  REQUIRE(answer(*rs, kProtoTcp, nullptr, "wlan0").accepted == PortSet(81, 81));
+}
+
+TEST_CASE("IPv6 rulesets from ip6tables-save", "[eval]") {
+  auto r = load_ruleset_bytes("v6.rules",
+                              "# Generated by ip6tables-save v1.8.9 (nf_tables)\n*filter\n:INPUT DROP [0:0]\n"
+                              "-A INPUT -s fd00::/8 -p udp --dport 3478 -j ACCEPT\nCOMMIT\n",
+                              {});
+  REQUIRE(r.ruleset);
+  REQUIRE(r.ruleset->covers(Family::V6));
+  REQUIRE_FALSE(r.ruleset->covers(Family::V4));
+  REQUIRE(answer(*r.ruleset, kProtoUdp, "fd00::1").accepted == PortSet(3478, 3478));
+  REQUIRE(answer(*r.ruleset, kProtoUdp).accepted.empty());
+}
