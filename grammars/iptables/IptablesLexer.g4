@@ -9,7 +9,7 @@ LINE_COMMENT : {getCharPositionInLine() == 0}? '#' ~[\r\n]* ;
 COMMIT       : 'COMMIT' ;
 COUNTERS     : '[' [0-9]+ ':' [0-9]+ ']' ;
 NOT          : '!' ;
-LONG_OPT     : '--' [a-zA-Z0-9] [a-zA-Z0-9_-]* ;
+LONG_OPT     : '--' [a-zA-Z0-9] [a-zA-Z0-9_-]* ( '=' ~[ \t\r\n"]* )? ;
 SHORT_OPT    : '-' [a-zA-Z0-9] ;
 DQSTRING     : '"' ( '\\' . | ~["\\\r\n] )* '"' ;
 SQSTRING     : '\'' ~['\r\n]* '\'' ;

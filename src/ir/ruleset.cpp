@@ -40,8 +40,8 @@ constexpr ProtoEntry kProtocols[] = {
     {0, "hopopt"},   {1, "icmp"},   {2, "igmp"},     {4, "ipip"},    {6, "tcp"},
     {17, "udp"},     {33, "dccp"},  {41, "ipv6"},    {43, "ipv6-route"}, {44, "ipv6-frag"},
     {47, "gre"},     {50, "esp"},   {51, "ah"},      {58, "ipv6-icmp"}, {59, "ipv6-nonxt"},
-    {60, "ipv6-opts"}, {89, "ospf"}, {94, "ipip"},   {103, "pim"},   {108, "comp"},
-    {112, "vrrp"},   {115, "l2tp"}, {132, "sctp"},   {135, "mh"},    {136, "udplite"},
+    {60, "ipv6-opts"}, {89, "ospf"}, {94, "ipip"},   {103, "pim"},   {108, "ipcomp"},
+    {112, "vrrp"},   {115, "l2tp"}, {132, "sctp"},   {135, "mobility-header"},    {136, "udplite"},
 };
 }  // namespace
 
@@ -62,6 +62,7 @@ std::optional<int> proto_number(const std::string& raw) {
   }
   if (name == "icmpv6" || name == "icmp6") return kProtoIcmp6;
   if (name == "ipencap") return 4;
+  if (name == "mh" || name == "ipv6-mh") return 135;
   if (name == "ipv6-encap") return 41;
   for (const auto& e : kProtocols)
     if (name == e.name) return e.number;

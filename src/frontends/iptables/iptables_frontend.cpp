@@ -68,6 +68,41 @@ const char* kBuiltinChains[][6] = {
     {"security", "INPUT", "FORWARD", "OUTPUT", nullptr, nullptr},
 };
 
+// getopt lets a short option carry its value ("-ptcp", "-s1.2.3.4"): the lexer sees one
+// word, which lands as a stray value. Options taking one value get the first value; a
+// further value that reads as "-Xvalue" is split into option -X with value "value".
+void split_attached_short_options(std::vector<Option>& options) {
+  static const std::string single_value = "psdiojgm";
+  std::vector<Option> out;
+  for (auto& opt : options) {
+    bool takes_one = opt.name.empty() || (opt.name.size() == 2 && single_value.find(opt.name[1]) != std::string::npos);
+    std::size_t keep = opt.name.empty() ? 0 : 1;
+    if (!takes_one || opt.values.size() <= keep) {
+      out.push_back(std::move(opt));
+      continue;
+    }
+    std::vector<std::string> rest(opt.values.begin() + static_cast<std::ptrdiff_t>(keep), opt.values.end());
+    bool all_attached = std::all_of(rest.begin(), rest.end(), [](const std::string& v) {
+      return v.size() > 2 && v[0] == '-' && std::isalpha(static_cast<unsigned char>(v[1]));
+    });
+    if (!all_attached) {
+      out.push_back(std::move(opt));
+      continue;
+    }
+    opt.values.resize(keep);
+    int column = opt.column;
+    if (!opt.name.empty()) out.push_back(std::move(opt));
+    for (const auto& v : rest) {
+      Option split;
+      split.name = v.substr(0, 2);
+      split.values = {v.substr(2)};
+      split.column = column;
+      out.push_back(std::move(split));
+    }
+  }
+  options = std::move(out);
+}
+
 }  // namespace
 
 bool is_builtin_chain(const std::string& table, const std::string& chain) {
@@ -226,6 +261,10 @@ Model parse(const TextFile& file) {
       auto* oe = static_cast<IptablesParser::OptionElementContext*>(el);
       Option opt;
       opt.name = oe->option()->getText();
+      if (auto eq = opt.name.find('='); eq != std::string::npos) {  // --protocol=tcp
+        opt.values.push_back(opt.name.substr(eq + 1));
+        opt.name = opt.name.substr(0, eq);
+      }
       opt.negated = !oe->NOT().empty();
       opt.column = static_cast<int>(oe->getStart()->getCharPositionInLine()) + 1;
       for (auto* v : oe->value()) opt.values.push_back(unquote(v->getText()));
@@ -265,6 +304,7 @@ Model parse(const TextFile& file) {
       rule.options.push_back(std::move(opt));
     }
     if (bad) continue;
+    split_attached_short_options(rule.options);
     if (rule.chain.empty() && rule.command != "-F" && rule.command != "--flush" && rule.command != "-X" &&
         rule.command != "--delete-chain" && rule.command != "-Z" && rule.command != "--zero") {
       error(line_no, 1, fmt::format("command {} needs a chain name", rule.command), text);

@@ -77,6 +77,12 @@ const std::map<std::string, std::string> kUnknownModules = {
     {"sctp", ""},                     {"iface", "interface state"},
 };
 
+// Short options iptables knows (commands and rule options).
+const std::string kShortOptions = "ACDIRLSFZNXPEpsdiojgmfcwWvnx46h";
+
+// Matches that are an error without any of their options.
+const std::set<std::string> kModulesNeedingOptions = {"multiport", "iprange", "state", "conntrack", "comment"};
+
 class RuleLowering {
  public:
   RuleLowering(const RuleLine& line, Family family, Ruleset& rs, const std::map<std::string, int>& chain_index,
@@ -107,12 +113,18 @@ class RuleLowering {
       }
       const std::string& n = opt.name;
       auto need = [&](std::size_t k) {
-        if (opt.values.size() < k) {
-          fail(opt, fmt::format("option {} needs {} value{}", n, k, k == 1 ? "" : "s"));
+        if (opt.values.size() != k) {
+          fail(opt, opt.values.size() < k
+                        ? fmt::format("option {} needs {} value{}", n, k, k == 1 ? "" : "s")
+                        : fmt::format("option {} takes {} value{}, found '{}' after it", n, k, k == 1 ? "" : "s",
+                                      opt.values[k]));
           return false;
         }
         return true;
       };
+      if (n.size() == 2 && kShortOptions.find(n[1]) == std::string::npos)
+        return fail(opt, fmt::format("unknown option {}", n));
+      if (!module_.empty() && module_needs_option_ && n.rfind("--", 0) == 0) module_needs_option_ = false;
       if (n == "-p" || n == "--protocol") {
         if (!need(1)) return false;
         std::string p = opt.values[0];
@@ -133,8 +145,11 @@ class RuleLowering {
         for (const auto& part : split(opt.values[0], ',')) {
           auto parsed = parse_address_expr(part);
           if (!parsed.ok()) {
-            if (parsed.error.find("non-contiguous") != std::string::npos) {
-              unknown(m, fmt::format("address {}", part), opt);
+            bool hostname = part.find_first_of("abcdefghijklmnopqrstuvwxyz") != std::string::npos &&
+                            part.find(':') == std::string::npos;
+            if (parsed.error.find("non-contiguous") != std::string::npos || hostname) {
+              // Names were resolved when the rule was loaded; the file does not say to what.
+              unknown(m, fmt::format("{} {} ({})", n, part, hostname ? "a host name" : "a non-contiguous mask"), opt);
               set = AddrSet::all();
               break;
             }
@@ -156,6 +171,8 @@ class RuleLowering {
           pat.name.pop_back();
           pat.prefix = true;
         }
+        if (pat.name.size() > 15)
+          return fail(opt, fmt::format("interface name '{}' is longer than 15 characters", name));
         bool in = n == "-i" || n == "--in-interface";
         (in ? m.in_patterns : m.out_patterns) = {pat};
         (in ? m.in_negated : m.out_negated) = opt.negated;
@@ -164,8 +181,11 @@ class RuleLowering {
         if (!opt.negated) m.never = true;
       } else if (n == "-m" || n == "--match") {
         if (!need(1)) return false;
+        if (module_needs_option_)
+          return fail(opt, fmt::format("match -m {} needs at least one of its options", module_));
         module_ = opt.values[0];
         module_unmodelled_ = false;
+        module_needs_option_ = kModulesNeedingOptions.count(module_) > 0;
         auto it = kUnknownModules.find(module_);
         if (it == kUnknownModules.end()) {
           unknown(m, fmt::format("-m {}", module_), opt);
@@ -175,6 +195,7 @@ class RuleLowering {
         module_unmodelled_ = it == kUnknownModules.end() || !it->second.empty();
       } else if (n == "--sport" || n == "--source-port" || n == "--dport" || n == "--destination-port") {
         if (!need(1)) return false;
+        if (!port_option_) port_option_ = &opt;
         PortSet set;
         if (!port_range(opt, opt.values[0], set)) return false;
         if (opt.negated) set = set.complement(kMaxPort);
@@ -183,6 +204,7 @@ class RuleLowering {
       } else if (n == "--dports" || n == "--destination-ports" || n == "--sports" || n == "--source-ports" ||
                  n == "--ports") {
         if (!need(1)) return false;
+        if (!port_option_) port_option_ = &opt;
         PortSet set;
         auto items = split(opt.values[0], ',');
         std::size_t weight = 0;
@@ -255,8 +277,14 @@ class RuleLowering {
         target_name = opt.values[0];
         is_goto_ = n == "-g" || n == "--goto";
         in_target = true;
-      } else if (n == "-c" || n == "--set-counters" || n == "-w" || n == "--wait" || n == "-4" || n == "-6" ||
-                 n == "--ipv4" || n == "--ipv6") {
+      } else if (n == "-c" || n == "--set-counters") {
+        std::vector<std::string> counts = opt.values;
+        if (counts.size() == 1) counts = split(counts[0], ',');
+        bool numbers = counts.size() == 2 && std::all_of(counts.begin(), counts.end(), [](const std::string& v) {
+                         return !v.empty() && std::all_of(v.begin(), v.end(), ::isdigit);
+                       });
+        if (!numbers) return fail(opt, "-c needs two numbers: packets and bytes");
+      } else if (n == "-w" || n == "--wait" || n == "-4" || n == "-6" || n == "--ipv4" || n == "--ipv6") {
         continue;  // counters and restore flags: no effect on verdicts
       } else if (module_unmodelled_) {
         continue;  // an option of a module already recorded as an unknown condition
@@ -264,6 +292,13 @@ class RuleLowering {
         // An option we do not model (or unknown): not a parse failure.
         unknown(m, fmt::format("{}{} {}", opt.negated ? "! " : "", n, fmt::join(opt.values, " ")), opt);
       }
+    }
+    if (port_option_ && !has_port_protocol())
+      return fail(*port_option_, fmt::format("{} needs -p tcp, udp, sctp, dccp or udplite", port_option_->name));
+    if (module_needs_option_) {
+      Option where;
+      where.column = line_.options.empty() ? 1 : line_.options.back().column;
+      return fail(where, fmt::format("match -m {} needs at least one of its options", module_));
     }
     if (!set_action(rule, target_name, target_options)) return false;
     rule.normalized = normalized();
@@ -398,10 +433,11 @@ class RuleLowering {
     } else if (target == "REDIRECT") {
       a.kind = ActionKind::Rewrite;
       if (auto ports = opt_value("--to-ports")) {
+        if (!has_port_protocol()) return fail(*opts.front(), "REDIRECT --to-ports needs -p tcp, udp, sctp or dccp");
+        if (ports->find('/') != std::string::npos)
+          return fail(*opts.front(), fmt::format("REDIRECT takes no port offset: '{}'", *ports));
         PortSet set;
-        std::string p = *ports;
-        std::replace(p.begin(), p.end(), '-', ':');
-        if (!port_range(*opts.front(), p, set)) return false;
+        if (!nat_port_range(*opts.front(), *ports, set)) return false;
         a.new_dport = set;
       }
       // REDIRECT sends the packet to the host itself: the destination becomes local.
@@ -409,6 +445,8 @@ class RuleLowering {
       a.kind = ActionKind::Rewrite;
       auto to = opt_value("--to-destination");
       if (!to) return fail(line_.options.back(), "DNAT needs --to-destination");
+      if (std::count_if(opts.begin(), opts.end(), [](const Option* o) { return o->name == "--to-destination"; }) > 1)
+        return fail(*opts.back(), "DNAT takes one --to-destination");
       if (!parse_dnat(*to, a)) return false;
     } else if (kContinueTargets.count(target)) {
       a.kind = ActionKind::Continue;
@@ -455,11 +493,28 @@ class RuleLowering {
     }
     if (!ports.empty()) {
       PortSet set;
-      std::replace(ports.begin(), ports.end(), '-', ':');
-      if (!port_range(line_.options.back(), ports, set)) return false;
+      if (!has_port_protocol()) return fail(line_.options.back(), "DNAT to a port needs -p tcp, udp, sctp or dccp");
+      if (auto slash = ports.find('/'); slash != std::string::npos) {
+        auto base = parse_port(ports.substr(slash + 1));
+        if (!base.ok() || base.value == 0)
+          return fail(line_.options.back(), fmt::format("invalid DNAT port offset in '{}'", ports));
+      }
+      if (!nat_port_range(line_.options.back(), ports, set)) return false;
       a.new_dport = set;
     }
     return true;
+  }
+
+  // NAT port specs: "p", "a-b", "a-b/base" (the base only shifts which port is chosen);
+  // service names may themselves contain '-' ("ftp-data").
+  bool nat_port_range(const Option& opt, std::string spec, PortSet& into) {
+    if (auto slash = spec.find('/'); slash != std::string::npos) spec = spec.substr(0, slash);
+    if (parse_port(spec).ok()) return port_range(opt, spec, into);
+    for (std::size_t dash = spec.find('-'); dash != std::string::npos; dash = spec.find('-', dash + 1)) {
+      std::string a = spec.substr(0, dash), b = spec.substr(dash + 1);
+      if (parse_port(a).ok() && parse_port(b).ok()) return port_range(opt, a + ":" + b, into);
+    }
+    return port_range(opt, spec, into);
   }
 
   bool resolve_chain(Rule& rule, const std::string& target) {
@@ -490,8 +545,15 @@ class RuleLowering {
   Ruleset& rs_;
   const std::map<std::string, int>& chain_index_;
   std::map<std::string, std::pair<int, std::size_t>>& unknown_counts_;
+  bool has_port_protocol() const {
+    return protocol_ == kProtoTcp || protocol_ == kProtoUdp || protocol_ == kProtoSctp || protocol_ == kProtoDccp ||
+           protocol_ == kProtoUdplite;
+  }
+
   std::string module_;
   bool module_unmodelled_ = false;
+  bool module_needs_option_ = false;
+  const Option* port_option_ = nullptr;
   int protocol_ = -1;
   bool is_goto_ = false;
 };
@@ -595,7 +657,7 @@ Ruleset lower(const Model& model, const std::string& file) {
       }
       continue;
     }
-    if (chain_index.find(r.table + " " + r.chain) == chain_index.end()) {
+    if (chain_index.find(r.table + " " + r.chain) == chain_index.end() && !is_builtin_chain(r.table, r.chain)) {
       Diagnostic d;
       d.id = "FWM090";
       d.severity = Severity::Error;
@@ -604,7 +666,7 @@ Ruleset lower(const Model& model, const std::string& file) {
                               r.chain, r.table);
       d.snippet = r.text;
       rs.diagnostics.push_back(std::move(d));
-      if (!is_builtin_chain(r.table, r.chain)) continue;
+      continue;
     }
     int idx = ensure_chain(r.table, r.chain);
     std::vector<Rule> lowered;
