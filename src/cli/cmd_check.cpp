@@ -101,10 +101,13 @@ int cmd_check(const CheckArgs& a) {
       input_error = true;
       continue;
     }
-    const Ruleset& rs = *loaded.ruleset;
+    for (const Ruleset* variant : loaded.all()) {
+    const Ruleset& rs = *variant;
     std::size_t rule_count = 0;
     for (const auto& ch : rs.chains) rule_count += ch.rules.size();
-    report.inputs.push_back({file, rs.format, rule_count, rs.line_count});
+    report.inputs.push_back({rs.variant.empty() ? file : fmt::format("{} [{}]", file, rs.variant), rs.format,
+                             rule_count, rs.line_count});
+    std::size_t first_new = report.findings.size();
     AnalysisContext ctx;
     ctx.ruleset = &rs;
     ctx.pack = pack ? &*pack : nullptr;
@@ -118,6 +121,14 @@ int cmd_check(const CheckArgs& a) {
     for (const auto& check : all_checks()) {
       if (check->info().needs_roles && !pack) continue;
       check->run(ctx, report.findings);
+    }
+    if (!rs.variant.empty())
+      for (std::size_t i = first_new; i < report.findings.size(); ++i) {
+        Finding& f = report.findings[i];
+        f.message = fmt::format("[{}] {}", rs.variant, f.message);
+        f.fingerprint_basis += "|" + rs.variant;
+        f.properties["variant"] = rs.variant;
+      }
     }
   }
   if (!pack)

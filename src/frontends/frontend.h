@@ -11,12 +11,23 @@
 namespace fwm {
 
 struct LoadOptions {
-  std::string format;  // empty: detect from content
+  std::string format;   // empty: detect from content
+  std::string profile;  // formats with variants (Windows profiles): only this one; empty: all
 };
 
 struct LoadResult {
   std::unique_ptr<Ruleset> ruleset;  // null when the input could not be read at all
-  std::string error;                 // unreadable input, unknown format (exit code 2)
+  // Further variants of the same file (e.g. one ruleset per Windows profile); each has
+  // Ruleset::variant set. Empty for single-policy formats.
+  std::vector<std::unique_ptr<Ruleset>> more_variants;
+  std::string error;  // unreadable input, unknown format (exit code 2)
+
+  std::vector<const Ruleset*> all() const {
+    std::vector<const Ruleset*> out;
+    if (ruleset) out.push_back(ruleset.get());
+    for (const auto& r : more_variants) out.push_back(r.get());
+    return out;
+  }
 };
 
 // Names of the formats that have a frontend ("iptables", ...).

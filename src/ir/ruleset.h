@@ -168,8 +168,9 @@ struct Pipeline {
 };
 
 struct Ruleset {
-  std::string format;  // "iptables", "nftables", ...
+  std::string format;   // "iptables", "nftables", ...
   std::string file;
+  std::string variant;  // "" or e.g. "Domain profile" when one file holds several policies
   std::vector<Chain> chains;
   std::vector<Pipeline> pipelines;
   IfaceAlphabet ifaces;

@@ -1,0 +1,52 @@
+// Golden tests over corpus/: every corpus/FORMAT/NAME.expected holds the expected text
+// report of `fwmatrix check corpus/FORMAT/NAME <args>`. Its first lines give the run:
+//   # args: --role front-end
+//   # exit: 1
+// followed by the exact expected stdout. FWM_UPDATE_GOLDEN=1 rewrites the files (review
+// the diff before committing).
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fmt/format.h>
+#include <sstream>
+
+#include "test_support.h"
+
+namespace fs = std::filesystem;
+using namespace fwm::test;
+
+TEST_CASE("golden: findings over corpus/ match the expected reports", "[golden]") {
+  fs::path corpus = fs::path(FWM_SOURCE_DIR) / "corpus";
+  bool update = std::getenv("FWM_UPDATE_GOLDEN") != nullptr;
+  std::vector<fs::path> goldens;
+  for (const auto& entry : fs::recursive_directory_iterator(corpus))
+    if (entry.path().extension() == ".expected") goldens.push_back(entry.path());
+  std::sort(goldens.begin(), goldens.end());
+  REQUIRE(goldens.size() >= 8);
+  for (const auto& golden : goldens) {
+    std::string rel_input = fs::relative(golden, FWM_SOURCE_DIR).replace_extension("").string();
+    DYNAMIC_SECTION(rel_input) {
+      REQUIRE(fs::exists(fs::path(FWM_SOURCE_DIR) / rel_input));
+      std::string text = read_file(golden.string());
+      std::istringstream in(text);
+      std::string line, args, header;
+      int expected_exit = 0;
+      std::streamoff body_start = 0;
+      while (std::getline(in, line) && line.rfind("# ", 0) == 0) {
+        if (line.rfind("# args:", 0) == 0) args = line.substr(7);
+        if (line.rfind("# exit:", 0) == 0) expected_exit = std::stoi(line.substr(7));
+        header += line + "\n";
+        body_start = in.tellg();
+      }
+      std::string expected = text.substr(static_cast<std::size_t>(body_start));
+      auto result = run_fwmatrix("check " + shell_quote(rel_input) + " " + args);
+      if (update) {
+        write_file(golden.string(), fmt::format("# args:{}\n# exit: {}\n{}", args, result.exit_code, result.out));
+        continue;
+      }
+      INFO("fwmatrix check " << rel_input << args);
+      CHECK(result.out == expected);
+      CHECK(result.exit_code == expected_exit);
+    }
+  }
+}
