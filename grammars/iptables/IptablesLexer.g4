@@ -1,11 +1,11 @@
 // Lexer for iptables-save / ip6tables-save / iptables-restore input, one line at a time.
-// Tokens that only make sense at the start of a line use a position predicate, so that
-// values such as ":1023" or "*" inside a rule stay plain words.
+// No semantic predicates (they would disable the lexer's DFA cache): tokens such as
+// ":INPUT" or "*filter" are also accepted as plain values by the parser, and comment
+// lines ('#' in column 1) are skipped by the driver before lexing.
 lexer grammar IptablesLexer;
 
-TABLE_HEADER : {getCharPositionInLine() == 0}? '*' [a-zA-Z_0-9]+ ;
-CHAIN_DECL   : {getCharPositionInLine() == 0}? ':' ~[ \t\r\n]+ ;
-LINE_COMMENT : {getCharPositionInLine() == 0}? '#' ~[\r\n]* ;
+TABLE_HEADER : '*' [a-zA-Z_0-9]+ ;
+CHAIN_DECL   : ':' ~[ \t\r\n]+ ;
 COMMIT       : 'COMMIT' ;
 COUNTERS     : '[' [0-9]+ ':' [0-9]+ ']' ;
 NOT          : '!' ;

@@ -3,6 +3,7 @@
 //   :INPUT DROP [0:0]            chain declaration: policy ('-' for user chains), counters
 //   [5:300] -A INPUT ... -j X    command with its rule specification
 //   COMMIT
+// Comment lines ('#' first) are skipped before parsing.
 // A rule specification is a getopt-style list of options, each optionally negated with
 // '!' before it (or, in old scripts, after it), followed by its values. Which option takes
 // how many values depends on the match module or target it belongs to: the builder
@@ -12,7 +13,7 @@ parser grammar IptablesParser;
 options { tokenVocab = IptablesLexer; }
 
 line
-  : ( tableHeader | chainDecl | commitLine | comment | command )? EOF
+  : ( tableHeader | chainDecl | commitLine | command )? EOF
   ;
 
 tableHeader : TABLE_HEADER ;
@@ -20,8 +21,6 @@ tableHeader : TABLE_HEADER ;
 chainDecl : CHAIN_DECL policy=value counters? ;
 
 commitLine : COMMIT ;
-
-comment : LINE_COMMENT ;
 
 command : counters? element+ ;
 
@@ -34,4 +33,4 @@ element
 
 option : SHORT_OPT | LONG_OPT ;
 
-value : WORD | DQSTRING | SQSTRING | COUNTERS | COMMIT ;
+value : WORD | DQSTRING | SQSTRING | COUNTERS | COMMIT | CHAIN_DECL | TABLE_HEADER ;

@@ -1,5 +1,8 @@
 #include <fmt/format.h>
 
+#include <chrono>
+#include <cstdlib>
+
 #include "frontends/frontend.h"
 #include "frontends/iptables/iptables_frontend.h"
 
@@ -34,10 +37,15 @@ LoadResult load_ruleset_file(const TextFile& file, const LoadOptions& options) {
     return result;
   }
   if (format == "iptables" || format == "ip6tables") {
+    auto t0 = std::chrono::steady_clock::now();
     auto model = iptables::parse(file);
     if (options.format == "ip6tables") model.family = Family::V6;
     if (options.format == "iptables") model.family = Family::V4;
+    auto t1 = std::chrono::steady_clock::now();
     result.ruleset = std::make_unique<Ruleset>(iptables::lower(model, path));
+    if (std::getenv("FWM_TIMING"))
+      fmt::print(stderr, "timing: parse {:.3f}s, lower {:.3f}s\n", std::chrono::duration<double>(t1 - t0).count(),
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count());
     return result;
   }
   result.error = fmt::format("unknown format '{}' (known: {})", format, fmt::join(known_formats(), ", "));
