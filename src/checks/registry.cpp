@@ -9,6 +9,7 @@ namespace fwm {
 std::unique_ptr<Check> make_required_port_denied_check();
 std::unique_ptr<Check> make_required_port_undetermined_check();
 std::unique_ptr<Check> make_optional_port_denied_check();
+std::unique_ptr<Check> make_accept_all_check();
 std::unique_ptr<Check> make_parse_error_check();
 std::unique_ptr<Check> make_unmodelled_construct_check();
 
@@ -18,6 +19,7 @@ const std::vector<std::unique_ptr<Check>>& all_checks() {
     v.push_back(make_required_port_denied_check());
     v.push_back(make_required_port_undetermined_check());
     v.push_back(make_optional_port_denied_check());
+    v.push_back(make_accept_all_check());
     v.push_back(make_parse_error_check());
     v.push_back(make_unmodelled_construct_check());
     return v;

@@ -570,7 +570,7 @@ void add_pipelines(Ruleset& rs, Family family) {
     p.direction = d;
     for (const auto& [t, c, nat] : chains)
       if (auto s = stage(t, c, nat)) p.stages.push_back(*s);
-    rs.pipelines.push_back(std::move(p));
+    if (!p.stages.empty()) rs.pipelines.push_back(std::move(p));  // a dump without that path says nothing of it
   };
   build(Direction::In, {{"raw", "PREROUTING", false},
                         {"mangle", "PREROUTING", false},
