@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "checks/finding.h"
+#include "eval/anomalies.h"
 #include "matrix/coverage.h"
 #include "matrix/pack.h"
 
@@ -26,6 +27,7 @@ struct AnalysisContext {
   std::vector<std::string> roles;  // as given (not expanded)
   std::string lb_mode = "hardware";
   const std::vector<RequirementCoverage>* coverage = nullptr;  // when roles are given
+  const AnomalyReport* anomalies = nullptr;                    // shadowed / redundant rules
 };
 
 class Check {

@@ -113,6 +113,9 @@ int cmd_check(const CheckArgs& a) {
     ctx.pack = pack ? &*pack : nullptr;
     ctx.roles = a.roles;
     ctx.lb_mode = lb_mode;
+    AnomalyReport anomalies = find_anomalies(rs);
+    ctx.anomalies = &anomalies;
+    if (anomalies.cut_short) report.notes.push_back(fmt::format("{}: rule anomaly analysis cut short: {}", file, anomalies.cut_reason));
     std::vector<RequirementCoverage> coverage;
     if (pack) {
       coverage = compute_coverage(rs, pack->requirements_for(a.roles, lb_mode));

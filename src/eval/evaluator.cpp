@@ -194,7 +194,7 @@ class Evaluator {
     std::vector<Work> next;
     for (std::size_t i = start; i < chain.rules.size() && !live.empty(); ++i) {
       const Rule& rule = chain.rules[i];
-      if (rule.action.kind == ActionKind::Continue) continue;
+      if (rule.action.kind == ActionKind::Continue || &rule == opts_.skip_rule) continue;
       if (live.size() > opts_.max_pieces) {
         result_.truncated = true;
         result_.problems.push_back(fmt::format(
@@ -214,6 +214,7 @@ class Evaluator {
           continue;
         }
         bool maybe = ov == Overlap::Maybe || rule.match.has_unknown();
+        if (opts_.on_match) opts_.on_match(rule);
         if (maybe && !matched.maybe_rule) matched.maybe_rule = &rule;
         apply(rule, chain_index, i, std::move(matched), maybe, next, out);
       }

@@ -2,6 +2,7 @@
 // each piece, what decided it. Cost grows with rules and intervals, never with ports.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,10 @@ struct Piece {
 struct EvalOptions {
   std::size_t max_call_depth = 256;
   std::size_t max_pieces = 2'000'000;  // guard against fragmentation blow-ups
+  // Rule-anomaly analysis: called for every rule that some packet of the region reaches
+  // and matches (or may match); and a rule to treat as absent.
+  std::function<void(const Rule&)> on_match;
+  const Rule* skip_rule = nullptr;
 };
 
 struct EvalResult {

@@ -1,0 +1,96 @@
+#include "eval/anomalies.h"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <set>
+#include <unordered_set>
+
+namespace fwm {
+
+namespace {
+
+// Every packet of one family on a path: all states, all interfaces (loopback too).
+Box whole_region(const Ruleset& rs, Family f) {
+  Box q = Box::everything(f, rs.ifaces.size());
+  q.state = ct_all();
+  return q;
+}
+
+bool decides(const Rule& r) {
+  return r.action.kind == ActionKind::Accept || r.action.kind == ActionKind::Deny;
+}
+
+}  // namespace
+
+AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
+  AnomalyReport report;
+  std::unordered_set<const Rule*> hit;
+  // Pieces each deciding rule decides, per path.
+  std::map<const Rule*, std::vector<std::pair<const Pipeline*, Box>>> decided;
+  std::set<int> reached_chains;
+  for (const auto& p : rs.pipelines) {
+    EvalOptions opts;
+    opts.on_match = [&](const Rule& r) {
+      hit.insert(&r);
+      if (r.action.kind == ActionKind::Jump || r.action.kind == ActionKind::Goto)
+        reached_chains.insert(r.action.target_chain);
+    };
+    for (const auto& stage : p.stages) reached_chains.insert(stage.chain);
+    auto result = evaluate(rs, p, whole_region(rs, p.family), opts);
+    for (const auto& piece : result.pieces)
+      if (piece.decider.rule && decides(*piece.decider.rule) && piece.verdict != Verdict::Undetermined)
+        decided[piece.decider.rule].push_back({&p, piece.box});
+  }
+  // Chains that nothing jumps to are reported once, not rule by rule.
+  std::set<int> referenced;
+  for (const auto& c : rs.chains)
+    for (const auto& r : c.rules)
+      if (r.action.target_chain >= 0) referenced.insert(r.action.target_chain);
+  for (std::size_t i = 0; i < rs.chains.size(); ++i) {
+    const Chain& c = rs.chains[i];
+    bool in_pipeline = reached_chains.count(static_cast<int>(i)) > 0;
+    if (!c.builtin && !referenced.count(static_cast<int>(i)) && !c.rules.empty()) {
+      report.unreachable_chains.push_back(&c);
+      continue;
+    }
+    if (!in_pipeline && !c.builtin) continue;  // only reached through unreachable chains
+    bool chain_on_a_path = false;
+    for (const auto& p : rs.pipelines)
+      for (const auto& s : p.stages)
+        if (s.chain == static_cast<int>(i)) chain_on_a_path = true;
+    if (c.builtin && !chain_on_a_path) continue;  // e.g. nat INPUT: no path of ours runs it
+    for (const auto& r : c.rules)
+      if (r.action.kind != ActionKind::Continue && !hit.count(&r)) report.shadowed.push_back({&r});
+  }
+  // Redundancy: evaluate what each deciding rule decides as if the rule were absent.
+  std::size_t checks = 0;
+  for (const auto& [rule, pieces] : decided) {
+    if (++checks > options.max_redundancy_checks) {
+      report.cut_short = true;
+      report.cut_reason = fmt::format("redundancy was checked for the first {} deciding rules only",
+                                      options.max_redundancy_checks);
+      break;
+    }
+    Verdict own = rule->action.kind == ActionKind::Accept ? Verdict::Accept : Verdict::Deny;
+    bool same = true;
+    Decider instead;
+    for (const auto& [pipeline, box] : pieces) {
+      EvalOptions opts;
+      opts.skip_rule = rule;
+      auto result = evaluate(rs, *pipeline, box, opts);
+      for (const auto& piece : result.pieces) {
+        if (piece.verdict != own) {
+          same = false;
+          break;
+        }
+        if (!instead.rule && !instead.policy) instead = piece.decider;
+      }
+      if (!same) break;
+    }
+    if (same) report.redundant.push_back({rule, instead});
+  }
+  return report;
+}
+
+}  // namespace fwm

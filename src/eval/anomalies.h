@@ -1,0 +1,38 @@
+// Rule anomalies (after Al-Shaer and Hamed): rules that no packet reaches because earlier
+// rules decide everything they match (shadowed), and rules whose removal changes no
+// verdict (redundant). Computed with the region evaluator, never pairwise.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "eval/evaluator.h"
+
+namespace fwm {
+
+struct ShadowedRule {
+  const Rule* rule;
+};
+
+struct RedundantRule {
+  const Rule* rule;
+  Decider instead;  // what decides its packets when it is removed
+};
+
+struct AnomalyReport {
+  std::vector<ShadowedRule> shadowed;
+  std::vector<RedundantRule> redundant;
+  std::vector<const Chain*> unreachable_chains;  // user chains no path reaches
+  bool cut_short = false;
+  std::string cut_reason;
+};
+
+struct AnomalyOptions {
+  // Budget of rules whose redundancy is checked (each costs one evaluation of the
+  // region it decides). Above it the analysis stops and says so.
+  std::size_t max_redundancy_checks = 50'000;
+};
+
+AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options = {});
+
+}  // namespace fwm
