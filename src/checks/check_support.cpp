@@ -57,6 +57,21 @@ std::string proto_upper(int p) {
 
 }  // namespace
 
+void report_diagnostics(const AnalysisContext& ctx, const CheckInfo& info, std::vector<Finding>& out) {
+  for (const auto& d : ctx.ruleset->diagnostics) {
+    if (d.id != info.id) continue;
+    Finding f;
+    f.rule_id = d.id;
+    f.level = d.severity;
+    f.message = d.message;
+    f.location = d.span;
+    f.snippet = d.snippet;
+    // The occurrence count "(N rules use it)" is not part of the identity.
+    f.fingerprint_basis = d.message.substr(0, d.message.find(" (")) + "|" + d.snippet;
+    out.push_back(std::move(f));
+  }
+}
+
 void report_requirement_gaps(const AnalysisContext& ctx, const CheckInfo& info, GapKind kind, bool want_optional,
                              std::vector<Finding>& out) {
   if (!ctx.coverage) return;

@@ -12,4 +12,7 @@ enum class GapKind { Denied, Undetermined };
 void report_requirement_gaps(const AnalysisContext& ctx, const CheckInfo& info, GapKind kind,
                              bool want_optional, std::vector<Finding>& out);
 
+// Turns the ruleset's diagnostics with this check's id into findings (FWM090, FWM091).
+void report_diagnostics(const AnalysisContext& ctx, const CheckInfo& info, std::vector<Finding>& out);
+
 }  // namespace fwm

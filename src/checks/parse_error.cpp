@@ -1,5 +1,5 @@
-// FWM090: the input could not be parsed (see docs/rules/FWM090.md).
-#include "checks/check.h"
+// FWM090: The input could not be parsed (see docs/rules/FWM090.md).
+#include "checks/check_support.h"
 
 namespace fwm {
 
@@ -10,17 +10,7 @@ class ParseError final : public Check {
     return kInfo;
   }
   void run(const AnalysisContext& ctx, std::vector<Finding>& out) const override {
-    for (const auto& d : ctx.ruleset->diagnostics) {
-      if (d.id != info().id) continue;
-      Finding f;
-      f.rule_id = d.id;
-      f.level = d.severity;
-      f.message = d.message;
-      f.location = d.span;
-      f.snippet = d.snippet;
-      f.fingerprint_basis = d.message + "|" + d.snippet;
-      out.push_back(std::move(f));
-    }
+    report_diagnostics(ctx, info(), out);
   }
 };
 

@@ -87,38 +87,60 @@ std::string build_path_query(const Ruleset& rs, const PathArgs& a, Family f, Box
   return {};
 }
 
+namespace {
+
+// One family's answer to a `ports`/`explain` query.
+struct PathEval {
+  Family family;
+  const Pipeline* pipeline = nullptr;  // null: the ruleset has no chain on this path
+  Box query;
+  EvalResult result;
+};
+
+// Evaluates the query of `a` for protocol `proto` on every family the ruleset covers and
+// the addresses allow. Returns an error message for bad arguments.
+std::string evaluate_paths(const Ruleset& rs, const PathArgs& a, int proto, std::vector<PathEval>& out) {
+  Direction dir = parse_direction(a.direction);
+  for (Family f : {Family::V4, Family::V6}) {
+    if (!rs.covers(f)) continue;
+    PathEval e;
+    e.family = f;
+    bool family_matches = true;
+    if (auto err = build_path_query(rs, a, f, e.query, family_matches); !err.empty()) return err;
+    if (!family_matches) continue;
+    e.query.proto = proto_only(proto);
+    e.pipeline = rs.pipeline(f, dir);
+    if (e.pipeline) e.result = evaluate(rs, *e.pipeline, e.query);
+    out.push_back(std::move(e));
+  }
+  return {};
+}
+
+}  // namespace
+
 int cmd_ports(const PathArgs& a) {
   Loaded l = load_for_path(a);
   if (!l.rs) return l.code;
   const Ruleset& rs = *l.rs;
-  Direction dir = parse_direction(a.direction);
   std::vector<int> protos;
   if (a.proto.empty() || a.proto == "tcp") protos.push_back(kProtoTcp);
   if (a.proto.empty() || a.proto == "udp") protos.push_back(kProtoUdp);
   nlohmann::ordered_json j;
   std::string text;
   for (int proto : protos) {
+    std::vector<PathEval> evals;
+    if (auto err = evaluate_paths(rs, a, proto, evals); !err.empty()) {
+      fmt::print(stderr, "fwmatrix: {}\n", err);
+      return 2;
+    }
     std::vector<Piece> pieces;
     bool any_family = false;
-    std::vector<std::string> problems;
-    for (Family f : {Family::V4, Family::V6}) {
-      if (!rs.covers(f)) continue;
-      Box q;
-      bool family_matches = true;
-      if (auto err = build_path_query(rs, a, f, q, family_matches); !err.empty()) {
-        fmt::print(stderr, "fwmatrix: {}\n", err);
-        return 2;
-      }
-      if (!family_matches) continue;
-      q.proto = proto_only(proto);
-      const Pipeline* p = rs.pipeline(f, dir);
-      if (!p) continue;
+    for (auto& e : evals) {
+      if (!e.pipeline) continue;
       any_family = true;
-      auto r = evaluate(rs, *p, q);
-      pieces.insert(pieces.end(), std::make_move_iterator(r.pieces.begin()), std::make_move_iterator(r.pieces.end()));
-      problems.insert(problems.end(), r.problems.begin(), r.problems.end());
+      pieces.insert(pieces.end(), e.result.pieces.begin(), e.result.pieces.end());
+      for (const auto& pr : e.result.problems) fmt::print(stderr, "fwmatrix: {}\n", pr);
     }
-    for (const auto& pr : problems) fmt::print(stderr, "fwmatrix: {}\n", pr);
     PortVerdicts verdicts = port_verdicts(pieces, any_family ? all_ports() : PortSet());
     const PortSet& accepted = verdicts.accepted;
     const PortSet& unknown = verdicts.undetermined;
@@ -157,24 +179,19 @@ int cmd_explain(const PathArgs& a) {
     return 2;
   }
   Direction dir = parse_direction(a.direction);
-  bool printed = false;
-  for (Family f : {Family::V4, Family::V6}) {
-    if (!rs.covers(f)) continue;
-    Box q;
-    bool family_matches = true;
-    if (auto err = build_path_query(rs, a, f, q, family_matches); !err.empty()) {
-      fmt::print(stderr, "fwmatrix: {}\n", err);
-      return 2;
-    }
-    if (!family_matches) continue;
-    q.proto = proto_only(*proto);
-    const Pipeline* p = rs.pipeline(f, dir);
-    if (!p) {
+  std::vector<PathEval> evals;
+  if (auto err = evaluate_paths(rs, a, *proto, evals); !err.empty()) {
+    fmt::print(stderr, "fwmatrix: {}\n", err);
+    return 2;
+  }
+  for (const auto& e : evals) {
+    Family f = e.family;
+    const Box& q = e.query;
+    if (!e.pipeline) {
       fmt::print("{} {}: no chain filters this path: everything passes\n", family_name(f), direction_name(dir));
-      printed = true;
       continue;
     }
-    auto r = evaluate(rs, *p, q);
+    const EvalResult& r = e.result;
     fmt::print("{} {} {} dport {} — {} piece{}:\n", family_name(f), direction_name(dir), a.proto,
                format_ports(q.dport), r.pieces.size(), r.pieces.size() == 1 ? "" : "s");
     for (const auto& piece : r.pieces) {
@@ -199,9 +216,8 @@ int cmd_explain(const PathArgs& a) {
         fmt::print("      unknown condition in {}\n", decider_text(Decider{piece.uncertain_by, nullptr, {}}));
     }
     for (const auto& pr : r.problems) fmt::print("  problem: {}\n", pr);
-    printed = true;
   }
-  if (!printed) fmt::print("no path of this ruleset matches the query\n");
+  if (evals.empty()) fmt::print("no path of this ruleset matches the query\n");
   return 0;
 }
 

@@ -9,17 +9,8 @@
 namespace fwm {
 
 namespace {
-const char* sarif_level(Severity s) {
-  switch (s) {
-    case Severity::Error:
-      return "error";
-    case Severity::Warning:
-      return "warning";
-    case Severity::Note:
-      return "note";
-  }
-  return "warning";
-}
+// SARIF's level names are fwmatrix's severity names.
+const char* sarif_level(Severity s) { return severity_name(s); }
 
 std::string first_paragraph(const std::string& md) {
   // The text after the heading, up to the first blank line following it.
