@@ -81,11 +81,10 @@ void report_requirement_gaps(const AnalysisContext& ctx, const CheckInfo& info, 
     if (req.optional != want_optional) continue;
     for (const auto& slice : cov.slices) {
       if (slice.no_path) continue;
-      std::string what = fmt::format("{} {}{}", proto_upper(slice.protocol), format_ports(slice.required),
-                                     req.direction == Direction::Out ? " outbound" : "");
       std::string family = rs.covers(Family::V4) && rs.covers(Family::V6) ? fmt::format(" ({})", family_name(slice.family)) : "";
-      std::string who = fmt::format("requirement {} ({}{}{}, role {})", req.id, req.service,
-                                    req.protocol_label.empty() ? "" : ", ", req.protocol_label, req.role);
+      std::string who = fmt::format("required by {} (role {}: {}{}{}{})", req.id, req.role, req.service,
+                                    req.protocol_label.empty() ? "" : ", ", req.protocol_label,
+                                    req.direction == Direction::Out ? ", outbound" : "");
       if (req.min_open) {
         // "At least N ports of the range": only a shortfall is a gap.
         std::uint32_t open = static_cast<std::uint32_t>(slice.open.count());
@@ -129,13 +128,14 @@ void report_requirement_gaps(const AnalysisContext& ctx, const CheckInfo& info, 
         if (kind == GapKind::Undetermined && g.uncertain) where = Decider{g.uncertain, nullptr, {}};
         f.location = decider_location(rs, where, f.snippet);
         std::string ports_text = format_ports(g.ports);
+        std::string part = g.ports == slice.required ? "" : fmt::format(" of the required {}", format_ports(slice.required));
         if (kind == GapKind::Denied) {
-          f.message = fmt::format("{} {}{} is denied: {} needs {}. Decided by {}.", proto_upper(slice.protocol),
-                                  ports_text, family, who, what, decider_text(g.decider));
+          f.message = fmt::format("{} {}{}{} is denied, {}. Decided by {}.", proto_upper(slice.protocol), ports_text,
+                                  part, family, who, decider_text(g.decider));
         } else {
-          f.message = fmt::format("{} {}{} is undetermined: {} needs {}, and whether it is accepted depends on "
-                                  "{}, which fwmatrix cannot decide from the file. Decided by {}.",
-                                  proto_upper(slice.protocol), ports_text, family, who, what,
+          f.message = fmt::format("{} {}{}{} is undetermined, {}: it depends on {}, which cannot be decided from the "
+                                  "file; otherwise decided by {}.",
+                                  proto_upper(slice.protocol), ports_text, part, family, who,
                                   g.uncertain ? decider_text(Decider{g.uncertain, nullptr, {}}) : "an unknown condition",
                                   decider_text(g.decider));
         }
