@@ -57,6 +57,42 @@ std::string proto_upper(int p) {
 
 }  // namespace
 
+Box inbound_region(const Ruleset& rs, Family f, int proto, const AddrSet* sources) {
+  Box q = Box::everything(f, rs.ifaces.size());
+  q.proto = proto_only(proto);
+  for (std::size_t i = 0; i < rs.ifaces.size(); ++i)
+    if (rs.ifaces.class_is_loopback(i)) q.in_iface.reset(i);
+  q.src = q.src.subtract(parse_address_expr(f == Family::V4 ? "127.0.0.0/8" : "::1").set.of(f));
+  if (sources) q.src = q.src.intersect(sources->of(f));
+  return q;
+}
+
+std::vector<AcceptGroup> accepted_by_decider(const Ruleset& rs, const Box& query, Direction d) {
+  std::vector<AcceptGroup> groups;
+  const Pipeline* p = rs.pipeline(query.family, d);
+  if (!p || query.empty()) return groups;
+  auto result = evaluate(rs, *p, query);
+  std::map<std::pair<const Rule*, const Chain*>, std::size_t> index;
+  for (const auto& piece : result.pieces) {
+    if (piece.verdict != Verdict::Accept) continue;
+    auto key = std::make_pair(piece.decider.rule, piece.decider.policy);
+    auto it = index.find(key);
+    if (it == index.end()) {
+      index[key] = groups.size();
+      groups.push_back({piece.decider, piece.box.dport, piece.box.src});
+    } else {
+      groups[it->second].ports.add(piece.box.dport);
+      groups[it->second].sources.add(piece.box.src);
+    }
+  }
+  return groups;
+}
+
+const AddrSet& default_trusted_networks() {
+  static const AddrSet trusted = rfc1918_ula_loopback();
+  return trusted;
+}
+
 void report_diagnostics(const AnalysisContext& ctx, const CheckInfo& info, std::vector<Finding>& out) {
   for (const auto& d : ctx.ruleset->diagnostics) {
     if (d.id != info.id) continue;

@@ -10,6 +10,8 @@ std::unique_ptr<Check> make_required_port_denied_check();
 std::unique_ptr<Check> make_required_port_undetermined_check();
 std::unique_ptr<Check> make_optional_port_denied_check();
 std::unique_ptr<Check> make_accept_all_check();
+std::unique_ptr<Check> make_excess_ports_check();
+std::unique_ptr<Check> make_sensitive_port_exposed_check();
 std::unique_ptr<Check> make_shadowed_rule_check();
 std::unique_ptr<Check> make_redundant_rule_check();
 std::unique_ptr<Check> make_parse_error_check();
@@ -22,6 +24,8 @@ const std::vector<std::unique_ptr<Check>>& all_checks() {
     v.push_back(make_required_port_undetermined_check());
     v.push_back(make_optional_port_denied_check());
     v.push_back(make_accept_all_check());
+    v.push_back(make_excess_ports_check());
+    v.push_back(make_sensitive_port_exposed_check());
     v.push_back(make_shadowed_rule_check());
     v.push_back(make_redundant_rule_check());
     v.push_back(make_parse_error_check());

@@ -173,6 +173,9 @@ bool to_cidrs(Family f, u128 lo, u128 hi, std::vector<std::string>& out, std::si
 std::string format_addr_intervals(Family f, const AddrIntervals& set, std::size_t max_items) {
   if (set.empty()) return "none";
   if (set == AddrIntervals(0, family_max(f))) return f == Family::V4 ? "any IPv4" : "any IPv6";
+  // "Everything but a few networks" reads better as what it leaves out.
+  AddrIntervals rest = set.complement(family_max(f));
+  if (rest.size() < set.size()) return "any address except " + format_addr_intervals(f, rest, max_items);
   std::vector<std::string> parts;
   for (const auto& iv : set.intervals()) {
     std::vector<std::string> cidrs;
