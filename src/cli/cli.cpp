@@ -89,6 +89,21 @@ int run_cli(int argc, char** argv) {
   ms->add_option("--lb-mode", matrix.lb_mode, "hardware or dns")->check(CLI::IsMember({"hardware", "dns"}));
   ms->add_flag("--json", matrix.json, "one JSON object per (requirement, protocol, port interval)");
 
+  DiffArgs diff;
+  std::vector<std::string> diff_roles;
+  auto* d = app.add_subcommand("diff", "the semantic difference of two versions of a ruleset (same or different formats)");
+  d->add_option("old", diff.old_file, "the ruleset before the change")->required();
+  d->add_option("new", diff.new_file, "the ruleset after the change")->required();
+  d->add_option("--format", diff.format_new, "format of both files (default: detected)");
+  d->add_option("--old-format", diff.format_old, "format of OLD when it differs");
+  d->add_option("--pack", diff.pack, "rule pack name or path (default sfb2015)");
+  d->add_option("--rules-dir", diff.rules_dir, "directory of rule packs");
+  d->add_option("--role", diff_roles, "roles the protected host holds: also compare requirement status");
+  d->add_option("--lb-mode", diff.lb_mode, "hardware or dns")->check(CLI::IsMember({"hardware", "dns"}));
+  d->add_option("--report", diff.report, "text, json, markdown or sarif (with baselineState)")
+      ->check(CLI::IsMember({"text", "sarif", "json", "markdown"}));
+  d->add_option("-o,--output", diff.output, "write the report to this file");
+
   std::string rule_id;
   auto* r = app.add_subcommand("rules", "list the result ids, or show the doc page of one");
   r->add_option("id", rule_id, "result id, e.g. FWM001");
@@ -110,6 +125,11 @@ int run_cli(int argc, char** argv) {
     return cmd_matrix_show(matrix);
   }
   if (r->parsed()) return cmd_rules(rule_id);
+  if (d->parsed()) {
+    diff.roles = split_commas(diff_roles);
+    if (diff.format_old.empty()) diff.format_old = diff.format_new;
+    return cmd_diff(diff);
+  }
   fmt::print("{}", app.help());
   return 2;
 }

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "checks/check.h"
+#include "checks/analysis.h"
 #include "cli/commands.h"
 #include "frontends/frontend.h"
 #include "matrix/coverage.h"
@@ -60,6 +60,13 @@ bool read_baseline(const std::string& path, std::set<std::string>& fingerprints)
 
 }  // namespace
 
+InputSummary input_summary(const Ruleset& rs) {
+  std::size_t rule_count = 0;
+  for (const auto& ch : rs.chains) rule_count += ch.rules.size();
+  return {rs.variant.empty() ? rs.file : fmt::format("{} [{}]", rs.file, rs.variant), rs.format, rule_count,
+          rs.line_count};
+}
+
 int cmd_check(const CheckArgs& a) {
   if (!a.topology.empty()) {
     fmt::print(stderr, "fwmatrix: --topology is not supported yet in this version (use --role for host firewalls)\n");
@@ -102,36 +109,12 @@ int cmd_check(const CheckArgs& a) {
       continue;
     }
     for (const Ruleset* variant : loaded.all()) {
-    const Ruleset& rs = *variant;
-    std::size_t rule_count = 0;
-    for (const auto& ch : rs.chains) rule_count += ch.rules.size();
-    report.inputs.push_back({rs.variant.empty() ? file : fmt::format("{} [{}]", file, rs.variant), rs.format,
-                             rule_count, rs.line_count});
-    std::size_t first_new = report.findings.size();
-    AnalysisContext ctx;
-    ctx.ruleset = &rs;
-    ctx.pack = pack ? &*pack : nullptr;
-    ctx.roles = a.roles;
-    ctx.lb_mode = lb_mode;
-    AnomalyReport anomalies = find_anomalies(rs);
-    ctx.anomalies = &anomalies;
-    if (anomalies.cut_short) report.notes.push_back(fmt::format("{}: rule anomaly analysis cut short: {}", file, anomalies.cut_reason));
-    std::vector<RequirementCoverage> coverage;
-    if (pack) {
-      coverage = compute_coverage(rs, pack->requirements_for(a.roles, lb_mode));
-      ctx.coverage = &coverage;
-    }
-    for (const auto& check : all_checks()) {
-      if (check->info().needs_roles && !pack) continue;
-      check->run(ctx, report.findings);
-    }
-    if (!rs.variant.empty())
-      for (std::size_t i = first_new; i < report.findings.size(); ++i) {
-        Finding& f = report.findings[i];
-        f.message = fmt::format("[{}] {}", rs.variant, f.message);
-        f.fingerprint_basis += "|" + rs.variant;
-        f.properties["variant"] = rs.variant;
-      }
+      const Ruleset& rs = *variant;
+      report.inputs.push_back(input_summary(rs));
+      AnalysisRequest request{pack ? &*pack : nullptr, a.roles, lb_mode};
+      auto findings = analyze(rs, request, report.notes);
+      report.findings.insert(report.findings.end(), std::make_move_iterator(findings.begin()),
+                             std::make_move_iterator(findings.end()));
     }
   }
   if (!pack)

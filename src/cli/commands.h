@@ -7,6 +7,7 @@
 
 #include "eval/region.h"
 #include "ir/ruleset.h"
+#include "report/report.h"
 
 namespace fwm {
 
@@ -25,6 +26,7 @@ struct CheckArgs {
   std::string lb_mode;
 };
 int cmd_check(const CheckArgs& a);
+InputSummary input_summary(const Ruleset& rs);
 
 struct PathArgs {
   std::string file;
@@ -47,6 +49,18 @@ struct MatrixArgs {
 };
 int cmd_matrix_show(const MatrixArgs& a);
 int cmd_rules(const std::string& id);
+
+struct DiffArgs {
+  std::string old_file, new_file;
+  std::string format_old, format_new;
+  std::string pack = "sfb2015";
+  std::string rules_dir;
+  std::vector<std::string> roles;
+  std::string lb_mode;
+  std::string report = "text";
+  std::string output;
+};
+int cmd_diff(const DiffArgs& a);
 
 // Writes text to `path` (or stdout when empty); false with a message on failure.
 bool write_output(const std::string& path, const std::string& text);

@@ -33,6 +33,22 @@ bool Box::empty() const {
          in_iface.none() || out_iface.none() || state.none();
 }
 
+std::optional<Box> intersect(const Box& a, const Box& b) {
+  if (a.family != b.family) return std::nullopt;
+  Box out;
+  out.family = a.family;
+  out.proto = a.proto & b.proto;
+  out.dport = a.dport.intersect(b.dport);
+  out.sport = a.sport.intersect(b.sport);
+  out.src = a.src.intersect(b.src);
+  out.dst = a.dst.intersect(b.dst);
+  out.in_iface = a.in_iface & b.in_iface;
+  out.out_iface = a.out_iface & b.out_iface;
+  out.state = a.state & b.state;
+  if (out.empty()) return std::nullopt;
+  return out;
+}
+
 namespace {
 
 constexpr std::uint8_t kMaybeAccept = 1;

@@ -1,6 +1,7 @@
 // A region of packet space: a product of per-field sets for one address family.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,9 @@ struct Box {
   static Box everything(Family f, std::size_t iface_classes);
   bool empty() const;
 };
+
+// The common part of two boxes of the same family, if any.
+std::optional<Box> intersect(const Box& a, const Box& b);
 
 // A query: one or more boxes (usually one per family).
 struct Region {

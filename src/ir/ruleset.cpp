@@ -146,12 +146,26 @@ bool Ruleset::covers(Family f) const {
   return std::any_of(pipelines.begin(), pipelines.end(), [f](const Pipeline& p) { return p.family == f; });
 }
 
-void Ruleset::finalize() {
-  for (auto& chain : chains)
-    for (auto& rule : chain.rules) {
-      for (const auto& p : rule.match.in_patterns) ifaces.note(p);
-      for (const auto& p : rule.match.out_patterns) ifaces.note(p);
+std::vector<IfacePattern> Ruleset::interface_patterns() const {
+  std::vector<IfacePattern> out;
+  for (const auto& chain : chains)
+    for (const auto& rule : chain.rules) {
+      out.insert(out.end(), rule.match.in_patterns.begin(), rule.match.in_patterns.end());
+      out.insert(out.end(), rule.match.out_patterns.begin(), rule.match.out_patterns.end());
     }
+  return out;
+}
+
+void align_interfaces(Ruleset& a, Ruleset& b) {
+  auto from_a = a.interface_patterns();
+  a.finalize(b.interface_patterns());
+  b.finalize(from_a);
+}
+
+void Ruleset::finalize(const std::vector<IfacePattern>& extra_patterns) {
+  ifaces = IfaceAlphabet();
+  for (const auto& p : interface_patterns()) ifaces.note(p);
+  for (const auto& p : extra_patterns) ifaces.note(p);
   ifaces.freeze();
   IfaceSet universe;
   for (std::size_t i = 0; i < ifaces.size(); ++i) universe.set(i);

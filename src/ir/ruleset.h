@@ -180,9 +180,14 @@ struct Ruleset {
   int find_chain(const std::string& name) const;
   const Pipeline* pipeline(Family f, Direction d) const;
   bool covers(Family f) const;
-  // Resolves interface patterns into sets over the alphabet. Call once after building.
-  void finalize();
+  // Resolves interface patterns into sets over the alphabet. Call after building; call
+  // again with another ruleset's patterns to share one alphabet with it (diff).
+  void finalize(const std::vector<IfacePattern>& extra_patterns = {});
+  std::vector<IfacePattern> interface_patterns() const;
 };
+
+// Gives two rulesets the same interface alphabet, so that their boxes can be compared.
+void align_interfaces(Ruleset& a, Ruleset& b);
 
 // A reference to what decided a piece of the query region.
 struct Decider {

@@ -1,0 +1,25 @@
+// Running every applicable check over one ruleset.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "checks/check.h"
+
+namespace fwm {
+
+struct AnalysisRequest {
+  const Pack* pack = nullptr;  // null: only the role-independent checks run
+  std::vector<std::string> roles;
+  std::string lb_mode = "hardware";
+};
+
+// Findings of all checks for `rs` (variants labelled), plus notes on what did not run.
+std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, std::vector<std::string>& notes);
+
+// A key that identifies a finding by meaning rather than by rule text, so that findings
+// of two versions (even of two formats) of a ruleset can be matched.
+std::string semantic_key(const Finding& f);
+
+}  // namespace fwm
