@@ -42,8 +42,8 @@ int run_cli(int argc, char** argv) {
   c->add_option("--ipsec", check.ipsec, "IPsec policy file (repeatable)");
   c->add_option("--lb-mode", check.lb_mode, "load balancing of the pools: hardware or dns (default from the pack)")
       ->check(CLI::IsMember({"hardware", "dns"}));
-  c->add_option("--report", check.report, "output format: text, sarif, json, markdown")
-      ->check(CLI::IsMember({"text", "sarif", "json", "markdown"}));
+  c->add_option("--report", check.report, "output format: text, sarif, json, markdown, html")
+      ->check(CLI::IsMember({"text", "sarif", "json", "markdown", "html"}));
   c->add_option("-o,--output", check.output, "write the report to this file instead of stdout");
   c->add_option("--fail-on", check.fail_on, "exit 1 when findings at or above this level exist: error, warning, note, none")
       ->check(CLI::IsMember({"error", "warning", "note", "none"}));

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "checks/analysis.h"
+#include "checks/port_axes.h"
 #include "cli/commands.h"
 #include "frontends/frontend.h"
 #include "matrix/coverage.h"
@@ -113,6 +114,14 @@ int cmd_check(const CheckArgs& a) {
       report.inputs.push_back(input_summary(rs));
       AnalysisRequest request{pack ? &*pack : nullptr, a.roles, lb_mode};
       auto findings = analyze(rs, request, report.notes);
+      if (a.report == "html") {
+        report.sources[file] = read_text_file(file).text;
+        if (pack) {
+          auto coverage = compute_coverage(rs, pack->requirements_for(a.roles, lb_mode));
+          auto axes = port_axes(rs, coverage);
+          report.axes.insert(report.axes.end(), axes.begin(), axes.end());
+        }
+      }
       report.findings.insert(report.findings.end(), std::make_move_iterator(findings.begin()),
                              std::make_move_iterator(findings.end()));
     }
@@ -127,6 +136,7 @@ int cmd_check(const CheckArgs& a) {
   if (a.report == "sarif") text = render_sarif(report);
   else if (a.report == "json") text = render_json(report);
   else if (a.report == "markdown") text = render_markdown(report);
+  else if (a.report == "html") text = render_html(report);
   else text = render_text(report, a.output.empty() && isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR"));
   if (!write_output(a.output, text)) return 2;
 
