@@ -28,7 +28,7 @@ int run_cli(int argc, char** argv) {
   CLI::App app{"fwmatrix: static analysis of firewall configurations against a product's port matrix"};
   app.require_subcommand(0, 1);
   app.set_version_flag("--version", std::string("fwmatrix ") + FWM_VERSION);
-  std::string formats_help = "input format (default: detected from content): iptables, ip6tables";
+  std::string formats_help = "input format (default: detected from content): iptables, ip6tables, nftables, nft-json";
 
   CheckArgs check;
   std::vector<std::string> roles_raw;
@@ -47,6 +47,7 @@ int run_cli(int argc, char** argv) {
   c->add_option("-o,--output", check.output, "write the report to this file instead of stdout");
   c->add_option("--fail-on", check.fail_on, "exit 1 when findings at or above this level exist: error, warning, note, none")
       ->check(CLI::IsMember({"error", "warning", "note", "none"}));
+  c->add_option("--category", check.category, "SARIF automationDetails.id: the code scanning category of this run");
   c->add_option("--baseline", check.baseline, "earlier SARIF: matching results are 'unchanged' and do not fail");
 
   PathArgs ports;

@@ -99,6 +99,7 @@ int cmd_check(const CheckArgs& a) {
 
   Report report;
   report.roles = a.roles;
+  report.category = a.category;
   if (pack) report.pack = pack->name;
   bool input_error = false;
   std::string lb_mode = !a.lb_mode.empty() ? a.lb_mode : pack ? pack->default_lb_mode : "hardware";

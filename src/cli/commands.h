@@ -24,6 +24,7 @@ struct CheckArgs {
   std::string fail_on = "error";
   std::string baseline;
   std::string lb_mode;
+  std::string category;
 };
 int cmd_check(const CheckArgs& a);
 InputSummary input_summary(const Ruleset& rs);

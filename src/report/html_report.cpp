@@ -71,8 +71,8 @@ rect.undetermined{fill:#e0a526} rect.accepted{fill:#8d8d8d} rect.excess{fill:#a3
 .label{font-size:12px} .tick{stroke:#ccc;stroke-width:.5} .tick-label{font-size:9px;fill:#777;text-anchor:middle}
 table{border-collapse:collapse;width:100%} td,th{border:1px solid #ddd;padding:4px 6px;vertical-align:top;font-size:13px}
 tr.error td.level{color:#b3261e;font-weight:bold} tr.warning td.level{color:#9a6700} tr.note td.level{color:#0b5cad}
-pre.source{background:#f6f8fa;padding:.5em;overflow:auto;font-size:12px} pre.source span{display:block}
-pre.source span:target{background:#fff3bf} .lineno{color:#999;display:inline-block;width:4em}
+pre.source{background:#f6f8fa;padding:.5em;overflow:auto;font-size:12px} pre.source > span{display:block}
+pre.source > span:target{background:#fff3bf} .lineno{color:#999;display:inline-block;width:4em}
 </style></head><body>
 <h1>fwmatrix</h1>
 )";

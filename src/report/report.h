@@ -31,6 +31,7 @@ struct Report {
   std::vector<std::string> roles;
   std::string pack;
   std::vector<std::string> notes;  // things the run did not do, and why
+  std::string category;                        // SARIF automationDetails.id (code scanning category)
   std::vector<PortAxis> axes;                  // html only
   std::map<std::string, std::string> sources;  // html only: file -> text, for line links
 };

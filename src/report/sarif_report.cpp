@@ -98,6 +98,11 @@ std::string render_sarif(const Report& r) {
                    {"semanticVersion", FWM_VERSION},
                    {"informationUri", "https://github.com/fwmatrix/fwmatrix"},
                    {"rules", rules}}}};
+  if (!r.category.empty()) {
+    std::string id = r.category;
+    if (id.back() != '/') id += '/';  // a category, not a run instance
+    run["automationDetails"] = {{"id", id}};
+  }
   run["originalUriBaseIds"] = {{"%SRCROOT%", {{"description", {{"text", "The directory fwmatrix ran in."}}}}}};
   run["results"] = results;
   run["columnKind"] = "unicodeCodePoints";
