@@ -48,7 +48,7 @@ int cmd_matrix_show(const MatrixArgs& a) {
     fmt::print("{}\n", arr.dump(2));
     return 0;
   }
-  fmt::print("{} — {}\n", pack.name, pack.title);
+  fmt::print("{} — {} ({})\n", pack.name, pack.title, pack.path);
   fmt::print("{:<44} {:<28} {:<8} {:<13} {:<4} {}\n", "id", "role", "proto", "ports", "dir", "service");
   for (const auto* r : reqs) {
     std::string flags = r->optional ? " (optional)" : "";
