@@ -103,7 +103,11 @@ int cmd_check(const CheckArgs& a) {
   if (pack) report.pack = pack->name;
   bool input_error = false;
   std::string lb_mode = !a.lb_mode.empty() ? a.lb_mode : pack ? pack->default_lb_mode : "hardware";
+  // Progress on a terminal for runs over several files (stderr; silent when redirected).
+  bool progress = a.files.size() > 1 && isatty(STDERR_FILENO);
+  std::size_t done = 0;
   for (const auto& file : a.files) {
+    if (progress) fmt::print(stderr, "\r\x1b[K[{}/{}] {}", ++done, a.files.size(), file);
     auto loaded = load_ruleset(file, {a.format});
     if (!loaded.ruleset) {
       fmt::print(stderr, "fwmatrix: {}\n", loaded.error);
@@ -127,6 +131,7 @@ int cmd_check(const CheckArgs& a) {
                              std::make_move_iterator(findings.end()));
     }
   }
+  if (progress) fmt::print(stderr, "\r\x1b[K");
   if (!pack)
     report.notes.push_back("no --role given: the port-matrix checks (FWM001-FWM003) did not run");
   sort_findings(report.findings);
