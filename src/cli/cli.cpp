@@ -35,7 +35,9 @@ int run_cli(int argc, char** argv) {
   auto* c = app.add_subcommand("check", "check configs against the rule pack and report findings");
   c->add_option("files", check.files, "config files")->required();
   c->add_option("--format", check.format, formats_help);
-  c->add_option("--pack", check.pack, "rule pack name or path (default sfb2015)");
+  auto* pack_opt = c->add_option("--pack", check.pack, "rule pack name or path (default sfb2015)");
+  c->add_option("--config", check.config, "settings file (default: .fwmatrix.yaml found upward from the first file)");
+  c->add_flag("--no-config", check.no_config, "ignore .fwmatrix.yaml");
   c->add_option("--rules-dir", check.rules_dir, "directory of rule packs (also $FWMATRIX_RULES)");
   c->add_option("--role", roles_raw, "roles the protected host holds, comma separated (e.g. front-end)");
   c->add_option("--topology", check.topology, "topology file (roles to addresses, networks)");
@@ -45,7 +47,7 @@ int run_cli(int argc, char** argv) {
   c->add_option("--report", check.report, "output format: text, sarif, json, markdown, html")
       ->check(CLI::IsMember({"text", "sarif", "json", "markdown", "html"}));
   c->add_option("-o,--output", check.output, "write the report to this file instead of stdout");
-  c->add_option("--fail-on", check.fail_on, "exit 1 when findings at or above this level exist: error, warning, note, none")
+  auto* fail_on_opt = c->add_option("--fail-on", check.fail_on, "exit 1 when findings at or above this level exist: error, warning, note, none")
       ->check(CLI::IsMember({"error", "warning", "note", "none"}));
   c->add_option("--category", check.category, "SARIF automationDetails.id: the code scanning category of this run");
   c->add_option("--baseline", check.baseline, "earlier SARIF: matching results are 'unchanged' and do not fail");
@@ -117,6 +119,8 @@ int run_cli(int argc, char** argv) {
   }
   if (c->parsed()) {
     check.roles = split_commas(roles_raw);
+    check.pack_given = pack_opt->count() > 0;
+    check.fail_on_given = fail_on_opt->count() > 0;
     return cmd_check(check);
   }
   if (p->parsed()) return cmd_ports(ports);

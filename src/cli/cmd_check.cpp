@@ -8,6 +8,7 @@
 
 #include "checks/analysis.h"
 #include "checks/port_axes.h"
+#include "cli/project_config.h"
 #include "cli/commands.h"
 #include "frontends/frontend.h"
 #include "matrix/coverage.h"
@@ -68,7 +69,23 @@ InputSummary input_summary(const Ruleset& rs) {
           rs.line_count};
 }
 
-int cmd_check(const CheckArgs& a) {
+int cmd_check(const CheckArgs& args) {
+  // Settings from .fwmatrix.yaml (found upward from the first file) fill what the command
+  // line leaves open.
+  CheckArgs a = args;
+  ProjectConfig config;
+  if (!a.no_config && !a.files.empty()) {
+    ConfigLoad found = a.config.empty() ? find_project_config(a.files.front()) : load_project_config(a.config);
+    if (!found.error.empty()) {
+      fmt::print(stderr, "fwmatrix: {}\n", found.error);
+      return 2;
+    }
+    config = found.config;
+    if (a.roles.empty()) a.roles = config.roles;
+    if (!a.pack_given && !config.pack.empty()) a.pack = config.pack;
+    if (a.lb_mode.empty()) a.lb_mode = config.lb_mode;
+    if (!a.fail_on_given && !config.fail_on.empty()) a.fail_on = config.fail_on;
+  }
   if (!a.topology.empty()) {
     fmt::print(stderr, "fwmatrix: --topology is not supported yet in this version (use --role for host firewalls)\n");
     return 2;
@@ -132,6 +149,11 @@ int cmd_check(const CheckArgs& a) {
     }
   }
   if (progress) fmt::print(stderr, "\r\x1b[K");
+  if (!config.path.empty()) {
+    std::erase_if(report.findings, [&](const Finding& f) { return config.disabled.count(f.rule_id) > 0; });
+    for (auto& f : report.findings)
+      if (auto it = config.severity.find(f.rule_id); it != config.severity.end()) f.level = it->second;
+  }
   if (!pack)
     report.notes.push_back("no --role given: the port-matrix checks (FWM001-FWM003) did not run");
   sort_findings(report.findings);

@@ -25,6 +25,9 @@ struct CheckArgs {
   std::string baseline;
   std::string lb_mode;
   std::string category;
+  std::string config;  // explicit .fwmatrix.yaml
+  bool no_config = false;
+  bool pack_given = false, fail_on_given = false;
 };
 int cmd_check(const CheckArgs& a);
 InputSummary input_summary(const Ruleset& rs);

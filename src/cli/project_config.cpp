@@ -1,0 +1,76 @@
+#include "cli/project_config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <fmt/format.h>
+
+namespace fwm {
+
+namespace fs = std::filesystem;
+
+ConfigLoad load_project_config(const std::string& path) {
+  ConfigLoad res;
+  res.config.path = path;
+  try {
+    YAML::Node root = YAML::LoadFile(path);
+    if (!root.IsMap() && !root.IsNull()) {
+      res.error = fmt::format("{}: expected a mapping of settings", path);
+      return res;
+    }
+    static const std::set<std::string> known = {"roles", "pack", "lb_mode", "fail_on", "severity", "disable", "topology"};
+    for (const auto& kv : root) {
+      std::string key = kv.first.as<std::string>();
+      if (!known.count(key)) {
+        res.error = fmt::format("{}:{}: unknown setting '{}' (known: roles, pack, lb_mode, fail_on, severity, disable)",
+                                path, kv.first.Mark().line + 1, key);
+        return res;
+      }
+    }
+    if (auto roles = root["roles"]) {
+      if (roles.IsSequence()) {
+        for (const auto& r : roles) res.config.roles.push_back(r.as<std::string>());
+      } else {
+        res.config.roles.push_back(roles.as<std::string>());
+      }
+    }
+    if (root["pack"]) res.config.pack = root["pack"].as<std::string>();
+    if (root["lb_mode"]) res.config.lb_mode = root["lb_mode"].as<std::string>();
+    if (root["fail_on"]) res.config.fail_on = root["fail_on"].as<std::string>();
+    for (const auto& kv : root["severity"]) {
+      std::string id = kv.first.as<std::string>(), level = kv.second.as<std::string>();
+      if (level == "error") res.config.severity[id] = Severity::Error;
+      else if (level == "warning") res.config.severity[id] = Severity::Warning;
+      else if (level == "note") res.config.severity[id] = Severity::Note;
+      else {
+        res.error = fmt::format("{}:{}: severity of {} must be error, warning or note, not '{}'", path,
+                                kv.second.Mark().line + 1, id, level);
+        return res;
+      }
+    }
+    for (const auto& id : root["disable"]) res.config.disabled.insert(id.as<std::string>());
+    if (root["topology"]) {
+      res.error = fmt::format("{}: 'topology' is not supported yet in this version", path);
+      return res;
+    }
+  } catch (const YAML::Exception& e) {
+    res.error = fmt::format("{}: {}", path, e.what());
+  }
+  return res;
+}
+
+ConfigLoad find_project_config(const std::string& start_file) {
+  std::error_code ec;
+  fs::path dir = fs::absolute(fs::path(start_file), ec).parent_path();
+  while (!dir.empty()) {
+    fs::path candidate = dir / ".fwmatrix.yaml";
+    if (fs::exists(candidate, ec)) return load_project_config(candidate.string());
+    if (fs::exists(dir / ".git", ec)) break;  // stop at the repository root
+    fs::path parent = dir.parent_path();
+    if (parent == dir) break;
+    dir = parent;
+  }
+  return {};
+}
+
+}  // namespace fwm
