@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+#include <cstdlib>
+
 namespace fwm {
 
 std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, std::vector<std::string>& notes) {
@@ -11,18 +14,29 @@ std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, 
   ctx.pack = request.pack;
   ctx.roles = request.roles;
   ctx.lb_mode = request.lb_mode;
+  bool timing = std::getenv("FWM_TIMING") != nullptr;
+  auto t0 = std::chrono::steady_clock::now();
+  auto lap = [&](const char* what) {
+    if (!timing) return;
+    auto now = std::chrono::steady_clock::now();
+    fmt::print(stderr, "timing: {} {:.3f}s\n", what, std::chrono::duration<double>(now - t0).count());
+    t0 = now;
+  };
   AnomalyReport anomalies = find_anomalies(rs);
+  lap("anomalies");
   ctx.anomalies = &anomalies;
   if (anomalies.cut_short) notes.push_back(fmt::format("{}: rule anomaly analysis cut short: {}", rs.file, anomalies.cut_reason));
   std::vector<RequirementCoverage> coverage;
   if (request.pack) {
     coverage = compute_coverage(rs, request.pack->requirements_for(request.roles, request.lb_mode));
     ctx.coverage = &coverage;
+    lap("coverage");
   }
   for (const auto& check : all_checks()) {
     if (check->info().needs_roles && !request.pack) continue;
     check->run(ctx, findings);
   }
+  lap("checks");
   if (!rs.variant.empty())
     for (Finding& f : findings) {
       f.message = fmt::format("[{}] {}", rs.variant, f.message);

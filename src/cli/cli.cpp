@@ -2,8 +2,10 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cli/commands.h"
+#include "frontends/frontend.h"
 
 namespace fwm {
 
@@ -28,7 +30,7 @@ int run_cli(int argc, char** argv) {
   CLI::App app{"fwmatrix: static analysis of firewall configurations against a product's port matrix"};
   app.require_subcommand(0, 1);
   app.set_version_flag("--version", std::string("fwmatrix ") + FWM_VERSION);
-  std::string formats_help = "input format (default: detected from content): iptables, ip6tables, nftables, nft-json";
+  std::string formats_help = fmt::format("input format (default: detected from content): {}", fmt::join(known_formats(), ", "));
 
   CheckArgs check;
   std::vector<std::string> roles_raw;

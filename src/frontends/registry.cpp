@@ -4,14 +4,32 @@
 #include <cstdlib>
 
 #include "frontends/frontend.h"
+#include "frontends/frontend_entry.h"
 #include "frontends/iptables/iptables_frontend.h"
 
 namespace fwm {
 
-std::vector<std::string> known_formats() { return {"iptables", "ip6tables"}; }
+namespace {
+
+// The only list of frontends. Detection tries them in this order.
+const std::vector<FrontendEntry>& frontends() {
+  static const std::vector<FrontendEntry> all = {
+      iptables::frontend_entry(),
+  };
+  return all;
+}
+
+}  // namespace
+
+std::vector<std::string> known_formats() {
+  std::vector<std::string> names;
+  for (const auto& f : frontends()) names.insert(names.end(), f.names.begin(), f.names.end());
+  return names;
+}
 
 std::string detect_format(const TextFile& file) {
-  if (iptables::detect(file.text)) return "iptables";
+  for (const auto& f : frontends())
+    if (f.detect(file)) return f.names.front();
   return {};
 }
 
@@ -36,17 +54,16 @@ LoadResult load_ruleset_file(const TextFile& file, const LoadOptions& options) {
                                fmt::join(known_formats(), ", "));
     return result;
   }
-  if (format == "iptables" || format == "ip6tables") {
-    auto t0 = std::chrono::steady_clock::now();
-    auto model = iptables::parse(file);
-    if (options.format == "ip6tables") model.family = Family::V6;
-    if (options.format == "iptables") model.family = Family::V4;
-    auto t1 = std::chrono::steady_clock::now();
-    result.ruleset = std::make_unique<Ruleset>(iptables::lower(model, path));
-    if (std::getenv("FWM_TIMING"))
-      fmt::print(stderr, "timing: parse {:.3f}s, lower {:.3f}s\n", std::chrono::duration<double>(t1 - t0).count(),
-                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count());
-    return result;
+  for (const auto& f : frontends()) {
+    for (const auto& name : f.names) {
+      if (name != format) continue;
+      auto t0 = std::chrono::steady_clock::now();
+      f.load(file, format, options, result);
+      if (std::getenv("FWM_TIMING"))
+        fmt::print(stderr, "timing: load {} {:.3f}s\n", format,
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      return result;
+    }
   }
   result.error = fmt::format("unknown format '{}' (known: {})", format, fmt::join(known_formats(), ", "));
   return result;

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "frontends/frontend_entry.h"
 #include "ir/ruleset.h"
 #include "util/text_input.h"
 
@@ -48,5 +49,8 @@ bool detect(const std::string& text);
 // Guesses the family from the header ("ip6tables-save") or the addresses used.
 Model parse(const TextFile& file);
 Ruleset lower(const Model& model, const std::string& file);
+
+// Registry entry: formats "iptables" and "ip6tables" (the latter forces IPv6).
+FrontendEntry frontend_entry();
 
 }  // namespace fwm::iptables

@@ -695,4 +695,18 @@ Ruleset lower(const Model& model, const std::string& file) {
   return rs;
 }
 
+FrontendEntry frontend_entry() {
+  FrontendEntry entry;
+  entry.names = {"iptables", "ip6tables"};
+  entry.detect = [](const TextFile& file) { return detect(file.text); };
+  entry.load = [](const TextFile& file, const std::string&, const LoadOptions& options, LoadResult& result) {
+    auto model = parse(file);
+    // An explicit --format decides the family; detection keeps what the file says.
+    if (options.format == "ip6tables") model.family = Family::V6;
+    if (options.format == "iptables") model.family = Family::V4;
+    result.ruleset = std::make_unique<Ruleset>(lower(model, file.path));
+  };
+  return entry;
+}
+
 }  // namespace fwm::iptables
