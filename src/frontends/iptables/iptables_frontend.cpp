@@ -186,6 +186,7 @@ Model parse(const TextFile& file) {
     tokens.setTokenSource(&lexer);
     parser.setTokenStream(&tokens);
     errors.reset();
+    parser.getTreeTracker().reset();  // the previous line's parse tree: the runtime keeps every tree otherwise
     IptablesParser::LineContext* tree = parser.line();
     if (errors.has_error) {
       error(line_no, errors.first_column,

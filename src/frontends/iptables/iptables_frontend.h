@@ -48,7 +48,8 @@ struct Model {
 bool detect(const std::string& text);
 // Guesses the family from the header ("ip6tables-save") or the addresses used.
 Model parse(const TextFile& file);
-Ruleset lower(const Model& model, const std::string& file);
+// Takes the model by value and releases each line once lowered (large rulesets).
+Ruleset lower(Model model, const std::string& file);
 
 // Registry entry: formats "iptables" and "ip6tables" (the latter forces IPv6).
 FrontendEntry frontend_entry();

@@ -1,0 +1,100 @@
+// An index of the rules of large chains by protocol, destination port and
+// destination address, so that the evaluator only visits the rules that can
+// overlap a piece of the query region (a requirement for TCP 5061 never walks
+// 20,000 kube-proxy service rules for other ports). The index only narrows the
+// candidates: the evaluator still splits a piece by every candidate's full
+// match.
+#pragma once
+
+#include <array>
+#include <bitset>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "ir/interval_set.h"
+
+namespace fwm {
+
+struct Ruleset;
+struct Chain;
+
+// Positions (rule indices) whose interval intersects a query, in O(log n +
+// answers): an interval tree laid out implicitly over the entries sorted by
+// lower bound.
+template <class T> class IntervalStabber {
+public:
+  struct Entry {
+    T lo;
+    T hi;
+    int pos;
+  };
+  void add(T lo, T hi, int pos) { entries_.push_back({lo, hi, pos}); }
+  void build();
+  std::size_t size() const { return entries_.size(); }
+  // Appends the entries that intersect `query` (with repeats when a rule has
+  // several intervals). Returns false, with `out` partly filled, once more than
+  // `limit` were found.
+  bool collect(const IntervalSet<T> &query, std::vector<const Entry *> &out,
+               std::size_t limit) const;
+
+private:
+  T build_max(std::size_t l, std::size_t r);
+  void stab(std::size_t l, std::size_t r, T lo, T hi,
+            std::vector<const Entry *> &out, std::size_t limit) const;
+  std::vector<Entry> entries_;
+  std::vector<T> max_hi_; // at the middle of [l, r): the largest hi in [l, r)
+};
+
+// What a piece of the region looks like to a chain's rules: the destination it
+// is seen with (after a rewrite, the rewritten one).
+struct IndexQuery {
+  const std::bitset<256> *proto = nullptr;
+  const IntervalSet<std::uint32_t> *dport = nullptr;
+  const IntervalSet<u128> *dst = nullptr;
+  bool v6 = false;
+};
+
+class ChainIndex {
+public:
+  explicit ChainIndex(const Chain &chain);
+  // Rule positions >= start that can overlap the query, ascending. Always a
+  // superset of the rules whose match intersects the query.
+  std::vector<int> candidates(const IndexQuery &q, std::size_t start) const;
+
+private:
+  std::vector<int> all_; // every position the evaluator may visit
+  std::vector<int> proto_wild_;
+  std::array<std::vector<int>, 256> by_proto_;
+  std::vector<int> dport_wild_;
+  IntervalStabber<std::uint32_t> dport_;
+  std::vector<int> dst_wild_;
+  IntervalStabber<u128> dst_v4_, dst_v6_;
+};
+
+// Chains with at least this many rules are indexed; shorter ones are walked in
+// full.
+constexpr std::size_t kIndexedChainMinRules = 48;
+
+class RuleIndex {
+public:
+  explicit RuleIndex(const Ruleset &rs);
+  // Null for chains too short to need an index.
+  const ChainIndex *chain(int index) const {
+    return static_cast<std::size_t>(index) < chains_.size()
+               ? chains_[static_cast<std::size_t>(index)].get()
+               : nullptr;
+  }
+  std::size_t rule_count() const { return rule_count_; }
+
+private:
+  std::vector<std::unique_ptr<ChainIndex>> chains_;
+  std::size_t rule_count_ = 0;
+};
+
+// The ruleset's index, built on first use and kept with the ruleset
+// (thread-safe).
+std::shared_ptr<const RuleIndex> rule_index(const Ruleset &rs);
+
+} // namespace fwm
