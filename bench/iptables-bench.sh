@@ -13,21 +13,23 @@ sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(10000 100000)
 [ -x "$fwm" ] || { echo "build first: scripts/run --version" >&2; exit 2; }
 command -v /usr/bin/time >/dev/null || apt-get install -y -q time >/dev/null
+command -v iptables-restore >/dev/null || apt-get install -y -q iptables >/dev/null || true
 work=$(mktemp -d)
 ns=fwmbench$$
 trap 'ip netns del $ns 2>/dev/null || true; rm -rf "$work"' EXIT
 have_ns=0
 if ip netns add "$ns" 2>/dev/null; then have_ns=1; fi
 
-# measure CMD...: prints "seconds max_rss_kb" of one run
+# measure CMD...: prints "seconds max_rss_kb cpu_seconds" of one run (cpu = user + system:
+# what the run costs whatever else the machine is doing)
 measure() {
-  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/stderr" || {
+  /usr/bin/time -f "%e %M %U %S" -o "$work/time" "$@" >/dev/null 2>"$work/stderr" || {
     echo "failed: $*" >&2; cat "$work/stderr" >&2; return 1; }
-  cat "$work/time"
+  awk '{printf "%s %s %.2f\n", $1, $2, $3 + $4}' "$work/time"
 }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-printf '%-9s %10s %12s %14s %10s %10s\n' rules fwm_s fwm_peak_MB restore_test_s ratio lines
+printf '%-9s %8s %10s %12s %14s %16s %8s %10s %8s\n' rules fwm_s fwm_cpu_s fwm_peak_MB restore_test_s restore_cpu_s ratio cpu_ratio lines
 for n in "${sizes[@]}"; do
   file=$work/kube-$n.rules
   "$here/gen-iptables.sh" "$n" > "$file"
@@ -39,13 +41,16 @@ for n in "${sizes[@]}"; do
     fi
   done
   fwm_s=$(cut -d' ' -f1 "$work/fwm" | median)
+  fwm_cpu=$(cut -d' ' -f3 "$work/fwm" | median)
   fwm_mb=$(cut -d' ' -f2 "$work/fwm" | sort -g | tail -1 | awk '{printf "%.0f", $1/1024}')
   if [ $have_ns = 1 ]; then
     rst_s=$(cut -d' ' -f1 "$work/rst" | median)
+    rst_cpu=$(cut -d' ' -f3 "$work/rst" | median)
     ratio=$(awk -v a="$fwm_s" -v b="$rst_s" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
+    cpu_ratio=$(awk -v a="$fwm_cpu" -v b="$rst_cpu" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
   else
-    rst_s="n/a"; ratio="n/a"
+    rst_s="n/a"; rst_cpu="n/a"; ratio="n/a"; cpu_ratio="n/a"
   fi
-  printf '%-9s %10s %12s %14s %10s %10s\n' "$n" "$fwm_s" "$fwm_mb" "$rst_s" "$ratio" "$(wc -l < "$file")"
+  printf '%-9s %8s %10s %12s %14s %16s %8s %10s %8s\n' "$n" "$fwm_s" "$fwm_cpu" "$fwm_mb" "$rst_s" "$rst_cpu" "$ratio" "$cpu_ratio" "$(wc -l < "$file")"
 done
 [ $have_ns = 1 ] || echo "note: no network namespace (not root?): iptables-restore --test was not timed" >&2
