@@ -19,6 +19,7 @@ struct CheckInfo {
   std::string short_description;
   Severity default_level = Severity::Error;
   bool needs_roles = false;  // runs only when --role/--topology name roles
+  bool needs_anomalies = false;  // reads AnalysisContext::anomalies (computed concurrently)
 };
 
 struct AnalysisContext {

@@ -9,7 +9,7 @@ class RedundantRuleCheck final : public Check {
  public:
   const CheckInfo& info() const override {
     static const CheckInfo kInfo{"FWM031", "RedundantRule", "A rule is redundant: removing it changes no verdict",
-                                 Severity::Note, false};
+                                 Severity::Note, false, true};
     return kInfo;
   }
   void run(const AnalysisContext& ctx, std::vector<Finding>& out) const override {

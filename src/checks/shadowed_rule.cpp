@@ -10,7 +10,7 @@ class ShadowedRuleCheck final : public Check {
  public:
   const CheckInfo& info() const override {
     static const CheckInfo kInfo{"FWM030", "ShadowedRule", "A rule is shadowed: earlier rules decide everything it matches",
-                                 Severity::Warning, false};
+                                 Severity::Warning, false, true};
     return kInfo;
   }
   void run(const AnalysisContext& ctx, std::vector<Finding>& out) const override {
