@@ -3,13 +3,12 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <future>
+#include <cstdlib>
 
 namespace fwm {
 
-std::vector<Finding> analyze(const Ruleset &rs, const AnalysisRequest &request,
-                             std::vector<std::string> &notes) {
+std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, std::vector<std::string>& notes) {
   std::vector<Finding> findings;
   AnalysisContext ctx;
   ctx.ruleset = &rs;
@@ -18,32 +17,26 @@ std::vector<Finding> analyze(const Ruleset &rs, const AnalysisRequest &request,
   ctx.lb_mode = request.lb_mode;
   bool timing = std::getenv("FWM_TIMING") != nullptr;
   auto t0 = std::chrono::steady_clock::now();
-  auto lap = [&](const char *what) {
-    if (!timing)
-      return;
+  auto lap = [&](const char* what) {
+    if (!timing) return;
     auto now = std::chrono::steady_clock::now();
-    fmt::print(stderr, "timing: {} {:.3f}s\n", what,
-               std::chrono::duration<double>(now - t0).count());
+    fmt::print(stderr, "timing: {} {:.3f}s\n", what, std::chrono::duration<double>(now - t0).count());
     t0 = now;
   };
-  // Rule anomalies (one evaluation per deciding rule) run on the second core
-  // while the requirement coverage and the checks that do not need them run
-  // here.
-  auto anomaly_job =
-      std::async(std::launch::async, [&rs] { return find_anomalies(rs); });
+  // Rule anomalies (one evaluation per deciding rule) run on the second core while the
+  // requirement coverage and the checks that do not need them run here.
+  auto anomaly_job = std::async(std::launch::async, [&rs] { return find_anomalies(rs); });
   std::vector<RequirementCoverage> coverage;
   if (request.pack) {
-    coverage = compute_coverage(
-        rs, request.pack->requirements_for(request.roles, request.lb_mode));
+    coverage = compute_coverage(rs, request.pack->requirements_for(request.roles, request.lb_mode));
     ctx.coverage = &coverage;
     lap("coverage");
   }
-  const auto &checks = all_checks();
+  const auto& checks = all_checks();
   std::vector<std::vector<Finding>> per_check(checks.size());
   for (std::size_t i = 0; i < checks.size(); ++i) {
-    const CheckInfo &info = checks[i]->info();
-    if ((info.needs_roles && !request.pack) || info.needs_anomalies)
-      continue;
+    const CheckInfo& info = checks[i]->info();
+    if ((info.needs_roles && !request.pack) || info.needs_anomalies) continue;
     checks[i]->run(ctx, per_check[i]);
   }
   lap("checks");
@@ -51,19 +44,16 @@ std::vector<Finding> analyze(const Ruleset &rs, const AnalysisRequest &request,
   lap("anomalies (waited for)");
   ctx.anomalies = &anomalies;
   if (anomalies.cut_short)
-    notes.push_back(fmt::format("{}: rule anomaly analysis cut short: {}",
-                                rs.file, anomalies.cut_reason));
+    notes.push_back(fmt::format("{}: rule anomaly analysis cut short: {}", rs.file, anomalies.cut_reason));
   for (std::size_t i = 0; i < checks.size(); ++i) {
-    const CheckInfo &info = checks[i]->info();
-    if ((info.needs_roles && !request.pack) || !info.needs_anomalies)
-      continue;
+    const CheckInfo& info = checks[i]->info();
+    if ((info.needs_roles && !request.pack) || !info.needs_anomalies) continue;
     checks[i]->run(ctx, per_check[i]);
   }
-  for (auto &found : per_check)
-    findings.insert(findings.end(), std::make_move_iterator(found.begin()),
-                    std::make_move_iterator(found.end()));
+  for (auto& found : per_check)
+    findings.insert(findings.end(), std::make_move_iterator(found.begin()), std::make_move_iterator(found.end()));
   if (!rs.variant.empty())
-    for (Finding &f : findings) {
+    for (Finding& f : findings) {
       f.message = fmt::format("[{}] {}", rs.variant, f.message);
       f.fingerprint_basis += "|" + rs.variant;
       f.properties["variant"] = rs.variant;
@@ -71,16 +61,14 @@ std::vector<Finding> analyze(const Ruleset &rs, const AnalysisRequest &request,
   return findings;
 }
 
-std::string semantic_key(const Finding &f) {
-  auto prop = [&](const char *k) {
+std::string semantic_key(const Finding& f) {
+  auto prop = [&](const char* k) {
     auto it = f.properties.find(k);
     return it == f.properties.end() ? std::string() : it->second;
   };
-  if (f.properties.empty())
-    return f.rule_id + "|" + f.fingerprint();
-  return fmt::format("{}|{}|{}|{}|{}|{}|{}|{}", f.rule_id, f.requirement_id,
-                     prop("protocol"), prop("family"), prop("direction"),
-                     prop("ports"), prop("excess_ports"), prop("port"));
+  if (f.properties.empty()) return f.rule_id + "|" + f.fingerprint();
+  return fmt::format("{}|{}|{}|{}|{}|{}|{}|{}", f.rule_id, f.requirement_id, prop("protocol"), prop("family"),
+                     prop("direction"), prop("ports"), prop("excess_ports"), prop("port"));
 }
 
-} // namespace fwm
+}  // namespace fwm

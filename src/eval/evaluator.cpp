@@ -9,14 +9,14 @@
 
 namespace fwm {
 
-const char *verdict_name(Verdict v) {
+const char* verdict_name(Verdict v) {
   switch (v) {
-  case Verdict::Accept:
-    return "accept";
-  case Verdict::Deny:
-    return "deny";
-  case Verdict::Undetermined:
-    return "undetermined";
+    case Verdict::Accept:
+      return "accept";
+    case Verdict::Deny:
+      return "deny";
+    case Verdict::Undetermined:
+      return "undetermined";
   }
   return "undetermined";
 }
@@ -34,13 +34,12 @@ Box Box::everything(Family f, std::size_t iface_classes) {
 }
 
 bool Box::empty() const {
-  return proto.none() || src.empty() || dst.empty() || sport.empty() ||
-         dport.empty() || in_iface.none() || out_iface.none() || state.none();
+  return proto.none() || src.empty() || dst.empty() || sport.empty() || dport.empty() || in_iface.none() ||
+         out_iface.none() || state.none();
 }
 
-std::optional<Box> intersect(const Box &a, const Box &b) {
-  if (a.family != b.family)
-    return std::nullopt;
+std::optional<Box> intersect(const Box& a, const Box& b) {
+  if (a.family != b.family) return std::nullopt;
   Box out;
   out.family = a.family;
   out.proto = a.proto & b.proto;
@@ -51,8 +50,7 @@ std::optional<Box> intersect(const Box &a, const Box &b) {
   out.in_iface = a.in_iface & b.in_iface;
   out.out_iface = a.out_iface & b.out_iface;
   out.state = a.state & b.state;
-  if (out.empty())
-    return std::nullopt;
+  if (out.empty()) return std::nullopt;
   return out;
 }
 
@@ -63,12 +61,12 @@ constexpr std::uint8_t kMaybeDeny = 2;
 
 std::uint8_t maybe_bits(Verdict v) {
   switch (v) {
-  case Verdict::Accept:
-    return kMaybeAccept;
-  case Verdict::Deny:
-    return kMaybeDeny;
-  case Verdict::Undetermined:
-    return kMaybeAccept | kMaybeDeny;
+    case Verdict::Accept:
+      return kMaybeAccept;
+    case Verdict::Deny:
+      return kMaybeDeny;
+    case Verdict::Undetermined:
+      return kMaybeAccept | kMaybeDeny;
   }
   return kMaybeAccept | kMaybeDeny;
 }
@@ -77,11 +75,9 @@ std::uint8_t maybe_bits(Verdict v) {
 struct Work {
   Box box;
   Rewrites rewrites;
-  std::uint8_t maybe =
-      0; // verdicts another branch of an unknown condition gave
-  const Rule *maybe_rule =
-      nullptr;            // the first unknown rule on this piece's path
-  Decider accept_decider; // the rule that accepted it in an earlier stage
+  std::uint8_t maybe = 0;            // verdicts another branch of an unknown condition gave
+  const Rule* maybe_rule = nullptr;  // the first unknown rule on this piece's path
+  Decider accept_decider;            // the rule that accepted it in an earlier stage
 };
 
 struct Decided {
@@ -101,63 +97,48 @@ enum class Overlap { None, Some, Maybe };
 // the parts outside. Returns Maybe when the match depends on a rewritten field
 // that only partly overlaps (the rewrite picks one value we cannot know), None
 // when disjoint.
-Overlap split(const Work &w, const Match &m, Work &matched,
-              std::vector<Work> &rest) {
-  const Box &b = w.box;
-  if (m.never || !m.families.test(static_cast<std::size_t>(b.family)))
-    return Overlap::None;
+Overlap split(const Work& w, const Match& m, Work& matched, std::vector<Work>& rest) {
+  const Box& b = w.box;
+  if (m.never || !m.families.test(static_cast<std::size_t>(b.family))) return Overlap::None;
   bool maybe = false;
 
   // First pass, without allocating: every constrained field must intersect.
-  if (m.proto && (b.proto & *m.proto).none())
-    return Overlap::None;
+  if (m.proto && (b.proto & *m.proto).none()) return Overlap::None;
   bool split_dport = false;
   if (m.dport) {
     if (w.rewrites.dport) {
-      const auto &seen = *w.rewrites.dport;
-      if (!seen.intersects(*m.dport))
-        return Overlap::None;
-      if (!seen.subset_of(*m.dport))
-        maybe = true;
+      const auto& seen = *w.rewrites.dport;
+      if (!seen.intersects(*m.dport)) return Overlap::None;
+      if (!seen.subset_of(*m.dport)) maybe = true;
     } else {
-      if (!b.dport.intersects(*m.dport))
-        return Overlap::None;
+      if (!b.dport.intersects(*m.dport)) return Overlap::None;
       split_dport = true;
     }
   }
-  if (m.sport && !b.sport.intersects(*m.sport))
-    return Overlap::None;
+  if (m.sport && !b.sport.intersects(*m.sport)) return Overlap::None;
   bool split_dst = false;
   if (m.dst) {
-    const auto &want = m.dst->of(b.family);
+    const auto& want = m.dst->of(b.family);
     if (w.rewrites.dst) {
-      const auto &seen = *w.rewrites.dst;
-      if (!seen.intersects(want))
-        return Overlap::None;
-      if (!seen.subset_of(want))
-        maybe = true;
+      const auto& seen = *w.rewrites.dst;
+      if (!seen.intersects(want)) return Overlap::None;
+      if (!seen.subset_of(want)) maybe = true;
     } else {
-      if (!b.dst.intersects(want))
-        return Overlap::None;
+      if (!b.dst.intersects(want)) return Overlap::None;
       split_dst = true;
     }
   }
-  if (m.src && !b.src.intersects(m.src->of(b.family)))
-    return Overlap::None;
-  if (m.in_iface && (b.in_iface & *m.in_iface).none())
-    return Overlap::None;
-  if (m.out_iface && (b.out_iface & *m.out_iface).none())
-    return Overlap::None;
-  if (m.state && (b.state & *m.state).none())
-    return Overlap::None;
+  if (m.src && !b.src.intersects(m.src->of(b.family))) return Overlap::None;
+  if (m.in_iface && (b.in_iface & *m.in_iface).none()) return Overlap::None;
+  if (m.out_iface && (b.out_iface & *m.out_iface).none()) return Overlap::None;
+  if (m.state && (b.state & *m.state).none()) return Overlap::None;
 
   // Second pass: peel off the parts outside the match, field by field. A field
   // the box already lies inside costs no copy.
   Work cur = w;
-  auto peel_set = [&](auto field_ptr, const auto &want) {
-    auto &field = cur.box.*field_ptr;
-    if (field.subset_of(want))
-      return;
+  auto peel_set = [&](auto field_ptr, const auto& want) {
+    auto& field = cur.box.*field_ptr;
+    if (field.subset_of(want)) return;
     auto outside = field.subtract(want);
     auto inside = field.intersect(want);
     Work out = cur;
@@ -165,120 +146,94 @@ Overlap split(const Work &w, const Match &m, Work &matched,
     rest.push_back(std::move(out));
     field = std::move(inside);
   };
-  auto peel_bits = [&](auto field_ptr, const auto &want) {
-    auto &field = cur.box.*field_ptr;
+  auto peel_bits = [&](auto field_ptr, const auto& want) {
+    auto& field = cur.box.*field_ptr;
     auto outside = field & ~want;
-    if (outside.none())
-      return;
+    if (outside.none()) return;
     Work out = cur;
     out.box.*field_ptr = outside;
     rest.push_back(std::move(out));
     field &= want;
   };
-  if (m.proto)
-    peel_bits(&Box::proto, *m.proto);
-  if (split_dport)
-    peel_set(&Box::dport, *m.dport);
-  if (m.sport)
-    peel_set(&Box::sport, *m.sport);
-  if (split_dst)
-    peel_set(&Box::dst, m.dst->of(b.family));
-  if (m.src)
-    peel_set(&Box::src, m.src->of(b.family));
-  if (m.in_iface)
-    peel_bits(&Box::in_iface, *m.in_iface);
-  if (m.out_iface)
-    peel_bits(&Box::out_iface, *m.out_iface);
-  if (m.state)
-    peel_bits(&Box::state, *m.state);
+  if (m.proto) peel_bits(&Box::proto, *m.proto);
+  if (split_dport) peel_set(&Box::dport, *m.dport);
+  if (m.sport) peel_set(&Box::sport, *m.sport);
+  if (split_dst) peel_set(&Box::dst, m.dst->of(b.family));
+  if (m.src) peel_set(&Box::src, m.src->of(b.family));
+  if (m.in_iface) peel_bits(&Box::in_iface, *m.in_iface);
+  if (m.out_iface) peel_bits(&Box::out_iface, *m.out_iface);
+  if (m.state) peel_bits(&Box::state, *m.state);
   matched = std::move(cur);
   return maybe ? Overlap::Maybe : Overlap::Some;
 }
 
-bool same_decider(const Decider &a, const Decider &b) {
+bool same_decider(const Decider& a, const Decider& b) {
   return a.rule == b.rule && a.policy == b.policy && a.implicit == b.implicit;
 }
 
 // Everything of a box but one address field (Box::dst or Box::src).
-bool same_but(const Box &a, const Box &b, AddrIntervals Box::*free) {
-  return a.family == b.family && a.proto == b.proto &&
-         (free == &Box::src || a.src == b.src) &&
-         (free == &Box::dst || a.dst == b.dst) && a.sport == b.sport &&
-         a.dport == b.dport && a.in_iface == b.in_iface &&
-         a.out_iface == b.out_iface && a.state == b.state;
+bool same_but(const Box& a, const Box& b, AddrIntervals Box::*free) {
+  return a.family == b.family && a.proto == b.proto && (free == &Box::src || a.src == b.src) &&
+         (free == &Box::dst || a.dst == b.dst) && a.sport == b.sport && a.dport == b.dport &&
+         a.in_iface == b.in_iface && a.out_iface == b.out_iface && a.state == b.state;
 }
 
-std::size_t hash_but(const Box &b, AddrIntervals Box::*free) {
+std::size_t hash_but(const Box& b, AddrIntervals Box::*free) {
   std::size_t h = std::hash<std::bitset<256>>()(b.proto);
-  auto mix = [&h](std::size_t v) {
-    h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-  };
+  auto mix = [&h](std::size_t v) { h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); };
   mix(static_cast<std::size_t>(b.family));
-  for (const auto &iv : b.dport.intervals())
-    mix(iv.lo * 65537u + iv.hi);
-  for (const auto &iv : b.sport.intervals())
-    mix(iv.lo * 65537u + iv.hi);
-  const AddrIntervals &kept = free == &Box::src ? b.dst : b.src;
-  for (const auto &iv : kept.intervals())
-    mix(static_cast<std::size_t>(iv.lo ^ (iv.hi >> 3)));
+  for (const auto& iv : b.dport.intervals()) mix(iv.lo * 65537u + iv.hi);
+  for (const auto& iv : b.sport.intervals()) mix(iv.lo * 65537u + iv.hi);
+  const AddrIntervals& kept = free == &Box::src ? b.dst : b.src;
+  for (const auto& iv : kept.intervals()) mix(static_cast<std::size_t>(iv.lo ^ (iv.hi >> 3)));
   mix(std::hash<IfaceSet>()(b.in_iface));
   mix(std::hash<IfaceSet>()(b.out_iface));
   mix(b.state.to_ulong());
   return h;
 }
 
-bool same_provenance(const Work &a, const Work &b) {
-  return a.maybe == b.maybe && a.maybe_rule == b.maybe_rule &&
-         same_decider(a.accept_decider, b.accept_decider) &&
-         a.rewrites.dport == b.rewrites.dport &&
-         a.rewrites.dst == b.rewrites.dst;
+bool same_provenance(const Work& a, const Work& b) {
+  return a.maybe == b.maybe && a.maybe_rule == b.maybe_rule && same_decider(a.accept_decider, b.accept_decider) &&
+         a.rewrites.dport == b.rewrites.dport && a.rewrites.dst == b.rewrites.dst;
 }
-bool same_provenance(const Piece &a, const Piece &b) {
-  return a.verdict == b.verdict && a.uncertain_by == b.uncertain_by &&
-         same_decider(a.decider, b.decider);
+bool same_provenance(const Piece& a, const Piece& b) {
+  return a.verdict == b.verdict && a.uncertain_by == b.uncertain_by && same_decider(a.decider, b.decider);
 }
 
-std::size_t hash_provenance(const Work &w) {
-  std::size_t h = std::hash<const void *>()(w.maybe_rule) * 31 + w.maybe;
-  h = h * 31 + std::hash<const void *>()(w.accept_decider.rule);
-  h = h * 31 + std::hash<const void *>()(w.accept_decider.policy);
+std::size_t hash_provenance(const Work& w) {
+  std::size_t h = std::hash<const void*>()(w.maybe_rule) * 31 + w.maybe;
+  h = h * 31 + std::hash<const void*>()(w.accept_decider.rule);
+  h = h * 31 + std::hash<const void*>()(w.accept_decider.policy);
   if (w.rewrites.dport)
-    for (const auto &iv : w.rewrites.dport->intervals())
-      h = h * 31 + iv.lo * 65537u + iv.hi;
+    for (const auto& iv : w.rewrites.dport->intervals()) h = h * 31 + iv.lo * 65537u + iv.hi;
   if (w.rewrites.dst)
-    for (const auto &iv : w.rewrites.dst->intervals())
-      h = h * 31 + static_cast<std::size_t>(iv.lo ^ (iv.hi >> 5));
+    for (const auto& iv : w.rewrites.dst->intervals()) h = h * 31 + static_cast<std::size_t>(iv.lo ^ (iv.hi >> 5));
   return h;
 }
-std::size_t hash_provenance(const Piece &p) {
-  std::size_t h = std::hash<const void *>()(p.uncertain_by) * 31 +
-                  static_cast<std::size_t>(p.verdict);
-  h = h * 31 + std::hash<const void *>()(p.decider.rule);
-  return h * 31 + std::hash<const void *>()(p.decider.policy);
+std::size_t hash_provenance(const Piece& p) {
+  std::size_t h = std::hash<const void*>()(p.uncertain_by) * 31 + static_cast<std::size_t>(p.verdict);
+  h = h * 31 + std::hash<const void*>()(p.decider.rule);
+  return h * 31 + std::hash<const void*>()(p.decider.policy);
 }
 
 // Joins items that differ only in one address field (the parts a piece was cut
 // into that met the same fate), keeping the order of first appearance.
 template <class Item>
-void coalesce_along(std::vector<Item> &items, AddrIntervals Box::*free) {
-  if (items.size() < 2)
-    return;
-  std::unordered_multimap<std::size_t, std::size_t>
-      seen; // hash -> index in out
+void coalesce_along(std::vector<Item>& items, AddrIntervals Box::*free) {
+  if (items.size() < 2) return;
+  std::unordered_multimap<std::size_t, std::size_t> seen;  // hash -> index in out
   std::vector<Item> out;
-  std::vector<std::vector<Interval<u128>>>
-      joined; // per item of out: intervals to add
+  std::vector<std::vector<Interval<u128>>> joined;  // per item of out: intervals to add
   out.reserve(items.size());
-  for (auto &item : items) {
-    std::size_t h = hash_but(item.box, free) ^
-                    (hash_provenance(item) * 0x9e3779b97f4a7c15ULL);
+  for (auto& item : items) {
+    std::size_t h = hash_but(item.box, free) ^ (hash_provenance(item) * 0x9e3779b97f4a7c15ULL);
     bool found = false;
     auto [lo, hi] = seen.equal_range(h);
     for (auto it = lo; it != hi; ++it) {
-      Item &into = out[it->second];
+      Item& into = out[it->second];
       if (same_but(into.box, item.box, free) && same_provenance(into, item)) {
-        auto &more = joined[it->second];
-        const auto &ivs = (item.box.*free).intervals();
+        auto& more = joined[it->second];
+        const auto& ivs = (item.box.*free).intervals();
         more.insert(more.end(), ivs.begin(), ivs.end());
         found = true;
         break;
@@ -292,16 +247,13 @@ void coalesce_along(std::vector<Item> &items, AddrIntervals Box::*free) {
   }
   // Unions in one sort per group rather than one merge per joined item.
   for (std::size_t i = 0; i < out.size(); ++i) {
-    auto &more = joined[i];
-    if (more.empty())
-      continue;
-    AddrIntervals &field = out[i].box.*free;
+    auto& more = joined[i];
+    if (more.empty()) continue;
+    AddrIntervals& field = out[i].box.*free;
     more.insert(more.end(), field.intervals().begin(), field.intervals().end());
-    std::sort(more.begin(), more.end(),
-              [](const auto &x, const auto &y) { return x.lo < y.lo; });
+    std::sort(more.begin(), more.end(), [](const auto& x, const auto& y) { return x.lo < y.lo; });
     AddrIntervals united;
-    for (const auto &iv : more)
-      united.add(iv.lo, iv.hi);
+    for (const auto& iv : more) united.add(iv.lo, iv.hi);
     field = std::move(united);
   }
   items = std::move(out);
@@ -309,40 +261,38 @@ void coalesce_along(std::vector<Item> &items, AddrIntervals Box::*free) {
 
 // Destination parts first, then sources that rules on the way split, then again
 // the destinations that became equal.
-template <class Item> void coalesce_parts(std::vector<Item> &items) {
+template <class Item>
+void coalesce_parts(std::vector<Item>& items) {
   coalesce_along(items, &Box::dst);
   coalesce_along(items, &Box::src);
   coalesce_along(items, &Box::dst);
 }
 
 class Evaluator {
-public:
-  Evaluator(const Ruleset &rs, const EvalOptions &opts, EvalResult &result)
+ public:
+  Evaluator(const Ruleset& rs, const EvalOptions& opts, EvalResult& result)
       : rs_(rs), opts_(opts), result_(result), index_(rule_index(rs)) {}
 
-  ChainOutcome run_chain(int chain_index, std::size_t start,
-                         std::vector<Work> live) {
+  ChainOutcome run_chain(int chain_index, std::size_t start, std::vector<Work> live) {
     ChainOutcome out;
-    const Chain &chain = rs_.chains[static_cast<std::size_t>(chain_index)];
+    const Chain& chain = rs_.chains[static_cast<std::size_t>(chain_index)];
     stack_.push_back(chain_index);
-    const ChainIndex *index =
-        opts_.use_index ? index_->chain(chain_index) : nullptr;
+    const ChainIndex* index = opts_.use_index ? index_->chain(chain_index) : nullptr;
     if (!index) {
       std::vector<int> positions;
-      for (std::size_t i = start; i < chain.rules.size(); ++i)
-        positions.push_back(static_cast<int>(i));
+      for (std::size_t i = start; i < chain.rules.size(); ++i) positions.push_back(static_cast<int>(i));
       run_rules(chain, chain_index, positions, std::move(live), out);
     } else {
       // Piece by piece: each only visits the rules the index says can overlap
       // it. A piece that many rules cut by destination address is first cut
       // into the parts between those rules' boundaries, so that no part drags a
       // long list of holes along.
-      for (auto &w : live) {
+      for (auto& w : live) {
         auto positions = index->candidates(index_query(w), start);
         std::vector<Work> parts;
         if (!w.rewrites.dst && cut_by_destination(chain, positions, w, parts)) {
           atomized_ = true;
-          for (auto &part : parts) {
+          for (auto& part : parts) {
             auto part_positions = index->candidates(index_query(part), start);
             std::vector<Work> one;
             one.push_back(std::move(part));
@@ -360,30 +310,26 @@ public:
   }
 
   // Runs `live` through the rules at `positions` (ascending) of the chain.
-  void run_rules(const Chain &chain, int chain_index,
-                 const std::vector<int> &positions, std::vector<Work> live,
-                 ChainOutcome &out) {
+  void run_rules(const Chain& chain, int chain_index, const std::vector<int>& positions, std::vector<Work> live,
+                 ChainOutcome& out) {
     std::vector<Work> next;
     for (std::size_t k = 0; k < positions.size() && !live.empty(); ++k) {
       std::size_t i = static_cast<std::size_t>(positions[k]);
-      const Rule &rule = chain.rules[i];
-      if (rule.action.kind == ActionKind::Continue || &rule == opts_.skip_rule)
-        continue;
+      const Rule& rule = chain.rules[i];
+      if (rule.action.kind == ActionKind::Continue || &rule == opts_.skip_rule) continue;
       if (live.size() > opts_.max_pieces) {
         result_.truncated = true;
         result_.problems.push_back(
             fmt::format("the region split into more than {} pieces in chain "
                         "{}; the rest is undetermined",
                         opts_.max_pieces, chain.name));
-        for (auto &w : live)
-          out.decided.push_back(
-              {std::move(w), Verdict::Undetermined, {&rule, nullptr, {}}});
+        for (auto& w : live) out.decided.push_back({std::move(w), Verdict::Undetermined, {&rule, nullptr, {}}});
         live.clear();
         break;
       }
       next.clear();
       next.reserve(live.size());
-      for (auto &w : live) {
+      for (auto& w : live) {
         Work matched;
         Overlap ov = split(w, rule.match, matched, next);
         if (ov == Overlap::None) {
@@ -391,19 +337,16 @@ public:
           continue;
         }
         bool maybe = ov == Overlap::Maybe || rule.match.has_unknown();
-        if (opts_.on_match)
-          opts_.on_match(rule);
-        if (maybe && !matched.maybe_rule)
-          matched.maybe_rule = &rule;
+        if (opts_.on_match) opts_.on_match(rule);
+        if (maybe && !matched.maybe_rule) matched.maybe_rule = &rule;
         apply(rule, chain_index, i, std::move(matched), maybe, next, out);
       }
       live.swap(next);
     }
-    for (auto &w : live)
-      out.returned.push_back(std::move(w));
+    for (auto& w : live) out.returned.push_back(std::move(w));
   }
 
-  static IndexQuery index_query(const Work &w) {
+  static IndexQuery index_query(const Work& w) {
     IndexQuery q;
     q.proto = &w.box.proto;
     q.dport = w.rewrites.dport ? &*w.rewrites.dport : &w.box.dport;
@@ -415,48 +358,39 @@ public:
   // Cuts w's destination at the boundaries of the destination intervals of the
   // rules at `positions`, when many of them constrain it. False (parts
   // untouched) otherwise.
-  static bool cut_by_destination(const Chain &chain,
-                                 const std::vector<int> &positions,
-                                 const Work &w, std::vector<Work> &parts) {
+  static bool cut_by_destination(const Chain& chain, const std::vector<int>& positions, const Work& w,
+                                 std::vector<Work>& parts) {
     constexpr std::size_t kMinCuts = 32;
-    if (positions.size() < kMinCuts)
-      return false;
+    if (positions.size() < kMinCuts) return false;
     std::vector<std::pair<u128, u128>> cuts;
     for (int pos : positions) {
-      const Match &m = chain.rules[static_cast<std::size_t>(pos)].match;
-      if (!m.dst)
-        continue;
-      for (const auto &iv : m.dst->of(w.box.family).intervals())
-        if (w.box.dst.intersects(AddrIntervals(iv.lo, iv.hi)))
-          cuts.emplace_back(iv.lo, iv.hi);
+      const Match& m = chain.rules[static_cast<std::size_t>(pos)].match;
+      if (!m.dst) continue;
+      for (const auto& iv : m.dst->of(w.box.family).intervals())
+        if (w.box.dst.intersects(AddrIntervals(iv.lo, iv.hi))) cuts.emplace_back(iv.lo, iv.hi);
     }
-    if (cuts.size() < kMinCuts)
-      return false;
-    std::vector<u128> bounds; // starts of parts
+    if (cuts.size() < kMinCuts) return false;
+    std::vector<u128> bounds;  // starts of parts
     bounds.reserve(cuts.size() * 2);
     const u128 max = family_max(w.box.family);
-    for (const auto &[lo, hi] : cuts) {
+    for (const auto& [lo, hi] : cuts) {
       bounds.push_back(lo);
-      if (hi < max)
-        bounds.push_back(hi + 1);
+      if (hi < max) bounds.push_back(hi + 1);
     }
     std::sort(bounds.begin(), bounds.end());
     bounds.erase(std::unique(bounds.begin(), bounds.end()), bounds.end());
     // Sweep the destination's intervals against the part boundaries.
     std::size_t b = 0;
-    for (const auto &iv : w.box.dst.intervals()) {
+    for (const auto& iv : w.box.dst.intervals()) {
       u128 lo = iv.lo;
-      while (b < bounds.size() && bounds[b] <= lo)
-        ++b;
+      while (b < bounds.size() && bounds[b] <= lo) ++b;
       while (true) {
         u128 hi = iv.hi;
-        if (b < bounds.size() && bounds[b] - 1 < hi)
-          hi = bounds[b] - 1;
+        if (b < bounds.size() && bounds[b] - 1 < hi) hi = bounds[b] - 1;
         Work part = w;
         part.box.dst = AddrIntervals(lo, hi);
         parts.push_back(std::move(part));
-        if (hi == iv.hi)
-          break;
+        if (hi == iv.hi) break;
         lo = hi + 1;
         ++b;
       }
@@ -464,236 +398,207 @@ public:
     return true;
   }
 
-  std::vector<Piece> run_pipeline(const Pipeline &p, const Box &query) {
+  std::vector<Piece> run_pipeline(const Pipeline& p, const Box& query) {
     std::vector<Work> pieces;
     pieces.push_back(Work{query, {}, 0, nullptr, {}});
     std::vector<Piece> final_pieces;
-    auto finish = [&](Work &w, Verdict v, const Decider &d) {
+    auto finish = [&](Work& w, Verdict v, const Decider& d) {
       Piece piece;
       piece.box = std::move(w.box);
       piece.decider = d;
       piece.verdict = v;
-      if (v == Verdict::Deny && (w.maybe & kMaybeAccept))
-        piece.verdict = Verdict::Undetermined;
-      if (v == Verdict::Accept && (w.maybe & kMaybeDeny))
-        piece.verdict = Verdict::Undetermined;
-      if (piece.verdict == Verdict::Undetermined)
-        piece.uncertain_by = w.maybe_rule ? w.maybe_rule : d.rule;
+      if (v == Verdict::Deny && (w.maybe & kMaybeAccept)) piece.verdict = Verdict::Undetermined;
+      if (v == Verdict::Accept && (w.maybe & kMaybeDeny)) piece.verdict = Verdict::Undetermined;
+      if (piece.verdict == Verdict::Undetermined) piece.uncertain_by = w.maybe_rule ? w.maybe_rule : d.rule;
       final_pieces.push_back(std::move(piece));
     };
-    for (const Stage &stage : p.stages) {
-      const Chain &chain = rs_.chains[static_cast<std::size_t>(stage.chain)];
+    for (const Stage& stage : p.stages) {
+      const Chain& chain = rs_.chains[static_cast<std::size_t>(stage.chain)];
       ChainOutcome out = run_chain(stage.chain, 0, std::move(pieces));
       pieces.clear();
       Decider policy_decider{nullptr, &chain, {}};
       Verdict policy = Verdict::Accept;
-      if (chain.policy == PolicyKind::Deny)
-        policy = Verdict::Deny;
-      for (auto &w : out.returned)
-        out.decided.push_back({std::move(w), policy, policy_decider});
-      for (auto &d : out.decided) {
+      if (chain.policy == PolicyKind::Deny) policy = Verdict::Deny;
+      for (auto& w : out.returned) out.decided.push_back({std::move(w), policy, policy_decider});
+      for (auto& d : out.decided) {
         bool passes = d.verdict == Verdict::Accept ||
-                      (stage.nat && d.verdict != Verdict::Deny &&
-                       d.verdict != Verdict::Undetermined);
+                      (stage.nat && d.verdict != Verdict::Deny && d.verdict != Verdict::Undetermined);
         if (passes) {
           Work w = std::move(d.work);
           w.maybe &= static_cast<std::uint8_t>(~kMaybeAccept);
-          if (!stage.nat && (d.decider.rule || !w.accept_decider.rule))
-            w.accept_decider = d.decider;
+          if (!stage.nat && (d.decider.rule || !w.accept_decider.rule)) w.accept_decider = d.decider;
           pieces.push_back(std::move(w));
         } else {
           finish(d.work, d.verdict, d.decider);
         }
       }
-      if (atomized_)
-        coalesce_parts(pieces);
+      if (atomized_) coalesce_parts(pieces);
     }
-    for (auto &w : pieces) {
+    for (auto& w : pieces) {
       Decider d = w.accept_decider;
-      if (!d.rule && !d.policy)
-        d.implicit = "no chain filters this path";
+      if (!d.rule && !d.policy) d.implicit = "no chain filters this path";
       finish(w, Verdict::Accept, d);
     }
-    if (atomized_)
-      coalesce_parts(final_pieces);
+    if (atomized_) coalesce_parts(final_pieces);
     return final_pieces;
   }
 
-private:
+ private:
   bool on_stack(int chain) const {
     for (int c : stack_)
-      if (c == chain)
-        return true;
+      if (c == chain) return true;
     return false;
   }
 
   // Evaluates a call into `target` for w; false when the call cannot be
   // followed.
-  bool can_call(const Rule &rule) {
+  bool can_call(const Rule& rule) {
     int target = rule.action.target_chain;
     if (target < 0) {
-      result_.problems.push_back(
-          fmt::format("{}:{}: jump to a chain that does not exist ({})",
-                      rule.span.file, rule.span.line, rule.action.label));
+      result_.problems.push_back(fmt::format("{}:{}: jump to a chain that does not exist ({})", rule.span.file,
+                                             rule.span.line, rule.action.label));
       return false;
     }
     if (on_stack(target)) {
-      result_.problems.push_back(
-          fmt::format("{}:{}: jump loop: chain {} is already being evaluated",
-                      rule.span.file, rule.span.line,
-                      rs_.chains[static_cast<std::size_t>(target)].name));
+      result_.problems.push_back(fmt::format("{}:{}: jump loop: chain {} is already being evaluated", rule.span.file,
+                                             rule.span.line, rs_.chains[static_cast<std::size_t>(target)].name));
       return false;
     }
     if (stack_.size() >= opts_.max_call_depth) {
-      result_.problems.push_back(
-          fmt::format("{}:{}: chain calls nested deeper than {}",
-                      rule.span.file, rule.span.line, opts_.max_call_depth));
+      result_.problems.push_back(fmt::format("{}:{}: chain calls nested deeper than {}", rule.span.file, rule.span.line,
+                                             opts_.max_call_depth));
       return false;
     }
     return true;
   }
 
-  void apply(const Rule &rule, int chain_index, std::size_t rule_pos, Work m,
-             bool maybe, std::vector<Work> &next, ChainOutcome &out) {
+  void apply(const Rule& rule, int chain_index, std::size_t rule_pos, Work m, bool maybe, std::vector<Work>& next,
+             ChainOutcome& out) {
     Decider here{&rule, nullptr, {}};
-    auto tag = [&](Work &w, Verdict v) {
+    auto tag = [&](Work& w, Verdict v) {
       w.maybe |= maybe_bits(v);
-      if (!w.maybe_rule)
-        w.maybe_rule = &rule;
+      if (!w.maybe_rule) w.maybe_rule = &rule;
     };
     switch (rule.action.kind) {
-    case ActionKind::Continue:
-      next.push_back(std::move(m));
-      return;
-    case ActionKind::Accept:
-    case ActionKind::Deny:
-    case ActionKind::Unknown: {
-      Verdict v = rule.action.kind == ActionKind::Accept ? Verdict::Accept
-                  : rule.action.kind == ActionKind::Deny
-                      ? Verdict::Deny
-                      : Verdict::Undetermined;
-      if (maybe) {
-        tag(m, v);
+      case ActionKind::Continue:
         next.push_back(std::move(m));
-      } else {
-        if (v == Verdict::Undetermined && !m.maybe_rule)
-          m.maybe_rule = &rule;
-        out.decided.push_back({std::move(m), v, here});
-      }
-      return;
-    }
-    case ActionKind::Jump:
-    case ActionKind::Goto: {
-      bool is_goto = rule.action.kind == ActionKind::Goto;
-      if (!can_call(rule)) {
-        if (!m.maybe_rule)
-          m.maybe_rule = &rule;
-        out.decided.push_back({std::move(m), Verdict::Undetermined, here});
         return;
-      }
-      std::vector<Work> one;
-      one.push_back(std::move(m));
-      ChainOutcome sub = run_chain(rule.action.target_chain, 0, std::move(one));
-      for (auto &d : sub.decided) {
+      case ActionKind::Accept:
+      case ActionKind::Deny:
+      case ActionKind::Unknown: {
+        Verdict v = rule.action.kind == ActionKind::Accept ? Verdict::Accept
+                    : rule.action.kind == ActionKind::Deny ? Verdict::Deny
+                                                           : Verdict::Undetermined;
         if (maybe) {
-          tag(d.work, d.verdict);
-          next.push_back(std::move(d.work));
+          tag(m, v);
+          next.push_back(std::move(m));
         } else {
-          out.decided.push_back(std::move(d));
+          if (v == Verdict::Undetermined && !m.maybe_rule) m.maybe_rule = &rule;
+          out.decided.push_back({std::move(m), v, here});
         }
-      }
-      for (auto &w : sub.returned) {
-        if (!is_goto) {
-          next.push_back(std::move(w));
-        } else if (maybe) {
-          // Either returned to our caller or continued here: we cannot tell
-          // which.
-          tag(w, Verdict::Undetermined);
-          next.push_back(std::move(w));
-        } else {
-          out.returned.push_back(std::move(w));
-        }
-      }
-      return;
-    }
-    case ActionKind::Return: {
-      if (!maybe) {
-        out.returned.push_back(std::move(m));
         return;
       }
-      // Either it returns now, or the rest of this chain decides it (or returns
-      // later).
-      std::vector<Work> one;
-      one.push_back(std::move(m));
-      stack_.pop_back(); // run_chain pushes this chain again
-      ChainOutcome rest = run_chain(chain_index, rule_pos + 1, std::move(one));
-      stack_.push_back(chain_index);
-      for (auto &d : rest.decided) {
-        tag(d.work, d.verdict);
-        out.returned.push_back(std::move(d.work));
+      case ActionKind::Jump:
+      case ActionKind::Goto: {
+        bool is_goto = rule.action.kind == ActionKind::Goto;
+        if (!can_call(rule)) {
+          if (!m.maybe_rule) m.maybe_rule = &rule;
+          out.decided.push_back({std::move(m), Verdict::Undetermined, here});
+          return;
+        }
+        std::vector<Work> one;
+        one.push_back(std::move(m));
+        ChainOutcome sub = run_chain(rule.action.target_chain, 0, std::move(one));
+        for (auto& d : sub.decided) {
+          if (maybe) {
+            tag(d.work, d.verdict);
+            next.push_back(std::move(d.work));
+          } else {
+            out.decided.push_back(std::move(d));
+          }
+        }
+        for (auto& w : sub.returned) {
+          if (!is_goto) {
+            next.push_back(std::move(w));
+          } else if (maybe) {
+            // Either returned to our caller or continued here: we cannot tell
+            // which.
+            tag(w, Verdict::Undetermined);
+            next.push_back(std::move(w));
+          } else {
+            out.returned.push_back(std::move(w));
+          }
+        }
+        return;
       }
-      for (auto &w : rest.returned)
-        out.returned.push_back(std::move(w));
-      return;
-    }
-    case ActionKind::Rewrite: {
-      if (maybe) {
-        tag(m, Verdict::Undetermined);
+      case ActionKind::Return: {
+        if (!maybe) {
+          out.returned.push_back(std::move(m));
+          return;
+        }
+        // Either it returns now, or the rest of this chain decides it (or returns
+        // later).
+        std::vector<Work> one;
+        one.push_back(std::move(m));
+        stack_.pop_back();  // run_chain pushes this chain again
+        ChainOutcome rest = run_chain(chain_index, rule_pos + 1, std::move(one));
+        stack_.push_back(chain_index);
+        for (auto& d : rest.decided) {
+          tag(d.work, d.verdict);
+          out.returned.push_back(std::move(d.work));
+        }
+        for (auto& w : rest.returned) out.returned.push_back(std::move(w));
+        return;
+      }
+      case ActionKind::Rewrite: {
+        if (maybe) {
+          tag(m, Verdict::Undetermined);
+          next.push_back(std::move(m));
+          return;
+        }
+        if (rule.action.new_dport) m.rewrites.dport = *rule.action.new_dport;
+        if (rule.action.new_daddr) m.rewrites.dst = rule.action.new_daddr->of(m.box.family);
+        out.decided.push_back({std::move(m), Verdict::Accept, here});
+        return;
+      }
+      case ActionKind::SetState: {
+        if (maybe) {
+          tag(m, Verdict::Undetermined);
+        } else if (rule.action.new_state) {
+          m.box.state = *rule.action.new_state;
+        }
         next.push_back(std::move(m));
         return;
       }
-      if (rule.action.new_dport)
-        m.rewrites.dport = *rule.action.new_dport;
-      if (rule.action.new_daddr)
-        m.rewrites.dst = rule.action.new_daddr->of(m.box.family);
-      out.decided.push_back({std::move(m), Verdict::Accept, here});
-      return;
-    }
-    case ActionKind::SetState: {
-      if (maybe) {
-        tag(m, Verdict::Undetermined);
-      } else if (rule.action.new_state) {
-        m.box.state = *rule.action.new_state;
-      }
-      next.push_back(std::move(m));
-      return;
-    }
     }
   }
 
-  const Ruleset &rs_;
-  const EvalOptions &opts_;
-  EvalResult &result_;
+  const Ruleset& rs_;
+  const EvalOptions& opts_;
+  EvalResult& result_;
   std::shared_ptr<const RuleIndex> index_;
   std::vector<int> stack_;
-  bool atomized_ =
-      false; // some piece was cut by destination: coalesce the results
+  bool atomized_ = false;  // some piece was cut by destination: coalesce the results
 };
 
-} // namespace
+}  // namespace
 
-PortVerdicts port_verdicts(const std::vector<Piece> &pieces,
-                           const PortSet &universe) {
+PortVerdicts port_verdicts(const std::vector<Piece>& pieces, const PortSet& universe) {
   PortSet not_accepted, undetermined, denied;
-  for (const auto &piece : pieces) {
-    if (piece.verdict != Verdict::Accept)
-      not_accepted.add(piece.box.dport);
-    if (piece.verdict == Verdict::Undetermined)
-      undetermined.add(piece.box.dport);
-    if (piece.verdict == Verdict::Deny)
-      denied.add(piece.box.dport);
+  for (const auto& piece : pieces) {
+    if (piece.verdict != Verdict::Accept) not_accepted.add(piece.box.dport);
+    if (piece.verdict == Verdict::Undetermined) undetermined.add(piece.box.dport);
+    if (piece.verdict == Verdict::Deny) denied.add(piece.box.dport);
   }
   return {universe.subtract(not_accepted), undetermined.subtract(denied)};
 }
 
-EvalResult evaluate(const Ruleset &ruleset, const Pipeline &pipeline,
-                    const Box &query, const EvalOptions &options) {
+EvalResult evaluate(const Ruleset& ruleset, const Pipeline& pipeline, const Box& query, const EvalOptions& options) {
   EvalResult result;
-  if (query.empty())
-    return result;
+  if (query.empty()) return result;
   Evaluator ev(ruleset, options, result);
   result.pieces = ev.run_pipeline(pipeline, query);
   return result;
 }
 
-} // namespace fwm
+}  // namespace fwm

@@ -1,6 +1,5 @@
-// The region evaluator: partitions a query region by final verdict and
-// remembers, for each piece, what decided it. Cost grows with rules and
-// intervals, never with ports.
+// The region evaluator: partitions a query region by final verdict and remembers, for
+// each piece, what decided it. Cost grows with rules and intervals, never with ports.
 #pragma once
 
 #include <functional>
@@ -13,47 +12,44 @@
 namespace fwm {
 
 enum class Verdict { Accept, Deny, Undetermined };
-const char *verdict_name(Verdict v);
+const char* verdict_name(Verdict v);
 
 struct Piece {
-  Box box; // in terms of the original query (before any rewrite)
+  Box box;             // in terms of the original query (before any rewrite)
   Verdict verdict = Verdict::Deny;
-  Decider decider; // the rule / policy that gave the final verdict
-  const Rule *uncertain_by =
-      nullptr; // for Undetermined: the first rule whose condition is unknown
+  Decider decider;     // the rule / policy that gave the final verdict
+  const Rule* uncertain_by = nullptr;  // for Undetermined: the first rule whose condition is unknown
 };
 
 struct EvalOptions {
   std::size_t max_call_depth = 256;
-  std::size_t max_pieces = 2'000'000; // guard against fragmentation blow-ups
-  // Rule-anomaly analysis: called for every rule that some packet of the region
-  // reaches and matches (or may match); and a rule to treat as absent.
-  std::function<void(const Rule &)> on_match;
-  const Rule *skip_rule = nullptr;
-  // Visit only the rules of large chains that the rule index says can overlap a
-  // piece (and cut pieces at the destinations of many rules). Off: walk every
-  // rule (tests compare both).
+  std::size_t max_pieces = 2'000'000;  // guard against fragmentation blow-ups
+  // Rule-anomaly analysis: called for every rule that some packet of the region reaches
+  // and matches (or may match); and a rule to treat as absent.
+  std::function<void(const Rule&)> on_match;
+  const Rule* skip_rule = nullptr;
+  // Visit only the rules of large chains that the rule index says can overlap a piece
+  // (and cut pieces at the destinations of many rules). Off: walk every rule (tests
+  // compare both).
   bool use_index = true;
 };
 
 struct EvalResult {
   std::vector<Piece> pieces;
-  std::vector<std::string> problems; // jump cycles, depth or size limits hit
+  std::vector<std::string> problems;  // jump cycles, depth or size limits hit
   bool truncated = false;
 };
 
-// Destination ports accepted for every packet of the pieces' region (universal
-// over all other fields), and those where no packet is denied but some are
-// undetermined.
+// Destination ports accepted for every packet of the pieces' region (universal over all
+// other fields), and those where no packet is denied but some are undetermined.
 struct PortVerdicts {
   PortSet accepted;
   PortSet undetermined;
 };
-PortVerdicts port_verdicts(const std::vector<Piece> &pieces,
-                           const PortSet &universe);
+PortVerdicts port_verdicts(const std::vector<Piece>& pieces, const PortSet& universe);
 
 // Evaluates the path `pipeline` of `ruleset` for the packets of `query`.
-EvalResult evaluate(const Ruleset &ruleset, const Pipeline &pipeline,
-                    const Box &query, const EvalOptions &options = {});
+EvalResult evaluate(const Ruleset& ruleset, const Pipeline& pipeline, const Box& query,
+                    const EvalOptions& options = {});
 
-} // namespace fwm
+}  // namespace fwm

@@ -7,19 +7,17 @@
 
 namespace fwm {
 
-template <class T> void IntervalStabber<T>::build() {
+template <class T>
+void IntervalStabber<T>::build() {
   std::sort(entries_.begin(), entries_.end(),
-            [](const Entry &a, const Entry &b) {
-              return a.lo < b.lo || (a.lo == b.lo && a.pos < b.pos);
-            });
+            [](const Entry& a, const Entry& b) { return a.lo < b.lo || (a.lo == b.lo && a.pos < b.pos); });
   max_hi_.assign(entries_.size(), T(0));
   build_max(0, entries_.size());
 }
 
 template <class T>
 T IntervalStabber<T>::build_max(std::size_t l, std::size_t r) {
-  if (l >= r)
-    return T(0);
+  if (l >= r) return T(0);
   std::size_t mid = l + (r - l) / 2;
   T m = std::max({entries_[mid].hi, build_max(l, mid), build_max(mid + 1, r)});
   max_hi_[mid] = m;
@@ -27,33 +25,25 @@ T IntervalStabber<T>::build_max(std::size_t l, std::size_t r) {
 }
 
 template <class T>
-void IntervalStabber<T>::stab(std::size_t l, std::size_t r, T lo, T hi,
-                              std::vector<const Entry *> &out,
+void IntervalStabber<T>::stab(std::size_t l, std::size_t r, T lo, T hi, std::vector<const Entry*>& out,
                               std::size_t limit) const {
   while (l < r && out.size() <= limit) {
     std::size_t mid = l + (r - l) / 2;
-    if (max_hi_[mid] < lo)
-      return; // nothing in [l, r) reaches lo
+    if (max_hi_[mid] < lo) return;  // nothing in [l, r) reaches lo
     stab(l, mid, lo, hi, out, limit);
-    const Entry &e = entries_[mid];
-    if (e.lo > hi)
-      return; // this one and everything right of it start after hi
-    if (e.hi >= lo)
-      out.push_back(&e);
-    l = mid + 1; // the right half, iteratively
+    const Entry& e = entries_[mid];
+    if (e.lo > hi) return;  // this one and everything right of it start after hi
+    if (e.hi >= lo) out.push_back(&e);
+    l = mid + 1;  // the right half, iteratively
   }
 }
 
 template <class T>
-bool IntervalStabber<T>::collect(const IntervalSet<T> &query,
-                                 std::vector<const Entry *> &out,
-                                 std::size_t limit) const {
-  if (entries_.empty())
-    return true;
-  for (const auto &iv : query.intervals()) {
+bool IntervalStabber<T>::collect(const IntervalSet<T>& query, std::vector<const Entry*>& out, std::size_t limit) const {
+  if (entries_.empty()) return true;
+  for (const auto& iv : query.intervals()) {
     stab(0, entries_.size(), iv.lo, iv.hi, out, limit);
-    if (out.size() > limit)
-      return false;
+    if (out.size() > limit) return false;
   }
   return true;
 }
@@ -68,53 +58,45 @@ namespace {
 constexpr std::size_t kMaxIndexedProtos = 16;
 
 template <class T>
-bool covers_everything(const IntervalSet<T> &set, T max_value) {
-  return set.size() == 1 && set.intervals()[0].lo == 0 &&
-         set.intervals()[0].hi == max_value;
+bool covers_everything(const IntervalSet<T>& set, T max_value) {
+  return set.size() == 1 && set.intervals()[0].lo == 0 && set.intervals()[0].hi == max_value;
 }
 
 // Sorted union of a sorted list and unsorted positions.
-std::vector<int> merge_positions(const std::vector<int> &sorted,
-                                 std::vector<int> more) {
+std::vector<int> merge_positions(const std::vector<int>& sorted, std::vector<int> more) {
   std::sort(more.begin(), more.end());
   std::vector<int> out;
   out.reserve(sorted.size() + more.size());
-  std::set_union(sorted.begin(), sorted.end(), more.begin(), more.end(),
-                 std::back_inserter(out));
+  std::set_union(sorted.begin(), sorted.end(), more.begin(), more.end(), std::back_inserter(out));
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
-} // namespace
+}  // namespace
 
-ChainIndex::ChainIndex(const Chain &chain) {
+ChainIndex::ChainIndex(const Chain& chain) {
   for (std::size_t i = 0; i < chain.rules.size(); ++i) {
-    const Rule &rule = chain.rules[i];
-    const Match &m = rule.match;
-    if (rule.action.kind == ActionKind::Continue || m.never)
-      continue;
+    const Rule& rule = chain.rules[i];
+    const Match& m = rule.match;
+    if (rule.action.kind == ActionKind::Continue || m.never) continue;
     int pos = static_cast<int>(i);
     all_.push_back(pos);
     if (!m.proto || m.proto->count() > kMaxIndexedProtos) {
       proto_wild_.push_back(pos);
     } else {
       for (std::size_t p = 0; p < 256; ++p)
-        if (m.proto->test(p))
-          by_proto_[p].push_back(pos);
+        if (m.proto->test(p)) by_proto_[p].push_back(pos);
     }
     if (!m.dport) {
       dport_wild_.push_back(pos);
     } else {
-      for (const auto &iv : m.dport->intervals())
-        dport_.add(iv.lo, iv.hi, pos);
+      for (const auto& iv : m.dport->intervals()) dport_.add(iv.lo, iv.hi, pos);
     }
     if (!m.dst) {
       dst_wild_.push_back(pos);
     } else {
-      for (const auto &iv : m.dst->v4.intervals())
-        dst_v4_.add(iv.lo, iv.hi, pos);
-      for (const auto &iv : m.dst->v6.intervals())
-        dst_v6_.add(iv.lo, iv.hi, pos);
+      for (const auto& iv : m.dst->v4.intervals()) dst_v4_.add(iv.lo, iv.hi, pos);
+      for (const auto& iv : m.dst->v6.intervals()) dst_v6_.add(iv.lo, iv.hi, pos);
     }
   }
   dport_.build();
@@ -122,9 +104,8 @@ ChainIndex::ChainIndex(const Chain &chain) {
   dst_v6_.build();
 }
 
-std::vector<int> ChainIndex::candidates(const IndexQuery &q,
-                                        std::size_t start) const {
-  const std::vector<int> *best = &all_;
+std::vector<int> ChainIndex::candidates(const IndexQuery& q, std::size_t start) const {
+  const std::vector<int>* best = &all_;
   std::vector<int> narrowed;
   auto consider = [&](std::vector<int> list) {
     if (list.size() < best->size()) {
@@ -132,67 +113,53 @@ std::vector<int> ChainIndex::candidates(const IndexQuery &q,
       best = &narrowed;
     }
   };
-  auto by_stabber = [&](const auto &stabber, const auto &query,
-                        const std::vector<int> &wild) {
-    if (wild.size() >= best->size())
-      return;
-    std::vector<
-        const typename std::remove_reference_t<decltype(stabber)>::Entry *>
-        hits;
-    if (!stabber.collect(query, hits, best->size() - wild.size()))
-      return;
+  auto by_stabber = [&](const auto& stabber, const auto& query, const std::vector<int>& wild) {
+    if (wild.size() >= best->size()) return;
+    std::vector<const typename std::remove_reference_t<decltype(stabber)>::Entry*> hits;
+    if (!stabber.collect(query, hits, best->size() - wild.size())) return;
     std::vector<int> more;
     more.reserve(hits.size());
-    for (const auto *e : hits)
-      more.push_back(e->pos);
+    for (const auto* e : hits) more.push_back(e->pos);
     consider(merge_positions(wild, std::move(more)));
   };
   // The destination first: it is the most selective field of large chains.
   if (q.dst && !covers_everything(*q.dst, q.v6 ? kMaxV6 : kMaxV4))
     by_stabber(q.v6 ? dst_v6_ : dst_v4_, *q.dst, dst_wild_);
-  if (q.dport && !covers_everything(*q.dport, kMaxPort))
-    by_stabber(dport_, *q.dport, dport_wild_);
+  if (q.dport && !covers_everything(*q.dport, kMaxPort)) by_stabber(dport_, *q.dport, dport_wild_);
   if (q.proto && q.proto->count() <= kMaxIndexedProtos) {
     std::size_t estimate = proto_wild_.size();
     for (std::size_t p = 0; p < 256; ++p)
-      if (q.proto->test(p))
-        estimate += by_proto_[p].size();
+      if (q.proto->test(p)) estimate += by_proto_[p].size();
     if (estimate < best->size()) {
       std::vector<int> list = proto_wild_;
       for (std::size_t p = 0; p < 256; ++p) {
-        if (!q.proto->test(p) || by_proto_[p].empty())
-          continue;
+        if (!q.proto->test(p) || by_proto_[p].empty()) continue;
         std::vector<int> joined;
         joined.reserve(list.size() + by_proto_[p].size());
-        std::set_union(list.begin(), list.end(), by_proto_[p].begin(),
-                       by_proto_[p].end(), std::back_inserter(joined));
+        std::set_union(list.begin(), list.end(), by_proto_[p].begin(), by_proto_[p].end(), std::back_inserter(joined));
         list = std::move(joined);
       }
       consider(std::move(list));
     }
   }
-  auto first =
-      std::lower_bound(best->begin(), best->end(), static_cast<int>(start));
+  auto first = std::lower_bound(best->begin(), best->end(), static_cast<int>(start));
   return std::vector<int>(first, best->end());
 }
 
-RuleIndex::RuleIndex(const Ruleset &rs) {
+RuleIndex::RuleIndex(const Ruleset& rs) {
   chains_.resize(rs.chains.size());
   for (std::size_t i = 0; i < rs.chains.size(); ++i) {
     rule_count_ += rs.chains[i].rules.size();
-    if (rs.chains[i].rules.size() >= kIndexedChainMinRules)
-      chains_[i] = std::make_unique<ChainIndex>(rs.chains[i]);
+    if (rs.chains[i].rules.size() >= kIndexedChainMinRules) chains_[i] = std::make_unique<ChainIndex>(rs.chains[i]);
   }
 }
 
-std::shared_ptr<const RuleIndex> rule_index(const Ruleset &rs) {
+std::shared_ptr<const RuleIndex> rule_index(const Ruleset& rs) {
   std::lock_guard<std::mutex> lock(*rs.index_mutex);
   std::size_t rules = 0;
-  for (const auto &c : rs.chains)
-    rules += c.rules.size();
-  if (!rs.index_cache || rs.index_cache->rule_count() != rules)
-    rs.index_cache = std::make_shared<RuleIndex>(rs);
+  for (const auto& c : rs.chains) rules += c.rules.size();
+  if (!rs.index_cache || rs.index_cache->rule_count() != rules) rs.index_cache = std::make_shared<RuleIndex>(rs);
   return rs.index_cache;
 }
 
-} // namespace fwm
+}  // namespace fwm

@@ -23,8 +23,9 @@ struct Chain;
 // Positions (rule indices) whose interval intersects a query, in O(log n +
 // answers): an interval tree laid out implicitly over the entries sorted by
 // lower bound.
-template <class T> class IntervalStabber {
-public:
+template <class T>
+class IntervalStabber {
+ public:
   struct Entry {
     T lo;
     T hi;
@@ -36,35 +37,33 @@ public:
   // Appends the entries that intersect `query` (with repeats when a rule has
   // several intervals). Returns false, with `out` partly filled, once more than
   // `limit` were found.
-  bool collect(const IntervalSet<T> &query, std::vector<const Entry *> &out,
-               std::size_t limit) const;
+  bool collect(const IntervalSet<T>& query, std::vector<const Entry*>& out, std::size_t limit) const;
 
-private:
+ private:
   T build_max(std::size_t l, std::size_t r);
-  void stab(std::size_t l, std::size_t r, T lo, T hi,
-            std::vector<const Entry *> &out, std::size_t limit) const;
+  void stab(std::size_t l, std::size_t r, T lo, T hi, std::vector<const Entry*>& out, std::size_t limit) const;
   std::vector<Entry> entries_;
-  std::vector<T> max_hi_; // at the middle of [l, r): the largest hi in [l, r)
+  std::vector<T> max_hi_;  // at the middle of [l, r): the largest hi in [l, r)
 };
 
 // What a piece of the region looks like to a chain's rules: the destination it
 // is seen with (after a rewrite, the rewritten one).
 struct IndexQuery {
-  const std::bitset<256> *proto = nullptr;
-  const IntervalSet<std::uint32_t> *dport = nullptr;
-  const IntervalSet<u128> *dst = nullptr;
+  const std::bitset<256>* proto = nullptr;
+  const IntervalSet<std::uint32_t>* dport = nullptr;
+  const IntervalSet<u128>* dst = nullptr;
   bool v6 = false;
 };
 
 class ChainIndex {
-public:
-  explicit ChainIndex(const Chain &chain);
+ public:
+  explicit ChainIndex(const Chain& chain);
   // Rule positions >= start that can overlap the query, ascending. Always a
   // superset of the rules whose match intersects the query.
-  std::vector<int> candidates(const IndexQuery &q, std::size_t start) const;
+  std::vector<int> candidates(const IndexQuery& q, std::size_t start) const;
 
-private:
-  std::vector<int> all_; // every position the evaluator may visit
+ private:
+  std::vector<int> all_;  // every position the evaluator may visit
   std::vector<int> proto_wild_;
   std::array<std::vector<int>, 256> by_proto_;
   std::vector<int> dport_wild_;
@@ -78,23 +77,21 @@ private:
 constexpr std::size_t kIndexedChainMinRules = 48;
 
 class RuleIndex {
-public:
-  explicit RuleIndex(const Ruleset &rs);
+ public:
+  explicit RuleIndex(const Ruleset& rs);
   // Null for chains too short to need an index.
-  const ChainIndex *chain(int index) const {
-    return static_cast<std::size_t>(index) < chains_.size()
-               ? chains_[static_cast<std::size_t>(index)].get()
-               : nullptr;
+  const ChainIndex* chain(int index) const {
+    return static_cast<std::size_t>(index) < chains_.size() ? chains_[static_cast<std::size_t>(index)].get() : nullptr;
   }
   std::size_t rule_count() const { return rule_count_; }
 
-private:
+ private:
   std::vector<std::unique_ptr<ChainIndex>> chains_;
   std::size_t rule_count_ = 0;
 };
 
 // The ruleset's index, built on first use and kept with the ruleset
 // (thread-safe).
-std::shared_ptr<const RuleIndex> rule_index(const Ruleset &rs);
+std::shared_ptr<const RuleIndex> rule_index(const Ruleset& rs);
 
-} // namespace fwm
+}  // namespace fwm

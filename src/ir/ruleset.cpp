@@ -6,26 +6,26 @@
 
 namespace fwm {
 
-const char *severity_name(Severity s) {
+const char* severity_name(Severity s) {
   switch (s) {
-  case Severity::Error:
-    return "error";
-  case Severity::Warning:
-    return "warning";
-  case Severity::Note:
-    return "note";
+    case Severity::Error:
+      return "error";
+    case Severity::Warning:
+      return "warning";
+    case Severity::Note:
+      return "note";
   }
   return "error";
 }
 
-const char *direction_name(Direction d) {
+const char* direction_name(Direction d) {
   switch (d) {
-  case Direction::In:
-    return "in";
-  case Direction::Out:
-    return "out";
-  case Direction::Forward:
-    return "forward";
+    case Direction::In:
+      return "in";
+    case Direction::Out:
+      return "out";
+    case Direction::Forward:
+      return "forward";
   }
   return "in";
 }
@@ -33,52 +33,39 @@ const char *direction_name(Direction d) {
 namespace {
 struct ProtoEntry {
   int number;
-  const char *name;
+  const char* name;
 };
 // IANA protocol numbers with the names iptables, nft and /etc/protocols use.
 constexpr ProtoEntry kProtocols[] = {
-    {0, "hopopt"},     {1, "icmp"},       {2, "igmp"},
-    {4, "ipip"},       {6, "tcp"},        {17, "udp"},
-    {33, "dccp"},      {41, "ipv6"},      {43, "ipv6-route"},
-    {44, "ipv6-frag"}, {47, "gre"},       {50, "esp"},
-    {51, "ah"},        {58, "ipv6-icmp"}, {59, "ipv6-nonxt"},
-    {60, "ipv6-opts"}, {89, "ospf"},      {94, "ipip"},
-    {103, "pim"},      {108, "ipcomp"},   {112, "vrrp"},
-    {115, "l2tp"},     {132, "sctp"},     {135, "mobility-header"},
-    {136, "udplite"},
+    {0, "hopopt"},   {1, "icmp"},   {2, "igmp"},     {4, "ipip"},    {6, "tcp"},
+    {17, "udp"},     {33, "dccp"},  {41, "ipv6"},    {43, "ipv6-route"}, {44, "ipv6-frag"},
+    {47, "gre"},     {50, "esp"},   {51, "ah"},      {58, "ipv6-icmp"}, {59, "ipv6-nonxt"},
+    {60, "ipv6-opts"}, {89, "ospf"}, {94, "ipip"},   {103, "pim"},   {108, "ipcomp"},
+    {112, "vrrp"},   {115, "l2tp"}, {132, "sctp"},   {135, "mobility-header"},    {136, "udplite"},
 };
-} // namespace
+}  // namespace
 
 std::string proto_name(int proto) {
-  for (const auto &e : kProtocols)
-    if (e.number == proto)
-      return e.name;
+  for (const auto& e : kProtocols)
+    if (e.number == proto) return e.name;
   return std::to_string(proto);
 }
 
-std::optional<int> proto_number(const std::string &raw) {
+std::optional<int> proto_number(const std::string& raw) {
   std::string name = raw;
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
   if (!name.empty() && std::all_of(name.begin(), name.end(), ::isdigit)) {
-    if (name.size() > 3)
-      return std::nullopt;
+    if (name.size() > 3) return std::nullopt;
     int v = std::stoi(name);
-    if (v > 255)
-      return std::nullopt;
+    if (v > 255) return std::nullopt;
     return v;
   }
-  if (name == "icmpv6" || name == "icmp6")
-    return kProtoIcmp6;
-  if (name == "ipencap")
-    return 4;
-  if (name == "mh" || name == "ipv6-mh")
-    return 135;
-  if (name == "ipv6-encap")
-    return 41;
-  for (const auto &e : kProtocols)
-    if (name == e.name)
-      return e.number;
+  if (name == "icmpv6" || name == "icmp6") return kProtoIcmp6;
+  if (name == "ipencap") return 4;
+  if (name == "mh" || name == "ipv6-mh") return 135;
+  if (name == "ipv6-encap") return 41;
+  for (const auto& e : kProtocols)
+    if (name == e.name) return e.number;
   return std::nullopt;
 }
 
@@ -86,45 +73,37 @@ std::optional<int> proto_number(const std::string &raw) {
 
 IfaceAlphabet::IfaceAlphabet() { note({"lo", false}); }
 
-void IfaceAlphabet::note(const IfacePattern &p) {
-  if (frozen_)
-    return;
+void IfaceAlphabet::note(const IfacePattern& p) {
+  if (frozen_) return;
   noted_.push_back(p);
 }
 
 void IfaceAlphabet::freeze() {
-  if (frozen_)
-    return;
+  if (frozen_) return;
   frozen_ = true;
   std::vector<std::string> exact, prefixes;
-  for (const auto &p : noted_) {
-    if (p.prefix && p.name.empty())
-      continue; // "+" alone matches everything
+  for (const auto& p : noted_) {
+    if (p.prefix && p.name.empty()) continue;  // "+" alone matches everything
     (p.prefix ? prefixes : exact).push_back(p.name);
   }
   std::sort(exact.begin(), exact.end());
   exact.erase(std::unique(exact.begin(), exact.end()), exact.end());
   std::sort(prefixes.begin(), prefixes.end());
   prefixes.erase(std::unique(prefixes.begin(), prefixes.end()), prefixes.end());
-  for (const auto &e : exact)
-    classes_.push_back({e, e, false});
-  for (const auto &p : prefixes)
-    classes_.push_back({p + "*", p, true});
+  for (const auto& e : exact) classes_.push_back({e, e, false});
+  for (const auto& p : prefixes) classes_.push_back({p + "*", p, true});
   classes_.push_back({"*", "", true});
-  if (classes_.size() > kMaxIfaceClasses)
-    classes_.resize(kMaxIfaceClasses);
+  if (classes_.size() > kMaxIfaceClasses) classes_.resize(kMaxIfaceClasses);
 }
 
-std::size_t IfaceAlphabet::classify(const std::string &ifname) const {
+std::size_t IfaceAlphabet::classify(const std::string& ifname) const {
   // Exact class first, then the longest prefix class, then "*".
   std::size_t best = classes_.size() - 1;
   std::size_t best_len = 0;
   for (std::size_t i = 0; i < classes_.size(); ++i) {
-    const auto &c = classes_[i];
-    if (!c.prefix && c.key == ifname)
-      return i;
-    if (c.prefix && !c.key.empty() && ifname.rfind(c.key, 0) == 0 &&
-        c.key.size() > best_len) {
+    const auto& c = classes_[i];
+    if (!c.prefix && c.key == ifname) return i;
+    if (c.prefix && !c.key.empty() && ifname.rfind(c.key, 0) == 0 && c.key.size() > best_len) {
       best = i;
       best_len = c.key.size();
     }
@@ -132,94 +111,81 @@ std::size_t IfaceAlphabet::classify(const std::string &ifname) const {
   return best;
 }
 
-std::vector<std::size_t> IfaceAlphabet::matching(const IfacePattern &p) const {
+std::vector<std::size_t> IfaceAlphabet::matching(const IfacePattern& p) const {
   std::vector<std::size_t> out;
   for (std::size_t i = 0; i < classes_.size(); ++i) {
-    const auto &c = classes_[i];
+    const auto& c = classes_[i];
     bool hit;
     if (!p.prefix) {
       hit = !c.prefix && c.key == p.name;
     } else if (!c.prefix) {
       hit = c.key.rfind(p.name, 0) == 0;
     } else {
-      // A prefix class "k*" holds names starting with k that no longer prefix
-      // claims: it is inside pattern p* iff k starts with p.
+      // A prefix class "k*" holds names starting with k that no longer prefix claims:
+      // it is inside pattern p* iff k starts with p.
       hit = !c.key.empty() ? c.key.rfind(p.name, 0) == 0 : p.name.empty();
     }
-    if (hit)
-      out.push_back(i);
+    if (hit) out.push_back(i);
   }
   return out;
 }
 
-int Ruleset::find_chain(const std::string &name) const {
+int Ruleset::find_chain(const std::string& name) const {
   for (std::size_t i = 0; i < chains.size(); ++i)
-    if (chains[i].name == name)
-      return static_cast<int>(i);
+    if (chains[i].name == name) return static_cast<int>(i);
   return -1;
 }
 
-const Pipeline *Ruleset::pipeline(Family f, Direction d) const {
-  for (const auto &p : pipelines)
-    if (p.family == f && p.direction == d)
-      return &p;
+const Pipeline* Ruleset::pipeline(Family f, Direction d) const {
+  for (const auto& p : pipelines)
+    if (p.family == f && p.direction == d) return &p;
   return nullptr;
 }
 
 bool Ruleset::covers(Family f) const {
-  return std::any_of(pipelines.begin(), pipelines.end(),
-                     [f](const Pipeline &p) { return p.family == f; });
+  return std::any_of(pipelines.begin(), pipelines.end(), [f](const Pipeline& p) { return p.family == f; });
 }
 
 std::vector<IfacePattern> Ruleset::interface_patterns() const {
   std::vector<IfacePattern> out;
-  for (const auto &chain : chains)
-    for (const auto &rule : chain.rules) {
-      out.insert(out.end(), rule.match.in_patterns.begin(),
-                 rule.match.in_patterns.end());
-      out.insert(out.end(), rule.match.out_patterns.begin(),
-                 rule.match.out_patterns.end());
+  for (const auto& chain : chains)
+    for (const auto& rule : chain.rules) {
+      out.insert(out.end(), rule.match.in_patterns.begin(), rule.match.in_patterns.end());
+      out.insert(out.end(), rule.match.out_patterns.begin(), rule.match.out_patterns.end());
     }
   return out;
 }
 
-void align_interfaces(Ruleset &a, Ruleset &b) {
+void align_interfaces(Ruleset& a, Ruleset& b) {
   auto from_a = a.interface_patterns();
   a.finalize(b.interface_patterns());
   b.finalize(from_a);
 }
 
-void Ruleset::finalize(const std::vector<IfacePattern> &extra_patterns) {
+void Ruleset::finalize(const std::vector<IfacePattern>& extra_patterns) {
   {
     std::lock_guard<std::mutex> lock(*index_mutex);
     index_cache.reset();
   }
   ifaces = IfaceAlphabet();
-  for (const auto &p : interface_patterns())
-    ifaces.note(p);
-  for (const auto &p : extra_patterns)
-    ifaces.note(p);
+  for (const auto& p : interface_patterns()) ifaces.note(p);
+  for (const auto& p : extra_patterns) ifaces.note(p);
   ifaces.freeze();
   IfaceSet universe;
-  for (std::size_t i = 0; i < ifaces.size(); ++i)
-    universe.set(i);
-  auto resolve = [&](const std::vector<IfacePattern> &patterns, bool negated) {
+  for (std::size_t i = 0; i < ifaces.size(); ++i) universe.set(i);
+  auto resolve = [&](const std::vector<IfacePattern>& patterns, bool negated) {
     IfaceSet set;
-    for (const auto &p : patterns)
-      for (auto i : ifaces.matching(p))
-        set.set(i);
-    if (negated)
-      set = universe & ~set;
+    for (const auto& p : patterns)
+      for (auto i : ifaces.matching(p)) set.set(i);
+    if (negated) set = universe & ~set;
     return set;
   };
-  for (auto &chain : chains)
-    for (auto &rule : chain.rules) {
-      auto &m = rule.match;
-      if (!m.in_patterns.empty())
-        m.in_iface = resolve(m.in_patterns, m.in_negated);
-      if (!m.out_patterns.empty())
-        m.out_iface = resolve(m.out_patterns, m.out_negated);
+  for (auto& chain : chains)
+    for (auto& rule : chain.rules) {
+      auto& m = rule.match;
+      if (!m.in_patterns.empty()) m.in_iface = resolve(m.in_patterns, m.in_negated);
+      if (!m.out_patterns.empty()) m.out_iface = resolve(m.out_patterns, m.out_negated);
     }
 }
 
-} // namespace fwm
+}  // namespace fwm

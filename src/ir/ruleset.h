@@ -16,57 +16,51 @@
 namespace fwm {
 
 struct SourceSpan {
-  std::string file; // as given on the command line (relative stays relative)
-  int line = 0;     // 1-based; 0 = no line
-  int column = 1;   // 1-based
+  std::string file;  // as given on the command line (relative stays relative)
+  int line = 0;      // 1-based; 0 = no line
+  int column = 1;    // 1-based
   int end_line = 0;
   int end_column = 0;
 };
 
 enum class Severity { Error, Warning, Note };
-const char *severity_name(Severity s);
+const char* severity_name(Severity s);
 
-// A problem found while reading input (FWM090 parse errors, FWM091 constructs
-// read but not modelled).
+// A problem found while reading input (FWM090 parse errors, FWM091 constructs read
+// but not modelled).
 struct Diagnostic {
-  std::string id; // "FWM090" or "FWM091"
+  std::string id;  // "FWM090" or "FWM091"
   Severity severity = Severity::Error;
   SourceSpan span;
   std::string message;
-  std::string snippet; // the offending source text, if any
+  std::string snippet;  // the offending source text, if any
 };
 
 // ---------------------------------------------------------------------------------
-// Interfaces: names and prefix patterns ("eth+", "veth*") are resolved per
-// ruleset into a finite alphabet of classes so that interface sets can be
-// intersected exactly.
+// Interfaces: names and prefix patterns ("eth+", "veth*") are resolved per ruleset
+// into a finite alphabet of classes so that interface sets can be intersected exactly.
 
 struct IfacePattern {
-  std::string name; // without the wildcard
+  std::string name;  // without the wildcard
   bool prefix = false;
 };
 
 class IfaceAlphabet {
-public:
+ public:
   IfaceAlphabet();
-  void note(const IfacePattern &p); // during building
-  void freeze();                    // after building: assigns the classes
+  void note(const IfacePattern& p);  // during building
+  void freeze();                     // after building: assigns the classes
   std::size_t size() const { return classes_.size(); }
-  const std::string &class_name(std::size_t i) const {
-    return classes_[i].label;
-  }
-  bool class_is_loopback(std::size_t i) const {
-    return classes_[i].label == "lo";
-  }
+  const std::string& class_name(std::size_t i) const { return classes_[i].label; }
+  bool class_is_loopback(std::size_t i) const { return classes_[i].label == "lo"; }
   // Classes matched by a pattern.
-  std::vector<std::size_t> matching(const IfacePattern &p) const;
+  std::vector<std::size_t> matching(const IfacePattern& p) const;
   // The class a concrete interface name falls into.
-  std::size_t classify(const std::string &ifname) const;
+  std::size_t classify(const std::string& ifname) const;
 
-private:
+ private:
   struct Class {
-    std::string label; // "eth0", "eth*" (other names with that prefix), "*"
-                       // (all others)
+    std::string label;  // "eth0", "eth*" (other names with that prefix), "*" (all others)
     std::string key;
     bool prefix;
   };
@@ -80,39 +74,25 @@ using IfaceSet = std::bitset<kMaxIfaceClasses>;
 
 // ---------------------------------------------------------------------------------
 // Connection state of the packet as conntrack sees it.
-enum class CtState : std::uint8_t {
-  New,
-  Established,
-  Related,
-  Invalid,
-  Untracked,
-  Snat,
-  Dnat
-};
+enum class CtState : std::uint8_t { New, Established, Related, Invalid, Untracked, Snat, Dnat };
 constexpr std::size_t kCtStates = 7;
 using CtStateSet = std::bitset<kCtStates>;
 inline CtStateSet ct_all() { return CtStateSet().set(); }
-inline CtStateSet ct_only(CtState s) {
-  return CtStateSet().set(static_cast<std::size_t>(s));
-}
+inline CtStateSet ct_only(CtState s) { return CtStateSet().set(static_cast<std::size_t>(s)); }
 
 using ProtoSet = std::bitset<256>;
-constexpr int kProtoIcmp = 1, kProtoTcp = 6, kProtoUdp = 17, kProtoIcmp6 = 58,
-              kProtoSctp = 132, kProtoDccp = 33, kProtoUdplite = 136;
+constexpr int kProtoIcmp = 1, kProtoTcp = 6, kProtoUdp = 17, kProtoIcmp6 = 58, kProtoSctp = 132,
+              kProtoDccp = 33, kProtoUdplite = 136;
 inline ProtoSet proto_all() { return ProtoSet().set(); }
-inline ProtoSet proto_only(int p) {
-  return ProtoSet().set(static_cast<std::size_t>(p));
-}
+inline ProtoSet proto_only(int p) { return ProtoSet().set(static_cast<std::size_t>(p)); }
 std::string proto_name(int proto);
-std::optional<int>
-proto_number(const std::string &name); // "tcp", "6", "ipv6-icmp"...
+std::optional<int> proto_number(const std::string& name);  // "tcp", "6", "ipv6-icmp"...
 
 // ---------------------------------------------------------------------------------
-// A rule's match: a product of per-field sets, plus conditions that cannot be
-// decided statically (unknowns). A field left at "any" costs nothing in the
-// evaluator.
+// A rule's match: a product of per-field sets, plus conditions that cannot be decided
+// statically (unknowns). A field left at "any" costs nothing in the evaluator.
 struct Match {
-  std::bitset<2> families = std::bitset<2>().set(); // bit 0 IPv4, bit 1 IPv6
+  std::bitset<2> families = std::bitset<2>().set();  // bit 0 IPv4, bit 1 IPv6
   std::optional<ProtoSet> proto;
   std::optional<AddrSet> src, dst;
   std::optional<PortSet> sport, dport;
@@ -121,72 +101,67 @@ struct Match {
   bool in_negated = false, out_negated = false;
   std::optional<IfaceSet> in_iface, out_iface;
   std::optional<CtStateSet> state;
-  std::vector<std::string> unknowns; // human-readable conditions not modelled
-  bool never = false;                // a condition that no packet satisfies
+  std::vector<std::string> unknowns;  // human-readable conditions not modelled
+  bool never = false;                 // a condition that no packet satisfies
 
   bool has_unknown() const { return !unknowns.empty(); }
 };
 
 enum class ActionKind {
   Accept,
-  Deny,     // drop, reject, block
-  Jump,     // call a chain, return here afterwards
-  Goto,     // continue in a chain; its RETURN goes back to our caller
-  Return,   // back to the caller (or the policy of a built-in chain)
-  Continue, // non-terminating (log, counter, mark ...): no effect on the
-            // verdict
-  Rewrite,  // DNAT/REDIRECT: later stages see the new destination; ends the
-            // stage
-  SetState, // NOTRACK / CT --notrack: later rules see the new conntrack state
-  Unknown,  // a verdict decided outside the ruleset (QUEUE, NFQUEUE, ...)
+  Deny,      // drop, reject, block
+  Jump,      // call a chain, return here afterwards
+  Goto,      // continue in a chain; its RETURN goes back to our caller
+  Return,    // back to the caller (or the policy of a built-in chain)
+  Continue,  // non-terminating (log, counter, mark ...): no effect on the verdict
+  Rewrite,   // DNAT/REDIRECT: later stages see the new destination; ends the stage
+  SetState,  // NOTRACK / CT --notrack: later rules see the new conntrack state
+  Unknown,   // a verdict decided outside the ruleset (QUEUE, NFQUEUE, ...)
 };
 
 struct Action {
   ActionKind kind = ActionKind::Continue;
-  std::string
-      label; // as written: "DROP", "REJECT --reject-with tcp-reset", chain name
-  int target_chain = -1;            // for Jump/Goto, index into Ruleset::chains
-  std::optional<PortSet> new_dport; // Rewrite
-  std::optional<AddrSet> new_daddr; // Rewrite
-  std::optional<CtStateSet> new_state; // SetState
+  std::string label;         // as written: "DROP", "REJECT --reject-with tcp-reset", chain name
+  int target_chain = -1;     // for Jump/Goto, index into Ruleset::chains
+  std::optional<PortSet> new_dport;   // Rewrite
+  std::optional<AddrSet> new_daddr;   // Rewrite
+  std::optional<CtStateSet> new_state;  // SetState
 };
 
 struct Rule {
   Match match;
   Action action;
   SourceSpan span;
-  std::string text; // original text of the rule (one line, trimmed)
-  std::string
-      normalized; // content used for fingerprints: no counters, handles, ids
-  int chain = -1; // owning chain index
-  int index = 0;  // position in the chain
-  std::vector<std::string> suppressions; // result ids suppressed inline
+  std::string text;        // original text of the rule (one line, trimmed)
+  std::string normalized;  // content used for fingerprints: no counters, handles, ids
+  int chain = -1;          // owning chain index
+  int index = 0;           // position in the chain
+  std::vector<std::string> suppressions;  // result ids suppressed inline
 };
 
 enum class PolicyKind { Accept, Deny, Return };
 
 struct Chain {
-  std::string name; // "filter INPUT", "MEDIA"
+  std::string name;     // "filter INPUT", "MEDIA"
   std::string table;
   bool builtin = false;
-  std::optional<PolicyKind> policy; // for built-in chains
-  SourceSpan policy_span; // where the policy is set (line 0: implicit)
+  std::optional<PolicyKind> policy;  // for built-in chains
+  SourceSpan policy_span;            // where the policy is set (line 0: implicit)
   std::string policy_text;
   std::vector<Rule> rules;
 };
 
 enum class Direction { In, Out, Forward };
-const char *direction_name(Direction d);
+const char* direction_name(Direction d);
 
-// One stage of a packet path: a built-in chain. Filter stages decide; nat
-// stages only rewrite (an accept there ends the stage without deciding).
+// One stage of a packet path: a built-in chain. Filter stages decide; nat stages
+// only rewrite (an accept there ends the stage without deciding).
 struct Stage {
   int chain = -1;
   bool nat = false;
 };
 
-// The path a packet of one family takes in one direction: every stage must
-// accept.
+// The path a packet of one family takes in one direction: every stage must accept.
 struct Pipeline {
   Family family = Family::V4;
   Direction direction = Direction::In;
@@ -196,42 +171,37 @@ struct Pipeline {
 class RuleIndex;
 
 struct Ruleset {
-  std::string format; // "iptables", "nftables", ...
+  std::string format;   // "iptables", "nftables", ...
   std::string file;
-  std::string variant; // "" or e.g. "Domain profile" when one file holds
-                       // several policies
+  std::string variant;  // "" or e.g. "Domain profile" when one file holds several policies
   std::vector<Chain> chains;
   std::vector<Pipeline> pipelines;
   IfaceAlphabet ifaces;
   std::vector<Diagnostic> diagnostics;
   std::size_t line_count = 0;
 
-  int find_chain(const std::string &name) const;
-  const Pipeline *pipeline(Family f, Direction d) const;
+  int find_chain(const std::string& name) const;
+  const Pipeline* pipeline(Family f, Direction d) const;
   bool covers(Family f) const;
-  // Resolves interface patterns into sets over the alphabet. Call after
-  // building; call again with another ruleset's patterns to share one alphabet
-  // with it (diff).
-  void finalize(const std::vector<IfacePattern> &extra_patterns = {});
+  // Resolves interface patterns into sets over the alphabet. Call after building; call
+  // again with another ruleset's patterns to share one alphabet with it (diff).
+  void finalize(const std::vector<IfacePattern>& extra_patterns = {});
   std::vector<IfacePattern> interface_patterns() const;
 
-  // The evaluator's index of large chains (rule_index.h): built on first use,
-  // dropped by finalize(). Not part of the ruleset's meaning.
+  // The evaluator's index of large chains (rule_index.h): built on first use, dropped by
+  // finalize(). Not part of the ruleset's meaning.
   mutable std::shared_ptr<const RuleIndex> index_cache;
-  mutable std::shared_ptr<std::mutex> index_mutex =
-      std::make_shared<std::mutex>();
+  mutable std::shared_ptr<std::mutex> index_mutex = std::make_shared<std::mutex>();
 };
 
-// Gives two rulesets the same interface alphabet, so that their boxes can be
-// compared.
-void align_interfaces(Ruleset &a, Ruleset &b);
+// Gives two rulesets the same interface alphabet, so that their boxes can be compared.
+void align_interfaces(Ruleset& a, Ruleset& b);
 
 // A reference to what decided a piece of the query region.
 struct Decider {
-  const Rule *rule = nullptr; // the deciding rule, or
-  const Chain *policy =
-      nullptr; // the chain whose policy applied, or neither: implicit default
-  std::string implicit; // description of an implicit default
+  const Rule* rule = nullptr;    // the deciding rule, or
+  const Chain* policy = nullptr;  // the chain whose policy applied, or neither: implicit default
+  std::string implicit;          // description of an implicit default
 };
 
-} // namespace fwm
+}  // namespace fwm

@@ -1,15 +1,15 @@
 // The rule index and the cutting of pieces by destination must not change any
 // verdict: random large chains are evaluated with and without the index and
 // compared packet by packet at the rules' boundaries.
-#include <catch2/catch.hpp>
+#include "ir/rule_index.h"
 
 #include <fmt/format.h>
 
+#include <catch2/catch.hpp>
 #include <random>
 
 #include "eval/evaluator.h"
 #include "frontends/frontend.h"
-#include "ir/rule_index.h"
 
 using namespace fwm;
 
@@ -23,47 +23,42 @@ struct Probe {
   CtState state;
 };
 
-std::string random_ruleset(std::mt19937 &rng, int rules) {
-  auto pick = [&](int n) {
-    return static_cast<int>(rng() % static_cast<unsigned>(n));
-  };
-  std::string out = "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT "
-                    "ACCEPT [0:0]\n:BIG - [0:0]\n:SMALL - [0:0]\n";
-  out += "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A "
-         "INPUT -j BIG\n-A INPUT -p udp -j ACCEPT\n";
-  out += "-A SMALL -p tcp --dport 1000:2000 -j DROP\n-A SMALL -s 10.9.0.0/16 "
-         "-j RETURN\n-A SMALL -j ACCEPT\n";
+std::string random_ruleset(std::mt19937& rng, int rules) {
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  std::string out =
+      "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT "
+      "ACCEPT [0:0]\n:BIG - [0:0]\n:SMALL - [0:0]\n";
+  out +=
+      "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A "
+      "INPUT -j BIG\n-A INPUT -p udp -j ACCEPT\n";
+  out +=
+      "-A SMALL -p tcp --dport 1000:2000 -j DROP\n-A SMALL -s 10.9.0.0/16 "
+      "-j RETURN\n-A SMALL -j ACCEPT\n";
   for (int i = 0; i < rules; ++i) {
     std::string line = "-A BIG";
     switch (pick(4)) {
-    case 0:
-      line += fmt::format(" -d 10.{}.{}.{}/32", pick(3), pick(4), pick(250));
-      break;
-    case 1:
-      line += fmt::format(" -d 10.{}.{}.0/24", pick(3), pick(4));
-      break;
-    case 2:
-      line += fmt::format(" ! -d 10.{}.0.0/16", pick(3));
-      break;
-    default:
-      break;
+      case 0:
+        line += fmt::format(" -d 10.{}.{}.{}/32", pick(3), pick(4), pick(250));
+        break;
+      case 1:
+        line += fmt::format(" -d 10.{}.{}.0/24", pick(3), pick(4));
+        break;
+      case 2:
+        line += fmt::format(" ! -d 10.{}.0.0/16", pick(3));
+        break;
+      default:
+        break;
     }
-    if (pick(3) == 0)
-      line += fmt::format(" -s 10.9.{}.0/24", pick(4));
+    if (pick(3) == 0) line += fmt::format(" -s 10.9.{}.0/24", pick(4));
     int proto = pick(3);
-    if (proto == 0)
-      line += " -p tcp";
-    if (proto == 1)
-      line += " -p udp";
+    if (proto == 0) line += " -p tcp";
+    if (proto == 1) line += " -p udp";
     if (proto < 2 && pick(4) != 0) {
       int lo = 1000 + pick(40) * 50;
-      line += pick(2) ? fmt::format(" --dport {}", lo)
-                      : fmt::format(" --dport {}:{}", lo, lo + pick(300));
+      line += pick(2) ? fmt::format(" --dport {}", lo) : fmt::format(" --dport {}:{}", lo, lo + pick(300));
     }
-    if (pick(10) == 0)
-      line += " -m statistic --mode random --probability 0.5";
-    static const char *targets[] = {"ACCEPT", "DROP",  "REJECT",
-                                    "RETURN", "SMALL", "LOG"};
+    if (pick(10) == 0) line += " -m statistic --mode random --probability 0.5";
+    static const char* targets[] = {"ACCEPT", "DROP", "REJECT", "RETURN", "SMALL", "LOG"};
     line += fmt::format(" -j {}\n", targets[pick(6)]);
     out += line;
   }
@@ -71,39 +66,34 @@ std::string random_ruleset(std::mt19937 &rng, int rules) {
   return out;
 }
 
-const Piece *containing(const std::vector<Piece> &pieces, const Probe &p) {
-  for (const auto &piece : pieces) {
-    const Box &b = piece.box;
-    if (b.proto.test(static_cast<std::size_t>(p.proto)) &&
-        b.dst.contains(p.dst) && b.dport.contains(p.dport) &&
-        b.src.contains(p.src) &&
-        b.state.test(static_cast<std::size_t>(p.state)))
+const Piece* containing(const std::vector<Piece>& pieces, const Probe& p) {
+  for (const auto& piece : pieces) {
+    const Box& b = piece.box;
+    if (b.proto.test(static_cast<std::size_t>(p.proto)) && b.dst.contains(p.dst) && b.dport.contains(p.dport) &&
+        b.src.contains(p.src) && b.state.test(static_cast<std::size_t>(p.state)))
       return &piece;
   }
   return nullptr;
 }
 
-} // namespace
+}  // namespace
 
-TEST_CASE(
-    "rule index: same verdicts and deciding rules with and without the index",
-    "[eval][index]") {
+TEST_CASE("rule index: same verdicts and deciding rules with and without the index", "[eval][index]") {
   std::mt19937 rng(20261130);
   for (int round = 0; round < 6; ++round) {
     std::string text = random_ruleset(rng, 150 + round * 40);
     auto loaded = load_ruleset_bytes("random.rules", text, {"iptables"});
     REQUIRE(loaded.ruleset);
-    const Ruleset &rs = *loaded.ruleset;
-    REQUIRE(rule_index(rs)->chain(rs.find_chain("filter BIG")) !=
-            nullptr); // the big chain is indexed
-    const Pipeline *path = rs.pipeline(Family::V4, Direction::In);
+    const Ruleset& rs = *loaded.ruleset;
+    REQUIRE(rule_index(rs)->chain(rs.find_chain("filter BIG")) != nullptr);  // the big chain is indexed
+    const Pipeline* path = rs.pipeline(Family::V4, Direction::In);
     REQUIRE(path);
     Box whole = Box::everything(Family::V4, rs.ifaces.size());
     whole.state = ct_all();
     Box tcp_query = whole;
     tcp_query.proto = proto_only(kProtoTcp);
     tcp_query.dport = PortSet(1200, 1600);
-    for (const Box &query : {whole, tcp_query}) {
+    for (const Box& query : {whole, tcp_query}) {
       EvalOptions indexed, plain;
       plain.use_index = false;
       auto a = evaluate(rs, *path, query, indexed);
@@ -113,10 +103,8 @@ TEST_CASE(
       for (int x = 0; x < 3; ++x)
         for (int y = 0; y < 4; ++y)
           for (int z : {0, 1, 17, 100, 249, 255})
-            dsts.push_back((u128(10) << 24) | (u128(x) << 16) | (u128(y) << 8) |
-                           u128(z));
-      std::vector<std::uint32_t> ports = {0,    999,  1000, 1001, 1250, 1500,
-                                          1550, 2000, 2001, 2950, 3249, 65535};
+            dsts.push_back((u128(10) << 24) | (u128(x) << 16) | (u128(y) << 8) | u128(z));
+      std::vector<std::uint32_t> ports = {0, 999, 1000, 1001, 1250, 1500, 1550, 2000, 2001, 2950, 3249, 65535};
       std::vector<u128> srcs = {0x0a090001, 0x0a090301, 0x0b000001};
       std::size_t probes = 0;
       for (int proto : {kProtoTcp, kProtoUdp, kProtoIcmp})
@@ -125,17 +113,13 @@ TEST_CASE(
             for (u128 src : srcs)
               for (CtState st : {CtState::New, CtState::Established}) {
                 Probe p{proto, dst, port, src, st};
-                const Piece *in_a = containing(a.pieces, p);
-                const Piece *in_b = containing(b.pieces, p);
-                bool in_query =
-                    query.proto.test(static_cast<std::size_t>(proto)) &&
-                    query.dport.contains(port);
-                if (!in_query)
-                  continue;
+                const Piece* in_a = containing(a.pieces, p);
+                const Piece* in_b = containing(b.pieces, p);
+                bool in_query = query.proto.test(static_cast<std::size_t>(proto)) && query.dport.contains(port);
+                if (!in_query) continue;
                 ++probes;
-                INFO(fmt::format("round {} proto {} dst {} port {} src {}",
-                                 round, proto, format_ip(Family::V4, dst), port,
-                                 format_ip(Family::V4, src)));
+                INFO(fmt::format("round {} proto {} dst {} port {} src {}", round, proto, format_ip(Family::V4, dst),
+                                 port, format_ip(Family::V4, src)));
                 REQUIRE(in_a);
                 REQUIRE(in_b);
                 CHECK(in_a->verdict == in_b->verdict);
@@ -147,21 +131,15 @@ TEST_CASE(
   }
 }
 
-TEST_CASE(
-    "rule index: a query for one port visits only the rules that can match it",
-    "[eval][index]") {
-  std::string text =
-      "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n";
+TEST_CASE("rule index: a query for one port visits only the rules that can match it", "[eval][index]") {
+  std::string text = "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n";
   for (int i = 0; i < 500; ++i)
-    text +=
-        fmt::format("-A INPUT -d 10.0.{}.{}/32 -p tcp --dport {} -j ACCEPT\n",
-                    i / 250, i % 250, 1000 + i);
+    text += fmt::format("-A INPUT -d 10.0.{}.{}/32 -p tcp --dport {} -j ACCEPT\n", i / 250, i % 250, 1000 + i);
   text += "-A INPUT -p tcp --dport 5061 -j ACCEPT\nCOMMIT\n";
   auto loaded = load_ruleset_bytes("ports.rules", text, {"iptables"});
   REQUIRE(loaded.ruleset);
-  const Ruleset &rs = *loaded.ruleset;
-  const ChainIndex *index =
-      rule_index(rs)->chain(rs.find_chain("filter INPUT"));
+  const Ruleset& rs = *loaded.ruleset;
+  const ChainIndex* index = rule_index(rs)->chain(rs.find_chain("filter INPUT"));
   REQUIRE(index);
   PortSet port(5061, 5061);
   ProtoSet tcp = proto_only(kProtoTcp);

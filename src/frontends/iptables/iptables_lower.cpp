@@ -1,5 +1,5 @@
-// Lowering the iptables vendor model into the rule IR: chains, rules, and the
-// packet paths (pipelines) through the tables' built-in chains.
+// Lowering the iptables vendor model into the rule IR: chains, rules, and the packet
+// paths (pipelines) through the tables' built-in chains.
 #include <algorithm>
 #include <fmt/format.h>
 #include <map>
@@ -10,229 +10,161 @@
 
 namespace fwm::iptables {
 
-bool is_builtin_chain(const std::string &table, const std::string &chain);
+bool is_builtin_chain(const std::string& table, const std::string& chain);
 
 namespace {
 
-std::vector<std::string> split(const std::string &s, char sep) {
+std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> out;
   std::size_t start = 0;
   while (true) {
     auto pos = s.find(sep, start);
-    out.push_back(s.substr(start, pos == std::string::npos ? std::string::npos
-                                                           : pos - start));
-    if (pos == std::string::npos)
-      break;
+    out.push_back(s.substr(start, pos == std::string::npos ? std::string::npos : pos - start));
+    if (pos == std::string::npos) break;
     start = pos + 1;
   }
   return out;
 }
 
 std::string upper(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return std::toupper(c); });
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
   return s;
 }
 
 // Non-terminating targets: evaluation continues with the next rule.
 const std::set<std::string> kContinueTargets = {
-    "LOG",         "NFLOG",  "ULOG", "MARK",    "CONNMARK", "TRACE",
-    "AUDIT",       "DSCP",   "TOS",  "TCPMSS",  "CLASSIFY", "SECMARK",
-    "CONNSECMARK", "TTL",    "HL",   "ECN",     "TEE",      "CHECKSUM",
-    "IDLETIMER",   "LED",    "SET",  "RATEEST", "HMARK",    "TCPOPTSTRIP",
-    "NETMAP_LOG",  "IPMARK", "NFCT",
+    "LOG",      "NFLOG",   "ULOG",   "MARK",     "CONNMARK", "TRACE",   "AUDIT",   "DSCP",
+    "TOS",      "TCPMSS",  "CLASSIFY", "SECMARK", "CONNSECMARK", "TTL", "HL",      "ECN",
+    "TEE",      "CHECKSUM", "IDLETIMER", "LED",  "SET",      "RATEEST", "HMARK",   "TCPOPTSTRIP",
+    "NETMAP_LOG", "IPMARK", "NFCT",
 };
 
-// Match modules that depend on state outside the file: their conditions are
-// unknown.
+// Match modules that depend on state outside the file: their conditions are unknown.
 const std::map<std::string, std::string> kUnknownModules = {
-    {"limit", "rate limit"},
-    {"hashlimit", "per-host rate limit"},
-    {"recent", "recently-seen list"},
-    {"connlimit", "connection count"},
-    {"time", "time window"},
-    {"statistic", "random/nth sampling"},
-    {"mark", "packet mark"},
-    {"connmark", "connection mark"},
-    {"owner", "socket owner"},
-    {"u32", "u32 byte test"},
-    {"string", "payload string"},
-    {"bpf", "BPF program"},
-    {"cgroup", "cgroup"},
-    {"policy", "IPsec policy"},
-    {"set", "ipset contents"},
-    {"physdev", "bridge port"},
-    {"pkttype", "link-layer packet type"},
-    {"length", "packet length"},
-    {"ttl", "TTL"},
-    {"hl", "hop limit"},
-    {"dscp", "DSCP"},
-    {"tos", "TOS"},
-    {"ecn", "ECN bits"},
-    {"tcpmss", "TCP MSS"},
-    {"socket", "local socket lookup"},
-    {"rpfilter", "reverse-path lookup"},
-    {"helper", "conntrack helper"},
-    {"devgroup", "device group"},
-    {"realm", "routing realm"},
-    {"quota", "byte quota"},
-    {"nfacct", "accounting object"},
-    {"connbytes", "connection byte count"},
-    {"connlabel", "connection label"},
-    {"cluster", "cluster hash"},
-    {"cpu", "CPU"},
-    {"osf", "OS fingerprint"},
-    {"ipvs", "IPVS state"},
-    {"addrtype", "address type"},
-    {"icmp", "ICMP type"},
-    {"icmp6", "ICMPv6 type"},
-    {"ah", "AH SPI"},
-    {"esp", "ESP SPI"},
-    {"frag", "fragment header"},
-    {"hbh", "hop-by-hop header"},
-    {"dst", "destination options header"},
-    {"rt", "routing header"},
-    {"ipv6header", "IPv6 extension headers"},
-    {"mh", "mobility header"},
-    {"eui64", "EUI-64 source"},
-    {"srh", "segment routing header"},
-    {"state", ""},
-    {"conntrack", ""},
-    {"tcp", ""},
-    {"udp", ""},
-    {"sctp", ""},
-    {"dccp", ""},
-    {"udplite", ""},
-    {"multiport", ""},
-    {"iprange", ""},
-    {"comment", ""},
-    {"mac", "source MAC address"},
-    {"condition", "condition flag"},
-    {"geoip", "geographic database"},
-    {"account", "accounting"},
-    {"l2tp", "L2TP header"},
-    {"ipcomp", "IPComp SPI"},
-    {"sctp", ""},
-    {"iface", "interface state"},
+    {"limit", "rate limit"},          {"hashlimit", "per-host rate limit"},
+    {"recent", "recently-seen list"}, {"connlimit", "connection count"},
+    {"time", "time window"},          {"statistic", "random/nth sampling"},
+    {"mark", "packet mark"},          {"connmark", "connection mark"},
+    {"owner", "socket owner"},        {"u32", "u32 byte test"},
+    {"string", "payload string"},     {"bpf", "BPF program"},
+    {"cgroup", "cgroup"},             {"policy", "IPsec policy"},
+    {"set", "ipset contents"},        {"physdev", "bridge port"},
+    {"pkttype", "link-layer packet type"}, {"length", "packet length"},
+    {"ttl", "TTL"},                   {"hl", "hop limit"},
+    {"dscp", "DSCP"},                 {"tos", "TOS"},
+    {"ecn", "ECN bits"},              {"tcpmss", "TCP MSS"},
+    {"socket", "local socket lookup"}, {"rpfilter", "reverse-path lookup"},
+    {"helper", "conntrack helper"},   {"devgroup", "device group"},
+    {"realm", "routing realm"},       {"quota", "byte quota"},
+    {"nfacct", "accounting object"},  {"connbytes", "connection byte count"},
+    {"connlabel", "connection label"}, {"cluster", "cluster hash"},
+    {"cpu", "CPU"},                   {"osf", "OS fingerprint"},
+    {"ipvs", "IPVS state"},           {"addrtype", "address type"},
+    {"icmp", "ICMP type"},            {"icmp6", "ICMPv6 type"},
+    {"ah", "AH SPI"},                 {"esp", "ESP SPI"},
+    {"frag", "fragment header"},      {"hbh", "hop-by-hop header"},
+    {"dst", "destination options header"}, {"rt", "routing header"},
+    {"ipv6header", "IPv6 extension headers"}, {"mh", "mobility header"},
+    {"eui64", "EUI-64 source"},       {"srh", "segment routing header"},
+    {"state", ""},                    {"conntrack", ""},
+    {"tcp", ""},                      {"udp", ""},
+    {"sctp", ""},                     {"dccp", ""},
+    {"udplite", ""},                  {"multiport", ""},
+    {"iprange", ""},                  {"comment", ""},
+    {"mac", "source MAC address"},    {"condition", "condition flag"},
+    {"geoip", "geographic database"}, {"account", "accounting"},
+    {"l2tp", "L2TP header"},          {"ipcomp", "IPComp SPI"},
+    {"sctp", ""},                     {"iface", "interface state"},
 };
 
 // Short options iptables knows (commands and rule options).
 const std::string kShortOptions = "ACDIRLSFZNXPEpsdiojgmfcwWvnx46h";
 
 // Matches that are an error without any of their options.
-const std::set<std::string> kModulesNeedingOptions = {
-    "multiport", "iprange", "state", "conntrack", "comment"};
+const std::set<std::string> kModulesNeedingOptions = {"multiport", "iprange", "state", "conntrack", "comment"};
 
 class RuleLowering {
-public:
-  RuleLowering(
-      const RuleLine &line, Family family, Ruleset &rs,
-      const std::map<std::string, int> &chain_index,
-      std::map<std::string, std::pair<int, std::size_t>> &unknown_counts)
-      : line_(line), family_(family), rs_(rs), chain_index_(chain_index),
-        unknown_counts_(unknown_counts) {}
+ public:
+  RuleLowering(const RuleLine& line, Family family, Ruleset& rs, const std::map<std::string, int>& chain_index,
+               std::map<std::string, std::pair<int, std::size_t>>& unknown_counts)
+      : line_(line), family_(family), rs_(rs), chain_index_(chain_index), unknown_counts_(unknown_counts) {}
 
   // Returns the IR rules (usually one; "--ports" becomes two disjoint ones).
-  bool lower(std::vector<Rule> &out) {
+  bool lower(std::vector<Rule>& out) {
     Rule rule;
     rule.span = line_.span;
     rule.text = line_.text;
-    Match &m = rule.match;
+    Match& m = rule.match;
     m.families.reset();
     m.families.set(static_cast<std::size_t>(family_));
-    std::optional<PortSet> either_ports; // multiport --ports
+    std::optional<PortSet> either_ports;  // multiport --ports
     bool either_negated = false;
     bool in_target = false;
     std::string target_name;
-    std::vector<const Option *> target_options;
-    for (const Option &opt : line_.options) {
-      if (opt.name.empty()) { // extra value after "-A CHAIN"
-        if (line_.command == "-I" || line_.command == "--insert")
-          continue;
-        return fail(opt,
-                    fmt::format("unexpected value '{}' after the chain name",
-                                opt.values[0]));
+    std::vector<const Option*> target_options;
+    for (const Option& opt : line_.options) {
+      if (opt.name.empty()) {  // extra value after "-A CHAIN"
+        if (line_.command == "-I" || line_.command == "--insert") continue;
+        return fail(opt, fmt::format("unexpected value '{}' after the chain name", opt.values[0]));
       }
       if (in_target) {
         target_options.push_back(&opt);
         continue;
       }
-      const std::string &n = opt.name;
+      const std::string& n = opt.name;
       auto need = [&](std::size_t k) {
         if (opt.values.size() != k) {
           fail(opt, opt.values.size() < k
-                        ? fmt::format("option {} needs {} value{}", n, k,
-                                      k == 1 ? "" : "s")
-                        : fmt::format(
-                              "option {} takes {} value{}, found '{}' after it",
-                              n, k, k == 1 ? "" : "s", opt.values[k]));
+                        ? fmt::format("option {} needs {} value{}", n, k, k == 1 ? "" : "s")
+                        : fmt::format("option {} takes {} value{}, found '{}' after it", n, k, k == 1 ? "" : "s",
+                                      opt.values[k]));
           return false;
         }
         return true;
       };
       if (n.size() == 2 && kShortOptions.find(n[1]) == std::string::npos)
         return fail(opt, fmt::format("unknown option {}", n));
-      if (!module_.empty() && module_needs_option_ && n.rfind("--", 0) == 0)
-        module_needs_option_ = false;
+      if (!module_.empty() && module_needs_option_ && n.rfind("--", 0) == 0) module_needs_option_ = false;
       if (n == "-p" || n == "--protocol") {
-        if (!need(1))
-          return false;
+        if (!need(1)) return false;
         std::string p = opt.values[0];
         std::transform(p.begin(), p.end(), p.begin(), ::tolower);
         if (p == "all" || p == "0") {
-          if (opt.negated)
-            m.never = true;
+          if (opt.negated) m.never = true;
           continue;
         }
         auto num = proto_number(p);
-        if (!num)
-          return fail(opt, fmt::format("unknown protocol '{}'", opt.values[0]));
+        if (!num) return fail(opt, fmt::format("unknown protocol '{}'", opt.values[0]));
         ProtoSet set = proto_only(*num);
-        if (opt.negated)
-          set = ~set;
+        if (opt.negated) set = ~set;
         m.proto = m.proto ? (*m.proto & set) : set;
-        if (!opt.negated)
-          protocol_ = *num;
-      } else if (n == "-s" || n == "--source" || n == "-d" ||
-                 n == "--destination") {
-        if (!need(1))
-          return false;
+        if (!opt.negated) protocol_ = *num;
+      } else if (n == "-s" || n == "--source" || n == "-d" || n == "--destination") {
+        if (!need(1)) return false;
         AddrSet set;
-        for (const auto &part : split(opt.values[0], ',')) {
+        for (const auto& part : split(opt.values[0], ',')) {
           auto parsed = parse_address_expr(part);
           if (!parsed.ok()) {
-            bool hostname = part.find_first_of("abcdefghijklmnopqrstuvwxyz") !=
-                                std::string::npos &&
+            bool hostname = part.find_first_of("abcdefghijklmnopqrstuvwxyz") != std::string::npos &&
                             part.find(':') == std::string::npos;
-            if (parsed.error.find("non-contiguous") != std::string::npos ||
-                hostname) {
-              // Names were resolved when the rule was loaded; the file does not
-              // say to what.
-              unknown(m,
-                      fmt::format("{} {} ({})", n, part,
-                                  hostname ? "a host name"
-                                           : "a non-contiguous mask"),
-                      opt);
+            if (parsed.error.find("non-contiguous") != std::string::npos || hostname) {
+              // Names were resolved when the rule was loaded; the file does not say to what.
+              unknown(m, fmt::format("{} {} ({})", n, part, hostname ? "a host name" : "a non-contiguous mask"), opt);
               set = AddrSet::all();
               break;
             }
             return fail(opt, parsed.error);
           }
           if (parsed.set.of(family_).empty())
-            return fail(opt,
-                        fmt::format("{} address '{}' in an {} ruleset",
-                                    family_ == Family::V4 ? "IPv6" : "IPv4",
-                                    part, family_name(family_)));
+            return fail(opt, fmt::format("{} address '{}' in an {} ruleset",
+                                         family_ == Family::V4 ? "IPv6" : "IPv4", part, family_name(family_)));
           set = set.unite(parsed.set);
         }
-        if (opt.negated)
-          set = set.complement();
-        auto &field = (n == "-s" || n == "--source") ? m.src : m.dst;
+        if (opt.negated) set = set.complement();
+        auto& field = (n == "-s" || n == "--source") ? m.src : m.dst;
         field = field ? field->intersect(set) : set;
-      } else if (n == "-i" || n == "--in-interface" || n == "-o" ||
-                 n == "--out-interface") {
-        if (!need(1))
-          return false;
+      } else if (n == "-i" || n == "--in-interface" || n == "-o" || n == "--out-interface") {
+        if (!need(1)) return false;
         std::string name = opt.values[0];
         IfacePattern pat{name, false};
         if (!name.empty() && name.back() == '+') {
@@ -240,25 +172,17 @@ public:
           pat.prefix = true;
         }
         if (pat.name.size() > 15)
-          return fail(
-              opt,
-              fmt::format("interface name '{}' is longer than 15 characters",
-                          name));
+          return fail(opt, fmt::format("interface name '{}' is longer than 15 characters", name));
         bool in = n == "-i" || n == "--in-interface";
         (in ? m.in_patterns : m.out_patterns) = {pat};
         (in ? m.in_negated : m.out_negated) = opt.negated;
       } else if (n == "-f" || n == "--fragment") {
-        // Matches second and later fragments; the query is a connection's first
-        // packet.
-        if (!opt.negated)
-          m.never = true;
+        // Matches second and later fragments; the query is a connection's first packet.
+        if (!opt.negated) m.never = true;
       } else if (n == "-m" || n == "--match") {
-        if (!need(1))
-          return false;
+        if (!need(1)) return false;
         if (module_needs_option_)
-          return fail(
-              opt, fmt::format("match -m {} needs at least one of its options",
-                               module_));
+          return fail(opt, fmt::format("match -m {} needs at least one of its options", module_));
         module_ = opt.values[0];
         module_unmodelled_ = false;
         module_needs_option_ = kModulesNeedingOptions.count(module_) > 0;
@@ -269,187 +193,127 @@ public:
           unknown(m, fmt::format("-m {} ({})", module_, it->second), opt);
         }
         module_unmodelled_ = it == kUnknownModules.end() || !it->second.empty();
-      } else if (n == "--sport" || n == "--source-port" || n == "--dport" ||
-                 n == "--destination-port") {
-        if (!need(1))
-          return false;
-        if (!port_option_)
-          port_option_ = &opt;
+      } else if (n == "--sport" || n == "--source-port" || n == "--dport" || n == "--destination-port") {
+        if (!need(1)) return false;
+        if (!port_option_) port_option_ = &opt;
         PortSet set;
-        if (!port_range(opt, opt.values[0], set))
-          return false;
-        if (opt.negated)
-          set = set.complement(kMaxPort);
-        auto &field =
-            (n == "--sport" || n == "--source-port") ? m.sport : m.dport;
+        if (!port_range(opt, opt.values[0], set)) return false;
+        if (opt.negated) set = set.complement(kMaxPort);
+        auto& field = (n == "--sport" || n == "--source-port") ? m.sport : m.dport;
         field = field ? field->intersect(set) : set;
-      } else if (n == "--dports" || n == "--destination-ports" ||
-                 n == "--sports" || n == "--source-ports" || n == "--ports") {
-        if (!need(1))
-          return false;
-        if (!port_option_)
-          port_option_ = &opt;
+      } else if (n == "--dports" || n == "--destination-ports" || n == "--sports" || n == "--source-ports" ||
+                 n == "--ports") {
+        if (!need(1)) return false;
+        if (!port_option_) port_option_ = &opt;
         PortSet set;
         auto items = split(opt.values[0], ',');
         std::size_t weight = 0;
-        for (const auto &item : items) {
+        for (const auto& item : items) {
           weight += item.find(':') != std::string::npos ? 2 : 1;
-          if (!port_range(opt, item, set))
-            return false;
+          if (!port_range(opt, item, set)) return false;
         }
         if (weight > 15)
-          return fail(opt, fmt::format("multiport takes at most 15 ports (a "
-                                       "range counts as two); this list has {}",
+          return fail(opt, fmt::format("multiport takes at most 15 ports (a range counts as two); this list has {}",
                                        weight));
         if (n == "--ports") {
           either_ports = set;
           either_negated = opt.negated;
           continue;
         }
-        if (opt.negated)
-          set = set.complement(kMaxPort);
-        auto &field =
-            (n == "--sports" || n == "--source-ports") ? m.sport : m.dport;
+        if (opt.negated) set = set.complement(kMaxPort);
+        auto& field = (n == "--sports" || n == "--source-ports") ? m.sport : m.dport;
         field = field ? field->intersect(set) : set;
       } else if (n == "--ctstate" || n == "--state") {
-        if (!need(1))
-          return false;
+        if (!need(1)) return false;
         CtStateSet set;
-        for (const auto &s : split(opt.values[0], ',')) {
+        for (const auto& s : split(opt.values[0], ',')) {
           std::string u = upper(s);
-          if (u == "NEW")
-            set.set(static_cast<std::size_t>(CtState::New));
-          else if (u == "ESTABLISHED")
-            set.set(static_cast<std::size_t>(CtState::Established));
-          else if (u == "RELATED")
-            set.set(static_cast<std::size_t>(CtState::Related));
-          else if (u == "INVALID")
-            set.set(static_cast<std::size_t>(CtState::Invalid));
-          else if (u == "UNTRACKED")
-            set.set(static_cast<std::size_t>(CtState::Untracked));
-          else if (u == "SNAT")
-            set.set(static_cast<std::size_t>(CtState::Snat));
-          else if (u == "DNAT")
-            set.set(static_cast<std::size_t>(CtState::Dnat));
-          else
-            return fail(opt, fmt::format("unknown connection state '{}'", s));
+          if (u == "NEW") set.set(static_cast<std::size_t>(CtState::New));
+          else if (u == "ESTABLISHED") set.set(static_cast<std::size_t>(CtState::Established));
+          else if (u == "RELATED") set.set(static_cast<std::size_t>(CtState::Related));
+          else if (u == "INVALID") set.set(static_cast<std::size_t>(CtState::Invalid));
+          else if (u == "UNTRACKED") set.set(static_cast<std::size_t>(CtState::Untracked));
+          else if (u == "SNAT") set.set(static_cast<std::size_t>(CtState::Snat));
+          else if (u == "DNAT") set.set(static_cast<std::size_t>(CtState::Dnat));
+          else return fail(opt, fmt::format("unknown connection state '{}'", s));
         }
-        if (opt.negated)
-          set = ~set;
+        if (opt.negated) set = ~set;
         m.state = m.state ? (*m.state & set) : set;
       } else if (n == "--src-range" || n == "--dst-range") {
-        if (!need(1))
-          return false;
+        if (!need(1)) return false;
         auto parsed = parse_address_expr(opt.values[0]);
         if (!parsed.ok() || opt.values[0].find('-') == std::string::npos)
-          return fail(
-              opt, parsed.ok()
-                       ? fmt::format("expected an address range a-b, got '{}'",
-                                     opt.values[0])
-                       : parsed.error);
+          return fail(opt, parsed.ok() ? fmt::format("expected an address range a-b, got '{}'", opt.values[0])
+                                       : parsed.error);
         AddrSet set = parsed.set;
-        if (opt.negated)
-          set = set.complement();
-        auto &field = n == "--src-range" ? m.src : m.dst;
+        if (opt.negated) set = set.complement();
+        auto& field = n == "--src-range" ? m.src : m.dst;
         field = field ? field->intersect(set) : set;
       } else if (n == "--comment") {
-        if (!need(1))
-          return false;
+        if (!need(1)) return false;
         read_suppressions(opt.values[0], rule.suppressions);
       } else if (n == "--syn") {
-        // The first packet of a TCP connection has SYN set and ACK, RST, FIN
-        // clear.
-        if (opt.negated)
-          m.never = true;
+        // The first packet of a TCP connection has SYN set and ACK, RST, FIN clear.
+        if (opt.negated) m.never = true;
       } else if (n == "--tcp-flags") {
-        if (!need(2))
-          return false;
-        auto has = [](const std::string &list, const char *flag) {
-          for (const auto &f : split(upper(list), ','))
-            if (f == flag || f == "ALL")
-              return true;
+        if (!need(2)) return false;
+        auto has = [](const std::string& list, const char* flag) {
+          for (const auto& f : split(upper(list), ','))
+            if (f == flag || f == "ALL") return true;
           return false;
         };
         bool mask_syn = has(opt.values[0], "SYN");
         bool comp_ok = true;
-        for (const char *f :
-             {"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"}) {
+        for (const char* f : {"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"}) {
           bool in_mask = has(opt.values[0], f);
-          bool in_comp =
-              upper(opt.values[1]) != "NONE" && has(opt.values[1], f);
+          bool in_comp = upper(opt.values[1]) != "NONE" && has(opt.values[1], f);
           bool packet_has = std::string(f) == "SYN";
-          if (in_mask && in_comp != packet_has)
-            comp_ok = false;
+          if (in_mask && in_comp != packet_has) comp_ok = false;
         }
         (void)mask_syn;
-        if (comp_ok == opt.negated)
-          m.never = true;
+        if (comp_ok == opt.negated) m.never = true;
       } else if (n == "-j" || n == "--jump" || n == "-g" || n == "--goto") {
-        if (!need(1))
-          return false;
+        if (!need(1)) return false;
         target_name = opt.values[0];
         is_goto_ = n == "-g" || n == "--goto";
         in_target = true;
       } else if (n == "-c" || n == "--set-counters") {
         std::vector<std::string> counts = opt.values;
-        if (counts.size() == 1)
-          counts = split(counts[0], ',');
-        bool numbers =
-            counts.size() == 2 &&
-            std::all_of(counts.begin(), counts.end(), [](const std::string &v) {
-              return !v.empty() && std::all_of(v.begin(), v.end(), ::isdigit);
-            });
-        if (!numbers)
-          return fail(opt, "-c needs two numbers: packets and bytes");
-      } else if (n == "-w" || n == "--wait" || n == "-4" || n == "-6" ||
-                 n == "--ipv4" || n == "--ipv6") {
-        continue; // counters and restore flags: no effect on verdicts
+        if (counts.size() == 1) counts = split(counts[0], ',');
+        bool numbers = counts.size() == 2 && std::all_of(counts.begin(), counts.end(), [](const std::string& v) {
+                         return !v.empty() && std::all_of(v.begin(), v.end(), ::isdigit);
+                       });
+        if (!numbers) return fail(opt, "-c needs two numbers: packets and bytes");
+      } else if (n == "-w" || n == "--wait" || n == "-4" || n == "-6" || n == "--ipv4" || n == "--ipv6") {
+        continue;  // counters and restore flags: no effect on verdicts
       } else if (module_unmodelled_) {
-        continue; // an option of a module already recorded as an unknown
-                  // condition
+        continue;  // an option of a module already recorded as an unknown condition
       } else {
         // An option we do not model (or unknown): not a parse failure.
-        unknown(m,
-                fmt::format("{}{} {}", opt.negated ? "! " : "", n,
-                            fmt::join(opt.values, " ")),
-                opt);
+        unknown(m, fmt::format("{}{} {}", opt.negated ? "! " : "", n, fmt::join(opt.values, " ")), opt);
       }
     }
     if (port_option_ && !has_port_protocol())
-      return fail(*port_option_,
-                  fmt::format("{} needs -p tcp, udp, sctp, dccp or udplite",
-                              port_option_->name));
+      return fail(*port_option_, fmt::format("{} needs -p tcp, udp, sctp, dccp or udplite", port_option_->name));
     if (module_needs_option_) {
       Option where;
       where.column = line_.options.empty() ? 1 : line_.options.back().column;
-      return fail(where,
-                  fmt::format("match -m {} needs at least one of its options",
-                              module_));
+      return fail(where, fmt::format("match -m {} needs at least one of its options", module_));
     }
-    if (!set_action(rule, target_name, target_options))
-      return false;
+    if (!set_action(rule, target_name, target_options)) return false;
     rule.normalized = normalized();
     if (either_ports) {
       if (either_negated) {
         PortSet outside = either_ports->complement(kMaxPort);
-        rule.match.sport =
-            rule.match.sport ? rule.match.sport->intersect(outside) : outside;
-        rule.match.dport =
-            rule.match.dport ? rule.match.dport->intersect(outside) : outside;
+        rule.match.sport = rule.match.sport ? rule.match.sport->intersect(outside) : outside;
+        rule.match.dport = rule.match.dport ? rule.match.dport->intersect(outside) : outside;
         out.push_back(std::move(rule));
       } else {
         Rule by_dport = rule;
-        rule.match.sport = rule.match.sport
-                               ? rule.match.sport->intersect(*either_ports)
-                               : *either_ports;
+        rule.match.sport = rule.match.sport ? rule.match.sport->intersect(*either_ports) : *either_ports;
         PortSet not_sport = either_ports->complement(kMaxPort);
-        by_dport.match.sport = by_dport.match.sport
-                                   ? by_dport.match.sport->intersect(not_sport)
-                                   : not_sport;
-        by_dport.match.dport =
-            by_dport.match.dport
-                ? by_dport.match.dport->intersect(*either_ports)
-                : *either_ports;
+        by_dport.match.sport = by_dport.match.sport ? by_dport.match.sport->intersect(not_sport) : not_sport;
+        by_dport.match.dport = by_dport.match.dport ? by_dport.match.dport->intersect(*either_ports) : *either_ports;
         out.push_back(std::move(rule));
         out.push_back(std::move(by_dport));
       }
@@ -459,8 +323,8 @@ public:
     return true;
   }
 
-private:
-  bool fail(const Option &opt, std::string message) {
+ private:
+  bool fail(const Option& opt, std::string message) {
     Diagnostic d;
     d.id = "FWM090";
     d.severity = Severity::Error;
@@ -472,14 +336,10 @@ private:
     return false;
   }
 
-  void unknown(Match &m, const std::string &what, const Option &opt) {
+  void unknown(Match& m, const std::string& what, const Option& opt) {
     m.unknowns.push_back(what);
-    // One diagnostic per construct (module, or option/target outside a module),
-    // with a count.
-    std::string key =
-        what.rfind("-j ", 0) == 0
-            ? what
-            : (module_.empty() ? what.substr(0, what.find(' ')) : module_);
+    // One diagnostic per construct (module, or option/target outside a module), with a count.
+    std::string key = what.rfind("-j ", 0) == 0 ? what : (module_.empty() ? what.substr(0, what.find(' ')) : module_);
     auto it = unknown_counts_.find(key);
     if (it != unknown_counts_.end()) {
       ++it->second.second;
@@ -490,8 +350,7 @@ private:
     d.severity = Severity::Warning;
     d.span = line_.span;
     d.span.column = opt.column;
-    d.message = fmt::format("'{}' is read but not modelled: rules using it are "
-                            "treated as undetermined "
+    d.message = fmt::format("'{}' is read but not modelled: rules using it are treated as undetermined "
                             "(they may or may not match)",
                             what);
     d.snippet = line_.text;
@@ -499,12 +358,11 @@ private:
     rs_.diagnostics.push_back(std::move(d));
   }
 
-  bool port_range(const Option &opt, const std::string &text, PortSet &into) {
+  bool port_range(const Option& opt, const std::string& text, PortSet& into) {
     auto colon = text.find(':');
     if (colon == std::string::npos) {
       auto p = parse_port(text);
-      if (!p.ok())
-        return fail(opt, p.error);
+      if (!p.ok()) return fail(opt, p.error);
       into.add(p.value, p.value);
       return true;
     }
@@ -512,53 +370,41 @@ private:
     std::uint32_t lo = 0, hi = kMaxPort;
     if (!a.empty()) {
       auto p = parse_port(a);
-      if (!p.ok())
-        return fail(opt, p.error);
+      if (!p.ok()) return fail(opt, p.error);
       lo = p.value;
     }
     if (!b.empty()) {
       auto p = parse_port(b);
-      if (!p.ok())
-        return fail(opt, p.error);
+      if (!p.ok()) return fail(opt, p.error);
       hi = p.value;
     }
-    if (lo > hi)
-      return fail(
-          opt, fmt::format("invalid port range '{}' (start after end)", text));
+    if (lo > hi) return fail(opt, fmt::format("invalid port range '{}' (start after end)", text));
     into.add(lo, hi);
     return true;
   }
 
-  static void read_suppressions(const std::string &comment,
-                                std::vector<std::string> &out) {
+  static void read_suppressions(const std::string& comment, std::vector<std::string>& out) {
     auto pos = comment.find("fwmatrix:");
-    if (pos == std::string::npos)
-      return;
+    if (pos == std::string::npos) return;
     std::string rest = comment.substr(pos + 9);
     auto ignore = rest.find("ignore");
-    if (ignore == std::string::npos)
-      return;
+    if (ignore == std::string::npos) return;
     rest = rest.substr(ignore + 6);
     auto reason = rest.find("--");
-    std::string ids =
-        reason == std::string::npos ? rest : rest.substr(0, reason);
-    for (auto &tok : split(ids, ',')) {
-      for (auto &id : split(tok, ' '))
-        if (id.size() == 6 && id.rfind("FWM", 0) == 0)
-          out.push_back(id);
+    std::string ids = reason == std::string::npos ? rest : rest.substr(0, reason);
+    for (auto& tok : split(ids, ',')) {
+      for (auto& id : split(tok, ' '))
+        if (id.size() == 6 && id.rfind("FWM", 0) == 0) out.push_back(id);
     }
   }
 
-  bool set_action(Rule &rule, const std::string &target,
-                  const std::vector<const Option *> &opts) {
-    Action &a = rule.action;
+  bool set_action(Rule& rule, const std::string& target, const std::vector<const Option*>& opts) {
+    Action& a = rule.action;
     a.label = target;
-    for (const Option *o : opts)
-      a.label += fmt::format(" {} {}", o->name, fmt::join(o->values, " "));
-    auto opt_value = [&](const char *name) -> std::optional<std::string> {
-      for (const Option *o : opts)
-        if (o->name == name && !o->values.empty())
-          return o->values[0];
+    for (const Option* o : opts) a.label += fmt::format(" {} {}", o->name, fmt::join(o->values, " "));
+    auto opt_value = [&](const char* name) -> std::optional<std::string> {
+      for (const Option* o : opts)
+        if (o->name == name && !o->values.empty()) return o->values[0];
       return std::nullopt;
     };
     if (target.empty()) {
@@ -575,46 +421,33 @@ private:
       a.kind = ActionKind::Deny;
     } else if (target == "RETURN") {
       a.kind = ActionKind::Return;
-    } else if (target == "QUEUE" || target == "NFQUEUE" ||
-               target == "SYNPROXY") {
+    } else if (target == "QUEUE" || target == "NFQUEUE" || target == "SYNPROXY") {
       a.kind = ActionKind::Unknown;
-    } else if (target == "NOTRACK" ||
-               (target == "CT" && opt_value("--notrack"))) {
+    } else if (target == "NOTRACK" || (target == "CT" && opt_value("--notrack"))) {
       a.kind = ActionKind::SetState;
       a.new_state = ct_only(CtState::Untracked);
     } else if (target == "CT") {
       a.kind = ActionKind::Continue;
     } else if (target == "SNAT" || target == "MASQUERADE") {
-      a.kind = ActionKind::Accept; // ends the nat chain; the nat stage does not
-                                   // filter
+      a.kind = ActionKind::Accept;  // ends the nat chain; the nat stage does not filter
     } else if (target == "REDIRECT") {
       a.kind = ActionKind::Rewrite;
       if (auto ports = opt_value("--to-ports")) {
-        if (!has_port_protocol())
-          return fail(*opts.front(),
-                      "REDIRECT --to-ports needs -p tcp, udp, sctp or dccp");
+        if (!has_port_protocol()) return fail(*opts.front(), "REDIRECT --to-ports needs -p tcp, udp, sctp or dccp");
         if (ports->find('/') != std::string::npos)
-          return fail(
-              *opts.front(),
-              fmt::format("REDIRECT takes no port offset: '{}'", *ports));
+          return fail(*opts.front(), fmt::format("REDIRECT takes no port offset: '{}'", *ports));
         PortSet set;
-        if (!nat_port_range(*opts.front(), *ports, set))
-          return false;
+        if (!nat_port_range(*opts.front(), *ports, set)) return false;
         a.new_dport = set;
       }
-      // REDIRECT sends the packet to the host itself: the destination becomes
-      // local.
+      // REDIRECT sends the packet to the host itself: the destination becomes local.
     } else if (target == "DNAT") {
       a.kind = ActionKind::Rewrite;
       auto to = opt_value("--to-destination");
-      if (!to)
-        return fail(line_.options.back(), "DNAT needs --to-destination");
-      if (std::count_if(opts.begin(), opts.end(), [](const Option *o) {
-            return o->name == "--to-destination";
-          }) > 1)
+      if (!to) return fail(line_.options.back(), "DNAT needs --to-destination");
+      if (std::count_if(opts.begin(), opts.end(), [](const Option* o) { return o->name == "--to-destination"; }) > 1)
         return fail(*opts.back(), "DNAT takes one --to-destination");
-      if (!parse_dnat(*to, a))
-        return false;
+      if (!parse_dnat(*to, a)) return false;
     } else if (kContinueTargets.count(target)) {
       a.kind = ActionKind::Continue;
     } else {
@@ -624,17 +457,14 @@ private:
         a.target_chain = it->second;
         return true;
       }
-      bool looks_like_target =
-          std::all_of(target.begin(), target.end(), [](unsigned char c) {
-            return std::isupper(c) || std::isdigit(c) || c == '_';
-          });
+      bool looks_like_target = std::all_of(target.begin(), target.end(),
+                                           [](unsigned char c) { return std::isupper(c) || std::isdigit(c) || c == '_'; });
       if (looks_like_target) {
         a.kind = ActionKind::Unknown;
         Option pseudo;
         pseudo.column = 1;
         unknown(rule.match, fmt::format("-j {}", target), pseudo);
-        rule.match.unknowns
-            .pop_back(); // the verdict is unknown, not the condition
+        rule.match.unknowns.pop_back();  // the verdict is unknown, not the condition
         return true;
       }
       return resolve_chain(rule, target);
@@ -642,16 +472,13 @@ private:
     return true;
   }
 
-  bool parse_dnat(const std::string &to, Action &a) {
+  bool parse_dnat(const std::string& to, Action& a) {
     // [addr[-addr]][:port[-port]]; IPv6 as [addr]:port.
     std::string addr = to, ports;
     if (!to.empty() && to[0] == '[') {
       auto close = to.find(']');
-      addr = to.substr(1, close == std::string::npos ? std::string::npos
-                                                     : close - 1);
-      if (close != std::string::npos && close + 1 < to.size() &&
-          to[close + 1] == ':')
-        ports = to.substr(close + 2);
+      addr = to.substr(1, close == std::string::npos ? std::string::npos : close - 1);
+      if (close != std::string::npos && close + 1 < to.size() && to[close + 1] == ':') ports = to.substr(close + 2);
     } else if (family_ == Family::V4) {
       auto colon = to.find(':');
       if (colon != std::string::npos) {
@@ -661,53 +488,42 @@ private:
     }
     if (!addr.empty()) {
       auto parsed = parse_address_expr(addr);
-      if (!parsed.ok())
-        return fail(line_.options.back(), parsed.error);
+      if (!parsed.ok()) return fail(line_.options.back(), parsed.error);
       a.new_daddr = parsed.set;
     }
     if (!ports.empty()) {
       PortSet set;
-      if (!has_port_protocol())
-        return fail(line_.options.back(),
-                    "DNAT to a port needs -p tcp, udp, sctp or dccp");
+      if (!has_port_protocol()) return fail(line_.options.back(), "DNAT to a port needs -p tcp, udp, sctp or dccp");
       if (auto slash = ports.find('/'); slash != std::string::npos) {
         auto base = parse_port(ports.substr(slash + 1));
         if (!base.ok() || base.value == 0)
-          return fail(line_.options.back(),
-                      fmt::format("invalid DNAT port offset in '{}'", ports));
+          return fail(line_.options.back(), fmt::format("invalid DNAT port offset in '{}'", ports));
       }
-      if (!nat_port_range(line_.options.back(), ports, set))
-        return false;
+      if (!nat_port_range(line_.options.back(), ports, set)) return false;
       a.new_dport = set;
     }
     return true;
   }
 
-  // NAT port specs: "p", "a-b", "a-b/base" (the base only shifts which port is
-  // chosen); service names may themselves contain '-' ("ftp-data").
-  bool nat_port_range(const Option &opt, std::string spec, PortSet &into) {
-    if (auto slash = spec.find('/'); slash != std::string::npos)
-      spec = spec.substr(0, slash);
-    if (parse_port(spec).ok())
-      return port_range(opt, spec, into);
-    for (std::size_t dash = spec.find('-'); dash != std::string::npos;
-         dash = spec.find('-', dash + 1)) {
+  // NAT port specs: "p", "a-b", "a-b/base" (the base only shifts which port is chosen);
+  // service names may themselves contain '-' ("ftp-data").
+  bool nat_port_range(const Option& opt, std::string spec, PortSet& into) {
+    if (auto slash = spec.find('/'); slash != std::string::npos) spec = spec.substr(0, slash);
+    if (parse_port(spec).ok()) return port_range(opt, spec, into);
+    for (std::size_t dash = spec.find('-'); dash != std::string::npos; dash = spec.find('-', dash + 1)) {
       std::string a = spec.substr(0, dash), b = spec.substr(dash + 1);
-      if (parse_port(a).ok() && parse_port(b).ok())
-        return port_range(opt, a + ":" + b, into);
+      if (parse_port(a).ok() && parse_port(b).ok()) return port_range(opt, a + ":" + b, into);
     }
     return port_range(opt, spec, into);
   }
 
-  bool resolve_chain(Rule &rule, const std::string &target) {
+  bool resolve_chain(Rule& rule, const std::string& target) {
     auto it = chain_index_.find(line_.table + " " + target);
     if (it == chain_index_.end()) {
       Option pseudo;
       pseudo.column = 1;
-      return fail(
-          pseudo,
-          fmt::format("{} to chain '{}', which is not declared in table {}",
-                      is_goto_ ? "goto" : "jump", target, line_.table));
+      return fail(pseudo, fmt::format("{} to chain '{}', which is not declared in table {}",
+                                      is_goto_ ? "goto" : "jump", target, line_.table));
     }
     rule.action.target_chain = it->second;
     return true;
@@ -715,58 +531,47 @@ private:
 
   std::string normalized() const {
     std::string out = fmt::format("{} {}", line_.table, line_.chain);
-    for (const auto &o : line_.options) {
-      if (o.name == "-c" || o.name == "--set-counters" || o.name.empty())
-        continue;
+    for (const auto& o : line_.options) {
+      if (o.name == "-c" || o.name == "--set-counters" || o.name.empty()) continue;
       out += o.negated ? " ! " : " ";
       out += o.name;
-      for (const auto &v : o.values)
-        out += " " + v;
+      for (const auto& v : o.values) out += " " + v;
     }
     return out;
   }
 
-  const RuleLine &line_;
+  const RuleLine& line_;
   Family family_;
-  Ruleset &rs_;
-  const std::map<std::string, int> &chain_index_;
-  std::map<std::string, std::pair<int, std::size_t>> &unknown_counts_;
+  Ruleset& rs_;
+  const std::map<std::string, int>& chain_index_;
+  std::map<std::string, std::pair<int, std::size_t>>& unknown_counts_;
   bool has_port_protocol() const {
-    return protocol_ == kProtoTcp || protocol_ == kProtoUdp ||
-           protocol_ == kProtoSctp || protocol_ == kProtoDccp ||
+    return protocol_ == kProtoTcp || protocol_ == kProtoUdp || protocol_ == kProtoSctp || protocol_ == kProtoDccp ||
            protocol_ == kProtoUdplite;
   }
 
   std::string module_;
   bool module_unmodelled_ = false;
   bool module_needs_option_ = false;
-  const Option *port_option_ = nullptr;
+  const Option* port_option_ = nullptr;
   int protocol_ = -1;
   bool is_goto_ = false;
 };
 
-void add_pipelines(Ruleset &rs, Family family) {
-  auto stage = [&](const char *table, const char *chain,
-                   bool nat = false) -> std::optional<Stage> {
+void add_pipelines(Ruleset& rs, Family family) {
+  auto stage = [&](const char* table, const char* chain, bool nat = false) -> std::optional<Stage> {
     int idx = rs.find_chain(fmt::format("{} {}", table, chain));
-    if (idx < 0)
-      return std::nullopt;
+    if (idx < 0) return std::nullopt;
     return Stage{idx, nat};
   };
-  auto build =
-      [&](Direction d,
-          std::initializer_list<std::tuple<const char *, const char *, bool>>
-              chains) {
-        Pipeline p;
-        p.family = family;
-        p.direction = d;
-        for (const auto &[t, c, nat] : chains)
-          if (auto s = stage(t, c, nat))
-            p.stages.push_back(*s);
-        if (!p.stages.empty())
-          rs.pipelines.push_back(
-              std::move(p)); // a dump without that path says nothing of it
-      };
+  auto build = [&](Direction d, std::initializer_list<std::tuple<const char*, const char*, bool>> chains) {
+    Pipeline p;
+    p.family = family;
+    p.direction = d;
+    for (const auto& [t, c, nat] : chains)
+      if (auto s = stage(t, c, nat)) p.stages.push_back(*s);
+    if (!p.stages.empty()) rs.pipelines.push_back(std::move(p));  // a dump without that path says nothing of it
+  };
   build(Direction::In, {{"raw", "PREROUTING", false},
                         {"mangle", "PREROUTING", false},
                         {"nat", "PREROUTING", true},
@@ -788,35 +593,32 @@ void add_pipelines(Ruleset &rs, Family family) {
                          {"mangle", "POSTROUTING", false}});
 }
 
-} // namespace
+}  // namespace
 
-Ruleset lower(Model model, const std::string &file) {
+Ruleset lower(Model model, const std::string& file) {
   Ruleset rs;
   rs.format = model.family == Family::V6 ? "ip6tables" : "iptables";
   rs.file = file;
   rs.line_count = model.line_count;
   rs.diagnostics = model.diagnostics;
   std::map<std::string, int> chain_index;
-  auto ensure_chain = [&](const std::string &table,
-                          const std::string &name) -> int {
+  auto ensure_chain = [&](const std::string& table, const std::string& name) -> int {
     std::string key = table + " " + name;
     auto it = chain_index.find(key);
-    if (it != chain_index.end())
-      return it->second;
+    if (it != chain_index.end()) return it->second;
     Chain c;
     c.name = key;
     c.table = table;
     c.builtin = is_builtin_chain(table, name);
-    if (c.builtin)
-      c.policy = PolicyKind::Accept; // the kernel default until a policy is set
+    if (c.builtin) c.policy = PolicyKind::Accept;  // the kernel default until a policy is set
     rs.chains.push_back(std::move(c));
     int idx = static_cast<int>(rs.chains.size()) - 1;
     chain_index[key] = idx;
     return idx;
   };
-  for (const auto &decl : model.chains) {
+  for (const auto& decl : model.chains) {
     int idx = ensure_chain(decl.table, decl.name);
-    Chain &c = rs.chains[static_cast<std::size_t>(idx)];
+    Chain& c = rs.chains[static_cast<std::size_t>(idx)];
     if (c.builtin) {
       c.policy = decl.policy == "DROP" ? PolicyKind::Deny : PolicyKind::Accept;
       c.policy_span = decl.span;
@@ -824,58 +626,49 @@ Ruleset lower(Model model, const std::string &file) {
     }
   }
   // Restore-style commands that create chains or set policies.
-  for (const auto &r : model.rules) {
-    if (r.command == "-N" || r.command == "--new-chain")
-      ensure_chain(r.table, r.chain);
-    if ((r.command == "-P" || r.command == "--policy") && !r.options.empty() &&
-        !r.options[0].values.empty()) {
+  for (const auto& r : model.rules) {
+    if (r.command == "-N" || r.command == "--new-chain") ensure_chain(r.table, r.chain);
+    if ((r.command == "-P" || r.command == "--policy") && !r.options.empty() && !r.options[0].values.empty()) {
       int idx = ensure_chain(r.table, r.chain);
-      Chain &c = rs.chains[static_cast<std::size_t>(idx)];
-      c.policy = r.options[0].values[0] == "DROP" ? PolicyKind::Deny
-                                                  : PolicyKind::Accept;
+      Chain& c = rs.chains[static_cast<std::size_t>(idx)];
+      c.policy = r.options[0].values[0] == "DROP" ? PolicyKind::Deny : PolicyKind::Accept;
       c.policy_span = r.span;
       c.policy_text = r.text;
     }
   }
   std::map<std::string, std::pair<int, std::size_t>> unknown_counts;
-  for (auto &r : model.rules) {
-    // Each line's vendor model is released once lowered, so that the peak holds
-    // one copy of a large ruleset, not two.
+  for (auto& r : model.rules) {
+    // Each line's vendor model is released once lowered, so that the peak holds one
+    // copy of a large ruleset, not two.
     struct Release {
-      RuleLine &line;
+      RuleLine& line;
       ~Release() { line = RuleLine{}; }
     } release{r};
     bool append = r.command == "-A" || r.command == "--append";
     bool insert = r.command == "-I" || r.command == "--insert";
     if (r.command == "-F" || r.command == "--flush") {
-      for (auto &c : rs.chains)
-        if (c.table == r.table &&
-            (r.chain.empty() || c.name == r.table + " " + r.chain))
-          c.rules.clear();
+      for (auto& c : rs.chains)
+        if (c.table == r.table && (r.chain.empty() || c.name == r.table + " " + r.chain)) c.rules.clear();
       continue;
     }
     if (!append && !insert) {
-      if (r.command != "-N" && r.command != "--new-chain" &&
-          r.command != "-P" && r.command != "--policy") {
+      if (r.command != "-N" && r.command != "--new-chain" && r.command != "-P" && r.command != "--policy") {
         Diagnostic d;
         d.id = "FWM091";
         d.severity = Severity::Warning;
         d.span = r.span;
-        d.message =
-            fmt::format("command {} is read but not applied", r.command);
+        d.message = fmt::format("command {} is read but not applied", r.command);
         d.snippet = r.text;
         rs.diagnostics.push_back(std::move(d));
       }
       continue;
     }
-    if (chain_index.find(r.table + " " + r.chain) == chain_index.end() &&
-        !is_builtin_chain(r.table, r.chain)) {
+    if (chain_index.find(r.table + " " + r.chain) == chain_index.end() && !is_builtin_chain(r.table, r.chain)) {
       Diagnostic d;
       d.id = "FWM090";
       d.severity = Severity::Error;
       d.span = r.span;
-      d.message = fmt::format("chain '{}' is not declared in table {} "
-                              "(iptables-restore: chain does not exist)",
+      d.message = fmt::format("chain '{}' is not declared in table {} (iptables-restore: chain does not exist)",
                               r.chain, r.table);
       d.snippet = r.text;
       rs.diagnostics.push_back(std::move(d));
@@ -884,31 +677,25 @@ Ruleset lower(Model model, const std::string &file) {
     int idx = ensure_chain(r.table, r.chain);
     std::vector<Rule> lowered;
     RuleLowering lowering(r, model.family, rs, chain_index, unknown_counts);
-    if (!lowering.lower(lowered))
-      continue;
-    auto &rules = rs.chains[static_cast<std::size_t>(idx)].rules;
+    if (!lowering.lower(lowered)) continue;
+    auto& rules = rs.chains[static_cast<std::size_t>(idx)].rules;
     std::size_t pos = rules.size();
     if (insert) {
       pos = 0;
-      for (const auto &o : r.options)
-        if (o.name.empty() && !o.values.empty() &&
-            std::all_of(o.values[0].begin(), o.values[0].end(), ::isdigit))
-          pos =
-              std::min<std::size_t>(std::stoul(o.values[0]) - 1, rules.size());
+      for (const auto& o : r.options)
+        if (o.name.empty() && !o.values.empty() && std::all_of(o.values[0].begin(), o.values[0].end(), ::isdigit))
+          pos = std::min<std::size_t>(std::stoul(o.values[0]) - 1, rules.size());
     }
-    for (auto &rule : lowered)
-      rule.chain = idx;
-    rules.insert(rules.begin() + static_cast<std::ptrdiff_t>(pos),
-                 std::make_move_iterator(lowered.begin()),
+    for (auto& rule : lowered) rule.chain = idx;
+    rules.insert(rules.begin() + static_cast<std::ptrdiff_t>(pos), std::make_move_iterator(lowered.begin()),
                  std::make_move_iterator(lowered.end()));
   }
-  for (auto &[key, entry] : unknown_counts)
+  for (auto& [key, entry] : unknown_counts)
     if (entry.second > 1)
       rs.diagnostics[static_cast<std::size_t>(entry.first)].message +=
           fmt::format(" ({} rules use it)", entry.second);
-  for (auto &c : rs.chains)
-    for (std::size_t i = 0; i < c.rules.size(); ++i)
-      c.rules[i].index = static_cast<int>(i);
+  for (auto& c : rs.chains)
+    for (std::size_t i = 0; i < c.rules.size(); ++i) c.rules[i].index = static_cast<int>(i);
   add_pipelines(rs, model.family);
   rs.finalize();
   return rs;
@@ -917,20 +704,15 @@ Ruleset lower(Model model, const std::string &file) {
 FrontendEntry frontend_entry() {
   FrontendEntry entry;
   entry.names = {"iptables", "ip6tables"};
-  entry.detect = [](const TextFile &file) { return detect(file.text); };
-  entry.load = [](const TextFile &file, const std::string &,
-                  const LoadOptions &options, LoadResult &result) {
+  entry.detect = [](const TextFile& file) { return detect(file.text); };
+  entry.load = [](const TextFile& file, const std::string&, const LoadOptions& options, LoadResult& result) {
     auto model = parse(file);
-    // An explicit --format decides the family; detection keeps what the file
-    // says.
-    if (options.format == "ip6tables")
-      model.family = Family::V6;
-    if (options.format == "iptables")
-      model.family = Family::V4;
-    result.ruleset =
-        std::make_unique<Ruleset>(lower(std::move(model), file.path));
+    // An explicit --format decides the family; detection keeps what the file says.
+    if (options.format == "ip6tables") model.family = Family::V6;
+    if (options.format == "iptables") model.family = Family::V4;
+    result.ruleset = std::make_unique<Ruleset>(lower(std::move(model), file.path));
   };
   return entry;
 }
 
-} // namespace fwm::iptables
+}  // namespace fwm::iptables
