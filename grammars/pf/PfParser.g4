@@ -83,7 +83,7 @@ logItem : word+ ;
 
 onIf : ON ifList | ON word word ;   // second form: `on rdomain 1`
 ifList : ifItem | LBRACE NEWLINE* ifItem ( COMMA? NEWLINE* ifItem )* COMMA? NEWLINE* RBRACE ;
-ifItem : NOT? word ;
+ifItem : NOT? word | NOT? LPAREN word RPAREN ;
 
 af : INET | INET6 ;
 

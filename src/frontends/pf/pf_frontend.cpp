@@ -79,9 +79,9 @@ Mapped logical_text(const Source& src, std::vector<Comment>& comments) {
       continue;
     }
     if (quote) {
-      if (c == '\n') quote = 0;  // unterminated: the parser reports it
-      else if (c == quote) quote = 0;
-      out.push(c, i, i + 1);
+      // A quoted string may span lines (pfctl reads the newline as a blank).
+      if (c == quote) quote = 0;
+      out.push(c == '\n' ? ' ' : c, i, i + 1);
       continue;
     }
     if (c == '"' || c == '\'') {
@@ -121,9 +121,9 @@ std::vector<Slice> split_statements(const Mapped& m) {
   std::size_t start = 0;
   for (std::size_t i = 0; i <= m.text.size(); ++i) {
     char c = i < m.text.size() ? m.text[i] : '\n';
-    if (quote) {
-      if (c == quote || c == '\n') quote = 0;
-      if (c != '\n' || i < m.text.size()) continue;
+    if (quote && i < m.text.size()) {
+      if (c == quote) quote = 0;
+      continue;
     }
     if (c == '"' || c == '\'') {
       quote = c;
@@ -341,7 +341,12 @@ class Reader {
       }
       std::string value;
       if (!macro_value(name, value, 0)) {
-        error_at(b, e, fmt::format("macro '{}' is not defined (macros must be defined before use)", name));
+        if (!model_.unavailable_includes.empty())
+          note_unmodelled(b, e, fmt::format("macro '{}' is not defined here; it may come from the unavailable "
+                                            "include \"{}\": this statement is not read",
+                                            name, model_.unavailable_includes.front()));
+        else
+          error_at(b, e, fmt::format("macro '{}' is not defined (macros must be defined before use)", name));
         return false;
       }
       for (char v : value) out.push(v, b, e);
@@ -576,7 +581,7 @@ class Reader {
     std::vector<IfaceItem> out;
     for (auto* it : l->ifItem()) {
       IfaceItem item;
-      item.name = wtext(it->word());
+      item.name = wtext(it->word());  // `(em0)` (antispoof) names the same interface
       item.negated = it->NOT() != nullptr;
       out.push_back(std::move(item));
     }
@@ -1065,8 +1070,13 @@ class Reader {
       tab.unknown = fmt::format("table <{}> has no entries in the file (filled at run time{})", tab.name,
                                 persist ? ", persist" : "");
     }
-    if (model_.tables.count(tab.name)) {
-      error_ctx(t, fmt::format("table <{}> is defined twice", tab.name));
+    if (auto it = model_.tables.find(tab.name); it != model_.tables.end()) {
+      unmodelled_ctx(t, fmt::format("table <{}> is defined twice: fwmatrix merges the definitions", tab.name));
+      Table& first = it->second;
+      first.entries.insert(first.entries.end(), tab.entries.begin(), tab.entries.end());
+      if (first.unknown.empty() && !tab.unknown.empty() && !(has_list || has_file)) return;
+      if (!tab.unknown.empty() && (has_list || has_file)) first.unknown = tab.unknown;
+      if (!first.unknown.empty() && (has_list || has_file) && tab.unknown.empty()) first.unknown.clear();
       return;
     }
     model_.tables[tab.name] = std::move(tab);
@@ -1182,6 +1192,7 @@ class Reader {
     std::string resolved = resolve(path);
     std::string contents;
     if (depth >= kMaxIncludeDepth || resolved.empty() || !read_file_text(resolved, contents)) {
+      model_.unavailable_includes.push_back(path);
       PfRule r;
       r.kind = RuleKind::Include;
       fill_rule_origin(r, inc);

@@ -112,6 +112,7 @@ struct Model {
   std::map<std::string, std::vector<PfRule>> anchors;  // named anchors with known contents
   std::map<std::string, std::string> anchor_files_missing;  // load anchor whose file is absent
   std::vector<IfaceItem> skip;  // set skip on ...
+  std::vector<std::string> unavailable_includes;
   std::vector<Diagnostic> diagnostics;
   std::size_t line_count = 0;
   std::size_t statements = 0;  // statements read (all kinds)
