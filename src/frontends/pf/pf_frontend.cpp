@@ -33,21 +33,19 @@ constexpr int kMaxMacroDepth = 32;
 // ---------------------------------------------------------
 
 struct Source {
-  std::string path; // as displayed
-  std::string dir;  // directory for relative include/table/anchor files
+  std::string path;  // as displayed
+  std::string dir;   // directory for relative include/table/anchor files
   std::string text;
   std::vector<std::size_t> line_starts;
 
   void index_lines() {
     line_starts = {0};
     for (std::size_t i = 0; i < text.size(); ++i)
-      if (text[i] == '\n')
-        line_starts.push_back(i + 1);
+      if (text[i] == '\n') line_starts.push_back(i + 1);
   }
   std::pair<int, int> line_col(std::size_t offset) const {
     auto it = std::upper_bound(line_starts.begin(), line_starts.end(), offset);
-    std::size_t line =
-        static_cast<std::size_t>(it - line_starts.begin()); // 1-based
+    std::size_t line = static_cast<std::size_t>(it - line_starts.begin());  // 1-based
     std::size_t col = offset - line_starts[line - 1] + 1;
     return {static_cast<int>(line), static_cast<int>(col)};
   }
@@ -84,8 +82,7 @@ Mapped logical_text(const Source &src, std::vector<Comment> &comments) {
     }
     if (quote) {
       // A quoted string may span lines (pfctl reads the newline as a blank).
-      if (c == quote)
-        quote = 0;
+      if (c == quote) quote = 0;
       out.push(c == '\n' ? ' ' : c, i, i + 1);
       continue;
     }
@@ -106,8 +103,7 @@ Mapped logical_text(const Source &src, std::vector<Comment> &comments) {
         ++i;
       }
       comments.push_back({src.line_col(start).first, body});
-      if (i < t.size())
-        out.push('\n', i, i + 1);
+      if (i < t.size()) out.push('\n', i, i + 1);
       continue;
     }
     out.push(c, i, i + 1);
@@ -128,25 +124,20 @@ std::vector<Slice> split_statements(const Mapped &m) {
   for (std::size_t i = 0; i <= m.text.size(); ++i) {
     char c = i < m.text.size() ? m.text[i] : '\n';
     if (quote && i < m.text.size()) {
-      if (c == quote)
-        quote = 0;
+      if (c == quote) quote = 0;
       continue;
     }
     if (c == '"' || c == '\'') {
       quote = c;
       continue;
     }
-    if (c == '{')
-      ++depth;
-    if (c == '}' && depth > 0)
-      --depth;
+    if (c == '{') ++depth;
+    if (c == '}' && depth > 0) --depth;
     if (c == '\n' && (depth == 0 || i == m.text.size())) {
       bool blank = true;
       for (std::size_t k = start; k < i; ++k)
-        if (!std::isspace(static_cast<unsigned char>(m.text[k])))
-          blank = false;
-      if (!blank)
-        out.push_back({start, i});
+        if (!std::isspace(static_cast<unsigned char>(m.text[k]))) blank = false;
+      if (!blank) out.push_back({start, i});
       start = i + 1;
     }
   }
@@ -161,8 +152,7 @@ std::string collapse_blanks(std::string_view s) {
       space = !out.empty();
       continue;
     }
-    if (space)
-      out.push_back(' ');
+    if (space) out.push_back(' ');
     space = false;
     out.push_back(c);
   }
@@ -170,22 +160,19 @@ std::string collapse_blanks(std::string_view s) {
 }
 
 std::string unquote(const std::string &raw) {
-  if (raw.size() >= 2 && (raw.front() == '"' || raw.front() == '\'') &&
-      raw.back() == raw.front())
+  if (raw.size() >= 2 && (raw.front() == '"' || raw.front() == '\'') && raw.back() == raw.front())
     return raw.substr(1, raw.size() - 2);
   return raw;
 }
 
 std::string lower_ascii(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s;
 }
 
 // Service names pf users write that the shared IANA table does not carry.
 std::optional<std::uint32_t> pf_service_port(const std::string &name) {
-  if (auto p = service_port(name))
-    return p;
+  if (auto p = service_port(name)) return p;
   static const std::map<std::string, std::uint32_t> extra = {
       {"auth", 113},
       {"ident", 113},
@@ -236,39 +223,31 @@ std::optional<std::uint32_t> pf_service_port(const std::string &name) {
       {"netbios-ns", 137},
   };
   auto it = extra.find(lower_ascii(name));
-  if (it != extra.end())
-    return it->second;
+  if (it != extra.end()) return it->second;
   return std::nullopt;
 }
 
 std::optional<int> pf_proto_number(const std::string &name) {
-  if (auto p = proto_number(name))
-    return p;
+  if (auto p = proto_number(name)) return p;
   static const std::map<std::string, int> extra = {
-      {"carp", 112},  {"pfsync", 240}, {"etherip", 97}, {"ip", 0},
-      {"ipv4", 4},    {"encap", 98},   {"rsvp", 46},    {"ggp", 3},
-      {"egp", 8},     {"igp", 9},      {"idp", 22},     {"eigrp", 88},
-      {"mobile", 55}, {"wesp", 141},   {"divert", 258},
+      {"carp", 112}, {"pfsync", 240}, {"etherip", 97}, {"ip", 0},     {"ipv4", 4},
+      {"encap", 98}, {"rsvp", 46},    {"ggp", 3},      {"egp", 8},    {"igp", 9},
+      {"idp", 22},   {"eigrp", 88},   {"mobile", 55},  {"wesp", 141}, {"divert", 258},
   };
   auto it = extra.find(lower_ascii(name));
-  if (it != extra.end() && it->second <= 255)
-    return it->second;
+  if (it != extra.end() && it->second <= 255) return it->second;
   return std::nullopt;
 }
 
 class Errors : public antlr4::BaseErrorListener {
-public:
-  void syntaxError(antlr4::Recognizer *, antlr4::Token *offending, size_t,
-                   size_t, const std::string &msg,
+ public:
+  void syntaxError(antlr4::Recognizer *, antlr4::Token *offending, size_t, size_t, const std::string &msg,
                    std::exception_ptr) override {
-    if (has_error)
-      return;
+    if (has_error) return;
     has_error = true;
     message = msg;
-    index =
-        offending ? offending->getStartIndex() : static_cast<std::size_t>(-1);
-    if (offending && offending->getType() == antlr4::Token::EOF)
-      index = static_cast<std::size_t>(-1);
+    index = offending ? offending->getStartIndex() : static_cast<std::size_t>(-1);
+    if (offending && offending->getType() == antlr4::Token::EOF) index = static_cast<std::size_t>(-1);
   }
   void reset() {
     has_error = false;
@@ -277,44 +256,34 @@ public:
   }
   bool has_error = false;
   std::string message;
-  std::size_t index = 0; // code point index in the statement, or -1: at its end
+  std::size_t index = 0;  // code point index in the statement, or -1: at its end
 };
 
 // ANTLR lists every token it would have taken; keep the message readable.
 std::string shorten_expecting(const std::string &msg) {
   auto pos = msg.find("expecting {");
-  if (pos == std::string::npos)
-    return msg;
+  if (pos == std::string::npos) return msg;
   auto close = msg.find('}', pos);
-  std::string list =
-      msg.substr(pos + 11, close == std::string::npos ? std::string::npos
-                                                      : close - pos - 11);
+  std::string list = msg.substr(pos + 11, close == std::string::npos ? std::string::npos : close - pos - 11);
   std::vector<std::string> items;
   std::size_t start = 0;
   while (start < list.size()) {
     auto comma = list.find(", ", start);
-    items.push_back(list.substr(
-        start, comma == std::string::npos ? std::string::npos : comma - start));
-    if (comma == std::string::npos)
-      break;
+    items.push_back(list.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) break;
     start = comma + 2;
   }
-  if (items.size() <= 8)
-    return msg;
+  if (items.size() <= 8) return msg;
   items.resize(8);
-  return msg.substr(0, pos) +
-         fmt::format("expecting one of {}, ...", fmt::join(items, ", "));
+  return msg.substr(0, pos) + fmt::format("expecting one of {}, ...", fmt::join(items, ", "));
 }
 
-void read_suppressions(const std::string &comment,
-                       std::vector<std::string> &out) {
+void read_suppressions(const std::string &comment, std::vector<std::string> &out) {
   auto pos = comment.find("fwmatrix:");
-  if (pos == std::string::npos)
-    return;
+  if (pos == std::string::npos) return;
   std::string rest = comment.substr(pos + 9);
   auto ignore = rest.find("ignore");
-  if (ignore == std::string::npos)
-    return;
+  if (ignore == std::string::npos) return;
   rest = rest.substr(ignore + 6);
   auto reason = rest.find("--");
   std::string ids = reason == std::string::npos ? rest : rest.substr(0, reason);
@@ -323,8 +292,7 @@ void read_suppressions(const std::string &comment,
     if (std::isalnum(static_cast<unsigned char>(c))) {
       id.push_back(c);
     } else {
-      if (id.size() == 6 && id.rfind("FWM", 0) == 0)
-        out.push_back(id);
+      if (id.size() == 6 && id.rfind("FWM", 0) == 0) out.push_back(id);
       id.clear();
     }
   }
@@ -334,31 +302,28 @@ void read_suppressions(const std::string &comment,
 // ------------------------------------------------------------------------
 
 class Reader {
-public:
+ public:
   Reader(Model &model, std::map<std::string, std::string> &macros, int &unnamed)
-      : model_(model), macros_(macros), unnamed_(unnamed), lexer_(&input_),
-        tokens_(&lexer_), parser_(&tokens_) {
+      : model_(model), macros_(macros), unnamed_(unnamed), lexer_(&input_), tokens_(&lexer_), parser_(&tokens_) {
     lexer_.removeErrorListeners();
     lexer_.addErrorListener(&errors_);
     parser_.removeErrorListeners();
     parser_.addErrorListener(&errors_);
   }
 
-  void read(const Source &src, std::vector<PfRule> &into,
-            const std::string &anchor_path, int depth) {
+  void read(const Source &src, std::vector<PfRule> &into, const std::string &anchor_path, int depth) {
     std::vector<Comment> comments;
     Mapped logical = logical_text(src, comments);
     const Source *saved_src = src_;
     std::vector<Comment> *saved_comments = comments_;
     src_ = &src;
     comments_ = &comments;
-    for (const Slice &s : split_statements(logical))
-      read_statement(logical, s, into, anchor_path, depth);
+    for (const Slice &s : split_statements(logical)) read_statement(logical, s, into, anchor_path, depth);
     src_ = saved_src;
     comments_ = saved_comments;
   }
 
-private:
+ private:
   // ---- diagnostics
   SourceSpan span_at(std::size_t b, std::size_t e) const {
     auto [l1, c1] = src_->line_col(b);
@@ -368,8 +333,7 @@ private:
   std::string line_text(int line) const {
     std::size_t b = src_->line_starts[static_cast<std::size_t>(line - 1)];
     std::size_t e = src_->text.find('\n', b);
-    return std::string(src_->text.substr(
-        b, e == std::string::npos ? std::string::npos : e - b));
+    return std::string(src_->text.substr(b, e == std::string::npos ? std::string::npos : e - b));
   }
   void error_at(std::size_t b, std::size_t e, std::string message) {
     Diagnostic d;
@@ -396,25 +360,19 @@ private:
     for (std::size_t i = s.b; i < s.e; ++i) {
       char c = logical.text[i];
       if (quote) {
-        if (c == quote)
-          quote = 0;
+        if (c == quote) quote = 0;
         out.push(c, logical.begin[i], logical.end[i]);
         continue;
       }
-      if (c == '"' || c == '\'')
-        quote = c;
+      if (c == '"' || c == '\'') quote = c;
       if (c != '$') {
         out.push(c, logical.begin[i], logical.end[i]);
         continue;
       }
       std::size_t j = i + 1;
-      while (j < s.e &&
-             (std::isalnum(static_cast<unsigned char>(logical.text[j])) ||
-              logical.text[j] == '_'))
-        ++j;
+      while (j < s.e && (std::isalnum(static_cast<unsigned char>(logical.text[j])) || logical.text[j] == '_')) ++j;
       std::string name = logical.text.substr(i + 1, j - i - 1);
-      std::size_t b = logical.begin[i],
-                  e = j > i + 1 ? logical.end[j - 1] : logical.end[i];
+      std::size_t b = logical.begin[i], e = j > i + 1 ? logical.end[j - 1] : logical.end[i];
       if (name.empty()) {
         error_at(b, e, "'$' must be followed by a macro name");
         return false;
@@ -422,12 +380,11 @@ private:
       std::string value;
       if (!macro_value(name, value, 0)) {
         if (!model_.unavailable_includes.empty())
-          note_unmodelled(
-              b, e,
-              fmt::format("macro '{}' is not defined here; it may come from "
-                          "the unavailable "
-                          "include \"{}\": this statement is not read",
-                          name, model_.unavailable_includes.front()));
+          note_unmodelled(b, e,
+                          fmt::format("macro '{}' is not defined here; it may come from "
+                                      "the unavailable "
+                                      "include \"{}\": this statement is not read",
+                                      name, model_.unavailable_includes.front()));
         else
           error_at(b, e,
                    fmt::format("macro '{}' is not defined (macros must be "
@@ -435,8 +392,7 @@ private:
                                name));
         return false;
       }
-      for (char v : value)
-        out.push(v, b, e);
+      for (char v : value) out.push(v, b, e);
       i = j - 1;
     }
     return true;
@@ -445,52 +401,42 @@ private:
   // A macro's value with the macros it names (outside quotes) expanded in turn.
   bool macro_value(const std::string &name, std::string &out, int depth) {
     auto it = macros_.find(name);
-    if (it == macros_.end() || depth > kMaxMacroDepth)
-      return false;
+    if (it == macros_.end() || depth > kMaxMacroDepth) return false;
     const std::string &v = it->second;
     char quote = 0;
     for (std::size_t i = 0; i < v.size(); ++i) {
       char c = v[i];
       if (quote) {
-        if (c == quote)
-          quote = 0;
+        if (c == quote) quote = 0;
         out.push_back(c);
         continue;
       }
-      if (c == '"' || c == '\'')
-        quote = c;
+      if (c == '"' || c == '\'') quote = c;
       if (c != '$') {
         out.push_back(c);
         continue;
       }
       std::size_t j = i + 1;
-      while (j < v.size() &&
-             (std::isalnum(static_cast<unsigned char>(v[j])) || v[j] == '_'))
-        ++j;
-      if (!macro_value(v.substr(i + 1, j - i - 1), out, depth + 1))
-        return false;
+      while (j < v.size() && (std::isalnum(static_cast<unsigned char>(v[j])) || v[j] == '_')) ++j;
+      if (!macro_value(v.substr(i + 1, j - i - 1), out, depth + 1)) return false;
       i = j - 1;
     }
     return true;
   }
 
   // ---- one statement
-  void read_statement(const Mapped &logical, Slice s, std::vector<PfRule> &into,
-                      const std::string &anchor_path, int depth) {
+  void read_statement(const Mapped &logical, Slice s, std::vector<PfRule> &into, const std::string &anchor_path,
+                      int depth) {
     Mapped expanded;
-    if (!expand(logical, s, expanded))
-      return;
+    if (!expand(logical, s, expanded)) return;
     ++model_.statements;
     cur_ = &expanded;
     cp_to_byte_.clear();
-    bool ascii =
-        std::all_of(expanded.text.begin(), expanded.text.end(), [](char c) {
-          return static_cast<unsigned char>(c) < 0x80;
-        });
+    bool ascii = std::all_of(expanded.text.begin(), expanded.text.end(),
+                             [](char c) { return static_cast<unsigned char>(c) < 0x80; });
     if (!ascii) {
       for (std::size_t i = 0; i < expanded.text.size(); ++i)
-        if ((static_cast<unsigned char>(expanded.text[i]) & 0xC0) != 0x80)
-          cp_to_byte_.push_back(i);
+        if ((static_cast<unsigned char>(expanded.text[i]) & 0xC0) != 0x80) cp_to_byte_.push_back(i);
     }
     input_.load(expanded.text);
     lexer_.setInputStream(&input_);
@@ -499,9 +445,7 @@ private:
     errors_.reset();
     PfParser::ChunkContext *tree = parser_.chunk();
     if (errors_.has_error) {
-      std::size_t at = errors_.index == static_cast<std::size_t>(-1)
-                           ? expanded.text.size()
-                           : byte_of(errors_.index);
+      std::size_t at = errors_.index == static_cast<std::size_t>(-1) ? expanded.text.size() : byte_of(errors_.index);
       std::size_t b, e;
       if (at >= expanded.text.size()) {
         // At the end of the statement: point just after its last character.
@@ -510,25 +454,21 @@ private:
         e = b + 1;
         b = std::min(b, src_->text.size());
         e = std::min(e, src_->text.size() + 1);
-        if (b == src_->text.size() && b > 0)
-          --b;
+        if (b == src_->text.size() && b > 0) --b;
       } else {
         b = expanded.begin[at];
         e = expanded.end[at];
       }
       std::string msg = shorten_expecting(errors_.message);
-      if (at >= expanded.text.size())
-        msg += " at the end of the statement";
+      if (at >= expanded.text.size()) msg += " at the end of the statement";
       error_at(b, e, fmt::format("pf syntax error: {}", msg));
       return;
     }
-    for (auto *st : tree->statement())
-      statement(st, into, anchor_path, depth);
+    for (auto *st : tree->statement()) statement(st, into, anchor_path, depth);
   }
 
   std::size_t byte_of(std::size_t cp) const {
-    if (cp_to_byte_.empty())
-      return cp;
+    if (cp_to_byte_.empty()) return cp;
     return cp < cp_to_byte_.size() ? cp_to_byte_[cp] : cur_->text.size();
   }
   std::size_t ctx_begin(antlr4::ParserRuleContext *c) const {
@@ -548,9 +488,7 @@ private:
     std::size_t i = byte_of(t->getStopIndex());
     return i < cur_->end.size() ? cur_->end[i] : tok_begin(t) + 1;
   }
-  void error_ctx(antlr4::ParserRuleContext *c, std::string msg) {
-    error_at(ctx_begin(c), ctx_end(c), std::move(msg));
-  }
+  void error_ctx(antlr4::ParserRuleContext *c, std::string msg) { error_at(ctx_begin(c), ctx_end(c), std::move(msg)); }
   void unmodelled_ctx(antlr4::ParserRuleContext *c, std::string msg) {
     note_unmodelled(ctx_begin(c), ctx_end(c), std::move(msg));
   }
@@ -568,8 +506,7 @@ private:
         continue;
       }
       if (!quote && c == '#') {
-        while (i < raw.size() && raw[i] != '\n')
-          ++i;
+        while (i < raw.size() && raw[i] != '\n') ++i;
         out.push_back(' ');
         continue;
       }
@@ -581,19 +518,15 @@ private:
     }
     return collapse_blanks(out);
   }
-  std::string expanded_text(antlr4::ParserRuleContext *c,
-                            antlr4::Token *stop = nullptr) const {
+  std::string expanded_text(antlr4::ParserRuleContext *c, antlr4::Token *stop = nullptr) const {
     std::size_t b = byte_of(c->getStart()->getStartIndex());
     auto *last = stop ? stop : (c->getStop() ? c->getStop() : c->getStart());
     std::size_t e = byte_of(last->getStopIndex()) + 1;
-    if (b >= cur_->text.size())
-      return {};
-    return collapse_blanks(std::string_view(cur_->text)
-                               .substr(b, std::min(e, cur_->text.size()) - b));
+    if (b >= cur_->text.size()) return {};
+    return collapse_blanks(std::string_view(cur_->text).substr(b, std::min(e, cur_->text.size()) - b));
   }
 
-  void fill_rule_origin(PfRule &r, antlr4::ParserRuleContext *c,
-                        antlr4::Token *stop_before = nullptr) {
+  void fill_rule_origin(PfRule &r, antlr4::ParserRuleContext *c, antlr4::Token *stop_before = nullptr) {
     std::size_t b = ctx_begin(c);
     std::size_t e = ctx_end(c);
     antlr4::Token *last = nullptr;
@@ -608,29 +541,23 @@ private:
           break;
         }
       }
-      if (last)
-        e = tok_end(last);
+      if (last) e = tok_end(last);
     }
     r.span = span_at(b, e);
     r.text = source_text(b, e);
     r.normalized = expanded_text(c, last);
     for (const auto &cm : *comments_)
-      if ((cm.line >= r.span.line && cm.line <= r.span.end_line) ||
-          cm.line == r.span.line - 1)
+      if ((cm.line >= r.span.line && cm.line <= r.span.end_line) || cm.line == r.span.line - 1)
         read_suppressions(cm.text, r.suppressions);
   }
 
-  static std::string wtext(PfParser::WordContext *w) {
-    return unquote(w->getText());
-  }
+  static std::string wtext(PfParser::WordContext *w) { return unquote(w->getText()); }
 
   // ---- statements
-  void statement(PfParser::StatementContext *st, std::vector<PfRule> &into,
-                 const std::string &anchor_path, int depth) {
+  void statement(PfParser::StatementContext *st, std::vector<PfRule> &into, const std::string &anchor_path, int depth) {
     if (auto *m = st->macroDef()) {
       std::vector<std::string> parts;
-      for (auto *p : m->macroPart())
-        parts.push_back(unquote(p->getText()));
+      for (auto *p : m->macroPart()) parts.push_back(unquote(p->getText()));
       macros_[m->name->getText()] = fmt::format("{}", fmt::join(parts, " "));
     } else if (auto *o = st->optionStmt()) {
       option(o);
@@ -647,38 +574,33 @@ private:
     } else if (auto *f = st->filterRule()) {
       filter(f, into);
     } else if (auto *n = st->natRule()) {
-      translation(n, RuleKind::Nat, n->NO() != nullptr, n->PASS() != nullptr,
-                  n->onIf(), n->af(), n->protoSpec(), n->hosts(), n->tagOpts(),
-                  n->redirHosts(), n->redirPort(), into);
+      translation(n, RuleKind::Nat, n->NO() != nullptr, n->PASS() != nullptr, n->onIf(), n->af(), n->protoSpec(),
+                  n->hosts(), n->tagOpts(), n->redirHosts(), n->redirPort(), into);
     } else if (auto *r = st->rdrRule()) {
-      translation(r, RuleKind::Rdr, r->NO() != nullptr, r->PASS() != nullptr,
-                  r->onIf(), r->af(), r->protoSpec(), r->hosts(), r->tagOpts(),
-                  r->redirHosts(), r->redirPort(), into);
+      translation(r, RuleKind::Rdr, r->NO() != nullptr, r->PASS() != nullptr, r->onIf(), r->af(), r->protoSpec(),
+                  r->hosts(), r->tagOpts(), r->redirHosts(), r->redirPort(), into);
     } else if (auto *bn = st->binatRule()) {
-      translation(bn, RuleKind::Binat, bn->NO() != nullptr,
-                  bn->PASS() != nullptr, bn->onIf(), bn->af(), bn->protoSpec(),
-                  bn->hosts(), bn->tagOpts(), bn->redirHosts(), nullptr, into);
+      translation(bn, RuleKind::Binat, bn->NO() != nullptr, bn->PASS() != nullptr, bn->onIf(), bn->af(),
+                  bn->protoSpec(), bn->hosts(), bn->tagOpts(), bn->redirHosts(), nullptr, into);
     } else if (auto *h = st->hookRule()) {
       // FreeBSD translation/scrub/dummynet anchor hooks: filled at run time
       // (pfSense, OPNsense) and not part of the filter decision except
       // rdr/binat.
-      if (h->kind->getType() == PfLexer::RDR_ANCHOR ||
-          h->kind->getType() == PfLexer::BINAT_ANCHOR) {
+      if (h->kind->getType() == PfLexer::RDR_ANCHOR || h->kind->getType() == PfLexer::BINAT_ANCHOR) {
         PfRule r;
         r.kind = RuleKind::Rdr;
         fill_rule_origin(r, h);
-        r.anchor_name =
-            h->anchorName() ? unquote(h->anchorName()->getText()) : "";
+        r.anchor_name = h->anchorName() ? unquote(h->anchorName()->getText()) : "";
         r.unknown_verdict =
-            fmt::format("{} \"{}\" (translation rules loaded at run time)",
-                        h->kind->getText(), r.anchor_name);
+            fmt::format("{} \"{}\" (translation rules loaded at run time)", h->kind->getText(), r.anchor_name);
         into.push_back(std::move(r));
       }
     } else if (st->scrubRule() || st->queueStmt()) {
       // Normalisation and queueing do not decide whether a packet passes.
     } else if (auto *e = st->etherRule()) {
-      unmodelled_ctx(e, "layer-2 'ether' rules are read but not modelled "
-                        "(fwmatrix checks the IP filter rules)");
+      unmodelled_ctx(e,
+                     "layer-2 'ether' rules are read but not modelled "
+                     "(fwmatrix checks the IP filter rules)");
     }
   }
 
@@ -701,16 +623,14 @@ private:
         "tcp",           "delay",        "divert",
     };
     std::string name = wtext(other->name);
-    if (!known.count(name))
-      error_ctx(other->name, fmt::format("unknown option 'set {}'", name));
+    if (!known.count(name)) error_ctx(other->name, fmt::format("unknown option 'set {}'", name));
   }
 
   std::vector<IfaceItem> if_items(PfParser::IfListContext *l) {
     std::vector<IfaceItem> out;
     for (auto *it : l->ifItem()) {
       IfaceItem item;
-      item.name =
-          wtext(it->word()); // `(em0)` (antispoof) names the same interface
+      item.name = wtext(it->word());  // `(em0)` (antispoof) names the same interface
       item.negated = it->NOT() != nullptr;
       out.push_back(std::move(item));
     }
@@ -718,8 +638,7 @@ private:
   }
 
   // ---- hosts
-  HostItem address_host(const std::string &text, const std::string *mask,
-                        antlr4::ParserRuleContext *where) {
+  HostItem address_host(const std::string &text, const std::string *mask, antlr4::ParserRuleContext *where) {
     HostItem h;
     h.text = mask ? text + "/" + *mask : text;
     // "a - b" inside quotes, or "a-b" as one word.
@@ -730,8 +649,7 @@ private:
           s.erase(s.find_last_not_of(' ') + 1);
           return s;
         };
-        std::string a = strip(text.substr(0, dash)),
-                    b = strip(text.substr(dash + 1));
+        std::string a = strip(text.substr(0, dash)), b = strip(text.substr(dash + 1));
         if (parse_ip(a) && parse_ip(b)) {
           auto parsed = parse_address_expr(a + "-" + b);
           if (parsed.ok()) {
@@ -743,17 +661,14 @@ private:
       }
     }
     std::string addr = text;
-    if (auto pct = addr.find('%');
-        pct != std::string::npos && addr.find(':') != std::string::npos)
-      addr = addr.substr(0, pct); // scoped IPv6 (fe80::1%em0)
-    if (mask && addr.find(':') == std::string::npos &&
-        std::all_of(addr.begin(), addr.end(), [](char c) {
+    if (auto pct = addr.find('%'); pct != std::string::npos && addr.find(':') != std::string::npos)
+      addr = addr.substr(0, pct);  // scoped IPv6 (fe80::1%em0)
+    if (mask && addr.find(':') == std::string::npos && std::all_of(addr.begin(), addr.end(), [](char c) {
           return std::isdigit(static_cast<unsigned char>(c)) || c == '.';
         })) {
       // pf's short forms: 10/8, 172.16/12.
       int dots = static_cast<int>(std::count(addr.begin(), addr.end(), '.'));
-      for (int k = dots; k < 3; ++k)
-        addr += ".0";
+      for (int k = dots; k < 3; ++k) addr += ".0";
     }
     auto parsed = parse_address_expr(mask ? addr + "/" + *mask : addr);
     if (parsed.ok()) {
@@ -761,33 +676,28 @@ private:
       h.set = parsed.set;
       return h;
     }
-    bool numeric =
-        !addr.empty() && std::all_of(addr.begin(), addr.end(), [](char c) {
-          return std::isdigit(static_cast<unsigned char>(c)) || c == '.';
-        });
+    bool numeric = !addr.empty() && std::all_of(addr.begin(), addr.end(), [](char c) {
+      return std::isdigit(static_cast<unsigned char>(c)) || c == '.';
+    });
     if (parse_ip(addr) || numeric) {
       error_ctx(where, parsed.error.find(h.text) != std::string::npos
                            ? parsed.error
-                           : fmt::format("invalid address '{}': {}", h.text,
-                                         parsed.error));
+                           : fmt::format("invalid address '{}': {}", h.text, parsed.error));
       h.kind = HostItem::Kind::Any;
       h.text.clear();
       return h;
     }
     interface_name(text, h, where);
-    if (mask && h.kind == HostItem::Kind::InterfaceAddr)
-      h.modifier = "/" + *mask;
+    if (mask && h.kind == HostItem::Kind::InterfaceAddr) h.modifier = "/" + *mask;
     return h;
   }
 
-  void interface_name(const std::string &text, HostItem &h,
-                      antlr4::ParserRuleContext *where) {
+  void interface_name(const std::string &text, HostItem &h, antlr4::ParserRuleContext *where) {
     std::string name = text, mod;
     if (auto colon = text.find(':'); colon != std::string::npos) {
       name = text.substr(0, colon);
       mod = text.substr(colon + 1);
-      if (mod != "network" && mod != "broadcast" && mod != "peer" &&
-          mod != "0") {
+      if (mod != "network" && mod != "broadcast" && mod != "peer" && mod != "0") {
         error_ctx(where, fmt::format("unknown interface modifier ':{}' in '{}' "
                                      "(expected :network, :broadcast, "
                                      ":peer or :0)",
@@ -796,9 +706,8 @@ private:
     }
     h.name = name;
     h.modifier = mod;
-    bool ifname = !name.empty() &&
-                  std::isdigit(static_cast<unsigned char>(name.back())) &&
-                  name.find('.') == std::string::npos;
+    bool ifname =
+        !name.empty() && std::isdigit(static_cast<unsigned char>(name.back())) && name.find('.') == std::string::npos;
     if (ifname || !mod.empty() || name == "lo" || name == "egress") {
       h.kind = HostItem::Kind::InterfaceAddr;
     } else {
@@ -840,10 +749,8 @@ private:
       }
     } else if (auto *a = dynamic_cast<PfParser::AddressHostContext *>(hc)) {
       std::string mask;
-      if (a->word().size() > 1)
-        mask = wtext(a->word(1));
-      HostItem r = address_host(wtext(a->word(0)),
-                                a->word().size() > 1 ? &mask : nullptr, a);
+      if (a->word().size() > 1) mask = wtext(a->word(1));
+      HostItem r = address_host(wtext(a->word(0)), a->word().size() > 1 ? &mask : nullptr, a);
       r.negated = negated;
       return r;
     }
@@ -856,13 +763,11 @@ private:
       return;
     }
     auto *nested = static_cast<PfParser::NestedHostsContext *>(hi);
-    for (auto *child : nested->hostItem())
-      host_items(child, out);
+    for (auto *child : nested->hostItem()) host_items(child, out);
   }
 
   // ---- ports
-  std::optional<std::uint32_t> port_number(PfParser::WordContext *w,
-                                           Endpoint &ep) {
+  std::optional<std::uint32_t> port_number(PfParser::WordContext *w, Endpoint &ep) {
     std::string text = wtext(w);
     if (!text.empty() && std::all_of(text.begin(), text.end(), ::isdigit)) {
       if (text.size() > 5 || std::stoul(text) > kMaxPort) {
@@ -871,8 +776,7 @@ private:
       }
       return static_cast<std::uint32_t>(std::stoul(text));
     }
-    if (auto p = pf_service_port(text))
-      return p;
+    if (auto p = pf_service_port(text)) return p;
     ep.unknown_ports.push_back(text);
     unmodelled_ctx(w, fmt::format("service name '{}' is not in fwmatrix's "
                                   "fixed IANA table: the port condition "
@@ -884,52 +788,44 @@ private:
   bool port_items(PfParser::PortItemContext *pi, Endpoint &ep, PortSet &into) {
     if (auto *u = dynamic_cast<PfParser::UnaryPortContext *>(pi)) {
       auto p = port_number(u->word(), ep);
-      if (!p)
-        return false;
+      if (!p) return false;
       std::uint32_t a = *p;
       switch (u->op->getType()) {
-      case PfLexer::EQ:
-        into.add(a, a);
-        break;
-      case PfLexer::NEQ:
-        into = into.unite(PortSet(a, a).complement(kMaxPort));
-        break;
-      case PfLexer::LT:
-        if (a > 0)
-          into.add(0, a - 1);
-        break;
-      case PfLexer::LE:
-        into.add(0, a);
-        break;
-      case PfLexer::GT:
-        if (a < kMaxPort)
-          into.add(a + 1, kMaxPort);
-        break;
-      case PfLexer::GE:
-        into.add(a, kMaxPort);
-        break;
+        case PfLexer::EQ:
+          into.add(a, a);
+          break;
+        case PfLexer::NEQ:
+          into = into.unite(PortSet(a, a).complement(kMaxPort));
+          break;
+        case PfLexer::LT:
+          if (a > 0) into.add(0, a - 1);
+          break;
+        case PfLexer::LE:
+          into.add(0, a);
+          break;
+        case PfLexer::GT:
+          if (a < kMaxPort) into.add(a + 1, kMaxPort);
+          break;
+        case PfLexer::GE:
+          into.add(a, kMaxPort);
+          break;
       }
       return true;
     }
     if (auto *b = dynamic_cast<PfParser::BinaryPortContext *>(pi)) {
       auto lo = port_number(b->lo, ep), hi = port_number(b->hi, ep);
-      if (!lo || !hi)
-        return false;
+      if (!lo || !hi) return false;
       if (b->op->getType() == PfLexer::XRANGE) {
-        if (*hi > *lo + 1)
-          into.add(*lo + 1, *hi - 1); // exclusive: a >< b
+        if (*hi > *lo + 1) into.add(*lo + 1, *hi - 1);  // exclusive: a >< b
       } else {
-        if (*lo > 0)
-          into.add(0, *lo - 1); // outside: a <> b (port 0 included)
-        if (*hi < kMaxPort)
-          into.add(*hi + 1, kMaxPort);
+        if (*lo > 0) into.add(0, *lo - 1);  // outside: a <> b (port 0 included)
+        if (*hi < kMaxPort) into.add(*hi + 1, kMaxPort);
       }
       return true;
     }
     if (auto *n = dynamic_cast<PfParser::NestedPortsContext *>(pi)) {
       bool ok = true;
-      for (auto *child : n->portList()->portItem())
-        ok = port_items(child, ep, into) && ok;
+      for (auto *child : n->portList()->portItem()) ok = port_items(child, ep, into) && ok;
       return ok;
     }
     auto *plain = static_cast<PfParser::PlainPortContext *>(pi);
@@ -937,60 +833,50 @@ private:
     if (auto colon = text.find(':'); colon != std::string::npos) {
       std::string a = text.substr(0, colon), b = text.substr(colon + 1);
       auto pa = parse_port(a), pb = parse_port(b);
-      auto va =
-          pa.ok() ? std::optional<std::uint32_t>(pa.value) : pf_service_port(a);
-      auto vb =
-          pb.ok() ? std::optional<std::uint32_t>(pb.value) : pf_service_port(b);
+      auto va = pa.ok() ? std::optional<std::uint32_t>(pa.value) : pf_service_port(a);
+      auto vb = pb.ok() ? std::optional<std::uint32_t>(pb.value) : pf_service_port(b);
       if (!va || !vb) {
         error_ctx(plain, fmt::format("invalid port range '{}'", text));
         return false;
       }
       if (*va > *vb) {
-        error_ctx(
-            plain,
-            fmt::format("invalid port range '{}' (start after end)", text));
+        error_ctx(plain, fmt::format("invalid port range '{}' (start after end)", text));
         return false;
       }
       into.add(*va, *vb);
       return true;
     }
     auto p = port_number(plain->word(), ep);
-    if (!p)
-      return false;
+    if (!p) return false;
     into.add(*p, *p);
     return true;
   }
 
   void endpoint(PfParser::HostPortSpecContext *hp, Endpoint &ep) {
-    if (auto *hs = hp->hostSpec())
-      host_items(hs->hostItem(), ep.hosts);
+    if (auto *hs = hp->hostSpec()) host_items(hs->hostItem(), ep.hosts);
     if (auto *ps = hp->portSpec()) {
       PortSet set;
       bool ok = true;
       if (ps->portItem())
         ok = port_items(ps->portItem(), ep, set);
       else
-        for (auto *item : ps->portList()->portItem())
-          ok = port_items(item, ep, set) && ok;
+        for (auto *item : ps->portList()->portItem()) ok = port_items(item, ep, set) && ok;
       ep.port_text = ps->getText();
       if (ok || !ep.unknown_ports.empty())
         ep.ports = set;
       else
-        ep.ports = PortSet(); // invalid port: reported, matches nothing
+        ep.ports = PortSet();  // invalid port: reported, matches nothing
     }
   }
 
   // ---- filter rules
-  void common(PfRule &r, PfParser::OnIfContext *on, PfParser::AfContext *af,
-              PfParser::ProtoSpecContext *proto,
+  void common(PfRule &r, PfParser::OnIfContext *on, PfParser::AfContext *af, PfParser::ProtoSpecContext *proto,
               PfParser::HostsContext *hosts) {
     if (on) {
       if (on->ifList()) {
         r.ifaces = if_items(on->ifList());
       } else {
-        r.unknowns.push_back(fmt::format("on {} {} (routing domain)",
-                                         wtext(on->word(0)),
-                                         wtext(on->word(1))));
+        r.unknowns.push_back(fmt::format("on {} {} (routing domain)", wtext(on->word(0)), wtext(on->word(1))));
       }
     }
     if (af) {
@@ -1013,95 +899,74 @@ private:
       auto specs = hosts->hostPortSpec();
       if (hosts->FROM()) {
         endpoint(specs[0], r.from);
-        if (specs.size() > 1)
-          endpoint(specs[1], r.to);
+        if (specs.size() > 1) endpoint(specs[1], r.to);
         if (auto *os = hosts->osSpec())
-          r.unknowns.push_back(fmt::format("os {} (passive OS fingerprint)",
-                                           os->getText().substr(2)));
+          r.unknowns.push_back(fmt::format("os {} (passive OS fingerprint)", os->getText().substr(2)));
       } else {
         endpoint(specs[0], r.to);
       }
     }
     if ((r.from.ports || r.to.ports) && !r.never) {
-      bool port_protos =
-          !r.protos.empty() &&
-          std::all_of(r.protos.begin(), r.protos.end(), [](int p) {
-            return p == kProtoTcp || p == kProtoUdp || p == kProtoSctp;
-          });
+      bool port_protos = !r.protos.empty() && std::all_of(r.protos.begin(), r.protos.end(), [](int p) {
+        return p == kProtoTcp || p == kProtoUdp || p == kProtoSctp;
+      });
       if (!port_protos && hosts)
-        error_ctx(hosts, "port only applies to tcp/udp/sctp (add 'proto tcp' "
-                         "or 'proto udp')");
-      if (!port_protos)
-        r.never = true;
+        error_ctx(hosts,
+                  "port only applies to tcp/udp/sctp (add 'proto tcp' "
+                  "or 'proto udp')");
+      if (!port_protos) r.never = true;
     }
   }
 
-  void filter_options(PfRule &r,
-                      const std::vector<PfParser::FilterOptContext *> &opts) {
+  void filter_options(PfRule &r, const std::vector<PfParser::FilterOptContext *> &opts) {
     for (auto *o : opts) {
       std::string text = o->getText();
       if (auto *u = dynamic_cast<PfParser::UserOptContext *>(o)) {
-        r.unknowns.push_back(fmt::format("{} (socket owner)",
-                                         collapse_blanks(expanded_text(u))));
+        r.unknowns.push_back(fmt::format("{} (socket owner)", collapse_blanks(expanded_text(u))));
       } else if (auto *f = dynamic_cast<PfParser::FlagsOptContext *>(o)) {
         flags(r, f);
       } else if (dynamic_cast<PfParser::IcmpOptContext *>(o)) {
-        bool icmp_only =
-            !r.protos.empty() &&
-            std::all_of(r.protos.begin(), r.protos.end(), [](int p) {
-              return p == kProtoIcmp || p == kProtoIcmp6;
-            });
-        if (!icmp_only)
-          error_ctx(o, "icmp-type only applies to proto icmp / icmp6");
+        bool icmp_only = !r.protos.empty() && std::all_of(r.protos.begin(), r.protos.end(),
+                                                          [](int p) { return p == kProtoIcmp || p == kProtoIcmp6; });
+        if (!icmp_only) error_ctx(o, "icmp-type only applies to proto icmp / icmp6");
         r.unknowns.push_back(collapse_blanks(expanded_text(o)));
-      } else if (dynamic_cast<PfParser::TosOptContext *>(o) ||
-                 dynamic_cast<PfParser::TaggedOptContext *>(o) ||
-                 dynamic_cast<PfParser::PrioOptContext *>(o) ||
-                 dynamic_cast<PfParser::ReceivedOnOptContext *>(o) ||
+      } else if (dynamic_cast<PfParser::TosOptContext *>(o) || dynamic_cast<PfParser::TaggedOptContext *>(o) ||
+                 dynamic_cast<PfParser::PrioOptContext *>(o) || dynamic_cast<PfParser::ReceivedOnOptContext *>(o) ||
                  dynamic_cast<PfParser::FastrouteOptContext *>(o) ||
                  dynamic_cast<PfParser::DivertPacketOptContext *>(o)) {
         r.unknowns.push_back(collapse_blanks(expanded_text(o)));
       } else if (auto *v = dynamic_cast<PfParser::ValueOptContext *>(o)) {
         auto type = v->getStart()->getType();
-        if (type == PfLexer::PROBABILITY || type == PfLexer::RTABLE ||
-            type == PfLexer::MAX_PKT_RATE || type == PfLexer::SCHEDULE)
+        if (type == PfLexer::PROBABILITY || type == PfLexer::RTABLE || type == PfLexer::MAX_PKT_RATE ||
+            type == PfLexer::SCHEDULE)
           r.unknowns.push_back(collapse_blanks(expanded_text(o)));
       } else if (auto *fl = dynamic_cast<PfParser::FlagOptContext *>(o)) {
-        if (fl->ONCE())
-          r.unknowns.push_back("once (rule removed after its first match)");
+        if (fl->ONCE()) r.unknowns.push_back("once (rule removed after its first match)");
       } else if (auto *fr = dynamic_cast<PfParser::FragmentOptContext *>(o)) {
-        if (r.kind != RuleKind::Match)
-          r.unknowns.push_back("fragment");
+        if (r.kind != RuleKind::Match) r.unknowns.push_back("fragment");
         (void)fr;
       } else if (auto *st = dynamic_cast<PfParser::StateOptContext *>(o)) {
         if (auto *so = st->stateOpts()) {
-          static const std::set<std::string> limits = {
-              "max",          "max-src-nodes",     "max-src-states",
-              "max-src-conn", "max-src-conn-rate", "overload"};
+          static const std::set<std::string> limits = {"max",          "max-src-nodes",     "max-src-states",
+                                                       "max-src-conn", "max-src-conn-rate", "overload"};
           for (auto *item : so->stateItem()) {
-            std::string first =
-                item->children.empty() ? "" : item->children[0]->getText();
+            std::string first = item->children.empty() ? "" : item->children[0]->getText();
             if (limits.count(first))
-              r.unknowns.push_back(fmt::format(
-                  "state limit '{}'", collapse_blanks(expanded_text(item))));
+              r.unknowns.push_back(fmt::format("state limit '{}'", collapse_blanks(expanded_text(item))));
           }
         }
       } else if (auto *t = dynamic_cast<PfParser::TranslateOptContext *>(o)) {
-        if (t->kind->getType() == PfLexer::RDR_TO ||
-            t->kind->getType() == PfLexer::BINAT_TO) {
+        if (t->kind->getType() == PfLexer::RDR_TO || t->kind->getType() == PfLexer::BINAT_TO) {
           Translation tr;
           tr.hosts = redir_list(t->redirHosts());
-          if (t->redirPort())
-            tr.port = redir_port(t->redirPort());
+          if (t->redirPort()) tr.port = redir_port(t->redirPort());
           tr.text = collapse_blanks(expanded_text(t));
           r.rdr_to = std::move(tr);
         }
       } else if (dynamic_cast<PfParser::AfToOptContext *>(o)) {
-        r.unknowns.push_back(fmt::format("{} (address family translation)",
-                                         collapse_blanks(expanded_text(o))));
+        r.unknowns.push_back(fmt::format("{} (address family translation)", collapse_blanks(expanded_text(o))));
       } else if (auto *ro = dynamic_cast<PfParser::RouteOpt2Context *>(o)) {
-        if (ro->ROUTE_TO())
-          r.unknowns.push_back("route-to (packet routed elsewhere)");
+        if (ro->ROUTE_TO()) r.unknowns.push_back("route-to (packet routed elsewhere)");
       }
       (void)text;
     }
@@ -1109,8 +974,7 @@ private:
 
   std::vector<HostItem> redir_list(PfParser::RedirHostsContext *rh) {
     std::vector<HostItem> out;
-    for (auto *h : rh->redirHost())
-      out.push_back(host(h->host(), false));
+    for (auto *h : rh->redirHost()) out.push_back(host(h->host(), false));
     return out;
   }
 
@@ -1121,30 +985,25 @@ private:
     // "8080", "8080:*" (keep the offset), "2000:2010", "2000 - 2010".
     std::string a = first.substr(0, first.find(':'));
     auto pa = parse_port(a);
-    std::optional<std::uint32_t> va =
-        pa.ok() ? std::optional<std::uint32_t>(pa.value) : pf_service_port(a);
+    std::optional<std::uint32_t> va = pa.ok() ? std::optional<std::uint32_t>(pa.value) : pf_service_port(a);
     if (!va) {
       error_ctx(rp, fmt::format("invalid translation port '{}'", first));
       return std::nullopt;
     }
     std::uint32_t hi = *va;
-    if (auto colon = first.find(':');
-        colon != std::string::npos && first.substr(colon + 1) != "*") {
+    if (auto colon = first.find(':'); colon != std::string::npos && first.substr(colon + 1) != "*") {
       auto pb = parse_port(first.substr(colon + 1));
-      if (pb.ok())
-        hi = std::max(hi, pb.value);
+      if (pb.ok()) hi = std::max(hi, pb.value);
     }
     if (words.size() > 1) {
       auto pb = parse_port(wtext(words[1]));
-      if (pb.ok())
-        hi = std::max(hi, pb.value);
+      if (pb.ok()) hi = std::max(hi, pb.value);
     }
     return PortSet(*va, hi);
   }
 
   void flags(PfRule &r, PfParser::FlagsOptContext *f) {
-    if (f->ANY())
-      return;
+    if (f->ANY()) return;
     auto words = f->word();
     std::string set, mask = "FSRPAUEW";
     if (f->SLASH()) {
@@ -1159,9 +1018,7 @@ private:
     }
     for (char c : set + mask)
       if (std::string("FSRPAUEW").find(c) == std::string::npos) {
-        error_ctx(
-            f, fmt::format("invalid TCP flag '{}' (flags are F S R P A U E W)",
-                           c));
+        error_ctx(f, fmt::format("invalid TCP flag '{}' (flags are F S R P A U E W)", c));
         return;
       }
     // The first packet of a connection carries SYN only: (packet & mask) ==
@@ -1170,16 +1027,13 @@ private:
     std::string expected = syn_in_mask ? "S" : "";
     std::string set_in_mask;
     for (char c : set)
-      if (mask.find(c) != std::string::npos)
-        set_in_mask.push_back(c);
+      if (mask.find(c) != std::string::npos) set_in_mask.push_back(c);
     bool matches = set == set_in_mask && set_in_mask == expected;
-    if (matches)
-      return;
+    if (matches) return;
     // Only TCP packets have flags: other protocols of the rule are unaffected.
     std::vector<int> others;
     for (int p : r.protos)
-      if (p != kProtoTcp)
-        others.push_back(p);
+      if (p != kProtoTcp) others.push_back(p);
     if (others.empty())
       r.never = true;
     else
@@ -1189,20 +1043,15 @@ private:
   void filter(PfParser::FilterRuleContext *f, std::vector<PfRule> &into) {
     PfRule r;
     auto *act = f->action();
-    r.kind = act->PASS()    ? RuleKind::Pass
-             : act->BLOCK() ? RuleKind::Block
-                            : RuleKind::Match;
+    r.kind = act->PASS() ? RuleKind::Pass : act->BLOCK() ? RuleKind::Block : RuleKind::Match;
     r.quick = f->logQuick()->QUICK() != nullptr;
-    if (auto *d = f->direction())
-      r.direction = d->IN() ? 1 : 2;
+    if (auto *d = f->direction()) r.direction = d->IN() ? 1 : 2;
     fill_rule_origin(r, f);
     common(r, f->onIf(), f->af(), f->protoSpec(), f->hosts());
     if (auto *ro = f->routeOpt())
-      if (ro->ROUTE_TO() || ro->FASTROUTE())
-        r.unknowns.push_back("route-to (packet routed elsewhere)");
+      if (ro->ROUTE_TO() || ro->FASTROUTE()) r.unknowns.push_back("route-to (packet routed elsewhere)");
     filter_options(r, f->filterOpt());
-    if (r.kind == RuleKind::Block && r.rdr_to)
-      r.rdr_to.reset();
+    if (r.kind == RuleKind::Block && r.rdr_to) r.rdr_to.reset();
     into.push_back(std::move(r));
   }
 
@@ -1220,14 +1069,10 @@ private:
     into.push_back(std::move(r));
   }
 
-  void translation(antlr4::ParserRuleContext *ctx, RuleKind kind, bool no,
-                   bool pass, PfParser::OnIfContext *on,
-                   PfParser::AfContext *af, PfParser::ProtoSpecContext *proto,
-                   PfParser::HostsContext *hosts,
-                   PfParser::TagOptsContext *tags,
-                   PfParser::RedirHostsContext *target,
-                   PfParser::RedirPortContext *port,
-                   std::vector<PfRule> &into) {
+  void translation(antlr4::ParserRuleContext *ctx, RuleKind kind, bool no, bool pass, PfParser::OnIfContext *on,
+                   PfParser::AfContext *af, PfParser::ProtoSpecContext *proto, PfParser::HostsContext *hosts,
+                   PfParser::TagOptsContext *tags, PfParser::RedirHostsContext *target,
+                   PfParser::RedirPortContext *port, std::vector<PfRule> &into) {
     PfRule r;
     r.kind = kind;
     r.direction = kind == RuleKind::Nat ? 2 : 1;
@@ -1235,8 +1080,7 @@ private:
     r.translation_pass = pass;
     fill_rule_origin(r, ctx);
     common(r, on, af, proto, hosts);
-    if (tags && tags->TAGGED().size() > 0)
-      r.unknowns.push_back("tagged");
+    if (tags && tags->TAGGED().size() > 0) r.unknowns.push_back("tagged");
     if (!no && !target) {
       error_ctx(ctx, fmt::format("{} rule needs '-> address' (or 'no {}')",
                                  kind == RuleKind::Nat   ? "nat"
@@ -1254,8 +1098,7 @@ private:
     if (target) {
       Translation tr;
       tr.hosts = redir_list(target);
-      if (port)
-        tr.port = redir_port(port);
+      if (port) tr.port = redir_port(port);
       tr.text = collapse_blanks(expanded_text(target));
       r.rdr_to = std::move(tr);
     }
@@ -1270,12 +1113,10 @@ private:
     tab.span = {src_->path, line, col, line, col};
     bool persist = false, has_list = false, has_file = false;
     for (auto *opt : t->tableOpt()) {
-      if (opt->PERSIST())
-        persist = true;
+      if (opt->PERSIST()) persist = true;
       if (opt->LBRACE()) {
         has_list = true;
-        for (auto *e : opt->tableEntry())
-          tab.entries.push_back(host(e->host(), e->NOT() != nullptr));
+        for (auto *e : opt->tableEntry()) tab.entries.push_back(host(e->host(), e->NOT() != nullptr));
       }
       if (opt->FILE()) {
         has_file = true;
@@ -1283,8 +1124,7 @@ private:
         std::string contents;
         auto resolved = resolve(path);
         if (resolved.empty() || !read_file_text(resolved, contents)) {
-          tab.unknown = fmt::format(
-              "table <{}> file \"{}\" is not available here", tab.name, path);
+          tab.unknown = fmt::format("table <{}> file \"{}\" is not available here", tab.name, path);
           unmodelled_ctx(opt, fmt::format("table <{}> is loaded from \"{}\", "
                                           "which is not available: rules using "
                                           "the table are undetermined",
@@ -1295,42 +1135,29 @@ private:
       }
     }
     if (!has_list && !has_file) {
-      tab.unknown = fmt::format(
-          "table <{}> has no entries in the file (filled at run time{})",
-          tab.name, persist ? ", persist" : "");
+      tab.unknown = fmt::format("table <{}> has no entries in the file (filled at run time{})", tab.name,
+                                persist ? ", persist" : "");
     }
     if (auto it = model_.tables.find(tab.name); it != model_.tables.end()) {
-      unmodelled_ctx(
-          t, fmt::format(
-                 "table <{}> is defined twice: fwmatrix merges the definitions",
-                 tab.name));
+      unmodelled_ctx(t, fmt::format("table <{}> is defined twice: fwmatrix merges the definitions", tab.name));
       Table &first = it->second;
-      first.entries.insert(first.entries.end(), tab.entries.begin(),
-                           tab.entries.end());
-      if (first.unknown.empty() && !tab.unknown.empty() &&
-          !(has_list || has_file))
-        return;
-      if (!tab.unknown.empty() && (has_list || has_file))
-        first.unknown = tab.unknown;
-      if (!first.unknown.empty() && (has_list || has_file) &&
-          tab.unknown.empty())
-        first.unknown.clear();
+      first.entries.insert(first.entries.end(), tab.entries.begin(), tab.entries.end());
+      if (first.unknown.empty() && !tab.unknown.empty() && !(has_list || has_file)) return;
+      if (!tab.unknown.empty() && (has_list || has_file)) first.unknown = tab.unknown;
+      if (!first.unknown.empty() && (has_list || has_file) && tab.unknown.empty()) first.unknown.clear();
       return;
     }
     model_.tables[tab.name] = std::move(tab);
   }
 
-  void table_file(const std::string &contents, Table &tab,
-                  antlr4::ParserRuleContext *where) {
+  void table_file(const std::string &contents, Table &tab, antlr4::ParserRuleContext *where) {
     std::size_t pos = 0;
     while (pos < contents.size()) {
       auto end = contents.find('\n', pos);
-      if (end == std::string::npos)
-        end = contents.size();
+      if (end == std::string::npos) end = contents.size();
       std::string line = contents.substr(pos, end - pos);
       pos = end + 1;
-      if (auto hash = line.find('#'); hash != std::string::npos)
-        line = line.substr(0, hash);
+      if (auto hash = line.find('#'); hash != std::string::npos) line = line.substr(0, hash);
       std::string word;
       for (char c : line + " ") {
         if (std::isspace(static_cast<unsigned char>(c))) {
@@ -1338,11 +1165,8 @@ private:
             bool neg = word[0] == '!';
             std::string w = neg ? word.substr(1) : word;
             auto slash = w.find('/');
-            std::string mask =
-                slash == std::string::npos ? "" : w.substr(slash + 1);
-            HostItem h = address_host(
-                w.substr(0, slash),
-                slash == std::string::npos ? nullptr : &mask, where);
+            std::string mask = slash == std::string::npos ? "" : w.substr(slash + 1);
+            HostItem h = address_host(w.substr(0, slash), slash == std::string::npos ? nullptr : &mask, where);
             h.negated = neg;
             tab.entries.push_back(h);
             word.clear();
@@ -1356,27 +1180,22 @@ private:
 
   std::string resolve(const std::string &path) const {
     fs::path p(path);
-    if (p.is_absolute())
-      return {}; // a path on the firewall, not on this machine
+    if (p.is_absolute()) return {};  // a path on the firewall, not on this machine
     return (fs::path(src_->dir) / p).string();
   }
 
   static bool read_file_text(const std::string &path, std::string &out) {
     std::error_code ec;
-    if (!fs::is_regular_file(path, ec))
-      return false;
+    if (!fs::is_regular_file(path, ec)) return false;
     TextFile f = read_text_file(path);
-    if (!f.ok())
-      return false;
+    if (!f.ok()) return false;
     out = f.text;
     return true;
   }
 
   // ---- anchors and includes
-  std::string anchor_path(const std::string &parent,
-                          const std::string &name) const {
-    if (!name.empty() && name[0] == '/')
-      return name.substr(1);
+  std::string anchor_path(const std::string &parent, const std::string &name) const {
+    if (!name.empty() && name[0] == '/') return name.substr(1);
     std::string base = parent;
     std::string rest = name;
     while (rest.rfind("../", 0) == 0) {
@@ -1387,30 +1206,22 @@ private:
     return base.empty() ? rest : base + "/" + rest;
   }
 
-  void anchor(PfParser::AnchorRuleContext *a, std::vector<PfRule> &into,
-              const std::string &parent, int depth) {
+  void anchor(PfParser::AnchorRuleContext *a, std::vector<PfRule> &into, const std::string &parent, int depth) {
     PfRule r;
     r.kind = RuleKind::Anchor;
     r.quick = a->QUICK() != nullptr;
-    if (auto *d = a->direction())
-      r.direction = d->IN() ? 1 : 2;
+    if (auto *d = a->direction()) r.direction = d->IN() ? 1 : 2;
     fill_rule_origin(r, a, a->LBRACE() ? a->LBRACE()->getSymbol() : nullptr);
     common(r, a->onIf(), a->af(), a->protoSpec(), a->hosts());
     filter_options(r, a->filterOpt());
-    std::string name =
-        a->anchorName() ? unquote(a->anchorName()->getText()) : "";
+    std::string name = a->anchorName() ? unquote(a->anchorName()->getText()) : "";
     if (a->LBRACE()) {
       r.anchor_inline = true;
-      std::string path =
-          name.empty()
-              ? fmt::format("{}_{}", parent.empty() ? "" : parent + "/",
-                            ++unnamed_)
-              : anchor_path(parent, name);
+      std::string path = name.empty() ? fmt::format("{}_{}", parent.empty() ? "" : parent + "/", ++unnamed_)
+                                      : anchor_path(parent, name);
       r.anchor_name = path;
-      for (auto *st : a->statement())
-        statement(st, r.children, path, depth);
-      if (!name.empty())
-        model_.anchors[path] = r.children;
+      for (auto *st : a->statement()) statement(st, r.children, path, depth);
+      if (!name.empty()) model_.anchors[path] = r.children;
     } else {
       if (name.empty()) {
         error_ctx(a, "anchor without a name needs an inline '{ ... }' block");
@@ -1421,14 +1232,12 @@ private:
     into.push_back(std::move(r));
   }
 
-  void load_anchor(PfParser::LoadAnchorContext *l, const std::string &parent,
-                   int depth) {
+  void load_anchor(PfParser::LoadAnchorContext *l, const std::string &parent, int depth) {
     std::string name = anchor_path(parent, unquote(l->anchorName()->getText()));
     std::string path = unquote(l->path->getText());
     std::string resolved = resolve(path);
     std::string contents;
-    if (depth >= kMaxIncludeDepth || resolved.empty() ||
-        !read_file_text(resolved, contents)) {
+    if (depth >= kMaxIncludeDepth || resolved.empty() || !read_file_text(resolved, contents)) {
       model_.anchor_files_missing[name] = path;
       unmodelled_ctx(l, fmt::format("anchor \"{}\" is loaded from \"{}\", "
                                     "which is not available: its rules are "
@@ -1443,32 +1252,25 @@ private:
     sub.index_lines();
     std::vector<PfRule> rules;
     Reader nested(model_, macros_,
-                  unnamed_); // own ANTLR objects: our parse tree stays valid
+                  unnamed_);  // own ANTLR objects: our parse tree stays valid
     nested.read(sub, rules, name, depth + 1);
     model_.anchors[name] = std::move(rules);
   }
 
-  void include(PfParser::IncludeStmtContext *inc, std::vector<PfRule> &into,
-               const std::string &parent, int depth) {
+  void include(PfParser::IncludeStmtContext *inc, std::vector<PfRule> &into, const std::string &parent, int depth) {
     std::string path = unquote(inc->path->getText());
     std::string resolved = resolve(path);
     std::string contents;
-    if (depth >= kMaxIncludeDepth || resolved.empty() ||
-        !read_file_text(resolved, contents)) {
+    if (depth >= kMaxIncludeDepth || resolved.empty() || !read_file_text(resolved, contents)) {
       model_.unavailable_includes.push_back(path);
       PfRule r;
       r.kind = RuleKind::Include;
       fill_rule_origin(r, inc);
-      r.unknown_verdict =
-          fmt::format("include \"{}\" (file not available)", path);
-      unmodelled_ctx(
-          inc,
-          fmt::format("included file \"{}\" is not available{}: the rules it "
-                      "holds are unknown, "
-                      "so every packet reaching this point is undetermined",
-                      path,
-                      depth >= kMaxIncludeDepth ? " (includes nested too deep)"
-                                                : ""));
+      r.unknown_verdict = fmt::format("include \"{}\" (file not available)", path);
+      unmodelled_ctx(inc, fmt::format("included file \"{}\" is not available{}: the rules it "
+                                      "holds are unknown, "
+                                      "so every packet reaching this point is undetermined",
+                                      path, depth >= kMaxIncludeDepth ? " (includes nested too deep)" : ""));
       into.push_back(std::move(r));
       return;
     }
@@ -1478,7 +1280,7 @@ private:
     sub.text = contents;
     sub.index_lines();
     Reader nested(model_, macros_,
-                  unnamed_); // own ANTLR objects: our parse tree stays valid
+                  unnamed_);  // own ANTLR objects: our parse tree stays valid
     nested.read(sub, into, parent, depth + 1);
   }
 
@@ -1496,35 +1298,26 @@ private:
   Errors errors_;
 };
 
-} // namespace
+}  // namespace
 
 bool detect(const std::string &text) {
   std::size_t pos = 0;
   int seen = 0, hits = 0;
   while (pos < text.size() && seen < 80) {
     auto end = text.find('\n', pos);
-    if (end == std::string::npos)
-      end = text.size();
+    if (end == std::string::npos) end = text.size();
     std::string_view line(text.data() + pos, end - pos);
     pos = end + 1;
     auto b = line.find_first_not_of(" \t");
-    if (b == std::string_view::npos)
-      continue;
+    if (b == std::string_view::npos) continue;
     line = line.substr(b);
-    if (line[0] == '#')
-      continue;
+    if (line[0] == '#') continue;
     ++seen;
-    if (line.rfind("-A ", 0) == 0 || line[0] == '*' ||
-        line.rfind(":INPUT", 0) == 0)
-      return false;
-    for (const char *kw :
-         {"pass ", "block ", "block\t", "pass\t", "antispoof ", "set skip ",
-          "table <", "anchor ", "match ", "scrub ", "rdr-anchor ",
-          "nat-anchor ", "load anchor ", "set block-policy"})
-      if (line.rfind(kw, 0) == 0)
-        ++hits;
-    if (line == "block" || line == "pass")
-      ++hits;
+    if (line.rfind("-A ", 0) == 0 || line[0] == '*' || line.rfind(":INPUT", 0) == 0) return false;
+    for (const char *kw : {"pass ", "block ", "block\t", "pass\t", "antispoof ", "set skip ", "table <", "anchor ",
+                           "match ", "scrub ", "rdr-anchor ", "nat-anchor ", "load anchor ", "set block-policy"})
+      if (line.rfind(kw, 0) == 0) ++hits;
+    if (line == "block" || line == "pass") ++hits;
   }
   return hits >= 1;
 }
@@ -1534,12 +1327,10 @@ Model parse(const TextFile &file) {
   Source src;
   src.path = file.path;
   src.dir = fs::path(file.path).parent_path().string();
-  if (src.dir.empty())
-    src.dir = ".";
+  if (src.dir.empty()) src.dir = ".";
   src.text = file.text;
   src.index_lines();
-  model.line_count = src.line_starts.size() -
-                     (src.text.empty() || src.text.back() == '\n' ? 1 : 0);
+  model.line_count = src.line_starts.size() - (src.text.empty() || src.text.back() == '\n' ? 1 : 0);
   std::map<std::string, std::string> macros;
   int unnamed = 0;
   Reader reader(model, macros, unnamed);
@@ -1547,4 +1338,4 @@ Model parse(const TextFile &file) {
   return model;
 }
 
-} // namespace fwm::pf
+}  // namespace fwm::pf

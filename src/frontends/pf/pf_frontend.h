@@ -24,39 +24,38 @@ namespace fwm::pf {
 struct HostItem {
   enum class Kind {
     Any,
-    Address,       // literal address, CIDR or range: `set`
-    Table,         // <name>
-    InterfaceAddr, // em0, (em0), em0:network, (egress:0): addresses of an
-                   // interface
-    Self,          // self
-    NoRoute,       // no-route
-    UrpfFailed,    // urpf-failed
-    RouteLabel,    // route <label>
-    HostName,      // a name resolved by DNS when the rules were loaded
+    Address,        // literal address, CIDR or range: `set`
+    Table,          // <name>
+    InterfaceAddr,  // em0, (em0), em0:network, (egress:0): addresses of an
+                    // interface
+    Self,           // self
+    NoRoute,        // no-route
+    UrpfFailed,     // urpf-failed
+    RouteLabel,     // route <label>
+    HostName,       // a name resolved by DNS when the rules were loaded
   };
   Kind kind = Kind::Any;
   bool negated = false;
-  AddrSet set;          // Address
-  std::string name;     // table, interface or host name
-  std::string modifier; // interface modifier: "network", "broadcast", "peer",
-                        // "0", or ""
-  bool dynamic = false; // (if): follows the interface's address
-  std::string text;     // as written
+  AddrSet set;           // Address
+  std::string name;      // table, interface or host name
+  std::string modifier;  // interface modifier: "network", "broadcast", "peer",
+                         // "0", or ""
+  bool dynamic = false;  // (if): follows the interface's address
+  std::string text;      // as written
 };
 
 // A source or destination: addresses (empty = any) and ports.
 struct Endpoint {
   std::vector<HostItem> hosts;
-  std::optional<PortSet> ports; // nullopt: no port condition
-  std::vector<std::string>
-      unknown_ports; // service names fwmatrix cannot resolve
+  std::optional<PortSet> ports;            // nullopt: no port condition
+  std::vector<std::string> unknown_ports;  // service names fwmatrix cannot resolve
   std::string port_text;
 };
 
 struct IfaceItem {
   std::string name;
   bool negated = false;
-  SourceSpan span; // set skip: the statement
+  SourceSpan span;  // set skip: the statement
   std::string text;
 };
 
@@ -64,30 +63,30 @@ enum class RuleKind {
   Pass,
   Block,
   Match,
-  Anchor,    // anchor hook or inline anchor block
-  Antispoof, // expands to block rules
-  Rdr,       // legacy rdr (FreeBSD, OpenBSD < 4.7)
-  Binat,     // legacy binat
-  Nat,       // legacy nat (outbound source translation)
-  Include,   // an include whose file could not be read (contents unknown)
+  Anchor,     // anchor hook or inline anchor block
+  Antispoof,  // expands to block rules
+  Rdr,        // legacy rdr (FreeBSD, OpenBSD < 4.7)
+  Binat,      // legacy binat
+  Nat,        // legacy nat (outbound source translation)
+  Include,    // an include whose file could not be read (contents unknown)
 };
 
 struct Translation {
-  std::vector<HostItem> hosts; // target addresses (pool)
-  std::optional<PortSet> port; // target port (start of a range)
+  std::vector<HostItem> hosts;  // target addresses (pool)
+  std::optional<PortSet> port;  // target port (start of a range)
   std::string text;
 };
 
 struct PfRule {
   RuleKind kind = RuleKind::Pass;
   bool quick = false;
-  int direction = 0;             // 0 both, 1 in, 2 out
-  std::vector<IfaceItem> ifaces; // `on` list (empty = every interface)
+  int direction = 0;              // 0 both, 1 in, 2 out
+  std::vector<IfaceItem> ifaces;  // `on` list (empty = every interface)
   bool inet = true, inet6 = true;
-  std::vector<int> protos; // empty = any protocol
+  std::vector<int> protos;  // empty = any protocol
   Endpoint from, to;
-  std::vector<std::string> unknowns; // conditions fwmatrix does not model
-  bool never = false; // no initial packet of a connection matches (flags)
+  std::vector<std::string> unknowns;  // conditions fwmatrix does not model
+  bool never = false;                 // no initial packet of a connection matches (flags)
   // pass/match ... rdr-to, legacy rdr/binat targets, and `no rdr` / `rdr pass`.
   std::optional<Translation> rdr_to;
   bool no_translation = false;
@@ -97,33 +96,31 @@ struct PfRule {
   std::string anchor_name;
   bool anchor_inline = false;
   std::vector<PfRule> children;
-  std::string unknown_verdict; // Include: why the contents are unknown
+  std::string unknown_verdict;  // Include: why the contents are unknown
   SourceSpan span;
-  std::string text;       // source text of the statement, blanks collapsed
-  std::string normalized; // macro-expanded text, blanks collapsed
+  std::string text;        // source text of the statement, blanks collapsed
+  std::string normalized;  // macro-expanded text, blanks collapsed
   std::vector<std::string> suppressions;
 };
 
 struct Table {
   std::string name;
   std::vector<HostItem> entries;
-  std::string unknown; // non-empty: contents not known (persist without
-                       // entries, missing file)
+  std::string unknown;  // non-empty: contents not known (persist without
+                        // entries, missing file)
   SourceSpan span;
 };
 
 struct Model {
-  std::vector<PfRule> rules; // main ruleset in order
+  std::vector<PfRule> rules;  // main ruleset in order
   std::map<std::string, Table> tables;
-  std::map<std::string, std::vector<PfRule>>
-      anchors; // named anchors with known contents
-  std::map<std::string, std::string>
-      anchor_files_missing;    // load anchor whose file is absent
-  std::vector<IfaceItem> skip; // set skip on ...
+  std::map<std::string, std::vector<PfRule>> anchors;       // named anchors with known contents
+  std::map<std::string, std::string> anchor_files_missing;  // load anchor whose file is absent
+  std::vector<IfaceItem> skip;                              // set skip on ...
   std::vector<std::string> unavailable_includes;
   std::vector<Diagnostic> diagnostics;
   std::size_t line_count = 0;
-  std::size_t statements = 0; // statements read (all kinds)
+  std::size_t statements = 0;  // statements read (all kinds)
 };
 
 // True if the text looks like a pf.conf or `pfctl -sr` output.
@@ -136,4 +133,4 @@ Ruleset lower(const Model &model, const std::string &file);
 // Registry entry: format "pf".
 FrontendEntry frontend_entry();
 
-} // namespace fwm::pf
+}  // namespace fwm::pf

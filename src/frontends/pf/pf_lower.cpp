@@ -33,19 +33,18 @@ enum class Ctx { HostIn, HostOut, FwdIn, FwdOut };
 bool inbound(Ctx c) { return c == Ctx::HostIn || c == Ctx::FwdIn; }
 
 struct Alt {
-  std::optional<AddrSet> set; // nullopt: not known
+  std::optional<AddrSet> set;  // nullopt: not known
   std::string unknown;
 };
 
 struct Flat {
   std::vector<Rule> quick;
-  std::vector<Rule> last; // in source order
+  std::vector<Rule> last;  // in source order
 };
 
 AddrSet loopback_addresses(bool network) {
   AddrSet s;
-  s.v4 = network ? AddrIntervals(0x7f000000u, 0x7fffffffu)
-                 : AddrIntervals(0x7f000001u, 0x7f000001u);
+  s.v4 = network ? AddrIntervals(0x7f000000u, 0x7fffffffu) : AddrIntervals(0x7f000001u, 0x7f000001u);
   s.v6 = AddrIntervals(1, 1);
   return s;
 }
@@ -53,7 +52,7 @@ AddrSet loopback_addresses(bool network) {
 bool is_loopback_name(const std::string &n) { return n == "lo" || n == "lo0"; }
 
 class Lowering {
-public:
+ public:
   Lowering(const Model &model, Ruleset &rs) : model_(model), rs_(rs) {}
 
   std::vector<Rule> chain_rules(Ctx ctx) {
@@ -63,8 +62,7 @@ public:
     // (Not repeated on the way out of a forwarded packet: loopback traffic is
     // not forwarded, and one skip rule per path keeps the findings readable.)
     for (const auto &item : model_.skip) {
-      if (ctx == Ctx::FwdOut)
-        break;
+      if (ctx == Ctx::FwdOut) break;
       Rule r;
       r.match = Match();
       iface_patterns(r.match, {item});
@@ -76,15 +74,12 @@ public:
       out.push_back(std::move(r));
     }
     for (const auto &rr : rdr_pass_rules_)
-      if (inbound(ctx))
-        out.push_back(rr);
+      if (inbound(ctx)) out.push_back(rr);
     Flat flat;
     std::set<std::string> visiting;
     flatten(model_.rules, {Match()}, flat, visiting, 0);
-    for (auto &r : flat.quick)
-      out.push_back(std::move(r));
-    for (auto it = flat.last.rbegin(); it != flat.last.rend(); ++it)
-      out.push_back(std::move(*it));
+    for (auto &r : flat.quick) out.push_back(std::move(r));
+    for (auto it = flat.last.rbegin(); it != flat.last.rend(); ++it) out.push_back(std::move(*it));
     return out;
   }
 
@@ -94,8 +89,7 @@ public:
     ctx_ = Ctx::HostIn;
     std::vector<Rule> out, match_rdr;
     collect_rdr(model_.rules, out, match_rdr);
-    for (auto it = match_rdr.rbegin(); it != match_rdr.rend(); ++it)
-      out.push_back(std::move(*it));
+    for (auto it = match_rdr.rbegin(); it != match_rdr.rend(); ++it) out.push_back(std::move(*it));
     return out;
   }
 
@@ -106,7 +100,7 @@ public:
             fmt::format(" ({} rules use it)", entry.second);
   }
 
-private:
+ private:
   // ---- conditions
   void iface_patterns(Match &m, const std::vector<IfaceItem> &items) {
     bool in = inbound(ctx_);
@@ -119,13 +113,11 @@ private:
         // Every interface except loopback.
         pats = {{"lo", true}};
         neg = !it.negated;
-        if (it.negated)
-          m.never = true;
+        if (it.negated) m.never = true;
         return;
       }
       IfacePattern p{it.name, false};
-      if (it.name == "lo")
-        p.prefix = true; // the loopback group
+      if (it.name == "lo") p.prefix = true;  // the loopback group
       pats.push_back(p);
       neg = it.negated;
     }
@@ -138,8 +130,7 @@ private:
       if (it.name.empty() || it.name == "any" || it.name == "lo" ||
           std::isdigit(static_cast<unsigned char>(it.name.back())))
         continue;
-      if (!groups_noted_.insert(it.name).second)
-        continue;
+      if (!groups_noted_.insert(it.name).second) continue;
       Diagnostic d;
       d.id = "FWM091";
       d.severity = Severity::Warning;
@@ -156,29 +147,25 @@ private:
 
   std::optional<AddrSet> self_set(bool is_dst) const {
     switch (ctx_) {
-    case Ctx::HostIn:
-      if (is_dst)
-        return AddrSet::all(); // every packet of this path is for the host
-      return std::nullopt;
-    case Ctx::HostOut:
-      if (!is_dst)
-        return AddrSet::all();
-      return std::nullopt;
-    case Ctx::FwdIn:
-    case Ctx::FwdOut:
-      return AddrSet::none(); // forwarded packets are neither from nor for the
-                              // host
+      case Ctx::HostIn:
+        if (is_dst) return AddrSet::all();  // every packet of this path is for the host
+        return std::nullopt;
+      case Ctx::HostOut:
+        if (!is_dst) return AddrSet::all();
+        return std::nullopt;
+      case Ctx::FwdIn:
+      case Ctx::FwdOut:
+        return AddrSet::none();  // forwarded packets are neither from nor for the
+                                 // host
     }
     return std::nullopt;
   }
 
   // Addresses of a table, longest prefix deciding (negated entries cut holes).
-  std::optional<AddrSet> table_set(const std::string &name, bool is_dst,
-                                   std::string &why) {
+  std::optional<AddrSet> table_set(const std::string &name, bool is_dst, std::string &why) {
     auto it = model_.tables.find(name);
     if (it == model_.tables.end()) {
-      why = fmt::format(
-          "table <{}> (not defined in the file: filled at run time)", name);
+      why = fmt::format("table <{}> (not defined in the file: filled at run time)", name);
       return std::nullopt;
     }
     const Table &t = it->second;
@@ -202,90 +189,72 @@ private:
         return std::nullopt;
       }
       u128 width = 0;
-      for (const auto &iv : set->v4.intervals())
-        width = std::max(width, iv.hi - iv.lo);
-      for (const auto &iv : set->v6.intervals())
-        width = std::max(width, iv.hi - iv.lo);
+      for (const auto &iv : set->v4.intervals()) width = std::max(width, iv.hi - iv.lo);
+      for (const auto &iv : set->v6.intervals()) width = std::max(width, iv.hi - iv.lo);
       entries.push_back({*set, e.negated, width});
     }
-    std::stable_sort(
-        entries.begin(), entries.end(),
-        [](const Entry &a, const Entry &b) { return a.width > b.width; });
+    std::stable_sort(entries.begin(), entries.end(), [](const Entry &a, const Entry &b) { return a.width > b.width; });
     AddrSet out;
-    for (const auto &e : entries)
-      out = e.negated ? out.subtract(e.set) : out.unite(e.set);
+    for (const auto &e : entries) out = e.negated ? out.subtract(e.set) : out.unite(e.set);
     return out;
   }
 
-  std::optional<AddrSet> item_set(const HostItem &h, bool is_dst,
-                                  std::string &why) {
+  std::optional<AddrSet> item_set(const HostItem &h, bool is_dst, std::string &why) {
     std::optional<AddrSet> set;
     switch (h.kind) {
-    case HostItem::Kind::Any:
-      set = AddrSet::all();
-      break;
-    case HostItem::Kind::Address:
-      set = h.set;
-      break;
-    case HostItem::Kind::Table:
-      set = table_set(h.name, is_dst, why);
-      break;
-    case HostItem::Kind::Self:
-      set = self_set(is_dst);
-      if (!set)
-        why = "self as source of an inbound packet";
-      break;
-    case HostItem::Kind::InterfaceAddr:
-      if (is_loopback_name(h.name) &&
-          (h.modifier.empty() || h.modifier == "0" ||
-           h.modifier == "network")) {
-        set = loopback_addresses(h.modifier == "network");
-      } else if (h.modifier.empty() || h.modifier == "0") {
-        set = self_set(is_dst); // one of the host's own addresses
-        if (!set)
-          why = fmt::format("{} (the interface's address as source)", h.text);
-      } else {
-        why =
-            fmt::format("{} (interface addresses are not in the file)", h.text);
-      }
-      break;
-    case HostItem::Kind::HostName:
-      why = fmt::format("host name '{}' (resolved when the rules were loaded)",
-                        h.name);
-      break;
-    case HostItem::Kind::NoRoute:
-      why = "no-route (routing table)";
-      break;
-    case HostItem::Kind::UrpfFailed:
-      why = "urpf-failed (routing table)";
-      break;
-    case HostItem::Kind::RouteLabel:
-      why = fmt::format("route {} (routing table)", h.name);
-      break;
+      case HostItem::Kind::Any:
+        set = AddrSet::all();
+        break;
+      case HostItem::Kind::Address:
+        set = h.set;
+        break;
+      case HostItem::Kind::Table:
+        set = table_set(h.name, is_dst, why);
+        break;
+      case HostItem::Kind::Self:
+        set = self_set(is_dst);
+        if (!set) why = "self as source of an inbound packet";
+        break;
+      case HostItem::Kind::InterfaceAddr:
+        if (is_loopback_name(h.name) && (h.modifier.empty() || h.modifier == "0" || h.modifier == "network")) {
+          set = loopback_addresses(h.modifier == "network");
+        } else if (h.modifier.empty() || h.modifier == "0") {
+          set = self_set(is_dst);  // one of the host's own addresses
+          if (!set) why = fmt::format("{} (the interface's address as source)", h.text);
+        } else {
+          why = fmt::format("{} (interface addresses are not in the file)", h.text);
+        }
+        break;
+      case HostItem::Kind::HostName:
+        why = fmt::format("host name '{}' (resolved when the rules were loaded)", h.name);
+        break;
+      case HostItem::Kind::NoRoute:
+        why = "no-route (routing table)";
+        break;
+      case HostItem::Kind::UrpfFailed:
+        why = "urpf-failed (routing table)";
+        break;
+      case HostItem::Kind::RouteLabel:
+        why = fmt::format("route {} (routing table)", h.name);
+        break;
     }
-    if (set && h.negated)
-      set = set->complement();
-    if (!set && h.negated)
-      why = "! " + why;
+    if (set && h.negated) set = set->complement();
+    if (!set && h.negated) why = "! " + why;
     return set;
   }
 
   static std::bitset<2> item_families(const HostItem &h) {
     std::bitset<2> f;
     if (h.kind == HostItem::Kind::Address) {
-      if (!h.set.v4.empty())
-        f.set(0);
-      if (!h.set.v6.empty())
-        f.set(1);
+      if (!h.set.v4.empty()) f.set(0);
+      if (!h.set.v6.empty()) f.set(1);
       return f;
     }
     return f.set();
   }
 
-  std::vector<Alt> endpoint_alts(const Endpoint &ep, bool is_dst,
-                                 std::bitset<2> &fams) {
-    if (ep.hosts.empty())
-      return {{AddrSet::all(), {}}};
+  std::vector<Alt> endpoint_alts(const Endpoint &ep, bool is_dst, std::bitset<2> &fams) {
+    if (ep.hosts.empty()) return {{AddrSet::all(), {}}};
     std::vector<Alt> alts;
     std::optional<AddrSet> known;
     std::bitset<2> f;
@@ -300,55 +269,41 @@ private:
       }
     }
     fams &= f;
-    if (known)
-      alts.insert(alts.begin(), {known, {}});
+    if (known) alts.insert(alts.begin(), {known, {}});
     return alts;
   }
 
   // The IR matches of a rule in the current context (one per list alternative
   // that cannot be merged); empty when the rule does not apply here.
   std::vector<Match> conditions(const PfRule &r) {
-    if (r.direction == 1 && !inbound(ctx_))
-      return {};
-    if (r.direction == 2 && inbound(ctx_))
-      return {};
-    if (r.never)
-      return {};
+    if (r.direction == 1 && !inbound(ctx_)) return {};
+    if (r.direction == 2 && inbound(ctx_)) return {};
+    if (r.never) return {};
     std::bitset<2> fams;
-    if (r.inet)
-      fams.set(0);
-    if (r.inet6)
-      fams.set(1);
+    if (r.inet) fams.set(0);
+    if (r.inet6) fams.set(1);
     std::optional<ProtoSet> proto;
     if (!r.protos.empty()) {
       ProtoSet p;
       bool v4_only = true, v6_only = true;
       for (int n : r.protos) {
         p.set(static_cast<std::size_t>(n));
-        if (n != kProtoIcmp)
-          v4_only = false;
-        if (n != kProtoIcmp6)
-          v6_only = false;
+        if (n != kProtoIcmp) v4_only = false;
+        if (n != kProtoIcmp6) v6_only = false;
       }
-      if (v4_only)
-        fams.reset(1);
-      if (v6_only)
-        fams.reset(0);
+      if (v4_only) fams.reset(1);
+      if (v6_only) fams.reset(0);
       proto = p;
     }
     auto src_alts = endpoint_alts(r.from, false, fams);
     auto dst_alts = endpoint_alts(r.to, true, fams);
-    if (fams.none())
-      return {};
+    if (fams.none()) return {};
     note_groups(r, r.ifaces);
     // `on { a, !b }`: list items with negation are separate rules.
     std::vector<std::vector<IfaceItem>> iface_alts;
-    bool any_negated =
-        std::any_of(r.ifaces.begin(), r.ifaces.end(),
-                    [](const IfaceItem &i) { return i.negated; });
+    bool any_negated = std::any_of(r.ifaces.begin(), r.ifaces.end(), [](const IfaceItem &i) { return i.negated; });
     if (any_negated && r.ifaces.size() > 1) {
-      for (const auto &i : r.ifaces)
-        iface_alts.push_back({i});
+      for (const auto &i : r.ifaces) iface_alts.push_back({i});
     } else {
       iface_alts.push_back(r.ifaces);
     }
@@ -359,18 +314,12 @@ private:
           Match m;
           m.families = fams;
           m.proto = proto;
-          if (!ifs.empty())
-            iface_patterns(m, ifs);
-          if (s.set && !s.set->is_all())
-            m.src = *s.set;
-          if (d.set && !d.set->is_all())
-            m.dst = *d.set;
-          if (!s.set)
-            m.unknowns.push_back(fmt::format("from {}", s.unknown));
-          if (!d.set)
-            m.unknowns.push_back(fmt::format("to {}", d.unknown));
-          if ((s.set && s.set->empty()) || (d.set && d.set->empty()))
-            continue;
+          if (!ifs.empty()) iface_patterns(m, ifs);
+          if (s.set && !s.set->is_all()) m.src = *s.set;
+          if (d.set && !d.set->is_all()) m.dst = *d.set;
+          if (!s.set) m.unknowns.push_back(fmt::format("from {}", s.unknown));
+          if (!d.set) m.unknowns.push_back(fmt::format("to {}", d.unknown));
+          if ((s.set && s.set->empty()) || (d.set && d.set->empty())) continue;
           if (r.from.ports) {
             if (!r.from.unknown_ports.empty())
               m.unknowns.push_back("source port " + r.from.port_text.substr(4));
@@ -383,39 +332,30 @@ private:
             else
               m.dport = *r.to.ports;
           }
-          for (const auto &u : r.unknowns)
-            m.unknowns.push_back(u);
-          if (m.never)
-            continue;
+          for (const auto &u : r.unknowns) m.unknowns.push_back(u);
+          if (m.never) continue;
           out.push_back(std::move(m));
         }
     return out;
   }
 
-  static bool same_patterns(const std::vector<IfacePattern> &a,
-                            const std::vector<IfacePattern> &b) {
-    if (a.size() != b.size())
-      return false;
+  static bool same_patterns(const std::vector<IfacePattern> &a, const std::vector<IfacePattern> &b) {
+    if (a.size() != b.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i)
-      if (a[i].name != b[i].name || a[i].prefix != b[i].prefix)
-        return false;
+      if (a[i].name != b[i].name || a[i].prefix != b[i].prefix) return false;
     return true;
   }
 
-  static bool contains(const std::vector<IfacePattern> &list,
-                       const IfacePattern &p) {
-    return std::any_of(list.begin(), list.end(), [&](const IfacePattern &q) {
-      return q.name == p.name && q.prefix == p.prefix;
-    });
+  static bool contains(const std::vector<IfacePattern> &list, const IfacePattern &p) {
+    return std::any_of(list.begin(), list.end(),
+                       [&](const IfacePattern &q) { return q.name == p.name && q.prefix == p.prefix; });
   }
 
   // a := a AND b (interface lists exactly when they name the same patterns,
   // else by name).
-  static void combine_ifaces(std::vector<IfacePattern> &a, bool &a_neg,
-                             const std::vector<IfacePattern> &b, bool b_neg,
+  static void combine_ifaces(std::vector<IfacePattern> &a, bool &a_neg, const std::vector<IfacePattern> &b, bool b_neg,
                              bool &never) {
-    if (b.empty())
-      return;
+    if (b.empty()) return;
     if (a.empty()) {
       a = b;
       a_neg = b_neg;
@@ -424,65 +364,47 @@ private:
     if (!a_neg && !b_neg) {
       std::vector<IfacePattern> both;
       for (const auto &p : a)
-        if (contains(b, p))
-          both.push_back(p);
-      if (both.empty())
-        never = true;
+        if (contains(b, p)) both.push_back(p);
+      if (both.empty()) never = true;
       a = both;
     } else if (!a_neg && b_neg) {
       std::vector<IfacePattern> keep;
       for (const auto &p : a)
-        if (!contains(b, p))
-          keep.push_back(p);
-      if (keep.empty())
-        never = true;
+        if (!contains(b, p)) keep.push_back(p);
+      if (keep.empty()) never = true;
       a = keep;
     } else if (a_neg && !b_neg) {
       std::vector<IfacePattern> keep;
       for (const auto &p : b)
-        if (!contains(a, p))
-          keep.push_back(p);
-      if (keep.empty())
-        never = true;
+        if (!contains(a, p)) keep.push_back(p);
+      if (keep.empty()) never = true;
       a = keep;
       a_neg = false;
     } else if (!same_patterns(a, b)) {
       for (const auto &p : b)
-        if (!contains(a, p))
-          a.push_back(p);
+        if (!contains(a, p)) a.push_back(p);
     }
   }
 
   static bool intersect(Match &a, const Match &b) {
     a.families &= b.families;
-    if (b.proto)
-      a.proto = a.proto ? (*a.proto & *b.proto) : *b.proto;
-    if (b.src)
-      a.src = a.src ? a.src->intersect(*b.src) : *b.src;
-    if (b.dst)
-      a.dst = a.dst ? a.dst->intersect(*b.dst) : *b.dst;
-    if (b.sport)
-      a.sport = a.sport ? a.sport->intersect(*b.sport) : *b.sport;
-    if (b.dport)
-      a.dport = a.dport ? a.dport->intersect(*b.dport) : *b.dport;
-    combine_ifaces(a.in_patterns, a.in_negated, b.in_patterns, b.in_negated,
-                   a.never);
-    combine_ifaces(a.out_patterns, a.out_negated, b.out_patterns, b.out_negated,
-                   a.never);
+    if (b.proto) a.proto = a.proto ? (*a.proto & *b.proto) : *b.proto;
+    if (b.src) a.src = a.src ? a.src->intersect(*b.src) : *b.src;
+    if (b.dst) a.dst = a.dst ? a.dst->intersect(*b.dst) : *b.dst;
+    if (b.sport) a.sport = a.sport ? a.sport->intersect(*b.sport) : *b.sport;
+    if (b.dport) a.dport = a.dport ? a.dport->intersect(*b.dport) : *b.dport;
+    combine_ifaces(a.in_patterns, a.in_negated, b.in_patterns, b.in_negated, a.never);
+    combine_ifaces(a.out_patterns, a.out_negated, b.out_patterns, b.out_negated, a.never);
     for (const auto &u : b.unknowns)
-      if (std::find(a.unknowns.begin(), a.unknowns.end(), u) ==
-          a.unknowns.end())
-        a.unknowns.push_back(u);
+      if (std::find(a.unknowns.begin(), a.unknowns.end(), u) == a.unknowns.end()) a.unknowns.push_back(u);
     a.never = a.never || b.never;
-    if (a.families.none() || (a.proto && a.proto->none()) ||
-        (a.src && a.src->empty()) || (a.dst && a.dst->empty()) ||
+    if (a.families.none() || (a.proto && a.proto->none()) || (a.src && a.src->empty()) || (a.dst && a.dst->empty()) ||
         (a.dport && a.dport->empty()) || (a.sport && a.sport->empty()))
       a.never = true;
     return !a.never;
   }
 
-  Rule make_rule(const PfRule &r, Match m, ActionKind kind,
-                 const std::string &label) {
+  Rule make_rule(const PfRule &r, Match m, ActionKind kind, const std::string &label) {
     Rule out;
     out.match = std::move(m);
     out.action.kind = kind;
@@ -491,20 +413,14 @@ private:
     out.text = r.text;
     out.normalized = r.normalized;
     out.suppressions = r.suppressions;
-    for (const auto &u : out.match.unknowns)
-      note_unknown(r, u);
+    for (const auto &u : out.match.unknowns) note_unknown(r, u);
     return out;
   }
 
   void note_unknown(const PfRule &r, const std::string &what) {
-    if (!seen_unknowns_
-             .insert(fmt::format("{}:{}:{}", r.span.file, r.span.line, what))
-             .second)
-      return;
-    std::string key =
-        what.substr(0, what.find(' ', what.rfind("! ", 0) == 0 ? 2 : 0));
-    if (what.rfind("from table", 0) == 0 || what.rfind("to table", 0) == 0)
-      key = what.substr(0, what.find(')'));
+    if (!seen_unknowns_.insert(fmt::format("{}:{}:{}", r.span.file, r.span.line, what)).second) return;
+    std::string key = what.substr(0, what.find(' ', what.rfind("! ", 0) == 0 ? 2 : 0));
+    if (what.rfind("from table", 0) == 0 || what.rfind("to table", 0) == 0) key = what.substr(0, what.find(')'));
     auto it = unknown_counts_.find(key);
     if (it != unknown_counts_.end()) {
       ++it->second.second;
@@ -514,29 +430,28 @@ private:
     d.id = "FWM091";
     d.severity = Severity::Warning;
     d.span = r.span;
-    d.message = fmt::format("'{}' is read but not modelled: rules using it are "
-                            "treated as undetermined "
-                            "(they may or may not match)",
-                            what);
+    d.message = fmt::format(
+        "'{}' is read but not modelled: rules using it are "
+        "treated as undetermined "
+        "(they may or may not match)",
+        what);
     d.snippet = r.text;
     unknown_counts_[key] = {static_cast<int>(rs_.diagnostics.size()), 1};
     rs_.diagnostics.push_back(std::move(d));
   }
 
-  void unknown_contents(const PfRule &r, const std::vector<Match> &conds,
-                        const std::string &why, Flat &out) {
+  void unknown_contents(const PfRule &r, const std::vector<Match> &conds, const std::string &why, Flat &out) {
     std::string key = "anchor:" + why;
-    if (unknown_anchor_noted_.insert(fmt::format("{}:{}", r.span.line, why))
-            .second &&
-        ctx_ == Ctx::HostIn) {
+    if (unknown_anchor_noted_.insert(fmt::format("{}:{}", r.span.line, why)).second && ctx_ == Ctx::HostIn) {
       Diagnostic d;
       d.id = "FWM091";
       d.severity = Severity::Warning;
       d.span = r.span;
-      d.message = fmt::format("{}: packets that reach this point undecided by "
-                              "an earlier quick rule are "
-                              "undetermined",
-                              why);
+      d.message = fmt::format(
+          "{}: packets that reach this point undecided by "
+          "an earlier quick rule are "
+          "undetermined",
+          why);
       d.snippet = r.text;
       rs_.diagnostics.push_back(std::move(d));
     }
@@ -550,108 +465,96 @@ private:
   }
 
   // ---- flattening anchors
-  std::vector<Match> within(const std::vector<Match> &inner,
-                            const std::vector<Match> &outer) {
+  std::vector<Match> within(const std::vector<Match> &inner, const std::vector<Match> &outer) {
     std::vector<Match> out;
     for (const auto &i : inner)
       for (const auto &o : outer) {
         Match m = i;
-        if (intersect(m, o))
-          out.push_back(std::move(m));
+        if (intersect(m, o)) out.push_back(std::move(m));
       }
     return out;
   }
 
-  void flatten(const std::vector<PfRule> &rules,
-               const std::vector<Match> &outer, Flat &out,
+  void flatten(const std::vector<PfRule> &rules, const std::vector<Match> &outer, Flat &out,
                std::set<std::string> &visiting, int depth) {
     for (const auto &r : rules) {
       switch (r.kind) {
-      case RuleKind::Pass:
-      case RuleKind::Block: {
-        bool pass = r.kind == RuleKind::Pass;
-        for (auto &m : within(conditions(r), outer)) {
-          ActionKind kind = pass ? ActionKind::Accept : ActionKind::Deny;
-          Rule ir = make_rule(r, std::move(m), kind, pass ? "pass" : "block");
-          if (pass && r.rdr_to && inbound(ctx_))
-            rewrite_action(ir.action, *r.rdr_to);
-          (r.quick ? out.quick : out.last).push_back(std::move(ir));
+        case RuleKind::Pass:
+        case RuleKind::Block: {
+          bool pass = r.kind == RuleKind::Pass;
+          for (auto &m : within(conditions(r), outer)) {
+            ActionKind kind = pass ? ActionKind::Accept : ActionKind::Deny;
+            Rule ir = make_rule(r, std::move(m), kind, pass ? "pass" : "block");
+            if (pass && r.rdr_to && inbound(ctx_)) rewrite_action(ir.action, *r.rdr_to);
+            (r.quick ? out.quick : out.last).push_back(std::move(ir));
+          }
+          break;
         }
-        break;
-      }
-      case RuleKind::Antispoof:
-        flatten(antispoof_rules(r), outer, out, visiting, depth);
-        break;
-      case RuleKind::Include:
-        unknown_contents(r, within({Match()}, outer), r.unknown_verdict, out);
-        break;
-      case RuleKind::Anchor:
-        anchor(r, outer, out, visiting, depth);
-        break;
-      case RuleKind::Match:
-      case RuleKind::Rdr:
-      case RuleKind::Binat:
-      case RuleKind::Nat:
-        break; // no pass/block decision (translations: see rdr_rules)
+        case RuleKind::Antispoof:
+          flatten(antispoof_rules(r), outer, out, visiting, depth);
+          break;
+        case RuleKind::Include:
+          unknown_contents(r, within({Match()}, outer), r.unknown_verdict, out);
+          break;
+        case RuleKind::Anchor:
+          anchor(r, outer, out, visiting, depth);
+          break;
+        case RuleKind::Match:
+        case RuleKind::Rdr:
+        case RuleKind::Binat:
+        case RuleKind::Nat:
+          break;  // no pass/block decision (translations: see rdr_rules)
       }
     }
   }
 
-  void anchor(const PfRule &r, const std::vector<Match> &outer, Flat &out,
-              std::set<std::string> &visiting, int depth) {
+  void anchor(const PfRule &r, const std::vector<Match> &outer, Flat &out, std::set<std::string> &visiting, int depth) {
     auto conds = within(conditions(r), outer);
-    if (conds.empty())
-      return;
+    if (conds.empty()) return;
     std::vector<const std::vector<PfRule> *> contents;
     std::string why;
     if (r.anchor_inline) {
       contents.push_back(&r.children);
-    } else if (r.anchor_name.size() >= 2 &&
-               r.anchor_name.compare(r.anchor_name.size() - 2, 2, "/*") == 0) {
-      std::string parent =
-          r.anchor_name.substr(0, r.anchor_name.size() - 1); // "x/"
-      for (const auto &[name, rules] : model_.anchors) // std::map: alphabetical
-        if (name.rfind(parent, 0) == 0 &&
-            name.find('/', parent.size()) == std::string::npos)
+    } else if (r.anchor_name.size() >= 2 && r.anchor_name.compare(r.anchor_name.size() - 2, 2, "/*") == 0) {
+      std::string parent = r.anchor_name.substr(0, r.anchor_name.size() - 1);  // "x/"
+      for (const auto &[name, rules] : model_.anchors)                         // std::map: alphabetical
+        if (name.rfind(parent, 0) == 0 && name.find('/', parent.size()) == std::string::npos)
           contents.push_back(&rules);
       if (contents.empty())
-        why = fmt::format("anchor \"{}\" has no sub-anchors in the input "
-                          "(loaded at run time)",
-                          r.anchor_name);
+        why = fmt::format(
+            "anchor \"{}\" has no sub-anchors in the input "
+            "(loaded at run time)",
+            r.anchor_name);
     } else {
       auto it = model_.anchors.find(r.anchor_name);
       if (it != model_.anchors.end()) {
         contents.push_back(&it->second);
       } else {
         auto missing = model_.anchor_files_missing.find(r.anchor_name);
-        why = missing != model_.anchor_files_missing.end()
-                  ? fmt::format("anchor \"{}\" is loaded from \"{}\", which is "
-                                "not available",
-                                r.anchor_name, missing->second)
-                  : fmt::format("anchor \"{}\" has no rules in the input "
-                                "(loaded at run time)",
-                                r.anchor_name);
+        why = missing != model_.anchor_files_missing.end() ? fmt::format(
+                                                                 "anchor \"{}\" is loaded from \"{}\", which is "
+                                                                 "not available",
+                                                                 r.anchor_name, missing->second)
+                                                           : fmt::format(
+                                                                 "anchor \"{}\" has no rules in the input "
+                                                                 "(loaded at run time)",
+                                                                 r.anchor_name);
       }
     }
     if (!why.empty() || depth > 64 || visiting.count(r.anchor_name)) {
-      if (why.empty())
-        why = fmt::format("anchor \"{}\" is nested in itself", r.anchor_name);
+      if (why.empty()) why = fmt::format("anchor \"{}\" is nested in itself", r.anchor_name);
       unknown_contents(r, conds, why, out);
       return;
     }
     visiting.insert(r.anchor_name);
     Flat sub;
-    for (const auto *c : contents)
-      flatten(*c, conds, sub, visiting, depth + 1);
+    for (const auto *c : contents) flatten(*c, conds, sub, visiting, depth + 1);
     visiting.erase(r.anchor_name);
-    for (auto &q : sub.quick)
-      out.quick.push_back(std::move(q));
+    for (auto &q : sub.quick) out.quick.push_back(std::move(q));
     if (r.quick) {
-      for (auto it = sub.last.rbegin(); it != sub.last.rend(); ++it)
-        out.quick.push_back(std::move(*it));
+      for (auto it = sub.last.rbegin(); it != sub.last.rend(); ++it) out.quick.push_back(std::move(*it));
     } else {
-      for (auto &l : sub.last)
-        out.last.push_back(std::move(l));
+      for (auto &l : sub.last) out.last.push_back(std::move(l));
     }
   }
 
@@ -680,11 +583,9 @@ private:
       net.modifier = "network";
       net.text = itf.name + ":network";
       a.from.hosts = {net};
-      a.normalized = fmt::format("block in on ! {} from {}:network (antispoof)",
-                                 itf.name, itf.name);
+      a.normalized = fmt::format("block in on ! {} from {}:network (antispoof)", itf.name, itf.name);
       out.push_back(a);
-      if (is_loopback_name(itf.name))
-        continue;
+      if (is_loopback_name(itf.name)) continue;
       PfRule b = a;
       b.ifaces.clear();
       HostItem addr = net;
@@ -703,8 +604,7 @@ private:
     bool known = true;
     for (const auto &h : t.hosts) {
       auto s = item_set(h, true, why);
-      if (!s || h.kind == HostItem::Kind::InterfaceAddr ||
-          h.kind == HostItem::Kind::Self) {
+      if (!s || h.kind == HostItem::Kind::InterfaceAddr || h.kind == HostItem::Kind::Self) {
         known = false;
         break;
       }
@@ -712,21 +612,16 @@ private:
     }
     a.kind = ActionKind::Rewrite;
     a.label = t.text;
-    if (known && !target.empty())
-      a.new_daddr = target;
-    if (t.port)
-      a.new_dport = *t.port;
+    if (known && !target.empty()) a.new_daddr = target;
+    if (t.port) a.new_dport = *t.port;
   }
 
-  void collect_rdr(const std::vector<PfRule> &rules, std::vector<Rule> &legacy,
-                   std::vector<Rule> &match_rdr) {
+  void collect_rdr(const std::vector<PfRule> &rules, std::vector<Rule> &legacy, std::vector<Rule> &match_rdr) {
     for (const auto &r : rules) {
-      if (r.kind == RuleKind::Anchor && r.anchor_inline)
-        collect_rdr(r.children, legacy, match_rdr);
+      if (r.kind == RuleKind::Anchor && r.anchor_inline) collect_rdr(r.children, legacy, match_rdr);
       if (r.kind == RuleKind::Match && r.rdr_to) {
         for (auto &m : conditions(r)) {
-          Rule ir =
-              make_rule(r, std::move(m), ActionKind::Rewrite, "match rdr-to");
+          Rule ir = make_rule(r, std::move(m), ActionKind::Rewrite, "match rdr-to");
           rewrite_action(ir.action, *r.rdr_to);
           match_rdr.push_back(std::move(ir));
         }
@@ -740,16 +635,16 @@ private:
         d.id = "FWM091";
         d.severity = Severity::Warning;
         d.span = r.span;
-        d.message = fmt::format("{}: inbound packets may be redirected by "
-                                "rules fwmatrix cannot see, so they are "
-                                "undetermined",
-                                r.unknown_verdict);
+        d.message = fmt::format(
+            "{}: inbound packets may be redirected by "
+            "rules fwmatrix cannot see, so they are "
+            "undetermined",
+            r.unknown_verdict);
         d.snippet = r.text;
         rs_.diagnostics.push_back(std::move(d));
         continue;
       }
-      if (r.kind != RuleKind::Rdr && r.kind != RuleKind::Binat)
-        continue;
+      if (r.kind != RuleKind::Rdr && r.kind != RuleKind::Binat) continue;
       PfRule view = r;
       if (r.kind == RuleKind::Binat && r.rdr_to) {
         // Inbound side of binat: packets to the external address go to the
@@ -760,13 +655,10 @@ private:
         view.rdr_to->port.reset();
       }
       for (auto &m : conditions(view)) {
-        Rule ir = make_rule(
-            r, m, r.no_translation ? ActionKind::Accept : ActionKind::Rewrite,
-            r.no_translation ? "no rdr" : "rdr");
-        if (!r.no_translation && view.rdr_to)
-          rewrite_action(ir.action, *view.rdr_to);
-        if (r.translation_pass && !r.no_translation)
-          rdr_pass(r, m, ir.action);
+        Rule ir = make_rule(r, m, r.no_translation ? ActionKind::Accept : ActionKind::Rewrite,
+                            r.no_translation ? "no rdr" : "rdr");
+        if (!r.no_translation && view.rdr_to) rewrite_action(ir.action, *view.rdr_to);
+        if (r.translation_pass && !r.no_translation) rdr_pass(r, m, ir.action);
         legacy.push_back(std::move(ir));
       }
     }
@@ -779,10 +671,8 @@ private:
     Match after = m;
     after.in_patterns = m.in_patterns;
     after.dst = a.new_daddr;
-    if (a.new_dport)
-      after.dport = a.new_dport;
-    Rule ir = make_rule(r, after, ActionKind::Unknown,
-                        "rdr pass (skips the filter rules)");
+    if (a.new_dport) after.dport = a.new_dport;
+    Rule ir = make_rule(r, after, ActionKind::Unknown, "rdr pass (skips the filter rules)");
     rdr_pass_rules_.push_back(std::move(ir));
   }
 
@@ -811,7 +701,7 @@ int add_chain(Ruleset &rs, const std::string &name, std::vector<Rule> rules) {
   return idx;
 }
 
-} // namespace
+}  // namespace
 
 Ruleset lower(const Model &model, const std::string &file) {
   Ruleset rs;
@@ -821,25 +711,20 @@ Ruleset lower(const Model &model, const std::string &file) {
   rs.diagnostics = model.diagnostics;
   Lowering lowering(model, rs);
   auto rdr = lowering.rdr_rules();
-  int rdr_chain = rdr.empty() ? -1
-                              : add_chain(rs, "pf rdr (inbound translation)",
-                                          std::move(rdr));
+  int rdr_chain = rdr.empty() ? -1 : add_chain(rs, "pf rdr (inbound translation)", std::move(rdr));
   int in = add_chain(rs, "pf in", lowering.chain_rules(Ctx::HostIn));
   int out = add_chain(rs, "pf out", lowering.chain_rules(Ctx::HostOut));
   int fwd_in = add_chain(rs, "pf forward in", lowering.chain_rules(Ctx::FwdIn));
-  int fwd_out =
-      add_chain(rs, "pf forward out", lowering.chain_rules(Ctx::FwdOut));
+  int fwd_out = add_chain(rs, "pf forward out", lowering.chain_rules(Ctx::FwdOut));
   lowering.finish_diagnostics();
   for (Family f : {Family::V4, Family::V6}) {
     Pipeline pin{f, Direction::In, {}};
-    if (rdr_chain >= 0)
-      pin.stages.push_back({rdr_chain, true});
+    if (rdr_chain >= 0) pin.stages.push_back({rdr_chain, true});
     pin.stages.push_back({in, false});
     rs.pipelines.push_back(pin);
     rs.pipelines.push_back(Pipeline{f, Direction::Out, {{out, false}}});
     Pipeline fwd{f, Direction::Forward, {}};
-    if (rdr_chain >= 0)
-      fwd.stages.push_back({rdr_chain, true});
+    if (rdr_chain >= 0) fwd.stages.push_back({rdr_chain, true});
     fwd.stages.push_back({fwd_in, false});
     fwd.stages.push_back({fwd_out, false});
     rs.pipelines.push_back(fwd);
@@ -852,12 +737,11 @@ FrontendEntry frontend_entry() {
   FrontendEntry entry;
   entry.names = {"pf"};
   entry.detect = [](const TextFile &file) { return detect(file.text); };
-  entry.load = [](const TextFile &file, const std::string &,
-                  const LoadOptions &, LoadResult &result) {
+  entry.load = [](const TextFile &file, const std::string &, const LoadOptions &, LoadResult &result) {
     auto model = parse(file);
     result.ruleset = std::make_unique<Ruleset>(lower(model, file.path));
   };
   return entry;
 }
 
-} // namespace fwm::pf
+}  // namespace fwm::pf
