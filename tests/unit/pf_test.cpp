@@ -13,7 +13,7 @@ using namespace fwm;
 
 namespace {
 
-std::unique_ptr<Ruleset> load_pf(const std::string &text, const std::string &path = "test.conf") {
+std::unique_ptr<Ruleset> load_pf(const std::string& text, const std::string& path = "test.conf") {
   auto r = load_ruleset_bytes(path, text, {"pf", ""});
   REQUIRE(r.ruleset);
   return std::move(r.ruleset);
@@ -24,7 +24,7 @@ struct Answer {
   PortSet undetermined;
 };
 
-Answer ports(const Ruleset &rs, int proto, const char *iface = nullptr, const char *src = nullptr,
+Answer ports(const Ruleset& rs, int proto, const char* iface = nullptr, const char* src = nullptr,
              Family f = Family::V4, Direction dir = Direction::In) {
   Box q = Box::everything(f, rs.ifaces.size());
   q.proto = proto_only(proto);
@@ -38,22 +38,22 @@ Answer ports(const Ruleset &rs, int proto, const char *iface = nullptr, const ch
       q.out_iface.set(rs.ifaces.classify(iface));
     }
   }
-  const Pipeline *p = rs.pipeline(f, dir);
+  const Pipeline* p = rs.pipeline(f, dir);
   REQUIRE(p);
   auto r = evaluate(rs, *p, q);
   auto v = port_verdicts(r.pieces, all_ports());
   return {v.accepted, v.undetermined};
 }
 
-std::size_t count(const Ruleset &rs, const char *id) {
+std::size_t count(const Ruleset& rs, const char* id) {
   std::size_t n = 0;
-  for (const auto &d : rs.diagnostics)
+  for (const auto& d : rs.diagnostics)
     if (d.id == id) ++n;
   return n;
 }
 
-const Diagnostic *first(const Ruleset &rs, const char *id) {
-  for (const auto &d : rs.diagnostics)
+const Diagnostic* first(const Ruleset& rs, const char* id) {
+  for (const auto& d : rs.diagnostics)
     if (d.id == id) return &d;
   return nullptr;
 }
@@ -94,7 +94,7 @@ TEST_CASE("pf: a quick rule wins over everything after it", "[pf]") {
 
 TEST_CASE("pf: port operators, exclusive and outside ranges", "[pf]") {
   struct Case {
-    const char *spec;
+    const char* spec;
     PortSet expected;
   };
   std::vector<Case> cases = {
@@ -115,7 +115,7 @@ TEST_CASE("pf: port operators, exclusive and outside ranges", "[pf]") {
       {"{ != 22, != 80 }", all_ports()},
       {"domain", PortSet(53, 53)},
   };
-  for (const auto &c : cases) {
+  for (const auto& c : cases) {
     INFO(c.spec);
     auto rs = load_pf(std::string("block in all\npass in proto tcp to port ") + c.spec + "\n");
     CHECK(count(*rs, "FWM090") == 0);
@@ -140,9 +140,9 @@ TEST_CASE("pf: macros, nested macros, lists and continuation lines", "[pf]") {
   CHECK(ports(*rs, kProtoUdp, "em1").accepted == all_ports());
   // Spans point at the source, text keeps the macro, normalized has it
   // expanded.
-  const Chain &in = rs->chains[static_cast<std::size_t>(rs->find_chain("pf in"))];
+  const Chain& in = rs->chains[static_cast<std::size_t>(rs->find_chain("pf in"))];
   bool found = false;
-  for (const auto &r : in.rules)
+  for (const auto& r : in.rules)
     if (r.span.line == 7) {
       found = true;
       CHECK(r.text == "pass in on $ext_if proto tcp to port $fe_tcp");
@@ -169,7 +169,7 @@ TEST_CASE("pf: undefined macros and syntax errors are FWM090 with positions", "[
       "pass in proto tcp to port 8443\n"
       "pass in proto tcp to port 70000\n");
   REQUIRE(count(*rs, "FWM090") == 3);
-  const Diagnostic *d = first(*rs, "FWM090");
+  const Diagnostic* d = first(*rs, "FWM090");
   CHECK(d->span.line == 2);
   CHECK(d->span.column == 27);
   CHECK(d->message.find("macro 'nope' is not defined") != std::string::npos);
@@ -350,4 +350,17 @@ TEST_CASE("pf: detection", "[pf]") {
       pf::detect("pass in on em0 proto tcp from any to (em0) port = https "
                  "flags S/SA keep state\n"));
   CHECK_FALSE(pf::detect("*filter\n:INPUT DROP [0:0]\n-A INPUT -j ACCEPT\nCOMMIT\n"));
+}
+
+TEST_CASE("pf: expanded rule count follows pfctl's list expansion", "[pf]") {
+  auto count = [](const std::string& text) {
+    TextFile f;
+    f.path = "count.conf";
+    f.text = text;
+    return pf::expanded_rule_count(pf::parse(f));
+  };
+  CHECK(count("pass in all\n") == 1);
+  CHECK(count("pass in proto { tcp udp } to port { 80 443 8000:8080 }\n") == 6);
+  CHECK(count("pass in on { em0 em1 } from { 10.0.0.0/8, 2001:db8::/32 } to 192.0.2.1\n") == 2);
+  CHECK(count("block in inet6 from { 10.0.0.0/8, 2001:db8::/32 }\nanchor { pass out all }\n") == 2);
 }

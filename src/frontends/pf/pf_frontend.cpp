@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <set>
 
 #include "PfLexer.h"
@@ -70,9 +71,9 @@ struct Comment {
 
 // Joins continuation lines and removes comments (a comment on a line ending in
 // '\' continues on the next line, as in pfctl). Newlines are kept.
-Mapped logical_text(const Source &src, std::vector<Comment> &comments) {
+Mapped logical_text(const Source& src, std::vector<Comment>& comments) {
   Mapped out;
-  const std::string &t = src.text;
+  const std::string& t = src.text;
   char quote = 0;
   for (std::size_t i = 0; i < t.size(); ++i) {
     char c = t[i];
@@ -116,7 +117,7 @@ struct Slice {
 };
 
 // Top-level statements: a newline ends one unless a '{' is open.
-std::vector<Slice> split_statements(const Mapped &m) {
+std::vector<Slice> split_statements(const Mapped& m) {
   std::vector<Slice> out;
   int depth = 0;
   char quote = 0;
@@ -159,7 +160,7 @@ std::string collapse_blanks(std::string_view s) {
   return out;
 }
 
-std::string unquote(const std::string &raw) {
+std::string unquote(const std::string& raw) {
   if (raw.size() >= 2 && (raw.front() == '"' || raw.front() == '\'') && raw.back() == raw.front())
     return raw.substr(1, raw.size() - 2);
   return raw;
@@ -171,7 +172,7 @@ std::string lower_ascii(std::string s) {
 }
 
 // Service names pf users write that the shared IANA table does not carry.
-std::optional<std::uint32_t> pf_service_port(const std::string &name) {
+std::optional<std::uint32_t> pf_service_port(const std::string& name) {
   if (auto p = service_port(name)) return p;
   static const std::map<std::string, std::uint32_t> extra = {
       {"auth", 113},
@@ -227,7 +228,7 @@ std::optional<std::uint32_t> pf_service_port(const std::string &name) {
   return std::nullopt;
 }
 
-std::optional<int> pf_proto_number(const std::string &name) {
+std::optional<int> pf_proto_number(const std::string& name) {
   if (auto p = proto_number(name)) return p;
   static const std::map<std::string, int> extra = {
       {"carp", 112}, {"pfsync", 240}, {"etherip", 97}, {"ip", 0},     {"ipv4", 4},
@@ -241,7 +242,7 @@ std::optional<int> pf_proto_number(const std::string &name) {
 
 class Errors : public antlr4::BaseErrorListener {
  public:
-  void syntaxError(antlr4::Recognizer *, antlr4::Token *offending, size_t, size_t, const std::string &msg,
+  void syntaxError(antlr4::Recognizer*, antlr4::Token* offending, size_t, size_t, const std::string& msg,
                    std::exception_ptr) override {
     if (has_error) return;
     has_error = true;
@@ -260,7 +261,7 @@ class Errors : public antlr4::BaseErrorListener {
 };
 
 // ANTLR lists every token it would have taken; keep the message readable.
-std::string shorten_expecting(const std::string &msg) {
+std::string shorten_expecting(const std::string& msg) {
   auto pos = msg.find("expecting {");
   if (pos == std::string::npos) return msg;
   auto close = msg.find('}', pos);
@@ -278,7 +279,7 @@ std::string shorten_expecting(const std::string &msg) {
   return msg.substr(0, pos) + fmt::format("expecting one of {}, ...", fmt::join(items, ", "));
 }
 
-void read_suppressions(const std::string &comment, std::vector<std::string> &out) {
+void read_suppressions(const std::string& comment, std::vector<std::string>& out) {
   auto pos = comment.find("fwmatrix:");
   if (pos == std::string::npos) return;
   std::string rest = comment.substr(pos + 9);
@@ -303,7 +304,7 @@ void read_suppressions(const std::string &comment, std::vector<std::string> &out
 
 class Reader {
  public:
-  Reader(Model &model, std::map<std::string, std::string> &macros, int &unnamed)
+  Reader(Model& model, std::map<std::string, std::string>& macros, int& unnamed)
       : model_(model), macros_(macros), unnamed_(unnamed), lexer_(&input_), tokens_(&lexer_), parser_(&tokens_) {
     lexer_.removeErrorListeners();
     lexer_.addErrorListener(&errors_);
@@ -311,14 +312,14 @@ class Reader {
     parser_.addErrorListener(&errors_);
   }
 
-  void read(const Source &src, std::vector<PfRule> &into, const std::string &anchor_path, int depth) {
+  void read(const Source& src, std::vector<PfRule>& into, const std::string& anchor_path, int depth) {
     std::vector<Comment> comments;
     Mapped logical = logical_text(src, comments);
-    const Source *saved_src = src_;
-    std::vector<Comment> *saved_comments = comments_;
+    const Source* saved_src = src_;
+    std::vector<Comment>* saved_comments = comments_;
     src_ = &src;
     comments_ = &comments;
-    for (const Slice &s : split_statements(logical)) read_statement(logical, s, into, anchor_path, depth);
+    for (const Slice& s : split_statements(logical)) read_statement(logical, s, into, anchor_path, depth);
     src_ = saved_src;
     comments_ = saved_comments;
   }
@@ -355,7 +356,7 @@ class Reader {
   }
 
   // ---- macro expansion
-  bool expand(const Mapped &logical, Slice s, Mapped &out) {
+  bool expand(const Mapped& logical, Slice s, Mapped& out) {
     char quote = 0;
     for (std::size_t i = s.b; i < s.e; ++i) {
       char c = logical.text[i];
@@ -399,10 +400,10 @@ class Reader {
   }
 
   // A macro's value with the macros it names (outside quotes) expanded in turn.
-  bool macro_value(const std::string &name, std::string &out, int depth) {
+  bool macro_value(const std::string& name, std::string& out, int depth) {
     auto it = macros_.find(name);
     if (it == macros_.end() || depth > kMaxMacroDepth) return false;
-    const std::string &v = it->second;
+    const std::string& v = it->second;
     char quote = 0;
     for (std::size_t i = 0; i < v.size(); ++i) {
       char c = v[i];
@@ -425,7 +426,7 @@ class Reader {
   }
 
   // ---- one statement
-  void read_statement(const Mapped &logical, Slice s, std::vector<PfRule> &into, const std::string &anchor_path,
+  void read_statement(const Mapped& logical, Slice s, std::vector<PfRule>& into, const std::string& anchor_path,
                       int depth) {
     Mapped expanded;
     if (!expand(logical, s, expanded)) return;
@@ -443,7 +444,7 @@ class Reader {
     tokens_.setTokenSource(&lexer_);
     parser_.setTokenStream(&tokens_);
     errors_.reset();
-    PfParser::ChunkContext *tree = parser_.chunk();
+    PfParser::ChunkContext* tree = parser_.chunk();
     if (errors_.has_error) {
       std::size_t at = errors_.index == static_cast<std::size_t>(-1) ? expanded.text.size() : byte_of(errors_.index);
       std::size_t b, e;
@@ -464,32 +465,32 @@ class Reader {
       error_at(b, e, fmt::format("pf syntax error: {}", msg));
       return;
     }
-    for (auto *st : tree->statement()) statement(st, into, anchor_path, depth);
+    for (auto* st : tree->statement()) statement(st, into, anchor_path, depth);
   }
 
   std::size_t byte_of(std::size_t cp) const {
     if (cp_to_byte_.empty()) return cp;
     return cp < cp_to_byte_.size() ? cp_to_byte_[cp] : cur_->text.size();
   }
-  std::size_t ctx_begin(antlr4::ParserRuleContext *c) const {
+  std::size_t ctx_begin(antlr4::ParserRuleContext* c) const {
     std::size_t i = byte_of(c->getStart()->getStartIndex());
     return i < cur_->begin.size() ? cur_->begin[i] : 0;
   }
-  std::size_t ctx_end(antlr4::ParserRuleContext *c) const {
-    auto *stop = c->getStop() ? c->getStop() : c->getStart();
+  std::size_t ctx_end(antlr4::ParserRuleContext* c) const {
+    auto* stop = c->getStop() ? c->getStop() : c->getStart();
     std::size_t i = byte_of(stop->getStopIndex());
     return i < cur_->end.size() ? cur_->end[i] : ctx_begin(c) + 1;
   }
-  std::size_t tok_begin(antlr4::Token *t) const {
+  std::size_t tok_begin(antlr4::Token* t) const {
     std::size_t i = byte_of(t->getStartIndex());
     return i < cur_->begin.size() ? cur_->begin[i] : 0;
   }
-  std::size_t tok_end(antlr4::Token *t) const {
+  std::size_t tok_end(antlr4::Token* t) const {
     std::size_t i = byte_of(t->getStopIndex());
     return i < cur_->end.size() ? cur_->end[i] : tok_begin(t) + 1;
   }
-  void error_ctx(antlr4::ParserRuleContext *c, std::string msg) { error_at(ctx_begin(c), ctx_end(c), std::move(msg)); }
-  void unmodelled_ctx(antlr4::ParserRuleContext *c, std::string msg) {
+  void error_ctx(antlr4::ParserRuleContext* c, std::string msg) { error_at(ctx_begin(c), ctx_end(c), std::move(msg)); }
+  void unmodelled_ctx(antlr4::ParserRuleContext* c, std::string msg) {
     note_unmodelled(ctx_begin(c), ctx_end(c), std::move(msg));
   }
 
@@ -518,24 +519,24 @@ class Reader {
     }
     return collapse_blanks(out);
   }
-  std::string expanded_text(antlr4::ParserRuleContext *c, antlr4::Token *stop = nullptr) const {
+  std::string expanded_text(antlr4::ParserRuleContext* c, antlr4::Token* stop = nullptr) const {
     std::size_t b = byte_of(c->getStart()->getStartIndex());
-    auto *last = stop ? stop : (c->getStop() ? c->getStop() : c->getStart());
+    auto* last = stop ? stop : (c->getStop() ? c->getStop() : c->getStart());
     std::size_t e = byte_of(last->getStopIndex()) + 1;
     if (b >= cur_->text.size()) return {};
     return collapse_blanks(std::string_view(cur_->text).substr(b, std::min(e, cur_->text.size()) - b));
   }
 
-  void fill_rule_origin(PfRule &r, antlr4::ParserRuleContext *c, antlr4::Token *stop_before = nullptr) {
+  void fill_rule_origin(PfRule& r, antlr4::ParserRuleContext* c, antlr4::Token* stop_before = nullptr) {
     std::size_t b = ctx_begin(c);
     std::size_t e = ctx_end(c);
-    antlr4::Token *last = nullptr;
+    antlr4::Token* last = nullptr;
     if (stop_before) {
       // Up to (not including) the anchor's '{': the last token before it.
       auto idx = stop_before->getTokenIndex();
       for (auto k = idx; k > c->getStart()->getTokenIndex();) {
         --k;
-        auto *t = tokens_.get(k);
+        auto* t = tokens_.get(k);
         if (t->getType() != PfLexer::NEWLINE) {
           last = t;
           break;
@@ -546,43 +547,43 @@ class Reader {
     r.span = span_at(b, e);
     r.text = source_text(b, e);
     r.normalized = expanded_text(c, last);
-    for (const auto &cm : *comments_)
+    for (const auto& cm : *comments_)
       if ((cm.line >= r.span.line && cm.line <= r.span.end_line) || cm.line == r.span.line - 1)
         read_suppressions(cm.text, r.suppressions);
   }
 
-  static std::string wtext(PfParser::WordContext *w) { return unquote(w->getText()); }
+  static std::string wtext(PfParser::WordContext* w) { return unquote(w->getText()); }
 
   // ---- statements
-  void statement(PfParser::StatementContext *st, std::vector<PfRule> &into, const std::string &anchor_path, int depth) {
-    if (auto *m = st->macroDef()) {
+  void statement(PfParser::StatementContext* st, std::vector<PfRule>& into, const std::string& anchor_path, int depth) {
+    if (auto* m = st->macroDef()) {
       std::vector<std::string> parts;
-      for (auto *p : m->macroPart()) parts.push_back(unquote(p->getText()));
+      for (auto* p : m->macroPart()) parts.push_back(unquote(p->getText()));
       macros_[m->name->getText()] = fmt::format("{}", fmt::join(parts, " "));
-    } else if (auto *o = st->optionStmt()) {
+    } else if (auto* o = st->optionStmt()) {
       option(o);
-    } else if (auto *t = st->tableDef()) {
+    } else if (auto* t = st->tableDef()) {
       table(t);
-    } else if (auto *a = st->anchorRule()) {
+    } else if (auto* a = st->anchorRule()) {
       anchor(a, into, anchor_path, depth);
-    } else if (auto *l = st->loadAnchor()) {
+    } else if (auto* l = st->loadAnchor()) {
       load_anchor(l, anchor_path, depth);
-    } else if (auto *inc = st->includeStmt()) {
+    } else if (auto* inc = st->includeStmt()) {
       include(inc, into, anchor_path, depth);
-    } else if (auto *as = st->antispoofRule()) {
+    } else if (auto* as = st->antispoofRule()) {
       antispoof(as, into);
-    } else if (auto *f = st->filterRule()) {
+    } else if (auto* f = st->filterRule()) {
       filter(f, into);
-    } else if (auto *n = st->natRule()) {
+    } else if (auto* n = st->natRule()) {
       translation(n, RuleKind::Nat, n->NO() != nullptr, n->PASS() != nullptr, n->onIf(), n->af(), n->protoSpec(),
                   n->hosts(), n->tagOpts(), n->redirHosts(), n->redirPort(), into);
-    } else if (auto *r = st->rdrRule()) {
+    } else if (auto* r = st->rdrRule()) {
       translation(r, RuleKind::Rdr, r->NO() != nullptr, r->PASS() != nullptr, r->onIf(), r->af(), r->protoSpec(),
                   r->hosts(), r->tagOpts(), r->redirHosts(), r->redirPort(), into);
-    } else if (auto *bn = st->binatRule()) {
+    } else if (auto* bn = st->binatRule()) {
       translation(bn, RuleKind::Binat, bn->NO() != nullptr, bn->PASS() != nullptr, bn->onIf(), bn->af(),
                   bn->protoSpec(), bn->hosts(), bn->tagOpts(), bn->redirHosts(), nullptr, into);
-    } else if (auto *h = st->hookRule()) {
+    } else if (auto* h = st->hookRule()) {
       // FreeBSD translation/scrub/dummynet anchor hooks: filled at run time
       // (pfSense, OPNsense) and not part of the filter decision except
       // rdr/binat.
@@ -597,15 +598,15 @@ class Reader {
       }
     } else if (st->scrubRule() || st->queueStmt()) {
       // Normalisation and queueing do not decide whether a packet passes.
-    } else if (auto *e = st->etherRule()) {
+    } else if (auto* e = st->etherRule()) {
       unmodelled_ctx(e,
                      "layer-2 'ether' rules are read but not modelled "
                      "(fwmatrix checks the IP filter rules)");
     }
   }
 
-  void option(PfParser::OptionStmtContext *o) {
-    if (auto *skip = dynamic_cast<PfParser::SetSkipContext *>(o)) {
+  void option(PfParser::OptionStmtContext* o) {
+    if (auto* skip = dynamic_cast<PfParser::SetSkipContext*>(o)) {
       for (auto item : if_items(skip->ifList())) {
         item.span = span_at(ctx_begin(skip), ctx_end(skip));
         item.text = source_text(ctx_begin(skip), ctx_end(skip));
@@ -613,7 +614,7 @@ class Reader {
       }
       return;
     }
-    auto *other = static_cast<PfParser::SetOtherContext *>(o);
+    auto* other = static_cast<PfParser::SetOtherContext*>(o);
     static const std::set<std::string> known = {
         "timeout",       "limit",        "optimization", "ruleset-optimization",
         "loginterface",  "block-policy", "state-policy", "state-defaults",
@@ -626,9 +627,9 @@ class Reader {
     if (!known.count(name)) error_ctx(other->name, fmt::format("unknown option 'set {}'", name));
   }
 
-  std::vector<IfaceItem> if_items(PfParser::IfListContext *l) {
+  std::vector<IfaceItem> if_items(PfParser::IfListContext* l) {
     std::vector<IfaceItem> out;
-    for (auto *it : l->ifItem()) {
+    for (auto* it : l->ifItem()) {
       IfaceItem item;
       item.name = wtext(it->word());  // `(em0)` (antispoof) names the same interface
       item.negated = it->NOT() != nullptr;
@@ -638,7 +639,7 @@ class Reader {
   }
 
   // ---- hosts
-  HostItem address_host(const std::string &text, const std::string *mask, antlr4::ParserRuleContext *where) {
+  HostItem address_host(const std::string& text, const std::string* mask, antlr4::ParserRuleContext* where) {
     HostItem h;
     h.text = mask ? text + "/" + *mask : text;
     // "a - b" inside quotes, or "a-b" as one word.
@@ -692,7 +693,7 @@ class Reader {
     return h;
   }
 
-  void interface_name(const std::string &text, HostItem &h, antlr4::ParserRuleContext *where) {
+  void interface_name(const std::string& text, HostItem& h, antlr4::ParserRuleContext* where) {
     std::string name = text, mod;
     if (auto colon = text.find(':'); colon != std::string::npos) {
       name = text.substr(0, colon);
@@ -715,30 +716,30 @@ class Reader {
     }
   }
 
-  HostItem host(PfParser::HostContext *hc, bool negated) {
+  HostItem host(PfParser::HostContext* hc, bool negated) {
     HostItem h;
     h.negated = negated;
     h.text = hc->getText();
-    if (dynamic_cast<PfParser::AnyHostContext *>(hc)) {
+    if (dynamic_cast<PfParser::AnyHostContext*>(hc)) {
       h.kind = HostItem::Kind::Any;
-    } else if (dynamic_cast<PfParser::SelfHostContext *>(hc)) {
+    } else if (dynamic_cast<PfParser::SelfHostContext*>(hc)) {
       h.kind = HostItem::Kind::Self;
-    } else if (dynamic_cast<PfParser::NoRouteHostContext *>(hc)) {
+    } else if (dynamic_cast<PfParser::NoRouteHostContext*>(hc)) {
       h.kind = HostItem::Kind::NoRoute;
-    } else if (dynamic_cast<PfParser::UrpfHostContext *>(hc)) {
+    } else if (dynamic_cast<PfParser::UrpfHostContext*>(hc)) {
       h.kind = HostItem::Kind::UrpfFailed;
-    } else if (auto *rl = dynamic_cast<PfParser::RouteLabelHostContext *>(hc)) {
+    } else if (auto* rl = dynamic_cast<PfParser::RouteLabelHostContext*>(hc)) {
       h.kind = HostItem::Kind::RouteLabel;
       h.name = wtext(rl->word());
-    } else if (auto *t = dynamic_cast<PfParser::TableHostContext *>(hc)) {
+    } else if (auto* t = dynamic_cast<PfParser::TableHostContext*>(hc)) {
       h.kind = HostItem::Kind::Table;
       h.name = wtext(t->word());
       h.text = "<" + h.name + ">";
-    } else if (auto *d = dynamic_cast<PfParser::DynamicIfHostContext *>(hc)) {
+    } else if (auto* d = dynamic_cast<PfParser::DynamicIfHostContext*>(hc)) {
       interface_name(wtext(d->word(0)), h, d);
       h.kind = HostItem::Kind::InterfaceAddr;
       h.dynamic = true;
-    } else if (auto *r = dynamic_cast<PfParser::RangeHostContext *>(hc)) {
+    } else if (auto* r = dynamic_cast<PfParser::RangeHostContext*>(hc)) {
       std::string a = wtext(r->word(0)), b = wtext(r->word(1));
       auto parsed = parse_address_expr(a + "-" + b);
       if (!parsed.ok() || !parse_ip(a) || !parse_ip(b)) {
@@ -747,7 +748,7 @@ class Reader {
         h.kind = HostItem::Kind::Address;
         h.set = parsed.set;
       }
-    } else if (auto *a = dynamic_cast<PfParser::AddressHostContext *>(hc)) {
+    } else if (auto* a = dynamic_cast<PfParser::AddressHostContext*>(hc)) {
       std::string mask;
       if (a->word().size() > 1) mask = wtext(a->word(1));
       HostItem r = address_host(wtext(a->word(0)), a->word().size() > 1 ? &mask : nullptr, a);
@@ -757,17 +758,17 @@ class Reader {
     return h;
   }
 
-  void host_items(PfParser::HostItemContext *hi, std::vector<HostItem> &out) {
-    if (auto *single = dynamic_cast<PfParser::SingleHostContext *>(hi)) {
+  void host_items(PfParser::HostItemContext* hi, std::vector<HostItem>& out) {
+    if (auto* single = dynamic_cast<PfParser::SingleHostContext*>(hi)) {
       out.push_back(host(single->host(), single->NOT() != nullptr));
       return;
     }
-    auto *nested = static_cast<PfParser::NestedHostsContext *>(hi);
-    for (auto *child : nested->hostItem()) host_items(child, out);
+    auto* nested = static_cast<PfParser::NestedHostsContext*>(hi);
+    for (auto* child : nested->hostItem()) host_items(child, out);
   }
 
   // ---- ports
-  std::optional<std::uint32_t> port_number(PfParser::WordContext *w, Endpoint &ep) {
+  std::optional<std::uint32_t> port_number(PfParser::WordContext* w, Endpoint& ep) {
     std::string text = wtext(w);
     if (!text.empty() && std::all_of(text.begin(), text.end(), ::isdigit)) {
       if (text.size() > 5 || std::stoul(text) > kMaxPort) {
@@ -785,8 +786,8 @@ class Reader {
     return std::nullopt;
   }
 
-  bool port_items(PfParser::PortItemContext *pi, Endpoint &ep, PortSet &into) {
-    if (auto *u = dynamic_cast<PfParser::UnaryPortContext *>(pi)) {
+  bool port_items(PfParser::PortItemContext* pi, Endpoint& ep, PortSet& into) {
+    if (auto* u = dynamic_cast<PfParser::UnaryPortContext*>(pi)) {
       auto p = port_number(u->word(), ep);
       if (!p) return false;
       std::uint32_t a = *p;
@@ -812,7 +813,7 @@ class Reader {
       }
       return true;
     }
-    if (auto *b = dynamic_cast<PfParser::BinaryPortContext *>(pi)) {
+    if (auto* b = dynamic_cast<PfParser::BinaryPortContext*>(pi)) {
       auto lo = port_number(b->lo, ep), hi = port_number(b->hi, ep);
       if (!lo || !hi) return false;
       if (b->op->getType() == PfLexer::XRANGE) {
@@ -823,12 +824,12 @@ class Reader {
       }
       return true;
     }
-    if (auto *n = dynamic_cast<PfParser::NestedPortsContext *>(pi)) {
+    if (auto* n = dynamic_cast<PfParser::NestedPortsContext*>(pi)) {
       bool ok = true;
-      for (auto *child : n->portList()->portItem()) ok = port_items(child, ep, into) && ok;
+      for (auto* child : n->portList()->portItem()) ok = port_items(child, ep, into) && ok;
       return ok;
     }
-    auto *plain = static_cast<PfParser::PlainPortContext *>(pi);
+    auto* plain = static_cast<PfParser::PlainPortContext*>(pi);
     std::string text = wtext(plain->word());
     if (auto colon = text.find(':'); colon != std::string::npos) {
       std::string a = text.substr(0, colon), b = text.substr(colon + 1);
@@ -852,16 +853,28 @@ class Reader {
     return true;
   }
 
-  void endpoint(PfParser::HostPortSpecContext *hp, Endpoint &ep) {
-    if (auto *hs = hp->hostSpec()) host_items(hs->hostItem(), ep.hosts);
-    if (auto *ps = hp->portSpec()) {
+  static std::size_t count_port_items(PfParser::PortItemContext* pi) {
+    if (auto* n = dynamic_cast<PfParser::NestedPortsContext*>(pi)) {
+      std::size_t c = 0;
+      for (auto* child : n->portList()->portItem()) c += count_port_items(child);
+      return c;
+    }
+    return 1;
+  }
+
+  void endpoint(PfParser::HostPortSpecContext* hp, Endpoint& ep) {
+    if (auto* hs = hp->hostSpec()) host_items(hs->hostItem(), ep.hosts);
+    if (auto* ps = hp->portSpec()) {
       PortSet set;
       bool ok = true;
       if (ps->portItem())
         ok = port_items(ps->portItem(), ep, set);
       else
-        for (auto *item : ps->portList()->portItem()) ok = port_items(item, ep, set) && ok;
+        for (auto* item : ps->portList()->portItem()) ok = port_items(item, ep, set) && ok;
       ep.port_text = ps->getText();
+      ep.port_items = ps->portItem() ? count_port_items(ps->portItem()) : 0;
+      if (!ps->portItem())
+        for (auto* item : ps->portList()->portItem()) ep.port_items += count_port_items(item);
       if (ok || !ep.unknown_ports.empty())
         ep.ports = set;
       else
@@ -870,8 +883,8 @@ class Reader {
   }
 
   // ---- filter rules
-  void common(PfRule &r, PfParser::OnIfContext *on, PfParser::AfContext *af, PfParser::ProtoSpecContext *proto,
-              PfParser::HostsContext *hosts) {
+  void common(PfRule& r, PfParser::OnIfContext* on, PfParser::AfContext* af, PfParser::ProtoSpecContext* proto,
+              PfParser::HostsContext* hosts) {
     if (on) {
       if (on->ifList()) {
         r.ifaces = if_items(on->ifList());
@@ -884,7 +897,7 @@ class Reader {
       r.inet6 = af->INET6() != nullptr;
     }
     if (proto) {
-      for (auto *p : proto->protoItem()) {
+      for (auto* p : proto->protoItem()) {
         std::string name = wtext(p->word());
         auto num = pf_proto_number(name);
         if (!num) {
@@ -900,12 +913,13 @@ class Reader {
       if (hosts->FROM()) {
         endpoint(specs[0], r.from);
         if (specs.size() > 1) endpoint(specs[1], r.to);
-        if (auto *os = hosts->osSpec())
+        if (auto* os = hosts->osSpec())
           r.unknowns.push_back(fmt::format("os {} (passive OS fingerprint)", os->getText().substr(2)));
       } else {
         endpoint(specs[0], r.to);
       }
     }
+    r.expansions = expansions(r);
     if ((r.from.ports || r.to.ports) && !r.never) {
       bool port_protos = !r.protos.empty() && std::all_of(r.protos.begin(), r.protos.end(), [](int p) {
         return p == kProtoTcp || p == kProtoUdp || p == kProtoSctp;
@@ -918,44 +932,74 @@ class Reader {
     }
   }
 
-  void filter_options(PfRule &r, const std::vector<PfParser::FilterOptContext *> &opts) {
-    for (auto *o : opts) {
+  // pfctl's expand_rule: one kernel rule per combination of list items, skipping
+  // combinations whose address families cannot meet.
+  static std::size_t expansions(const PfRule& r) {
+    auto fams = [](const HostItem& h) {
+      int f = 3;
+      if (h.kind == HostItem::Kind::Address) f = (h.set.v4.empty() ? 0 : 1) | (h.set.v6.empty() ? 0 : 2);
+      return f;
+    };
+    int af = (r.inet ? 1 : 0) | (r.inet6 ? 2 : 0);
+    if (af == 3) af = 0;  // no af given: each combination takes its own
+    std::vector<int> from_f, to_f;
+    for (const auto& h : r.from.hosts) from_f.push_back(fams(h));
+    for (const auto& h : r.to.hosts) to_f.push_back(fams(h));
+    if (from_f.empty()) from_f.push_back(3);
+    if (to_f.empty()) to_f.push_back(3);
+    std::size_t hosts = 0;
+    for (int a : from_f)
+      for (int b : to_f) {
+        int m = a & b;
+        if (af) m &= af;
+        if (m) ++hosts;
+      }
+    std::size_t n = hosts;
+    n *= std::max<std::size_t>(1, r.ifaces.size());
+    n *= std::max<std::size_t>(1, r.protos.size());
+    n *= std::max<std::size_t>(1, r.from.port_items);
+    n *= std::max<std::size_t>(1, r.to.port_items);
+    return n;
+  }
+
+  void filter_options(PfRule& r, const std::vector<PfParser::FilterOptContext*>& opts) {
+    for (auto* o : opts) {
       std::string text = o->getText();
-      if (auto *u = dynamic_cast<PfParser::UserOptContext *>(o)) {
+      if (auto* u = dynamic_cast<PfParser::UserOptContext*>(o)) {
         r.unknowns.push_back(fmt::format("{} (socket owner)", collapse_blanks(expanded_text(u))));
-      } else if (auto *f = dynamic_cast<PfParser::FlagsOptContext *>(o)) {
+      } else if (auto* f = dynamic_cast<PfParser::FlagsOptContext*>(o)) {
         flags(r, f);
-      } else if (dynamic_cast<PfParser::IcmpOptContext *>(o)) {
+      } else if (dynamic_cast<PfParser::IcmpOptContext*>(o)) {
         bool icmp_only = !r.protos.empty() && std::all_of(r.protos.begin(), r.protos.end(),
                                                           [](int p) { return p == kProtoIcmp || p == kProtoIcmp6; });
         if (!icmp_only) error_ctx(o, "icmp-type only applies to proto icmp / icmp6");
         r.unknowns.push_back(collapse_blanks(expanded_text(o)));
-      } else if (dynamic_cast<PfParser::TosOptContext *>(o) || dynamic_cast<PfParser::TaggedOptContext *>(o) ||
-                 dynamic_cast<PfParser::PrioOptContext *>(o) || dynamic_cast<PfParser::ReceivedOnOptContext *>(o) ||
-                 dynamic_cast<PfParser::FastrouteOptContext *>(o) ||
-                 dynamic_cast<PfParser::DivertPacketOptContext *>(o)) {
+      } else if (dynamic_cast<PfParser::TosOptContext*>(o) || dynamic_cast<PfParser::TaggedOptContext*>(o) ||
+                 dynamic_cast<PfParser::PrioOptContext*>(o) || dynamic_cast<PfParser::ReceivedOnOptContext*>(o) ||
+                 dynamic_cast<PfParser::FastrouteOptContext*>(o) ||
+                 dynamic_cast<PfParser::DivertPacketOptContext*>(o)) {
         r.unknowns.push_back(collapse_blanks(expanded_text(o)));
-      } else if (auto *v = dynamic_cast<PfParser::ValueOptContext *>(o)) {
+      } else if (auto* v = dynamic_cast<PfParser::ValueOptContext*>(o)) {
         auto type = v->getStart()->getType();
         if (type == PfLexer::PROBABILITY || type == PfLexer::RTABLE || type == PfLexer::MAX_PKT_RATE ||
             type == PfLexer::SCHEDULE)
           r.unknowns.push_back(collapse_blanks(expanded_text(o)));
-      } else if (auto *fl = dynamic_cast<PfParser::FlagOptContext *>(o)) {
+      } else if (auto* fl = dynamic_cast<PfParser::FlagOptContext*>(o)) {
         if (fl->ONCE()) r.unknowns.push_back("once (rule removed after its first match)");
-      } else if (auto *fr = dynamic_cast<PfParser::FragmentOptContext *>(o)) {
+      } else if (auto* fr = dynamic_cast<PfParser::FragmentOptContext*>(o)) {
         if (r.kind != RuleKind::Match) r.unknowns.push_back("fragment");
         (void)fr;
-      } else if (auto *st = dynamic_cast<PfParser::StateOptContext *>(o)) {
-        if (auto *so = st->stateOpts()) {
+      } else if (auto* st = dynamic_cast<PfParser::StateOptContext*>(o)) {
+        if (auto* so = st->stateOpts()) {
           static const std::set<std::string> limits = {"max",          "max-src-nodes",     "max-src-states",
                                                        "max-src-conn", "max-src-conn-rate", "overload"};
-          for (auto *item : so->stateItem()) {
+          for (auto* item : so->stateItem()) {
             std::string first = item->children.empty() ? "" : item->children[0]->getText();
             if (limits.count(first))
               r.unknowns.push_back(fmt::format("state limit '{}'", collapse_blanks(expanded_text(item))));
           }
         }
-      } else if (auto *t = dynamic_cast<PfParser::TranslateOptContext *>(o)) {
+      } else if (auto* t = dynamic_cast<PfParser::TranslateOptContext*>(o)) {
         if (t->kind->getType() == PfLexer::RDR_TO || t->kind->getType() == PfLexer::BINAT_TO) {
           Translation tr;
           tr.hosts = redir_list(t->redirHosts());
@@ -963,22 +1007,22 @@ class Reader {
           tr.text = collapse_blanks(expanded_text(t));
           r.rdr_to = std::move(tr);
         }
-      } else if (dynamic_cast<PfParser::AfToOptContext *>(o)) {
+      } else if (dynamic_cast<PfParser::AfToOptContext*>(o)) {
         r.unknowns.push_back(fmt::format("{} (address family translation)", collapse_blanks(expanded_text(o))));
-      } else if (auto *ro = dynamic_cast<PfParser::RouteOpt2Context *>(o)) {
+      } else if (auto* ro = dynamic_cast<PfParser::RouteOpt2Context*>(o)) {
         if (ro->ROUTE_TO()) r.unknowns.push_back("route-to (packet routed elsewhere)");
       }
       (void)text;
     }
   }
 
-  std::vector<HostItem> redir_list(PfParser::RedirHostsContext *rh) {
+  std::vector<HostItem> redir_list(PfParser::RedirHostsContext* rh) {
     std::vector<HostItem> out;
-    for (auto *h : rh->redirHost()) out.push_back(host(h->host(), false));
+    for (auto* h : rh->redirHost()) out.push_back(host(h->host(), false));
     return out;
   }
 
-  std::optional<PortSet> redir_port(PfParser::RedirPortContext *rp) {
+  std::optional<PortSet> redir_port(PfParser::RedirPortContext* rp) {
     Endpoint scratch;
     auto words = rp->word();
     std::string first = wtext(words[0]);
@@ -1002,7 +1046,7 @@ class Reader {
     return PortSet(*va, hi);
   }
 
-  void flags(PfRule &r, PfParser::FlagsOptContext *f) {
+  void flags(PfRule& r, PfParser::FlagsOptContext* f) {
     if (f->ANY()) return;
     auto words = f->word();
     std::string set, mask = "FSRPAUEW";
@@ -1040,39 +1084,39 @@ class Reader {
       r.protos = others;
   }
 
-  void filter(PfParser::FilterRuleContext *f, std::vector<PfRule> &into) {
+  void filter(PfParser::FilterRuleContext* f, std::vector<PfRule>& into) {
     PfRule r;
-    auto *act = f->action();
+    auto* act = f->action();
     r.kind = act->PASS() ? RuleKind::Pass : act->BLOCK() ? RuleKind::Block : RuleKind::Match;
     r.quick = f->logQuick()->QUICK() != nullptr;
-    if (auto *d = f->direction()) r.direction = d->IN() ? 1 : 2;
+    if (auto* d = f->direction()) r.direction = d->IN() ? 1 : 2;
     fill_rule_origin(r, f);
     common(r, f->onIf(), f->af(), f->protoSpec(), f->hosts());
-    if (auto *ro = f->routeOpt())
+    if (auto* ro = f->routeOpt())
       if (ro->ROUTE_TO() || ro->FASTROUTE()) r.unknowns.push_back("route-to (packet routed elsewhere)");
     filter_options(r, f->filterOpt());
     if (r.kind == RuleKind::Block && r.rdr_to) r.rdr_to.reset();
     into.push_back(std::move(r));
   }
 
-  void antispoof(PfParser::AntispoofRuleContext *a, std::vector<PfRule> &into) {
+  void antispoof(PfParser::AntispoofRuleContext* a, std::vector<PfRule>& into) {
     PfRule r;
     r.kind = RuleKind::Antispoof;
     r.quick = a->QUICK() != nullptr;
     r.direction = 1;
     fill_rule_origin(r, a);
     r.ifaces = if_items(a->ifList());
-    if (auto *af = a->af()) {
+    if (auto* af = a->af()) {
       r.inet = af->INET() != nullptr;
       r.inet6 = af->INET6() != nullptr;
     }
     into.push_back(std::move(r));
   }
 
-  void translation(antlr4::ParserRuleContext *ctx, RuleKind kind, bool no, bool pass, PfParser::OnIfContext *on,
-                   PfParser::AfContext *af, PfParser::ProtoSpecContext *proto, PfParser::HostsContext *hosts,
-                   PfParser::TagOptsContext *tags, PfParser::RedirHostsContext *target,
-                   PfParser::RedirPortContext *port, std::vector<PfRule> &into) {
+  void translation(antlr4::ParserRuleContext* ctx, RuleKind kind, bool no, bool pass, PfParser::OnIfContext* on,
+                   PfParser::AfContext* af, PfParser::ProtoSpecContext* proto, PfParser::HostsContext* hosts,
+                   PfParser::TagOptsContext* tags, PfParser::RedirHostsContext* target,
+                   PfParser::RedirPortContext* port, std::vector<PfRule>& into) {
     PfRule r;
     r.kind = kind;
     r.direction = kind == RuleKind::Nat ? 2 : 1;
@@ -1106,17 +1150,17 @@ class Reader {
   }
 
   // ---- tables
-  void table(PfParser::TableDefContext *t) {
+  void table(PfParser::TableDefContext* t) {
     Table tab;
     tab.name = wtext(t->name);
     auto [line, col] = src_->line_col(ctx_begin(t));
     tab.span = {src_->path, line, col, line, col};
     bool persist = false, has_list = false, has_file = false;
-    for (auto *opt : t->tableOpt()) {
+    for (auto* opt : t->tableOpt()) {
       if (opt->PERSIST()) persist = true;
       if (opt->LBRACE()) {
         has_list = true;
-        for (auto *e : opt->tableEntry()) tab.entries.push_back(host(e->host(), e->NOT() != nullptr));
+        for (auto* e : opt->tableEntry()) tab.entries.push_back(host(e->host(), e->NOT() != nullptr));
       }
       if (opt->FILE()) {
         has_file = true;
@@ -1140,7 +1184,7 @@ class Reader {
     }
     if (auto it = model_.tables.find(tab.name); it != model_.tables.end()) {
       unmodelled_ctx(t, fmt::format("table <{}> is defined twice: fwmatrix merges the definitions", tab.name));
-      Table &first = it->second;
+      Table& first = it->second;
       first.entries.insert(first.entries.end(), tab.entries.begin(), tab.entries.end());
       if (first.unknown.empty() && !tab.unknown.empty() && !(has_list || has_file)) return;
       if (!tab.unknown.empty() && (has_list || has_file)) first.unknown = tab.unknown;
@@ -1150,7 +1194,7 @@ class Reader {
     model_.tables[tab.name] = std::move(tab);
   }
 
-  void table_file(const std::string &contents, Table &tab, antlr4::ParserRuleContext *where) {
+  void table_file(const std::string& contents, Table& tab, antlr4::ParserRuleContext* where) {
     std::size_t pos = 0;
     while (pos < contents.size()) {
       auto end = contents.find('\n', pos);
@@ -1178,13 +1222,13 @@ class Reader {
     }
   }
 
-  std::string resolve(const std::string &path) const {
+  std::string resolve(const std::string& path) const {
     fs::path p(path);
     if (p.is_absolute()) return {};  // a path on the firewall, not on this machine
     return (fs::path(src_->dir) / p).string();
   }
 
-  static bool read_file_text(const std::string &path, std::string &out) {
+  static bool read_file_text(const std::string& path, std::string& out) {
     std::error_code ec;
     if (!fs::is_regular_file(path, ec)) return false;
     TextFile f = read_text_file(path);
@@ -1194,7 +1238,7 @@ class Reader {
   }
 
   // ---- anchors and includes
-  std::string anchor_path(const std::string &parent, const std::string &name) const {
+  std::string anchor_path(const std::string& parent, const std::string& name) const {
     if (!name.empty() && name[0] == '/') return name.substr(1);
     std::string base = parent;
     std::string rest = name;
@@ -1206,11 +1250,11 @@ class Reader {
     return base.empty() ? rest : base + "/" + rest;
   }
 
-  void anchor(PfParser::AnchorRuleContext *a, std::vector<PfRule> &into, const std::string &parent, int depth) {
+  void anchor(PfParser::AnchorRuleContext* a, std::vector<PfRule>& into, const std::string& parent, int depth) {
     PfRule r;
     r.kind = RuleKind::Anchor;
     r.quick = a->QUICK() != nullptr;
-    if (auto *d = a->direction()) r.direction = d->IN() ? 1 : 2;
+    if (auto* d = a->direction()) r.direction = d->IN() ? 1 : 2;
     fill_rule_origin(r, a, a->LBRACE() ? a->LBRACE()->getSymbol() : nullptr);
     common(r, a->onIf(), a->af(), a->protoSpec(), a->hosts());
     filter_options(r, a->filterOpt());
@@ -1220,7 +1264,7 @@ class Reader {
       std::string path = name.empty() ? fmt::format("{}_{}", parent.empty() ? "" : parent + "/", ++unnamed_)
                                       : anchor_path(parent, name);
       r.anchor_name = path;
-      for (auto *st : a->statement()) statement(st, r.children, path, depth);
+      for (auto* st : a->statement()) statement(st, r.children, path, depth);
       if (!name.empty()) model_.anchors[path] = r.children;
     } else {
       if (name.empty()) {
@@ -1232,7 +1276,7 @@ class Reader {
     into.push_back(std::move(r));
   }
 
-  void load_anchor(PfParser::LoadAnchorContext *l, const std::string &parent, int depth) {
+  void load_anchor(PfParser::LoadAnchorContext* l, const std::string& parent, int depth) {
     std::string name = anchor_path(parent, unquote(l->anchorName()->getText()));
     std::string path = unquote(l->path->getText());
     std::string resolved = resolve(path);
@@ -1257,7 +1301,7 @@ class Reader {
     model_.anchors[name] = std::move(rules);
   }
 
-  void include(PfParser::IncludeStmtContext *inc, std::vector<PfRule> &into, const std::string &parent, int depth) {
+  void include(PfParser::IncludeStmtContext* inc, std::vector<PfRule>& into, const std::string& parent, int depth) {
     std::string path = unquote(inc->path->getText());
     std::string resolved = resolve(path);
     std::string contents;
@@ -1284,12 +1328,12 @@ class Reader {
     nested.read(sub, into, parent, depth + 1);
   }
 
-  Model &model_;
-  std::map<std::string, std::string> &macros_;
-  int &unnamed_;
-  const Source *src_ = nullptr;
-  std::vector<Comment> *comments_ = nullptr;
-  const Mapped *cur_ = nullptr;
+  Model& model_;
+  std::map<std::string, std::string>& macros_;
+  int& unnamed_;
+  const Source* src_ = nullptr;
+  std::vector<Comment>* comments_ = nullptr;
+  const Mapped* cur_ = nullptr;
   std::vector<std::size_t> cp_to_byte_;
   antlr4::ANTLRInputStream input_;
   PfLexer lexer_;
@@ -1300,7 +1344,19 @@ class Reader {
 
 }  // namespace
 
-bool detect(const std::string &text) {
+std::size_t expanded_rule_count(const Model& model) {
+  std::size_t n = 0;
+  std::function<void(const std::vector<PfRule>&)> walk = [&](const std::vector<PfRule>& rules) {
+    for (const auto& r : rules) {
+      if (r.kind == RuleKind::Pass || r.kind == RuleKind::Block || r.kind == RuleKind::Match) n += r.expansions;
+      if (r.kind == RuleKind::Anchor && r.anchor_inline) walk(r.children);
+    }
+  };
+  walk(model.rules);
+  return n;
+}
+
+bool detect(const std::string& text) {
   std::size_t pos = 0;
   int seen = 0, hits = 0;
   while (pos < text.size() && seen < 80) {
@@ -1314,7 +1370,7 @@ bool detect(const std::string &text) {
     if (line[0] == '#') continue;
     ++seen;
     if (line.rfind("-A ", 0) == 0 || line[0] == '*' || line.rfind(":INPUT", 0) == 0) return false;
-    for (const char *kw : {"pass ", "block ", "block\t", "pass\t", "antispoof ", "set skip ", "table <", "anchor ",
+    for (const char* kw : {"pass ", "block ", "block\t", "pass\t", "antispoof ", "set skip ", "table <", "anchor ",
                            "match ", "scrub ", "rdr-anchor ", "nat-anchor ", "load anchor ", "set block-policy"})
       if (line.rfind(kw, 0) == 0) ++hits;
     if (line == "block" || line == "pass") ++hits;
@@ -1322,7 +1378,7 @@ bool detect(const std::string &text) {
   return hits >= 1;
 }
 
-Model parse(const TextFile &file) {
+Model parse(const TextFile& file) {
   Model model;
   Source src;
   src.path = file.path;

@@ -50,6 +50,7 @@ struct Endpoint {
   std::optional<PortSet> ports;            // nullopt: no port condition
   std::vector<std::string> unknown_ports;  // service names fwmatrix cannot resolve
   std::string port_text;
+  std::size_t port_items = 0;  // list items (pfctl expands each into its own rule)
 };
 
 struct IfaceItem {
@@ -101,6 +102,9 @@ struct PfRule {
   std::string text;        // source text of the statement, blanks collapsed
   std::string normalized;  // macro-expanded text, blanks collapsed
   std::vector<std::string> suppressions;
+  // How many kernel rules pfctl makes of this one (lists expanded, address families
+  // that cannot meet skipped): for comparison with `pfctl -nv` output.
+  std::size_t expansions = 1;
 };
 
 struct Table {
@@ -123,12 +127,16 @@ struct Model {
   std::size_t statements = 0;  // statements read (all kinds)
 };
 
+// Kernel rules pfctl would load for the main ruleset and inline anchors (filter rules
+// only: pass, block, match).
+std::size_t expanded_rule_count(const Model& model);
+
 // True if the text looks like a pf.conf or `pfctl -sr` output.
-bool detect(const std::string &text);
+bool detect(const std::string& text);
 // Parses a pf.conf file (with its includes, table files and loaded anchors
 // resolved relative to its directory).
-Model parse(const TextFile &file);
-Ruleset lower(const Model &model, const std::string &file);
+Model parse(const TextFile& file);
+Ruleset lower(const Model& model, const std::string& file);
 
 // Registry entry: format "pf".
 FrontendEntry frontend_entry();

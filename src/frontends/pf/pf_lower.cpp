@@ -49,11 +49,11 @@ AddrSet loopback_addresses(bool network) {
   return s;
 }
 
-bool is_loopback_name(const std::string &n) { return n == "lo" || n == "lo0"; }
+bool is_loopback_name(const std::string& n) { return n == "lo" || n == "lo0"; }
 
 class Lowering {
  public:
-  Lowering(const Model &model, Ruleset &rs) : model_(model), rs_(rs) {}
+  Lowering(const Model& model, Ruleset& rs) : model_(model), rs_(rs) {}
 
   std::vector<Rule> chain_rules(Ctx ctx) {
     ctx_ = ctx;
@@ -61,7 +61,7 @@ class Lowering {
     // set skip: pf does not look at packets on these interfaces.
     // (Not repeated on the way out of a forwarded packet: loopback traffic is
     // not forwarded, and one skip rule per path keeps the findings readable.)
-    for (const auto &item : model_.skip) {
+    for (const auto& item : model_.skip) {
       if (ctx == Ctx::FwdOut) break;
       Rule r;
       r.match = Match();
@@ -73,12 +73,12 @@ class Lowering {
       r.normalized = fmt::format("set skip on {}", item.name);
       out.push_back(std::move(r));
     }
-    for (const auto &rr : rdr_pass_rules_)
+    for (const auto& rr : rdr_pass_rules_)
       if (inbound(ctx)) out.push_back(rr);
     Flat flat;
     std::set<std::string> visiting;
     flatten(model_.rules, {Match()}, flat, visiting, 0);
-    for (auto &r : flat.quick) out.push_back(std::move(r));
+    for (auto& r : flat.quick) out.push_back(std::move(r));
     for (auto it = flat.last.rbegin(); it != flat.last.rend(); ++it) out.push_back(std::move(*it));
     return out;
   }
@@ -94,7 +94,7 @@ class Lowering {
   }
 
   void finish_diagnostics() {
-    for (auto &[key, entry] : unknown_counts_)
+    for (auto& [key, entry] : unknown_counts_)
       if (entry.second > 1)
         rs_.diagnostics[static_cast<std::size_t>(entry.first)].message +=
             fmt::format(" ({} rules use it)", entry.second);
@@ -102,13 +102,13 @@ class Lowering {
 
  private:
   // ---- conditions
-  void iface_patterns(Match &m, const std::vector<IfaceItem> &items) {
+  void iface_patterns(Match& m, const std::vector<IfaceItem>& items) {
     bool in = inbound(ctx_);
-    auto &pats = in ? m.in_patterns : m.out_patterns;
-    bool &neg = in ? m.in_negated : m.out_negated;
+    auto& pats = in ? m.in_patterns : m.out_patterns;
+    bool& neg = in ? m.in_negated : m.out_negated;
     pats.clear();
     neg = false;
-    for (const auto &it : items) {
+    for (const auto& it : items) {
       if (it.name == "any") {
         // Every interface except loopback.
         pats = {{"lo", true}};
@@ -125,8 +125,8 @@ class Lowering {
 
   // Interface groups (names not ending in a digit, like `egress`) cannot be
   // resolved without the host: they stay a class of their own name.
-  void note_groups(const PfRule &r, const std::vector<IfaceItem> &items) {
-    for (const auto &it : items) {
+  void note_groups(const PfRule& r, const std::vector<IfaceItem>& items) {
+    for (const auto& it : items) {
       if (it.name.empty() || it.name == "any" || it.name == "lo" ||
           std::isdigit(static_cast<unsigned char>(it.name.back())))
         continue;
@@ -162,13 +162,13 @@ class Lowering {
   }
 
   // Addresses of a table, longest prefix deciding (negated entries cut holes).
-  std::optional<AddrSet> table_set(const std::string &name, bool is_dst, std::string &why) {
+  std::optional<AddrSet> table_set(const std::string& name, bool is_dst, std::string& why) {
     auto it = model_.tables.find(name);
     if (it == model_.tables.end()) {
       why = fmt::format("table <{}> (not defined in the file: filled at run time)", name);
       return std::nullopt;
     }
-    const Table &t = it->second;
+    const Table& t = it->second;
     if (!t.unknown.empty()) {
       why = t.unknown;
       return std::nullopt;
@@ -179,7 +179,7 @@ class Lowering {
       u128 width;
     };
     std::vector<Entry> entries;
-    for (const auto &e : t.entries) {
+    for (const auto& e : t.entries) {
       HostItem positive = e;
       positive.negated = false;
       std::string sub;
@@ -189,17 +189,17 @@ class Lowering {
         return std::nullopt;
       }
       u128 width = 0;
-      for (const auto &iv : set->v4.intervals()) width = std::max(width, iv.hi - iv.lo);
-      for (const auto &iv : set->v6.intervals()) width = std::max(width, iv.hi - iv.lo);
+      for (const auto& iv : set->v4.intervals()) width = std::max(width, iv.hi - iv.lo);
+      for (const auto& iv : set->v6.intervals()) width = std::max(width, iv.hi - iv.lo);
       entries.push_back({*set, e.negated, width});
     }
-    std::stable_sort(entries.begin(), entries.end(), [](const Entry &a, const Entry &b) { return a.width > b.width; });
+    std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.width > b.width; });
     AddrSet out;
-    for (const auto &e : entries) out = e.negated ? out.subtract(e.set) : out.unite(e.set);
+    for (const auto& e : entries) out = e.negated ? out.subtract(e.set) : out.unite(e.set);
     return out;
   }
 
-  std::optional<AddrSet> item_set(const HostItem &h, bool is_dst, std::string &why) {
+  std::optional<AddrSet> item_set(const HostItem& h, bool is_dst, std::string& why) {
     std::optional<AddrSet> set;
     switch (h.kind) {
       case HostItem::Kind::Any:
@@ -243,7 +243,7 @@ class Lowering {
     return set;
   }
 
-  static std::bitset<2> item_families(const HostItem &h) {
+  static std::bitset<2> item_families(const HostItem& h) {
     std::bitset<2> f;
     if (h.kind == HostItem::Kind::Address) {
       if (!h.set.v4.empty()) f.set(0);
@@ -253,12 +253,12 @@ class Lowering {
     return f.set();
   }
 
-  std::vector<Alt> endpoint_alts(const Endpoint &ep, bool is_dst, std::bitset<2> &fams) {
+  std::vector<Alt> endpoint_alts(const Endpoint& ep, bool is_dst, std::bitset<2>& fams) {
     if (ep.hosts.empty()) return {{AddrSet::all(), {}}};
     std::vector<Alt> alts;
     std::optional<AddrSet> known;
     std::bitset<2> f;
-    for (const auto &h : ep.hosts) {
+    for (const auto& h : ep.hosts) {
       f |= item_families(h);
       std::string why;
       auto set = item_set(h, is_dst, why);
@@ -275,7 +275,7 @@ class Lowering {
 
   // The IR matches of a rule in the current context (one per list alternative
   // that cannot be merged); empty when the rule does not apply here.
-  std::vector<Match> conditions(const PfRule &r) {
+  std::vector<Match> conditions(const PfRule& r) {
     if (r.direction == 1 && !inbound(ctx_)) return {};
     if (r.direction == 2 && inbound(ctx_)) return {};
     if (r.never) return {};
@@ -301,16 +301,16 @@ class Lowering {
     note_groups(r, r.ifaces);
     // `on { a, !b }`: list items with negation are separate rules.
     std::vector<std::vector<IfaceItem>> iface_alts;
-    bool any_negated = std::any_of(r.ifaces.begin(), r.ifaces.end(), [](const IfaceItem &i) { return i.negated; });
+    bool any_negated = std::any_of(r.ifaces.begin(), r.ifaces.end(), [](const IfaceItem& i) { return i.negated; });
     if (any_negated && r.ifaces.size() > 1) {
-      for (const auto &i : r.ifaces) iface_alts.push_back({i});
+      for (const auto& i : r.ifaces) iface_alts.push_back({i});
     } else {
       iface_alts.push_back(r.ifaces);
     }
     std::vector<Match> out;
-    for (const auto &ifs : iface_alts)
-      for (const auto &s : src_alts)
-        for (const auto &d : dst_alts) {
+    for (const auto& ifs : iface_alts)
+      for (const auto& s : src_alts)
+        for (const auto& d : dst_alts) {
           Match m;
           m.families = fams;
           m.proto = proto;
@@ -332,29 +332,29 @@ class Lowering {
             else
               m.dport = *r.to.ports;
           }
-          for (const auto &u : r.unknowns) m.unknowns.push_back(u);
+          for (const auto& u : r.unknowns) m.unknowns.push_back(u);
           if (m.never) continue;
           out.push_back(std::move(m));
         }
     return out;
   }
 
-  static bool same_patterns(const std::vector<IfacePattern> &a, const std::vector<IfacePattern> &b) {
+  static bool same_patterns(const std::vector<IfacePattern>& a, const std::vector<IfacePattern>& b) {
     if (a.size() != b.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i)
       if (a[i].name != b[i].name || a[i].prefix != b[i].prefix) return false;
     return true;
   }
 
-  static bool contains(const std::vector<IfacePattern> &list, const IfacePattern &p) {
+  static bool contains(const std::vector<IfacePattern>& list, const IfacePattern& p) {
     return std::any_of(list.begin(), list.end(),
-                       [&](const IfacePattern &q) { return q.name == p.name && q.prefix == p.prefix; });
+                       [&](const IfacePattern& q) { return q.name == p.name && q.prefix == p.prefix; });
   }
 
   // a := a AND b (interface lists exactly when they name the same patterns,
   // else by name).
-  static void combine_ifaces(std::vector<IfacePattern> &a, bool &a_neg, const std::vector<IfacePattern> &b, bool b_neg,
-                             bool &never) {
+  static void combine_ifaces(std::vector<IfacePattern>& a, bool& a_neg, const std::vector<IfacePattern>& b, bool b_neg,
+                             bool& never) {
     if (b.empty()) return;
     if (a.empty()) {
       a = b;
@@ -363,30 +363,30 @@ class Lowering {
     }
     if (!a_neg && !b_neg) {
       std::vector<IfacePattern> both;
-      for (const auto &p : a)
+      for (const auto& p : a)
         if (contains(b, p)) both.push_back(p);
       if (both.empty()) never = true;
       a = both;
     } else if (!a_neg && b_neg) {
       std::vector<IfacePattern> keep;
-      for (const auto &p : a)
+      for (const auto& p : a)
         if (!contains(b, p)) keep.push_back(p);
       if (keep.empty()) never = true;
       a = keep;
     } else if (a_neg && !b_neg) {
       std::vector<IfacePattern> keep;
-      for (const auto &p : b)
+      for (const auto& p : b)
         if (!contains(a, p)) keep.push_back(p);
       if (keep.empty()) never = true;
       a = keep;
       a_neg = false;
     } else if (!same_patterns(a, b)) {
-      for (const auto &p : b)
+      for (const auto& p : b)
         if (!contains(a, p)) a.push_back(p);
     }
   }
 
-  static bool intersect(Match &a, const Match &b) {
+  static bool intersect(Match& a, const Match& b) {
     a.families &= b.families;
     if (b.proto) a.proto = a.proto ? (*a.proto & *b.proto) : *b.proto;
     if (b.src) a.src = a.src ? a.src->intersect(*b.src) : *b.src;
@@ -395,7 +395,7 @@ class Lowering {
     if (b.dport) a.dport = a.dport ? a.dport->intersect(*b.dport) : *b.dport;
     combine_ifaces(a.in_patterns, a.in_negated, b.in_patterns, b.in_negated, a.never);
     combine_ifaces(a.out_patterns, a.out_negated, b.out_patterns, b.out_negated, a.never);
-    for (const auto &u : b.unknowns)
+    for (const auto& u : b.unknowns)
       if (std::find(a.unknowns.begin(), a.unknowns.end(), u) == a.unknowns.end()) a.unknowns.push_back(u);
     a.never = a.never || b.never;
     if (a.families.none() || (a.proto && a.proto->none()) || (a.src && a.src->empty()) || (a.dst && a.dst->empty()) ||
@@ -404,7 +404,7 @@ class Lowering {
     return !a.never;
   }
 
-  Rule make_rule(const PfRule &r, Match m, ActionKind kind, const std::string &label) {
+  Rule make_rule(const PfRule& r, Match m, ActionKind kind, const std::string& label) {
     Rule out;
     out.match = std::move(m);
     out.action.kind = kind;
@@ -413,11 +413,11 @@ class Lowering {
     out.text = r.text;
     out.normalized = r.normalized;
     out.suppressions = r.suppressions;
-    for (const auto &u : out.match.unknowns) note_unknown(r, u);
+    for (const auto& u : out.match.unknowns) note_unknown(r, u);
     return out;
   }
 
-  void note_unknown(const PfRule &r, const std::string &what) {
+  void note_unknown(const PfRule& r, const std::string& what) {
     if (!seen_unknowns_.insert(fmt::format("{}:{}:{}", r.span.file, r.span.line, what)).second) return;
     std::string key = what.substr(0, what.find(' ', what.rfind("! ", 0) == 0 ? 2 : 0));
     if (what.rfind("from table", 0) == 0 || what.rfind("to table", 0) == 0) key = what.substr(0, what.find(')'));
@@ -440,7 +440,7 @@ class Lowering {
     rs_.diagnostics.push_back(std::move(d));
   }
 
-  void unknown_contents(const PfRule &r, const std::vector<Match> &conds, const std::string &why, Flat &out) {
+  void unknown_contents(const PfRule& r, const std::vector<Match>& conds, const std::string& why, Flat& out) {
     std::string key = "anchor:" + why;
     if (unknown_anchor_noted_.insert(fmt::format("{}:{}", r.span.line, why)).second && ctx_ == Ctx::HostIn) {
       Diagnostic d;
@@ -457,7 +457,7 @@ class Lowering {
     }
     // An unknown condition (not a terminal verdict): the rules after it are
     // still reached, and whatever it may decide makes the outcome undetermined.
-    for (const auto &m : conds) {
+    for (const auto& m : conds) {
       Rule u = make_rule(r, m, ActionKind::Unknown, why);
       u.match.unknowns.push_back(why);
       out.quick.push_back(std::move(u));
@@ -465,24 +465,24 @@ class Lowering {
   }
 
   // ---- flattening anchors
-  std::vector<Match> within(const std::vector<Match> &inner, const std::vector<Match> &outer) {
+  std::vector<Match> within(const std::vector<Match>& inner, const std::vector<Match>& outer) {
     std::vector<Match> out;
-    for (const auto &i : inner)
-      for (const auto &o : outer) {
+    for (const auto& i : inner)
+      for (const auto& o : outer) {
         Match m = i;
         if (intersect(m, o)) out.push_back(std::move(m));
       }
     return out;
   }
 
-  void flatten(const std::vector<PfRule> &rules, const std::vector<Match> &outer, Flat &out,
-               std::set<std::string> &visiting, int depth) {
-    for (const auto &r : rules) {
+  void flatten(const std::vector<PfRule>& rules, const std::vector<Match>& outer, Flat& out,
+               std::set<std::string>& visiting, int depth) {
+    for (const auto& r : rules) {
       switch (r.kind) {
         case RuleKind::Pass:
         case RuleKind::Block: {
           bool pass = r.kind == RuleKind::Pass;
-          for (auto &m : within(conditions(r), outer)) {
+          for (auto& m : within(conditions(r), outer)) {
             ActionKind kind = pass ? ActionKind::Accept : ActionKind::Deny;
             Rule ir = make_rule(r, std::move(m), kind, pass ? "pass" : "block");
             if (pass && r.rdr_to && inbound(ctx_)) rewrite_action(ir.action, *r.rdr_to);
@@ -508,16 +508,16 @@ class Lowering {
     }
   }
 
-  void anchor(const PfRule &r, const std::vector<Match> &outer, Flat &out, std::set<std::string> &visiting, int depth) {
+  void anchor(const PfRule& r, const std::vector<Match>& outer, Flat& out, std::set<std::string>& visiting, int depth) {
     auto conds = within(conditions(r), outer);
     if (conds.empty()) return;
-    std::vector<const std::vector<PfRule> *> contents;
+    std::vector<const std::vector<PfRule>*> contents;
     std::string why;
     if (r.anchor_inline) {
       contents.push_back(&r.children);
     } else if (r.anchor_name.size() >= 2 && r.anchor_name.compare(r.anchor_name.size() - 2, 2, "/*") == 0) {
       std::string parent = r.anchor_name.substr(0, r.anchor_name.size() - 1);  // "x/"
-      for (const auto &[name, rules] : model_.anchors)                         // std::map: alphabetical
+      for (const auto& [name, rules] : model_.anchors)                         // std::map: alphabetical
         if (name.rfind(parent, 0) == 0 && name.find('/', parent.size()) == std::string::npos)
           contents.push_back(&rules);
       if (contents.empty())
@@ -548,22 +548,22 @@ class Lowering {
     }
     visiting.insert(r.anchor_name);
     Flat sub;
-    for (const auto *c : contents) flatten(*c, conds, sub, visiting, depth + 1);
+    for (const auto* c : contents) flatten(*c, conds, sub, visiting, depth + 1);
     visiting.erase(r.anchor_name);
-    for (auto &q : sub.quick) out.quick.push_back(std::move(q));
+    for (auto& q : sub.quick) out.quick.push_back(std::move(q));
     if (r.quick) {
       for (auto it = sub.last.rbegin(); it != sub.last.rend(); ++it) out.quick.push_back(std::move(*it));
     } else {
-      for (auto &l : sub.last) out.last.push_back(std::move(l));
+      for (auto& l : sub.last) out.last.push_back(std::move(l));
     }
   }
 
   // antispoof for IF: `block in on ! IF from IF:network` and, unless IF is
   // loopback, `block in from IF` (per pf.conf(5)); not quick unless `antispoof
   // quick`.
-  std::vector<PfRule> antispoof_rules(const PfRule &r) {
+  std::vector<PfRule> antispoof_rules(const PfRule& r) {
     std::vector<PfRule> out;
-    for (const auto &itf : r.ifaces) {
+    for (const auto& itf : r.ifaces) {
       PfRule a;
       a.kind = RuleKind::Block;
       a.quick = r.quick;
@@ -598,11 +598,11 @@ class Lowering {
     return out;
   }
 
-  void rewrite_action(Action &a, const Translation &t) {
+  void rewrite_action(Action& a, const Translation& t) {
     std::string why;
     AddrSet target;
     bool known = true;
-    for (const auto &h : t.hosts) {
+    for (const auto& h : t.hosts) {
       auto s = item_set(h, true, why);
       if (!s || h.kind == HostItem::Kind::InterfaceAddr || h.kind == HostItem::Kind::Self) {
         known = false;
@@ -616,11 +616,11 @@ class Lowering {
     if (t.port) a.new_dport = *t.port;
   }
 
-  void collect_rdr(const std::vector<PfRule> &rules, std::vector<Rule> &legacy, std::vector<Rule> &match_rdr) {
-    for (const auto &r : rules) {
+  void collect_rdr(const std::vector<PfRule>& rules, std::vector<Rule>& legacy, std::vector<Rule>& match_rdr) {
+    for (const auto& r : rules) {
       if (r.kind == RuleKind::Anchor && r.anchor_inline) collect_rdr(r.children, legacy, match_rdr);
       if (r.kind == RuleKind::Match && r.rdr_to) {
-        for (auto &m : conditions(r)) {
+        for (auto& m : conditions(r)) {
           Rule ir = make_rule(r, std::move(m), ActionKind::Rewrite, "match rdr-to");
           rewrite_action(ir.action, *r.rdr_to);
           match_rdr.push_back(std::move(ir));
@@ -654,7 +654,7 @@ class Lowering {
         view.rdr_to->hosts = r.from.hosts;
         view.rdr_to->port.reset();
       }
-      for (auto &m : conditions(view)) {
+      for (auto& m : conditions(view)) {
         Rule ir = make_rule(r, m, r.no_translation ? ActionKind::Accept : ActionKind::Rewrite,
                             r.no_translation ? "no rdr" : "rdr");
         if (!r.no_translation && view.rdr_to) rewrite_action(ir.action, *view.rdr_to);
@@ -667,7 +667,7 @@ class Lowering {
   // `rdr pass` skips the filter for the packets it redirects. The filter stage
   // cannot tell them from other packets to the same destination, so those
   // become undetermined.
-  void rdr_pass(const PfRule &r, const Match &m, const Action &a) {
+  void rdr_pass(const PfRule& r, const Match& m, const Action& a) {
     Match after = m;
     after.in_patterns = m.in_patterns;
     after.dst = a.new_daddr;
@@ -676,15 +676,15 @@ class Lowering {
     rdr_pass_rules_.push_back(std::move(ir));
   }
 
-  const Model &model_;
-  Ruleset &rs_;
+  const Model& model_;
+  Ruleset& rs_;
   Ctx ctx_ = Ctx::HostIn;
   std::vector<Rule> rdr_pass_rules_;
   std::set<std::string> groups_noted_, seen_unknowns_, unknown_anchor_noted_;
   std::map<std::string, std::pair<int, std::size_t>> unknown_counts_;
 };
 
-int add_chain(Ruleset &rs, const std::string &name, std::vector<Rule> rules) {
+int add_chain(Ruleset& rs, const std::string& name, std::vector<Rule> rules) {
   Chain c;
   c.name = name;
   c.table = "pf";
@@ -703,7 +703,7 @@ int add_chain(Ruleset &rs, const std::string &name, std::vector<Rule> rules) {
 
 }  // namespace
 
-Ruleset lower(const Model &model, const std::string &file) {
+Ruleset lower(const Model& model, const std::string& file) {
   Ruleset rs;
   rs.format = "pf";
   rs.file = file;
@@ -736,8 +736,8 @@ Ruleset lower(const Model &model, const std::string &file) {
 FrontendEntry frontend_entry() {
   FrontendEntry entry;
   entry.names = {"pf"};
-  entry.detect = [](const TextFile &file) { return detect(file.text); };
-  entry.load = [](const TextFile &file, const std::string &, const LoadOptions &, LoadResult &result) {
+  entry.detect = [](const TextFile& file) { return detect(file.text); };
+  entry.load = [](const TextFile& file, const std::string&, const LoadOptions&, LoadResult& result) {
     auto model = parse(file);
     result.ruleset = std::make_unique<Ruleset>(lower(model, file.path));
   };
