@@ -18,6 +18,7 @@ RETURN_ICMP6: 'return-icmp6' ;
 IN          : 'in' ;
 OUT         : 'out' ;
 LOG         : 'log' ;
+LOG_ALL     : 'log-all' ;
 QUICK       : 'quick' ;
 ON          : 'on' ;
 INET        : 'inet' ;

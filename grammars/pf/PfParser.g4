@@ -78,7 +78,7 @@ blockMode
   ;
 direction : IN | OUT ;
 logQuick : ( logOpt QUICK? | QUICK logOpt? )? ;
-logOpt : LOG ( LPAREN logItem ( COMMA logItem )* RPAREN )? ;
+logOpt : LOG ( LPAREN logItem ( COMMA logItem )* RPAREN )? | LOG_ALL ;
 logItem : word+ ;
 
 onIf : ON ifList | ON word word ;   // second form: `on rdomain 1`
@@ -138,10 +138,10 @@ filterOpt
   | ( ALLOW_OPTS | NO_DF | RANDOM_ID | ONCE | DIVERT_REPLY ) # flagOpt
   | ( LABEL | TAG | PROBABILITY | RTABLE | MIN_TTL | MAX_MSS | SET_TOS | MAX_PKT_RATE | RIDENTIFIER | SCHEDULE ) word # valueOpt
   | NOT? TAGGED word                                 # taggedOpt
-  | PRIO word                                        # prioOpt
-  | SET ( PRIO | TOS | QUEUE | word ) ( word | LPAREN word ( COMMA word )* RPAREN )    # setOpt
-  | QUEUE ( word | LPAREN word ( COMMA word )* RPAREN )  # queueOpt
-  | ( DNPIPE | DNQUEUE ) ( word | LPAREN word ( COMMA word )* RPAREN )  # dummynetOpt
+  | PRIO ( word | LPAREN word ( COMMA? word )* RPAREN )  # prioOpt
+  | SET ( PRIO | TOS | QUEUE | word ) ( word | LPAREN word ( COMMA? word )* RPAREN )    # setOpt
+  | QUEUE ( word | LPAREN word ( COMMA? word )* RPAREN )  # queueOpt
+  | ( DNPIPE | DNQUEUE ) ( word | LPAREN word ( COMMA? word )* RPAREN )  # dummynetOpt
   | L3                                               # l3Opt
   | REASSEMBLE word                                  # reassembleOpt
   | NOT? RECEIVED_ON ifList                          # receivedOnOpt
@@ -210,5 +210,5 @@ word
   | MAX_PKT_RATE | RECEIVED_ON | NAT_TO | RDR_TO | BINAT_TO | AF_TO | ROUTE_TO | REPLY_TO | DUP_TO | FASTROUTE
   | DIVERT_TO | DIVERT_REPLY | DIVERT_PACKET | RIDENTIFIER | DNPIPE | DNQUEUE | SCHEDULE | MIN_TTL | MAX_MSS
   | NO_DF | RANDOM_ID | REASSEMBLE | SET_TOS | STATIC_PORT | BITMASK | RANDOM | SOURCE_HASH | ROUND_ROBIN
-  | LEAST_STATES | STICKY_ADDRESS | MAP_E_PORTSET | L3
+  | LEAST_STATES | STICKY_ADDRESS | MAP_E_PORTSET | L3 | LOG_ALL
   ;

@@ -380,7 +380,12 @@ class Reader {
       }
       std::string value;
       if (!macro_value(name, value, 0)) {
-        if (!model_.unavailable_includes.empty())
+        if (macros_.count(name))
+          error_at(b, e,
+                   fmt::format("macro '{}' expands to itself (its value names a macro that leads back to it, "
+                               "or one that is not defined)",
+                               name));
+        else if (!model_.unavailable_includes.empty())
           note_unmodelled(b, e,
                           fmt::format("macro '{}' is not defined here; it may come from "
                                       "the unavailable "
@@ -555,7 +560,35 @@ class Reader {
   static std::string wtext(PfParser::WordContext* w) { return unquote(w->getText()); }
 
   // ---- statements
+  // pfctl's `set require-order` (default yes): options, normalisation, queueing,
+  // translation, filtering. Only the legacy statements can break it.
+  void check_order(PfParser::StatementContext* st, const std::string& anchor_path) {
+    if (!anchor_path.empty()) return;
+    int section = 0;
+    const char* what = "";
+    if (st->scrubRule())
+      section = 1, what = "scrub";
+    else if (st->queueStmt())
+      section = 2, what = "queue";
+    else if (st->natRule() || st->rdrRule() || st->binatRule())
+      section = 3, what = "translation";
+    else if (st->filterRule() || st->antispoofRule() || st->anchorRule())
+      section = 4, what = "filter";
+    if (section == 0) return;
+    if (section < order_section_ && require_order_ && (section == 3 || section == 1) && order_section_ == 4) {
+      error_ctx(st, fmt::format("{} rule after filter rules (line {}): pfctl requires options, normalisation, "
+                                "queueing, translation, filtering in this order (set require-order yes)",
+                                what, order_line_));
+      return;
+    }
+    if (section > order_section_) {
+      order_section_ = section;
+      order_line_ = src_->line_col(ctx_begin(st)).first;
+    }
+  }
+
   void statement(PfParser::StatementContext* st, std::vector<PfRule>& into, const std::string& anchor_path, int depth) {
+    check_order(st, anchor_path);
     if (auto* m = st->macroDef()) {
       std::vector<std::string> parts;
       for (auto* p : m->macroPart()) parts.push_back(unquote(p->getText()));
@@ -625,6 +658,7 @@ class Reader {
     };
     std::string name = wtext(other->name);
     if (!known.count(name)) error_ctx(other->name, fmt::format("unknown option 'set {}'", name));
+    if (name == "require-order" && !other->setArg().empty()) require_order_ = other->setArg(0)->getText() != "no";
   }
 
   std::vector<IfaceItem> if_items(PfParser::IfListContext* l) {
@@ -996,7 +1030,7 @@ class Reader {
           for (auto* item : so->stateItem()) {
             std::string first = item->children.empty() ? "" : item->children[0]->getText();
             if (limits.count(first))
-              r.unknowns.push_back(fmt::format("state limit '{}'", collapse_blanks(expanded_text(item))));
+              r.unknowns.push_back(fmt::format("state limit {}", collapse_blanks(expanded_text(item))));
           }
         }
       } else if (auto* t = dynamic_cast<PfParser::TranslateOptContext*>(o)) {
@@ -1048,6 +1082,11 @@ class Reader {
 
   void flags(PfRule& r, PfParser::FlagsOptContext* f) {
     if (f->ANY()) return;
+    if (std::any_of(r.protos.begin(), r.protos.end(), [](int p) { return p != kProtoTcp; })) {
+      error_ctx(f, "flags only apply to tcp (the rule's protocol list has others)");
+      r.never = true;
+      return;
+    }
     auto words = f->word();
     std::string set, mask = "FSRPAUEW";
     if (f->SLASH()) {
@@ -1335,6 +1374,9 @@ class Reader {
   std::vector<Comment>* comments_ = nullptr;
   const Mapped* cur_ = nullptr;
   std::vector<std::size_t> cp_to_byte_;
+  bool require_order_ = true;
+  int order_section_ = 0;
+  int order_line_ = 0;
   antlr4::ANTLRInputStream input_;
   PfLexer lexer_;
   antlr4::CommonTokenStream tokens_;

@@ -673,6 +673,17 @@ class Lowering {
     after.dst = a.new_daddr;
     if (a.new_dport) after.dport = a.new_dport;
     Rule ir = make_rule(r, after, ActionKind::Unknown, "rdr pass (skips the filter rules)");
+    if (rdr_pass_rules_.empty()) {
+      Diagnostic d;
+      d.id = "FWM091";
+      d.severity = Severity::Warning;
+      d.span = r.span;
+      d.message =
+          "'rdr pass' lets the packets it redirects skip the filter rules; fwmatrix cannot tell them from "
+          "other packets to the same translated destination, so those destinations are undetermined";
+      d.snippet = r.text;
+      rs_.diagnostics.push_back(std::move(d));
+    }
     rdr_pass_rules_.push_back(std::move(ir));
   }
 
