@@ -1207,19 +1207,16 @@ class Reader {
         std::string contents;
         auto resolved = resolve(path);
         if (resolved.empty() || !read_file_text(resolved, contents)) {
-          tab.unknown = fmt::format("table <{}> file \"{}\" is not available here", tab.name, path);
-          unmodelled_ctx(opt, fmt::format("table <{}> is loaded from \"{}\", "
-                                          "which is not available: rules using "
-                                          "the table are undetermined",
-                                          tab.name, path));
+          // Reported where a rule uses the table (an unused table changes nothing).
+          tab.unknown = fmt::format("<{}> (its file \"{}\" is not available)", tab.name, path);
           continue;
         }
         table_file(contents, tab, opt);
       }
     }
     if (!has_list && !has_file) {
-      tab.unknown = fmt::format("table <{}> has no entries in the file (filled at run time{})", tab.name,
-                                persist ? ", persist" : "");
+      tab.unknown = fmt::format("<{}> (a {}table without entries in the file: filled at run time)", tab.name,
+                                persist ? "persist " : "");
     }
     if (auto it = model_.tables.find(tab.name); it != model_.tables.end()) {
       unmodelled_ctx(t, fmt::format("table <{}> is defined twice: fwmatrix merges the definitions", tab.name));

@@ -105,6 +105,7 @@ struct PfRule {
   // How many kernel rules pfctl makes of this one (lists expanded, address families
   // that cannot meet skipped): for comparison with `pfctl -nv` output.
   std::size_t expansions = 1;
+  bool from_antispoof = false;  // one of the block rules an antispoof line expands to
 };
 
 struct Table {

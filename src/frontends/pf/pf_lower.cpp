@@ -165,7 +165,7 @@ class Lowering {
   std::optional<AddrSet> table_set(const std::string& name, bool is_dst, std::string& why) {
     auto it = model_.tables.find(name);
     if (it == model_.tables.end()) {
-      why = fmt::format("table <{}> (not defined in the file: filled at run time)", name);
+      why = fmt::format("<{}> (a table not defined in the file: filled at run time)", name);
       return std::nullopt;
     }
     const Table& t = it->second;
@@ -185,7 +185,7 @@ class Lowering {
       std::string sub;
       auto set = item_set(positive, is_dst, sub);
       if (!set) {
-        why = fmt::format("table <{}> entry {}", name, sub);
+        why = fmt::format("<{}> (table entry {})", name, sub);
         return std::nullopt;
       }
       u128 width = 0;
@@ -418,9 +418,24 @@ class Lowering {
   }
 
   void note_unknown(const PfRule& r, const std::string& what) {
+    if (r.from_antispoof) {
+      if (!seen_unknowns_.insert(fmt::format("{}:{}:antispoof", r.span.file, r.span.line)).second) return;
+      Diagnostic d;
+      d.id = "FWM091";
+      d.severity = Severity::Warning;
+      d.span = r.span;
+      d.message = "antispoof expands to 'block in on ! IF from IF:network' and 'block in from IF': the interfaces' "
+                  "addresses are not in the file, so these block rules are undetermined (a later pass still decides)";
+      d.snippet = r.text;
+      rs_.diagnostics.push_back(std::move(d));
+      return;
+    }
     if (!seen_unknowns_.insert(fmt::format("{}:{}:{}", r.span.file, r.span.line, what)).second) return;
-    std::string key = what.substr(0, what.find(' ', what.rfind("! ", 0) == 0 ? 2 : 0));
-    if (what.rfind("from table", 0) == 0 || what.rfind("to table", 0) == 0) key = what.substr(0, what.find(')'));
+    // One diagnostic per construct: "from <t>" and "to ! <t>" are the same table.
+    std::string key = what;
+    for (const char* prefix : {"from ", "to ", "! "})
+      if (key.rfind(prefix, 0) == 0) key = key.substr(std::string(prefix).size());
+    if (key.rfind("! ", 0) == 0) key = key.substr(2);
     auto it = unknown_counts_.find(key);
     if (it != unknown_counts_.end()) {
       ++it->second.second;
@@ -566,6 +581,7 @@ class Lowering {
     for (const auto& itf : r.ifaces) {
       PfRule a;
       a.kind = RuleKind::Block;
+      a.from_antispoof = true;
       a.quick = r.quick;
       a.direction = 1;
       a.inet = r.inet;
