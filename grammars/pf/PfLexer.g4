@@ -134,6 +134,10 @@ DASH        : '-' ;
 
 STRING      : '"' ~["\r\n]* '"' | '\'' ~['\r\n]* '\'' ;
 WORD        : [A-Za-z0-9_:] ~[ \t\r\n(){}<>!=/#,"']* ;
+// `pfctl -vvsr` prefixes rules with their number and adds counter lines: neither is
+// part of the rule.
+RULE_NUMBER : '@' [0-9]+ ( '(' [0-9]+ ')' )? -> skip ;
+COUNTER_LINE: '[' ~[\]\r\n]* ']' -> skip ;
 NEWLINE     : '\r'? '\n' ;
 WS          : [ \t\r]+ -> skip ;
 // Anything else ('$' of an undefined macro, '*', ...) becomes a token the parser rejects

@@ -349,6 +349,7 @@ TEST_CASE("pf: detection", "[pf]") {
   CHECK(
       pf::detect("pass in on em0 proto tcp from any to (em0) port = https "
                  "flags S/SA keep state\n"));
+  CHECK(pf::detect("@0 block drop in all\n  [ Evaluations: 1 Packets: 0 Bytes: 0 States: 0 ]\n"));
   CHECK_FALSE(pf::detect("*filter\n:INPUT DROP [0:0]\n-A INPUT -j ACCEPT\nCOMMIT\n"));
 }
 
@@ -363,4 +364,26 @@ TEST_CASE("pf: expanded rule count follows pfctl's list expansion", "[pf]") {
   CHECK(count("pass in proto { tcp udp } to port { 80 443 8000:8080 }\n") == 6);
   CHECK(count("pass in on { em0 em1 } from { 10.0.0.0/8, 2001:db8::/32 } to 192.0.2.1\n") == 2);
   CHECK(count("block in inet6 from { 10.0.0.0/8, 2001:db8::/32 }\nanchor { pass out all }\n") == 2);
+}
+
+TEST_CASE("pf: pfctl -sr and -vvsr output (rule numbers and counter lines)", "[pf]") {
+  auto rs = load_pf(
+      "@0 block drop in all\n"
+      "  [ Evaluations: 10        Packets: 0         Bytes: 0           States: 0     ]\n"
+      "@1 pass in on em0 inet proto tcp from any to (em0) port = https flags S/SA keep state label \"web\" "
+      "ridentifier 1000001\n"
+      "@2 pass in on em0 inet proto tcp from any to any port 1023 >< 1030 flags S/SA keep state\n"
+      "@3 anchor \"ftp-proxy/*\" all\n");
+  CHECK(count(*rs, "FWM090") == 0);
+  auto a = ports(*rs, kProtoTcp, "em0");
+  CHECK(a.accepted.empty());             // the run-time anchor may decide anything after it
+  CHECK(a.undetermined == all_ports());  // it could pass what the block denies, or block quick
+  const Chain& in = rs->chains[static_cast<std::size_t>(rs->find_chain("pf in"))];
+  bool found = false;
+  for (const auto& r : in.rules)
+    if (r.span.line == 3) {
+      found = true;
+      CHECK(r.text.rfind("pass in on em0", 0) == 0);
+    }
+  CHECK(found);
 }

@@ -1407,6 +1407,11 @@ bool detect(const std::string& text) {
     if (b == std::string_view::npos) continue;
     line = line.substr(b);
     if (line[0] == '#') continue;
+    if (line[0] == '@') {  // pfctl -vvsr rule numbers
+      auto sp = line.find(' ');
+      line = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
+      if (line.empty()) continue;
+    }
     ++seen;
     if (line.rfind("-A ", 0) == 0 || line[0] == '*' || line.rfind(":INPUT", 0) == 0) return false;
     for (const char* kw : {"pass ", "block ", "block\t", "pass\t", "antispoof ", "set skip ", "table <", "anchor ",

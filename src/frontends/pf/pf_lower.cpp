@@ -424,8 +424,9 @@ class Lowering {
       d.id = "FWM091";
       d.severity = Severity::Warning;
       d.span = r.span;
-      d.message = "antispoof expands to 'block in on ! IF from IF:network' and 'block in from IF': the interfaces' "
-                  "addresses are not in the file, so these block rules are undetermined (a later pass still decides)";
+      d.message =
+          "antispoof expands to 'block in on ! IF from IF:network' and 'block in from IF': the interfaces' "
+          "addresses are not in the file, so these block rules are undetermined (a later pass still decides)";
       d.snippet = r.text;
       rs_.diagnostics.push_back(std::move(d));
       return;
