@@ -387,3 +387,72 @@ TEST_CASE("pf: pfctl -sr and -vvsr output (rule numbers and counter lines)", "[p
     }
   CHECK(found);
 }
+
+TEST_CASE("pf: include and load anchor read files next to the config", "[pf]") {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / "fwm_pf_include_test";
+  fs::create_directories(dir / "anchors");
+  {
+    std::ofstream(dir / "macros.conf") << "web = \"{ 80 443 }\"\n";
+    std::ofstream(dir / "anchors" / "sfb.conf") << "pass in proto tcp to port 5061\nblock in quick proto tcp to port 23\n";
+  }
+  std::string conf =
+      "include \"macros.conf\"\n"
+      "block in all\n"
+      "pass in proto tcp to port $web\n"
+      "anchor \"sfb\"\n"
+      "load anchor \"sfb\" from \"anchors/sfb.conf\"\n"
+      "pass in proto tcp to port 23\n";
+  auto rs = load_pf(conf, (dir / "pf.conf").string());
+  CHECK(count(*rs, "FWM090") == 0);
+  CHECK(count(*rs, "FWM091") == 0);
+  CHECK(ports(*rs, kProtoTcp).accepted == PortSet({{80, 80}, {443, 443}, {5061, 5061}}));
+  // Rules from the anchor file keep their own file and line.
+  const Chain& in = rs->chains[static_cast<std::size_t>(rs->find_chain("pf in"))];
+  bool found = false;
+  for (const auto& r : in.rules)
+    if (r.text == "block in quick proto tcp to port 23") {
+      found = true;
+      CHECK(r.span.line == 2);
+      CHECK(r.span.file.find("sfb.conf") != std::string::npos);
+    }
+  CHECK(found);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("pf: macros are not expanded in quotes until used; FreeBSD quoted ranges in list macros", "[pf]") {
+  auto rs = load_pf(
+      "inner = \"10.0.0.0/8\"\n"
+      "late = \"{ $inner 192.168.0.0/16 }\"\n"
+      "range = \"{ '192.0.2.10 - 192.0.2.20' 198.51.100.1 }\"\n"
+      "block in all\n"
+      "pass in proto tcp from $late to port 22\n"
+      "pass in proto tcp from $range to port 80\n");
+  CHECK(count(*rs, "FWM090") == 0);
+  CHECK(ports(*rs, kProtoTcp, nullptr, "10.1.1.1").accepted == PortSet(22, 22));
+  CHECK(ports(*rs, kProtoTcp, nullptr, "192.168.3.3").accepted == PortSet(22, 22));
+  CHECK(ports(*rs, kProtoTcp, nullptr, "192.0.2.15").accepted == PortSet(80, 80));
+  CHECK(ports(*rs, kProtoTcp, nullptr, "192.0.2.21").accepted.empty());
+}
+
+TEST_CASE("pf: the forward path needs the in and the out pass", "[pf]") {
+  auto rs = load_pf(
+      "block all\n"
+      "pass in on em0 proto tcp to 10.1.1.5 port 443\n"
+      "pass out on em1 proto tcp to 10.1.1.5 port { 443 8443 }\n"
+      "pass in on em0 proto tcp to 10.1.1.5 port 8443\n");
+  Box q = Box::everything(Family::V4, rs->ifaces.size());
+  q.proto = proto_only(kProtoTcp);
+  q.in_iface.reset();
+  q.in_iface.set(rs->ifaces.classify("em0"));
+  q.out_iface.reset();
+  q.out_iface.set(rs->ifaces.classify("em1"));
+  q.dst = parse_address_expr("10.1.1.5").set.v4;
+  const Pipeline* p = rs->pipeline(Family::V4, Direction::Forward);
+  REQUIRE(p);
+  auto v = port_verdicts(evaluate(*rs, *p, q).pieces, all_ports());
+  CHECK(v.accepted == PortSet({{443, 443}, {8443, 8443}}));
+  q.out_iface.reset();
+  q.out_iface.set(rs->ifaces.classify("em2"));
+  CHECK(port_verdicts(evaluate(*rs, *p, q).pieces, all_ports()).accepted.empty());
+}
