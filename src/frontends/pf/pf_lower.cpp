@@ -501,7 +501,10 @@ class Lowering {
           for (auto& m : within(conditions(r), outer)) {
             ActionKind kind = pass ? ActionKind::Accept : ActionKind::Deny;
             Rule ir = make_rule(r, std::move(m), kind, pass ? "pass" : "block");
-            if (pass && r.rdr_to && inbound(ctx_)) rewrite_action(ir.action, *r.rdr_to);
+            if (pass && r.rdr_to && inbound(ctx_)) {
+              rewrite_action(ir.action, *r.rdr_to);
+              if (!restrict_to_target(ir)) continue;
+            }
             (r.quick ? out.quick : out.last).push_back(std::move(ir));
           }
           break;
@@ -633,6 +636,15 @@ class Lowering {
     if (t.port) a.new_dport = *t.port;
   }
 
+  // A translation applies only to the address families of its target (pfctl infers
+  // the rule's family from it).
+  static bool restrict_to_target(Rule& ir) {
+    if (!ir.action.new_daddr) return true;
+    if (ir.action.new_daddr->v4.empty()) ir.match.families.reset(0);
+    if (ir.action.new_daddr->v6.empty()) ir.match.families.reset(1);
+    return ir.match.families.any();
+  }
+
   void collect_rdr(const std::vector<PfRule>& rules, std::vector<Rule>& legacy, std::vector<Rule>& match_rdr) {
     for (const auto& r : rules) {
       if (r.kind == RuleKind::Anchor && r.anchor_inline) collect_rdr(r.children, legacy, match_rdr);
@@ -640,7 +652,7 @@ class Lowering {
         for (auto& m : conditions(r)) {
           Rule ir = make_rule(r, std::move(m), ActionKind::Rewrite, "match rdr-to");
           rewrite_action(ir.action, *r.rdr_to);
-          match_rdr.push_back(std::move(ir));
+          if (restrict_to_target(ir)) match_rdr.push_back(std::move(ir));
         }
       }
       if (r.kind == RuleKind::Rdr && !r.unknown_verdict.empty()) {
@@ -675,7 +687,8 @@ class Lowering {
         Rule ir = make_rule(r, m, r.no_translation ? ActionKind::Accept : ActionKind::Rewrite,
                             r.no_translation ? "no rdr" : "rdr");
         if (!r.no_translation && view.rdr_to) rewrite_action(ir.action, *view.rdr_to);
-        if (r.translation_pass && !r.no_translation) rdr_pass(r, m, ir.action);
+        if (!restrict_to_target(ir)) continue;
+        if (r.translation_pass && !r.no_translation) rdr_pass(r, ir.match, ir.action);
         legacy.push_back(std::move(ir));
       }
     }
