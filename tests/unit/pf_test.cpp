@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "eval/evaluator.h"
 #include "frontends/frontend.h"
@@ -394,7 +395,8 @@ TEST_CASE("pf: include and load anchor read files next to the config", "[pf]") {
   fs::create_directories(dir / "anchors");
   {
     std::ofstream(dir / "macros.conf") << "web = \"{ 80 443 }\"\n";
-    std::ofstream(dir / "anchors" / "sfb.conf") << "pass in proto tcp to port 5061\nblock in quick proto tcp to port 23\n";
+    std::ofstream(dir / "anchors" / "sfb.conf")
+        << "pass in proto tcp to port 5061\nblock in quick proto tcp to port 23\n";
   }
   std::string conf =
       "include \"macros.conf\"\n"
@@ -455,4 +457,19 @@ TEST_CASE("pf: the forward path needs the in and the out pass", "[pf]") {
   q.out_iface.reset();
   q.out_iface.set(rs->ifaces.classify("em2"));
   CHECK(port_verdicts(evaluate(*rs, *p, q).pieces, all_ports()).accepted.empty());
+}
+
+TEST_CASE("pf: inline suppressions from a trailing comment or a comment line right above", "[pf]") {
+  auto rs = load_pf(
+      "block in all\n"
+      "# fwmatrix: ignore FWM021 -- admin access\n"
+      "pass in proto tcp to port 22\n"
+      "pass in proto tcp to port 2222 # fwmatrix: ignore FWM021, FWM022 -- alt ssh\n"
+      "pass in proto tcp to port 2223\n");
+  const Chain& in = rs->chains[static_cast<std::size_t>(rs->find_chain("pf in"))];
+  std::map<int, std::vector<std::string>> by_line;
+  for (const auto& r : in.rules) by_line[r.span.line] = r.suppressions;
+  CHECK(by_line[3] == std::vector<std::string>{"FWM021"});
+  CHECK(by_line[4] == std::vector<std::string>{"FWM021", "FWM022"});
+  CHECK(by_line[5].empty());
 }

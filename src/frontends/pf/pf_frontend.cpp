@@ -67,6 +67,7 @@ struct Mapped {
 struct Comment {
   int line;
   std::string text;
+  bool own_line = false;  // nothing but blanks before the '#'
 };
 
 // Joins continuation lines and removes comments (a comment on a line ending in
@@ -103,7 +104,10 @@ Mapped logical_text(const Source& src, std::vector<Comment>& comments) {
         body.push_back(t[i]);
         ++i;
       }
-      comments.push_back({src.line_col(start).first, body});
+      auto [cline, ccol] = src.line_col(start);
+      std::size_t line_start = start - static_cast<std::size_t>(ccol - 1);
+      bool own_line = t.find_first_not_of(" \t", line_start) == start;
+      comments.push_back({cline, body, own_line});
       if (i < t.size()) out.push('\n', i, i + 1);
       continue;
     }
@@ -553,7 +557,7 @@ class Reader {
     r.text = source_text(b, e);
     r.normalized = expanded_text(c, last);
     for (const auto& cm : *comments_)
-      if ((cm.line >= r.span.line && cm.line <= r.span.end_line) || cm.line == r.span.line - 1)
+      if ((cm.line >= r.span.line && cm.line <= r.span.end_line) || (cm.own_line && cm.line == r.span.line - 1))
         read_suppressions(cm.text, r.suppressions);
   }
 
