@@ -647,7 +647,20 @@ class Lowering {
 
   void collect_rdr(const std::vector<PfRule>& rules, std::vector<Rule>& legacy, std::vector<Rule>& match_rdr) {
     for (const auto& r : rules) {
+      if (r.kind == RuleKind::Pass || r.kind == RuleKind::Block) filter_seen_ = true;
       if (r.kind == RuleKind::Anchor && r.anchor_inline) collect_rdr(r.children, legacy, match_rdr);
+      if (r.kind == RuleKind::Match && r.rdr_to && filter_seen_ && !late_rdr_noted_) {
+        late_rdr_noted_ = true;
+        Diagnostic d;
+        d.id = "FWM091";
+        d.severity = Severity::Warning;
+        d.span = r.span;
+        d.message = "'match ... rdr-to' after pass/block rules: pf translates only for the rules after it, fwmatrix "
+                    "applies the translation before all filter rules (the rules above it are evaluated on the "
+                    "translated destination)";
+        d.snippet = r.text;
+        rs_.diagnostics.push_back(std::move(d));
+      }
       if (r.kind == RuleKind::Match && r.rdr_to) {
         for (auto& m : conditions(r)) {
           Rule ir = make_rule(r, std::move(m), ActionKind::Rewrite, "match rdr-to");
@@ -721,6 +734,7 @@ class Lowering {
   Ruleset& rs_;
   Ctx ctx_ = Ctx::HostIn;
   std::vector<Rule> rdr_pass_rules_;
+  bool filter_seen_ = false, late_rdr_noted_ = false;
   std::set<std::string> groups_noted_, seen_unknowns_, unknown_anchor_noted_;
   std::map<std::string, std::pair<int, std::size_t>> unknown_counts_;
 };
