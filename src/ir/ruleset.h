@@ -52,7 +52,13 @@ class IfaceAlphabet {
   void freeze();                     // after building: assigns the classes
   std::size_t size() const { return classes_.size(); }
   const std::string& class_name(std::size_t i) const { return classes_[i].label; }
-  bool class_is_loopback(std::size_t i) const { return classes_[i].label == "lo"; }
+  // Linux "lo"; BSD "lo0", "lo1", ... and the pf interface group "lo" (class "lo*").
+  bool class_is_loopback(std::size_t i) const {
+    const std::string& l = classes_[i].label;
+    if (l == "lo" || l == "lo*") return true;
+    return l.size() > 2 && l.rfind("lo", 0) == 0 &&
+           l.find_first_not_of("0123456789", 2) == std::string::npos;
+  }
   // Classes matched by a pattern.
   std::vector<std::size_t> matching(const IfacePattern& p) const;
   // The class a concrete interface name falls into.

@@ -1,0 +1,802 @@
+// Lowering pf's evaluation into the IR's first-match chains.
+//
+// pf walks its rules top to bottom; the last matching pass/block rule decides
+// unless a matching `quick` rule decides at once; nothing matching means pass.
+// For one packet this is: the first matching quick rule if there is one, else
+// the last matching non-quick rule, else pass. So the first-match equivalent of
+// r1..rn is
+//     [quick rules in order] ++ [non-quick rules in reverse order] ++ default
+//     pass.
+// Anchors are evaluated in place: a plain anchor contributes its quick rules to
+// the first part and its other rules to the second (each ANDed with the
+// anchor's own conditions); an anchor with `quick` ends evaluation when any
+// rule inside matched, so its whole first-match form ([its quick] ++
+// reverse[its others]) goes into the quick part at its position. Anchors whose
+// rules are not in the input (filled at run time) become an Unknown verdict in
+// the quick part: whatever an earlier quick rule did not decide is undetermined
+// from there on.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "frontends/pf/pf_frontend.h"
+
+namespace fwm::pf {
+
+namespace {
+
+// Where a chain sits: inbound/outbound on this host, or the two passes of a
+// forwarded packet (in on the ingress interface, out on the egress one).
+enum class Ctx { HostIn, HostOut, FwdIn, FwdOut };
+
+bool inbound(Ctx c) { return c == Ctx::HostIn || c == Ctx::FwdIn; }
+
+struct Alt {
+  std::optional<AddrSet> set;  // nullopt: not known
+  std::string unknown;
+};
+
+struct Flat {
+  std::vector<Rule> quick;
+  std::vector<Rule> last;  // in source order
+};
+
+AddrSet loopback_addresses(bool network) {
+  AddrSet s;
+  s.v4 = network ? AddrIntervals(0x7f000000u, 0x7fffffffu) : AddrIntervals(0x7f000001u, 0x7f000001u);
+  s.v6 = AddrIntervals(1, 1);
+  return s;
+}
+
+bool is_loopback_name(const std::string& n) { return n == "lo" || n == "lo0"; }
+
+class Lowering {
+ public:
+  Lowering(const Model& model, Ruleset& rs) : model_(model), rs_(rs) {}
+
+  std::vector<Rule> chain_rules(Ctx ctx) {
+    ctx_ = ctx;
+    std::vector<Rule> out;
+    // set skip: pf does not look at packets on these interfaces.
+    // (Not repeated on the way out of a forwarded packet: loopback traffic is
+    // not forwarded, and one skip rule per path keeps the findings readable.)
+    for (const auto& item : model_.skip) {
+      if (ctx == Ctx::FwdOut) break;
+      Rule r;
+      r.match = Match();
+      iface_patterns(r.match, {item});
+      r.action.kind = ActionKind::Accept;
+      r.action.label = "set skip";
+      r.span = item.span;
+      r.text = item.text;
+      r.normalized = fmt::format("set skip on {}", item.name);
+      out.push_back(std::move(r));
+    }
+    for (const auto& rr : rdr_pass_rules_)
+      if (inbound(ctx)) out.push_back(rr);
+    Flat flat;
+    std::set<std::string> visiting;
+    flatten(model_.rules, {Match()}, flat, visiting, 0);
+    for (auto& r : flat.quick) out.push_back(std::move(r));
+    for (auto it = flat.last.rbegin(); it != flat.last.rend(); ++it) out.push_back(std::move(*it));
+    return out;
+  }
+
+  // Inbound translation stage: legacy rdr/binat (first match), then `match ...
+  // rdr-to` (the last matching one applies).
+  std::vector<Rule> rdr_rules() {
+    ctx_ = Ctx::HostIn;
+    std::vector<Rule> out, match_rdr;
+    collect_rdr(model_.rules, out, match_rdr);
+    for (auto it = match_rdr.rbegin(); it != match_rdr.rend(); ++it) out.push_back(std::move(*it));
+    return out;
+  }
+
+  void finish_diagnostics() {
+    for (auto& [key, entry] : unknown_counts_)
+      if (entry.second > 1)
+        rs_.diagnostics[static_cast<std::size_t>(entry.first)].message +=
+            fmt::format(" ({} rules use it)", entry.second);
+  }
+
+ private:
+  // ---- conditions
+  void iface_patterns(Match& m, const std::vector<IfaceItem>& items) {
+    bool in = inbound(ctx_);
+    auto& pats = in ? m.in_patterns : m.out_patterns;
+    bool& neg = in ? m.in_negated : m.out_negated;
+    pats.clear();
+    neg = false;
+    for (const auto& it : items) {
+      if (it.name == "any") {
+        // Every interface except loopback.
+        pats = {{"lo", true}};
+        neg = !it.negated;
+        if (it.negated) m.never = true;
+        return;
+      }
+      IfacePattern p{it.name, false};
+      if (it.name == "lo") p.prefix = true;  // the loopback group
+      pats.push_back(p);
+      neg = it.negated;
+    }
+  }
+
+  // Interface groups (names not ending in a digit, like `egress`) cannot be
+  // resolved without the host: they stay a class of their own name.
+  void note_groups(const PfRule& r, const std::vector<IfaceItem>& items) {
+    for (const auto& it : items) {
+      if (it.name.empty() || it.name == "any" || it.name == "lo" ||
+          std::isdigit(static_cast<unsigned char>(it.name.back())))
+        continue;
+      if (!groups_noted_.insert(it.name).second) continue;
+      Diagnostic d;
+      d.id = "FWM091";
+      d.severity = Severity::Warning;
+      d.span = r.span;
+      d.message = fmt::format(
+          "'on {}' names an interface group; its members are not known from "
+          "the file, so it "
+          "is treated as one interface named '{}' (query with --iface {})",
+          it.name, it.name, it.name);
+      d.snippet = r.text;
+      rs_.diagnostics.push_back(std::move(d));
+    }
+  }
+
+  std::optional<AddrSet> self_set(bool is_dst) const {
+    switch (ctx_) {
+      case Ctx::HostIn:
+        if (is_dst) return AddrSet::all();  // every packet of this path is for the host
+        return std::nullopt;
+      case Ctx::HostOut:
+        if (!is_dst) return AddrSet::all();
+        return std::nullopt;
+      case Ctx::FwdIn:
+      case Ctx::FwdOut:
+        return AddrSet::none();  // forwarded packets are neither from nor for the
+                                 // host
+    }
+    return std::nullopt;
+  }
+
+  // Addresses of a table, longest prefix deciding (negated entries cut holes).
+  std::optional<AddrSet> table_set(const std::string& name, bool is_dst, std::string& why) {
+    auto it = model_.tables.find(name);
+    if (it == model_.tables.end()) {
+      why = fmt::format("<{}> (a table not defined in the file: filled at run time)", name);
+      return std::nullopt;
+    }
+    const Table& t = it->second;
+    if (!t.unknown.empty()) {
+      why = t.unknown;
+      return std::nullopt;
+    }
+    struct Entry {
+      AddrSet set;
+      bool negated;
+      u128 width;
+    };
+    std::vector<Entry> entries;
+    for (const auto& e : t.entries) {
+      HostItem positive = e;
+      positive.negated = false;
+      std::string sub;
+      auto set = item_set(positive, is_dst, sub);
+      if (!set) {
+        why = fmt::format("<{}> (table entry {})", name, sub);
+        return std::nullopt;
+      }
+      u128 width = 0;
+      for (const auto& iv : set->v4.intervals()) width = std::max(width, iv.hi - iv.lo);
+      for (const auto& iv : set->v6.intervals()) width = std::max(width, iv.hi - iv.lo);
+      entries.push_back({*set, e.negated, width});
+    }
+    std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.width > b.width; });
+    AddrSet out;
+    for (const auto& e : entries) out = e.negated ? out.subtract(e.set) : out.unite(e.set);
+    return out;
+  }
+
+  std::optional<AddrSet> item_set(const HostItem& h, bool is_dst, std::string& why) {
+    std::optional<AddrSet> set;
+    switch (h.kind) {
+      case HostItem::Kind::Any:
+        set = AddrSet::all();
+        break;
+      case HostItem::Kind::Address:
+        set = h.set;
+        break;
+      case HostItem::Kind::Table:
+        set = table_set(h.name, is_dst, why);
+        break;
+      case HostItem::Kind::Self:
+        set = self_set(is_dst);
+        if (!set) why = "self as source of an inbound packet";
+        break;
+      case HostItem::Kind::InterfaceAddr:
+        if (is_loopback_name(h.name) && (h.modifier.empty() || h.modifier == "0" || h.modifier == "network")) {
+          set = loopback_addresses(h.modifier == "network");
+        } else if (h.modifier.empty() || h.modifier == "0") {
+          set = self_set(is_dst);  // one of the host's own addresses
+          if (!set) why = fmt::format("{} (the interface's address as source)", h.text);
+        } else {
+          why = fmt::format("{} (interface addresses are not in the file)", h.text);
+        }
+        break;
+      case HostItem::Kind::HostName:
+        why = fmt::format("host name '{}' (resolved when the rules were loaded)", h.name);
+        break;
+      case HostItem::Kind::NoRoute:
+        why = "no-route (routing table)";
+        break;
+      case HostItem::Kind::UrpfFailed:
+        why = "urpf-failed (routing table)";
+        break;
+      case HostItem::Kind::RouteLabel:
+        why = fmt::format("route {} (routing table)", h.name);
+        break;
+    }
+    if (set && h.negated) set = set->complement();
+    if (!set && h.negated) why = "! " + why;
+    return set;
+  }
+
+  static std::bitset<2> item_families(const HostItem& h) {
+    std::bitset<2> f;
+    if (h.kind == HostItem::Kind::Address) {
+      if (!h.set.v4.empty()) f.set(0);
+      if (!h.set.v6.empty()) f.set(1);
+      return f;
+    }
+    return f.set();
+  }
+
+  std::vector<Alt> endpoint_alts(const Endpoint& ep, bool is_dst, std::bitset<2>& fams) {
+    if (ep.hosts.empty()) return {{AddrSet::all(), {}}};
+    std::vector<Alt> alts;
+    std::optional<AddrSet> known;
+    std::bitset<2> f;
+    for (const auto& h : ep.hosts) {
+      f |= item_families(h);
+      std::string why;
+      auto set = item_set(h, is_dst, why);
+      if (set) {
+        known = known ? known->unite(*set) : *set;
+      } else {
+        alts.push_back({std::nullopt, why});
+      }
+    }
+    fams &= f;
+    if (known) alts.insert(alts.begin(), {known, {}});
+    return alts;
+  }
+
+  // The IR matches of a rule in the current context (one per list alternative
+  // that cannot be merged); empty when the rule does not apply here.
+  std::vector<Match> conditions(const PfRule& r) {
+    if (r.direction == 1 && !inbound(ctx_)) return {};
+    if (r.direction == 2 && inbound(ctx_)) return {};
+    if (r.never) return {};
+    std::bitset<2> fams;
+    if (r.inet) fams.set(0);
+    if (r.inet6) fams.set(1);
+    std::optional<ProtoSet> proto;
+    if (!r.protos.empty()) {
+      ProtoSet p;
+      bool v4_only = true, v6_only = true;
+      for (int n : r.protos) {
+        p.set(static_cast<std::size_t>(n));
+        if (n != kProtoIcmp) v4_only = false;
+        if (n != kProtoIcmp6) v6_only = false;
+      }
+      if (v4_only) fams.reset(1);
+      if (v6_only) fams.reset(0);
+      proto = p;
+    }
+    auto src_alts = endpoint_alts(r.from, false, fams);
+    auto dst_alts = endpoint_alts(r.to, true, fams);
+    if (fams.none()) return {};
+    note_groups(r, r.ifaces);
+    // `on { a, !b }`: list items with negation are separate rules.
+    std::vector<std::vector<IfaceItem>> iface_alts;
+    bool any_negated = std::any_of(r.ifaces.begin(), r.ifaces.end(), [](const IfaceItem& i) { return i.negated; });
+    if (any_negated && r.ifaces.size() > 1) {
+      for (const auto& i : r.ifaces) iface_alts.push_back({i});
+    } else {
+      iface_alts.push_back(r.ifaces);
+    }
+    std::vector<Match> out;
+    for (const auto& ifs : iface_alts)
+      for (const auto& s : src_alts)
+        for (const auto& d : dst_alts) {
+          Match m;
+          m.families = fams;
+          m.proto = proto;
+          if (!ifs.empty()) iface_patterns(m, ifs);
+          if (s.set && !s.set->is_all()) m.src = *s.set;
+          if (d.set && !d.set->is_all()) m.dst = *d.set;
+          if (!s.set) m.unknowns.push_back(fmt::format("from {}", s.unknown));
+          if (!d.set) m.unknowns.push_back(fmt::format("to {}", d.unknown));
+          if ((s.set && s.set->empty()) || (d.set && d.set->empty())) continue;
+          if (r.from.ports) {
+            if (!r.from.unknown_ports.empty())
+              m.unknowns.push_back("source port " + r.from.port_text.substr(4));
+            else
+              m.sport = *r.from.ports;
+          }
+          if (r.to.ports) {
+            if (!r.to.unknown_ports.empty())
+              m.unknowns.push_back("port " + r.to.port_text.substr(4));
+            else
+              m.dport = *r.to.ports;
+          }
+          for (const auto& u : r.unknowns) m.unknowns.push_back(u);
+          if (m.never) continue;
+          out.push_back(std::move(m));
+        }
+    return out;
+  }
+
+  static bool same_patterns(const std::vector<IfacePattern>& a, const std::vector<IfacePattern>& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (a[i].name != b[i].name || a[i].prefix != b[i].prefix) return false;
+    return true;
+  }
+
+  static bool contains(const std::vector<IfacePattern>& list, const IfacePattern& p) {
+    return std::any_of(list.begin(), list.end(),
+                       [&](const IfacePattern& q) { return q.name == p.name && q.prefix == p.prefix; });
+  }
+
+  // a := a AND b (interface lists exactly when they name the same patterns,
+  // else by name).
+  static void combine_ifaces(std::vector<IfacePattern>& a, bool& a_neg, const std::vector<IfacePattern>& b, bool b_neg,
+                             bool& never) {
+    if (b.empty()) return;
+    if (a.empty()) {
+      a = b;
+      a_neg = b_neg;
+      return;
+    }
+    if (!a_neg && !b_neg) {
+      std::vector<IfacePattern> both;
+      for (const auto& p : a)
+        if (contains(b, p)) both.push_back(p);
+      if (both.empty()) never = true;
+      a = both;
+    } else if (!a_neg && b_neg) {
+      std::vector<IfacePattern> keep;
+      for (const auto& p : a)
+        if (!contains(b, p)) keep.push_back(p);
+      if (keep.empty()) never = true;
+      a = keep;
+    } else if (a_neg && !b_neg) {
+      std::vector<IfacePattern> keep;
+      for (const auto& p : b)
+        if (!contains(a, p)) keep.push_back(p);
+      if (keep.empty()) never = true;
+      a = keep;
+      a_neg = false;
+    } else if (!same_patterns(a, b)) {
+      for (const auto& p : b)
+        if (!contains(a, p)) a.push_back(p);
+    }
+  }
+
+  static bool intersect(Match& a, const Match& b) {
+    a.families &= b.families;
+    if (b.proto) a.proto = a.proto ? (*a.proto & *b.proto) : *b.proto;
+    if (b.src) a.src = a.src ? a.src->intersect(*b.src) : *b.src;
+    if (b.dst) a.dst = a.dst ? a.dst->intersect(*b.dst) : *b.dst;
+    if (b.sport) a.sport = a.sport ? a.sport->intersect(*b.sport) : *b.sport;
+    if (b.dport) a.dport = a.dport ? a.dport->intersect(*b.dport) : *b.dport;
+    combine_ifaces(a.in_patterns, a.in_negated, b.in_patterns, b.in_negated, a.never);
+    combine_ifaces(a.out_patterns, a.out_negated, b.out_patterns, b.out_negated, a.never);
+    for (const auto& u : b.unknowns)
+      if (std::find(a.unknowns.begin(), a.unknowns.end(), u) == a.unknowns.end()) a.unknowns.push_back(u);
+    a.never = a.never || b.never;
+    if (a.families.none() || (a.proto && a.proto->none()) || (a.src && a.src->empty()) || (a.dst && a.dst->empty()) ||
+        (a.dport && a.dport->empty()) || (a.sport && a.sport->empty()))
+      a.never = true;
+    return !a.never;
+  }
+
+  Rule make_rule(const PfRule& r, Match m, ActionKind kind, const std::string& label) {
+    Rule out;
+    out.match = std::move(m);
+    out.action.kind = kind;
+    out.action.label = label;
+    out.span = r.span;
+    out.text = r.text;
+    out.normalized = r.normalized;
+    out.suppressions = r.suppressions;
+    for (const auto& u : out.match.unknowns) note_unknown(r, u);
+    return out;
+  }
+
+  void note_unknown(const PfRule& r, const std::string& what) {
+    if (r.from_antispoof) {
+      if (!seen_unknowns_.insert(fmt::format("{}:{}:antispoof", r.span.file, r.span.line)).second) return;
+      Diagnostic d;
+      d.id = "FWM091";
+      d.severity = Severity::Warning;
+      d.span = r.span;
+      d.message =
+          "antispoof expands to 'block in on ! IF from IF:network' and 'block in from IF': the interfaces' "
+          "addresses are not in the file, so these block rules are undetermined (a later pass still decides)";
+      d.snippet = r.text;
+      rs_.diagnostics.push_back(std::move(d));
+      return;
+    }
+    if (!seen_unknowns_.insert(fmt::format("{}:{}:{}", r.span.file, r.span.line, what)).second) return;
+    // One diagnostic per construct: "from <t>" and "to ! <t>" are the same table.
+    std::string key = what;
+    for (const char* prefix : {"from ", "to ", "! "})
+      if (key.rfind(prefix, 0) == 0) key = key.substr(std::string(prefix).size());
+    if (key.rfind("! ", 0) == 0) key = key.substr(2);
+    auto it = unknown_counts_.find(key);
+    if (it != unknown_counts_.end()) {
+      ++it->second.second;
+      return;
+    }
+    Diagnostic d;
+    d.id = "FWM091";
+    d.severity = Severity::Warning;
+    d.span = r.span;
+    d.message = fmt::format(
+        "'{}' is read but not modelled: rules using it are "
+        "treated as undetermined "
+        "(they may or may not match)",
+        what);
+    d.snippet = r.text;
+    unknown_counts_[key] = {static_cast<int>(rs_.diagnostics.size()), 1};
+    rs_.diagnostics.push_back(std::move(d));
+  }
+
+  void unknown_contents(const PfRule& r, const std::vector<Match>& conds, const std::string& why, Flat& out) {
+    std::string key = "anchor:" + why;
+    if (unknown_anchor_noted_.insert(fmt::format("{}:{}", r.span.line, why)).second && ctx_ == Ctx::HostIn) {
+      Diagnostic d;
+      d.id = "FWM091";
+      d.severity = Severity::Warning;
+      d.span = r.span;
+      d.message = fmt::format(
+          "{}: packets that reach this point undecided by "
+          "an earlier quick rule are "
+          "undetermined",
+          why);
+      d.snippet = r.text;
+      rs_.diagnostics.push_back(std::move(d));
+    }
+    // An unknown condition (not a terminal verdict): the rules after it are
+    // still reached, and whatever it may decide makes the outcome undetermined.
+    for (const auto& m : conds) {
+      Rule u = make_rule(r, m, ActionKind::Unknown, why);
+      u.match.unknowns.push_back(why);
+      out.quick.push_back(std::move(u));
+    }
+  }
+
+  // ---- flattening anchors
+  std::vector<Match> within(const std::vector<Match>& inner, const std::vector<Match>& outer) {
+    std::vector<Match> out;
+    for (const auto& i : inner)
+      for (const auto& o : outer) {
+        Match m = i;
+        if (intersect(m, o)) out.push_back(std::move(m));
+      }
+    return out;
+  }
+
+  void flatten(const std::vector<PfRule>& rules, const std::vector<Match>& outer, Flat& out,
+               std::set<std::string>& visiting, int depth) {
+    for (const auto& r : rules) {
+      switch (r.kind) {
+        case RuleKind::Pass:
+        case RuleKind::Block: {
+          bool pass = r.kind == RuleKind::Pass;
+          for (auto& m : within(conditions(r), outer)) {
+            ActionKind kind = pass ? ActionKind::Accept : ActionKind::Deny;
+            Rule ir = make_rule(r, std::move(m), kind, pass ? "pass" : "block");
+            if (pass && r.rdr_to && inbound(ctx_)) {
+              rewrite_action(ir.action, *r.rdr_to);
+              if (!restrict_to_target(ir)) continue;
+            }
+            (r.quick ? out.quick : out.last).push_back(std::move(ir));
+          }
+          break;
+        }
+        case RuleKind::Antispoof:
+          flatten(antispoof_rules(r), outer, out, visiting, depth);
+          break;
+        case RuleKind::Include:
+          unknown_contents(r, within({Match()}, outer), r.unknown_verdict, out);
+          break;
+        case RuleKind::Anchor:
+          anchor(r, outer, out, visiting, depth);
+          break;
+        case RuleKind::Match:
+        case RuleKind::Rdr:
+        case RuleKind::Binat:
+        case RuleKind::Nat:
+          break;  // no pass/block decision (translations: see rdr_rules)
+      }
+    }
+  }
+
+  void anchor(const PfRule& r, const std::vector<Match>& outer, Flat& out, std::set<std::string>& visiting, int depth) {
+    auto conds = within(conditions(r), outer);
+    if (conds.empty()) return;
+    std::vector<const std::vector<PfRule>*> contents;
+    std::string why;
+    if (r.anchor_inline) {
+      contents.push_back(&r.children);
+    } else if (r.anchor_name.size() >= 2 && r.anchor_name.compare(r.anchor_name.size() - 2, 2, "/*") == 0) {
+      std::string parent = r.anchor_name.substr(0, r.anchor_name.size() - 1);  // "x/"
+      for (const auto& [name, rules] : model_.anchors)                         // std::map: alphabetical
+        if (name.rfind(parent, 0) == 0 && name.find('/', parent.size()) == std::string::npos)
+          contents.push_back(&rules);
+      if (contents.empty())
+        why = fmt::format(
+            "anchor \"{}\" has no sub-anchors in the input "
+            "(loaded at run time)",
+            r.anchor_name);
+    } else {
+      auto it = model_.anchors.find(r.anchor_name);
+      if (it != model_.anchors.end()) {
+        contents.push_back(&it->second);
+      } else {
+        auto missing = model_.anchor_files_missing.find(r.anchor_name);
+        why = missing != model_.anchor_files_missing.end() ? fmt::format(
+                                                                 "anchor \"{}\" is loaded from \"{}\", which is "
+                                                                 "not available",
+                                                                 r.anchor_name, missing->second)
+                                                           : fmt::format(
+                                                                 "anchor \"{}\" has no rules in the input "
+                                                                 "(loaded at run time)",
+                                                                 r.anchor_name);
+      }
+    }
+    if (!why.empty() || depth > 64 || visiting.count(r.anchor_name)) {
+      if (why.empty()) why = fmt::format("anchor \"{}\" is nested in itself", r.anchor_name);
+      unknown_contents(r, conds, why, out);
+      return;
+    }
+    visiting.insert(r.anchor_name);
+    Flat sub;
+    for (const auto* c : contents) flatten(*c, conds, sub, visiting, depth + 1);
+    visiting.erase(r.anchor_name);
+    for (auto& q : sub.quick) out.quick.push_back(std::move(q));
+    if (r.quick) {
+      for (auto it = sub.last.rbegin(); it != sub.last.rend(); ++it) out.quick.push_back(std::move(*it));
+    } else {
+      for (auto& l : sub.last) out.last.push_back(std::move(l));
+    }
+  }
+
+  // antispoof for IF: `block in on ! IF from IF:network` and, unless IF is
+  // loopback, `block in from IF` (per pf.conf(5)); not quick unless `antispoof
+  // quick`.
+  std::vector<PfRule> antispoof_rules(const PfRule& r) {
+    std::vector<PfRule> out;
+    for (const auto& itf : r.ifaces) {
+      PfRule a;
+      a.kind = RuleKind::Block;
+      a.from_antispoof = true;
+      a.quick = r.quick;
+      a.direction = 1;
+      a.inet = r.inet;
+      a.inet6 = r.inet6;
+      a.span = r.span;
+      a.text = r.text;
+      a.suppressions = r.suppressions;
+      IfaceItem not_itf;
+      not_itf.name = itf.name;
+      not_itf.negated = true;
+      a.ifaces = {not_itf};
+      HostItem net;
+      net.kind = HostItem::Kind::InterfaceAddr;
+      net.name = itf.name;
+      net.modifier = "network";
+      net.text = itf.name + ":network";
+      a.from.hosts = {net};
+      a.normalized = fmt::format("block in on ! {} from {}:network (antispoof)", itf.name, itf.name);
+      out.push_back(a);
+      if (is_loopback_name(itf.name)) continue;
+      PfRule b = a;
+      b.ifaces.clear();
+      HostItem addr = net;
+      addr.modifier.clear();
+      addr.text = itf.name;
+      b.from.hosts = {addr};
+      b.normalized = fmt::format("block in from {} (antispoof)", itf.name);
+      out.push_back(b);
+    }
+    return out;
+  }
+
+  void rewrite_action(Action& a, const Translation& t) {
+    std::string why;
+    AddrSet target;
+    bool known = true;
+    for (const auto& h : t.hosts) {
+      auto s = item_set(h, true, why);
+      if (!s || h.kind == HostItem::Kind::InterfaceAddr || h.kind == HostItem::Kind::Self) {
+        known = false;
+        break;
+      }
+      target = target.unite(*s);
+    }
+    a.kind = ActionKind::Rewrite;
+    a.label = t.text;
+    if (known && !target.empty()) a.new_daddr = target;
+    if (t.port) a.new_dport = *t.port;
+  }
+
+  // A translation applies only to the address families of its target (pfctl infers
+  // the rule's family from it).
+  static bool restrict_to_target(Rule& ir) {
+    if (!ir.action.new_daddr) return true;
+    if (ir.action.new_daddr->v4.empty()) ir.match.families.reset(0);
+    if (ir.action.new_daddr->v6.empty()) ir.match.families.reset(1);
+    return ir.match.families.any();
+  }
+
+  void collect_rdr(const std::vector<PfRule>& rules, std::vector<Rule>& legacy, std::vector<Rule>& match_rdr) {
+    for (const auto& r : rules) {
+      if (r.kind == RuleKind::Pass || r.kind == RuleKind::Block) filter_seen_ = true;
+      if (r.kind == RuleKind::Anchor && r.anchor_inline) collect_rdr(r.children, legacy, match_rdr);
+      if (r.kind == RuleKind::Match && r.rdr_to && filter_seen_ && !late_rdr_noted_) {
+        late_rdr_noted_ = true;
+        Diagnostic d;
+        d.id = "FWM091";
+        d.severity = Severity::Warning;
+        d.span = r.span;
+        d.message = "'match ... rdr-to' after pass/block rules: pf translates only for the rules after it, fwmatrix "
+                    "applies the translation before all filter rules (the rules above it are evaluated on the "
+                    "translated destination)";
+        d.snippet = r.text;
+        rs_.diagnostics.push_back(std::move(d));
+      }
+      if (r.kind == RuleKind::Match && r.rdr_to) {
+        for (auto& m : conditions(r)) {
+          Rule ir = make_rule(r, std::move(m), ActionKind::Rewrite, "match rdr-to");
+          rewrite_action(ir.action, *r.rdr_to);
+          if (restrict_to_target(ir)) match_rdr.push_back(std::move(ir));
+        }
+      }
+      if (r.kind == RuleKind::Rdr && !r.unknown_verdict.empty()) {
+        Match all;
+        Rule ir = make_rule(r, all, ActionKind::Unknown, r.unknown_verdict);
+        ir.match.unknowns.push_back(r.unknown_verdict);
+        legacy.push_back(std::move(ir));
+        Diagnostic d;
+        d.id = "FWM091";
+        d.severity = Severity::Warning;
+        d.span = r.span;
+        d.message = fmt::format(
+            "{}: inbound packets may be redirected by "
+            "rules fwmatrix cannot see, so they are "
+            "undetermined",
+            r.unknown_verdict);
+        d.snippet = r.text;
+        rs_.diagnostics.push_back(std::move(d));
+        continue;
+      }
+      if (r.kind != RuleKind::Rdr && r.kind != RuleKind::Binat) continue;
+      PfRule view = r;
+      if (r.kind == RuleKind::Binat && r.rdr_to) {
+        // Inbound side of binat: packets to the external address go to the
+        // internal one.
+        view.to.hosts = r.rdr_to->hosts;
+        view.from = r.to;
+        view.rdr_to->hosts = r.from.hosts;
+        view.rdr_to->port.reset();
+      }
+      for (auto& m : conditions(view)) {
+        Rule ir = make_rule(r, m, r.no_translation ? ActionKind::Accept : ActionKind::Rewrite,
+                            r.no_translation ? "no rdr" : "rdr");
+        if (!r.no_translation && view.rdr_to) rewrite_action(ir.action, *view.rdr_to);
+        if (!restrict_to_target(ir)) continue;
+        if (r.translation_pass && !r.no_translation) rdr_pass(r, ir.match, ir.action);
+        legacy.push_back(std::move(ir));
+      }
+    }
+  }
+
+  // `rdr pass` skips the filter for the packets it redirects. The filter stage
+  // cannot tell them from other packets to the same destination, so those
+  // become undetermined.
+  void rdr_pass(const PfRule& r, const Match& m, const Action& a) {
+    Match after = m;
+    after.in_patterns = m.in_patterns;
+    after.dst = a.new_daddr;
+    if (a.new_dport) after.dport = a.new_dport;
+    Rule ir = make_rule(r, after, ActionKind::Unknown, "rdr pass (skips the filter rules)");
+    if (rdr_pass_rules_.empty()) {
+      Diagnostic d;
+      d.id = "FWM091";
+      d.severity = Severity::Warning;
+      d.span = r.span;
+      d.message =
+          "'rdr pass' lets the packets it redirects skip the filter rules; fwmatrix cannot tell them from "
+          "other packets to the same translated destination, so those destinations are undetermined";
+      d.snippet = r.text;
+      rs_.diagnostics.push_back(std::move(d));
+    }
+    rdr_pass_rules_.push_back(std::move(ir));
+  }
+
+  const Model& model_;
+  Ruleset& rs_;
+  Ctx ctx_ = Ctx::HostIn;
+  std::vector<Rule> rdr_pass_rules_;
+  bool filter_seen_ = false, late_rdr_noted_ = false;
+  std::set<std::string> groups_noted_, seen_unknowns_, unknown_anchor_noted_;
+  std::map<std::string, std::pair<int, std::size_t>> unknown_counts_;
+};
+
+int add_chain(Ruleset& rs, const std::string& name, std::vector<Rule> rules) {
+  Chain c;
+  c.name = name;
+  c.table = "pf";
+  c.builtin = true;
+  c.policy = PolicyKind::Accept;
+  c.policy_text = "pf default: pass when no rule matches";
+  int idx = static_cast<int>(rs.chains.size());
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    rules[i].chain = idx;
+    rules[i].index = static_cast<int>(i);
+  }
+  c.rules = std::move(rules);
+  rs.chains.push_back(std::move(c));
+  return idx;
+}
+
+}  // namespace
+
+Ruleset lower(const Model& model, const std::string& file) {
+  Ruleset rs;
+  rs.format = "pf";
+  rs.file = file;
+  rs.line_count = model.line_count;
+  rs.diagnostics = model.diagnostics;
+  Lowering lowering(model, rs);
+  auto rdr = lowering.rdr_rules();
+  int rdr_chain = rdr.empty() ? -1 : add_chain(rs, "pf rdr (inbound translation)", std::move(rdr));
+  int in = add_chain(rs, "pf in", lowering.chain_rules(Ctx::HostIn));
+  int out = add_chain(rs, "pf out", lowering.chain_rules(Ctx::HostOut));
+  int fwd_in = add_chain(rs, "pf forward in", lowering.chain_rules(Ctx::FwdIn));
+  int fwd_out = add_chain(rs, "pf forward out", lowering.chain_rules(Ctx::FwdOut));
+  lowering.finish_diagnostics();
+  for (Family f : {Family::V4, Family::V6}) {
+    Pipeline pin{f, Direction::In, {}};
+    if (rdr_chain >= 0) pin.stages.push_back({rdr_chain, true});
+    pin.stages.push_back({in, false});
+    rs.pipelines.push_back(pin);
+    rs.pipelines.push_back(Pipeline{f, Direction::Out, {{out, false}}});
+    Pipeline fwd{f, Direction::Forward, {}};
+    if (rdr_chain >= 0) fwd.stages.push_back({rdr_chain, true});
+    fwd.stages.push_back({fwd_in, false});
+    fwd.stages.push_back({fwd_out, false});
+    rs.pipelines.push_back(fwd);
+  }
+  rs.finalize();
+  return rs;
+}
+
+FrontendEntry frontend_entry() {
+  FrontendEntry entry;
+  entry.names = {"pf"};
+  entry.detect = [](const TextFile& file) { return detect(file.text); };
+  entry.load = [](const TextFile& file, const std::string&, const LoadOptions&, LoadResult& result) {
+    auto model = parse(file);
+    result.ruleset = std::make_unique<Ruleset>(lower(model, file.path));
+  };
+  return entry;
+}
+
+}  // namespace fwm::pf

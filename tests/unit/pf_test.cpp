@@ -1,0 +1,475 @@
+// pf frontend: parsing (macros, lists, tables, anchors, port operators) and
+// verdicts of the lowered first-match form against pf's last-match / quick
+// semantics.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "eval/evaluator.h"
+#include "frontends/frontend.h"
+#include "frontends/pf/pf_frontend.h"
+
+using namespace fwm;
+
+namespace {
+
+std::unique_ptr<Ruleset> load_pf(const std::string& text, const std::string& path = "test.conf") {
+  auto r = load_ruleset_bytes(path, text, {"pf", ""});
+  REQUIRE(r.ruleset);
+  return std::move(r.ruleset);
+}
+
+struct Answer {
+  PortSet accepted;
+  PortSet undetermined;
+};
+
+Answer ports(const Ruleset& rs, int proto, const char* iface = nullptr, const char* src = nullptr,
+             Family f = Family::V4, Direction dir = Direction::In) {
+  Box q = Box::everything(f, rs.ifaces.size());
+  q.proto = proto_only(proto);
+  if (src) q.src = parse_address_expr(src).set.of(f);
+  if (iface) {
+    q.in_iface.reset();
+    q.in_iface.set(rs.ifaces.classify(iface));
+    if (dir == Direction::Out) {
+      q.in_iface.set();
+      q.out_iface.reset();
+      q.out_iface.set(rs.ifaces.classify(iface));
+    }
+  }
+  const Pipeline* p = rs.pipeline(f, dir);
+  REQUIRE(p);
+  auto r = evaluate(rs, *p, q);
+  auto v = port_verdicts(r.pieces, all_ports());
+  return {v.accepted, v.undetermined};
+}
+
+std::size_t count(const Ruleset& rs, const char* id) {
+  std::size_t n = 0;
+  for (const auto& d : rs.diagnostics)
+    if (d.id == id) ++n;
+  return n;
+}
+
+const Diagnostic* first(const Ruleset& rs, const char* id) {
+  for (const auto& d : rs.diagnostics)
+    if (d.id == id) return &d;
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("pf: last matching rule wins, default pass", "[pf]") {
+  auto rs = load_pf(
+      "block in all\n"
+      "pass in proto tcp to port 443\n");
+  CHECK(count(*rs, "FWM090") == 0);
+  CHECK(ports(*rs, kProtoTcp).accepted == PortSet(443, 443));
+  CHECK(ports(*rs, kProtoUdp).accepted.empty());
+  auto empty = load_pf("set skip on lo0\n");
+  CHECK(ports(*empty, kProtoTcp).accepted == all_ports());
+}
+
+TEST_CASE("pf: a quick rule wins over everything after it", "[pf]") {
+  auto rs = load_pf(
+      "block all\n"
+      "pass quick proto tcp to port 22\n"
+      "block in proto tcp to port 22\n");
+  CHECK(ports(*rs, kProtoTcp).accepted == PortSet(22, 22));
+  // A quick block after a broad pass closes the port; a later pass cannot
+  // reopen it.
+  auto rs2 = load_pf(
+      "pass in proto tcp to port 1:65535\n"
+      "block in quick proto tcp to port 135\n"
+      "pass in proto tcp to port 135\n");
+  CHECK(ports(*rs2, kProtoTcp).accepted == PortSet({{0, 134}, {136, 65535}}));
+  // Of two quick rules the first one decides.
+  auto rs3 = load_pf(
+      "pass in quick proto tcp to port 80\n"
+      "block in quick proto tcp to port 70:90\n"
+      "pass in proto tcp\n");
+  CHECK(ports(*rs3, kProtoTcp).accepted == PortSet({{0, 69}, {80, 80}, {91, 65535}}));
+}
+
+TEST_CASE("pf: port operators, exclusive and outside ranges", "[pf]") {
+  struct Case {
+    const char* spec;
+    PortSet expected;
+  };
+  std::vector<Case> cases = {
+      {"= 80", PortSet(80, 80)},
+      {"80", PortSet(80, 80)},
+      {"!= 80", PortSet({{0, 79}, {81, 65535}})},
+      {"< 1024", PortSet(0, 1023)},
+      {"<= 1024", PortSet(0, 1024)},
+      {"> 1023", PortSet(1024, 65535)},
+      {">= 1024", PortSet(1024, 65535)},
+      {"> 65535", PortSet()},
+      {"< 0", PortSet()},
+      {"49152:65535", PortSet(49152, 65535)},
+      {"49152 >< 65535", PortSet(49153, 65534)},
+      {"1000 >< 1001", PortSet()},
+      {"2000 <> 2004", PortSet({{0, 1999}, {2005, 65535}})},
+      {"{ 5060 sips, https }", PortSet({{443, 443}, {5060, 5061}})},
+      {"{ != 22, != 80 }", all_ports()},
+      {"domain", PortSet(53, 53)},
+  };
+  for (const auto& c : cases) {
+    INFO(c.spec);
+    auto rs = load_pf(std::string("block in all\npass in proto tcp to port ") + c.spec + "\n");
+    CHECK(count(*rs, "FWM090") == 0);
+    CHECK(ports(*rs, kProtoTcp).accepted == c.expected);
+  }
+}
+
+TEST_CASE("pf: macros, nested macros, lists and continuation lines", "[pf]") {
+  auto rs = load_pf(
+      "ext_if=\"em0\"\n"
+      "sip = \"5061\"\n"
+      "web = \"{ 80 443 }\"\n"
+      "fe_tcp = \"{\" $web $sip \"}\"\n"
+      "media = \"50000:59999\"\n"
+      "block in on $ext_if\n"
+      "pass in on $ext_if proto tcp \\\n"
+      "   to port $fe_tcp\n"
+      "pass in on $ext_if proto { udp tcp } to port $media # media\n");
+  CHECK(count(*rs, "FWM090") == 0);
+  CHECK(ports(*rs, kProtoTcp, "em0").accepted == PortSet({{80, 80}, {443, 443}, {5061, 5061}, {50000, 59999}}));
+  CHECK(ports(*rs, kProtoUdp, "em0").accepted == PortSet(50000, 59999));
+  CHECK(ports(*rs, kProtoUdp, "em1").accepted == all_ports());
+  // Spans point at the source, text keeps the macro, normalized has it
+  // expanded.
+  const Chain& in = rs->chains[static_cast<std::size_t>(rs->find_chain("pf in"))];
+  bool found = false;
+  for (const auto& r : in.rules)
+    if (r.span.line == 7) {
+      found = true;
+      CHECK(r.text == "pass in on $ext_if proto tcp to port $fe_tcp");
+      CHECK(r.normalized == "pass in on em0 proto tcp to port { { 80 443 } 5061 }");
+      CHECK(r.span.end_line == 8);
+    }
+  CHECK(found);
+}
+
+TEST_CASE("pf: a comment on a continued line comments out the continuation", "[pf]") {
+  auto rs = load_pf(
+      "block in all\n"
+      "pass in proto tcp to port 22 # ssh \\\n"
+      "  pass in proto tcp to port 80\n");
+  CHECK(count(*rs, "FWM090") == 0);
+  CHECK(ports(*rs, kProtoTcp).accepted == PortSet(22, 22));
+}
+
+TEST_CASE("pf: undefined macros and syntax errors are FWM090 with positions", "[pf]") {
+  auto rs = load_pf(
+      "block in all\n"
+      "pass in proto tcp to port $nope\n"
+      "pass in proto tcp to port 443 kep state\n"
+      "pass in proto tcp to port 8443\n"
+      "pass in proto tcp to port 70000\n");
+  REQUIRE(count(*rs, "FWM090") == 3);
+  const Diagnostic* d = first(*rs, "FWM090");
+  CHECK(d->span.line == 2);
+  CHECK(d->span.column == 27);
+  CHECK(d->message.find("macro 'nope' is not defined") != std::string::npos);
+  CHECK(rs->diagnostics[1].span.line == 3);
+  CHECK(rs->diagnostics[1].span.column == 31);
+  // The statements around the bad ones are still read.
+  CHECK(ports(*rs, kProtoTcp).accepted == PortSet(8443, 8443));
+}
+
+TEST_CASE("pf: tables with negated entries use the most specific entry", "[pf]") {
+  auto rs = load_pf(
+      "table <edge> const { 192.0.2.0/24, !192.0.2.0/28, 192.0.2.7 }\n"
+      "table <runtime> persist\n"
+      "block in all\n"
+      "pass in proto udp from <edge> to port 3478\n"
+      "pass in proto tcp from <runtime> to port 22\n"
+      "pass in proto tcp from ! <edge> to port 80\n");
+  CHECK(count(*rs, "FWM090") == 0);
+  CHECK(ports(*rs, kProtoUdp, nullptr, "192.0.2.100").accepted == PortSet(3478, 3478));
+  CHECK(ports(*rs, kProtoUdp, nullptr, "192.0.2.7").accepted == PortSet(3478, 3478));
+  CHECK(ports(*rs, kProtoUdp, nullptr, "192.0.2.3").accepted.empty());
+  CHECK(ports(*rs, kProtoTcp, nullptr, "198.51.100.1").accepted == PortSet(80, 80));
+  auto a = ports(*rs, kProtoTcp, nullptr, "192.0.2.100");
+  CHECK(a.accepted.empty());
+  CHECK(a.undetermined == PortSet(22, 22));  // <runtime> is filled at run time
+  CHECK(count(*rs, "FWM091") >= 1);
+}
+
+TEST_CASE(
+    "pf: a table file that is missing makes the table undetermined, a "
+    "present one is read",
+    "[pf]") {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / "fwm_pf_table_test";
+  fs::create_directories(dir);
+  { std::ofstream(dir / "trusted.txt") << "# trusted\n10.0.0.0/8\n!10.9.0.0/16\n"; }
+  std::string conf =
+      "table <trusted> file \"trusted.txt\"\n"
+      "table <gone> file \"missing.txt\"\n"
+      "block in all\n"
+      "pass in proto tcp from <trusted> to port 22\n"
+      "pass in proto tcp from <gone> to port 23\n";
+  auto rs = load_pf(conf, (dir / "pf.conf").string());
+  CHECK(count(*rs, "FWM090") == 0);
+  CHECK(ports(*rs, kProtoTcp, nullptr, "10.1.2.3").accepted == PortSet(22, 22));
+  CHECK(ports(*rs, kProtoTcp, nullptr, "10.9.2.3").accepted.empty());
+  CHECK(ports(*rs, kProtoTcp, nullptr, "10.1.2.3").undetermined == PortSet(23, 23));
+  fs::remove_all(dir);
+}
+
+TEST_CASE(
+    "pf: address lists expand to separate rules (a negated item matches "
+    "the rest)",
+    "[pf]") {
+  auto rs = load_pf(
+      "block in all\n"
+      "pass in proto tcp from { 10.0.0.0/8, !10.1.2.3 } to port 22\n"
+      "pass in proto tcp from !10.0.0.0/8 to port 23\n");
+  CHECK(ports(*rs, kProtoTcp, nullptr, "10.1.2.3").accepted == PortSet(22, 22));
+  CHECK(ports(*rs, kProtoTcp, nullptr, "192.168.1.1").accepted == PortSet(22, 23));
+  // pfctl infers the family from the addresses: the rule is IPv4-only.
+  CHECK(ports(*rs, kProtoTcp, nullptr, nullptr, Family::V6).accepted.empty());
+}
+
+TEST_CASE("pf: inline anchors are evaluated in place with their own quick", "[pf]") {
+  auto rs = load_pf(
+      "block in all\n"
+      "anchor \"web\" in proto tcp {\n"
+      "  pass proto tcp to port { 80 443 }\n"
+      "  block quick proto { tcp udp } to port 8080\n"
+      "}\n"
+      "pass in proto tcp to port 8000:8100\n"
+      "block in proto tcp to port 443\n");
+  CHECK(count(*rs, "FWM090") == 0);
+  // 443: the later block wins (last match); 8080: the anchor's quick block ends
+  // it all.
+  CHECK(ports(*rs, kProtoTcp).accepted == PortSet({{80, 80}, {8000, 8079}, {8081, 8100}}));
+  // The anchor's conditions restrict its rules: udp does not enter it.
+  CHECK(ports(*rs, kProtoUdp).accepted.empty());
+}
+
+TEST_CASE("pf: a quick anchor ends evaluation with its last match", "[pf]") {
+  auto rs = load_pf(
+      "anchor quick {\n"
+      "  block in proto tcp\n"
+      "  pass in proto tcp to port 22\n"
+      "}\n"
+      "pass in proto tcp to port 80\n");
+  CHECK(ports(*rs, kProtoTcp).accepted == PortSet(22, 22));
+}
+
+TEST_CASE("pf: anchors filled at run time and missing includes are undetermined", "[pf]") {
+  auto rs = load_pf(
+      "block in all\n"
+      "pass in quick proto tcp to port 22\n"
+      "anchor \"ftp-proxy/*\"\n"
+      "pass in proto tcp to port 80\n");
+  auto a = ports(*rs, kProtoTcp);
+  CHECK(a.accepted == PortSet(22, 22));
+  CHECK(a.undetermined == PortSet({{0, 21}, {23, 65535}}));
+  CHECK(count(*rs, "FWM091") == 1);
+  auto inc = load_pf("include \"/etc/pf.d/extra.conf\"\nblock in all\n");
+  CHECK(ports(*inc, kProtoTcp).undetermined == all_ports());
+  CHECK(count(*inc, "FWM090") == 0);
+}
+
+TEST_CASE("pf: set skip interfaces are not filtered; on, !on and any", "[pf]") {
+  auto rs = load_pf(
+      "set skip on { lo0 em9 }\n"
+      "block in on ! em0\n"
+      "block in on em0 proto udp\n");
+  CHECK(ports(*rs, kProtoTcp, "em9").accepted == all_ports());
+  CHECK(ports(*rs, kProtoTcp, "em1").accepted.empty());
+  CHECK(ports(*rs, kProtoTcp, "em0").accepted == all_ports());
+  CHECK(ports(*rs, kProtoUdp, "em0").accepted.empty());
+}
+
+TEST_CASE("pf: block flavours deny, match does not decide, flags and state options", "[pf]") {
+  auto rs = load_pf(
+      "pass in all\n"
+      "block return in proto tcp to port 1\n"
+      "block return-rst in proto tcp to port 2\n"
+      "block return-icmp(port-unr) in proto udp to port 3\n"
+      "block drop in proto tcp to port 4\n"
+      "match in proto tcp to port 5 scrub (no-df)\n"
+      "block in proto tcp to port 6:7\n"
+      "pass in proto tcp to port 6 flags S/SA keep state "
+      "(max-src-conn 10, tcp.established 60)\n"
+      "pass in proto tcp to port 7 flags A/A\n");
+  CHECK(count(*rs, "FWM090") == 0);
+  auto a = ports(*rs, kProtoTcp);
+  CHECK(a.accepted == PortSet({{0, 0}, {3, 3}, {5, 5}, {8, 65535}}));
+  CHECK(a.undetermined == PortSet(6, 6));  // state limits are not modelled
+  CHECK(ports(*rs, kProtoUdp).accepted == PortSet({{0, 2}, {4, 65535}}));
+}
+
+TEST_CASE("pf: antispoof expands to non-quick block rules", "[pf]") {
+  auto rs = load_pf(
+      "antispoof for lo0\n"
+      "pass in on em0 proto tcp to port 22\n");
+  // lo0's network arriving on another interface is blocked; a later pass
+  // overrides.
+  CHECK(ports(*rs, kProtoUdp, "em0", "127.0.0.5").accepted.empty());
+  CHECK(ports(*rs, kProtoUdp, "em0", "192.0.2.1").accepted == all_ports());
+  CHECK(ports(*rs, kProtoTcp, "em0", "127.0.0.5").accepted == PortSet(22, 22));
+  CHECK(ports(*rs, kProtoUdp, "lo0", "127.0.0.5").accepted == all_ports());
+}
+
+TEST_CASE("pf: legacy rdr and rdr-to translate before the filter sees the packet", "[pf]") {
+  auto rs = load_pf(
+      "rdr on em0 proto tcp from any to any port 8080 -> 127.0.0.1 port 80\n"
+      "block in all\n"
+      "pass in proto tcp to 127.0.0.1 port 80\n");
+  CHECK(count(*rs, "FWM090") == 0);
+  CHECK(ports(*rs, kProtoTcp, "em0").accepted == PortSet(8080, 8080));
+  auto obsd = load_pf(
+      "block in all\n"
+      "pass in on em0 proto tcp to port 443 rdr-to 10.0.0.2 port 8443\n");
+  CHECK(count(*obsd, "FWM090") == 0);
+  CHECK(ports(*obsd, kProtoTcp, "em0").accepted == PortSet(443, 443));
+}
+
+TEST_CASE(
+    "pf: out rules do not affect inbound traffic; the out path has its "
+    "own chain",
+    "[pf]") {
+  auto rs = load_pf(
+      "block out all\n"
+      "pass out proto tcp to port 443\n"
+      "block in proto tcp to port 23\n");
+  CHECK(ports(*rs, kProtoTcp).accepted == PortSet({{0, 22}, {24, 65535}}));
+  CHECK(ports(*rs, kProtoTcp, nullptr, nullptr, Family::V4, Direction::Out).accepted == PortSet(443, 443));
+}
+
+TEST_CASE("pf: detection", "[pf]") {
+  CHECK(pf::detect("# pf\next_if = \"em0\"\nset skip on lo\nblock in all\n"));
+  CHECK(
+      pf::detect("pass in on em0 proto tcp from any to (em0) port = https "
+                 "flags S/SA keep state\n"));
+  CHECK(pf::detect("@0 block drop in all\n  [ Evaluations: 1 Packets: 0 Bytes: 0 States: 0 ]\n"));
+  CHECK_FALSE(pf::detect("*filter\n:INPUT DROP [0:0]\n-A INPUT -j ACCEPT\nCOMMIT\n"));
+}
+
+TEST_CASE("pf: expanded rule count follows pfctl's list expansion", "[pf]") {
+  auto count = [](const std::string& text) {
+    TextFile f;
+    f.path = "count.conf";
+    f.text = text;
+    return pf::expanded_rule_count(pf::parse(f));
+  };
+  CHECK(count("pass in all\n") == 1);
+  CHECK(count("pass in proto { tcp udp } to port { 80 443 8000:8080 }\n") == 6);
+  CHECK(count("pass in on { em0 em1 } from { 10.0.0.0/8, 2001:db8::/32 } to 192.0.2.1\n") == 2);
+  CHECK(count("block in inet6 from { 10.0.0.0/8, 2001:db8::/32 }\nanchor { pass out all }\n") == 2);
+}
+
+TEST_CASE("pf: pfctl -sr and -vvsr output (rule numbers and counter lines)", "[pf]") {
+  auto rs = load_pf(
+      "@0 block drop in all\n"
+      "  [ Evaluations: 10        Packets: 0         Bytes: 0           States: 0     ]\n"
+      "@1 pass in on em0 inet proto tcp from any to (em0) port = https flags S/SA keep state label \"web\" "
+      "ridentifier 1000001\n"
+      "@2 pass in on em0 inet proto tcp from any to any port 1023 >< 1030 flags S/SA keep state\n"
+      "@3 anchor \"ftp-proxy/*\" all\n");
+  CHECK(count(*rs, "FWM090") == 0);
+  auto a = ports(*rs, kProtoTcp, "em0");
+  CHECK(a.accepted.empty());             // the run-time anchor may decide anything after it
+  CHECK(a.undetermined == all_ports());  // it could pass what the block denies, or block quick
+  const Chain& in = rs->chains[static_cast<std::size_t>(rs->find_chain("pf in"))];
+  bool found = false;
+  for (const auto& r : in.rules)
+    if (r.span.line == 3) {
+      found = true;
+      CHECK(r.text.rfind("pass in on em0", 0) == 0);
+    }
+  CHECK(found);
+}
+
+TEST_CASE("pf: include and load anchor read files next to the config", "[pf]") {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / "fwm_pf_include_test";
+  fs::create_directories(dir / "anchors");
+  {
+    std::ofstream(dir / "macros.conf") << "web = \"{ 80 443 }\"\n";
+    std::ofstream(dir / "anchors" / "sfb.conf")
+        << "pass in proto tcp to port 5061\nblock in quick proto tcp to port 23\n";
+  }
+  std::string conf =
+      "include \"macros.conf\"\n"
+      "block in all\n"
+      "pass in proto tcp to port $web\n"
+      "anchor \"sfb\"\n"
+      "load anchor \"sfb\" from \"anchors/sfb.conf\"\n"
+      "pass in proto tcp to port 23\n";
+  auto rs = load_pf(conf, (dir / "pf.conf").string());
+  CHECK(count(*rs, "FWM090") == 0);
+  CHECK(count(*rs, "FWM091") == 0);
+  CHECK(ports(*rs, kProtoTcp).accepted == PortSet({{80, 80}, {443, 443}, {5061, 5061}}));
+  // Rules from the anchor file keep their own file and line.
+  const Chain& in = rs->chains[static_cast<std::size_t>(rs->find_chain("pf in"))];
+  bool found = false;
+  for (const auto& r : in.rules)
+    if (r.text == "block in quick proto tcp to port 23") {
+      found = true;
+      CHECK(r.span.line == 2);
+      CHECK(r.span.file.find("sfb.conf") != std::string::npos);
+    }
+  CHECK(found);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("pf: macros are not expanded in quotes until used; FreeBSD quoted ranges in list macros", "[pf]") {
+  auto rs = load_pf(
+      "inner = \"10.0.0.0/8\"\n"
+      "late = \"{ $inner 192.168.0.0/16 }\"\n"
+      "range = \"{ '192.0.2.10 - 192.0.2.20' 198.51.100.1 }\"\n"
+      "block in all\n"
+      "pass in proto tcp from $late to port 22\n"
+      "pass in proto tcp from $range to port 80\n");
+  CHECK(count(*rs, "FWM090") == 0);
+  CHECK(ports(*rs, kProtoTcp, nullptr, "10.1.1.1").accepted == PortSet(22, 22));
+  CHECK(ports(*rs, kProtoTcp, nullptr, "192.168.3.3").accepted == PortSet(22, 22));
+  CHECK(ports(*rs, kProtoTcp, nullptr, "192.0.2.15").accepted == PortSet(80, 80));
+  CHECK(ports(*rs, kProtoTcp, nullptr, "192.0.2.21").accepted.empty());
+}
+
+TEST_CASE("pf: the forward path needs the in and the out pass", "[pf]") {
+  auto rs = load_pf(
+      "block all\n"
+      "pass in on em0 proto tcp to 10.1.1.5 port 443\n"
+      "pass out on em1 proto tcp to 10.1.1.5 port { 443 8443 }\n"
+      "pass in on em0 proto tcp to 10.1.1.5 port 8443\n");
+  Box q = Box::everything(Family::V4, rs->ifaces.size());
+  q.proto = proto_only(kProtoTcp);
+  q.in_iface.reset();
+  q.in_iface.set(rs->ifaces.classify("em0"));
+  q.out_iface.reset();
+  q.out_iface.set(rs->ifaces.classify("em1"));
+  q.dst = parse_address_expr("10.1.1.5").set.v4;
+  const Pipeline* p = rs->pipeline(Family::V4, Direction::Forward);
+  REQUIRE(p);
+  auto v = port_verdicts(evaluate(*rs, *p, q).pieces, all_ports());
+  CHECK(v.accepted == PortSet({{443, 443}, {8443, 8443}}));
+  q.out_iface.reset();
+  q.out_iface.set(rs->ifaces.classify("em2"));
+  CHECK(port_verdicts(evaluate(*rs, *p, q).pieces, all_ports()).accepted.empty());
+}
+
+TEST_CASE("pf: inline suppressions from a trailing comment or a comment line right above", "[pf]") {
+  auto rs = load_pf(
+      "block in all\n"
+      "# fwmatrix: ignore FWM021 -- admin access\n"
+      "pass in proto tcp to port 22\n"
+      "pass in proto tcp to port 2222 # fwmatrix: ignore FWM021, FWM022 -- alt ssh\n"
+      "pass in proto tcp to port 2223\n");
+  const Chain& in = rs->chains[static_cast<std::size_t>(rs->find_chain("pf in"))];
+  std::map<int, std::vector<std::string>> by_line;
+  for (const auto& r : in.rules) by_line[r.span.line] = r.suppressions;
+  CHECK(by_line[3] == std::vector<std::string>{"FWM021"});
+  CHECK(by_line[4] == std::vector<std::string>{"FWM021", "FWM022"});
+  CHECK(by_line[5].empty());
+}
