@@ -309,6 +309,7 @@ class FileParser {
   void skip_broken_item(std::size_t start) {
     tokens_->seek(start);
     int depth = 0;
+    std::size_t previous = 0;
     while (true) {
       auto type = tokens_->LA(1);
       if (type == antlr4::Token::EOF) return;
@@ -317,6 +318,10 @@ class FileParser {
       if (type == P::LBRACE) ++depth;
       if (type == P::RBRACE) --depth;
       if ((type == P::NL || type == P::SEMI) && depth <= 0) return;
+      // A '{' left open in the middle of a line is a broken expression: skip the line. A
+      // line ending in '{' opens a block we cannot read: skip it up to its '}'.
+      if (type == P::NL && previous != P::LBRACE) return;
+      previous = type;
       if (type == P::NL) {
         Block b = stack_.back();
         b.kind = BlockKind::Other;
@@ -952,9 +957,20 @@ class FileParser {
       return;
     }
     fs::path base = fs::path(file_->path).parent_path();
+    if (base.empty()) base = ".";
     fs::path target = fs::path(pattern).is_absolute() ? fs::path(pattern) : base / pattern;
     std::error_code ec;
     fs::path root = fs::weakly_canonical(options_.include_root.empty() ? base : fs::path(options_.include_root), ec);
+    auto outside = [&](const fs::path& p) {
+      auto rel = fs::weakly_canonical(p, ec).lexically_relative(root);
+      return rel.empty() || *rel.begin() == "..";
+    };
+    if (outside(target.parent_path())) {
+      error_at(inc, fmt::format("include \"{}\" is outside the input's directory {}: refused (fwmatrix reads only "
+                                "files under the directory of the file it was given)",
+                                pattern, root.string()));
+      return;
+    }
     std::vector<std::string> files;
     bool wildcard = pattern.find_first_of("*?[") != std::string::npos;
     glob_t g{};
@@ -968,11 +984,9 @@ class FileParser {
     }
     std::sort(files.begin(), files.end());
     for (const auto& f : files) {
-      fs::path canon = fs::weakly_canonical(f, ec);
-      auto rel = canon.lexically_relative(root);
-      if (rel.empty() || *rel.begin() == "..") {
+      if (outside(f)) {  // e.g. through a symbolic link
         error_at(inc, fmt::format("include \"{}\" resolves to {}, outside the input's directory {}: refused", pattern,
-                                  canon.string(), root.string()));
+                                  fs::weakly_canonical(f, ec).string(), root.string()));
         continue;
       }
       TextFile included = read_text_file(f);
