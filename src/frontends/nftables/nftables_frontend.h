@@ -121,6 +121,7 @@ struct Model {
 struct ParseOptions {
   // Includes must resolve inside this directory (default: the input file's directory).
   std::string include_root;
+  std::string include_root_display;  // how diagnostics name it (relative stays relative)
   int max_include_depth = 16;
 };
 

@@ -296,7 +296,8 @@ class FileParser {
                                  "a rule or chain property", "a set property", "a statement"};
     std::string token = e.token == "<EOF>" ? "end of file" : (e.token == "\n" ? "end of line" : "'" + e.token + "'");
     std::string msg = e.message;
-    if (msg.size() > 160 || msg.find("expecting {") != std::string::npos) {
+    if (msg.size() > 160 || msg.find("expecting {") != std::string::npos ||
+        msg.rfind("no viable alternative", 0) == 0) {
       msg = fmt::format("unexpected {} while reading {}", token, what[static_cast<int>(kind)]);
     } else {
       msg = fmt::format("{} (while reading {})", msg, what[static_cast<int>(kind)]);
@@ -961,6 +962,9 @@ class FileParser {
     fs::path target = fs::path(pattern).is_absolute() ? fs::path(pattern) : base / pattern;
     std::error_code ec;
     fs::path root = fs::weakly_canonical(options_.include_root.empty() ? base : fs::path(options_.include_root), ec);
+    std::string root_name = !options_.include_root_display.empty() ? options_.include_root_display
+                            : options_.include_root.empty()          ? base.string()
+                                                                     : options_.include_root;
     auto outside = [&](const fs::path& p) {
       auto rel = fs::weakly_canonical(p, ec).lexically_relative(root);
       return rel.empty() || *rel.begin() == "..";
@@ -968,7 +972,7 @@ class FileParser {
     if (outside(target.parent_path())) {
       error_at(inc, fmt::format("include \"{}\" is outside the input's directory {}: refused (fwmatrix reads only "
                                 "files under the directory of the file it was given)",
-                                pattern, root.string()));
+                                pattern, root_name));
       return;
     }
     std::vector<std::string> files;
@@ -986,7 +990,7 @@ class FileParser {
     for (const auto& f : files) {
       if (outside(f)) {  // e.g. through a symbolic link
         error_at(inc, fmt::format("include \"{}\" resolves to {}, outside the input's directory {}: refused", pattern,
-                                  fs::weakly_canonical(f, ec).string(), root.string()));
+                                  fs::weakly_canonical(f, ec).string(), root_name));
         continue;
       }
       TextFile included = read_text_file(f);
@@ -996,6 +1000,7 @@ class FileParser {
       }
       ParseOptions sub = options_;
       sub.include_root = root.string();
+      sub.include_root_display = root_name;
       FileParser nested(model_, stack_, sub, depth_ + 1);
       nested.run(included);
     }
