@@ -145,10 +145,11 @@ SETREF      : '@' [a-zA-Z_] [a-zA-Z0-9_./\\-]* ;
 STRING      : '"' ( '\\' . | ~["\\\r\n] )* '"' ;
 SQSTRING    : '\'' ~['\r\n]* '\'' ;
 VALUE
-  : [a-zA-Z0-9_] ( [a-zA-Z0-9_./\\*:-]* [a-zA-Z0-9_/\\*] )?
-  | [a-zA-Z0-9_] [a-zA-Z0-9_./:-]* '::'
-  | '::' ( [a-zA-Z0-9_./:-]* [a-zA-Z0-9_/] )?
+  : [a-zA-Z0-9_] ( [a-zA-Z0-9_./\\*-]* [a-zA-Z0-9_/\\*] )?
+  | ADDRESS_WITH_COLONS
   ;
+// IPv6 and MAC addresses: at least two colons, so that "22:accept" is three tokens.
+fragment ADDRESS_WITH_COLONS : [0-9a-fA-F]* ':' [0-9a-fA-F]* ':' [0-9a-fA-F:.]* ( '/' [0-9]+ )? ;
 
 LINE_CONT   : '\\' [ \t]* '\r'? '\n' -> skip ;
 COMMENT_TXT : '#' ~[\r\n]* -> skip ;

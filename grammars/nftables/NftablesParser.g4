@@ -125,6 +125,7 @@ statement
   | NOTRACK                                           # notrackStatement
   | natKind natArg*                                   # natStatement
   | (ADD | UPDATE | DELETE) SETREF setExpr?           # setUpdateStatement
+  | VALUE VALUE relOp? rhs                             # unknownSelectorStatement
   | otherTerm                                         # otherStatement
   ;
 
@@ -210,9 +211,11 @@ otherTerm
   : VALUE | string | VARREF | SETREF | setExpr
   | SET | MAP | TYPE | PRIORITY | DEVICE | FLAGS | TIMEOUT | EXPIRES | TO | WITH | OVER | UNTIL | RATE | BURST
   | PACKETS | BYTES | PREFIX | LEVEL | GROUP | SNAPLEN | ORIGINAL | REPLY | INDEX | HANDLE | POSITION | ELEMENT
+  | USED | RESET
   | ARP | BRIDGE | INET | NETDEV | TABLE | CHAIN | RULE | FLOWTABLE
   | relOp | binOp | COLON | DOT | COMMA | SLASH | MINUS | PLUS | STAR | ASSIGN
   | LPAREN | RPAREN | LBRACK | RBRACK
+  | (IP | IP6) TO
   ;
 
 // Anything inside a block or command that is read but not analysed.
@@ -221,7 +224,7 @@ braced : LBRACE (~(LBRACE | RBRACE) | braced)* RBRACE ;
 
 keywordAsValue
   : IP | IP6 | INET | ARP | BRIDGE | NETDEV | TCP | UDP | UDPLITE | SCTP | DCCP | ICMP | ICMPV6 | ETHER | VLAN
-  | ORIGINAL | REPLY | TYPE | DNAT | SNAT
+  | ORIGINAL | REPLY | TYPE | DNAT | SNAT | REDIRECT | RESET | DESTROY
   ;
 
 identifier

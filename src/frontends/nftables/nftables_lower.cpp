@@ -449,7 +449,7 @@ class RuleLowering {
       for (const Expr* v : values) {
         if (v->kind != Expr::Kind::Atom && v->kind != Expr::Kind::Range) return modelled = false, true;
         std::string text = atom_text(*v);
-        auto n = proto_number(text);
+        auto n = text == "comp" ? std::optional<int>(108) : proto_number(text);  // nft's name for IPComp
         auto dash = text.find('-');
         if (!n && dash != std::string::npos && dash > 0) {  // a range of protocol numbers
           auto lo = proto_number(text.substr(0, dash)), hi = proto_number(text.substr(dash + 1));
