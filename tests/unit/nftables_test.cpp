@@ -403,3 +403,37 @@ TEST_CASE("nftables: a large ruleset loads quickly", "[nftables]") {
   REQUIRE(r.ruleset->chains[0].rules.size() == 20000);
   CHECK(secs < 10.0);
 }
+
+TEST_CASE("nftables: iptables-nft tables (xt match is opaque) and netdev ingress before input", "[nftables]") {
+  auto r = load_ruleset_bytes("listing.nft",
+                              "# Warning: table ip filter is managed by iptables-nft, do not touch!\n"
+                              "table ip filter {\n"
+                              "\tchain INPUT {\n"
+                              "\t\ttype filter hook input priority filter; policy drop;\n"
+                              "\t\ttcp dport 5061  counter packets 0 bytes 0 accept\n"
+                              "\t\txt match recent counter packets 0 bytes 0 accept\n"
+                              "\t}\n"
+                              "}\n"
+                              "table netdev edge {\n"
+                              "\tchain ingress {\n"
+                              "\t\ttype filter hook ingress device \"eth0\" priority -500; policy accept;\n"
+                              "\t\tudp dport 53 drop\n"
+                              "\t}\n"
+                              "}\n",
+                              {});
+  REQUIRE(r.ruleset);
+  REQUIRE(r.ruleset->format == "nftables");
+  const Ruleset& rs = *r.ruleset;
+  REQUIRE(count_diag(rs, "FWM090") == 0);
+  REQUIRE(count_diag(rs, "FWM091") == 1);
+  const Pipeline* p = rs.pipeline(Family::V4, Direction::In);
+  REQUIRE(p);
+  REQUIRE(p->stages.size() == 2);
+  REQUIRE(rs.chains[static_cast<std::size_t>(p->stages[0].chain)].name == "netdev edge ingress");
+  auto tcp = ports(rs, kProtoTcp);
+  REQUIRE(tcp.accepted == PortSet(5061, 5061));
+  REQUIRE(tcp.undetermined == all_ports().subtract(PortSet(5061, 5061)));
+  auto udp = ports(rs, kProtoUdp);
+  REQUIRE(udp.accepted.empty());
+  REQUIRE(udp.undetermined == all_ports().subtract(PortSet(53, 53)));  // 53 is dropped at ingress
+}

@@ -36,7 +36,7 @@ class JsonReader {
       error_at_byte(0, "expected a JSON object with an \"nftables\" array (nft -j list ruleset)");
       return;
     }
-    std::size_t rule_no = 0;
+    std::size_t rule_no = 0, chain_no = 0;
     for (const auto& item : doc["nftables"]) {
       if (!item.is_object() || item.size() != 1) continue;
       auto item_it = item.begin();
@@ -46,7 +46,7 @@ class JsonReader {
         if (kind == "table") {
           table(body);
         } else if (kind == "chain") {
-          chain(body);
+          chain(body, position_of_object("chain", chain_no++));
         } else if (kind == "set" || kind == "map") {
           set(body, kind == "map");
         } else if (kind == "rule") {
@@ -120,7 +120,22 @@ class JsonReader {
     }
   }
 
-  void chain(const json& c) {
+  // Byte offset of the n-th `"key": {` (an object of that kind, not a "chain": "name" field).
+  std::size_t position_of_object(const std::string& key, std::size_t n) {
+    std::string quoted = "\"" + key + "\"";
+    std::size_t seen = 0;
+    for (std::size_t pos = file_.text.find(quoted); pos != std::string::npos;
+         pos = file_.text.find(quoted, pos + 1)) {
+      std::size_t i = file_.text.find_first_not_of(" \t\r\n", pos + quoted.size());
+      if (i == std::string::npos || file_.text[i] != ':') continue;
+      i = file_.text.find_first_not_of(" \t\r\n", i + 1);
+      if (i == std::string::npos || file_.text[i] != '{') continue;
+      if (seen++ == n) return pos;
+    }
+    return 0;
+  }
+
+  void chain(const json& c, std::size_t at) {
     std::string family = str(c, "family", "ip"), table = str(c, "table");
     model_.table(family, table, true);
     ChainModel* cm = model_.chain(family, table, str(c, "name"), true);
@@ -132,6 +147,7 @@ class JsonReader {
       cm->policy_accept = str(c, "policy", "accept") != "drop";
       cm->device = str(c, "dev");
       cm->policy_text = fmt::format("policy {}", str(c, "policy", "accept"));
+      if (c.contains("policy")) cm->policy_span = span_at(at);
     }
   }
 
@@ -390,7 +406,7 @@ class JsonReader {
       const json& v = body_it.value();
     if (verb == "add" || verb == "insert") {
       if (k == "table") table(v);
-      else if (k == "chain") chain(v);
+      else if (k == "chain") chain(v, position_of_object("chain", 0));
       else if (k == "set" || k == "map") set(v, k == "map");
       else if (k == "rule") rule(v, rule_no++, verb == "insert");
       return;
