@@ -345,7 +345,11 @@ class JsonReader {
       std::string addr = v.is_object() ? str(v, "addr") : "";
       std::string port = v.is_object() ? str(v, "port") : "";
       if (!addr.empty() || !port.empty()) s.text = fmt::format("{} to {}{}{}", k, addr, port.empty() ? "" : ":", port);
-      if (v.is_object() && v.contains("addr") && !v["addr"].is_string()) s.text = fmt::format("{} {}", k, v.dump());
+      // Map lookups and expressions as targets: "to <json>" does not read as an address
+      // or port, so the lowering makes the rewrite unknown (as for the text form).
+      bool complex = v.is_object() && ((v.contains("addr") && !v["addr"].is_string()) ||
+                                       (v.contains("port") && !v["port"].is_number_integer()));
+      if (complex) s.text = fmt::format("{} to {}", k, v.dump());
     } else if (k == "set" || k == "map") {
       s.kind = StmtKind::SetUpdate;
       s.rhs.kind = Expr::Kind::SetRef;

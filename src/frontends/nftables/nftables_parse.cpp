@@ -344,9 +344,15 @@ class FileParser {
     std::string s = input_->getText(antlr4::misc::Interval(a->getStartIndex(), b->getStopIndex()));
     // Collapse line continuations and runs of blanks into one space.
     std::string out;
-    bool space = false;
+    bool space = false, quoted = false;
     for (std::size_t i = 0; i < s.size(); ++i) {
       char c = s[i];
+      if (c == '"') quoted = !quoted;
+      if (c == '#' && !quoted) {  // a comment inside a multi-line item: not part of the text
+        while (i + 1 < s.size() && s[i + 1] != '\n') ++i;
+        space = true;
+        continue;
+      }
       if (c == '\\' && i + 1 < s.size() && s[i + 1] == '\n') {
         space = true;
         ++i;
