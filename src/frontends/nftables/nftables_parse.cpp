@@ -425,8 +425,35 @@ class FileParser {
     return out;
   }
 
+  // Text of a context: one token's text directly (the common case), else the concatenation.
+  static std::string flat_text(antlr4::ParserRuleContext* c) {
+    if (c->getStart() == c->getStop()) return c->getStart()->getText();
+    return c->getText();
+  }
+
   Expr atom(P::AtomContext* a) {
     Expr e;
+    if (a->getStart() == a->getStop()) {  // one token: decide by its type, no child look-ups
+      auto* t = a->getStart();
+      switch (t->getType()) {
+        case P::VALUE:
+          e.text = t->getText();
+          return e;
+        case P::SETREF:
+          e.kind = Expr::Kind::SetRef;
+          e.text = t->getText().substr(1);
+          return e;
+        case P::STRING:
+        case P::SQSTRING:
+          e.text = unquote(t->getText());
+          e.quoted = true;
+          return e;
+        case P::VARREF:
+          return var(a->VARREF());
+        default:
+          break;
+      }
+    }
     if (a->VARREF()) return var(a->VARREF());
     if (a->SETREF()) {
       e.kind = Expr::Kind::SetRef;
@@ -444,7 +471,7 @@ class FileParser {
       e.text = source_text(a);
       return e;
     }
-    e.text = a->getText();  // VALUE, "-" VALUE, keyword used as a value
+    e.text = flat_text(a);  // "-" VALUE, keyword used as a value
     return e;
   }
 
@@ -518,7 +545,8 @@ class FileParser {
     std::string out;
     for (auto* child : s->children) {
       if (!out.empty()) out += ' ';
-      out += child->getText();
+      auto* ctx = dynamic_cast<antlr4::ParserRuleContext*>(child);
+      out += ctx ? flat_text(ctx) : child->getText();
     }
     return out;
   }
@@ -534,7 +562,7 @@ class FileParser {
     if (auto* m = dynamic_cast<P::MatchStatementContext*>(st)) {
       s.kind = StmtKind::Match;
       selectors(m->selectorExpr());
-      if (m->relOp()) s.op = m->relOp()->getText();
+      if (m->relOp()) s.op = m->relOp()->getStart()->getText();
       if (m->OVER()) s.op = "over";
       s.rhs = rhs(m->rhs());
     } else if (auto* v = dynamic_cast<P::VmapStatementContext*>(st)) {
