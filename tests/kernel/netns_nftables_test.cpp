@@ -8,6 +8,7 @@
 // Skips cleanly without root, network namespaces or nft.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -19,12 +20,11 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
-#include <sstream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "test_support.h"
@@ -49,7 +49,9 @@ struct Namespaces {
         fmt::arg("s", server), fmt::arg("c", client));
     ok = run_command("(" + cmd + ") >/dev/null 2>&1").exit_code == 0;
   }
-  ~Namespaces() { run_command(fmt::format("ip netns del {} 2>/dev/null; ip netns del {} 2>/dev/null", server, client)); }
+  ~Namespaces() {
+    run_command(fmt::format("ip netns del {} 2>/dev/null; ip netns del {} 2>/dev/null", server, client));
+  }
 };
 
 bool enter(const std::string& ns) {
@@ -209,8 +211,9 @@ struct Generated {
 
 // A random nftables ruleset over a small pool of ports, so that rules overlap.
 Generated generate(std::mt19937& rng, bool v6) {
-  const std::vector<std::pair<int, int>> pool = {{20, 30}, {80, 80},       {443, 443},     {5060, 5070}, {5061, 5061},
-                                                 {49152, 49160}, {49155, 49170}, {65530, 65535}, {1, 5},       {25, 25}};
+  const std::vector<std::pair<int, int>> pool = {{20, 30},     {80, 80},       {443, 443},     {5060, 5070},
+                                                 {5061, 5061}, {49152, 49160}, {49155, 49170}, {65530, 65535},
+                                                 {1, 5},       {25, 25}};
   auto pick = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); };
   auto chance = [&](int percent) { return static_cast<int>(pick(100)) < percent; };
   Generated g;
@@ -231,8 +234,8 @@ Generated generate(std::mt19937& rng, bool v6) {
   std::string client_net = v6 ? "fd99::/64" : "10.99.0.0/24";
   std::string out = "flush ruleset\n";
   // An early table of the packet's own family: a drop there is final, an accept is not.
-  out += fmt::format("table {} early {{\n  chain pre {{\n    type filter hook prerouting priority raw; policy accept;\n",
-                     ipx);
+  out += fmt::format(
+      "table {} early {{\n  chain pre {{\n    type filter hook prerouting priority raw; policy accept;\n", ipx);
   if (chance(40)) out += fmt::format("    udp dport {} drop\n", port_set());
   out += "  }\n";
   out += fmt::format("  chain in {{\n    type filter hook input priority filter - 10; policy {};\n",
@@ -244,9 +247,10 @@ Generated generate(std::mt19937& rng, bool v6) {
   // nat: a redirect changes the port the filter sees.
   if (chance(35)) {
     std::string from = port_text(false), to = port_text(false);
-    out += fmt::format("  chain nat_pre {{\n    type nat hook prerouting priority dstnat; policy accept;\n"
-                       "    tcp dport {} redirect to :{}\n  }}\n",
-                       from, to);
+    out += fmt::format(
+        "  chain nat_pre {{\n    type nat hook prerouting priority dstnat; policy accept;\n"
+        "    tcp dport {} redirect to :{}\n  }}\n",
+        from, to);
   }
   out += "}\n";
   // The main inet table.
@@ -291,8 +295,8 @@ Generated generate(std::mt19937& rng, bool v6) {
   if (chance(50)) out += fmt::format("    tcp dport {} accept\n", port_set());
   out += "  }\n}\n";
   // A later table of the packet's family on the same hook: its drop is final too.
-  out += fmt::format("table {} late {{\n  chain in {{\n    type filter hook input priority filter + 10; policy accept;\n",
-                     ipx);
+  out += fmt::format(
+      "table {} late {{\n  chain in {{\n    type filter hook input priority filter + 10; policy accept;\n", ipx);
   if (chance(50)) out += fmt::format("    {} dport {} drop\n", chance(50) ? "tcp" : "udp", port_set());
   out += "  }\n}\n";
   g.text = out;
@@ -302,7 +306,8 @@ Generated generate(std::mt19937& rng, bool v6) {
 // fwmatrix's accepted intervals per protocol (true = TCP); adds their endpoints to `endpoints`.
 std::map<bool, std::vector<std::pair<int, int>>> fwmatrix_accepted(const std::string& file, bool v6,
                                                                    std::set<int>& endpoints) {
-  auto r = run_fwmatrix(fmt::format("ports {} --json --src {} --iface fwk0", shell_quote(file), v6 ? "fd99::2" : "10.99.0.2"));
+  auto r = run_fwmatrix(
+      fmt::format("ports {} --json --src {} --iface fwk0", shell_quote(file), v6 ? "fd99::2" : "10.99.0.2"));
   REQUIRE(r.exit_code == 0);
   auto j = nlohmann::json::parse(r.out);
   REQUIRE_FALSE(j.contains("undetermined_tcp"));
@@ -382,8 +387,8 @@ TEST_CASE("kernel: fwmatrix ports agrees with packets that really pass nftables"
     }
   }
   fs::remove_all(dir);
-  WARN(fmt::format("nftables kernel comparison: {} rulesets, {} probes ({} pass the kernel, {} blocked), {} agree", rulesets,
-                   probes_total, passing, probes_total - passing, agreed));
+  WARN(fmt::format("nftables kernel comparison: {} rulesets, {} probes ({} pass the kernel, {} blocked), {} agree",
+                   rulesets, probes_total, passing, probes_total - passing, agreed));
   REQUIRE(agreed == probes_total);
   // The comparison means something only if the kernel both passed and blocked plenty.
   REQUIRE(passing > probes_total / 10);
@@ -406,7 +411,8 @@ TEST_CASE("kernel: nft -j list ruleset gives the same answers as the text it was
     return;
   }
   std::vector<fs::path> inputs;
-  for (const auto& dir : {fs::path(FWM_SOURCE_DIR) / "corpus/nftables", fs::path(FWM_SHARED_DIR) / "corpus/real/nftables"})
+  for (const auto& dir :
+       {fs::path(FWM_SOURCE_DIR) / "corpus/nftables", fs::path(FWM_SHARED_DIR) / "corpus/real/nftables"})
     if (fs::exists(dir))
       for (const auto& e : fs::directory_iterator(dir))
         if (e.is_regular_file() && e.path().extension() != ".expected" && e.path().extension() != ".json")
@@ -417,10 +423,10 @@ TEST_CASE("kernel: nft -j list ruleset gives the same answers as the text it was
   std::size_t compared = 0;
   for (const auto& input : inputs) {
     std::string json = (dir / (input.filename().string() + ".json")).string();
-    auto load = run_command(fmt::format("ip netns exec {s} nft flush ruleset && ip netns exec {s} nft -f {f} 2>/dev/null && "
-                                        "ip netns exec {s} nft -j list ruleset > {j}",
-                                        fmt::arg("s", ns.server), fmt::arg("f", shell_quote(input.string())),
-                                        fmt::arg("j", shell_quote(json))));
+    auto load = run_command(fmt::format(
+        "ip netns exec {s} nft flush ruleset && ip netns exec {s} nft -f {f} 2>/dev/null && "
+        "ip netns exec {s} nft -j list ruleset > {j}",
+        fmt::arg("s", ns.server), fmt::arg("f", shell_quote(input.string())), fmt::arg("j", shell_quote(json))));
     if (load.exit_code != 0) continue;  // nft refuses it (missing includes, devices): nothing to compare
     for (const char* args : {"", " --src 10.1.2.3", " --src fd00::5"}) {
       auto text = run_fwmatrix(fmt::format("ports --json {}{}", shell_quote(input.string()), args));

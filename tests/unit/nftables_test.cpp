@@ -210,9 +210,7 @@ TEST_CASE("nftables: named interval sets, define and $variables", "[nftables]") 
 }
 
 TEST_CASE("nftables: concatenations give one alternative per tuple", "[nftables]") {
-  auto rs = load_nft(input_chain("drop",
-                                 "\t\tip saddr . tcp dport { 10.0.0.1 . 22, 10.0.0.2 . 443 } accept\n",
-                                 "ip"));
+  auto rs = load_nft(input_chain("drop", "\t\tip saddr . tcp dport { 10.0.0.1 . 22, 10.0.0.2 . 443 } accept\n", "ip"));
   REQUIRE(ports(*rs, kProtoTcp, Family::V4, "10.0.0.1").accepted == PortSet(22, 22));
   REQUIRE(ports(*rs, kProtoTcp, Family::V4, "10.0.0.2").accepted == PortSet(443, 443));
   REQUIRE(ports(*rs, kProtoTcp, Family::V4, "10.0.0.3").accepted.empty());
@@ -304,8 +302,7 @@ TEST_CASE("nftables: syntax errors carry line and column; the rest is still read
   REQUIRE(ports(*rs, kProtoUdp).accepted == PortSet(53, 53));
 }
 
-TEST_CASE("nftables: jump to an undefined chain, unknown priority and undefined variable are errors",
-          "[nftables]") {
+TEST_CASE("nftables: jump to an undefined chain, unknown priority and undefined variable are errors", "[nftables]") {
   auto rs = load_nft(
       "table ip t {\n"
       "  chain input {\n"

@@ -45,17 +45,17 @@ struct Expr {
 };
 
 enum class StmtKind {
-  Match,       // selectors op rhs
-  Vmap,        // selectors vmap rhs (rhs: Set of MapElem or SetRef)
+  Match,  // selectors op rhs
+  Vmap,   // selectors vmap rhs (rhs: Set of MapElem or SetRef)
   Verdict,
   Reject,
-  Counter,     // and other statements without effect on the verdict (log, comment)
-  Limit,       // limit / quota: conditions decided at run time
-  SetValue,    // meta mark set ..., ct mark set ...: no effect on the verdict
-  Nat,         // dnat / snat / masquerade / redirect
+  Counter,   // and other statements without effect on the verdict (log, comment)
+  Limit,     // limit / quota: conditions decided at run time
+  SetValue,  // meta mark set ..., ct mark set ...: no effect on the verdict
+  Nat,       // dnat / snat / masquerade / redirect
   Notrack,
-  SetUpdate,   // add @s { ... } / update @s { ... }: fills a set from the packet path
-  Unknown,     // words the analysis does not model
+  SetUpdate,  // add @s { ... } / update @s { ... }: fills a set from the packet path
+  Unknown,    // words the analysis does not model
 };
 
 struct Stmt {
@@ -91,8 +91,8 @@ struct ChainModel {
 struct SetModel {
   std::string family, table, name;
   bool is_map = false;
-  std::string type;       // "ipv4_addr", "ipv4_addr . inet_service", "inet_service : verdict"
-  bool dynamic = false;   // flags dynamic / timeout, or filled from the packet path
+  std::string type;      // "ipv4_addr", "ipv4_addr . inet_service", "inet_service : verdict"
+  bool dynamic = false;  // flags dynamic / timeout, or filled from the packet path
   std::vector<Expr> elements;
   SourceSpan span;
 };
@@ -112,8 +112,7 @@ struct Model {
 
   // Look-ups by family/table/name; create the object when `create` is set.
   TableModel* table(const std::string& family, const std::string& name, bool create = false);
-  ChainModel* chain(const std::string& family, const std::string& table, const std::string& name,
-                    bool create = false);
+  ChainModel* chain(const std::string& family, const std::string& table, const std::string& name, bool create = false);
   SetModel* set(const std::string& family, const std::string& table, const std::string& name, bool create = false);
   void drop_table(const std::string& family, const std::string& name);
 };

@@ -124,8 +124,7 @@ class JsonReader {
   std::size_t position_of_object(const std::string& key, std::size_t n) {
     std::string quoted = "\"" + key + "\"";
     std::size_t seen = 0;
-    for (std::size_t pos = file_.text.find(quoted); pos != std::string::npos;
-         pos = file_.text.find(quoted, pos + 1)) {
+    for (std::size_t pos = file_.text.find(quoted); pos != std::string::npos; pos = file_.text.find(quoted, pos + 1)) {
       std::size_t i = file_.text.find_first_not_of(" \t\r\n", pos + quoted.size());
       if (i == std::string::npos || file_.text[i] != ':') continue;
       i = file_.text.find_first_not_of(" \t\r\n", i + 1);
@@ -186,11 +185,16 @@ class JsonReader {
 
   static Verdict verdict(const std::string& k, const json& body) {
     Verdict v;
-    if (k == "accept") v.kind = VerdictKind::Accept;
-    else if (k == "drop") v.kind = VerdictKind::Drop;
-    else if (k == "continue") v.kind = VerdictKind::Continue;
-    else if (k == "return") v.kind = VerdictKind::Return;
-    else if (k == "queue") v.kind = VerdictKind::Queue;
+    if (k == "accept")
+      v.kind = VerdictKind::Accept;
+    else if (k == "drop")
+      v.kind = VerdictKind::Drop;
+    else if (k == "continue")
+      v.kind = VerdictKind::Continue;
+    else if (k == "return")
+      v.kind = VerdictKind::Return;
+    else if (k == "queue")
+      v.kind = VerdictKind::Queue;
     else {
       v.kind = k == "jump" ? VerdictKind::Jump : VerdictKind::Goto;
       v.chain = str(body, "target");
@@ -251,8 +255,8 @@ class JsonReader {
   static bool selectors(const json& j, std::vector<std::string>& out) {
     if (!j.is_object() || j.size() != 1) return false;
     auto j_it = j.begin();
-      const std::string k = j_it.key();
-      const json& v = j_it.value();
+    const std::string k = j_it.key();
+    const json& v = j_it.value();
     if (k == "payload" && v.contains("protocol")) {
       out.push_back(fmt::format("{} {}", str(v, "protocol"), str(v, "field")));
       return true;
@@ -275,9 +279,12 @@ class JsonReader {
 
   static std::string expr_text(const Expr& e) {
     switch (e.kind) {
-      case Expr::Kind::Atom: return e.text;
-      case Expr::Kind::SetRef: return "@" + e.text;
-      case Expr::Kind::Range: return expr_text(e.items[0]) + "-" + expr_text(e.items[1]);
+      case Expr::Kind::Atom:
+        return e.text;
+      case Expr::Kind::SetRef:
+        return "@" + e.text;
+      case Expr::Kind::Range:
+        return expr_text(e.items[0]) + "-" + expr_text(e.items[1]);
       case Expr::Kind::Concat:
       case Expr::Kind::List:
       case Expr::Kind::Set: {
@@ -286,8 +293,10 @@ class JsonReader {
         for (const auto& i : e.items) out += (out.empty() ? "" : sep) + expr_text(i);
         return e.kind == Expr::Kind::Set ? "{ " + out + " }" : out;
       }
-      case Expr::Kind::MapElem: return expr_text(e.items[0]) + " : " + expr_text(e.items[1]);
-      default: return e.text;
+      case Expr::Kind::MapElem:
+        return expr_text(e.items[0]) + " : " + expr_text(e.items[1]);
+      default:
+        return e.text;
     }
   }
 
@@ -298,8 +307,8 @@ class JsonReader {
       return s;
     }
     auto st_it = st.begin();
-      const std::string k = st_it.key();
-      const json& v = st_it.value();
+    const std::string k = st_it.key();
+    const json& v = st_it.value();
     if (k == "match") {
       std::string op = str(v, "op", "==");
       std::vector<std::string> sels;
@@ -333,12 +342,15 @@ class JsonReader {
       return s;
     }
     s.text = k;
-    if (k == "reject") s.kind = StmtKind::Reject;
-    else if (k == "counter" || k == "log" || k == "mangle" || k == "comment") s.kind = StmtKind::Counter;
+    if (k == "reject")
+      s.kind = StmtKind::Reject;
+    else if (k == "counter" || k == "log" || k == "mangle" || k == "comment")
+      s.kind = StmtKind::Counter;
     else if (k == "limit" || k == "quota") {
       s.kind = StmtKind::Limit;
       s.text = fmt::format("{} {}", k, v.dump());
-    } else if (k == "notrack") s.kind = StmtKind::Notrack;
+    } else if (k == "notrack")
+      s.kind = StmtKind::Notrack;
     else if (k == "dnat" || k == "snat" || k == "masquerade" || k == "redirect") {
       s.kind = StmtKind::Nat;
       s.nat_kind = k;
@@ -406,13 +418,17 @@ class JsonReader {
   void command(const std::string& verb, const json& body, std::size_t& rule_no) {
     if (!body.is_object() || body.size() != 1) return;
     auto body_it = body.begin();
-      const std::string k = body_it.key();
-      const json& v = body_it.value();
+    const std::string k = body_it.key();
+    const json& v = body_it.value();
     if (verb == "add" || verb == "insert") {
-      if (k == "table") table(v);
-      else if (k == "chain") chain(v, position_of_object("chain", 0));
-      else if (k == "set" || k == "map") set(v, k == "map");
-      else if (k == "rule") rule(v, rule_no++, verb == "insert");
+      if (k == "table")
+        table(v);
+      else if (k == "chain")
+        chain(v, position_of_object("chain", 0));
+      else if (k == "set" || k == "map")
+        set(v, k == "map");
+      else if (k == "rule")
+        rule(v, rule_no++, verb == "insert");
       return;
     }
     if (verb == "flush" && k == "ruleset") {

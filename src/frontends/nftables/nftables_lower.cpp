@@ -19,9 +19,12 @@ constexpr std::size_t kMaxAlternatives = 4096;
 
 std::bitset<2> families_of(const std::string& family) {
   std::bitset<2> f;
-  if (family == "ip") f.set(0);
-  else if (family == "ip6") f.set(1);
-  else f.set();  // inet, netdev, bridge: both (arp: no IP at all, its chains are not in any path)
+  if (family == "ip")
+    f.set(0);
+  else if (family == "ip6")
+    f.set(1);
+  else
+    f.set();  // inet, netdev, bridge: both (arp: no IP at all, its chains are not in any path)
   return f;
 }
 
@@ -72,7 +75,8 @@ class ChainLowering;
 class RuleLowering {
  public:
   RuleLowering(const ChainModel& chain, const RuleModel& rule, const Model& model, Ruleset& rs,
-               const std::map<std::string, int>& chain_index, std::map<std::string, std::pair<int, std::size_t>>& counts)
+               const std::map<std::string, int>& chain_index,
+               std::map<std::string, std::pair<int, std::size_t>>& counts)
       : chain_(chain), rule_(rule), model_(model), rs_(rs), chain_index_(chain_index), counts_(counts) {}
 
   // Appends the IR rules of this nft rule to `out`; false (with a diagnostic) on an error.
@@ -229,9 +233,10 @@ class RuleLowering {
     d.severity = Severity::Warning;
     d.span = rule_.span;
     if (stmt_ && rule_.span.line == rule_.span.end_line) d.span.column = stmt_->column;
-    d.message = fmt::format("'{}' is read but not modelled: rules using it are treated as undetermined "
-                            "(they may or may not match)",
-                            what);
+    d.message = fmt::format(
+        "'{}' is read but not modelled: rules using it are treated as undetermined "
+        "(they may or may not match)",
+        what);
     d.snippet = rule_.text;
     counts_[key] = {static_cast<int>(rs_.diagnostics.size()), 1};
     rs_.diagnostics.push_back(std::move(d));
@@ -240,12 +245,24 @@ class RuleLowering {
   bool verdict(const Verdict& v, Action& a) {
     a.label = stmt_ ? stmt_->text : "";
     switch (v.kind) {
-      case VerdictKind::Accept: a.kind = ActionKind::Accept; return true;
-      case VerdictKind::Drop: a.kind = ActionKind::Deny; return true;
-      case VerdictKind::Continue: a.kind = ActionKind::Continue; return true;
-      case VerdictKind::Return: a.kind = ActionKind::Return; return true;
-      case VerdictKind::Queue: a.kind = ActionKind::Unknown; return true;
-      case VerdictKind::None: a.kind = ActionKind::Continue; return true;
+      case VerdictKind::Accept:
+        a.kind = ActionKind::Accept;
+        return true;
+      case VerdictKind::Drop:
+        a.kind = ActionKind::Deny;
+        return true;
+      case VerdictKind::Continue:
+        a.kind = ActionKind::Continue;
+        return true;
+      case VerdictKind::Return:
+        a.kind = ActionKind::Return;
+        return true;
+      case VerdictKind::Queue:
+        a.kind = ActionKind::Unknown;
+        return true;
+      case VerdictKind::None:
+        a.kind = ActionKind::Continue;
+        return true;
       case VerdictKind::Jump:
       case VerdictKind::Goto: {
         a.kind = v.kind == VerdictKind::Jump ? ActionKind::Jump : ActionKind::Goto;
@@ -405,8 +422,8 @@ class RuleLowering {
           return fail(parsed.error);
         }
         if (parsed.set.of(f).empty())
-          return fail(fmt::format("{} address '{}' compared with {} {}", f == Family::V4 ? "IPv6" : "IPv4", text,
-                                  head, field));
+          return fail(
+              fmt::format("{} address '{}' compared with {} {}", f == Family::V4 ? "IPv6" : "IPv4", text, head, field));
         set = set.unite(parsed.set);
       }
       AddrSet fam = f == Family::V4 ? AddrSet{AddrIntervals(0, kMaxV4), {}} : AddrSet{{}, AddrIntervals(0, kMaxV6)};
@@ -473,8 +490,10 @@ class RuleLowering {
       for (const Expr* v : values) {
         if (v->kind != Expr::Kind::Atom) return modelled = false, true;
         const std::string& t = v->text;
-        if (t == "ipv4" || t == "ip" || t == "2" || t == "0x0800") fams.set(0);
-        else if (t == "ipv6" || t == "ip6" || t == "10" || t == "0x86dd") fams.set(1);
+        if (t == "ipv4" || t == "ip" || t == "2" || t == "0x0800")
+          fams.set(0);
+        else if (t == "ipv6" || t == "ip6" || t == "10" || t == "0x86dd")
+          fams.set(1);
         else if (field == "nfproto" && !(t == "arp" || t == "bridge" || t == "netdev" || t == "inet"))
           return fail(fmt::format("unknown family '{}'", t));
       }
@@ -488,11 +507,16 @@ class RuleLowering {
       for (const Expr* v : values) {
         if (v->kind != Expr::Kind::Atom) return modelled = false, true;
         const std::string& t = v->text;
-        if (t == "new") set.set(static_cast<std::size_t>(CtState::New));
-        else if (t == "established") set.set(static_cast<std::size_t>(CtState::Established));
-        else if (t == "related") set.set(static_cast<std::size_t>(CtState::Related));
-        else if (t == "invalid") set.set(static_cast<std::size_t>(CtState::Invalid));
-        else if (t == "untracked") set.set(static_cast<std::size_t>(CtState::Untracked));
+        if (t == "new")
+          set.set(static_cast<std::size_t>(CtState::New));
+        else if (t == "established")
+          set.set(static_cast<std::size_t>(CtState::Established));
+        else if (t == "related")
+          set.set(static_cast<std::size_t>(CtState::Related));
+        else if (t == "invalid")
+          set.set(static_cast<std::size_t>(CtState::Invalid));
+        else if (t == "untracked")
+          set.set(static_cast<std::size_t>(CtState::Untracked));
         else if (!t.empty() && std::all_of(t.begin(), t.end(), ::isdigit) && t.size() < 4) {
           int bits = std::stoi(t);
           if (bits & 1) set.set(static_cast<std::size_t>(CtState::Invalid));
@@ -501,9 +525,10 @@ class RuleLowering {
           if (bits & 8) set.set(static_cast<std::size_t>(CtState::New));
           if (bits & 64) set.set(static_cast<std::size_t>(CtState::Untracked));
         } else
-          return fail(fmt::format("unknown connection state '{}' (expected new, established, related, invalid or "
-                                  "untracked)",
-                                  t));
+          return fail(
+              fmt::format("unknown connection state '{}' (expected new, established, related, invalid or "
+                          "untracked)",
+                          t));
       }
       if (ordered) return modelled = false, true;
       // SNAT/DNAT are status bits, not states: a new connection is New whatever its NAT.
@@ -536,10 +561,15 @@ class RuleLowering {
     }
     // Protocol headers with fields we do not model: the protocol is still implied.
     modelled = false;
-    static const std::map<std::string, std::pair<int, int>> implied = {
-        {"tcp", {kProtoTcp, -1}},   {"udp", {kProtoUdp, -1}},       {"udplite", {kProtoUdplite, -1}},
-        {"sctp", {kProtoSctp, -1}}, {"dccp", {kProtoDccp, -1}},     {"icmp", {kProtoIcmp, 0}},
-        {"icmpv6", {kProtoIcmp6, 1}}, {"ip", {-1, 0}},              {"ip6", {-1, 1}}};
+    static const std::map<std::string, std::pair<int, int>> implied = {{"tcp", {kProtoTcp, -1}},
+                                                                       {"udp", {kProtoUdp, -1}},
+                                                                       {"udplite", {kProtoUdplite, -1}},
+                                                                       {"sctp", {kProtoSctp, -1}},
+                                                                       {"dccp", {kProtoDccp, -1}},
+                                                                       {"icmp", {kProtoIcmp, 0}},
+                                                                       {"icmpv6", {kProtoIcmp6, 1}},
+                                                                       {"ip", {-1, 0}},
+                                                                       {"ip6", {-1, 1}}};
     auto it = implied.find(head);
     if (it != implied.end()) {
       if (it->second.first >= 0) m.proto = proto_only(it->second.first);
@@ -761,8 +791,7 @@ FrontendEntry frontend_entry() {
   FrontendEntry entry;
   entry.names = {"nftables", "nft-json"};
   entry.detect = [](const TextFile& file) { return detect(file.text) || detect_json(file.text); };
-  entry.load = [](const TextFile& file, const std::string& format, const LoadOptions& options,
-                  LoadResult& result) {
+  entry.load = [](const TextFile& file, const std::string& format, const LoadOptions& options, LoadResult& result) {
     // An explicit --format decides; a detected file is JSON when it looks like JSON.
     bool json = options.format.empty() ? detect_json(file.text) : format == "nft-json";
     if (json) {

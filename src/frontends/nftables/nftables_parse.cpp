@@ -45,8 +45,7 @@ ChainModel* Model::chain(const std::string& family, const std::string& table_nam
   return &chains.back();
 }
 
-SetModel* Model::set(const std::string& family, const std::string& table_name, const std::string& name,
-                     bool create) {
+SetModel* Model::set(const std::string& family, const std::string& table_name, const std::string& name, bool create) {
   for (auto& s : sets)
     if (s.name == name && s.table == table_name && s.family == family) return &s;
   if (!create) return nullptr;
@@ -143,8 +142,8 @@ void read_suppressions(std::string_view text, std::vector<std::string>& out) {
 // the driver skips to the end of the item itself).
 class ItemErrors : public antlr4::BaseErrorListener {
  public:
-  void syntaxError(antlr4::Recognizer*, antlr4::Token* offending, size_t line, size_t column,
-                   const std::string& msg, std::exception_ptr) override {
+  void syntaxError(antlr4::Recognizer*, antlr4::Token* offending, size_t line, size_t column, const std::string& msg,
+                   std::exception_ptr) override {
     if (has_error) return;
     has_error = true;
     this->line = static_cast<int>(line);
@@ -186,10 +185,9 @@ struct Block {
 
 // Priority names [man: "chain priority names"]: ip, ip6, inet, arp, netdev; bridge differs.
 std::optional<int> priority_name(const std::string& family, const std::string& name) {
-  static const std::map<std::string, int> standard = {{"raw", -300},   {"mangle", -150}, {"dstnat", -100},
-                                                      {"filter", 0},   {"security", 50}, {"srcnat", 100}};
-  static const std::map<std::string, int> bridge = {
-      {"dstnat", -300}, {"filter", -200}, {"out", 100}, {"srcnat", 300}};
+  static const std::map<std::string, int> standard = {{"raw", -300}, {"mangle", -150}, {"dstnat", -100},
+                                                      {"filter", 0}, {"security", 50}, {"srcnat", 100}};
+  static const std::map<std::string, int> bridge = {{"dstnat", -300}, {"filter", -200}, {"out", 100}, {"srcnat", 300}};
   const auto& table = family == "bridge" ? bridge : standard;
   auto it = table.find(name);
   if (it == table.end()) return std::nullopt;
@@ -215,8 +213,7 @@ class FileParser {
     parser.removeErrorListeners();
     parser.addErrorListener(&errors);
     parser.setErrorHandler(std::make_shared<StopAtFirstError>());
-    parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(
-        antlr4::atn::PredictionMode::SLL);
+    parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::SLL);
     tokens_ = &tokens;
     input_ = &input;
     tokens.fill();
@@ -229,11 +226,21 @@ class FileParser {
       BlockKind kind = stack_.back().kind;
       try {
         switch (kind) {
-          case BlockKind::Top: top_item(parser.topItem()); break;
-          case BlockKind::Table: table_item(parser.tableItem()); break;
-          case BlockKind::Chain: chain_item(parser.chainItem()); break;
-          case BlockKind::Set: set_item(parser.setItem()); break;
-          case BlockKind::Other: other_item(parser.otherItem()); break;
+          case BlockKind::Top:
+            top_item(parser.topItem());
+            break;
+          case BlockKind::Table:
+            table_item(parser.tableItem());
+            break;
+          case BlockKind::Chain:
+            chain_item(parser.chainItem());
+            break;
+          case BlockKind::Set:
+            set_item(parser.setItem());
+            break;
+          case BlockKind::Other:
+            other_item(parser.otherItem());
+            break;
         }
       } catch (const antlr4::ParseCancellationException&) {
         errors.has_error = true;
@@ -258,11 +265,16 @@ class FileParser {
   // ------------------------------------------------------------- diagnostics
   static const char* block_name(BlockKind k) {
     switch (k) {
-      case BlockKind::Top: return "file";
-      case BlockKind::Table: return "table";
-      case BlockKind::Chain: return "chain";
-      case BlockKind::Set: return "set";
-      case BlockKind::Other: return "block";
+      case BlockKind::Top:
+        return "file";
+      case BlockKind::Table:
+        return "table";
+      case BlockKind::Chain:
+        return "chain";
+      case BlockKind::Set:
+        return "set";
+      case BlockKind::Other:
+        return "block";
     }
     return "block";
   }
@@ -287,8 +299,7 @@ class FileParser {
 
   void error_at(antlr4::ParserRuleContext* ctx, std::string message, const char* id = "FWM090") {
     auto* t = ctx->getStart();
-    error(static_cast<int>(t->getLine()), static_cast<int>(t->getCharPositionInLine()) + 1, std::move(message), "",
-          id);
+    error(static_cast<int>(t->getLine()), static_cast<int>(t->getCharPositionInLine()) + 1, std::move(message), "", id);
   }
 
   void syntax_error(const ItemErrors& e, BlockKind kind) {
@@ -404,11 +415,16 @@ class FileParser {
 
   Verdict verdict(P::VerdictContext* v) {
     Verdict out;
-    if (v->ACCEPT()) out.kind = VerdictKind::Accept;
-    else if (v->DROP()) out.kind = VerdictKind::Drop;
-    else if (v->CONTINUE()) out.kind = VerdictKind::Continue;
-    else if (v->RETURN()) out.kind = VerdictKind::Return;
-    else if (v->QUEUE()) out.kind = VerdictKind::Queue;
+    if (v->ACCEPT())
+      out.kind = VerdictKind::Accept;
+    else if (v->DROP())
+      out.kind = VerdictKind::Drop;
+    else if (v->CONTINUE())
+      out.kind = VerdictKind::Continue;
+    else if (v->RETURN())
+      out.kind = VerdictKind::Return;
+    else if (v->QUEUE())
+      out.kind = VerdictKind::Queue;
     else {
       out.kind = v->JUMP() ? VerdictKind::Jump : VerdictKind::Goto;
       if (v->LBRACE()) {  // an anonymous chain follows: "jump {" ... "}"
@@ -618,7 +634,8 @@ class FileParser {
     r.text = source_text(body);
     for (auto* st : body->statement()) {
       Stmt s = statement(st);
-      if (auto* c = dynamic_cast<P::CommentStatementContext*>(st)) read_suppressions(unquote(c->string()->getText()), r.suppressions);
+      if (auto* c = dynamic_cast<P::CommentStatementContext*>(st))
+        read_suppressions(unquote(c->string()->getText()), r.suppressions);
       // Consecutive unmodelled words form one unknown condition.
       if (s.kind == StmtKind::Unknown && !r.stmts.empty() && r.stmts.back().kind == StmtKind::Unknown) {
         r.stmts.back().text += " " + s.text;
@@ -756,7 +773,8 @@ class FileParser {
       static const char* hooks[] = {"prerouting", "input", "forward", "output", "postrouting", "ingress", "egress"};
       if (std::find(std::begin(hooks), std::end(hooks), chain->hook) == std::end(hooks))
         error_at(t->hook, fmt::format("unknown hook '{}' (expected prerouting, input, forward, output, "
-                                      "postrouting, ingress or egress)", chain->hook));
+                                      "postrouting, ingress or egress)",
+                                      chain->hook));
       static const char* types[] = {"filter", "nat", "route"};
       if (std::find(std::begin(types), std::end(types), chain->type) == std::end(types))
         error_at(t->chainType, fmt::format("unknown chain type '{}' (expected filter, nat or route)", chain->type));
@@ -766,8 +784,7 @@ class FileParser {
       if (p->VARREF()) {
         Expr e = var(p->VARREF());
         accept = e.kind != Expr::Kind::Verdict || e.verdict.kind != VerdictKind::Drop;
-        if (e.kind != Expr::Kind::Verdict && e.text != "accept")
-          accept = e.text != "drop";
+        if (e.kind != Expr::Kind::Verdict && e.text != "accept") accept = e.text != "drop";
       }
       chain->policy_accept = accept;
       chain->policy_span = span_of(p);
@@ -906,8 +923,8 @@ class FileParser {
       std::string family = family_of(r->family()), table = ident(r->table), chain = ident(r->chain);
       ChainModel* c = model_.chain(family, table, chain);
       if (!c) {
-        error_at(r, fmt::format("chain {} {} {} does not exist (nft: No such file or directory)", family, table,
-                                chain));
+        error_at(r,
+                 fmt::format("chain {} {} {} does not exist (nft: No such file or directory)", family, table, chain));
         return;
       }
       std::string verb = r->ruleVerb() ? r->ruleVerb()->getText() : "add";
@@ -918,9 +935,10 @@ class FileParser {
       RuleModel rm = rule(r->ruleBody());
       rm.text = source_text(r);
       if (r->rulePosition())
-        error_at(r->rulePosition(), fmt::format("'{}' refers to a rule handle that is not known: the rule is {}ed "
-                                                "at the {} of the chain",
-                                                r->rulePosition()->getText(), verb, verb == "insert" ? "start" : "end"),
+        error_at(r->rulePosition(),
+                 fmt::format("'{}' refers to a rule handle that is not known: the rule is {}ed "
+                             "at the {} of the chain",
+                             r->rulePosition()->getText(), verb, verb == "insert" ? "start" : "end"),
                  "FWM091");
       if (verb == "insert") {
         c->rules.insert(c->rules.begin(), std::move(rm));
@@ -971,10 +989,9 @@ class FileParser {
         if (ChainModel* c = model_.chain(family, table, name)) c->rules.clear();
       } else {
         auto& v = model_.chains;
-        v.erase(std::remove_if(v.begin(), v.end(),
-                               [&](const ChainModel& c) {
-                                 return c.family == family && c.table == table && c.name == name;
-                               }),
+        v.erase(std::remove_if(
+                    v.begin(), v.end(),
+                    [&](const ChainModel& c) { return c.family == family && c.table == table && c.name == name; }),
                 v.end());
       }
     } else if (auto* o = dynamic_cast<P::OtherCommandContext*>(cmd)) {
@@ -997,8 +1014,8 @@ class FileParser {
     std::error_code ec;
     fs::path root = fs::weakly_canonical(options_.include_root.empty() ? base : fs::path(options_.include_root), ec);
     std::string root_name = !options_.include_root_display.empty() ? options_.include_root_display
-                            : options_.include_root.empty()          ? base.string()
-                                                                     : options_.include_root;
+                            : options_.include_root.empty()        ? base.string()
+                                                                   : options_.include_root;
     auto outside = [&](const fs::path& p) {
       auto rel = fs::weakly_canonical(p, ec).lexically_relative(root);
       return rel.empty() || *rel.begin() == "..";
