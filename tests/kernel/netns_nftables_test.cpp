@@ -294,6 +294,13 @@ Generated generate(std::mt19937& rng, bool v6) {
   }
   if (chance(50)) out += fmt::format("    tcp dport {} accept\n", port_set());
   out += "  }\n}\n";
+  // A netdev ingress chain: it sees only the packets of its device (the probes arrive on fwk0).
+  if (chance(40)) {
+    out += fmt::format(
+        "table netdev edge {{\n  chain ingress {{\n    type filter hook ingress device \"{}\" priority -500; "
+        "policy accept;\n    {} dport {} drop\n  }}\n}}\n",
+        chance(50) ? "fwk0" : "lo", chance(50) ? "tcp" : "udp", port_set());
+  }
   // A later table of the packet's family on the same hook: its drop is final too.
   out += fmt::format(
       "table {} late {{\n  chain in {{\n    type filter hook input priority filter + 10; policy accept;\n", ipx);

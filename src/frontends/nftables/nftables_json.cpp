@@ -145,6 +145,9 @@ class JsonReader {
       cm->priority = c.contains("prio") && c["prio"].is_number_integer() ? c["prio"].get<int>() : 0;
       cm->policy_accept = str(c, "policy", "accept") != "drop";
       cm->device = str(c, "dev");
+      if (c.contains("dev") && c["dev"].is_array())
+        for (const auto& d : c["dev"])
+          if (d.is_string()) cm->device += (cm->device.empty() ? "" : ", ") + d.get<std::string>();
       cm->policy_text = fmt::format("policy {}", str(c, "policy", "accept"));
       if (c.contains("policy")) cm->policy_span = span_at(at);
     }

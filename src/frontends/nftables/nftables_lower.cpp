@@ -739,6 +739,31 @@ void add_pipelines(Ruleset& rs, const Model& model, const std::vector<int>& ir_i
   }
 }
 
+// `device "eth0"`, `device eth0`, `devices = { eth0, "eth1" }` -> interface names.
+std::vector<IfacePattern> device_patterns(const std::string& spec) {
+  std::vector<IfacePattern> out;
+  std::string rest = spec;
+  for (const char* word : {"devices", "device"})
+    if (rest.rfind(word, 0) == 0) {
+      rest = rest.substr(std::string(word).size());
+      break;
+    }
+  std::string cur;
+  auto flush = [&] {
+    if (!cur.empty() && cur.front() != '$') out.push_back({cur, false});
+    cur.clear();
+  };
+  for (char ch : rest) {
+    if (ch == '=' || ch == '{' || ch == '}' || ch == ',' || ch == ' ' || ch == '"' || ch == '\t') {
+      flush();
+    } else {
+      cur += ch;
+    }
+  }
+  flush();
+  return out;
+}
+
 }  // namespace
 
 Ruleset lower(const Model& model, const std::string& file, const std::string& format) {
@@ -768,6 +793,24 @@ Ruleset lower(const Model& model, const std::string& file, const std::string& fo
   for (std::size_t i = 0; i < model.chains.size(); ++i) {
     const ChainModel& c = model.chains[i];
     auto& out = rs.chains[static_cast<std::size_t>(ir_index[i])].rules;
+    // An ingress/egress chain sees only the packets of its devices: the others pass it
+    // untouched, as if it accepted them (an accept ends only this stage).
+    if (c.base && (c.hook == "ingress" || c.hook == "egress")) {
+      std::vector<IfacePattern> devices = device_patterns(c.device);
+      if (!devices.empty()) {
+        Rule skip;
+        bool in = c.hook == "ingress";
+        (in ? skip.match.in_patterns : skip.match.out_patterns) = devices;
+        (in ? skip.match.in_negated : skip.match.out_negated) = true;
+        skip.action.kind = ActionKind::Accept;
+        skip.action.label = "(not this chain's device)";
+        skip.span = c.span;
+        skip.text = fmt::format("(packets not on {}: {} does not see them)", c.device, c.name);
+        skip.normalized = fmt::format("{} {} {} {}", c.family, c.table, c.name, skip.text);
+        skip.chain = ir_index[i];
+        out.push_back(std::move(skip));
+      }
+    }
     for (const auto& r : c.rules) {
       std::vector<Rule> lowered;
       RuleLowering lowering(c, r, model, rs, chain_index, counts);
