@@ -6,6 +6,7 @@
 #include "frontends/frontend.h"
 #include "frontends/frontend_entry.h"
 #include "frontends/iptables/iptables_frontend.h"
+#include "frontends/nftables/nftables_frontend.h"
 #include "frontends/pf/pf_frontend.h"
 
 namespace fwm {
@@ -16,6 +17,7 @@ namespace {
 const std::vector<FrontendEntry>& frontends() {
   static const std::vector<FrontendEntry> all = {
       iptables::frontend_entry(),
+      nftables::frontend_entry(),
       pf::frontend_entry(),
   };
   return all;

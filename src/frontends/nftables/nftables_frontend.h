@@ -1,0 +1,139 @@
+// nftables frontend: `nft list ruleset` output, /etc/nftables.conf scripts (block and
+// command forms, define, include) and `nft -j list ruleset` JSON.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "frontends/frontend_entry.h"
+#include "ir/ruleset.h"
+#include "util/text_input.h"
+
+namespace fwm::nftables {
+
+// ---------------------------------------------------------------------------------
+// Vendor model: what the ruleset says, before lowering to the IR. Both the text parser
+// and the JSON reader produce it.
+
+enum class VerdictKind { None, Accept, Drop, Continue, Return, Jump, Goto, Queue };
+
+struct Verdict {
+  VerdictKind kind = VerdictKind::None;
+  std::string chain;  // Jump/Goto target
+};
+
+// A value expression on the right of a match, a set element, a define's value.
+struct Expr {
+  enum class Kind {
+    Atom,     // text: a number, address, prefix, range "a-b", name, quoted string
+    Range,    // items[0] - items[1] (written with spaces around '-')
+    Concat,   // items joined with '.'
+    Set,      // anonymous set: items are elements (MapElem for maps)
+    SetRef,   // text: set name without '@'
+    List,     // items separated by ',' (ct state new,established)
+    MapElem,  // items[0] : items[1] or verdict
+    Verdict,  // verdict
+    Complex,  // text: an expression the analysis does not model (binary ops, selectors)
+  };
+  Kind kind = Kind::Atom;
+  std::string text;
+  bool quoted = false;
+  std::vector<Expr> items;
+  Verdict verdict;
+};
+
+enum class StmtKind {
+  Match,  // selectors op rhs
+  Vmap,   // selectors vmap rhs (rhs: Set of MapElem or SetRef)
+  Verdict,
+  Reject,
+  Counter,   // and other statements without effect on the verdict (log, comment)
+  Limit,     // limit / quota: conditions decided at run time
+  SetValue,  // meta mark set ..., ct mark set ...: no effect on the verdict
+  Nat,       // dnat / snat / masquerade / redirect
+  Notrack,
+  SetUpdate,  // add @s { ... } / update @s { ... }: fills a set from the packet path
+  Unknown,    // words the analysis does not model
+};
+
+struct Stmt {
+  StmtKind kind = StmtKind::Unknown;
+  std::vector<std::string> selectors;  // "ip saddr", "tcp dport", "meta l4proto", "iifname"
+  bool selector_complex = false;       // masked / shifted selector (ct mark & 0xff)
+  std::string op;                      // "", "!=", "==", "<", ">", "<=", ">=", "!"
+  Expr rhs;
+  Verdict verdict;
+  std::string text;  // as written (for unknowns, nat, labels)
+  std::string nat_kind;
+  int column = 1;
+};
+
+struct RuleModel {
+  std::vector<Stmt> stmts;
+  SourceSpan span;
+  std::string text;
+  std::vector<std::string> suppressions;
+};
+
+struct ChainModel {
+  std::string family, table, name;
+  bool base = false;
+  std::string type, hook, device;
+  int priority = 0;
+  std::optional<bool> policy_accept;  // base chains: default accept
+  SourceSpan span, policy_span;
+  std::string policy_text;
+  std::vector<RuleModel> rules;
+};
+
+struct SetModel {
+  std::string family, table, name;
+  bool is_map = false;
+  std::string type;      // "ipv4_addr", "ipv4_addr . inet_service", "inet_service : verdict"
+  bool dynamic = false;  // flags dynamic / timeout, or filled from the packet path
+  std::vector<Expr> elements;
+  SourceSpan span;
+};
+
+struct TableModel {
+  std::string family, name;
+  bool dormant = false;
+  SourceSpan span;
+};
+
+struct Model {
+  std::vector<TableModel> tables;
+  std::vector<ChainModel> chains;
+  std::vector<SetModel> sets;
+  std::vector<Diagnostic> diagnostics;
+  std::size_t line_count = 0;
+
+  // Look-ups by family/table/name; create the object when `create` is set.
+  TableModel* table(const std::string& family, const std::string& name, bool create = false);
+  ChainModel* chain(const std::string& family, const std::string& table, const std::string& name, bool create = false);
+  SetModel* set(const std::string& family, const std::string& table, const std::string& name, bool create = false);
+  void drop_table(const std::string& family, const std::string& name);
+};
+
+struct ParseOptions {
+  // Includes must resolve inside this directory (default: the input file's directory).
+  std::string include_root;
+  std::string include_root_display;  // how diagnostics name it (relative stays relative)
+  int max_include_depth = 16;
+};
+
+// True if the text looks like nftables (block or command form).
+bool detect(const std::string& text);
+// True if the text looks like `nft -j list ruleset` output.
+bool detect_json(const std::string& text);
+
+Model parse(const TextFile& file, const ParseOptions& options = {});
+Model parse_json(const TextFile& file);
+Ruleset lower(const Model& model, const std::string& file, const std::string& format);
+
+// Registry entry: formats "nftables" and "nft-json".
+FrontendEntry frontend_entry();
+
+}  // namespace fwm::nftables

@@ -1,0 +1,1087 @@
+// Parsing nftables text into the vendor model. The whole file is lexed once; the parser
+// is called for one item at a time (a block opener, a chain declaration, one rule, one
+// command) with the entry rule of the block it is in, and each parse tree is dropped as
+// soon as the item is in the model. `define`, `include` and the command forms (add,
+// insert, delete, flush) are applied here, in file order.
+#include <fmt/format.h>
+#include <glob.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <unordered_map>
+
+#include "NftablesLexer.h"
+#include "NftablesParser.h"
+#include "antlr4-runtime.h"
+#include "frontends/nftables/nftables_frontend.h"
+
+namespace fwm::nftables {
+
+using fwm_antlr_fwm_grammar_nftables::NftablesLexer;
+using fwm_antlr_fwm_grammar_nftables::NftablesParser;
+using P = NftablesParser;
+
+// ---------------------------------------------------------------------------------
+// Model look-ups
+
+TableModel* Model::table(const std::string& family, const std::string& name, bool create) {
+  for (auto& t : tables)
+    if (t.family == family && t.name == name) return &t;
+  if (!create) return nullptr;
+  tables.push_back(TableModel{family, name, false, {}});
+  return &tables.back();
+}
+
+ChainModel* Model::chain(const std::string& family, const std::string& table_name, const std::string& name,
+                         bool create) {
+  for (auto& c : chains)
+    if (c.name == name && c.table == table_name && c.family == family) return &c;
+  if (!create) return nullptr;
+  ChainModel c;
+  c.family = family;
+  c.table = table_name;
+  c.name = name;
+  chains.push_back(std::move(c));
+  return &chains.back();
+}
+
+SetModel* Model::set(const std::string& family, const std::string& table_name, const std::string& name, bool create) {
+  for (auto& s : sets)
+    if (s.name == name && s.table == table_name && s.family == family) return &s;
+  if (!create) return nullptr;
+  SetModel s;
+  s.family = family;
+  s.table = table_name;
+  s.name = name;
+  sets.push_back(std::move(s));
+  return &sets.back();
+}
+
+void Model::drop_table(const std::string& family, const std::string& name) {
+  tables.erase(std::remove_if(tables.begin(), tables.end(),
+                              [&](const TableModel& t) { return t.family == family && t.name == name; }),
+               tables.end());
+  chains.erase(std::remove_if(chains.begin(), chains.end(),
+                              [&](const ChainModel& c) { return c.family == family && c.table == name; }),
+               chains.end());
+  sets.erase(std::remove_if(sets.begin(), sets.end(),
+                            [&](const SetModel& s) { return s.family == family && s.table == name; }),
+             sets.end());
+}
+
+// ---------------------------------------------------------------------------------
+// Detection
+
+bool detect(const std::string& text) {
+  std::size_t pos = 0;
+  int seen = 0;
+  while (pos < text.size() && seen < 40) {
+    auto end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string_view line(text.data() + pos, end - pos);
+    pos = end + 1;
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    if (line.empty()) continue;
+    if (line.rfind("#!", 0) == 0 && line.find("nft") != std::string_view::npos) return true;
+    if (line.front() == '#') continue;
+    ++seen;
+    for (const char* start : {"table ", "flush ruleset", "add table ", "add rule ", "add chain ", "define ",
+                              "include \"", "create table ", "delete table ", "insert rule "})
+      if (line.rfind(start, 0) == 0) return true;
+    return false;
+  }
+  return false;
+}
+
+namespace {
+
+std::string unquote(const std::string& raw) {
+  if (raw.size() >= 2 && (raw.front() == '"' || raw.front() == '\'') && raw.back() == raw.front()) {
+    std::string out;
+    for (std::size_t i = 1; i + 1 < raw.size(); ++i) {
+      if (raw[i] == '\\' && i + 2 < raw.size()) {
+        out += raw[++i];
+      } else {
+        out += raw[i];
+      }
+    }
+    return out;
+  }
+  return raw;
+}
+
+std::vector<std::string> split_ids(const std::string& s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (c == ',' || c == ' ' || c == '\t') {
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty()) out.push_back(cur);
+  return out;
+}
+
+// "fwmatrix: ignore FWM001, FWM020 -- reason" in a comment statement or a '#' comment.
+void read_suppressions(std::string_view text, std::vector<std::string>& out) {
+  auto pos = text.find("fwmatrix:");
+  if (pos == std::string_view::npos) return;
+  std::string rest(text.substr(pos + 9));
+  auto ignore = rest.find("ignore");
+  if (ignore == std::string::npos) return;
+  rest = rest.substr(ignore + 6);
+  auto reason = rest.find("--");
+  for (auto& id : split_ids(reason == std::string::npos ? rest : rest.substr(0, reason)))
+    if (id.size() == 6 && id.rfind("FWM", 0) == 0) out.push_back(id);
+}
+
+// Reports the first syntax error of an item and stops the parse there (no recovery:
+// the driver skips to the end of the item itself).
+class ItemErrors : public antlr4::BaseErrorListener {
+ public:
+  void syntaxError(antlr4::Recognizer*, antlr4::Token* offending, size_t line, size_t column, const std::string& msg,
+                   std::exception_ptr) override {
+    if (has_error) return;
+    has_error = true;
+    this->line = static_cast<int>(line);
+    this->column = static_cast<int>(column) + 1;
+    message = msg;
+    token = offending ? offending->getText() : "";
+    token_type = offending ? offending->getType() : 0;
+  }
+  void reset() {
+    has_error = false;
+    message.clear();
+    token.clear();
+  }
+  bool has_error = false;
+  int line = 0, column = 1;
+  std::string message, token;
+  std::size_t token_type = 0;
+};
+
+class StopAtFirstError : public antlr4::DefaultErrorStrategy {
+ public:
+  void recover(antlr4::Parser*, std::exception_ptr) override { throw antlr4::ParseCancellationException(); }
+  antlr4::Token* recoverInline(antlr4::Parser* recognizer) override {
+    antlr4::InputMismatchException e(recognizer);
+    reportError(recognizer, e);
+    throw antlr4::ParseCancellationException();
+  }
+  void sync(antlr4::Parser*) override {}
+};
+
+enum class BlockKind { Top, Table, Chain, Set, Other };
+
+struct Block {
+  BlockKind kind = BlockKind::Top;
+  std::string family, table, name;
+  std::size_t chain_index = 0;  // Chain blocks: index into Model::chains
+  std::map<std::string, Expr> defines;
+};
+
+// Priority names [man: "chain priority names"]: ip, ip6, inet, arp, netdev; bridge differs.
+std::optional<int> priority_name(const std::string& family, const std::string& name) {
+  static const std::map<std::string, int> standard = {{"raw", -300}, {"mangle", -150}, {"dstnat", -100},
+                                                      {"filter", 0}, {"security", 50}, {"srcnat", 100}};
+  static const std::map<std::string, int> bridge = {{"dstnat", -300}, {"filter", -200}, {"out", 100}, {"srcnat", 300}};
+  const auto& table = family == "bridge" ? bridge : standard;
+  auto it = table.find(name);
+  if (it == table.end()) return std::nullopt;
+  return it->second;
+}
+
+class FileParser {
+ public:
+  FileParser(Model& model, std::vector<Block>& stack, const ParseOptions& options, int depth)
+      : model_(model), stack_(stack), options_(options), depth_(depth) {}
+
+  void run(const TextFile& file) {
+    file_ = &file;
+    lines_ = split_lines(file.text);
+    model_.line_count += lines_.size();
+    antlr4::ANTLRInputStream input(file.text);
+    NftablesLexer lexer(&input);
+    antlr4::CommonTokenStream tokens(&lexer);
+    NftablesParser parser(&tokens);
+    ItemErrors errors;
+    lexer.removeErrorListeners();
+    lexer.addErrorListener(&errors);
+    parser.removeErrorListeners();
+    parser.addErrorListener(&errors);
+    parser.setErrorHandler(std::make_shared<StopAtFirstError>());
+    parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::SLL);
+    tokens_ = &tokens;
+    input_ = &input;
+    tokens.fill();
+    std::size_t start_depth = stack_.size();
+    while (tokens.LA(1) != antlr4::Token::EOF) {
+      std::size_t start = tokens.index();
+      parser.reset();
+      tokens.seek(start);
+      errors.reset();
+      BlockKind kind = stack_.back().kind;
+      try {
+        switch (kind) {
+          case BlockKind::Top:
+            top_item(parser.topItem());
+            break;
+          case BlockKind::Table:
+            table_item(parser.tableItem());
+            break;
+          case BlockKind::Chain:
+            chain_item(parser.chainItem());
+            break;
+          case BlockKind::Set:
+            set_item(parser.setItem());
+            break;
+          case BlockKind::Other:
+            other_item(parser.otherItem());
+            break;
+        }
+      } catch (const antlr4::ParseCancellationException&) {
+        errors.has_error = true;
+      }
+      if (errors.has_error) {
+        syntax_error(errors, kind);
+        skip_broken_item(start);
+      } else if (tokens.index() == start) {
+        tokens.consume();  // cannot happen with this grammar; never loop forever
+      }
+    }
+    for (std::size_t d = stack_.size(); d > start_depth; --d) {
+      const Block& b = stack_.back();
+      error(static_cast<int>(lines_.size()), 1,
+            fmt::format("end of file inside {} '{}': '}}' expected", block_name(b.kind), b.name), "");
+      stack_.pop_back();
+    }
+    tokens_ = nullptr;
+  }
+
+ private:
+  // ------------------------------------------------------------- diagnostics
+  static const char* block_name(BlockKind k) {
+    switch (k) {
+      case BlockKind::Top:
+        return "file";
+      case BlockKind::Table:
+        return "table";
+      case BlockKind::Chain:
+        return "chain";
+      case BlockKind::Set:
+        return "set";
+      case BlockKind::Other:
+        return "block";
+    }
+    return "block";
+  }
+
+  std::string line_text(int line) const {
+    if (line < 1 || static_cast<std::size_t>(line) > lines_.size()) return "";
+    std::string_view s = lines_[static_cast<std::size_t>(line) - 1];
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return std::string(s);
+  }
+
+  void error(int line, int column, std::string message, std::string snippet, const char* id = "FWM090") {
+    Diagnostic d;
+    d.id = id;
+    d.severity = std::string(id) == "FWM090" ? Severity::Error : Severity::Warning;
+    d.span = {file_->path, line, column, line, column};
+    d.message = std::move(message);
+    d.snippet = snippet.empty() ? line_text(line) : std::move(snippet);
+    model_.diagnostics.push_back(std::move(d));
+  }
+
+  void error_at(antlr4::ParserRuleContext* ctx, std::string message, const char* id = "FWM090") {
+    auto* t = ctx->getStart();
+    error(static_cast<int>(t->getLine()), static_cast<int>(t->getCharPositionInLine()) + 1, std::move(message), "", id);
+  }
+
+  void syntax_error(const ItemErrors& e, BlockKind kind) {
+    static const char* what[] = {"a table, command, define or include", "a chain, set, map or table property",
+                                 "a rule or chain property", "a set property", "a statement"};
+    std::string token = e.token == "<EOF>" ? "end of file" : (e.token == "\n" ? "end of line" : "'" + e.token + "'");
+    std::string msg = e.message;
+    if (msg.size() > 160 || msg.find("expecting {") != std::string::npos ||
+        msg.rfind("no viable alternative", 0) == 0) {
+      msg = fmt::format("unexpected {} while reading {}", token, what[static_cast<int>(kind)]);
+    } else {
+      msg = fmt::format("{} (while reading {})", msg, what[static_cast<int>(kind)]);
+    }
+    error(e.line, e.column, msg, "");
+  }
+
+  // After a syntax error: skip to the end of the item. A '{' left open on that line is a
+  // block we cannot read: its content is skipped up to the matching '}'.
+  void skip_broken_item(std::size_t start) {
+    tokens_->seek(start);
+    int depth = 0;
+    std::size_t previous = 0;
+    while (true) {
+      auto type = tokens_->LA(1);
+      if (type == antlr4::Token::EOF) return;
+      if (type == P::RBRACE && depth == 0 && tokens_->index() != start) return;  // closes the block
+      tokens_->consume();
+      if (type == P::LBRACE) ++depth;
+      if (type == P::RBRACE) --depth;
+      if ((type == P::NL || type == P::SEMI) && depth <= 0) return;
+      // A '{' left open in the middle of a line is a broken expression: skip the line. A
+      // line ending in '{' opens a block we cannot read: skip it up to its '}'.
+      if (type == P::NL && previous != P::LBRACE) return;
+      previous = type;
+      if (type == P::NL) {
+        Block b = stack_.back();
+        b.kind = BlockKind::Other;
+        b.name = "(unreadable)";
+        b.defines.clear();
+        for (int i = 0; i < depth; ++i) stack_.push_back(b);
+        return;
+      }
+    }
+  }
+
+  // ------------------------------------------------------------- helpers
+  static std::string text_of(antlr4::tree::ParseTree* t) { return t ? t->getText() : std::string(); }
+
+  std::string source_text(antlr4::ParserRuleContext* ctx) const {
+    auto* a = ctx->getStart();
+    auto* b = ctx->getStop();
+    if (!a || !b || b->getStopIndex() < a->getStartIndex()) return "";
+    std::string s = input_->getText(antlr4::misc::Interval(a->getStartIndex(), b->getStopIndex()));
+    // Collapse line continuations and runs of blanks into one space.
+    std::string out;
+    bool space = false, quoted = false;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      char c = s[i];
+      if (c == '"') quoted = !quoted;
+      if (c == '#' && !quoted) {  // a comment inside a multi-line item: not part of the text
+        while (i + 1 < s.size() && s[i + 1] != '\n') ++i;
+        space = true;
+        continue;
+      }
+      if (c == '\\' && i + 1 < s.size() && s[i + 1] == '\n') {
+        space = true;
+        ++i;
+        continue;
+      }
+      if (c == ' ' || c == '\t' || c == '\n') {
+        space = true;
+        continue;
+      }
+      if (space && !out.empty()) out += ' ';
+      space = false;
+      out += c;
+    }
+    return out;
+  }
+
+  std::string ident(P::IdentifierContext* c) const { return c ? unquote(c->getText()) : std::string(); }
+
+  std::string family_of(P::FamilyContext* f) const { return f ? f->getText() : std::string("ip"); }
+
+  const Expr* lookup_define(const std::string& name) const {
+    for (auto it = stack_.rbegin(); it != stack_.rend(); ++it) {
+      auto d = it->defines.find(name);
+      if (d != it->defines.end()) return &d->second;
+    }
+    return nullptr;
+  }
+
+  Expr var(antlr4::tree::TerminalNode* node) {
+    std::string name = node->getText().substr(1);
+    if (const Expr* e = lookup_define(name)) return *e;
+    auto* t = node->getSymbol();
+    error(static_cast<int>(t->getLine()), static_cast<int>(t->getCharPositionInLine()) + 1,
+          fmt::format("undefined variable ${} (no 'define {} = ...' before it)", name, name), "");
+    Expr e;
+    e.kind = Expr::Kind::Complex;
+    e.text = node->getText();
+    return e;
+  }
+
+  // ------------------------------------------------------------- expressions
+  Expr verdict_expr(P::VerdictContext* v) {
+    Expr e;
+    e.kind = Expr::Kind::Verdict;
+    e.verdict = verdict(v);
+    e.text = v->getText();
+    return e;
+  }
+
+  Verdict verdict(P::VerdictContext* v) {
+    Verdict out;
+    if (v->ACCEPT())
+      out.kind = VerdictKind::Accept;
+    else if (v->DROP())
+      out.kind = VerdictKind::Drop;
+    else if (v->CONTINUE())
+      out.kind = VerdictKind::Continue;
+    else if (v->RETURN())
+      out.kind = VerdictKind::Return;
+    else if (v->QUEUE())
+      out.kind = VerdictKind::Queue;
+    else {
+      out.kind = v->JUMP() ? VerdictKind::Jump : VerdictKind::Goto;
+      if (v->LBRACE()) {  // an anonymous chain follows: "jump {" ... "}"
+        const Block& b = stack_.back();
+        out.chain = fmt::format("{}@{}", b.name, v->getStart()->getLine());
+        pending_anonymous_chain_ = out.chain;
+      } else if (v->identifier()) {
+        out.chain = ident(v->identifier());
+      } else if (v->VARREF()) {
+        Expr e = var(v->VARREF());
+        out.chain = e.text;
+      }
+    }
+    return out;
+  }
+
+  // Text of a context: one token's text directly (the common case), else the concatenation.
+  static std::string flat_text(antlr4::ParserRuleContext* c) {
+    if (c->getStart() == c->getStop()) return c->getStart()->getText();
+    return c->getText();
+  }
+
+  Expr atom(P::AtomContext* a) {
+    Expr e;
+    if (a->getStart() == a->getStop()) {  // one token: decide by its type, no child look-ups
+      auto* t = a->getStart();
+      switch (t->getType()) {
+        case P::VALUE:
+          e.text = t->getText();
+          return e;
+        case P::SETREF:
+          e.kind = Expr::Kind::SetRef;
+          e.text = t->getText().substr(1);
+          return e;
+        case P::STRING:
+        case P::SQSTRING:
+          e.text = unquote(t->getText());
+          e.quoted = true;
+          return e;
+        case P::VARREF:
+          return var(a->VARREF());
+        default:
+          break;
+      }
+    }
+    if (a->VARREF()) return var(a->VARREF());
+    if (a->SETREF()) {
+      e.kind = Expr::Kind::SetRef;
+      e.text = a->SETREF()->getText().substr(1);
+      return e;
+    }
+    if (a->setExpr()) return set_expr(a->setExpr());
+    if (a->string()) {
+      e.text = unquote(a->string()->getText());
+      e.quoted = true;
+      return e;
+    }
+    if (a->valueExpr()) {
+      e.kind = Expr::Kind::Complex;
+      e.text = source_text(a);
+      return e;
+    }
+    e.text = flat_text(a);  // "-" VALUE, keyword used as a value
+    return e;
+  }
+
+  Expr range_value(P::RangeValueContext* r) {
+    auto atoms = r->atom();
+    if (atoms.size() == 1) return atom(atoms[0]);
+    Expr e;
+    e.kind = Expr::Kind::Range;
+    e.items = {atom(atoms[0]), atom(atoms[1])};
+    return e;
+  }
+
+  Expr concat_value(P::ConcatValueContext* c) {
+    auto parts = c->rangeValue();
+    if (parts.size() == 1) return range_value(parts[0]);
+    Expr e;
+    e.kind = Expr::Kind::Concat;
+    for (auto* p : parts) e.items.push_back(range_value(p));
+    return e;
+  }
+
+  Expr rhs(P::RhsContext* r) {
+    auto items = r->rhsItem();
+    if (items.size() == 1) return concat_value(items[0]->concatValue());
+    if (!r->SLASH().empty() || !r->PIPE().empty()) {
+      Expr e;
+      e.kind = Expr::Kind::Complex;
+      e.text = source_text(r);
+      return e;
+    }
+    Expr e;
+    e.kind = Expr::Kind::List;
+    for (auto* i : items) e.items.push_back(concat_value(i->concatValue()));
+    return e;
+  }
+
+  Expr element_key(P::ElementKeyContext* k) {
+    if (k->concatValue()) return concat_value(k->concatValue());
+    Expr e;
+    e.kind = Expr::Kind::Complex;
+    e.text = source_text(k);
+    return e;
+  }
+
+  Expr set_expr(P::SetExprContext* s) {
+    Expr e;
+    e.kind = Expr::Kind::Set;
+    for (auto* el : s->setElement()) {
+      Expr key = element_key(el->key);
+      if (el->COLON()) {
+        Expr m;
+        m.kind = Expr::Kind::MapElem;
+        m.items.push_back(std::move(key));
+        if (el->verdict()) {
+          m.items.push_back(verdict_expr(el->verdict()));
+        } else {
+          m.items.push_back(element_key(el->data));
+        }
+        e.items.push_back(std::move(m));
+      } else if (key.kind == Expr::Kind::Set) {  // a $variable holding a set: its elements
+        for (auto& k : key.items) e.items.push_back(std::move(k));
+      } else {
+        e.items.push_back(std::move(key));
+      }
+    }
+    return e;
+  }
+
+  // ------------------------------------------------------------- statements
+  static std::string selector_text(P::SelectorContext* s) {
+    std::string out;
+    for (auto* child : s->children) {
+      if (!out.empty()) out += ' ';
+      auto* ctx = dynamic_cast<antlr4::ParserRuleContext*>(child);
+      out += ctx ? flat_text(ctx) : child->getText();
+    }
+    return out;
+  }
+
+  Stmt statement(P::StatementContext* st) {
+    Stmt s;
+    s.column = static_cast<int>(st->getStart()->getCharPositionInLine()) + 1;
+    s.text = source_text(st);
+    auto selectors = [&](P::SelectorExprContext* se) {
+      for (auto* sel : se->selector()) s.selectors.push_back(selector_text(sel));
+      s.selector_complex = !se->binOp().empty() || !se->atom().empty();
+    };
+    if (auto* m = dynamic_cast<P::MatchStatementContext*>(st)) {
+      s.kind = StmtKind::Match;
+      selectors(m->selectorExpr());
+      if (m->relOp()) s.op = m->relOp()->getStart()->getText();
+      if (m->OVER()) s.op = "over";
+      s.rhs = rhs(m->rhs());
+    } else if (auto* v = dynamic_cast<P::VmapStatementContext*>(st)) {
+      s.kind = StmtKind::Vmap;
+      selectors(v->selectorExpr());
+      s.rhs = vmap_operand(v->vmapOperand());
+    } else if (auto* kv = dynamic_cast<P::KeylessVmapStatementContext*>(st)) {
+      s.kind = StmtKind::Vmap;
+      s.rhs = vmap_operand(kv->vmapOperand());
+    } else if (dynamic_cast<P::SetValueStatementContext*>(st)) {
+      s.kind = StmtKind::SetValue;
+    } else if (auto* vd = dynamic_cast<P::VerdictStatementContext*>(st)) {
+      s.kind = StmtKind::Verdict;
+      s.verdict = verdict(vd->verdict());
+    } else if (dynamic_cast<P::RejectStatementContext*>(st)) {
+      s.kind = StmtKind::Reject;
+    } else if (dynamic_cast<P::CounterStatementContext*>(st) || dynamic_cast<P::LogStatementContext*>(st) ||
+               dynamic_cast<P::CommentStatementContext*>(st)) {
+      s.kind = StmtKind::Counter;
+    } else if (dynamic_cast<P::LimitStatementContext*>(st) || dynamic_cast<P::QuotaStatementContext*>(st)) {
+      s.kind = StmtKind::Limit;
+    } else if (dynamic_cast<P::NotrackStatementContext*>(st)) {
+      s.kind = StmtKind::Notrack;
+    } else if (auto* n = dynamic_cast<P::NatStatementContext*>(st)) {
+      s.kind = StmtKind::Nat;
+      s.nat_kind = n->natKind()->getText();
+    } else if (auto* u = dynamic_cast<P::SetUpdateStatementContext*>(st)) {
+      s.kind = StmtKind::SetUpdate;
+      s.rhs.kind = Expr::Kind::SetRef;
+      s.rhs.text = u->SETREF()->getText().substr(1);
+    } else {
+      s.kind = StmtKind::Unknown;
+    }
+    return s;
+  }
+
+  Expr vmap_operand(P::VmapOperandContext* v) {
+    if (v->setExpr()) return set_expr(v->setExpr());
+    if (v->VARREF()) return var(v->VARREF());
+    Expr e;
+    e.kind = Expr::Kind::SetRef;
+    e.text = v->SETREF()->getText().substr(1);
+    return e;
+  }
+
+  RuleModel rule(P::RuleBodyContext* body) {
+    RuleModel r;
+    auto* a = body->getStart();
+    auto* b = body->getStop();
+    int first = static_cast<int>(a->getLine()), last = static_cast<int>(b->getLine());
+    r.span = {file_->path, first, static_cast<int>(a->getCharPositionInLine()) + 1, last,
+              static_cast<int>(b->getCharPositionInLine() + b->getText().size()) + 1};
+    r.text = source_text(body);
+    for (auto* st : body->statement()) {
+      Stmt s = statement(st);
+      if (auto* c = dynamic_cast<P::CommentStatementContext*>(st))
+        read_suppressions(unquote(c->string()->getText()), r.suppressions);
+      // Consecutive unmodelled words form one unknown condition.
+      if (s.kind == StmtKind::Unknown && !r.stmts.empty() && r.stmts.back().kind == StmtKind::Unknown) {
+        r.stmts.back().text += " " + s.text;
+        continue;
+      }
+      r.stmts.push_back(std::move(s));
+    }
+    // '#' comments on the rule's lines may carry suppressions too.
+    for (int l = first; l <= last && l >= 1 && static_cast<std::size_t>(l) <= lines_.size(); ++l) {
+      std::string_view line = lines_[static_cast<std::size_t>(l) - 1];
+      auto hash = line.find('#');
+      if (hash != std::string_view::npos) read_suppressions(line.substr(hash), r.suppressions);
+    }
+    return r;
+  }
+
+  // ------------------------------------------------------------- block structure
+  static bool closes(P::EndContext* end) { return end && end->RBRACE(); }
+
+  void close_block() {
+    if (stack_.size() > 1) stack_.pop_back();
+  }
+
+  void push(BlockKind kind, std::string family, std::string table, std::string name) {
+    Block b;
+    if (kind == BlockKind::Chain)
+      b.chain_index = static_cast<std::size_t>(model_.chain(family, table, name, true) - model_.chains.data());
+    b.kind = kind;
+    b.family = std::move(family);
+    b.table = std::move(table);
+    b.name = std::move(name);
+    stack_.push_back(std::move(b));
+  }
+
+  SourceSpan span_of(antlr4::ParserRuleContext* ctx) const {
+    auto* t = ctx->getStart();
+    int line = static_cast<int>(t->getLine());
+    return {file_->path, line, static_cast<int>(t->getCharPositionInLine()) + 1, line,
+            static_cast<int>(line_text(line).size()) + 1};
+  }
+
+  void define(P::DefinitionContext* d) {
+    if (auto* def = dynamic_cast<P::DefineContext*>(d)) {
+      Expr value = def->verdict() ? verdict_expr(def->verdict()) : rhs(def->rhs());
+      stack_.back().defines[ident(def->name)] = std::move(value);
+    } else if (auto* undef = dynamic_cast<P::UndefineContext*>(d)) {
+      for (auto it = stack_.rbegin(); it != stack_.rend(); ++it)
+        if (it->defines.erase(ident(undef->name))) break;
+    }
+  }
+
+  ChainModel* open_chain(antlr4::ParserRuleContext* at, const std::string& family, const std::string& table,
+                         const std::string& name) {
+    model_.table(family, table, true);
+    ChainModel* c = model_.chain(family, table, name, true);
+    if (c->span.line == 0) c->span = span_of(at);
+    return c;
+  }
+
+  void top_item(P::TopItemContext* item) {
+    if (auto* t = dynamic_cast<P::TableOpenContext*>(item)) {
+      std::string family = family_of(t->family()), name = ident(t->name);
+      TableModel* tm = model_.table(family, name, true);
+      if (tm->span.line == 0) tm->span = span_of(t);
+      push(BlockKind::Table, family, name, name);
+    } else if (auto* c = dynamic_cast<P::ChainOpenCmdContext*>(item)) {
+      std::string family = family_of(c->family());
+      open_chain(c, family, ident(c->table), ident(c->name));
+      push(BlockKind::Chain, family, ident(c->table), ident(c->name));
+    } else if (auto* s = dynamic_cast<P::SetOpenCmdContext*>(item)) {
+      std::string family = family_of(s->family());
+      SetModel* sm = model_.set(family, ident(s->table), ident(s->name), true);
+      sm->is_map = s->setKind()->MAP() != nullptr;
+      if (sm->span.line == 0) sm->span = span_of(s);
+      push(BlockKind::Set, family, ident(s->table), ident(s->name));
+    } else if (auto* f = dynamic_cast<P::FlowtableOpenCmdContext*>(item)) {
+      push(BlockKind::Other, family_of(f->family()), ident(f->table), ident(f->name));
+    } else if (auto* cmd = dynamic_cast<P::CommandItemContext*>(item)) {
+      command(cmd->command());
+    } else if (auto* d = dynamic_cast<P::DefineItemContext*>(item)) {
+      define(d->definition());
+    } else if (auto* inc = dynamic_cast<P::IncludeItemContext*>(item)) {
+      include(inc, unquote(inc->path->getText()));
+    } else if (auto* e = dynamic_cast<P::EmptyTopItemContext*>(item)) {
+      if (closes(e->end())) error_at(e, "'}' without a block to close");
+    }
+  }
+
+  void table_item(P::TableItemContext* item) {
+    const Block& b = stack_.back();
+    std::string family = b.family, table = b.table;
+    if (auto* c = dynamic_cast<P::ChainOpenContext*>(item)) {
+      open_chain(c, family, table, ident(c->name));
+      push(BlockKind::Chain, family, table, ident(c->name));
+    } else if (auto* s = dynamic_cast<P::SetOpenContext*>(item)) {
+      SetModel* sm = model_.set(family, table, ident(s->name), true);
+      sm->is_map = s->setKind()->MAP() != nullptr;
+      if (sm->span.line == 0) sm->span = span_of(s);
+      push(BlockKind::Set, family, table, ident(s->name));
+    } else if (auto* f = dynamic_cast<P::FlowtableOpenContext*>(item)) {
+      push(BlockKind::Other, family, table, ident(f->name));
+    } else if (auto* o = dynamic_cast<P::ObjectOpenContext*>(item)) {
+      push(BlockKind::Other, family, table, ident(o->name));
+    } else if (auto* fl = dynamic_cast<P::TableFlagsContext*>(item)) {
+      for (auto* id : fl->identifier())
+        if (ident(id) == "dormant") model_.table(family, table, true)->dormant = true;
+      if (closes(fl->end())) close_block();
+    } else if (auto* tc = dynamic_cast<P::TableCommentContext*>(item)) {
+      if (closes(tc->end())) close_block();
+    } else if (auto* td = dynamic_cast<P::TableDefineContext*>(item)) {
+      define(td->definition());
+      if (closes(td->end())) close_block();
+    } else if (auto* inc = dynamic_cast<P::TableIncludeContext*>(item)) {
+      bool close = closes(inc->end());
+      include(inc, unquote(inc->path->getText()));
+      if (close) close_block();
+    } else if (auto* e = dynamic_cast<P::EmptyTableItemContext*>(item)) {
+      if (closes(e->end())) close_block();
+    }
+  }
+
+  void chain_item(P::ChainItemContext* item) {
+    const Block& b = stack_.back();
+    ChainModel* chain = &model_.chains[b.chain_index];
+    P::EndContext* end = nullptr;
+    if (auto* t = dynamic_cast<P::ChainTypeDeclContext*>(item)) {
+      end = t->end();
+      chain->base = true;
+      chain->type = ident(t->chainType);
+      chain->hook = ident(t->hook);
+      for (auto* dev : t->deviceSpec()) chain->device = source_text(dev);
+      if (!chain->policy_accept) chain->policy_accept = true;
+      if (auto prio = priority(t->priority, b.family)) chain->priority = *prio;
+      chain->span = span_of(t);
+      static const char* hooks[] = {"prerouting", "input", "forward", "output", "postrouting", "ingress", "egress"};
+      if (std::find(std::begin(hooks), std::end(hooks), chain->hook) == std::end(hooks))
+        error_at(t->hook, fmt::format("unknown hook '{}' (expected prerouting, input, forward, output, "
+                                      "postrouting, ingress or egress)",
+                                      chain->hook));
+      static const char* types[] = {"filter", "nat", "route"};
+      if (std::find(std::begin(types), std::end(types), chain->type) == std::end(types))
+        error_at(t->chainType, fmt::format("unknown chain type '{}' (expected filter, nat or route)", chain->type));
+    } else if (auto* p = dynamic_cast<P::ChainPolicyContext*>(item)) {
+      end = p->end();
+      bool accept = p->ACCEPT() != nullptr;
+      if (p->VARREF()) {
+        Expr e = var(p->VARREF());
+        accept = e.kind != Expr::Kind::Verdict || e.verdict.kind != VerdictKind::Drop;
+        if (e.kind != Expr::Kind::Verdict && e.text != "accept") accept = e.text != "drop";
+      }
+      chain->policy_accept = accept;
+      chain->policy_span = span_of(p);
+      chain->policy_text = line_text(chain->policy_span.line);
+    } else if (auto* r = dynamic_cast<P::ChainRuleContext*>(item)) {
+      end = r->end();
+      std::string family = b.family, table = b.table;
+      chain->rules.push_back(rule(r->ruleBody()));
+      if (!pending_anonymous_chain_.empty()) {
+        std::string name = std::move(pending_anonymous_chain_);
+        pending_anonymous_chain_.clear();
+        open_chain(r, family, table, name);
+        push(BlockKind::Chain, family, table, name);
+        return;
+      }
+    } else if (auto* c = dynamic_cast<P::ChainCommentContext*>(item)) {
+      end = c->end();
+    } else if (auto* d = dynamic_cast<P::ChainDevicesContext*>(item)) {
+      end = d->end();
+      chain->device = source_text(d->deviceSpec());
+    } else if (auto* cd = dynamic_cast<P::ChainDefineContext*>(item)) {
+      end = cd->end();
+      define(cd->definition());
+    } else if (auto* inc = dynamic_cast<P::ChainIncludeContext*>(item)) {
+      end = inc->end();
+      include(inc, unquote(inc->path->getText()));
+    } else if (auto* e = dynamic_cast<P::EmptyChainItemContext*>(item)) {
+      end = e->end();
+    }
+    if (closes(end)) close_block();
+  }
+
+  std::optional<int> priority(P::PriorityExprContext* p, const std::string& family) {
+    const auto& ch = p->children;
+    std::size_t i = 0;
+    bool negative = false;
+    if (ch[0]->getText() == "-") {
+      negative = true;
+      i = 1;
+    }
+    std::string base = ch[i]->getText();
+    if (p->VARREF()) base = var(p->VARREF()).text;
+    if (p->identifier()) base = ident(p->identifier());
+    ++i;
+    int sign = 0;
+    std::string offset;
+    if (i + 1 < ch.size()) {
+      sign = ch[i]->getText() == "+" ? 1 : -1;
+      offset = ch[i + 1]->getText();
+    }
+    // The lexer keeps "filter-10" together; split name and offset here.
+    if (!base.empty() && !std::isdigit(static_cast<unsigned char>(base[0]))) {
+      auto pos = base.find_first_of("+-");
+      if (pos != std::string::npos && sign == 0) {
+        sign = base[pos] == '+' ? 1 : -1;
+        offset = base.substr(pos + 1);
+        base = base.substr(0, pos);
+      }
+    }
+    auto number = [](const std::string& t) -> std::optional<int> {
+      if (t.empty() || t.size() > 9 || !std::all_of(t.begin(), t.end(), ::isdigit)) return std::nullopt;
+      return std::stoi(t);
+    };
+    int value = 0;
+    if (auto n = number(base)) {
+      value = *n;
+    } else if (auto named = priority_name(family, base)) {
+      value = *named;
+    } else {
+      error_at(p, fmt::format("unknown priority '{}' for family {} (expected a number or raw, mangle, dstnat, "
+                              "filter, security, srcnat{})",
+                              base, family, family == "bridge" ? ", out" : ""));
+      return std::nullopt;
+    }
+    if (negative) value = -value;
+    if (sign != 0) {
+      auto o = number(offset);
+      if (!o) {
+        error_at(p, fmt::format("priority offset '{}' is not a number", offset));
+        return std::nullopt;
+      }
+      value += sign * *o;
+    }
+    return value;
+  }
+
+  void set_item(P::SetItemContext* item) {
+    const Block& b = stack_.back();
+    SetModel* set = model_.set(b.family, b.table, b.name, true);
+    P::EndContext* end = nullptr;
+    if (auto* t = dynamic_cast<P::SetTypeContext*>(item)) {
+      end = t->end();
+      set->type.clear();
+      for (auto* child : t->children) {
+        if (child == end) break;
+        if (child == t->children.front()) continue;
+        if (!set->type.empty()) set->type += ' ';
+        set->type += child->getText();
+      }
+    } else if (auto* f = dynamic_cast<P::SetFlagsContext*>(item)) {
+      end = f->end();
+      for (auto* id : f->identifier()) {
+        std::string flag = ident(id);
+        if (flag == "dynamic" || flag == "timeout") set->dynamic = true;
+      }
+    } else if (auto* e = dynamic_cast<P::SetElementsContext*>(item)) {
+      end = e->end();
+      Expr elements = set_expr(e->setExpr());
+      for (auto& el : elements.items) set->elements.push_back(std::move(el));
+    } else if (auto* t2 = dynamic_cast<P::SetTimeoutContext*>(item)) {
+      end = t2->end();
+      set->dynamic = true;
+    } else if (auto* o = dynamic_cast<P::SetOtherContext*>(item)) {
+      end = o->end();
+      if (o->getStart()->getType() == P::TYPEOF) set->type = "typeof " + source_text(o).substr(7);
+    } else if (auto* em = dynamic_cast<P::EmptySetItemContext*>(item)) {
+      end = em->end();
+    }
+    if (closes(end)) close_block();
+  }
+
+  void other_item(P::OtherItemContext* item) {
+    P::EndContext* end = nullptr;
+    if (auto* o = dynamic_cast<P::OtherBlockStatementContext*>(item)) end = o->end();
+    if (auto* e = dynamic_cast<P::EmptyOtherItemContext*>(item)) end = e->end();
+    if (closes(end)) close_block();
+  }
+
+  // ------------------------------------------------------------- commands
+  void not_applied(antlr4::ParserRuleContext* ctx, const std::string& what) {
+    error_at(ctx, fmt::format("{} is read but not applied", what), "FWM091");
+  }
+
+  void command(P::CommandContext* cmd) {
+    if (auto* r = dynamic_cast<P::RuleCommandContext*>(cmd)) {
+      std::string family = family_of(r->family()), table = ident(r->table), chain = ident(r->chain);
+      ChainModel* c = model_.chain(family, table, chain);
+      if (!c) {
+        error_at(r,
+                 fmt::format("chain {} {} {} does not exist (nft: No such file or directory)", family, table, chain));
+        return;
+      }
+      std::string verb = r->ruleVerb() ? r->ruleVerb()->getText() : "add";
+      if (verb == "replace") {
+        not_applied(r, "'replace rule' (rule handles are not known)");
+        return;
+      }
+      RuleModel rm = rule(r->ruleBody());
+      rm.text = source_text(r);
+      if (r->rulePosition())
+        error_at(r->rulePosition(),
+                 fmt::format("'{}' refers to a rule handle that is not known: the rule is {}ed "
+                             "at the {} of the chain",
+                             r->rulePosition()->getText(), verb, verb == "insert" ? "start" : "end"),
+                 "FWM091");
+      if (verb == "insert") {
+        c->rules.insert(c->rules.begin(), std::move(rm));
+      } else {
+        c->rules.push_back(std::move(rm));
+      }
+    } else if (auto* t = dynamic_cast<P::TableCommandContext*>(cmd)) {
+      TableModel* tm = model_.table(family_of(t->family()), ident(t->name), true);
+      if (tm->span.line == 0) tm->span = span_of(t);
+    } else if (auto* c = dynamic_cast<P::ChainCommandContext*>(cmd)) {
+      open_chain(c, family_of(c->family()), ident(c->table), ident(c->name));
+    } else if (auto* e = dynamic_cast<P::ElementCommandContext*>(cmd)) {
+      std::string family = family_of(e->family());
+      SetModel* s = model_.set(family, ident(e->table), ident(e->set));
+      if (!s) {
+        error_at(e, fmt::format("set {} {} {} does not exist", family, ident(e->table), ident(e->set)));
+        return;
+      }
+      Expr elements = set_expr(e->setExpr());
+      if (e->ADD() || e->CREATE()) {
+        for (auto& el : elements.items) s->elements.push_back(std::move(el));
+      } else {
+        not_applied(e, "'delete element'");
+      }
+    } else if (auto* f = dynamic_cast<P::FlushRulesetContext*>(cmd)) {
+      if (!f->family()) {
+        model_.tables.clear();
+        model_.chains.clear();
+        model_.sets.clear();
+      } else {
+        std::string family = f->family()->getText();
+        std::vector<std::string> names;
+        for (const auto& t : model_.tables)
+          if (t.family == family) names.push_back(t.name);
+        for (const auto& n : names) model_.drop_table(family, n);
+      }
+    } else if (auto* dt = dynamic_cast<P::DropTableContext*>(cmd)) {
+      std::string family = family_of(dt->family()), name = ident(dt->name);
+      if (dt->FLUSH()) {
+        for (auto& c : model_.chains)
+          if (c.family == family && c.table == name) c.rules.clear();
+      } else {
+        model_.drop_table(family, name);
+      }
+    } else if (auto* dc = dynamic_cast<P::DropChainContext*>(cmd)) {
+      std::string family = family_of(dc->family()), table = ident(dc->table), name = ident(dc->name);
+      if (dc->FLUSH()) {
+        if (ChainModel* c = model_.chain(family, table, name)) c->rules.clear();
+      } else {
+        auto& v = model_.chains;
+        v.erase(std::remove_if(
+                    v.begin(), v.end(),
+                    [&](const ChainModel& c) { return c.family == family && c.table == table && c.name == name; }),
+                v.end());
+      }
+    } else if (auto* o = dynamic_cast<P::OtherCommandContext*>(cmd)) {
+      std::string verb = o->getStart()->getText();
+      if (verb != "list") not_applied(o, fmt::format("command '{}'", source_text(o)));
+    } else if (dynamic_cast<P::ObjectCommandContext*>(cmd)) {
+      // add counter / quota / limit / ct helper objects: state, no effect on verdicts
+    }
+  }
+
+  void include(antlr4::ParserRuleContext* inc, const std::string& pattern) {
+    namespace fs = std::filesystem;
+    if (depth_ >= options_.max_include_depth) {
+      error_at(inc, fmt::format("include nesting deeper than {} levels (include loop?)", options_.max_include_depth));
+      return;
+    }
+    fs::path base = fs::path(file_->path).parent_path();
+    if (base.empty()) base = ".";
+    fs::path target = fs::path(pattern).is_absolute() ? fs::path(pattern) : base / pattern;
+    std::error_code ec;
+    fs::path root = fs::weakly_canonical(options_.include_root.empty() ? base : fs::path(options_.include_root), ec);
+    std::string root_name = !options_.include_root_display.empty() ? options_.include_root_display
+                            : options_.include_root.empty()        ? base.string()
+                                                                   : options_.include_root;
+    auto outside = [&](const fs::path& p) {
+      auto rel = fs::weakly_canonical(p, ec).lexically_relative(root);
+      return rel.empty() || *rel.begin() == "..";
+    };
+    if (outside(target.parent_path())) {
+      error_at(inc, fmt::format("include \"{}\" is outside the input's directory {}: refused (fwmatrix reads only "
+                                "files under the directory of the file it was given)",
+                                pattern, root_name));
+      return;
+    }
+    std::vector<std::string> files;
+    bool wildcard = pattern.find_first_of("*?[") != std::string::npos;
+    glob_t g{};
+    if (::glob(target.string().c_str(), 0, nullptr, &g) == 0)
+      for (std::size_t i = 0; i < g.gl_pathc; ++i) files.emplace_back(g.gl_pathv[i]);
+    globfree(&g);
+    if (files.empty()) {
+      if (!wildcard)
+        error_at(inc, fmt::format("include \"{}\": file not found (looked for {})", pattern, target.string()));
+      return;  // a wildcard matching nothing is not an error for nft
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+      if (outside(f)) {  // e.g. through a symbolic link
+        error_at(inc, fmt::format("include \"{}\" resolves to {}, outside the input's directory {}: refused", pattern,
+                                  fs::weakly_canonical(f, ec).string(), root_name));
+        continue;
+      }
+      TextFile included = read_text_file(f);
+      if (!included.ok()) {
+        error_at(inc, fmt::format("include \"{}\": {}", pattern, included.error));
+        continue;
+      }
+      ParseOptions sub = options_;
+      sub.include_root = root.string();
+      sub.include_root_display = root_name;
+      FileParser nested(model_, stack_, sub, depth_ + 1);
+      nested.run(included);
+    }
+  }
+
+  std::string pending_anonymous_chain_;
+  Model& model_;
+  std::vector<Block>& stack_;
+  const ParseOptions& options_;
+  int depth_ = 0;
+  const TextFile* file_ = nullptr;
+  std::vector<std::string_view> lines_;
+  antlr4::CommonTokenStream* tokens_ = nullptr;
+  antlr4::ANTLRInputStream* input_ = nullptr;
+};
+
+}  // namespace
+
+Model parse(const TextFile& file, const ParseOptions& options) {
+  Model model;
+  std::vector<Block> stack(1);
+  FileParser parser(model, stack, options, 0);
+  parser.run(file);
+  // Sets filled from the packet path (add @s / update @s) have run-time contents.
+  for (const auto& c : model.chains)
+    for (const auto& r : c.rules)
+      for (const auto& s : r.stmts)
+        if (s.kind == StmtKind::SetUpdate)
+          if (SetModel* set = model.set(c.family, c.table, s.rhs.text)) set->dynamic = true;
+  return model;
+}
+
+}  // namespace fwm::nftables

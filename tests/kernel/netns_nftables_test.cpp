@@ -1,0 +1,449 @@
+// Verdicts must match the Linux kernel (nftables). Generated rulesets (several tables and
+// families with base chains on the same hooks at different priorities, sets, vmaps,
+// jump/goto/return, reject, nat redirect) are loaded with `nft -f` into a private network
+// namespace ("server") joined by a veth pair to another ("client"); real TCP connects and
+// UDP datagrams from the client probe sampled ports (every interval endpoint of fwmatrix's
+// answer and of the ruleset, +-1), and the ports that really pass must be exactly those
+// `fwmatrix ports --json --src CLIENT --iface fwk0` lists.
+// Skips cleanly without root, network namespaces or nft.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "test_support.h"
+
+namespace fs = std::filesystem;
+using namespace fwm::test;
+
+namespace {
+
+struct Namespaces {
+  std::string server, client;
+  bool ok = false;
+  Namespaces() {
+    server = fmt::format("fwn-s-{}", getpid());
+    client = fmt::format("fwn-c-{}", getpid());
+    std::string cmd = fmt::format(
+        "set -e; ip netns add {s}; ip netns add {c}; "
+        "ip link add fwk0 netns {s} type veth peer name fwk1 netns {c}; "
+        "ip -n {s} link set lo up; ip -n {c} link set lo up; ip -n {s} link set fwk0 up; ip -n {c} link set fwk1 up; "
+        "ip -n {s} addr add 10.99.0.1/24 dev fwk0; ip -n {c} addr add 10.99.0.2/24 dev fwk1; "
+        "ip -n {s} addr add fd99::1/64 dev fwk0 nodad; ip -n {c} addr add fd99::2/64 dev fwk1 nodad",
+        fmt::arg("s", server), fmt::arg("c", client));
+    ok = run_command("(" + cmd + ") >/dev/null 2>&1").exit_code == 0;
+  }
+  ~Namespaces() {
+    run_command(fmt::format("ip netns del {} 2>/dev/null; ip netns del {} 2>/dev/null", server, client));
+  }
+};
+
+bool enter(const std::string& ns) {
+  int fd = open(fmt::format("/var/run/netns/{}", ns).c_str(), O_RDONLY);
+  if (fd < 0) return false;
+  bool ok = setns(fd, CLONE_NEWNET) == 0;
+  close(fd);
+  return ok;
+}
+
+struct Probe {
+  bool tcp;
+  int port;
+};
+
+sockaddr_storage address(bool v6, const char* ip, int port, socklen_t& len) {
+  sockaddr_storage ss{};
+  if (v6) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(static_cast<uint16_t>(port));
+    inet_pton(AF_INET6, ip, &a->sin6_addr);
+    len = sizeof(sockaddr_in6);
+  } else {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(static_cast<uint16_t>(port));
+    inet_pton(AF_INET, ip, &a->sin_addr);
+    len = sizeof(sockaddr_in);
+  }
+  return ss;
+}
+
+// Runs the probes; returns the set of (tcp?, port) that reached the server's sockets.
+std::set<std::pair<bool, int>> probe(const Namespaces& ns, bool v6, const std::vector<Probe>& probes) {
+  int ready[2], results[2];
+  REQUIRE(pipe(ready) == 0);
+  REQUIRE(pipe(results) == 0);
+  pid_t server = fork();
+  if (server == 0) {
+    // Server: listen on every probed port, report UDP datagrams that arrive.
+    close(ready[0]);
+    close(results[0]);
+    if (!enter(ns.server)) _exit(3);
+    std::vector<pollfd> udp;
+    std::vector<int> udp_ports, tcp_fds;
+    for (const auto& p : probes) {
+      int fd = socket(v6 ? AF_INET6 : AF_INET, p.tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
+      int one = 1;
+      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      socklen_t len;
+      auto addr = address(v6, v6 ? "::" : "0.0.0.0", p.port, len);
+      if (bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0) _exit(4);
+      if (p.tcp) {
+        listen(fd, 64);
+        tcp_fds.push_back(fd);
+      } else {
+        udp.push_back({fd, POLLIN, 0});
+        udp_ports.push_back(p.port);
+      }
+    }
+    char go = 1;
+    if (write(ready[1], &go, 1) != 1) _exit(5);
+    std::set<int> got;
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(700);
+    while (std::chrono::steady_clock::now() < until && !udp.empty()) {
+      if (poll(udp.data(), udp.size(), 50) <= 0) continue;
+      for (std::size_t i = 0; i < udp.size(); ++i)
+        if (udp[i].revents & POLLIN) {
+          char buf[64];
+          if (recv(udp[i].fd, buf, sizeof buf, 0) >= 0) got.insert(udp_ports[i]);
+        }
+    }
+    std::string out;
+    for (int p : got) out += std::to_string(p) + "\n";
+    if (write(results[1], out.data(), out.size()) < 0) _exit(6);
+    _exit(0);
+  }
+  close(ready[1]);
+  close(results[1]);
+  char go = 0;
+  REQUIRE(read(ready[0], &go, 1) == 1);
+
+  int tcp_pipe[2];
+  REQUIRE(pipe(tcp_pipe) == 0);
+  pid_t client = fork();
+  if (client == 0) {
+    // Client: all TCP connects at once, then every UDP datagram (twice).
+    close(tcp_pipe[0]);
+    if (!enter(ns.client)) _exit(3);
+    const char* server_ip = v6 ? "fd99::1" : "10.99.0.1";
+    std::vector<pollfd> tcp;
+    std::vector<int> tcp_ports;
+    for (const auto& p : probes) {
+      socklen_t len;
+      auto addr = address(v6, server_ip, p.port, len);
+      int fd = socket(v6 ? AF_INET6 : AF_INET, (p.tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK, 0);
+      if (p.tcp) {
+        connect(fd, reinterpret_cast<sockaddr*>(&addr), len);
+        tcp.push_back({fd, POLLOUT, 0});
+        tcp_ports.push_back(p.port);
+      } else {
+        for (int k = 0; k < 2; ++k) sendto(fd, "x", 1, 0, reinterpret_cast<sockaddr*>(&addr), len);
+      }
+    }
+    std::set<int> connected;
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+    std::vector<bool> done(tcp.size(), false);
+    while (std::chrono::steady_clock::now() < until) {
+      if (poll(tcp.data(), tcp.size(), 50) <= 0) continue;
+      for (std::size_t i = 0; i < tcp.size(); ++i) {
+        if (done[i] || !tcp[i].revents) continue;
+        int err = 0;
+        socklen_t elen = sizeof err;
+        getsockopt(tcp[i].fd, SOL_SOCKET, SO_ERROR, &err, &elen);
+        if (err == 0) connected.insert(tcp_ports[i]);
+        done[i] = true;
+        tcp[i].events = 0;
+      }
+    }
+    std::string out;
+    for (int p : connected) out += std::to_string(p) + "\n";
+    if (write(tcp_pipe[1], out.data(), out.size()) < 0) _exit(6);
+    _exit(0);
+  }
+  close(tcp_pipe[1]);
+  auto read_ports = [](int fd) {
+    std::string text;
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<std::size_t>(n));
+    close(fd);
+    std::set<int> ports;
+    std::istringstream in(text);
+    int p;
+    while (in >> p) ports.insert(p);
+    return ports;
+  };
+  auto tcp_ok = read_ports(tcp_pipe[0]);
+  int status = 0;
+  waitpid(client, &status, 0);
+  auto udp_ok = read_ports(results[0]);
+  waitpid(server, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  close(ready[0]);
+  std::set<std::pair<bool, int>> passed;
+  for (int p : tcp_ok) passed.insert({true, p});
+  for (int p : udp_ok) passed.insert({false, p});
+  return passed;
+}
+
+struct Generated {
+  std::string text;
+  std::set<int> ports;  // every port the rules mention, for sampling
+};
+
+// A random nftables ruleset over a small pool of ports, so that rules overlap.
+Generated generate(std::mt19937& rng, bool v6) {
+  const std::vector<std::pair<int, int>> pool = {{20, 30},     {80, 80},       {443, 443},     {5060, 5070},
+                                                 {5061, 5061}, {49152, 49160}, {49155, 49170}, {65530, 65535},
+                                                 {1, 5},       {25, 25}};
+  auto pick = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); };
+  auto chance = [&](int percent) { return static_cast<int>(pick(100)) < percent; };
+  Generated g;
+  auto port_text = [&](bool allow_range) {
+    auto [lo, hi] = pool[pick(pool.size())];
+    g.ports.insert(lo);
+    g.ports.insert(hi);
+    if (!allow_range || lo == hi || chance(30)) return std::to_string(lo);
+    return fmt::format("{}-{}", lo, hi);
+  };
+  auto port_set = [&]() {
+    if (chance(50)) return port_text(true);
+    return fmt::format("{{ {}, {} }}", port_text(false), port_text(false));
+  };
+  std::string ipx = v6 ? "ip6" : "ip";
+  std::string client = v6 ? "fd99::2" : "10.99.0.2";
+  std::string other = v6 ? "fd98::/16" : "10.98.0.0/16";
+  std::string client_net = v6 ? "fd99::/64" : "10.99.0.0/24";
+  std::string out = "flush ruleset\n";
+  // An early table of the packet's own family: a drop there is final, an accept is not.
+  out += fmt::format(
+      "table {} early {{\n  chain pre {{\n    type filter hook prerouting priority raw; policy accept;\n", ipx);
+  if (chance(40)) out += fmt::format("    udp dport {} drop\n", port_set());
+  out += "  }\n";
+  out += fmt::format("  chain in {{\n    type filter hook input priority filter - 10; policy {};\n",
+                     chance(80) ? "accept" : "drop");
+  out += "    ct state established,related accept\n";
+  if (chance(50)) out += fmt::format("    tcp dport {} {}\n", port_set(), chance(50) ? "drop" : "accept");
+  if (chance(30)) out += fmt::format("    meta l4proto {{ tcp, udp }} th dport {} accept\n", port_set());
+  out += "    meta l4proto ipv6-icmp accept\n  }\n";
+  // nat: a redirect changes the port the filter sees.
+  if (chance(35)) {
+    std::string from = port_text(false), to = port_text(false);
+    out += fmt::format(
+        "  chain nat_pre {{\n    type nat hook prerouting priority dstnat; policy accept;\n"
+        "    tcp dport {} redirect to :{}\n  }}\n",
+        from, to);
+  }
+  out += "}\n";
+  // The main inet table.
+  out += "table inet filter {\n";
+  out += fmt::format("  set allowed {{\n    type inet_service\n    flags interval\n    elements = {{ {}, {} }}\n  }}\n",
+                     port_text(true), port_text(true));
+  out += "  chain edge {\n";
+  out += fmt::format("    {} saddr {} accept\n    return\n  }}\n", ipx, chance(50) ? client : other);
+  out += "  chain media {\n";
+  out += fmt::format("    udp dport {} return\n", port_set());
+  out += fmt::format("    tcp dport {} goto edge\n", port_set());
+  out += fmt::format("    meta l4proto {} accept\n  }}\n", chance(50) ? "udp" : "tcp");
+  out += fmt::format("  chain input {{\n    type filter hook input priority filter; policy {};\n",
+                     chance(70) ? "drop" : "accept");
+  out += "    ct state established,related accept\n";
+  if (v6) out += "    meta l4proto ipv6-icmp accept\n";  // neighbour discovery
+  int rules = 3 + static_cast<int>(pick(8));
+  const char* verdicts[] = {"accept", "drop", "reject", "jump media", "return"};
+  for (int i = 0; i < rules; ++i) {
+    std::string proto = chance(50) ? "tcp" : "udp";
+    std::string m;
+    int kind = static_cast<int>(pick(8));
+    if (kind == 0) m = fmt::format("{} dport {}", proto, port_set());
+    if (kind == 1) m = fmt::format("{} dport != {}", proto, port_set());
+    if (kind == 2) m = fmt::format("{} saddr {} {} dport {}", ipx, chance(50) ? client_net : other, proto, port_set());
+    if (kind == 3) m = fmt::format("{} saddr != {} {} dport {}", ipx, other, proto, port_set());
+    if (kind == 4) m = fmt::format("iifname {} {} dport {}", chance(60) ? "\"fwk*\"" : "\"lo\"", proto, port_set());
+    if (kind == 5) m = fmt::format("{} dport @allowed", proto);
+    if (kind == 6) m = fmt::format("{} dport < {}", proto, port_text(false));
+    if (kind == 7) {
+      std::string a = port_text(false), b = port_text(false);
+      if (a == b) b = std::to_string(std::stoi(a) + 1);  // keys of a map are unique
+      g.ports.insert(std::stoi(b));
+      out += fmt::format("    {} dport vmap {{ {} : accept, {} : drop }}\n", proto, a, b);
+      continue;
+    }
+    if (chance(15)) m += " ct state new";
+    std::string verdict = verdicts[pick(4)];
+    if (verdict == "reject" && proto == "tcp" && chance(50)) verdict += " with tcp reset";
+    out += fmt::format("    {} counter {}\n", m, verdict);
+  }
+  if (chance(50)) out += fmt::format("    tcp dport {} accept\n", port_set());
+  out += "  }\n}\n";
+  // A netdev ingress chain: it sees only the packets of its device (the probes arrive on fwk0).
+  if (chance(40)) {
+    out += fmt::format(
+        "table netdev edge {{\n  chain ingress {{\n    type filter hook ingress device \"{}\" priority -500; "
+        "policy accept;\n    {} dport {} drop\n  }}\n}}\n",
+        chance(50) ? "fwk0" : "lo", chance(50) ? "tcp" : "udp", port_set());
+  }
+  // A later table of the packet's family on the same hook: its drop is final too.
+  out += fmt::format(
+      "table {} late {{\n  chain in {{\n    type filter hook input priority filter + 10; policy accept;\n", ipx);
+  if (chance(50)) out += fmt::format("    {} dport {} drop\n", chance(50) ? "tcp" : "udp", port_set());
+  out += "  }\n}\n";
+  g.text = out;
+  return g;
+}
+
+// fwmatrix's accepted intervals per protocol (true = TCP); adds their endpoints to `endpoints`.
+std::map<bool, std::vector<std::pair<int, int>>> fwmatrix_accepted(const std::string& file, bool v6,
+                                                                   std::set<int>& endpoints) {
+  auto r = run_fwmatrix(
+      fmt::format("ports {} --json --src {} --iface fwk0", shell_quote(file), v6 ? "fd99::2" : "10.99.0.2"));
+  REQUIRE(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  REQUIRE_FALSE(j.contains("undetermined_tcp"));
+  REQUIRE_FALSE(j.contains("undetermined_udp"));
+  std::map<bool, std::vector<std::pair<int, int>>> accepted;
+  for (bool tcp : {true, false})
+    for (const auto& iv : j[tcp ? "tcp" : "udp"]) {
+      int lo = iv[0].get<int>(), hi = iv[1].get<int>();
+      endpoints.insert(lo);
+      endpoints.insert(hi);
+      accepted[tcp].push_back({lo, hi});
+    }
+  return accepted;
+}
+
+bool in_answer(const std::map<bool, std::vector<std::pair<int, int>>>& answer, bool tcp, int port) {
+  auto it = answer.find(tcp);
+  if (it == answer.end()) return false;
+  for (const auto& [lo, hi] : it->second)
+    if (port >= lo && port <= hi) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("kernel: fwmatrix ports agrees with packets that really pass nftables", "[kernel][nftables-kernel]") {
+  if (geteuid() != 0) {
+    WARN("skipped: needs root for network namespaces");
+    return;
+  }
+  if (run_command("command -v nft >/dev/null").exit_code != 0) {
+    WARN("skipped: nft is not installed");
+    return;
+  }
+  Namespaces ns;
+  if (!ns.ok) {
+    WARN("skipped: cannot create network namespaces here");
+    return;
+  }
+  fs::path dir = fs::temp_directory_path() / fmt::format("fwm-kernel-nft-{}", getpid());
+  fs::create_directories(dir);
+  std::size_t rulesets = 0, probes_total = 0, agreed = 0, passing = 0;
+  for (bool v6 : {false, true}) {
+    int count = v6 ? 12 : 36;
+    for (int seed = 1; seed <= count; ++seed) {
+      std::mt19937 rng(static_cast<unsigned>(seed * 7919 + (v6 ? 1 : 0)));
+      Generated g = generate(rng, v6);
+      std::string file = (dir / fmt::format("{}-{}.nft", v6 ? "v6" : "v4", seed)).string();
+      write_file(file, g.text);
+      auto load = run_command(fmt::format("ip netns exec {} nft -f {} 2>&1", ns.server, shell_quote(file)));
+      INFO("ruleset:\n" << g.text << load.out);
+      REQUIRE(load.exit_code == 0);
+      std::set<int> endpoints = g.ports;
+      auto answer = fwmatrix_accepted(file, v6, endpoints);
+      std::set<int> sample;
+      for (int p : endpoints)
+        for (int d : {-1, 0, 1})
+          if (p + d >= 1 && p + d <= 65535) sample.insert(p + d);
+      for (int p : {1, 2, 1024, 32768, 65535}) sample.insert(p);
+      std::vector<Probe> probes;
+      for (int p : sample) {
+        probes.push_back({true, p});
+        probes.push_back({false, p});
+      }
+      auto passed = probe(ns, v6, probes);
+      for (const auto& pr : probes) {
+        bool kernel = passed.count({pr.tcp, pr.port}) > 0;
+        bool ours = in_answer(answer, pr.tcp, pr.port);
+        INFO(fmt::format("{} {} port {}: kernel {}, fwmatrix {}", v6 ? "IPv6" : "IPv4", pr.tcp ? "TCP" : "UDP", pr.port,
+                         kernel ? "passes" : "blocks", ours ? "accepts" : "does not accept"));
+        CHECK(kernel == ours);
+        if (kernel == ours) ++agreed;
+        if (kernel) ++passing;
+        ++probes_total;
+      }
+      ++rulesets;
+    }
+  }
+  fs::remove_all(dir);
+  WARN(fmt::format("nftables kernel comparison: {} rulesets, {} probes ({} pass the kernel, {} blocked), {} agree",
+                   rulesets, probes_total, passing, probes_total - passing, agreed));
+  REQUIRE(agreed == probes_total);
+  // The comparison means something only if the kernel both passed and blocked plenty.
+  REQUIRE(passing > probes_total / 10);
+  REQUIRE(probes_total - passing > probes_total / 10);
+}
+
+TEST_CASE("kernel: nft -j list ruleset gives the same answers as the text it was loaded from",
+          "[kernel][nftables-kernel]") {
+  if (geteuid() != 0) {
+    WARN("skipped: needs root for network namespaces");
+    return;
+  }
+  if (run_command("command -v nft >/dev/null").exit_code != 0) {
+    WARN("skipped: nft is not installed");
+    return;
+  }
+  Namespaces ns;
+  if (!ns.ok) {
+    WARN("skipped: cannot create network namespaces here");
+    return;
+  }
+  std::vector<fs::path> inputs;
+  for (const auto& dir :
+       {fs::path(FWM_SOURCE_DIR) / "corpus/nftables", fs::path(FWM_SHARED_DIR) / "corpus/real/nftables"})
+    if (fs::exists(dir))
+      for (const auto& e : fs::directory_iterator(dir))
+        if (e.is_regular_file() && e.path().extension() != ".expected" && e.path().extension() != ".json")
+          inputs.push_back(e.path());
+  std::sort(inputs.begin(), inputs.end());
+  fs::path dir = fs::temp_directory_path() / fmt::format("fwm-nft-json-{}", getpid());
+  fs::create_directories(dir);
+  std::size_t compared = 0;
+  for (const auto& input : inputs) {
+    std::string json = (dir / (input.filename().string() + ".json")).string();
+    auto load = run_command(fmt::format(
+        "ip netns exec {s} nft flush ruleset && ip netns exec {s} nft -f {f} 2>/dev/null && "
+        "ip netns exec {s} nft -j list ruleset > {j}",
+        fmt::arg("s", ns.server), fmt::arg("f", shell_quote(input.string())), fmt::arg("j", shell_quote(json))));
+    if (load.exit_code != 0) continue;  // nft refuses it (missing includes, devices): nothing to compare
+    for (const char* args : {"", " --src 10.1.2.3", " --src fd00::5"}) {
+      auto text = run_fwmatrix(fmt::format("ports --json {}{}", shell_quote(input.string()), args));
+      auto from_json = run_fwmatrix(fmt::format("ports --json {}{}", shell_quote(json), args));
+      INFO(input.string() << args);
+      CHECK(text.out == from_json.out);
+    }
+    ++compared;
+  }
+  fs::remove_all(dir);
+  WARN(fmt::format("text and nft -j JSON compared on {} of {} rulesets", compared, inputs.size()));
+  REQUIRE(compared >= 10);
+}
