@@ -6,6 +6,7 @@
 #include "frontends/frontend.h"
 #include "frontends/frontend_entry.h"
 #include "frontends/iptables/iptables_frontend.h"
+#include "frontends/windows/windows_frontend.h"
 
 namespace fwm {
 
@@ -14,6 +15,7 @@ namespace {
 // The only list of frontends. Detection tries them in this order.
 const std::vector<FrontendEntry>& frontends() {
   static const std::vector<FrontendEntry> all = {
+      windows::frontend_entry(),  // before iptables: .reg key lines start with '[' like counters
       iptables::frontend_entry(),
   };
   return all;
