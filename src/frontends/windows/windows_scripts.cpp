@@ -582,7 +582,7 @@ std::size_t find_word(const std::string& line, const std::string& word) {
   std::string l = lower_ascii(line);
   std::size_t pos = 0;
   while ((pos = l.find(word, pos)) != std::string::npos) {
-    bool start_ok = pos == 0 || std::string(" \t(@>&|;=+\"").find(l[pos - 1]) != std::string::npos;
+    bool start_ok = pos == 0 || std::string(" \t(@>&|;=+\"\\/").find(l[pos - 1]) != std::string::npos;
     std::size_t end = pos + word.size();
     bool end_ok = end >= l.size() || std::string(" \t.\"").find(l[end]) != std::string::npos;
     if (start_ok && end_ok) return pos;
