@@ -460,6 +460,9 @@ TEST_CASE("netsh scripts: abbreviations, delete, profile state and policy, varia
       "netsh adv f a r n=SIP dir=in act=allow prot=tcp localport=5061 prof=domain,private\r\n"
       "netsh advfirewall firewall add rule name=Old dir=in action=allow protocol=tcp localport=22\r\n"
       "netsh advfirewall firewall delete rule name=Old\r\n"
+      "netsh advfirewall firewall add rule name=Later dir=in action=allow protocol=tcp localport=8080 enable=no\r\n"
+      "netsh advfirewall firewall set rule name=Later new enable=yes\r\n"
+      "netsh advfirewall firewall set rule group=\"Remote Desktop\" new enable=yes\r\n"
       "netsh advfirewall firewall add rule name=\"Media\" dir=in action=allow protocol=udp localport=%MEDIA%\r\n"
       "netsh advfirewall set publicprofile state off\r\n"
       "netsh advfirewall firewall add rule name=Bad dir=in action=allow protocol=icmpv4 localport=5\r\n"
@@ -471,15 +474,21 @@ TEST_CASE("netsh scripts: abbreviations, delete, profile state and policy, varia
   REQUIRE(by.size() == 2);
   REQUIRE(by.count("Domain, Private profiles"));
   const Ruleset& domain = *by["Domain, Private profiles"];
-  CHECK(answer(domain, kProtoTcp).accepted == PortSet(5061, 5061));  // 22 deleted
+  PortSet sip_and_later(5061, 5061);
+  sip_and_later.add(8080, 8080);  // enabled by "set rule ... new enable=yes"
+  CHECK(answer(domain, kProtoTcp).accepted == sip_and_later);  // 22 deleted
   CHECK(answer(domain, kProtoUdp).undetermined == all_ports());     // %MEDIA%
   CHECK(answer(*by["Public profile"], kProtoTcp).accepted == all_ports());
   const Ruleset& first = *r.ruleset;
+  bool group_not_applied = false;
+  for (const auto& d : first.diagnostics)
+    if (d.id == "FWM091" && d.message.find("set rule") != std::string::npos && d.span.line == 10) group_not_applied = true;
+  CHECK(group_not_applied);
   CHECK(count_diags(first, "FWM090") == 2);
   bool icmp_ports = false, bad_dir = false;
   for (const auto& d : first.diagnostics) {
-    if (d.message.find("ports only with TCP or UDP") != std::string::npos && d.span.line == 10) icmp_ports = true;
-    if (d.message.find("dir=up") != std::string::npos && d.span.line == 11) bad_dir = true;
+    if (d.message.find("ports only with TCP or UDP") != std::string::npos && d.span.line == 13) icmp_ports = true;
+    if (d.message.find("dir=up") != std::string::npos && d.span.line == 14) bad_dir = true;
   }
   CHECK(icmp_ports);
   CHECK(bad_dir);

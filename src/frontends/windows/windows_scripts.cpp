@@ -163,7 +163,43 @@ void netsh_command(ScriptState& st, NetshParser::CommandContext* cmd, int line_n
       return;
     }
     if (set) {
-      ignored_command(st, "netsh advfirewall firewall set rule", line_no, column_base, text);
+      // "set rule name=X new enable=yes|no action=..." changes the script's own rules;
+      // other filters (group=, built-in rule names) change rules the script does not hold.
+      bool after_new = false;
+      std::map<std::string, std::string> filter, changes;
+      for (auto* child : cmd->children) {
+        if (auto* w = dynamic_cast<NetshParser::WordContext*>(child)) {
+          if (lower_ascii(w->getText()) == "new") after_new = true;
+        } else if (auto* o = dynamic_cast<NetshParser::OptionContext*>(child)) {
+          std::string key = resolve_name(o->key->getText(), kNetshRuleOptions);
+          (after_new ? changes : filter)[key.empty() || key == "?" ? lower_ascii(o->key->getText()) : key] =
+              o->value() ? unquote_dq(o->value()->getText()) : "";
+        }
+      }
+      std::vector<WinRule*> targets;
+      if (filter.size() == 1 && filter.count("name") && !is_variable(filter["name"]))
+        for (auto& r : st.model.rules)
+          if (lower_ascii(r.name) == lower_ascii(filter["name"])) targets.push_back(&r);
+      bool supported = !targets.empty() && !changes.empty();
+      for (const auto& [k, v] : changes)
+        if ((k != "enable" && k != "action") || is_variable(v)) supported = false;
+      if (!supported) {
+        ignored_command(st, "netsh advfirewall firewall set rule (rules or changes not in the script)", line_no,
+                        column_base, text);
+        return;
+      }
+      for (WinRule* r : targets) {
+        for (const auto& [k, v] : changes) {
+          std::string lv = lower_ascii(v);
+          if (k == "enable" && (lv == "yes" || lv == "no")) r->enabled = lv == "yes";
+          else if (k == "action" && (lv == "allow" || lv == "block" || lv == "bypass"))
+            r->action = lv == "allow" ? WinAction::Allow : lv == "block" ? WinAction::Block : WinAction::Bypass;
+          else
+            st.model.diagnostics.push_back(parse_error(st.file, line_no, column_base,
+                                                       fmt::format("set rule ... new {}={}: value not understood", k, v),
+                                                       text));
+        }
+      }
       return;
     }
     if (!add) {
