@@ -8,12 +8,14 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
 
 #include "checks/analysis.h"
 #include "eval/evaluator.h"
 #include "frontends/frontend.h"
 #include "frontends/windows/windows_frontend.h"
 #include "matrix/pack.h"
+#include "test_support.h"
 
 using namespace fwm;
 
@@ -639,4 +641,44 @@ TEST_CASE("the same Front End rules give the same findings in every input form",
       CHECK(keys == *reference);
     }
   }
+}
+
+TEST_CASE("fwmatrix check reports the same findings for server.wfw and every other form", "[windows]") {
+  auto forms = front_end_forms();
+  std::string dir = temp_dir();
+  std::vector<HiveValue> rules;
+  int i = 0;
+  for (const auto& r : kFrontEnd) rules.push_back({"SfB-" + std::to_string(++i), fe_rule_string(r), 0});
+  REQUIRE(write_hive(dir + "/server.wfw", {{"FirewallRules", rules}}).empty());
+  std::vector<std::string> paths = {dir + "/server.wfw"};
+  for (const auto& [name, bytes] : forms) {
+    std::ofstream(dir + "/" + name, std::ios::binary) << bytes;
+    paths.push_back(dir + "/" + name);
+  }
+  // Findings without their location (file, line): the same lines for every form.
+  auto findings = [](const std::string& out) {
+    std::multiset<std::string> lines;
+    std::istringstream in(out);
+    std::string line;
+    while (std::getline(in, line)) {
+      auto pos = line.find(": error FWM");
+      if (pos == std::string::npos) pos = line.find(": warning FWM");
+      if (pos == std::string::npos) pos = line.find(": note FWM");
+      if (pos != std::string::npos) lines.insert(line.substr(pos));
+    }
+    return lines;
+  };
+  std::optional<std::multiset<std::string>> reference;
+  for (const auto& path : paths) {
+    INFO(path);
+    auto result = fwm::test::run_fwmatrix("check " + fwm::test::shell_quote(path) + " --role front-end");
+    CHECK(result.exit_code == 1);
+    auto lines = findings(result.out);
+    CHECK(std::count_if(lines.begin(), lines.end(), [](const std::string& l) {
+            return l.find("FWM001: UDP 57501-65535 (IPv4) is denied") != std::string::npos;
+          }) == 1);
+    if (!reference) reference = lines;
+    else CHECK(lines == *reference);
+  }
+  std::filesystem::remove_all(dir);
 }
