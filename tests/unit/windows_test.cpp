@@ -506,7 +506,8 @@ TEST_CASE("PowerShell scripts: continuation lines, value lists, defaults, Set-Ne
       "$x += (New-NetFirewallRule -DisplayName \"Block 5070\" -Direction Inbound -Protocol TCP -LocalPort 5070 "
       "-Action Block).PrimaryStatus\r\n"
       "New-NetFirewallRule -DisplayName Media -Protocol UDP -LocalPort $MediaPorts -Action Allow\r\n"
-      "New-NetFirewallRule -DisplayName Oops -Protocol TCP -LocalPort 80 -Acton Allow\r\n";
+      "New-NetFirewallRule -DisplayName Oops -Protocol TCP -LocalPort 80 -Acton Allow\r\n"
+      "New-NetFirewallRule -DisplayName Off -Protocol TCP -LocalPort 81 -Enabled:$false\r\n";
   auto r = load_text("s.ps1", script);
   REQUIRE(r.ruleset);
   const Ruleset* domain = nullptr;
@@ -515,7 +516,8 @@ TEST_CASE("PowerShell scripts: continuation lines, value lists, defaults, Set-Ne
   REQUIRE(domain);
   PortSet expect(5061, 5069);
   expect.add(5071, 5076);
-  CHECK(answer(*domain, kProtoTcp).accepted == expect);
+  CHECK(answer(*domain, kProtoTcp).accepted == expect);  // 81 is disabled ($false is a constant)
+  CHECK(answer(*domain, kProtoTcp).undetermined.empty());
   CHECK(answer(*domain, kProtoUdp).undetermined == all_ports());
   REQUIRE(count_diags(*r.ruleset, "FWM090") == 1);
   for (const auto& d : r.ruleset->diagnostics)

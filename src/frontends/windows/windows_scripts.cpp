@@ -407,6 +407,11 @@ void collect_values(PsCmdParser::ValueListContext* list, PsValue& out) {
       continue;
     }
     std::string t = v->getText();
+    std::string lt = lower_ascii(t);
+    if (v->VARIABLE() && (lt == "$true" || lt == "$false")) {  // constants, not variables
+      out.items.push_back(lt.substr(1));
+      continue;
+    }
     if (v->VARIABLE() || v->SUBEXPR() || v->LPAREN()) {
       out.variable = true;
       out.items.push_back(t);
