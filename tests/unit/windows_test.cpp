@@ -411,6 +411,37 @@ TEST_CASE(".reg input: UTF-16LE with BOM and CRLF, group policy beats local sett
   CHECK(bad.ruleset->diagnostics[1].message.find("REG_SZ") != std::string::npos);
 }
 
+TEST_CASE("group policy without local merge, connection security rules noted", "[windows]") {
+  std::string text =
+      "Windows Registry Editor Version 5.00\r\n\r\n"
+      "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\WindowsFirewall\\DomainProfile]\r\n"
+      "\"AllowLocalPolicyMerge\"=dword:00000000\r\n\r\n"
+      "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\WindowsFirewall\\FirewallRules]\r\n"
+      "\"G\"=\"v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=5061|\"\r\n\r\n"
+      "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\WindowsFirewall\\ConSecRules]\r\n"
+      "\"C\"=\"v2.31|Action=DoNotSecure|Active=TRUE|Protocol=17|EP1Port2_10=49152-57500|\"\r\n\r\n"
+      "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\SharedAccess\\Parameters\\FirewallPolicy\\"
+      "FirewallRules]\r\n"
+      "\"L\"=\"v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=444|\"\r\n";
+  auto r = load_text("gpo.reg", text);
+  REQUIRE(r.ruleset);
+  std::map<std::string, const Ruleset*> by;
+  for (auto* rs : r.all()) by[rs->variant] = rs;
+  REQUIRE(by.count("Domain profile"));
+  REQUIRE(by.count("Private, Public profiles"));
+  CHECK(answer(*by["Domain profile"], kProtoTcp).accepted == PortSet(5061, 5061));
+  PortSet both(444, 444);
+  both.add(5061, 5061);
+  CHECK(answer(*by["Private, Public profiles"], kProtoTcp).accepted == both);
+  bool consec = false, merge = false;
+  for (const auto& d : r.ruleset->diagnostics) {
+    if (d.message.find("1 connection security (IPsec) rule") != std::string::npos && d.span.line == 10) consec = true;
+    if (d.message.find("AllowLocalPolicyMerge=0") != std::string::npos && d.span.line == 4) merge = true;
+  }
+  CHECK(consec);
+  CHECK(merge);
+}
+
 TEST_CASE("netsh show rule: English, Traditional Chinese and German labels; unknown language fails clearly",
           "[windows]") {
   auto pad = [](const std::string& label) {

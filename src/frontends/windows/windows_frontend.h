@@ -55,6 +55,7 @@ struct WinRule {
   SourceSpan span;
   std::string text;
   std::vector<std::string> suppressions;
+  bool from_group_policy = false;  // registry sources: under Policies\Microsoft\WindowsFirewall
 };
 
 // Profile settings: unset fields keep the Windows defaults (firewall on, inbound
@@ -64,6 +65,8 @@ struct ProfileSettings {
   std::optional<bool> inbound_block;
   std::optional<bool> outbound_block;
   std::optional<bool> shields_up;  // DoNotAllowExceptions: inbound allow rules ignored
+  std::optional<bool> local_rules_ignored;  // group policy AllowLocalPolicyMerge=0
+  SourceSpan merge_span;
   SourceSpan enabled_span, inbound_span, outbound_span, shields_span;
   std::string enabled_text, inbound_text, outbound_text, shields_text;
 };

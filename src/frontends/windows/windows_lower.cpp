@@ -369,8 +369,9 @@ void lower_rule(LowerContext& cx, const WinRule& r, std::vector<Rule>& out) {
 // The effective settings (Windows defaults filled in): profiles that only spell out the
 // defaults behave alike.
 std::string settings_signature(const ProfileSettings& s) {
-  return fmt::format("{}{}{}{}", s.enabled.value_or(true), s.inbound_block.value_or(true),
-                     s.outbound_block.value_or(false), s.shields_up.value_or(false));
+  return fmt::format("{}{}{}{}{}", s.enabled.value_or(true), s.inbound_block.value_or(true),
+                     s.outbound_block.value_or(false), s.shields_up.value_or(false),
+                     s.local_rules_ignored.value_or(false));
 }
 
 Ruleset build_profile(LowerContext& cx, const std::string& format, int profile) {
@@ -412,6 +413,7 @@ Ruleset build_profile(LowerContext& cx, const std::string& format, int profile) 
         WinAction effective = r.action_unknown ? WinAction::Block : r.action;  // unknown verdicts rank with blocks
         if (effective != cls || !r.enabled) continue;
         if (!(r.profiles & (1u << profile))) continue;
+        if (ps.local_rules_ignored.value_or(false) && !r.from_group_policy) continue;  // no local policy merge
         if (shields && cls != WinAction::Block) continue;  // "block all incoming connections"
         for (const auto& lowered : (in ? cx.lowered_in : cx.lowered_out)[i]) c.rules.push_back(lowered);
       }
@@ -482,6 +484,16 @@ void lower(const WinModel& model, const std::string& file, const std::string& fo
                               "rules are ignored",
                               profile_name(p));
       d.snippet = ps.shields_text;
+      cx.diagnostics.push_back(std::move(d));
+    }
+    if (ps.local_rules_ignored.value_or(false)) {
+      Diagnostic d;
+      d.id = "FWM091";
+      d.severity = Severity::Note;
+      d.span = ps.merge_span.line ? ps.merge_span : SourceSpan{file, 1, 1, 1, 1};
+      d.message = fmt::format("group policy does not merge local rules into the {} profile (AllowLocalPolicyMerge=0): "
+                              "only group policy rules apply there",
+                              profile_name(p));
       cx.diagnostics.push_back(std::move(d));
     }
   }

@@ -19,7 +19,7 @@ namespace fwm::windows {
 
 namespace {
 
-enum class KeyKind { Ignored, Rules, Profile };
+enum class KeyKind { Ignored, Rules, Profile, ConSecRules };
 
 struct KeyClass {
   KeyKind kind = KeyKind::Ignored;
@@ -35,8 +35,12 @@ KeyClass classify_key(const std::string& path) {
   std::replace(p.begin(), p.end(), '/', '\\');
   KeyClass out;
   if (p.find("\\defaults\\") != std::string::npos || p.find("restrictedservices") != std::string::npos ||
-      p.find("hypervfirewallpolicy") != std::string::npos || p.find("consecrules") != std::string::npos)
+      p.find("hypervfirewallpolicy") != std::string::npos)
     return out;
+  if (p.size() >= 11 && p.compare(p.size() - 11, 11, "consecrules") == 0) {
+    out.kind = KeyKind::ConSecRules;
+    return out;
+  }
   out.group_policy = p.find("policies\\microsoft\\windowsfirewall") != std::string::npos;
   auto last = p.substr(p.rfind('\\') == std::string::npos ? 0 : p.rfind('\\') + 1);
   if (last == "firewallrules") out.kind = KeyKind::Rules;
@@ -53,8 +57,13 @@ class RegistryModelBuilder {
 
   void rule_value(const KeyClass& key, const std::string& name, const std::string& data, const SourceSpan& span,
                   const std::string& text) {
+    if (key.kind == KeyKind::ConSecRules) {
+      if (consec_rules_++ == 0) consec_span_ = span;
+      return;
+    }
     if (key.kind != KeyKind::Rules) return;
     WinRule rule;
+    rule.from_group_policy = key.group_policy;
     rule.id = name;
     rule.span = span;
     rule.text = text;
@@ -80,6 +89,23 @@ class RegistryModelBuilder {
     else if (n == "defaultinboundaction") set(ps.inbound_block, value != 0, ps.inbound_span, ps.inbound_text);
     else if (n == "defaultoutboundaction") set(ps.outbound_block, value != 0, ps.outbound_span, ps.outbound_text);
     else if (n == "donotallowexceptions") set(ps.shields_up, value != 0, ps.shields_span, ps.shields_text);
+    else if (n == "allowlocalpolicymerge" && key.group_policy) {
+      ps.local_rules_ignored = value == 0;
+      ps.merge_span = span;
+    }
+  }
+
+  // Connection security (IPsec) rules are not firewall rules: said once, not analysed.
+  void finish() {
+    if (consec_rules_ == 0) return;
+    Diagnostic d;
+    d.id = "FWM091";
+    d.severity = Severity::Note;
+    d.span = consec_span_;
+    d.message = fmt::format("{} connection security (IPsec) rule{} under ConSecRules {} read but not analysed by the "
+                            "firewall frontend (they never allow traffic by themselves)",
+                            consec_rules_, consec_rules_ == 1 ? "" : "s", consec_rules_ == 1 ? "is" : "are");
+    model_.diagnostics.push_back(std::move(d));
   }
 
  private:
@@ -90,6 +116,8 @@ class RegistryModelBuilder {
   WinModel& model_;
   std::string file_;
   bool gpo_[3][4] = {};
+  std::size_t consec_rules_ = 0;
+  SourceSpan consec_span_;
 };
 
 // Reads a quoted .reg string starting at s[pos] == '"'; pos ends after the closing quote.
@@ -200,6 +228,7 @@ WinModel read_reg(const TextFile& file) {
       builder.dword_value(key, name, static_cast<std::uint32_t>(v), span, text);
     }
   }
+  builder.finish();
   return model;
 }
 
@@ -280,6 +309,7 @@ WinModel read_hive(const TextFile& file) {
   walk(hivex_root(h), root_name ? root_name : "", 0);
   std::free(root_name);
   hivex_close(h);
+  builder.finish();
   if (model.rules.empty() && values_seen == 0)
     model.notes.push_back("the hive holds no FirewallRules or profile keys: nothing to analyse");
   return model;
