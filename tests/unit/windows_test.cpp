@@ -1,6 +1,7 @@
 // Windows Firewall frontend: rule strings, every export form, Windows precedence and
 // profiles, and the equivalence of all forms for one Front End rule set.
 #include <hivex.h>
+#include <iconv.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -714,4 +715,39 @@ TEST_CASE("fwmatrix check reports the same findings for server.wfw and every oth
     else CHECK(lines == *reference);
   }
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("netsh show text in a console code page: Big5 (950) and 850", "[windows]") {
+  auto pad = [](const std::string& label) {
+    std::string s = label + ":";
+    while (s.size() < 38) s += ' ';
+    return s;
+  };
+  std::string zh = pad("規則名稱") + "SfB\r\n" + std::string(70, '-') + "\r\n" + pad("已啟用") + "是\r\n" + pad("方向") +
+                   "輸入\r\n" + pad("設定檔") + "網域,私人,公用\r\n" + pad("通訊協定") + "TCP\r\n" + pad("本機連接埠") +
+                   "5061\r\n" + pad("程式") + "任何\r\n" + pad("服務") + "任何\r\n" + pad("動作") + "允許\r\n\r\n確定。\r\n";
+  // UTF-8 -> Big5 with iconv, as cmd.exe on a zh-TW Windows writes it.
+  iconv_t cd = iconv_open("CP950", "UTF-8");
+  REQUIRE(cd != reinterpret_cast<iconv_t>(-1));
+  std::string big5(zh.size() * 2, '\0');
+  char* in = zh.data();
+  std::size_t in_left = zh.size(), out_left = big5.size();
+  char* out = big5.data();
+  REQUIRE(iconv(cd, &in, &in_left, &out, &out_left) != static_cast<std::size_t>(-1));
+  iconv_close(cd);
+  big5.resize(big5.size() - out_left);
+  auto r = load_text("zh950.txt", big5);
+  REQUIRE(r.ruleset);
+  CHECK(count_diags(*r.ruleset, "FWM090") == 0);
+  CHECK(answer(*r.ruleset, kProtoTcp).accepted == PortSet(5061, 5061));
+  // German from cmd.exe: code page 850 ("Domäne" is 0x84, "Öffentlich" 0x99).
+  std::string de = pad("Regelname") + "SfB\r\n" + std::string(70, '-') + "\r\n" + pad("Aktiviert") + "Ja\r\n" +
+                   pad("Richtung") + "Eingehend\r\n" + pad("Profile") + "Dom\x84ne,Privat,\x99" "ffentlich\r\n" +
+                   pad("Protokoll") + "TCP\r\n" + pad("Lokaler Port") + "5061\r\n" + pad("Programm") + "Beliebig\r\n" +
+                   pad("Dienst") + "Beliebig\r\n" + pad("Aktion") + "Zulassen\r\n\r\nOK.\r\n";
+  auto d = load_text("de850.txt", de);
+  REQUIRE(d.ruleset);
+  CHECK(count_diags(*d.ruleset, "FWM090") == 0);
+  CHECK(d.all().size() == 1);
+  CHECK(answer(*d.ruleset, kProtoTcp).accepted == PortSet(5061, 5061));
 }

@@ -3,7 +3,9 @@
 // taken from the first label, and an unknown language is an error that names the
 // labels it saw (never a guess).
 #include <fmt/format.h>
+#include <iconv.h>
 
+#include <cerrno>
 #include <map>
 
 #include "frontends/windows/windows_frontend.h"
@@ -115,7 +117,70 @@ bool is_separator(const std::string& line) {
   return line.size() >= 10 && line.find_first_not_of('-') == std::string::npos;
 }
 
+// The bytes of a file that text_input read as Latin-1 (not UTF-8, no BOM): every code
+// point below 256 is one byte.
+std::string latin1_bytes(const std::string& utf8) {
+  std::string out;
+  for (std::size_t i = 0; i < utf8.size(); ++i) {
+    auto c = static_cast<unsigned char>(utf8[i]);
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+    } else if ((c & 0xE0) == 0xC0 && i + 1 < utf8.size()) {
+      out += static_cast<char>(((c & 0x1F) << 6) | (static_cast<unsigned char>(utf8[i + 1]) & 0x3F));
+      ++i;
+    }
+  }
+  return out;
+}
+
+// Decodes bytes of a Windows console code page; nullopt when they are not valid in it.
+std::optional<std::string> decode_code_page(const std::string& bytes, const char* code_page) {
+  iconv_t cd = iconv_open("UTF-8", code_page);
+  if (cd == reinterpret_cast<iconv_t>(-1)) return std::nullopt;
+  std::string out(bytes.size() * 4 + 16, '\0');
+  char* in = const_cast<char*>(bytes.data());
+  std::size_t in_left = bytes.size();
+  char* dst = out.data();
+  std::size_t out_left = out.size();
+  std::size_t rc = iconv(cd, &in, &in_left, &dst, &out_left);
+  iconv_close(cd);
+  if (rc == static_cast<std::size_t>(-1)) return std::nullopt;
+  out.resize(out.size() - out_left);
+  return out;
+}
+
+// The language of the first "Label: value" line, if it is one of ours.
+const Language* first_label_language(const std::string& text) {
+  for (auto line : split_lines(text)) {
+    std::string raw(line), label, value;
+    if (trim_blank(raw).empty() || is_separator(trim_blank(raw))) continue;
+    if (!split_label(raw, label, value)) continue;
+    return language_of_rule_label(label);
+  }
+  return nullptr;
+}
+
+WinModel read_netsh_show_text(const TextFile& file);
+
 }  // namespace
+
+// Console output redirected from cmd.exe is in the OEM code page (850 for German, 950
+// Big5 for Traditional Chinese, ...): such a file arrives here as Latin-1; the code page
+// whose decoding yields known labels is the file's.
+WinModel read_netsh_show(const TextFile& file) {
+  if (file.encoding == "latin-1") {
+    std::string bytes = latin1_bytes(file.text);
+    for (const char* code_page : {"CP850", "CP950", "CP936", "CP932", "CP437"}) {
+      auto text = decode_code_page(bytes, code_page);
+      if (!text || !first_label_language(*text)) continue;
+      TextFile decoded = file;
+      decoded.text = *text;
+      decoded.encoding = code_page;
+      return read_netsh_show_text(decoded);
+    }
+  }
+  return read_netsh_show_text(file);
+}
 
 bool looks_like_netsh_show(const TextFile& file) {
   auto lines = split_lines(file.text);
@@ -129,7 +194,9 @@ bool looks_like_netsh_show(const TextFile& file) {
   return false;
 }
 
-WinModel read_netsh_show(const TextFile& file) {
+namespace {
+
+WinModel read_netsh_show_text(const TextFile& file) {
   WinModel model;
   model.source = "netsh-show";
   auto lines = split_lines(file.text);
@@ -271,5 +338,7 @@ WinModel read_netsh_show(const TextFile& file) {
   }
   return model;
 }
+
+}  // namespace
 
 }  // namespace fwm::windows
