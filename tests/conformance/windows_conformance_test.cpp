@@ -4,9 +4,10 @@
 // scripts). Every file must be recognised as Windows input and either be read or get
 // precise diagnostics: a located FWM090/FWM091, never a crash, an unreadable-file error
 // or a silently empty result.
+#include <fmt/format.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
-#include <fmt/format.h>
 
 #include "frontends/frontend.h"
 

@@ -48,8 +48,8 @@ PathAnswer answer(const Ruleset& rs, int proto, Family f = Family::V4, const cha
 }
 
 std::size_t count_diags(const Ruleset& rs, const char* id) {
-  return static_cast<std::size_t>(std::count_if(rs.diagnostics.begin(), rs.diagnostics.end(),
-                                                 [&](const Diagnostic& d) { return d.id == id; }));
+  return static_cast<std::size_t>(
+      std::count_if(rs.diagnostics.begin(), rs.diagnostics.end(), [&](const Diagnostic& d) { return d.id == id; }));
 }
 
 std::string reg_file(const std::vector<std::string>& rules, const std::string& extra_keys = "") {
@@ -97,7 +97,8 @@ std::string minimal_hive() {
   std::uint32_t sum = 0;
   for (std::size_t i = 0; i < 0x1FC; i += 4) {
     std::uint32_t v = 0;
-    for (int k = 0; k < 4; ++k) v |= static_cast<std::uint32_t>(static_cast<unsigned char>(b[i + static_cast<std::size_t>(k)])) << (8 * k);
+    for (int k = 0; k < 4; ++k)
+      v |= static_cast<std::uint32_t>(static_cast<unsigned char>(b[i + static_cast<std::size_t>(k)])) << (8 * k);
     sum ^= v;
   }
   put32(b, 0x1FC, sum);
@@ -233,7 +234,8 @@ std::vector<std::string> split_commas(const std::string& s) {
 std::string fe_rule_string(const FeRule& r) {
   std::string s = std::string("v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=") +
                   (std::string(r.proto) == "TCP" ? "6" : "17") + "|";
-  for (const auto& p : split_commas(r.ports)) s += (p.find('-') != std::string::npos ? "LPort2_10=" : "LPort=") + p + "|";
+  for (const auto& p : split_commas(r.ports))
+    s += (p.find('-') != std::string::npos ? "LPort2_10=" : "LPort=") + p + "|";
   return s + "RA4=10.0.0.0/255.0.0.0|Name=" + r.name + "|EmbedCtxt=Skype for Business Server|";
 }
 
@@ -246,25 +248,27 @@ std::map<std::string, std::string> front_end_forms() {
   std::string netsh = "@echo off\r\n";
   std::string ps;
   std::string json = "[\n";
-  std::string csv = "\"Name\",\"DisplayName\",\"Enabled\",\"Direction\",\"Action\",\"Profile\",\"Protocol\","
-                    "\"LocalPort\",\"RemotePort\",\"LocalAddress\",\"RemoteAddress\",\"Program\",\"Service\"\r\n";
+  std::string csv =
+      "\"Name\",\"DisplayName\",\"Enabled\",\"Direction\",\"Action\",\"Profile\",\"Protocol\","
+      "\"LocalPort\",\"RemotePort\",\"LocalAddress\",\"RemoteAddress\",\"Program\",\"Service\"\r\n";
   auto pad = [](std::string label) { return (label + ":").append(38 - label.size() - 1, ' '); };
   bool first = true;
   for (const auto& r : kFrontEnd) {
     show += pad("Rule Name") + r.name + "\r\n" + std::string(70, '-') + "\r\n" + pad("Enabled") + "Yes\r\n" +
             pad("Direction") + "In\r\n" + pad("Profiles") + "Domain,Private,Public\r\n" + pad("Grouping") +
             "Skype for Business Server\r\n" + pad("LocalIP") + "Any\r\n" + pad("RemoteIP") + "10.0.0.0/8\r\n" +
-            pad("Protocol") + r.proto + "\r\n" + pad("LocalPort") + r.ports + "\r\n" + pad("RemotePort") +
-            "Any\r\n" + pad("Edge traversal") + "No\r\n" + pad("Program") + "Any\r\n" + pad("Service") + "Any\r\n" +
+            pad("Protocol") + r.proto + "\r\n" + pad("LocalPort") + r.ports + "\r\n" + pad("RemotePort") + "Any\r\n" +
+            pad("Edge traversal") + "No\r\n" + pad("Program") + "Any\r\n" + pad("Service") + "Any\r\n" +
             pad("InterfaceTypes") + "Any\r\n" + pad("Security") + "NotRequired\r\n" + pad("Rule source") +
             "Local Setting\r\n" + pad("Action") + "Allow\r\n\r\n";
-    netsh += std::string("netsh advfirewall firewall add rule name=\"") + r.name + "\" dir=in action=allow protocol=" +
-             r.proto + " localport=" + r.ports + " remoteip=10.0.0.0/8\r\n";
+    netsh += std::string("netsh advfirewall firewall add rule name=\"") + r.name +
+             "\" dir=in action=allow protocol=" + r.proto + " localport=" + r.ports + " remoteip=10.0.0.0/8\r\n";
     ps += std::string("New-NetFirewallRule -DisplayName \"") + r.name + "\" -Direction Inbound `\r\n  -Protocol " +
           r.proto + " -LocalPort " + r.ports + " -RemoteAddress 10.0.0.0/8 -Action Allow | Out-Null\r\n";
     json += std::string(first ? "" : ",\n") + "  {\"Name\": \"" + r.name + "\", \"DisplayName\": \"" + r.name +
             "\", \"Enabled\": 1, \"Direction\": 1, \"Action\": 2, \"Profile\": 0, \"Protocol\": \"" + r.proto +
-            "\", \"LocalPort\": [\"" + r.ports + "\"], \"RemotePort\": \"Any\", \"LocalAddress\": \"Any\", "
+            "\", \"LocalPort\": [\"" + r.ports +
+            "\"], \"RemotePort\": \"Any\", \"LocalAddress\": \"Any\", "
             "\"RemoteAddress\": \"10.0.0.0/255.0.0.0\", \"Program\": \"Any\", \"Service\": \"Any\"}";
     csv += std::string("\"") + r.name + "\",\"" + r.name + "\",\"True\",\"Inbound\",\"Allow\",\"Any\",\"" + r.proto +
            "\",\"" + r.ports + "\",\"Any\",\"Any\",\"10.0.0.0/8\",\"Any\",\"Any\"\r\n";
@@ -286,10 +290,11 @@ TEST_CASE("rule string: repeated keys, ranges, profiles and unknown keys", "[win
   windows::WinRule rule;
   std::vector<Diagnostic> diags;
   SourceSpan where{"x.reg", 3, 10, 3, 10};
-  REQUIRE(windows::parse_rule_string("v2.31|Action=Block|Active=FALSE|Dir=Out|Protocol=17|Profile=Domain|"
-                                     "Profile=Public|LPort=3478|LPort2_10=49152-57500|RA4=LocalSubnet|"
-                                     "Name=SfB media|Frobnicate=7|",
-                                     rule, diags, where));
+  REQUIRE(
+      windows::parse_rule_string("v2.31|Action=Block|Active=FALSE|Dir=Out|Protocol=17|Profile=Domain|"
+                                 "Profile=Public|LPort=3478|LPort2_10=49152-57500|RA4=LocalSubnet|"
+                                 "Name=SfB media|Frobnicate=7|",
+                                 rule, diags, where));
   CHECK(diags.empty());
   CHECK(rule.action == windows::WinAction::Block);
   CHECK_FALSE(rule.enabled);
@@ -334,7 +339,8 @@ TEST_CASE("block rules beat allow rules whatever their order; disabled rules are
 }
 
 TEST_CASE("profile settings: default action, firewall off, block all incoming", "[windows]") {
-  std::string base = "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\SharedAccess\\Parameters\\FirewallPolicy\\";
+  std::string base =
+      "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\SharedAccess\\Parameters\\FirewallPolicy\\";
   std::string keys = base + "DomainProfile]\r\n\"EnableFirewall\"=dword:00000001\r\n\r\n" + base +
                      "StandardProfile]\r\n\"DoNotAllowExceptions\"=dword:00000001\r\n\r\n" + base +
                      "PublicProfile]\r\n\"EnableFirewall\"=dword:00000000\r\n\r\n";
@@ -348,7 +354,7 @@ TEST_CASE("profile settings: default action, firewall off, block all incoming", 
   REQUIRE(by.count("Private profile"));
   REQUIRE(by.count("Public profile"));
   CHECK(answer(*by["Domain profile"], kProtoTcp).accepted == PortSet(5061, 5061));
-  CHECK(answer(*by["Private profile"], kProtoTcp).accepted.empty());  // shields up: allow rules ignored
+  CHECK(answer(*by["Private profile"], kProtoTcp).accepted.empty());        // shields up: allow rules ignored
   CHECK(answer(*by["Public profile"], kProtoTcp).accepted == all_ports());  // firewall off
   const Rule& off = by["Public profile"]->chains[0].rules.at(0);
   CHECK(off.span.line > 1);
@@ -363,15 +369,16 @@ TEST_CASE("profile settings: default action, firewall off, block all incoming", 
 }
 
 TEST_CASE("keywords, programs and authenticated bypass are undetermined, never guessed", "[windows]") {
-  auto r = load_text("k.reg", reg_file({
-                                  "v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=RPC|",
-                                  "v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=5061|LPort=RPC-EPMap|",
-                                  "v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=17|LPort=3478|RA4=LocalSubnet|",
-                                  "v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=17|LPort=5000|App=C:\\x\\app.exe|",
-                                  "v2.31|Action=ByPass|Active=TRUE|Dir=In|Protocol=6|LPort=9000|",
-                                  "v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=17|LPort=6000|"
-                                  "App=C:\\Program Files\\Skype for Business Server 2015\\Server\\Core\\MediaRelaySvc.exe|",
-                              }));
+  auto r =
+      load_text("k.reg", reg_file({
+                             "v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=RPC|",
+                             "v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=5061|LPort=RPC-EPMap|",
+                             "v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=17|LPort=3478|RA4=LocalSubnet|",
+                             "v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=17|LPort=5000|App=C:\\x\\app.exe|",
+                             "v2.31|Action=ByPass|Active=TRUE|Dir=In|Protocol=6|LPort=9000|",
+                             "v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=17|LPort=6000|"
+                             "App=C:\\Program Files\\Skype for Business Server 2015\\Server\\Core\\MediaRelaySvc.exe|",
+                         }));
   REQUIRE(r.ruleset);
   const Ruleset& rs = *r.ruleset;
   auto tcp = answer(rs, kProtoTcp);
@@ -391,20 +398,24 @@ TEST_CASE("keywords, programs and authenticated bypass are undetermined, never g
 }
 
 TEST_CASE(".reg input: UTF-16LE with BOM and CRLF, group policy beats local settings, Defaults ignored", "[windows]") {
-  std::string local = "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\SharedAccess\\Parameters\\"
-                      "FirewallPolicy\\PublicProfile]\r\n\"DefaultInboundAction\"=dword:00000000\r\n\r\n";
-  std::string gpo = "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\WindowsFirewall\\PublicProfile]\r\n"
-                    "\"DefaultInboundAction\"=dword:00000001\r\n\r\n";
-  std::string defaults = "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\SharedAccess\\Defaults\\"
-                         "FirewallPolicy\\FirewallRules]\r\n\"D\"=\"v2.31|Action=Allow|Dir=In|Protocol=6|LPort=1|\"\r\n\r\n";
+  std::string local =
+      "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\SharedAccess\\Parameters\\"
+      "FirewallPolicy\\PublicProfile]\r\n\"DefaultInboundAction\"=dword:00000000\r\n\r\n";
+  std::string gpo =
+      "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\WindowsFirewall\\PublicProfile]\r\n"
+      "\"DefaultInboundAction\"=dword:00000001\r\n\r\n";
+  std::string defaults =
+      "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\SharedAccess\\Defaults\\"
+      "FirewallPolicy\\FirewallRules]\r\n\"D\"=\"v2.31|Action=Allow|Dir=In|Protocol=6|LPort=1|\"\r\n\r\n";
   auto r = load_text("u.reg", utf16le_bom(reg_file({"v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=80|"},
                                                    gpo + defaults + local)));
   REQUIRE(r.ruleset);
   REQUIRE(r.all().size() == 1);  // the GPO block default stands: profiles alike
   CHECK(answer(*r.ruleset, kProtoTcp).accepted == PortSet(80, 80));
   // Errors are located.
-  auto bad = load_text("b.reg", "Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\X\\FirewallRules]\r\n"
-                                "\"A\"=\"v2.31|Action=Allow|Dir=Sideways|\"\r\n\"B\"=dword:1\r\n");
+  auto bad = load_text("b.reg",
+                       "Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\X\\FirewallRules]\r\n"
+                       "\"A\"=\"v2.31|Action=Allow|Dir=Sideways|\"\r\n\"B\"=dword:1\r\n");
   REQUIRE(bad.ruleset);
   REQUIRE(count_diags(*bad.ruleset, "FWM090") == 2);
   CHECK(bad.ruleset->diagnostics[0].span.line == 4);
@@ -509,14 +520,15 @@ TEST_CASE("netsh scripts: abbreviations, delete, profile state and policy, varia
   REQUIRE(by.count("Domain, Private profiles"));
   const Ruleset& domain = *by["Domain, Private profiles"];
   PortSet sip_and_later(5061, 5061);
-  sip_and_later.add(8080, 8080);  // enabled by "set rule ... new enable=yes"
-  CHECK(answer(domain, kProtoTcp).accepted == sip_and_later);  // 22 deleted
-  CHECK(answer(domain, kProtoUdp).undetermined == all_ports());     // %MEDIA%
+  sip_and_later.add(8080, 8080);                                 // enabled by "set rule ... new enable=yes"
+  CHECK(answer(domain, kProtoTcp).accepted == sip_and_later);    // 22 deleted
+  CHECK(answer(domain, kProtoUdp).undetermined == all_ports());  // %MEDIA%
   CHECK(answer(*by["Public profile"], kProtoTcp).accepted == all_ports());
   const Ruleset& first = *r.ruleset;
   bool group_not_applied = false;
   for (const auto& d : first.diagnostics)
-    if (d.id == "FWM091" && d.message.find("set rule") != std::string::npos && d.span.line == 10) group_not_applied = true;
+    if (d.id == "FWM091" && d.message.find("set rule") != std::string::npos && d.span.line == 10)
+      group_not_applied = true;
   CHECK(group_not_applied);
   CHECK(count_diags(first, "FWM090") == 2);
   bool icmp_ports = false, bad_dir = false;
@@ -539,7 +551,8 @@ TEST_CASE("PowerShell scripts: continuation lines, value lists, defaults, Set-Ne
       "-Action Block).PrimaryStatus\r\n"
       "New-NetFirewallRule -DisplayName Media -Protocol UDP -LocalPort $MediaPorts -Action Allow\r\n"
       "New-NetFirewallRule -DisplayName Oops -Protocol TCP -LocalPort 80 -Acton Allow\r\n"
-      "New-NetFirewallRule -DisplayName Off -Protocol TCP -LocalPort 81 -Enabled:$false\r\n";
+      "New-NetFirewallRule -DisplayName Off -Protocol TCP -LocalPort 81 -Enabled:$false\r\n"
+      "New-NetFirewallRule @ruleParams -Protocol UDP -LocalPort 3478\r\n";
   auto r = load_text("s.ps1", script);
   REQUIRE(r.ruleset);
   const Ruleset* domain = nullptr;
@@ -551,6 +564,7 @@ TEST_CASE("PowerShell scripts: continuation lines, value lists, defaults, Set-Ne
   CHECK(answer(*domain, kProtoTcp).accepted == expect);  // 81 is disabled ($false is a constant)
   CHECK(answer(*domain, kProtoTcp).undetermined.empty());
   CHECK(answer(*domain, kProtoUdp).undetermined == all_ports());
+  CHECK(answer(*domain, kProtoUdp, Family::V4, nullptr, Direction::Out).undetermined.contains(3478));  // splatted
   REQUIRE(count_diags(*r.ruleset, "FWM090") == 1);
   for (const auto& d : r.ruleset->diagnostics)
     if (d.id == "FWM090") {
@@ -567,20 +581,22 @@ TEST_CASE("PowerShell scripts: continuation lines, value lists, defaults, Set-Ne
 }
 
 TEST_CASE("PowerShell exports: CSV with ';' and #TYPE, lost values, JSON enums, Format-List", "[windows]") {
-  std::string csv = "#TYPE System.Management.Automation.PSCustomObject\r\n"
-                    "\"Name\";\"DisplayName\";\"Enabled\";\"Direction\";\"Action\";\"Profile\";\"Protocol\";"
-                    "\"LocalPort\";\"RemotePort\";\"LocalAddress\";\"RemoteAddress\";\"Program\";\"Service\"\r\n"
-                    "\"a\";\"SIP \"\"TLS\"\"\";\"True\";\"Inbound\";\"Allow\";\"Any\";\"TCP\";\"5061\";\"Any\";\"Any\";"
-                    "\"Any\";\"Any\";\"Any\"\r\n"
-                    "\"b\";\"Media\";\"True\";\"Inbound\";\"Allow\";\"Any\";\"UDP\";\"System.Object[]\";\"Any\";\"Any\";"
-                    "\"Any\";\"Any\";\"Any\"\r\n";
+  std::string csv =
+      "#TYPE System.Management.Automation.PSCustomObject\r\n"
+      "\"Name\";\"DisplayName\";\"Enabled\";\"Direction\";\"Action\";\"Profile\";\"Protocol\";"
+      "\"LocalPort\";\"RemotePort\";\"LocalAddress\";\"RemoteAddress\";\"Program\";\"Service\"\r\n"
+      "\"a\";\"SIP \"\"TLS\"\"\";\"True\";\"Inbound\";\"Allow\";\"Any\";\"TCP\";\"5061\";\"Any\";\"Any\";"
+      "\"Any\";\"Any\";\"Any\"\r\n"
+      "\"b\";\"Media\";\"True\";\"Inbound\";\"Allow\";\"Any\";\"UDP\";\"System.Object[]\";\"Any\";\"Any\";"
+      "\"Any\";\"Any\";\"Any\"\r\n";
   auto c = load_text("x.csv", csv);
   REQUIRE(c.ruleset);
   CHECK(answer(*c.ruleset, kProtoTcp).accepted == PortSet(5061, 5061));
   CHECK(answer(*c.ruleset, kProtoUdp).undetermined == all_ports());
-  std::string json = "{\"Name\":\"a\",\"DisplayName\":\"SIP\",\"Enabled\":1,\"Direction\":1,\"Action\":4,"
-                     "\"Profile\":1,\"Protocol\":\"TCP\",\"LocalPort\":[\"5061\",\"5062\"],\"RemotePort\":\"Any\","
-                     "\"LocalAddress\":\"Any\",\"RemoteAddress\":\"Any\",\"Program\":\"Any\",\"Service\":\"Any\"}";
+  std::string json =
+      "{\"Name\":\"a\",\"DisplayName\":\"SIP\",\"Enabled\":1,\"Direction\":1,\"Action\":4,"
+      "\"Profile\":1,\"Protocol\":\"TCP\",\"LocalPort\":[\"5061\",\"5062\"],\"RemotePort\":\"Any\","
+      "\"LocalAddress\":\"Any\",\"RemoteAddress\":\"Any\",\"Program\":\"Any\",\"Service\":\"Any\"}";
   auto j = load_text("x.json", json);
   REQUIRE(j.ruleset);
   REQUIRE(j.all().size() == 2);
@@ -594,8 +610,9 @@ TEST_CASE("PowerShell exports: CSV with ';' and #TYPE, lost values, JSON enums, 
   REQUIRE(bad.ruleset);
   REQUIRE(count_diags(*bad.ruleset, "FWM090") == 1);
   CHECK(bad.ruleset->diagnostics[0].span.line == 2);
-  std::string fl = "\r\nDisplayName : Remote Desktop\r\nDirection   : Inbound\r\nAction      : Allow\r\n"
-                   "Enabled     : True\r\nProfile     : Any\r\n\r\n";
+  std::string fl =
+      "\r\nDisplayName : Remote Desktop\r\nDirection   : Inbound\r\nAction      : Allow\r\n"
+      "Enabled     : True\r\nProfile     : Any\r\n\r\n";
   auto f = load_text("fl.txt", fl);
   REQUIRE(f.ruleset);
   CHECK(answer(*f.ruleset, kProtoTcp).undetermined == all_ports());  // no port filter in the export
@@ -711,8 +728,10 @@ TEST_CASE("fwmatrix check reports the same findings for server.wfw and every oth
     CHECK(std::count_if(lines.begin(), lines.end(), [](const std::string& l) {
             return l.find("FWM001: UDP 57501-65535 (IPv4) is denied") != std::string::npos;
           }) == 1);
-    if (!reference) reference = lines;
-    else CHECK(lines == *reference);
+    if (!reference)
+      reference = lines;
+    else
+      CHECK(lines == *reference);
   }
   std::filesystem::remove_all(dir);
 }
@@ -723,9 +742,10 @@ TEST_CASE("netsh show text in a console code page: Big5 (950) and 850", "[window
     while (s.size() < 38) s += ' ';
     return s;
   };
-  std::string zh = pad("規則名稱") + "SfB\r\n" + std::string(70, '-') + "\r\n" + pad("已啟用") + "是\r\n" + pad("方向") +
-                   "輸入\r\n" + pad("設定檔") + "網域,私人,公用\r\n" + pad("通訊協定") + "TCP\r\n" + pad("本機連接埠") +
-                   "5061\r\n" + pad("程式") + "任何\r\n" + pad("服務") + "任何\r\n" + pad("動作") + "允許\r\n\r\n確定。\r\n";
+  std::string zh = pad("規則名稱") + "SfB\r\n" + std::string(70, '-') + "\r\n" + pad("已啟用") + "是\r\n" +
+                   pad("方向") + "輸入\r\n" + pad("設定檔") + "網域,私人,公用\r\n" + pad("通訊協定") + "TCP\r\n" +
+                   pad("本機連接埠") + "5061\r\n" + pad("程式") + "任何\r\n" + pad("服務") + "任何\r\n" + pad("動作") +
+                   "允許\r\n\r\n確定。\r\n";
   // UTF-8 -> Big5 with iconv, as cmd.exe on a zh-TW Windows writes it.
   iconv_t cd = iconv_open("CP950", "UTF-8");
   REQUIRE(cd != reinterpret_cast<iconv_t>(-1));
@@ -742,7 +762,9 @@ TEST_CASE("netsh show text in a console code page: Big5 (950) and 850", "[window
   CHECK(answer(*r.ruleset, kProtoTcp).accepted == PortSet(5061, 5061));
   // German from cmd.exe: code page 850 ("Domäne" is 0x84, "Öffentlich" 0x99).
   std::string de = pad("Regelname") + "SfB\r\n" + std::string(70, '-') + "\r\n" + pad("Aktiviert") + "Ja\r\n" +
-                   pad("Richtung") + "Eingehend\r\n" + pad("Profile") + "Dom\x84ne,Privat,\x99" "ffentlich\r\n" +
+                   pad("Richtung") + "Eingehend\r\n" + pad("Profile") +
+                   "Dom\x84ne,Privat,\x99"
+                   "ffentlich\r\n" +
                    pad("Protokoll") + "TCP\r\n" + pad("Lokaler Port") + "5061\r\n" + pad("Programm") + "Beliebig\r\n" +
                    pad("Dienst") + "Beliebig\r\n" + pad("Aktion") + "Zulassen\r\n\r\nOK.\r\n";
   auto d = load_text("de850.txt", de);

@@ -41,13 +41,13 @@ struct WinRule {
   Direction direction = Direction::In;
   bool direction_unknown = false;  // a script variable: the rule is placed in both directions
   unsigned profiles = kAllProfiles;
-  std::optional<int> protocol;  // nullopt: any protocol
+  std::optional<int> protocol;    // nullopt: any protocol
   bool protocol_unknown = false;  // a script variable: read as TCP or UDP, undetermined
   std::vector<std::string> local_ports, remote_ports;
   std::vector<std::string> local_addrs, remote_addrs;
   std::vector<std::string> icmp_types;  // "8:*", "128"
-  std::string program;  // empty: any program
-  std::string service;  // empty: any service
+  std::string program;                  // empty: any program
+  std::string service;                  // empty: any service
   // Further narrowing conditions the analysis cannot decide (interface, IPsec
   // security, users, package, unknown registry keys ...), human readable.
   std::vector<std::string> conditions;
@@ -64,7 +64,7 @@ struct ProfileSettings {
   std::optional<bool> enabled;
   std::optional<bool> inbound_block;
   std::optional<bool> outbound_block;
-  std::optional<bool> shields_up;  // DoNotAllowExceptions: inbound allow rules ignored
+  std::optional<bool> shields_up;           // DoNotAllowExceptions: inbound allow rules ignored
   std::optional<bool> local_rules_ignored;  // group policy AllowLocalPolicyMerge=0
   SourceSpan merge_span;
   SourceSpan enabled_span, inbound_span, outbound_span, shields_span;
@@ -113,8 +113,8 @@ WinModel read_powershell_export(const TextFile& file);
 // ---- lowering -------------------------------------------------------------------
 // One ruleset per profile; profiles whose rulesets come out identical are merged into
 // one variant. `only_profile` ("Domain", "Private", "Public") keeps just that one.
-void lower(const WinModel& model, const std::string& file, const std::string& format,
-           const std::string& only_profile, LoadResult& result);
+void lower(const WinModel& model, const std::string& file, const std::string& format, const std::string& only_profile,
+           LoadResult& result);
 
 // Registry entry: "windows" (detects every form), plus names that force one reader.
 FrontendEntry frontend_entry();

@@ -78,7 +78,7 @@ struct LowerContext {
   const std::string& file;
   std::vector<Diagnostic> diagnostics;
   std::map<std::string, std::pair<std::size_t, std::size_t>> unknown_counts;  // key -> (diag index, count)
-  std::vector<std::vector<Rule>> lowered_in, lowered_out;  // per model rule (empty: not lowered)
+  std::vector<std::vector<Rule>> lowered_in, lowered_out;                     // per model rule (empty: not lowered)
 
   void unknown_note(const WinRule& r, const std::string& key, const std::string& message) {
     auto it = unknown_counts.find(key);
@@ -113,8 +113,10 @@ bool lower_ports(LowerContext& cx, const WinRule& r, const std::vector<std::stri
       }
       if (!item.empty() && (item[0] == '$' || item[0] == '%')) {
         out.push_back({all_ports(), fmt::format("{} {} (script variable, value not known)", field, item)});
-        cx.unknown_note(r, "variable", fmt::format("'{}' is a script variable: rules using variables are treated as "
-                                                   "undetermined (their value is not in the file)", item));
+        cx.unknown_note(r, "variable",
+                        fmt::format("'{}' is a script variable: rules using variables are treated as "
+                                    "undetermined (their value is not in the file)",
+                                    item));
         continue;
       }
       if (auto kw = port_keywords().find(t); kw != port_keywords().end()) {
@@ -130,8 +132,11 @@ bool lower_ports(LowerContext& cx, const WinRule& r, const std::vector<std::stri
       auto dash = item.find('-');
       std::string a = item.substr(0, dash), b = dash == std::string::npos ? a : item.substr(dash + 1);
       auto pa = parse_port(trim_blank(a)), pb = parse_port(trim_blank(b));
-      bool numeric = !a.empty() && !b.empty() && std::all_of(a.begin(), a.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == ' '; }) &&
-                     std::all_of(b.begin(), b.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == ' '; });
+      bool numeric = !a.empty() && !b.empty() && std::all_of(a.begin(), a.end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c)) || c == ' ';
+      }) && std::all_of(b.begin(), b.end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c)) || c == ' ';
+      });
       if (numeric && pa.ok() && pb.ok()) {
         if (pa.value > pb.value) {
           cx.error(r, fmt::format("{} '{}': the range starts after it ends", field, item));
@@ -140,14 +145,17 @@ bool lower_ports(LowerContext& cx, const WinRule& r, const std::vector<std::stri
         exact.add(pa.value, pb.value);
         continue;
       }
-      if (std::all_of(t.begin(), t.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '-'; })) {
+      if (std::all_of(t.begin(), t.end(),
+                      [](char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '-'; })) {
         out.push_back({all_ports(), fmt::format("{} {} (port keyword not known to fwmatrix)", field, item)});
-        cx.unknown_note(r, "port:" + t, fmt::format("port keyword '{}' is not known to fwmatrix: rules using it are "
-                                                    "treated as undetermined",
-                                                    item));
+        cx.unknown_note(r, "port:" + t,
+                        fmt::format("port keyword '{}' is not known to fwmatrix: rules using it are "
+                                    "treated as undetermined",
+                                    item));
         continue;
       }
-      cx.error(r, fmt::format("{} '{}': expected Any, a port 0-65535, a range a-b or a keyword such as RPC", field, item));
+      cx.error(r,
+               fmt::format("{} '{}': expected Any, a port 0-65535, a range a-b or a keyword such as RPC", field, item));
       return false;
     }
   }
@@ -172,8 +180,10 @@ bool lower_addrs(LowerContext& cx, const WinRule& r, const std::vector<std::stri
       }
       if (item[0] == '$' || item[0] == '%') {
         out.push_back({AddrSet::all(), fmt::format("{} {} (script variable, value not known)", field, item)});
-        cx.unknown_note(r, "variable", fmt::format("'{}' is a script variable: rules using variables are treated as "
-                                                   "undetermined (their value is not in the file)", item));
+        cx.unknown_note(r, "variable",
+                        fmt::format("'{}' is a script variable: rules using variables are treated as "
+                                    "undetermined (their value is not in the file)",
+                                    item));
         continue;
       }
       auto parsed = parse_address_expr(item);
@@ -184,16 +194,20 @@ bool lower_addrs(LowerContext& cx, const WinRule& r, const std::vector<std::stri
       std::string t = lower_ascii(item);
       AddrSet families = AddrSet::all();
       if (!t.empty() && (t.back() == '4' || t.back() == '6') && address_keywords().count(t.substr(0, t.size() - 1))) {
-        if (t.back() == '4') families.v6 = AddrIntervals();
-        else families.v4 = AddrIntervals();
+        if (t.back() == '4')
+          families.v6 = AddrIntervals();
+        else
+          families.v4 = AddrIntervals();
         t.pop_back();
       }
       if (auto kw = address_keywords().find(t); kw != address_keywords().end()) {
         std::string label = fmt::format("{} {} (resolved by Windows at run time; needs topology)", field, kw->second);
         // Two families of one keyword are one alternative.
         auto same = std::find_if(out.begin(), out.end(), [&](const Alt<AddrSet>& a) { return a.unknown == label; });
-        if (same != out.end()) same->set = same->set.unite(families);
-        else out.push_back({families, label});
+        if (same != out.end())
+          same->set = same->set.unite(families);
+        else
+          out.push_back({families, label});
         cx.unknown_note(r, "addr:" + std::string(kw->second),
                         fmt::format("address keyword {} is resolved by Windows at run time: rules using it are "
                                     "treated as undetermined unless a topology names the addresses",
@@ -203,8 +217,10 @@ bool lower_addrs(LowerContext& cx, const WinRule& r, const std::vector<std::stri
       if (std::all_of(t.begin(), t.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); }) &&
           !std::isdigit(static_cast<unsigned char>(t[0]))) {
         out.push_back({AddrSet::all(), fmt::format("{} {} (address keyword not known to fwmatrix)", field, item)});
-        cx.unknown_note(r, "addr:" + t, fmt::format("address keyword '{}' is not known to fwmatrix: rules using it "
-                                                    "are treated as undetermined", item));
+        cx.unknown_note(r, "addr:" + t,
+                        fmt::format("address keyword '{}' is not known to fwmatrix: rules using it "
+                                    "are treated as undetermined",
+                                    item));
         continue;
       }
       cx.error(r, fmt::format("{} '{}': {}", field, item, parsed.error));
@@ -223,7 +239,8 @@ bool lower_addrs(LowerContext& cx, const WinRule& r, const std::vector<std::stri
 // Whether a program path or service name is one of Skype for Business Server's own.
 bool is_sfb_program(const std::string& program) {
   std::string p = lower_ascii(program);
-  return p.find("skype for business server") != std::string::npos || p.find("microsoft lync server") != std::string::npos;
+  return p.find("skype for business server") != std::string::npos ||
+         p.find("microsoft lync server") != std::string::npos;
 }
 bool is_sfb_service(const std::string& service) {
   std::string s = lower_ascii(service);
@@ -249,8 +266,9 @@ void lower_rule(LowerContext& cx, const WinRule& r, std::vector<Rule>& out) {
     port_proto = true;
     m.proto = proto_only(kProtoTcp) | proto_only(kProtoUdp);
     m.unknowns.push_back("protocol (script variable)");
-    cx.unknown_note(r, "variable", "a script variable stands for a rule field: rules using variables are treated as "
-                                   "undetermined (their value is not in the file)");
+    cx.unknown_note(r, "variable",
+                    "a script variable stands for a rule field: rules using variables are treated as "
+                    "undetermined (their value is not in the file)");
   }
   bool has_ports = false;
   for (const auto* list : {&r.local_ports, &r.remote_ports})
@@ -279,8 +297,9 @@ void lower_rule(LowerContext& cx, const WinRule& r, std::vector<Rule>& out) {
                                   r.name, r.program));
     } else {
       m.unknowns.push_back(fmt::format("program {} (matches only that program's traffic)", r.program));
-      cx.unknown_note(r, "program", "rules scoped to a program match only that program's traffic: they are treated as "
-                                    "undetermined (an allow is not an open port, a block is not a closed one)");
+      cx.unknown_note(r, "program",
+                      "rules scoped to a program match only that program's traffic: they are treated as "
+                      "undetermined (an allow is not an open port, a block is not a closed one)");
     }
   }
   if (!r.service.empty() && !is_any(r.service)) {
@@ -291,48 +310,55 @@ void lower_rule(LowerContext& cx, const WinRule& r, std::vector<Rule>& out) {
                                   r.name, r.service));
     } else {
       m.unknowns.push_back(fmt::format("service {} (matches only that service's traffic)", r.service));
-      cx.unknown_note(r, "service", "rules scoped to a Windows service match only that service's traffic: they are "
-                                    "treated as undetermined");
+      cx.unknown_note(r, "service",
+                      "rules scoped to a Windows service match only that service's traffic: they are "
+                      "treated as undetermined");
     }
   }
   for (const auto& c : r.conditions) {
     if (c.find("(script variable)") != std::string::npos) {
       m.unknowns.push_back(c);
-      cx.unknown_note(r, "variable", "a script variable stands for a rule field: rules using variables are treated "
-                                     "as undetermined (their value is not in the file)");
+      cx.unknown_note(r, "variable",
+                      "a script variable stands for a rule field: rules using variables are treated "
+                      "as undetermined (their value is not in the file)");
       continue;
     }
     m.unknowns.push_back(c);
-    cx.unknown_note(r, "cond:" + c.substr(0, c.find('=')),
-                    fmt::format("condition {} is read but not modelled: rules using it are treated as undetermined", c));
+    cx.unknown_note(
+        r, "cond:" + c.substr(0, c.find('=')),
+        fmt::format("condition {} is read but not modelled: rules using it are treated as undetermined", c));
   }
   for (const auto& lost : r.lost) {
     m.unknowns.push_back(fmt::format("{} ({})", lost.field, lost.reason));
     cx.unknown_note(r, "lost:" + lost.field,
                     lost.reason == "not in the export"
                         ? fmt::format("{} is not in the export: rules whose {} could narrow them are treated as "
-                                      "undetermined", lost.field, lost.field)
+                                      "undetermined",
+                                      lost.field, lost.field)
                         : fmt::format("{} of this rule is not known ({}): rules like it are treated as undetermined",
                                       lost.field, lost.reason));
   }
   if (r.action == WinAction::Bypass) {
     m.unknowns.push_back("authenticated bypass (only IPsec-authenticated traffic)");
-    cx.unknown_note(r, "bypass", "allow rules that override block rules (authenticated bypass) match only "
-                                 "IPsec-authenticated traffic: treated as undetermined");
+    cx.unknown_note(r, "bypass",
+                    "allow rules that override block rules (authenticated bypass) match only "
+                    "IPsec-authenticated traffic: treated as undetermined");
   }
   base.action.kind = r.action == WinAction::Block ? ActionKind::Deny : ActionKind::Accept;
   base.action.label = action_name(r.action);
   if (r.action_unknown) {
     base.action.kind = ActionKind::Unknown;
     base.action.label = "action from a script variable";
-    cx.unknown_note(r, "variable", "a script variable stands for a rule field: rules using variables are treated as "
-                                   "undetermined (their value is not in the file)");
+    cx.unknown_note(r, "variable",
+                    "a script variable stands for a rule field: rules using variables are treated as "
+                    "undetermined (their value is not in the file)");
   }
 
   bool in = r.direction == Direction::In;
   std::vector<Alt<PortSet>> lports, rports;
   std::vector<Alt<AddrSet>> laddrs, raddrs;
-  if (!lower_ports(cx, r, r.local_ports, "LocalPort", lports) || !lower_ports(cx, r, r.remote_ports, "RemotePort", rports) ||
+  if (!lower_ports(cx, r, r.local_ports, "LocalPort", lports) ||
+      !lower_ports(cx, r, r.remote_ports, "RemotePort", rports) ||
       !lower_addrs(cx, r, r.local_addrs, "LocalIP", laddrs) || !lower_addrs(cx, r, r.remote_addrs, "RemoteIP", raddrs))
     return;
   for (const auto& lp : lports)
@@ -357,11 +383,11 @@ void lower_rule(LowerContext& cx, const WinRule& r, std::vector<Rule>& out) {
             if (!u->empty()) mm.unknowns.push_back(*u);
           if (mm.families.none()) continue;  // e.g. IPv4 local and IPv6 remote addresses: never matches
           // Content for fingerprints: the same rule reads the same from every source.
-          rule.normalized = fmt::format(
-              "{} {} proto={} lport={} rport={} laddr={} raddr={} unknown={}", in ? "in" : "out", action_name(r.action),
-              r.protocol ? proto_name(*r.protocol) : "any", port_proto ? format_ports(lp.set, 64) : "any",
-              port_proto ? format_ports(rp.set, 64) : "any", format_addr_set(la.set, 64), format_addr_set(ra.set, 64),
-              fmt::join(mm.unknowns, ";"));
+          rule.normalized =
+              fmt::format("{} {} proto={} lport={} rport={} laddr={} raddr={} unknown={}", in ? "in" : "out",
+                          action_name(r.action), r.protocol ? proto_name(*r.protocol) : "any",
+                          port_proto ? format_ports(lp.set, 64) : "any", port_proto ? format_ports(rp.set, 64) : "any",
+                          format_addr_set(la.set, 64), format_addr_set(ra.set, 64), fmt::join(mm.unknowns, ";"));
           out.push_back(std::move(rule));
         }
 }
@@ -480,9 +506,10 @@ void lower(const WinModel& model, const std::string& file, const std::string& fo
       d.id = "FWM091";
       d.severity = Severity::Note;
       d.span = ps.shields_span.line ? ps.shields_span : SourceSpan{file, 1, 1, 1, 1};
-      d.message = fmt::format("{} profile blocks all incoming connections (DoNotAllowExceptions): its inbound allow "
-                              "rules are ignored",
-                              profile_name(p));
+      d.message = fmt::format(
+          "{} profile blocks all incoming connections (DoNotAllowExceptions): its inbound allow "
+          "rules are ignored",
+          profile_name(p));
       d.snippet = ps.shields_text;
       cx.diagnostics.push_back(std::move(d));
     }
@@ -491,9 +518,10 @@ void lower(const WinModel& model, const std::string& file, const std::string& fo
       d.id = "FWM091";
       d.severity = Severity::Note;
       d.span = ps.merge_span.line ? ps.merge_span : SourceSpan{file, 1, 1, 1, 1};
-      d.message = fmt::format("group policy does not merge local rules into the {} profile (AllowLocalPolicyMerge=0): "
-                              "only group policy rules apply there",
-                              profile_name(p));
+      d.message = fmt::format(
+          "group policy does not merge local rules into the {} profile (AllowLocalPolicyMerge=0): "
+          "only group policy rules apply there",
+          profile_name(p));
       cx.diagnostics.push_back(std::move(d));
     }
   }
@@ -552,9 +580,10 @@ WinModel read_any(const TextFile& file, const std::string& format, std::string& 
   if ((format == "powershell" || format == "windows") && looks_like_powershell_export(file))
     return read_powershell_export(file);
   if (format == "netsh" || format == "powershell" || looks_like_script(file)) return read_script(file);
-  error = fmt::format("{}: not a Windows Firewall export this reader knows (.wfw hive, .reg export, netsh show rule "
-                      "text, PowerShell JSON/CSV/Format-List export, netsh or New-NetFirewallRule script)",
-                      file.path);
+  error = fmt::format(
+      "{}: not a Windows Firewall export this reader knows (.wfw hive, .reg export, netsh show rule "
+      "text, PowerShell JSON/CSV/Format-List export, netsh or New-NetFirewallRule script)",
+      file.path);
   return {};
 }
 

@@ -15,9 +15,28 @@ namespace fwm::windows {
 namespace {
 
 enum class Field {
-  RuleName, Description, Enabled, Direction, Profiles, Grouping, LocalIP, RemoteIP, Protocol, LocalPort,
-  RemotePort, Edge, Program, Service, InterfaceTypes, Security, RuleSource, Action, RemoteComputers, RemoteUsers,
-  LocalUsers, Owner
+  RuleName,
+  Description,
+  Enabled,
+  Direction,
+  Profiles,
+  Grouping,
+  LocalIP,
+  RemoteIP,
+  Protocol,
+  LocalPort,
+  RemotePort,
+  Edge,
+  Program,
+  Service,
+  InterfaceTypes,
+  Security,
+  RuleSource,
+  Action,
+  RemoteComputers,
+  RemoteUsers,
+  LocalUsers,
+  Owner
 };
 
 struct Language {
@@ -36,44 +55,98 @@ struct Language {
 const std::vector<Language>& languages() {
   static const std::vector<Language> table = {
       {"English",
-       {{"Rule Name", Field::RuleName}, {"Description", Field::Description}, {"Enabled", Field::Enabled},
-        {"Direction", Field::Direction}, {"Profiles", Field::Profiles}, {"Grouping", Field::Grouping},
-        {"LocalIP", Field::LocalIP}, {"RemoteIP", Field::RemoteIP}, {"Protocol", Field::Protocol},
-        {"LocalPort", Field::LocalPort}, {"RemotePort", Field::RemotePort}, {"Edge traversal", Field::Edge},
-        {"Program", Field::Program}, {"Service", Field::Service}, {"InterfaceTypes", Field::InterfaceTypes},
-        {"Security", Field::Security}, {"Rule source", Field::RuleSource}, {"Action", Field::Action},
-        {"RemoteComputerGroup", Field::RemoteComputers}, {"RemoteUserGroup", Field::RemoteUsers},
-        {"LocalUserGroup", Field::LocalUsers}, {"LocalUserOwner", Field::Owner}},
-       {"Yes"}, {"No"}, {"In"}, {"Out"},
-       {"Domain"}, {"Private"}, {"Public"},
-       {"Allow"}, {"Block"}, {"Bypass"},
+       {{"Rule Name", Field::RuleName},
+        {"Description", Field::Description},
+        {"Enabled", Field::Enabled},
+        {"Direction", Field::Direction},
+        {"Profiles", Field::Profiles},
+        {"Grouping", Field::Grouping},
+        {"LocalIP", Field::LocalIP},
+        {"RemoteIP", Field::RemoteIP},
+        {"Protocol", Field::Protocol},
+        {"LocalPort", Field::LocalPort},
+        {"RemotePort", Field::RemotePort},
+        {"Edge traversal", Field::Edge},
+        {"Program", Field::Program},
+        {"Service", Field::Service},
+        {"InterfaceTypes", Field::InterfaceTypes},
+        {"Security", Field::Security},
+        {"Rule source", Field::RuleSource},
+        {"Action", Field::Action},
+        {"RemoteComputerGroup", Field::RemoteComputers},
+        {"RemoteUserGroup", Field::RemoteUsers},
+        {"LocalUserGroup", Field::LocalUsers},
+        {"LocalUserOwner", Field::Owner}},
+       {"Yes"},
+       {"No"},
+       {"In"},
+       {"Out"},
+       {"Domain"},
+       {"Private"},
+       {"Public"},
+       {"Allow"},
+       {"Block"},
+       {"Bypass"},
        {"Any"}},
       {"Traditional Chinese (zh-TW)",
-       {{"規則名稱", Field::RuleName}, {"描述", Field::Description}, {"已啟用", Field::Enabled},
-        {"方向", Field::Direction}, {"設定檔", Field::Profiles}, {"群組", Field::Grouping},
-        {"本機 IP", Field::LocalIP}, {"本機IP", Field::LocalIP}, {"遠端 IP", Field::RemoteIP},
-        {"遠端IP", Field::RemoteIP}, {"通訊協定", Field::Protocol}, {"本機連接埠", Field::LocalPort},
-        {"遠端連接埠", Field::RemotePort}, {"邊緣周遊", Field::Edge}, {"程式", Field::Program},
-        {"服務", Field::Service}, {"介面類型", Field::InterfaceTypes}, {"安全性", Field::Security},
-        {"規則來源", Field::RuleSource}, {"動作", Field::Action}, {"遠端電腦群組", Field::RemoteComputers},
-        {"遠端使用者群組", Field::RemoteUsers}, {"本機使用者群組", Field::LocalUsers},
+       {{"規則名稱", Field::RuleName},
+        {"描述", Field::Description},
+        {"已啟用", Field::Enabled},
+        {"方向", Field::Direction},
+        {"設定檔", Field::Profiles},
+        {"群組", Field::Grouping},
+        {"本機 IP", Field::LocalIP},
+        {"本機IP", Field::LocalIP},
+        {"遠端 IP", Field::RemoteIP},
+        {"遠端IP", Field::RemoteIP},
+        {"通訊協定", Field::Protocol},
+        {"本機連接埠", Field::LocalPort},
+        {"遠端連接埠", Field::RemotePort},
+        {"邊緣周遊", Field::Edge},
+        {"程式", Field::Program},
+        {"服務", Field::Service},
+        {"介面類型", Field::InterfaceTypes},
+        {"安全性", Field::Security},
+        {"規則來源", Field::RuleSource},
+        {"動作", Field::Action},
+        {"遠端電腦群組", Field::RemoteComputers},
+        {"遠端使用者群組", Field::RemoteUsers},
+        {"本機使用者群組", Field::LocalUsers},
         {"本機使用者擁有者", Field::Owner}},
-       {"是"}, {"否"}, {"輸入", "傳入", "入", "In"}, {"輸出", "傳出", "出", "Out"},
-       {"網域"}, {"私人"}, {"公用"},
-       {"允許"}, {"封鎖"}, {"略過"},
+       {"是"},
+       {"否"},
+       {"輸入", "傳入", "入", "In"},
+       {"輸出", "傳出", "出", "Out"},
+       {"網域"},
+       {"私人"},
+       {"公用"},
+       {"允許"},
+       {"封鎖"},
+       {"略過"},
        {"任何"}},
       {"German",
-       {{"Regelname", Field::RuleName}, {"Beschreibung", Field::Description}, {"Aktiviert", Field::Enabled},
-        {"Richtung", Field::Direction}, {"Profile", Field::Profiles}, {"Gruppierung", Field::Grouping},
-        {"LokaleIP", Field::LocalIP}, {"Lokale IP", Field::LocalIP}, {"RemoteIP", Field::RemoteIP},
-        {"Remote-IP", Field::RemoteIP}, {"Protokoll", Field::Protocol}, {"Lokaler Port", Field::LocalPort},
-        {"LokalerPort", Field::LocalPort}, {"Remoteport", Field::RemotePort}, {"RemotePort", Field::RemotePort},
-        {"Edgeausnahme", Field::Edge}, {"Edgeausnahmen", Field::Edge}, {"Programm", Field::Program},
-        {"Dienst", Field::Service}, {"Schnittstellentypen", Field::InterfaceTypes}, {"Sicherheit", Field::Security},
-        {"Regelquelle", Field::RuleSource}, {"Aktion", Field::Action}},
-       {"Ja"}, {"Nein"}, {"Eingehend", "In"}, {"Ausgehend", "Out"},
-       {"Domäne"}, {"Privat"}, {"Öffentlich"},
-       {"Zulassen"}, {"Blockieren"}, {"Umgehen"},
+       {{"Regelname", Field::RuleName},    {"Beschreibung", Field::Description},
+        {"Aktiviert", Field::Enabled},     {"Richtung", Field::Direction},
+        {"Profile", Field::Profiles},      {"Gruppierung", Field::Grouping},
+        {"LokaleIP", Field::LocalIP},      {"Lokale IP", Field::LocalIP},
+        {"RemoteIP", Field::RemoteIP},     {"Remote-IP", Field::RemoteIP},
+        {"Protokoll", Field::Protocol},    {"Lokaler Port", Field::LocalPort},
+        {"LokalerPort", Field::LocalPort}, {"Remoteport", Field::RemotePort},
+        {"RemotePort", Field::RemotePort}, {"Edgeausnahme", Field::Edge},
+        {"Edgeausnahmen", Field::Edge},    {"Programm", Field::Program},
+        {"Dienst", Field::Service},        {"Schnittstellentypen", Field::InterfaceTypes},
+        {"Sicherheit", Field::Security},   {"Regelquelle", Field::RuleSource},
+        {"Aktion", Field::Action}},
+       {"Ja"},
+       {"Nein"},
+       {"Eingehend", "In"},
+       {"Ausgehend", "Out"},
+       {"Domäne"},
+       {"Privat"},
+       {"Öffentlich"},
+       {"Zulassen"},
+       {"Blockieren"},
+       {"Umgehen"},
        {"Beliebig", "Alle"}},
   };
   return table;
@@ -208,10 +281,9 @@ WinModel read_netsh_show_text(const TextFile& file) {
   std::optional<Field> last_field;
   auto bad_value = [&](int line_no, const std::string& text, const std::string& label, const std::string& value,
                        const char* expected) {
-    model.diagnostics.push_back(parse_error(file.path, line_no, static_cast<int>(text.find(value)) + 1,
-                                            fmt::format("{}: '{}' is not {} ({})", label, value, expected,
-                                                        lang ? lang->name : "?"),
-                                            text));
+    model.diagnostics.push_back(
+        parse_error(file.path, line_no, static_cast<int>(text.find(value)) + 1,
+                    fmt::format("{}: '{}' is not {} ({})", label, value, expected, lang ? lang->name : "?"), text));
     if (rule) rule->lost.push_back({label, "unreadable value"});
   };
   for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -231,8 +303,8 @@ WinModel read_netsh_show_text(const TextFile& file) {
         continue;
       }
       if (rule && last_field) continue;  // continuation of a long value (description)
-      model.diagnostics.push_back(parse_error(file.path, line_no, 1, "expected 'Label: value' or a rule separator line",
-                                              text));
+      model.diagnostics.push_back(
+          parse_error(file.path, line_no, 1, "expected 'Label: value' or a rule separator line", text));
       continue;
     }
     if (labels_seen.size() < 8) labels_seen.push_back(label);
@@ -252,9 +324,8 @@ WinModel read_netsh_show_text(const TextFile& file) {
     }
     auto field = field_of(*lang, label);
     if (!field) {
-      model.diagnostics.push_back(parse_error(file.path, line_no, 1,
-                                              fmt::format("label '{}' is not a {} netsh field label", label, lang->name),
-                                              text));
+      model.diagnostics.push_back(parse_error(
+          file.path, line_no, 1, fmt::format("label '{}' is not a {} netsh field label", label, lang->name), text));
       if (rule) rule->lost.push_back({label, "field not known to fwmatrix"});
       continue;
     }
@@ -275,41 +346,73 @@ WinModel read_netsh_show_text(const TextFile& file) {
     bool any = one_of(value, lang->any) || lower_ascii(value) == "any";
     switch (*field) {
       case Field::Enabled:
-        if (one_of(value, lang->yes)) rule->enabled = true;
-        else if (one_of(value, lang->no)) rule->enabled = false;
-        else bad_value(line_no, text, label, value, "Yes or No");
+        if (one_of(value, lang->yes))
+          rule->enabled = true;
+        else if (one_of(value, lang->no))
+          rule->enabled = false;
+        else
+          bad_value(line_no, text, label, value, "Yes or No");
         break;
       case Field::Direction:
-        if (one_of(value, lang->in)) rule->direction = Direction::In;
-        else if (one_of(value, lang->out)) rule->direction = Direction::Out;
-        else bad_value(line_no, text, label, value, "In or Out");
+        if (one_of(value, lang->in))
+          rule->direction = Direction::In;
+        else if (one_of(value, lang->out))
+          rule->direction = Direction::Out;
+        else
+          bad_value(line_no, text, label, value, "In or Out");
         break;
       case Field::Profiles: {
         unsigned set = 0;
         bool ok = true;
         for (const auto& p : split_list(value, ',')) {
-          if (one_of(p, lang->domain) || lower_ascii(p) == "domain") set |= kDomain;
-          else if (one_of(p, lang->priv) || lower_ascii(p) == "private") set |= kPrivate;
-          else if (one_of(p, lang->pub) || lower_ascii(p) == "public") set |= kPublic;
-          else if (one_of(p, lang->any) || lower_ascii(p) == "any") set |= kAllProfiles;
-          else ok = false;
+          if (one_of(p, lang->domain) || lower_ascii(p) == "domain")
+            set |= kDomain;
+          else if (one_of(p, lang->priv) || lower_ascii(p) == "private")
+            set |= kPrivate;
+          else if (one_of(p, lang->pub) || lower_ascii(p) == "public")
+            set |= kPublic;
+          else if (one_of(p, lang->any) || lower_ascii(p) == "any")
+            set |= kAllProfiles;
+          else
+            ok = false;
         }
-        if (!ok || set == 0) bad_value(line_no, text, label, value, "a list of Domain, Private, Public");
-        else rule->profiles = set;
+        if (!ok || set == 0)
+          bad_value(line_no, text, label, value, "a list of Domain, Private, Public");
+        else
+          rule->profiles = set;
         break;
       }
-      case Field::Grouping: rule->group = value; break;
-      case Field::Description: read_suppressions(value, rule->suppressions); break;
-      case Field::LocalIP: if (!any) rule->local_addrs = split_list(value, ','); break;
-      case Field::RemoteIP: if (!any) rule->remote_addrs = split_list(value, ','); break;
+      case Field::Grouping:
+        rule->group = value;
+        break;
+      case Field::Description:
+        read_suppressions(value, rule->suppressions);
+        break;
+      case Field::LocalIP:
+        if (!any) rule->local_addrs = split_list(value, ',');
+        break;
+      case Field::RemoteIP:
+        if (!any) rule->remote_addrs = split_list(value, ',');
+        break;
       case Field::Protocol:
         if (!parse_protocol(any ? "any" : value, rule->protocol)) bad_value(line_no, text, label, value, "a protocol");
         break;
-      case Field::LocalPort: if (!any) rule->local_ports = split_list(value, ','); break;
-      case Field::RemotePort: if (!any) rule->remote_ports = split_list(value, ','); break;
-      case Field::Edge: break;  // widens to edge-traversed traffic only
-      case Field::Program: verbose = true; if (!any) rule->program = value; break;
-      case Field::Service: verbose = true; if (!any) rule->service = value; break;
+      case Field::LocalPort:
+        if (!any) rule->local_ports = split_list(value, ',');
+        break;
+      case Field::RemotePort:
+        if (!any) rule->remote_ports = split_list(value, ',');
+        break;
+      case Field::Edge:
+        break;  // widens to edge-traversed traffic only
+      case Field::Program:
+        verbose = true;
+        if (!any) rule->program = value;
+        break;
+      case Field::Service:
+        verbose = true;
+        if (!any) rule->service = value;
+        break;
       case Field::InterfaceTypes:
         verbose = true;
         if (!any) rule->conditions.push_back(fmt::format("interface types {}", value));
@@ -319,17 +422,27 @@ WinModel read_netsh_show_text(const TextFile& file) {
         if (lower_ascii(value) != "notrequired" && !any)
           rule->conditions.push_back(fmt::format("security {} (IPsec-protected traffic only)", value));
         break;
-      case Field::RuleSource: verbose = true; break;
-      case Field::RemoteComputers: case Field::RemoteUsers: case Field::LocalUsers: case Field::Owner:
+      case Field::RuleSource:
+        verbose = true;
+        break;
+      case Field::RemoteComputers:
+      case Field::RemoteUsers:
+      case Field::LocalUsers:
+      case Field::Owner:
         if (!any) rule->conditions.push_back(fmt::format("{} {}", label, value));
         break;
       case Field::Action:
-        if (one_of(value, lang->allow)) rule->action = WinAction::Allow;
-        else if (one_of(value, lang->block)) rule->action = WinAction::Block;
-        else if (one_of(value, lang->bypass)) rule->action = WinAction::Bypass;
-        else bad_value(line_no, text, label, value, "Allow, Block or Bypass");
+        if (one_of(value, lang->allow))
+          rule->action = WinAction::Allow;
+        else if (one_of(value, lang->block))
+          rule->action = WinAction::Block;
+        else if (one_of(value, lang->bypass))
+          rule->action = WinAction::Bypass;
+        else
+          bad_value(line_no, text, label, value, "Allow, Block or Bypass");
         break;
-      case Field::RuleName: break;
+      case Field::RuleName:
+        break;
     }
   }
   if (!verbose && !model.rules.empty()) {

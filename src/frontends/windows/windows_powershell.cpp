@@ -4,9 +4,9 @@
 // the property names, whatever their order. A property the export does not carry (or
 // carries as "System.Object[]") is a lost value: the condition is undetermined.
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "frontends/windows/windows_frontend.h"
 
@@ -47,9 +47,7 @@ std::string json_value_text(const std::string& property, const nlohmann::json& v
   return "System.Object[]";  // a nested object: the export did not flatten it
 }
 
-bool lost_marker(const std::string& v) {
-  return v.rfind("System.", 0) == 0 && v.find("[]") != std::string::npos;
-}
+bool lost_marker(const std::string& v) { return v.rfind("System.", 0) == 0 && v.find("[]") != std::string::npos; }
 
 // Turns one record into a rule. `columns` says which properties the export has at all.
 void record_to_rule(WinModel& model, const std::string& file, const Record& rec, int line_no, const std::string& text) {
@@ -75,18 +73,28 @@ void record_to_rule(WinModel& model, const std::string& file, const Record& rec,
     return out;
   };
   std::string enabled = lower_ascii(get("enabled"));
-  if (enabled == "true" || enabled == "1") rule.enabled = true;
-  else if (enabled == "false" || enabled == "2") rule.enabled = false;
-  else return fail(fmt::format("Enabled '{}': expected True or False", get("enabled")));
+  if (enabled == "true" || enabled == "1")
+    rule.enabled = true;
+  else if (enabled == "false" || enabled == "2")
+    rule.enabled = false;
+  else
+    return fail(fmt::format("Enabled '{}': expected True or False", get("enabled")));
   std::string dir = lower_ascii(get("direction"));
-  if (dir == "inbound" || dir == "1") rule.direction = Direction::In;
-  else if (dir == "outbound" || dir == "2") rule.direction = Direction::Out;
-  else return fail(fmt::format("Direction '{}': expected Inbound or Outbound", get("direction")));
+  if (dir == "inbound" || dir == "1")
+    rule.direction = Direction::In;
+  else if (dir == "outbound" || dir == "2")
+    rule.direction = Direction::Out;
+  else
+    return fail(fmt::format("Direction '{}': expected Inbound or Outbound", get("direction")));
   std::string action = lower_ascii(get("action"));
-  if (action == "allow" || action == "2") rule.action = WinAction::Allow;
-  else if (action == "block" || action == "4") rule.action = WinAction::Block;
-  else if (action == "notconfigured" || action == "0") rule.enabled = false;
-  else return fail(fmt::format("Action '{}': expected Allow or Block", get("action")));
+  if (action == "allow" || action == "2")
+    rule.action = WinAction::Allow;
+  else if (action == "block" || action == "4")
+    rule.action = WinAction::Block;
+  else if (action == "notconfigured" || action == "0")
+    rule.enabled = false;
+  else
+    return fail(fmt::format("Action '{}': expected Allow or Block", get("action")));
   std::string override_block = lower_ascii(get("overrideblockrules"));
   if (override_block == "true" && rule.action == WinAction::Allow) rule.action = WinAction::Bypass;
   if (has("profile")) {
@@ -103,7 +111,8 @@ void record_to_rule(WinModel& model, const std::string& file, const Record& rec,
   }
   if (has("protocol")) {
     std::string p = get("protocol");
-    if (lost_marker(p)) rule.lost.push_back({"Protocol", p});
+    if (lost_marker(p))
+      rule.lost.push_back({"Protocol", p});
     else if (!parse_protocol(p, rule.protocol))
       return fail(fmt::format("Protocol '{}': expected TCP, UDP, ICMPv4, ICMPv6, Any or 0-255", p));
   } else {
@@ -122,7 +131,9 @@ void record_to_rule(WinModel& model, const std::string& file, const Record& rec,
                              ListField{"remoteaddress", "RemoteAddress", &WinRule::remote_addrs, false}}) {
     if (!has(f.key)) {
       // A filter the export left out: only matters where it could narrow the rule.
-      if (!f.ports || port_proto || rule.lost.end() != std::find_if(rule.lost.begin(), rule.lost.end(), [](const LostValue& l) { return l.field == "Protocol"; }))
+      if (!f.ports || port_proto ||
+          rule.lost.end() != std::find_if(rule.lost.begin(), rule.lost.end(),
+                                          [](const LostValue& l) { return l.field == "Protocol"; }))
         rule.lost.push_back({f.label, "not in the export"});
       continue;
     }
@@ -142,14 +153,18 @@ void record_to_rule(WinModel& model, const std::string& file, const Record& rec,
       continue;
     }
     std::string v = get(k);
-    if (lost_marker(v)) rule.lost.push_back({k[0] == 'p' ? "Program" : "Service", v});
-    else if (!v.empty() && lower_ascii(v) != "any") (k[0] == 'p' ? rule.program : rule.service) = v;
+    if (lost_marker(v))
+      rule.lost.push_back({k[0] == 'p' ? "Program" : "Service", v});
+    else if (!v.empty() && lower_ascii(v) != "any")
+      (k[0] == 'p' ? rule.program : rule.service) = v;
   }
   for (const char* k : {"authentication", "encryption"}) {
     std::string v = lower_ascii(get(k));
-    if (!v.empty() && v != "notrequired") rule.conditions.push_back(fmt::format("{} {} (IPsec-protected traffic only)", k, get(k)));
+    if (!v.empty() && v != "notrequired")
+      rule.conditions.push_back(fmt::format("{} {} (IPsec-protected traffic only)", k, get(k)));
   }
-  for (const char* k : {"interfacetype", "interfacealias", "localuser", "remoteuser", "remotemachine", "owner", "package"}) {
+  for (const char* k :
+       {"interfacetype", "interfacealias", "localuser", "remoteuser", "remotemachine", "owner", "package"}) {
     std::string v = get(k);
     if (!v.empty() && lower_ascii(v) != "any") rule.conditions.push_back(fmt::format("{} {}", k, v));
   }
@@ -198,7 +213,8 @@ WinModel read_json(const TextFile& file) {
   }
   if (doc.is_object()) doc = nlohmann::json::array({doc});
   if (!doc.is_array()) {
-    model.diagnostics.push_back(parse_error(file.path, 1, 1, "expected a JSON array of rule objects (ConvertTo-Json)", ""));
+    model.diagnostics.push_back(
+        parse_error(file.path, 1, 1, "expected a JSON array of rule objects (ConvertTo-Json)", ""));
     return model;
   }
   // Lines where the top-level objects start (for locations).
@@ -210,11 +226,14 @@ WinModel read_json(const TextFile& file) {
       char c = file.text[i];
       if (c == '\n') ++line;
       if (in_string) {
-        if (c == '\\') ++i;
-        else if (c == '"') in_string = false;
+        if (c == '\\')
+          ++i;
+        else if (c == '"')
+          in_string = false;
         continue;
       }
-      if (c == '"') in_string = true;
+      if (c == '"')
+        in_string = true;
       else if (c == '{' || c == '[') {
         if (c == '{' && depth <= 1) object_lines.push_back(line);
         ++depth;
@@ -228,7 +247,8 @@ WinModel read_json(const TextFile& file) {
     const auto& obj = doc[i];
     int line_no = i < object_lines.size() ? object_lines[i] : 1;
     if (!obj.is_object()) {
-      model.diagnostics.push_back(parse_error(file.path, line_no, 1, "expected a rule object", obj.dump().substr(0, 80)));
+      model.diagnostics.push_back(
+          parse_error(file.path, line_no, 1, "expected a rule object", obj.dump().substr(0, 80)));
       continue;
     }
     Record rec;
@@ -337,10 +357,9 @@ WinModel read_csv(const TextFile& file) {
   for (std::size_t r = 1; r < records.size(); ++r) {
     const auto& rec = records[r];
     if (rec.fields.size() != columns.size()) {
-      model.diagnostics.push_back(parse_error(file.path, rec.line, 1,
-                                              fmt::format("record has {} fields, the header has {}", rec.fields.size(),
-                                                          columns.size()),
-                                              rec.text));
+      model.diagnostics.push_back(parse_error(
+          file.path, rec.line, 1,
+          fmt::format("record has {} fields, the header has {}", rec.fields.size(), columns.size()), rec.text));
       continue;
     }
     Record values;
@@ -355,8 +374,10 @@ WinModel read_csv(const TextFile& file) {
 bool format_list_line(std::string_view line, std::string& key, std::string& value) {
   auto colon = line.find(" : ");
   if (colon == std::string_view::npos) {
-    if (line.size() > 2 && line.substr(line.size() - 2) == " :") colon = line.size() - 2;
-    else return false;
+    if (line.size() > 2 && line.substr(line.size() - 2) == " :")
+      colon = line.size() - 2;
+    else
+      return false;
   }
   key = trim_blank(line.substr(0, colon));
   value = colon + 3 <= line.size() ? trim_blank(line.substr(colon + 3)) : "";

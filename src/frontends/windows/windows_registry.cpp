@@ -43,10 +43,14 @@ KeyClass classify_key(const std::string& path) {
   }
   out.group_policy = p.find("policies\\microsoft\\windowsfirewall") != std::string::npos;
   auto last = p.substr(p.rfind('\\') == std::string::npos ? 0 : p.rfind('\\') + 1);
-  if (last == "firewallrules") out.kind = KeyKind::Rules;
-  else if (last == "domainprofile") out = {KeyKind::Profile, 0, out.group_policy};
-  else if (last == "standardprofile" || last == "privateprofile") out = {KeyKind::Profile, 1, out.group_policy};
-  else if (last == "publicprofile") out = {KeyKind::Profile, 2, out.group_policy};
+  if (last == "firewallrules")
+    out.kind = KeyKind::Rules;
+  else if (last == "domainprofile")
+    out = {KeyKind::Profile, 0, out.group_policy};
+  else if (last == "standardprofile" || last == "privateprofile")
+    out = {KeyKind::Profile, 1, out.group_policy};
+  else if (last == "publicprofile")
+    out = {KeyKind::Profile, 2, out.group_policy};
   return out;
 }
 
@@ -85,10 +89,14 @@ class RegistryModelBuilder {
       from_gpo = key.group_policy;
     };
     std::string n = lower_ascii(name);
-    if (n == "enablefirewall") set(ps.enabled, value != 0, ps.enabled_span, ps.enabled_text);
-    else if (n == "defaultinboundaction") set(ps.inbound_block, value != 0, ps.inbound_span, ps.inbound_text);
-    else if (n == "defaultoutboundaction") set(ps.outbound_block, value != 0, ps.outbound_span, ps.outbound_text);
-    else if (n == "donotallowexceptions") set(ps.shields_up, value != 0, ps.shields_span, ps.shields_text);
+    if (n == "enablefirewall")
+      set(ps.enabled, value != 0, ps.enabled_span, ps.enabled_text);
+    else if (n == "defaultinboundaction")
+      set(ps.inbound_block, value != 0, ps.inbound_span, ps.inbound_text);
+    else if (n == "defaultoutboundaction")
+      set(ps.outbound_block, value != 0, ps.outbound_span, ps.outbound_text);
+    else if (n == "donotallowexceptions")
+      set(ps.shields_up, value != 0, ps.shields_span, ps.shields_text);
     else if (n == "allowlocalpolicymerge" && key.group_policy) {
       ps.local_rules_ignored = value == 0;
       ps.merge_span = span;
@@ -102,9 +110,10 @@ class RegistryModelBuilder {
     d.id = "FWM091";
     d.severity = Severity::Note;
     d.span = consec_span_;
-    d.message = fmt::format("{} connection security (IPsec) rule{} under ConSecRules {} read but not analysed by the "
-                            "firewall frontend (they never allow traffic by themselves)",
-                            consec_rules_, consec_rules_ == 1 ? "" : "s", consec_rules_ == 1 ? "is" : "are");
+    d.message = fmt::format(
+        "{} connection security (IPsec) rule{} under ConSecRules {} read but not analysed by the "
+        "firewall frontend (they never allow traffic by themselves)",
+        consec_rules_, consec_rules_ == 1 ? "" : "s", consec_rules_ == 1 ? "is" : "are");
     model_.diagnostics.push_back(std::move(d));
   }
 
@@ -175,8 +184,8 @@ WinModel read_reg(const TextFile& file) {
     }
     if (text[0] == '[') {
       if (text.back() != ']') {
-        model.diagnostics.push_back(parse_error(file.path, line_no, static_cast<int>(text.size()) + 1,
-                                                "key line without closing ']'", text));
+        model.diagnostics.push_back(
+            parse_error(file.path, line_no, static_cast<int>(text.size()) + 1, "key line without closing ']'", text));
         key = {};
         continue;
       }
@@ -189,9 +198,8 @@ WinModel read_reg(const TextFile& file) {
     if (text[0] == '@') {
       pos = 1;
     } else if (!read_reg_string(text, pos, name)) {
-      model.diagnostics.push_back(parse_error(file.path, line_no, 1,
-                                              "expected a value line \"NAME\"=DATA, a key line [KEY] or a ';' comment",
-                                              text));
+      model.diagnostics.push_back(parse_error(
+          file.path, line_no, 1, "expected a value line \"NAME\"=DATA, a key line [KEY] or a ';' comment", text));
       continue;
     }
     if (pos >= text.size() || text[pos] != '=') {
@@ -205,8 +213,8 @@ WinModel read_reg(const TextFile& file) {
       std::size_t value_start = pos + 1;
       std::string data;
       if (!read_reg_string(text, pos, data)) {
-        model.diagnostics.push_back(parse_error(file.path, line_no, static_cast<int>(value_start),
-                                                "string value without closing '\"'", text));
+        model.diagnostics.push_back(
+            parse_error(file.path, line_no, static_cast<int>(value_start), "string value without closing '\"'", text));
         continue;
       }
       SourceSpan value_span = span;
@@ -221,8 +229,8 @@ WinModel read_reg(const TextFile& file) {
       char* end = nullptr;
       unsigned long v = std::strtoul(hex.c_str(), &end, 16);
       if (hex.empty() || hex.size() > 8 || (end && *end)) {
-        model.diagnostics.push_back(parse_error(file.path, line_no, static_cast<int>(pos) + 7,
-                                                "dword value needs 1-8 hex digits", text));
+        model.diagnostics.push_back(
+            parse_error(file.path, line_no, static_cast<int>(pos) + 7, "dword value needs 1-8 hex digits", text));
         continue;
       }
       builder.dword_value(key, name, static_cast<std::uint32_t>(v), span, text);
@@ -238,14 +246,17 @@ WinModel read_hive(const TextFile& file) {
   model.line_count = 1;
   RegistryModelBuilder builder(model, file.path);
   // hivex reads files: give it the bytes through a private temporary file.
-  std::string tmpl = (std::getenv("TMPDIR") ? std::string(std::getenv("TMPDIR")) : std::string("/tmp")) +
-                     "/fwmatrix-hive-XXXXXX";
+  std::string tmpl =
+      (std::getenv("TMPDIR") ? std::string(std::getenv("TMPDIR")) : std::string("/tmp")) + "/fwmatrix-hive-XXXXXX";
   std::vector<char> name(tmpl.begin(), tmpl.end());
   name.push_back('\0');
   int fd = mkstemp(name.data());
   if (fd < 0) {
-    model.diagnostics.push_back(parse_error(file.path, 1, 1, fmt::format("cannot create a temporary file for the "
-                                                                         "hive: {}", std::strerror(errno)), ""));
+    model.diagnostics.push_back(parse_error(file.path, 1, 1,
+                                            fmt::format("cannot create a temporary file for the "
+                                                        "hive: {}",
+                                                        std::strerror(errno)),
+                                            ""));
     return model;
   }
   std::string tmp_path(name.data());
@@ -255,13 +266,13 @@ WinModel read_hive(const TextFile& file) {
   int open_errno = errno;
   ::unlink(tmp_path.c_str());
   if (!h) {
-    model.diagnostics.push_back(parse_error(
-        file.path, 1, 1, fmt::format("not a readable registry hive: {}", std::strerror(open_errno)), ""));
+    model.diagnostics.push_back(
+        parse_error(file.path, 1, 1, fmt::format("not a readable registry hive: {}", std::strerror(open_errno)), ""));
     return model;
   }
   std::size_t values_seen = 0;
   std::function<void(hive_node_h, const std::string&, int)> walk = [&](hive_node_h node, const std::string& path,
-                                                                        int depth) {
+                                                                       int depth) {
     if (depth > 32) return;
     KeyClass key = classify_key(path);
     if (key.kind != KeyKind::Ignored) {
@@ -278,10 +289,8 @@ WinModel read_hive(const TextFile& file) {
         if (type == hive_t_REG_SZ || type == hive_t_REG_EXPAND_SZ) {
           char* s = hivex_value_string(h, *v);
           if (!s) {
-            model.diagnostics.push_back(parse_error(file.path, 1, 1,
-                                                    fmt::format("value {}\\{} is not a readable string", path,
-                                                                value_name),
-                                                    ""));
+            model.diagnostics.push_back(parse_error(
+                file.path, 1, 1, fmt::format("value {}\\{} is not a readable string", path, value_name), ""));
             continue;
           }
           std::string data = s;

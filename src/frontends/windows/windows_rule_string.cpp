@@ -38,7 +38,8 @@ std::vector<std::string> split_list(const std::string& s, char sep) {
   std::size_t start = 0;
   while (start <= s.size()) {
     auto pos = s.find(sep, start);
-    std::string item = trim_blank(std::string_view(s).substr(start, pos == std::string::npos ? std::string::npos : pos - start));
+    std::string item =
+        trim_blank(std::string_view(s).substr(start, pos == std::string::npos ? std::string::npos : pos - start));
     if (!item.empty()) out.push_back(item);
     if (pos == std::string::npos) break;
     start = pos + 1;
@@ -77,11 +78,24 @@ bool parse_protocol(const std::string& text, std::optional<int>& out) {
     return true;
   }
   static const std::map<std::string, int> names = {
-      {"tcp", kProtoTcp},        {"udp", kProtoUdp},        {"icmpv4", kProtoIcmp}, {"icmp", kProtoIcmp},
-      {"icmpv6", kProtoIcmp6},   {"igmp", 2},               {"gre", 47},            {"ipv6", 41},
-      {"ipv6-route", 43},        {"ipv6-frag", 44},         {"ipv6-nonxt", 59},     {"ipv6-opts", 60},
-      {"vrrp", 112},             {"pgm", 113},              {"l2tp", 115},          {"hopopt", 0},
-      {"esp", 50},               {"ah", 51},
+      {"tcp", kProtoTcp},
+      {"udp", kProtoUdp},
+      {"icmpv4", kProtoIcmp},
+      {"icmp", kProtoIcmp},
+      {"icmpv6", kProtoIcmp6},
+      {"igmp", 2},
+      {"gre", 47},
+      {"ipv6", 41},
+      {"ipv6-route", 43},
+      {"ipv6-frag", 44},
+      {"ipv6-nonxt", 59},
+      {"ipv6-opts", 60},
+      {"vrrp", 112},
+      {"pgm", 113},
+      {"l2tp", 115},
+      {"hopopt", 0},
+      {"esp", 50},
+      {"ah", 51},
   };
   if (auto it = names.find(p); it != names.end()) {
     out = it->second;
@@ -100,11 +114,16 @@ std::optional<unsigned> parse_profiles(const std::string& text) {
   unsigned set = 0;
   for (const auto& item : split_list(text, ',')) {
     std::string p = lower_ascii(item);
-    if (p == "any" || p == "all" || p == "*") set |= kAllProfiles;
-    else if (p == "domain") set |= kDomain;
-    else if (p == "private" || p == "standard") set |= kPrivate;
-    else if (p == "public") set |= kPublic;
-    else return std::nullopt;
+    if (p == "any" || p == "all" || p == "*")
+      set |= kAllProfiles;
+    else if (p == "domain")
+      set |= kDomain;
+    else if (p == "private" || p == "standard")
+      set |= kPrivate;
+    else if (p == "public")
+      set |= kPublic;
+    else
+      return std::nullopt;
   }
   if (set == 0) return kAllProfiles;
   return set;
@@ -127,8 +146,8 @@ class StringErrors : public antlr4::BaseErrorListener {
 };
 
 // Keys that describe the rule without narrowing what it matches.
-const std::set<std::string> kMetadataKeys = {"name",   "desc",      "embedctxt", "edge",     "defer", "platform",
-                                             "platform2", "lsm",    "lom",       "skipver",  "rsn",   "nnm"};
+const std::set<std::string> kMetadataKeys = {"name",      "desc", "embedctxt", "edge",    "defer", "platform",
+                                             "platform2", "lsm",  "lom",       "skipver", "rsn",   "nnm"};
 
 // Keys that narrow matching in ways the analysis cannot decide, with what they mean.
 const std::map<std::string, std::string> kUnknownConditionKeys = {
@@ -180,26 +199,37 @@ bool parse_rule_string(const std::string& value, WinRule& rule, std::vector<Diag
     int offset = static_cast<int>(field->getStart()->getCharPositionInLine());
     if (k == "action") {
       std::string a = lower_ascii(v);
-      if (a == "allow") rule.action = WinAction::Allow;
-      else if (a == "block") rule.action = WinAction::Block;
-      else if (a == "bypass") rule.action = WinAction::Bypass;
-      else return fail(offset, fmt::format("Action={}: expected Allow, Block or ByPass", v));
+      if (a == "allow")
+        rule.action = WinAction::Allow;
+      else if (a == "block")
+        rule.action = WinAction::Block;
+      else if (a == "bypass")
+        rule.action = WinAction::Bypass;
+      else
+        return fail(offset, fmt::format("Action={}: expected Allow, Block or ByPass", v));
     } else if (k == "active") {
       std::string a = lower_ascii(v);
-      if (a == "true") rule.enabled = true;
-      else if (a == "false") rule.enabled = false;
-      else return fail(offset, fmt::format("Active={}: expected TRUE or FALSE", v));
+      if (a == "true")
+        rule.enabled = true;
+      else if (a == "false")
+        rule.enabled = false;
+      else
+        return fail(offset, fmt::format("Active={}: expected TRUE or FALSE", v));
     } else if (k == "dir") {
       std::string a = lower_ascii(v);
-      if (a == "in") rule.direction = Direction::In;
-      else if (a == "out") rule.direction = Direction::Out;
-      else return fail(offset, fmt::format("Dir={}: expected In or Out", v));
+      if (a == "in")
+        rule.direction = Direction::In;
+      else if (a == "out")
+        rule.direction = Direction::Out;
+      else
+        return fail(offset, fmt::format("Dir={}: expected In or Out", v));
     } else if (k == "protocol") {
       if (!std::all_of(v.begin(), v.end(), ::isdigit) || v.empty() || !parse_protocol(v, rule.protocol))
         return fail(offset, fmt::format("Protocol={}: expected a protocol number 0-255", v));
     } else if (k == "profile") {
       auto p = parse_profiles(v);
-      if (!p || lower_ascii(v) == "any") return fail(offset, fmt::format("Profile={}: expected Domain, Private or Public", v));
+      if (!p || lower_ascii(v) == "any")
+        return fail(offset, fmt::format("Profile={}: expected Domain, Private or Public", v));
       rule.profiles = (saw_profile ? rule.profiles : 0u) | *p;
       saw_profile = true;
     } else if (k == "lport" || k == "lport2_10" || k == "lport2_20" || k == "lport2_24") {

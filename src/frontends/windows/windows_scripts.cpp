@@ -43,7 +43,8 @@ class FirstError : public antlr4::BaseErrorListener {
 bool is_variable(const std::string& v) {
   if (v.find('$') != std::string::npos) return true;
   auto a = v.find('%');
-  if (a != std::string::npos && (v.find('%', a + 1) != std::string::npos || (a + 1 < v.size() && std::isdigit(static_cast<unsigned char>(v[a + 1])))))
+  if (a != std::string::npos && (v.find('%', a + 1) != std::string::npos ||
+                                 (a + 1 < v.size() && std::isdigit(static_cast<unsigned char>(v[a + 1])))))
     return true;
   auto b = v.find('!');
   return b != std::string::npos && v.find('!', b + 1) != std::string::npos;
@@ -79,9 +80,10 @@ void ignored_command(ScriptState& st, const std::string& what, int line_no, int 
   d.id = "FWM091";
   d.severity = Severity::Warning;
   d.span = {st.file, line_no, column, line_no, column};
-  d.message = fmt::format("'{}' is read but not applied: it changes rules or settings the script does not define "
-                          "(the analysis covers only the rules and settings the script states)",
-                          what);
+  d.message = fmt::format(
+      "'{}' is read but not applied: it changes rules or settings the script does not define "
+      "(the analysis covers only the rules and settings the script states)",
+      what);
   d.snippet = text;
   st.model.diagnostics.push_back(std::move(d));
 }
@@ -102,9 +104,9 @@ void set_profiles(ScriptState& st, unsigned profiles, std::optional<bool> Profil
 // ---- netsh ------------------------------------------------------------------------
 
 const std::vector<std::string> kNetshRuleOptions = {
-    "name",      "dir",       "action",   "program",    "service",        "description", "enable",
-    "profile",   "localip",   "remoteip", "localport",  "remoteport",     "protocol",    "interfacetype",
-    "rmtcomputergrp", "rmtusrgrp", "edge", "security",  "localusergrp",   "rmtmachgrp"};
+    "name",           "dir",       "action",   "program",   "service",      "description", "enable",
+    "profile",        "localip",   "remoteip", "localport", "remoteport",   "protocol",    "interfacetype",
+    "rmtcomputergrp", "rmtusrgrp", "edge",     "security",  "localusergrp", "rmtmachgrp"};
 
 void netsh_command(ScriptState& st, NetshParser::CommandContext* cmd, int line_no, int column_base,
                    const std::string& text) {
@@ -141,7 +143,9 @@ void netsh_command(ScriptState& st, NetshParser::CommandContext* cmd, int line_n
     bool add = is(i, "add", 1), del = is(i, "delete", 1), set = is(i, "set", 2);
     bool rule_word = is(i + 1, "rule", 1);
     if (!rule_word) {
-      if (!is(i, "show", 2)) ignored_command(st, "netsh advfirewall firewall " + (i < words.size() ? words[i] : ""), line_no, column_base, text);
+      if (!is(i, "show", 2))
+        ignored_command(st, "netsh advfirewall firewall " + (i < words.size() ? words[i] : ""), line_no, column_base,
+                        text);
       return;
     }
     if (del) {
@@ -191,13 +195,14 @@ void netsh_command(ScriptState& st, NetshParser::CommandContext* cmd, int line_n
       for (WinRule* r : targets) {
         for (const auto& [k, v] : changes) {
           std::string lv = lower_ascii(v);
-          if (k == "enable" && (lv == "yes" || lv == "no")) r->enabled = lv == "yes";
+          if (k == "enable" && (lv == "yes" || lv == "no"))
+            r->enabled = lv == "yes";
           else if (k == "action" && (lv == "allow" || lv == "block" || lv == "bypass"))
             r->action = lv == "allow" ? WinAction::Allow : lv == "block" ? WinAction::Block : WinAction::Bypass;
           else
-            st.model.diagnostics.push_back(parse_error(st.file, line_no, column_base,
-                                                       fmt::format("set rule ... new {}={}: value not understood", k, v),
-                                                       text));
+            st.model.diagnostics.push_back(
+                parse_error(st.file, line_no, column_base,
+                            fmt::format("set rule ... new {}={}: value not understood", k, v), text));
         }
       }
       return;
@@ -221,7 +226,8 @@ void netsh_command(ScriptState& st, NetshParser::CommandContext* cmd, int line_n
       std::string v = lower_ascii(value);
       bool var = is_variable(value);
       if (!std::count(kNetshRuleOptions.begin(), kNetshRuleOptions.end(), key)) {
-        fail(key, fmt::format("'{}' is not an option of 'add rule' (known: {})", key, fmt::join(kNetshRuleOptions, ", ")));
+        fail(key,
+             fmt::format("'{}' is not an option of 'add rule' (known: {})", key, fmt::join(kNetshRuleOptions, ", ")));
         break;
       }
       if (key == "name") {
@@ -233,29 +239,43 @@ void netsh_command(ScriptState& st, NetshParser::CommandContext* cmd, int line_n
         if (key == "dir") {
           rule.direction_unknown = true;
           rule.conditions.push_back(fmt::format("dir={} (script variable)", value));
-        }
-        else if (key == "action") rule.action_unknown = true;
-        else if (key == "protocol") rule.protocol_unknown = true;
+        } else if (key == "action")
+          rule.action_unknown = true;
+        else if (key == "protocol")
+          rule.protocol_unknown = true;
         else if (key == "localport" || key == "remoteport" || key == "localip" || key == "remoteip")
           rule.lost.push_back({key, fmt::format("script variable {}", value)});
-        else rule.conditions.push_back(fmt::format("{}={} (script variable)", key, value));
+        else
+          rule.conditions.push_back(fmt::format("{}={} (script variable)", key, value));
       } else if (key == "dir") {
-        if (v == "in") rule.direction = Direction::In;
-        else if (v == "out") rule.direction = Direction::Out;
-        else fail(key, fmt::format("dir={}: expected in or out", value));
+        if (v == "in")
+          rule.direction = Direction::In;
+        else if (v == "out")
+          rule.direction = Direction::Out;
+        else
+          fail(key, fmt::format("dir={}: expected in or out", value));
       } else if (key == "action") {
-        if (v == "allow") rule.action = WinAction::Allow;
-        else if (v == "block") rule.action = WinAction::Block;
-        else if (v == "bypass") rule.action = WinAction::Bypass;
-        else fail(key, fmt::format("action={}: expected allow, block or bypass", value));
+        if (v == "allow")
+          rule.action = WinAction::Allow;
+        else if (v == "block")
+          rule.action = WinAction::Block;
+        else if (v == "bypass")
+          rule.action = WinAction::Bypass;
+        else
+          fail(key, fmt::format("action={}: expected allow, block or bypass", value));
       } else if (key == "enable") {
-        if (v == "yes") rule.enabled = true;
-        else if (v == "no") rule.enabled = false;
-        else fail(key, fmt::format("enable={}: expected yes or no", value));
+        if (v == "yes")
+          rule.enabled = true;
+        else if (v == "no")
+          rule.enabled = false;
+        else
+          fail(key, fmt::format("enable={}: expected yes or no", value));
       } else if (key == "profile") {
         auto p = parse_profiles(value);
-        if (!p) fail(key, fmt::format("profile={}: expected public, private, domain or any (comma list)", value));
-        else rule.profiles = *p;
+        if (!p)
+          fail(key, fmt::format("profile={}: expected public, private, domain or any (comma list)", value));
+        else
+          rule.profiles = *p;
       } else if (key == "protocol") {
         // "icmpv4:8,any" carries the ICMP type and code.
         std::string proto = value.substr(0, value.find(':'));
@@ -278,7 +298,8 @@ void netsh_command(ScriptState& st, NetshParser::CommandContext* cmd, int line_n
       } else if (key == "edge") {
         continue;
       } else if (key == "security") {
-        if (v != "notrequired") rule.conditions.push_back(fmt::format("security={} (IPsec-protected traffic only)", value));
+        if (v != "notrequired")
+          rule.conditions.push_back(fmt::format("security={} (IPsec-protected traffic only)", value));
       } else {
         if (v != "any") rule.conditions.push_back(fmt::format("{}={}", key, value));
       }
@@ -294,10 +315,14 @@ void netsh_command(ScriptState& st, NetshParser::CommandContext* cmd, int line_n
   if (is(i, "set", 2) && i + 1 < words.size()) {
     std::string which = words[i + 1];
     unsigned profiles = 0;
-    if (which == "allprofiles") profiles = kAllProfiles;
-    else if (which == "domainprofile") profiles = kDomain;
-    else if (which == "privateprofile") profiles = kPrivate;
-    else if (which == "publicprofile") profiles = kPublic;
+    if (which == "allprofiles")
+      profiles = kAllProfiles;
+    else if (which == "domainprofile")
+      profiles = kDomain;
+    else if (which == "privateprofile")
+      profiles = kPrivate;
+    else if (which == "publicprofile")
+      profiles = kPublic;
     if (which == "currentprofile") {
       ignored_command(st, "netsh advfirewall set currentprofile (which profile is current is not in the script)",
                       line_no, column_base, text);
@@ -316,12 +341,14 @@ void netsh_command(ScriptState& st, NetshParser::CommandContext* cmd, int line_n
       else if (is_variable(value))
         ignored_command(st, "netsh advfirewall set ... state (script variable)", line_no, column_base, text);
       else
-        st.model.diagnostics.push_back(parse_error(st.file, line_no, column_base, fmt::format("state {}: expected on or off", value), text));
+        st.model.diagnostics.push_back(
+            parse_error(st.file, line_no, column_base, fmt::format("state {}: expected on or off", value), text));
     } else if (setting == "firewallpolicy") {
       auto parts = split_list(value, ',');
       if (parts.size() != 2) {
-        st.model.diagnostics.push_back(parse_error(st.file, line_no, column_base,
-                                                   "firewallpolicy needs INBOUND,OUTBOUND (e.g. blockinbound,allowoutbound)", text));
+        st.model.diagnostics.push_back(
+            parse_error(st.file, line_no, column_base,
+                        "firewallpolicy needs INBOUND,OUTBOUND (e.g. blockinbound,allowoutbound)", text));
         return;
       }
       const std::string& in = parts[0];
@@ -332,13 +359,17 @@ void netsh_command(ScriptState& st, NetshParser::CommandContext* cmd, int line_n
         set_profiles(st, profiles, &ProfileSettings::shields_up, &ProfileSettings::shields_span,
                      &ProfileSettings::shields_text, in == "blockinboundalways", span, text);
       } else if (!in.empty() && in != "notconfigured") {
-        st.model.diagnostics.push_back(parse_error(st.file, line_no, column_base, fmt::format("firewallpolicy: '{}' is not blockinbound, blockinboundalways or allowinbound", in), text));
+        st.model.diagnostics.push_back(parse_error(
+            st.file, line_no, column_base,
+            fmt::format("firewallpolicy: '{}' is not blockinbound, blockinboundalways or allowinbound", in), text));
       }
       if (out == "blockoutbound" || out == "allowoutbound")
         set_profiles(st, profiles, &ProfileSettings::outbound_block, &ProfileSettings::outbound_span,
                      &ProfileSettings::outbound_text, out == "blockoutbound", span, text);
       else if (!out.empty() && out != "notconfigured")
-        st.model.diagnostics.push_back(parse_error(st.file, line_no, column_base, fmt::format("firewallpolicy: '{}' is not blockoutbound or allowoutbound", out), text));
+        st.model.diagnostics.push_back(
+            parse_error(st.file, line_no, column_base,
+                        fmt::format("firewallpolicy: '{}' is not blockoutbound or allowoutbound", out), text));
     }
     return;  // logging, settings: no effect on verdicts
   }
@@ -350,21 +381,82 @@ void netsh_command(ScriptState& st, NetshParser::CommandContext* cmd, int line_n
 
 // ---- PowerShell -------------------------------------------------------------------
 
-const std::vector<std::string> kNewRuleParams = {
-    "Name", "DisplayName", "Description", "Group", "Enabled", "Profile", "Platform", "Direction", "Action",
-    "EdgeTraversalPolicy", "LooseSourceMapping", "LocalOnlyMapping", "Owner", "LocalAddress", "RemoteAddress",
-    "Protocol", "LocalPort", "RemotePort", "IcmpType", "DynamicTarget", "Program", "Package", "Service",
-    "InterfaceAlias", "InterfaceType", "LocalUser", "RemoteUser", "RemoteMachine", "Authentication", "Encryption",
-    "OverrideBlockRules", "PolicyStore", "GPOSession", "CimSession", "ThrottleLimit", "AsJob", "ErrorAction",
-    "ErrorVariable", "WarningAction", "WhatIf", "Confirm", "OutVariable", "Verbose", "Debug", "Status",
-    "StatusCode"};
+const std::vector<std::string> kNewRuleParams = {"Name",
+                                                 "DisplayName",
+                                                 "Description",
+                                                 "Group",
+                                                 "Enabled",
+                                                 "Profile",
+                                                 "Platform",
+                                                 "Direction",
+                                                 "Action",
+                                                 "EdgeTraversalPolicy",
+                                                 "LooseSourceMapping",
+                                                 "LocalOnlyMapping",
+                                                 "Owner",
+                                                 "LocalAddress",
+                                                 "RemoteAddress",
+                                                 "Protocol",
+                                                 "LocalPort",
+                                                 "RemotePort",
+                                                 "IcmpType",
+                                                 "DynamicTarget",
+                                                 "Program",
+                                                 "Package",
+                                                 "Service",
+                                                 "InterfaceAlias",
+                                                 "InterfaceType",
+                                                 "LocalUser",
+                                                 "RemoteUser",
+                                                 "RemoteMachine",
+                                                 "Authentication",
+                                                 "Encryption",
+                                                 "OverrideBlockRules",
+                                                 "PolicyStore",
+                                                 "GPOSession",
+                                                 "CimSession",
+                                                 "ThrottleLimit",
+                                                 "AsJob",
+                                                 "ErrorAction",
+                                                 "ErrorVariable",
+                                                 "WarningAction",
+                                                 "WhatIf",
+                                                 "Confirm",
+                                                 "OutVariable",
+                                                 "Verbose",
+                                                 "Debug",
+                                                 "Status",
+                                                 "StatusCode"};
 
-const std::vector<std::string> kProfileParams = {
-    "Name", "Profile", "All", "Enabled", "DefaultInboundAction", "DefaultOutboundAction", "AllowInboundRules",
-    "NotifyOnListen", "AllowLocalFirewallRules", "AllowLocalIPsecRules", "AllowUserApps", "AllowUserPorts",
-    "AllowUnicastResponseToMulticast", "EnableStealthModeForIPsec", "LogFileName", "LogMaxSizeKilobytes",
-    "LogAllowed", "LogBlocked", "LogIgnored", "DisabledInterfaceAliases", "PolicyStore", "GPOSession",
-    "CimSession", "ErrorAction", "WhatIf", "Confirm", "Verbose", "AllowUserApps", "AllowUnicastResponseToMulticast"};
+const std::vector<std::string> kProfileParams = {"Name",
+                                                 "Profile",
+                                                 "All",
+                                                 "Enabled",
+                                                 "DefaultInboundAction",
+                                                 "DefaultOutboundAction",
+                                                 "AllowInboundRules",
+                                                 "NotifyOnListen",
+                                                 "AllowLocalFirewallRules",
+                                                 "AllowLocalIPsecRules",
+                                                 "AllowUserApps",
+                                                 "AllowUserPorts",
+                                                 "AllowUnicastResponseToMulticast",
+                                                 "EnableStealthModeForIPsec",
+                                                 "LogFileName",
+                                                 "LogMaxSizeKilobytes",
+                                                 "LogAllowed",
+                                                 "LogBlocked",
+                                                 "LogIgnored",
+                                                 "DisabledInterfaceAliases",
+                                                 "PolicyStore",
+                                                 "GPOSession",
+                                                 "CimSession",
+                                                 "ErrorAction",
+                                                 "WhatIf",
+                                                 "Confirm",
+                                                 "Verbose",
+                                                 "AllowUserApps",
+                                                 "AllowUnicastResponseToMulticast"};
 
 std::string ps_unquote(const std::string& s) {
   if (s.size() >= 2 && s.front() == '\'' && s.back() == '\'') {
@@ -429,9 +521,12 @@ bool ps_bool(const PsValue& v, bool& out) {
   }
   if (v.items.size() != 1) return false;
   std::string s = lower_ascii(v.items[0]);
-  if (s == "true" || s == "$true" || s == "1") out = true;
-  else if (s == "false" || s == "$false" || s == "0") out = false;
-  else return false;
+  if (s == "true" || s == "$true" || s == "1")
+    out = true;
+  else if (s == "false" || s == "$false" || s == "0")
+    out = false;
+  else
+    return false;
   return true;
 }
 
@@ -500,7 +595,8 @@ void ps_command(ScriptState& st, PsCmdParser::CommandContext* cmd, int line_no, 
       profiles = *p;
     } else if (auto* n = get("Name")) {
       auto p = parse_profiles(fmt::format("{}", fmt::join(n->items, ",")));
-      if (!p || n->variable) return fail(n->column, fmt::format("-Name {}: expected Domain, Private or Public", n->text));
+      if (!p || n->variable)
+        return fail(n->column, fmt::format("-Name {}: expected Domain, Private or Public", n->text));
       profiles = *p;
     } else if (get("All")) {
       profiles = kAllProfiles;
@@ -513,8 +609,10 @@ void ps_command(ScriptState& st, PsCmdParser::CommandContext* cmd, int line_no, 
       if (!v) return;
       bool b = false;
       std::string s = v->items.size() == 1 ? lower_ascii(v->items[0]) : "";
-      if (true_word && s == true_word) b = true;
-      else if (false_word && s == false_word) b = false;
+      if (true_word && s == true_word)
+        b = true;
+      else if (false_word && s == false_word)
+        b = false;
       else if (!ps_bool(*v, b)) {
         if (lower_ascii(s) == "notconfigured") return;
         fail(v->column, fmt::format("-{} {}: value not understood", name, v->text));
@@ -537,6 +635,11 @@ void ps_command(ScriptState& st, PsCmdParser::CommandContext* cmd, int line_no, 
   rule.text = text;
   rule.direction = Direction::In;  // New-NetFirewallRule defaults: Inbound, Allow, enabled, any profile
   for (const auto& s : splats) rule.conditions.push_back(fmt::format("parameters splatted from {} (not read)", s));
+  if (!splats.empty()) {
+    // The hashtable may hold -Direction and -Action: without them here they are unknown.
+    if (!params.count("Direction")) rule.direction_unknown = true;
+    if (!params.count("Action")) rule.action_unknown = true;
+  }
   for (const auto& [name, v] : params) {
     std::string one = v.items.size() == 1 ? lower_ascii(v.items[0]) : "";
     auto list = [&]() {
@@ -558,9 +661,10 @@ void ps_command(ScriptState& st, PsCmdParser::CommandContext* cmd, int line_no, 
       if (name == "Direction") {
         rule.direction_unknown = true;
         rule.conditions.push_back(fmt::format("-Direction {} (script variable)", v.text));
-      }
-      else if (name == "Action") rule.action_unknown = true;
-      else if (name == "Protocol") rule.protocol_unknown = true;
+      } else if (name == "Action")
+        rule.action_unknown = true;
+      else if (name == "Protocol")
+        rule.protocol_unknown = true;
       else if (name == "LocalPort" || name == "RemotePort" || name == "LocalAddress" || name == "RemoteAddress")
         rule.lost.push_back({"-" + name, fmt::format("script variable {}", v.text)});
       else if (name == "Enabled" || name == "Profile" || name == "OverrideBlockRules" || name == "Authentication" ||
@@ -573,17 +677,25 @@ void ps_command(ScriptState& st, PsCmdParser::CommandContext* cmd, int line_no, 
       if (!ps_bool(v, b)) return fail(v.column, fmt::format("-Enabled {}: expected True or False", v.text));
       rule.enabled = b;
     } else if (name == "Direction") {
-      if (one == "inbound" || one == "in") rule.direction = Direction::In;
-      else if (one == "outbound" || one == "out") rule.direction = Direction::Out;
-      else return fail(v.column, fmt::format("-Direction {}: expected Inbound or Outbound", v.text));
+      if (one == "inbound" || one == "in")
+        rule.direction = Direction::In;
+      else if (one == "outbound" || one == "out")
+        rule.direction = Direction::Out;
+      else
+        return fail(v.column, fmt::format("-Direction {}: expected Inbound or Outbound", v.text));
     } else if (name == "Action") {
-      if (one == "allow") rule.action = WinAction::Allow;
-      else if (one == "block") rule.action = WinAction::Block;
-      else if (one == "notconfigured") rule.enabled = false;
-      else return fail(v.column, fmt::format("-Action {}: expected Allow or Block", v.text));
+      if (one == "allow")
+        rule.action = WinAction::Allow;
+      else if (one == "block")
+        rule.action = WinAction::Block;
+      else if (one == "notconfigured")
+        rule.enabled = false;
+      else
+        return fail(v.column, fmt::format("-Action {}: expected Allow or Block", v.text));
     } else if (name == "OverrideBlockRules") {
       bool b = false;
-      if (!ps_bool(v, b)) return fail(v.column, fmt::format("-OverrideBlockRules {}: expected a switch or $true/$false", v.text));
+      if (!ps_bool(v, b))
+        return fail(v.column, fmt::format("-OverrideBlockRules {}: expected a switch or $true/$false", v.text));
       if (b) rule.action = WinAction::Bypass;
     } else if (name == "Profile") {
       auto p = parse_profiles(fmt::format("{}", fmt::join(list(), ",")));
@@ -607,13 +719,16 @@ void ps_command(ScriptState& st, PsCmdParser::CommandContext* cmd, int line_no, 
     } else if (name == "Service") {
       if (!v.items.empty()) rule.service = v.items[0];
     } else if (name == "Authentication" || name == "Encryption") {
-      if (one != "notrequired") rule.conditions.push_back(fmt::format("-{} {} (IPsec-protected traffic only)", name, v.text));
+      if (one != "notrequired")
+        rule.conditions.push_back(fmt::format("-{} {} (IPsec-protected traffic only)", name, v.text));
     } else if (name == "InterfaceType" || name == "InterfaceAlias" || name == "LocalUser" || name == "RemoteUser" ||
                name == "RemoteMachine" || name == "Owner" || name == "Package" || name == "DynamicTarget") {
-      if (one != "any" && !(name == "DynamicTarget" && one == "any")) rule.conditions.push_back(fmt::format("-{} {}", name, v.text));
+      if (one != "any" && !(name == "DynamicTarget" && one == "any"))
+        rule.conditions.push_back(fmt::format("-{} {}", name, v.text));
     }
   }
   if (rule.name.empty()) rule.name = rule.id;
+  if (rule.name.empty() && !splats.empty()) rule.name = fmt::format("(name in {})", splats.front());
   if (rule.name.empty()) return fail(column_base, "New-NetFirewallRule needs -DisplayName");
   st.model.rules.push_back(std::move(rule));
 }
@@ -639,8 +754,10 @@ bool ps_incomplete(const std::string& s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
     if (quote) {
-      if (c == '`' && quote == '"') ++i;
-      else if (c == quote) quote = 0;
+      if (c == '`' && quote == '"')
+        ++i;
+      else if (c == quote)
+        quote = 0;
       continue;
     }
     if (c == '`') {
@@ -648,9 +765,12 @@ bool ps_incomplete(const std::string& s) {
       continue;
     }
     if (c == '#') break;
-    if (c == '"' || c == '\'') quote = c;
-    else if (c == '(') ++depth;
-    else if (c == ')') --depth;
+    if (c == '"' || c == '\'')
+      quote = c;
+    else if (c == '(')
+      ++depth;
+    else if (c == ')')
+      --depth;
   }
   std::string t = trim_blank(s);
   return quote || depth > 0 || (!t.empty() && (t.back() == '`' || t.back() == ',' || t.back() == '|'));
@@ -680,7 +800,8 @@ WinModel read_script(const TextFile& file) {
   antlr4::CommonTokenStream ps_tokens(&ps_lexer);
   PsCmdParser ps_parser(&ps_tokens);
   FirstError errors;
-  for (antlr4::Recognizer* r : std::initializer_list<antlr4::Recognizer*>{&netsh_lexer, &netsh_parser, &ps_lexer, &ps_parser}) {
+  for (antlr4::Recognizer* r :
+       std::initializer_list<antlr4::Recognizer*>{&netsh_lexer, &netsh_parser, &ps_lexer, &ps_parser}) {
     r->removeErrorListeners();
     r->addErrorListener(&errors);
   }
@@ -694,7 +815,8 @@ WinModel read_script(const TextFile& file) {
       continue;
     if (auto pos = find_word(line, "netsh"); pos != std::string::npos) {
       std::string cmd = line.substr(pos);
-      while (!cmd.empty() && cmd.back() == '^' && i + 1 < lines.size()) cmd = cmd.substr(0, cmd.size() - 1) + std::string(lines[++i]);
+      while (!cmd.empty() && cmd.back() == '^' && i + 1 < lines.size())
+        cmd = cmd.substr(0, cmd.size() - 1) + std::string(lines[++i]);
       // A command chained with & or && or || ends there (outside quotes).
       bool in_quote = false;
       for (std::size_t k = 0; k < cmd.size(); ++k) {
@@ -705,8 +827,8 @@ WinModel read_script(const TextFile& file) {
         }
       }
       cmd = trim_blank(cmd);
-      if (lower_ascii(cmd).find("advfirewall") == std::string::npos && lower_ascii(cmd).find(" adv") == std::string::npos &&
-          lower_ascii(cmd).find(" firewall") == std::string::npos)
+      if (lower_ascii(cmd).find("advfirewall") == std::string::npos &&
+          lower_ascii(cmd).find(" adv") == std::string::npos && lower_ascii(cmd).find(" firewall") == std::string::npos)
         continue;
       netsh_input.load(cmd);
       netsh_lexer.setInputStream(&netsh_input);
@@ -717,16 +839,17 @@ WinModel read_script(const TextFile& file) {
       int column_base = static_cast<int>(pos) + 1;
       if (errors.has_error) {
         model.diagnostics.push_back(parse_error(file.path, line_no, column_base + errors.column,
-                                                fmt::format("cannot parse this netsh command: {}", errors.message), cmd));
+                                                fmt::format("cannot parse this netsh command: {}", errors.message),
+                                                cmd));
         continue;
       }
       netsh_command(st, tree, line_no, column_base, cmd);
       continue;
     }
     std::size_t pos = std::string::npos;
-    for (const char* cmdlet : {"new-netfirewallrule", "set-netfirewallprofile", "remove-netfirewallrule",
-                               "set-netfirewallrule", "disable-netfirewallrule", "enable-netfirewallrule",
-                               "copy-netfirewallrule", "rename-netfirewallrule"}) {
+    for (const char* cmdlet :
+         {"new-netfirewallrule", "set-netfirewallprofile", "remove-netfirewallrule", "set-netfirewallrule",
+          "disable-netfirewallrule", "enable-netfirewallrule", "copy-netfirewallrule", "rename-netfirewallrule"}) {
       pos = find_word(line, cmdlet);
       if (pos != std::string::npos) break;
     }
@@ -743,7 +866,8 @@ WinModel read_script(const TextFile& file) {
     int column_base = static_cast<int>(pos) + 1;
     if (errors.has_error) {
       int err_line = first_line + errors.line - 1;
-      model.diagnostics.push_back(parse_error(file.path, err_line, errors.line == 1 ? column_base + errors.column : errors.column + 1,
+      model.diagnostics.push_back(parse_error(file.path, err_line,
+                                              errors.line == 1 ? column_base + errors.column : errors.column + 1,
                                               fmt::format("cannot parse this PowerShell command: {}", errors.message),
                                               trim_blank(stmt.substr(0, stmt.find('\n')))));
       continue;
