@@ -773,3 +773,32 @@ TEST_CASE("netsh show text in a console code page: Big5 (950) and 850", "[window
   CHECK(d.all().size() == 1);
   CHECK(answer(*d.ruleset, kProtoTcp).accepted == PortSet(5061, 5061));
 }
+
+TEST_CASE("netsh show allprofiles followed by show rule: profile state and policy are read", "[windows]") {
+  auto pad = [](const std::string& label, bool colon = true) {
+    std::string s = label + (colon ? ":" : "");
+    while (s.size() < 38) s += ' ';
+    return s;
+  };
+  std::string sep = std::string(70, '-') + "\r\n";
+  std::string text = "\r\nDomain Profile Settings: \r\n" + sep + pad("State", false) + "ON\r\n" +
+                     pad("Firewall Policy", false) + "BlockInbound,AllowOutbound\r\n" + pad("LocalFirewallRules", false) +
+                     "N/A (GPO-store only)\r\n\r\nLogging:\r\n" + pad("LogAllowedConnections", false) + "Disable\r\n" +
+                     "\r\nPrivate Profile Settings: \r\n" + sep + pad("State", false) + "ON\r\n" +
+                     pad("Firewall Policy", false) + "AllowInbound,AllowOutbound\r\n" +
+                     "\r\nPublic Profile Settings: \r\n" + sep + pad("State", false) + "OFF\r\n" + "Ok.\r\n\r\n" +
+                     pad("Rule Name") + "SIP\r\n" + sep + pad("Enabled") + "Yes\r\n" + pad("Direction") + "In\r\n" +
+                     pad("Profiles") + "Domain,Private,Public\r\n" + pad("Protocol") + "TCP\r\n" + pad("LocalPort") +
+                     "5061\r\n" + pad("Program") + "Any\r\n" + pad("Service") + "Any\r\n" + pad("Action") +
+                     "Allow\r\n\r\nOk.\r\n";
+  auto r = load_text("all.txt", text);
+  REQUIRE(r.ruleset);
+  CHECK(count_diags(*r.ruleset, "FWM090") == 0);
+  std::map<std::string, const Ruleset*> by;
+  for (auto* rs : r.all()) by[rs->variant] = rs;
+  REQUIRE(by.size() == 3);
+  CHECK(answer(*by["Domain profile"], kProtoTcp).accepted == PortSet(5061, 5061));
+  CHECK(answer(*by["Private profile"], kProtoTcp).accepted == all_ports());  // AllowInbound
+  CHECK(answer(*by["Public profile"], kProtoTcp).accepted == all_ports());   // State OFF
+  CHECK(by["Public profile"]->chains[0].rules.at(0).span.line == 18);  // "State OFF"
+}

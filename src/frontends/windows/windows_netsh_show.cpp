@@ -222,18 +222,72 @@ std::optional<std::string> decode_code_page(const std::string& bytes, const char
   return out;
 }
 
+int profile_section_header(const std::string& text);
+
 // The language of the first "Label: value" line, if it is one of ours.
 const Language* first_label_language(const std::string& text) {
   for (auto line : split_lines(text)) {
     std::string raw(line), label, value;
     if (trim_blank(raw).empty() || is_separator(trim_blank(raw))) continue;
     if (!split_label(raw, label, value)) continue;
-    return language_of_rule_label(label);
+    if (const Language* lang = language_of_rule_label(label)) return lang;
+    if (profile_section_header(trim_blank(raw)) >= 0) continue;
+    if (raw[0] != ' ' && value.empty()) continue;  // "Logging:" headings
+    return nullptr;
   }
   return nullptr;
 }
 
 WinModel read_netsh_show_text(const TextFile& file);
+
+// "Domain Profile Settings:" -> 0, "Private ..." -> 1, "Public ..." -> 2, else -1.
+int profile_section_header(const std::string& text) {
+  static const char* headers[] = {"Domain Profile Settings:", "Private Profile Settings:", "Public Profile Settings:"};
+  for (int p = 0; p < 3; ++p)
+    if (text == headers[p]) return p;
+  return -1;
+}
+
+// One "Key   Value" line of a profile section; State and Firewall Policy decide verdicts.
+void read_profile_setting(WinModel& model, int profile, const std::string& text, const std::string& file,
+                          int line_no) {
+  auto gap = text.find("  ");
+  if (gap == std::string::npos) return;  // "Logging:" and similar headings
+  std::string key = lower_ascii(trim_blank(text.substr(0, gap)));
+  std::string value = lower_ascii(trim_blank(text.substr(gap)));
+  ProfileSettings& ps = model.profiles[static_cast<std::size_t>(profile)];
+  SourceSpan span{file, line_no, 1, line_no, static_cast<int>(text.size()) + 1};
+  if (key == "state") {
+    if (value != "on" && value != "off") {
+      model.diagnostics.push_back(parse_error(file, line_no, static_cast<int>(gap) + 1,
+                                              fmt::format("State '{}': expected ON or OFF", value), text));
+      return;
+    }
+    ps.enabled = value == "on";
+    ps.enabled_span = span;
+    ps.enabled_text = text;
+  } else if (key == "firewall policy") {
+    auto parts = split_list(value, ',');
+    if (parts.size() != 2) {
+      model.diagnostics.push_back(parse_error(file, line_no, static_cast<int>(gap) + 1,
+                                              "Firewall Policy: expected INBOUND,OUTBOUND", text));
+      return;
+    }
+    if (parts[0] == "blockinbound" || parts[0] == "blockinboundalways" || parts[0] == "allowinbound") {
+      ps.inbound_block = parts[0] != "allowinbound";
+      ps.inbound_span = span;
+      ps.inbound_text = text;
+      ps.shields_up = parts[0] == "blockinboundalways";
+      ps.shields_span = span;
+      ps.shields_text = text;
+    }
+    if (parts[1] == "blockoutbound" || parts[1] == "allowoutbound") {
+      ps.outbound_block = parts[1] == "blockoutbound";
+      ps.outbound_span = span;
+      ps.outbound_text = text;
+    }
+  }
+}
 
 }  // namespace
 
@@ -279,6 +333,7 @@ WinModel read_netsh_show_text(const TextFile& file) {
   bool verbose = false;
   WinRule* rule = nullptr;
   std::optional<Field> last_field;
+  int settings_profile = -1;
   auto bad_value = [&](int line_no, const std::string& text, const std::string& label, const std::string& value,
                        const char* expected) {
     model.diagnostics.push_back(
@@ -292,6 +347,22 @@ WinModel read_netsh_show_text(const TextFile& file) {
     std::string text = trim_blank(raw);
     if (text.empty() || is_separator(text)) continue;
     if (lower_ascii(text) == "ok." || text == "確定。" || text == "OK." || text == "確定") continue;
+    // `netsh advfirewall show allprofiles` output in the same file (English): profile
+    // sections of "Key   Value" lines up to the next rule.
+    if (int p = profile_section_header(text); p >= 0) {
+      settings_profile = p;
+      rule = nullptr;
+      continue;
+    }
+    if (settings_profile >= 0) {
+      std::string label, value;
+      if (split_label(raw, label, value) && language_of_rule_label(label)) {
+        settings_profile = -1;  // rules follow
+      } else {
+        read_profile_setting(model, settings_profile, text, file.path, line_no);
+        continue;
+      }
+    }
     bool indented = raw[0] == ' ' || raw[0] == '\t';
     std::string label, value;
     if (indented || !split_label(raw, label, value)) {
