@@ -211,6 +211,7 @@ class Evaluator {
     for (std::size_t i = start; i < chain.rules.size() && !live.empty(); ++i) {
       const Rule& rule = chain.rules[i];
       if (rule.action.kind == ActionKind::Continue || &rule == opts_.skip_rule) continue;
+      if (opts_.skip_if && opts_.skip_if(rule)) continue;
       if (live.size() > opts_.max_pieces) {
         result_.truncated = true;
         result_.problems.push_back(fmt::format(

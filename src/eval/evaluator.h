@@ -28,6 +28,7 @@ struct EvalOptions {
   // and matches (or may match); and a rule to treat as absent.
   std::function<void(const Rule&)> on_match;
   const Rule* skip_rule = nullptr;
+  std::function<bool(const Rule&)> skip_if;  // further rules to treat as absent
 };
 
 struct EvalResult {

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "checks/analysis.h"
+#include "eval/anomalies.h"
 #include "eval/evaluator.h"
 #include "frontends/frontend.h"
 #include "frontends/windows/windows_frontend.h"
@@ -801,4 +802,31 @@ TEST_CASE("netsh show allprofiles followed by show rule: profile state and polic
   CHECK(answer(*by["Private profile"], kProtoTcp).accepted == all_ports());  // AllowInbound
   CHECK(answer(*by["Public profile"], kProtoTcp).accepted == all_ports());   // State OFF
   CHECK(by["Public profile"]->chains[0].rules.at(0).span.line == 18);  // "State OFF"
+}
+
+TEST_CASE("anomalies follow Windows precedence: covered by blocks = shadowed, by its own action = redundant",
+          "[windows]") {
+  auto r = load_text("a.reg", reg_file({
+                                  "v2.31|Action=Block|Active=TRUE|Dir=In|Protocol=6|LPort2_10=100-200|",
+                                  "v2.31|Action=Block|Active=TRUE|Dir=In|Protocol=6|LPort=150|",
+                                  "v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=120|",
+                                  "v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort2_10=1000-2000|",
+                                  "v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=1500|",
+                              }));
+  REQUIRE(r.ruleset);
+  auto report = find_anomalies(*r.ruleset);
+  std::set<int> shadowed, redundant;
+  for (const auto& s : report.shadowed) shadowed.insert(s.rule->span.line);
+  for (const auto& s : report.redundant) redundant.insert(s.rule->span.line);
+  // Lines: 4 block 100-200, 5 block 150, 6 allow 120, 7 allow 1000-2000, 8 allow 1500.
+  CHECK(shadowed == std::set<int>{6});     // the allow can never decide: a block covers it
+  CHECK(redundant.count(5));               // a block inside another block
+  CHECK(redundant.count(8));               // an allow inside another allow
+  CHECK_FALSE(shadowed.count(5));
+  CHECK_FALSE(shadowed.count(8));
+  for (const auto& s : report.redundant)
+    if (s.rule->span.line == 5) {
+      REQUIRE(s.instead.rule);
+      CHECK(s.instead.rule->span.line == 4);
+    }
 }

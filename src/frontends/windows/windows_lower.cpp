@@ -414,6 +414,7 @@ Ruleset build_profile(LowerContext& cx, const std::string& format, int profile) 
     c.name = in ? "inbound" : "outbound";
     c.table = "filter";
     c.builtin = true;
+    c.action_classes_unordered = true;  // block-before-allow; order inside a class is immaterial
     const std::optional<bool>& block = in ? ps.inbound_block : ps.outbound_block;
     bool deny = block ? *block : in;  // Windows defaults: inbound Block, outbound Allow
     c.policy = deny ? PolicyKind::Deny : PolicyKind::Accept;
