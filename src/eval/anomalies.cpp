@@ -27,6 +27,7 @@ bool decides(const Rule& r) {
 // the returned decider is one of them) rather than by rules of another action.
 std::optional<Decider> covered_by_own_class(const Ruleset& rs, const Rule& rule) {
   std::optional<Decider> instead;
+  bool reached = false;
   for (const auto& p : rs.pipelines) {
     bool on_path = false;
     for (const auto& s : p.stages)
@@ -36,15 +37,26 @@ std::optional<Decider> covered_by_own_class(const Ruleset& rs, const Rule& rule)
     without_peers.skip_if = [&](const Rule& other) {
       return &other != &rule && other.chain == rule.chain && other.action.kind == rule.action.kind;
     };
+    without_peers.on_match = [&](const Rule& r) {
+      if (&r == &rule) reached = true;
+    };
     auto result = evaluate(rs, p, whole_region(rs, p.family), without_peers);
     for (const auto& piece : result.pieces) {
-      if (piece.decider.rule != &rule || instead) continue;
-      for (const auto& again : evaluate(rs, p, piece.box).pieces)
-        if (again.decider.rule) {
-          instead = again.decider;
+      if ((piece.decider.rule != &rule && piece.uncertain_by != &rule) || instead) continue;
+      // With its peers back, one of them decides (or makes undetermined) these packets.
+      for (const auto& again : evaluate(rs, p, piece.box).pieces) {
+        const Rule* by = again.decider.rule ? again.decider.rule : again.uncertain_by;
+        if (by && by != &rule) {
+          instead = Decider{by, nullptr, {}};
           break;
         }
+      }
     }
+  }
+  if (!reached) return std::nullopt;
+  if (!instead) {
+    instead = Decider{};
+    instead->implicit = "other rules of the same action (their order does not matter)";
   }
   return instead;
 }
