@@ -325,7 +325,7 @@ void lower_rule(LowerContext& cx, const WinRule& r, std::vector<Rule>& out) {
     }
     m.unknowns.push_back(c);
     cx.unknown_note(
-        r, "cond:" + c.substr(0, c.find('=')),
+        r, "cond:" + c.substr(0, c.find_first_of("= ")),
         fmt::format("condition {} is read but not modelled: rules using it are treated as undetermined", c));
   }
   for (const auto& lost : r.lost) {
