@@ -27,11 +27,13 @@ def crlf(text):
     return text.replace("\r\n", "\n").replace("\n", "\r\n")
 
 
-def write(name, text, utf16=False):
+def write(name, text, utf16=False, code_page=None):
     data = crlf(text)
     with open(name, "wb") as f:
         if utf16:
             f.write(b"\xff\xfe" + data.encode("utf-16-le"))
+        elif code_page:
+            f.write(data.encode(code_page))
         else:
             f.write(data.encode("utf-8"))
 
@@ -72,6 +74,12 @@ def netsh_show(rules, labels="en"):
                       src="規則來源", action="動作", yes="是", no="否", inb="輸入", any="任何",
                       profs={"Domain": "網域", "Private": "私人", "Public": "公用"},
                       acts={"Allow": "允許", "Block": "封鎖"}, ok="確定。", local="本機設定"),
+        "de": dict(name="Regelname", enabled="Aktiviert", dir="Richtung", prof="Profile", group="Gruppierung",
+                   lip="LokaleIP", rip="RemoteIP", proto="Protokoll", lport="Lokaler Port", rport="Remoteport",
+                   edge="Edgeausnahme", prog="Programm", svc="Dienst", ift="Schnittstellentypen", sec="Sicherheit",
+                   src="Regelquelle", action="Aktion", yes="Ja", no="Nein", inb="Eingehend", any="Beliebig",
+                   profs={"Domain": "Domäne", "Private": "Privat", "Public": "Öffentlich"},
+                   acts={"Allow": "Zulassen", "Block": "Blockieren"}, ok="OK.", local="Lokale Einstellung"),
     }[labels]
 
     def line(label, value):
@@ -188,6 +196,9 @@ if __name__ == "__main__":
     # 9. An error file: a rule string without its closing '|' and an unknown action.
     write("malformed-rule.reg", reg(FRONT_END, broken='"Broken-1"="v2.31|Action=Permit|Dir=In|Protocol=6|LPort=5061|"\n'
                                   '"Broken-2"="v2.31|Action=Allow|Dir=In|Protocol=6|LPort=5061"'))
+    # 11. German netsh show output as cmd.exe redirects it (code page 850); the SQL
+    #     Browser rule is missing.
+    write("front-end-de-cp850.txt", netsh_show(FRONT_END[:5], labels="de"), code_page="cp850")
     # 10. netsh show output in a language without labels (French): a clear error.
     write("unknown-language.txt", netsh_show(FRONT_END[:1]).replace("Rule Name:", "Nom de la règle:")
           .replace("Enabled:", "Activé:").replace("Direction:", "Sens:"))
