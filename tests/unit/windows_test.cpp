@@ -512,7 +512,8 @@ TEST_CASE("netsh scripts: abbreviations, delete, profile state and policy, varia
       "netsh advfirewall firewall add rule name=\"Media\" dir=in action=allow protocol=udp localport=%MEDIA%\r\n"
       "netsh advfirewall set publicprofile state off\r\n"
       "netsh advfirewall firewall add rule name=Bad dir=in action=allow protocol=icmpv4 localport=5\r\n"
-      "netsh advfirewall firewall add rule name=Worse dir=up action=allow\r\n";
+      "netsh advfirewall firewall add rule name=Worse dir=up action=allow\r\n"
+      "netsh firewall add portopening TCP 5061 SfB\r\n";
   auto r = load_text("s.cmd", script);
   REQUIRE(r.ruleset);
   std::map<std::string, const Ruleset*> by;
@@ -539,6 +540,10 @@ TEST_CASE("netsh scripts: abbreviations, delete, profile state and policy, varia
   }
   CHECK(icmp_ports);
   CHECK(bad_dir);
+  bool legacy = false;
+  for (const auto& d : first.diagnostics)
+    if (d.id == "FWM091" && d.message.find("Windows XP context") != std::string::npos && d.span.line == 15) legacy = true;
+  CHECK(legacy);
 }
 
 TEST_CASE("PowerShell scripts: continuation lines, value lists, defaults, Set-NetFirewallProfile", "[windows]") {

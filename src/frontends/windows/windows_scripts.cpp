@@ -132,8 +132,10 @@ void netsh_command(ScriptState& st, NetshParser::CommandContext* cmd, int line_n
     opts[resolved] = o->value() ? unquote_dq(o->value()->getText()) : "";
     opt_columns[resolved] = col;
   }
-  if (is(i, "firewall", 2) && words.size() == i + 1) {
-    ignored_command(st, "netsh firewall (Windows XP context)", line_no, column_base, text);
+  if (is(i, "firewall", 2)) {
+    // The Windows XP context (still accepted, deprecated): its rules are not modelled.
+    if (!is(i + 1, "show", 2))
+      ignored_command(st, "netsh firewall (the deprecated Windows XP context)", line_no, column_base, text);
     return;
   }
   if (!is(i, "advfirewall", 3)) return;  // interface, wlan, http ...: not the firewall
