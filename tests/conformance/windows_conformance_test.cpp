@@ -14,8 +14,9 @@
 namespace fs = std::filesystem;
 using namespace fwm;
 
-TEST_CASE("windows conformance: real exports and scripts are read or precisely diagnosed", "[windows][conformance]") {
-  fs::path dir = fs::path(FWM_SHARED_DIR) / "corpus" / "real" / "windows";
+namespace {
+
+void read_or_diagnose_every_file(const fs::path& dir) {
   if (!fs::exists(dir)) {
     WARN("skipped: " << dir.string() << " is absent (no ../shared in this clone)");
     return;
@@ -59,4 +60,14 @@ TEST_CASE("windows conformance: real exports and scripts are read or precisely d
   WARN(fmt::format("{}: {}/{} files read or precisely diagnosed, {}/{} without FWM090, {} rules in force", dir.string(),
                    passed, files.size(), clean, files.size(), rules_total));
   CHECK(passed == files.size());
+}
+
+}  // namespace
+
+TEST_CASE("windows conformance: real exports and scripts are read or precisely diagnosed", "[windows][conformance]") {
+  read_or_diagnose_every_file(fs::path(FWM_SHARED_DIR) / "corpus" / "real" / "windows");
+}
+
+TEST_CASE("windows conformance: shared conformance data is read or precisely diagnosed", "[windows][conformance]") {
+  read_or_diagnose_every_file(fs::path(FWM_SHARED_DIR) / "conformance" / "windows");
 }
