@@ -37,6 +37,7 @@ int run_cli(int argc, char** argv) {
   auto* c = app.add_subcommand("check", "check configs against the rule pack and report findings");
   c->add_option("files", check.files, "config files")->required();
   c->add_option("--format", check.format, formats_help);
+  c->add_option("--profile", check.profile, "Windows Firewall: analyse only this profile (Domain, Private, Public)");
   auto* pack_opt = c->add_option("--pack", check.pack, "rule pack name or path (default sfb2015)");
   c->add_option("--config", check.config, "settings file (default: .fwmatrix.yaml found upward from the first file)");
   c->add_flag("--no-config", check.no_config, "ignore .fwmatrix.yaml");
@@ -61,6 +62,7 @@ int run_cli(int argc, char** argv) {
       "only if it is accepted whatever those fields are (any source, destination, source port and interface).");
   p->add_option("file", ports.file, "config file")->required();
   p->add_option("--format", ports.format, formats_help);
+  p->add_option("--profile", ports.profile, "Windows Firewall profile: Domain, Private or Public (default: the first)");
   p->add_option("--proto", ports.proto, "tcp or udp (default: both)")->check(CLI::IsMember({"tcp", "udp"}));
   p->add_option("--src", ports.src, "source address or CIDR");
   p->add_option("--dst", ports.dst, "destination address or CIDR");
@@ -74,6 +76,7 @@ int run_cli(int argc, char** argv) {
   auto* e = app.add_subcommand("explain", "show which rule decides each part of a packet region");
   e->add_option("file", explain.file, "config file")->required();
   e->add_option("--format", explain.format, formats_help);
+  e->add_option("--profile", explain.profile, "Windows Firewall profile: Domain, Private or Public (default: the first)");
   e->add_option("--proto", explain.proto, "protocol (tcp, udp, ...)")->required();
   e->add_option("--dport", explain.dport, "destination port or range lo-hi")->required();
   e->add_option("--src", explain.src, "source address or CIDR");

@@ -125,7 +125,7 @@ int cmd_check(const CheckArgs& args) {
   std::size_t done = 0;
   for (const auto& file : a.files) {
     if (progress) fmt::print(stderr, "\r\x1b[K[{}/{}] {}", ++done, a.files.size(), file);
-    auto loaded = load_ruleset(file, {a.format});
+    auto loaded = load_ruleset(file, {a.format, a.profile});
     if (!loaded.ruleset) {
       fmt::print(stderr, "fwmatrix: {}\n", loaded.error);
       input_error = true;

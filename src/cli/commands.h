@@ -14,6 +14,7 @@ namespace fwm {
 struct CheckArgs {
   std::vector<std::string> files;
   std::string format;
+  std::string profile;  // formats with variants (Windows profiles): only this one
   std::string pack = "sfb2015";
   std::string rules_dir;
   std::vector<std::string> roles;
@@ -35,6 +36,7 @@ InputSummary input_summary(const Ruleset& rs);
 struct PathArgs {
   std::string file;
   std::string format;
+  std::string profile;  // Windows: Domain, Private or Public
   std::string proto;
   std::string src, dst, sport, iface;
   std::string direction = "in";

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_set>
 
@@ -19,6 +20,45 @@ Box whole_region(const Ruleset& rs, Family f) {
 
 bool decides(const Rule& r) {
   return r.action.kind == ActionKind::Accept || r.action.kind == ActionKind::Deny;
+}
+
+// For a chain whose action classes are unordered sets: whether `rule`, which no packet
+// reaches, is kept from deciding by rules of its own action (then it is redundant, and
+// the returned decider is one of them) rather than by rules of another action.
+std::optional<Decider> covered_by_own_class(const Ruleset& rs, const Rule& rule) {
+  std::optional<Decider> instead;
+  bool reached = false;
+  for (const auto& p : rs.pipelines) {
+    bool on_path = false;
+    for (const auto& s : p.stages)
+      if (s.chain == rule.chain) on_path = true;
+    if (!on_path) continue;
+    EvalOptions without_peers;
+    without_peers.skip_if = [&](const Rule& other) {
+      return &other != &rule && other.chain == rule.chain && other.action.kind == rule.action.kind;
+    };
+    without_peers.on_match = [&](const Rule& r) {
+      if (&r == &rule) reached = true;
+    };
+    auto result = evaluate(rs, p, whole_region(rs, p.family), without_peers);
+    for (const auto& piece : result.pieces) {
+      if ((piece.decider.rule != &rule && piece.uncertain_by != &rule) || instead) continue;
+      // With its peers back, one of them decides (or makes undetermined) these packets.
+      for (const auto& again : evaluate(rs, p, piece.box).pieces) {
+        const Rule* by = again.decider.rule ? again.decider.rule : again.uncertain_by;
+        if (by && by != &rule) {
+          instead = Decider{by, nullptr, {}};
+          break;
+        }
+      }
+    }
+  }
+  if (!reached) return std::nullopt;
+  if (!instead) {
+    instead = Decider{};
+    instead->implicit = "other rules of the same action (their order does not matter)";
+  }
+  return instead;
 }
 
 }  // namespace
@@ -60,8 +100,16 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
       for (const auto& s : p.stages)
         if (s.chain == static_cast<int>(i)) chain_on_a_path = true;
     if (c.builtin && !chain_on_a_path) continue;  // e.g. nat INPUT: no path of ours runs it
-    for (const auto& r : c.rules)
-      if (r.action.kind != ActionKind::Continue && !hit.count(&r)) report.shadowed.push_back({&r});
+    for (const auto& r : c.rules) {
+      if (r.action.kind == ActionKind::Continue || hit.count(&r)) continue;
+      if (c.action_classes_unordered && decides(r)) {
+        if (auto instead = covered_by_own_class(rs, r)) {
+          report.redundant.push_back({&r, *instead});
+          continue;
+        }
+      }
+      report.shadowed.push_back({&r});
+    }
   }
   // Redundancy: evaluate what each deciding rule decides as if the rule were absent.
   std::size_t checks = 0;

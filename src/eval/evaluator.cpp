@@ -317,6 +317,7 @@ class Evaluator {
       std::size_t i = static_cast<std::size_t>(positions[k]);
       const Rule& rule = chain.rules[i];
       if (rule.action.kind == ActionKind::Continue || &rule == opts_.skip_rule) continue;
+      if (opts_.skip_if && opts_.skip_if(rule)) continue;
       if (live.size() > opts_.max_pieces) {
         result_.truncated = true;
         result_.problems.push_back(

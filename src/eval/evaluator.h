@@ -28,6 +28,7 @@ struct EvalOptions {
   // and matches (or may match); and a rule to treat as absent.
   std::function<void(const Rule&)> on_match;
   const Rule* skip_rule = nullptr;
+  std::function<bool(const Rule&)> skip_if;  // further rules to treat as absent
   // Visit only the rules of large chains that the rule index says can overlap a piece
   // (and cut pieces at the destinations of many rules). Off: walk every rule (tests
   // compare both).

@@ -8,6 +8,7 @@
 #include "frontends/iptables/iptables_frontend.h"
 #include "frontends/nftables/nftables_frontend.h"
 #include "frontends/pf/pf_frontend.h"
+#include "frontends/windows/windows_frontend.h"
 
 namespace fwm {
 
@@ -16,6 +17,7 @@ namespace {
 // The only list of frontends. Detection tries them in this order.
 const std::vector<FrontendEntry>& frontends() {
   static const std::vector<FrontendEntry> all = {
+      windows::frontend_entry(),  // before iptables: .reg key lines start with '[' like counters
       iptables::frontend_entry(),
       nftables::frontend_entry(),
       pf::frontend_entry(),

@@ -155,6 +155,10 @@ struct Chain {
   SourceSpan policy_span;            // where the policy is set (line 0: implicit)
   std::string policy_text;
   std::vector<Rule> rules;
+  // Rules of one action form an unordered set; the order only ranks the action classes
+  // (Windows: bypass, block, allow). A rule kept from deciding by rules of its own
+  // action is then redundant rather than shadowed.
+  bool action_classes_unordered = false;
 };
 
 enum class Direction { In, Out, Forward };

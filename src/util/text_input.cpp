@@ -109,6 +109,13 @@ TextFile decode_text(std::string path, const std::string& bytes) {
   TextFile f;
   f.path = std::move(path);
   std::string utf8;
+  if (bytes.size() >= 4096 && bytes.compare(0, 4, "regf") == 0) {
+    // A binary Windows registry hive (netsh advfirewall export): passed on byte for byte
+    // for the frontends that read hives.
+    f.encoding = "regf";
+    f.text = bytes;
+    return f;
+  }
   if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0xFF && static_cast<unsigned char>(bytes[1]) == 0xFE) {
     f.encoding = "utf-16le";
     if (!decode_utf16(bytes, 2, true, utf8, f.error)) return f;
@@ -131,8 +138,17 @@ TextFile decode_text(std::string path, const std::string& bytes) {
     return f;
   }
   if (auto bad = invalid_utf8_at(utf8); bad != std::string::npos) {
-    f.error = fmt::format("{}: invalid UTF-8 at byte offset {}", f.path, bad);
-    return f;
+    if (f.encoding != "utf-8") {
+      f.error = fmt::format("{}: invalid UTF-8 at byte offset {}", f.path, bad);
+      return f;
+    }
+    // Not UTF-8 and no BOM: a legacy 8-bit code page (Windows consoles and .cmd files).
+    // Read as Windows-1252 / Latin-1: ASCII syntax stays exact, other characters are kept
+    // as the nearest code points.
+    std::string latin1;
+    for (unsigned char c : utf8) append_utf8(latin1, c);
+    utf8 = std::move(latin1);
+    f.encoding = "latin-1";
   }
   f.text = normalise_newlines(utf8);
   return f;
