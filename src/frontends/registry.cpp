@@ -17,9 +17,9 @@ namespace {
 // The only list of frontends. Detection tries them in this order.
 const std::vector<FrontendEntry>& frontends() {
   static const std::vector<FrontendEntry> all = {
-      windows::frontend_entry(),  // before iptables: .reg key lines start with '[' like counters
+      nftables::frontend_entry(),  // first: `nft -j` JSON is recognised by its "nftables" key
+      windows::frontend_entry(),   // before iptables: .reg key lines start with '[' like counters
       iptables::frontend_entry(),
-      nftables::frontend_entry(),
       pf::frontend_entry(),
   };
   return all;
