@@ -12,6 +12,10 @@
 #include "matrix/pack.h"
 
 namespace fwm {
+struct IpsecPolicy;
+}
+
+namespace fwm {
 
 struct CheckInfo {
   std::string id;     // FWM001
@@ -28,6 +32,7 @@ struct AnalysisContext {
   std::string lb_mode = "hardware";
   const std::vector<RequirementCoverage>* coverage = nullptr;  // when roles are given
   const AnomalyReport* anomalies = nullptr;                    // shadowed / redundant rules
+  const std::vector<const IpsecPolicy*>* ipsec = nullptr;     // --ipsec files (FWM010, FWM011)
 };
 
 class Check {

@@ -11,6 +11,7 @@
 #include "cli/project_config.h"
 #include "cli/commands.h"
 #include "frontends/frontend.h"
+#include "frontends/ipsec/ipsec_reader.h"
 #include "matrix/coverage.h"
 #include "report/report.h"
 
@@ -90,10 +91,6 @@ int cmd_check(const CheckArgs& args) {
     fmt::print(stderr, "fwmatrix: --topology is not supported yet in this version (use --role for host firewalls)\n");
     return 2;
   }
-  if (!a.ipsec.empty()) {
-    fmt::print(stderr, "fwmatrix: --ipsec is not supported yet in this version\n");
-    return 2;
-  }
   std::optional<Pack> pack;
   if (!a.roles.empty()) {
     auto loaded = find_pack(a.pack, a.rules_dir);
@@ -119,6 +116,32 @@ int cmd_check(const CheckArgs& args) {
   report.category = a.category;
   if (pack) report.pack = pack->name;
   bool input_error = false;
+  // IPsec policies (--ipsec): read once, checked with every firewall file (FWM010, FWM011).
+  std::vector<std::unique_ptr<IpsecPolicy>> ipsec_policies;
+  std::vector<const IpsecPolicy*> ipsec_views;
+  for (const auto& path : a.ipsec) {
+    auto loaded = ipsec::load_ipsec_policy(path);
+    if (!loaded.policy) {
+      fmt::print(stderr, "fwmatrix: {}\n", loaded.error);
+      return 2;
+    }
+    const IpsecPolicy& p = *loaded.policy;
+    report.inputs.push_back({p.file, p.format, p.entries.size(), p.line_count});
+    for (const auto& d : p.diagnostics) {
+      Finding f;
+      f.rule_id = d.id;
+      f.level = d.severity;
+      f.message = d.message;
+      f.location = d.span;
+      f.snippet = d.snippet;
+      f.fingerprint_basis = d.message + "|" + d.snippet;
+      report.findings.push_back(std::move(f));
+    }
+    ipsec_views.push_back(loaded.policy.get());
+    ipsec_policies.push_back(std::move(loaded.policy));
+  }
+  if (!ipsec_views.empty() && !pack)
+    report.notes.push_back("--ipsec given without --role: the IPsec exemption checks (FWM010, FWM011) did not run");
   std::string lb_mode = !a.lb_mode.empty() ? a.lb_mode : pack ? pack->default_lb_mode : "hardware";
   // Progress on a terminal for runs over several files (stderr; silent when redirected).
   bool progress = a.files.size() > 1 && isatty(STDERR_FILENO);
@@ -135,6 +158,7 @@ int cmd_check(const CheckArgs& args) {
       const Ruleset& rs = *variant;
       report.inputs.push_back(input_summary(rs));
       AnalysisRequest request{pack ? &*pack : nullptr, a.roles, lb_mode};
+      if (!ipsec_views.empty()) request.ipsec = &ipsec_views;
       auto findings = analyze(rs, request, report.notes);
       if (a.report == "html") {
         report.sources[file] = read_text_file(file).text;

@@ -1,0 +1,109 @@
+// FWM010: media traffic of a role is not exempt from IPsec (see docs/rules/FWM010.md).
+#include <fmt/format.h>
+
+#include <map>
+
+#include "checks/check_support.h"
+#include "checks/ipsec_media.h"
+#include "ir/services.h"
+
+namespace fwm {
+
+class MediaNotIpsecExempt final : public Check {
+ public:
+  const CheckInfo& info() const override {
+    static const CheckInfo kInfo{"FWM010", "MediaNotIpsecExempt", "Media traffic of a role is not exempt from IPsec",
+                                 Severity::Error, true};
+    return kInfo;
+  }
+
+  void run(const AnalysisContext& ctx, std::vector<Finding>& out) const override {
+    if (!ctx.pack || !ctx.ipsec) return;
+    auto scopes = ipsec_media_scopes(*ctx.pack, ctx.roles, ctx.lb_mode);
+    for (const IpsecPolicy* policy : *ctx.ipsec) {
+      AddrSet local = assumed_local_addresses(*policy);
+      for (const auto& r : evaluate_media_scopes(*policy, scopes)) report(ctx, *policy, local, r, out);
+    }
+  }
+
+ private:
+  void report(const AnalysisContext& ctx, const IpsecPolicy& policy, const AddrSet& local, const IpsecScopeResult& r,
+              std::vector<Finding>& out) const {
+    const IpsecMediaScope& scope = *r.scope;
+    struct Group {
+      IpsecVerdict verdict;
+      const IpsecEntry* decider;
+      const IpsecEntry* uncertain;
+      PortSet ports;
+      AddrIntervals remote;
+    };
+    std::vector<Group> groups;
+    std::map<std::tuple<int, const IpsecEntry*, const IpsecEntry*>, std::size_t> index;
+    for (const auto& piece : r.eval.pieces) {
+      if (piece.verdict == IpsecVerdict::Bypass) continue;
+      auto key = std::make_tuple(static_cast<int>(piece.verdict), piece.decider, piece.uncertain_by);
+      auto it = index.find(key);
+      if (it == index.end()) {
+        index[key] = groups.size();
+        groups.push_back({piece.verdict, piece.decider, piece.uncertain_by, piece.box.local_port, piece.box.remote_addr});
+      } else {
+        groups[it->second].ports.add(piece.box.local_port);
+        groups[it->second].remote.add(piece.box.remote_addr);
+      }
+    }
+    std::string pname = proto_name(scope.protocol);
+    std::string pupper = pname;
+    std::transform(pupper.begin(), pupper.end(), pupper.begin(), ::toupper);
+    const char* dir = scope.direction == Direction::In ? "inbound" : "outbound";
+    for (const auto& g : groups) {
+      Finding f;
+      f.rule_id = info().id;
+      bool undetermined = g.verdict == IpsecVerdict::Undetermined;
+      f.level = undetermined ? Severity::Warning : info().default_level;
+      const IpsecEntry* where = undetermined && g.uncertain ? g.uncertain : g.decider;
+      f.location = ipsec_entry_location(policy, where, f.snippet);
+      std::string part = g.ports == scope.local_ports ? "" : fmt::format(" of the media ports {}", format_ports(scope.local_ports));
+      std::string peers = g.remote == r.query.remote_addr
+                              ? ""
+                              : fmt::format(" for peers {}", format_addr_intervals(r.family, g.remote));
+      std::string host = local.is_all() ? ""
+                                        : fmt::format(" (host addresses assumed from the exemptions: {})",
+                                                      format_addr_intervals(r.family, r.query.local_addr));
+      std::string deciding = g.decider ? fmt::format("entry {}", ipsec_entry_text(*g.decider)) : policy.default_text;
+      std::string what;
+      if (undetermined) {
+        what = fmt::format("may not be exempt from IPsec: it depends on {}, which cannot be decided from the file; "
+                           "otherwise {} decides ({})",
+                           g.uncertain ? ipsec_entry_text(*g.uncertain) : "an unknown condition", deciding,
+                           g.decider ? ipsec_action_name(g.decider->action) : ipsec_action_name(policy.default_action));
+      } else if (g.verdict == IpsecVerdict::Discard) {
+        what = fmt::format("is not exempt from IPsec: it is discarded by {}", deciding);
+      } else {
+        what = fmt::format("is not exempt from IPsec: {} requires or requests IPsec for it", deciding);
+      }
+      f.message = fmt::format("{} {} {}{} ({} media, {} ports of the host, {}){}{} {}. The pack's exemption {} asks "
+                              "for no IPsec here.",
+                              pupper, dir, format_ports(g.ports), part, fmt::join(scope.media_names, "/"),
+                              scope.direction == Direction::In ? "destination" : "source", family_name(r.family), peers,
+                              host, what, ipsec_rows_label(scope));
+      f.requirement_id = scope.rows.front()->id;
+      f.fingerprint_basis = fmt::format("{}|{}|{}|{}|{}", ipsec_rows_label(scope), pname, family_name(r.family), dir,
+                                        where ? where->normalized : policy.default_text);
+      f.properties["protocol"] = pname;
+      f.properties["family"] = family_name(r.family);
+      f.properties["direction"] = dir;
+      f.properties["ports"] = format_ports(g.ports, 1000);
+      f.properties["media_ports"] = format_ports(scope.local_ports, 1000);
+      f.properties["ipsec_verdict"] = ipsec_verdict_name(g.verdict);
+      f.properties["ipsec_file"] = policy.file;
+      if (where)
+        for (const auto& s : where->suppressions)
+          if (s == info().id) f.suppression = fmt::format("inline suppression on line {}", where->span.line);
+      out.push_back(std::move(f));
+    }
+  }
+};
+
+std::unique_ptr<Check> make_media_not_ipsec_exempt_check() { return std::make_unique<MediaNotIpsecExempt>(); }
+
+}  // namespace fwm

@@ -1,0 +1,450 @@
+// Windows connection security rules: `netsh advfirewall consec add rule ...` and
+// `New-NetIPsecRule ...` script lines, and `netsh advfirewall consec show rule name=all
+// verbose` text (English and zh-TW labels). Endpoint1 is the host (local), Endpoint2
+// the peer. Exemption = action noauthentication / InboundSecurity None +
+// OutboundSecurity None ("Do not authenticate"); such rules take precedence over all
+// other connection security rules. Request or require = IPsec is negotiated (protect).
+#include <fmt/format.h>
+
+#include <map>
+
+#include "NetshShowLexer.h"
+#include "NetshShowParser.h"
+#include "WinScriptLexer.h"
+#include "WinScriptParser.h"
+#include "frontends/ipsec/ipsec_support.h"
+
+namespace fwm::ipsec {
+
+using fwm_antlr_fwm_grammar_ipsec_netshshow::NetshShowLexer;
+using fwm_antlr_fwm_grammar_ipsec_netshshow::NetshShowParser;
+using fwm_antlr_fwm_grammar_ipsec_winscript::WinScriptLexer;
+using fwm_antlr_fwm_grammar_ipsec_winscript::WinScriptParser;
+
+namespace {
+
+// A connection security rule in neutral terms, whatever the source syntax.
+struct CsRule {
+  std::string name;
+  bool enabled = true;
+  std::string action;  // noauthentication, requestinrequestout, ... (lower case)
+  std::string endpoint1 = "any", endpoint2 = "any", port1 = "any", port2 = "any", protocol = "any";
+  std::string mode;
+  int line = 0;
+  int column = 1;
+  std::string text;
+  std::vector<std::string> suppressions;
+};
+
+bool is_keyword_address(const std::string& v) {
+  static const char* kw[] = {"localsubnet", "dns", "dhcp", "wins", "defaultgateway", "intranet", "internet",
+                             "intranetremoteaccess", "ply2renders", "me"};
+  std::string l = lower(v);
+  for (const char* k : kw)
+    if (l == k) return true;
+  return false;
+}
+
+std::optional<AddrSet> endpoint_set(const std::string& value, const char* label, IpsecSelector& sel) {
+  if (lower(trim(value)) == "any" || trim(value).empty()) return std::nullopt;
+  std::vector<std::string> plain;
+  for (const auto& item : split(value, ',')) {
+    if (is_keyword_address(item) || item[0] == '$') {
+      sel.unknowns.push_back(fmt::format("{} {}: its addresses are decided on the host", label, item));
+      return std::nullopt;
+    }
+    plain.push_back(item);
+  }
+  AddrSet set;
+  std::string err;
+  if (!parse_cidr_list(plain, set, err)) {
+    sel.unknowns.push_back(fmt::format("{}: {}", label, err));
+    return std::nullopt;
+  }
+  return set;
+}
+
+bool port_set(const std::string& value, const char* label, bool exempt, std::optional<PortSet>& out,
+              IpsecSelector& sel, std::string& error) {
+  std::string v = lower(trim(value));
+  if (v == "any" || v.empty()) return true;
+  PortSet ports;
+  for (const auto& item : split(v, ',')) {
+    if (item[0] == '$') {
+      sel.unknowns.push_back(fmt::format("{} {}: a script variable", label, item));
+      return true;
+    }
+    if (item.find('-') != std::string::npos && item.find_first_not_of("0123456789-") == std::string::npos && !exempt) {
+      error = fmt::format("{}={}: port ranges are only permitted on rules that do not authenticate "
+                          "(noauthentication / DoNotSecure)",
+                          label, value);
+      return false;
+    }
+    PortSet p;
+    std::string err;
+    if (!parse_port_value(item, p, err)) {
+      // Keywords such as RPC, RPC-EPMap, IPHTTPS: bound to services at run time.
+      sel.unknowns.push_back(fmt::format("{} {}: a port keyword bound at run time", label, item));
+      return true;
+    }
+    ports.add(p);
+  }
+  out = ports;
+  return true;
+}
+
+void lower_rule(const CsRule& r, IpsecPolicy& policy) {
+  IpsecEntry e;
+  e.name = r.name;
+  e.span = {policy.file, r.line, r.column, r.line, r.column + static_cast<int>(r.text.size())};
+  e.text = r.text;
+  e.suppressions = r.suppressions;
+  std::string a = lower(r.action);
+  if (a == "noauthentication" || a == "donotsecure" || a == "none/none") {
+    e.action = IpsecAction::Bypass;
+  } else if (a == "requireinrequestout" || a == "requestinrequestout" || a == "requireinrequireout" ||
+             a == "requireinclearout" || a == "request/request" || a == "require/request" ||
+             a == "require/require" || a == "request/none" || a == "require/none" || a == "none/request" ||
+             a == "none/require") {
+    e.action = IpsecAction::Protect;
+  } else {
+    add_error(policy, r.line, r.column,
+              fmt::format("rule {}: unknown action '{}' (expected noauthentication, requestinrequestout, "
+                          "requireinrequestout, requireinrequireout or requireinclearout)",
+                          r.name, r.action),
+              r.text);
+    return;
+  }
+  e.action_label = "action=" + r.action;
+  bool exempt = e.action == IpsecAction::Bypass;
+  e.installed = r.enabled;
+  if (!r.enabled) e.not_installed_why = "the rule is disabled";
+  std::string proto = lower(trim(r.protocol));
+  if (proto != "any" && !proto.empty()) {
+    if (proto == "icmpv4") proto = "icmp";
+    if (auto p = parse_protocol(proto)) {
+      e.selector.proto = proto_only(*p);
+    } else {
+      e.selector.unknowns.push_back(fmt::format("protocol {}", r.protocol));
+    }
+  }
+  e.selector.local_addr = endpoint_set(r.endpoint1, "Endpoint1", e.selector);
+  e.selector.remote_addr = endpoint_set(r.endpoint2, "Endpoint2", e.selector);
+  std::string err;
+  if (!port_set(r.port1, "port1", exempt, e.selector.local_port, e.selector, err) ||
+      !port_set(r.port2, "port2", exempt, e.selector.remote_port, e.selector, err)) {
+    add_error(policy, r.line, r.column, fmt::format("rule {}: {}", r.name, err), r.text);
+    return;
+  }
+  if ((e.selector.local_port || e.selector.remote_port) && e.selector.proto &&
+      !(e.selector.proto->test(kProtoTcp) || e.selector.proto->test(kProtoUdp))) {
+    add_error(policy, r.line, r.column, fmt::format("rule {}: ports need protocol TCP or UDP", r.name), r.text);
+    return;
+  }
+  if (!r.mode.empty() && lower(r.mode) == "tunnel")
+    e.selector.unknowns.push_back("tunnel mode: applies to the tunnel endpoints' traffic");
+  // Exemptions override every other connection security rule.
+  e.rank = {exempt ? 0 : 1};
+  e.normalized = fmt::format("{}|{}|{}|{}|{}|{}|{}", r.name, a, r.endpoint1, r.endpoint2, r.port1, r.port2, proto);
+  policy.entries.push_back(std::move(e));
+}
+
+std::string joined_value(antlr4::ParserRuleContext* ctx) {
+  std::string out;
+  if (!ctx) return out;
+  for (auto* child : ctx->children) {
+    std::string t = child->getText();
+    out += unquote(t);
+  }
+  return out;
+}
+
+std::string ps_value(WinScriptParser::PsValueContext* v) {
+  if (!v) return "true";
+  std::vector<std::string> parts;
+  std::function<void(WinScriptParser::PsItemContext*)> add = [&](WinScriptParser::PsItemContext* item) {
+    if (item->ARRAY_OPEN()) {
+      for (auto* inner : item->psItem()) add(inner);
+      return;
+    }
+    parts.push_back(unquote(item->getText()));
+  };
+  for (auto* item : v->psItem()) add(item);
+  return fmt::format("{}", fmt::join(parts, ","));
+}
+
+bool bool_value(const std::string& v) {
+  std::string l = lower(v);
+  return !(l == "no" || l == "false" || l == "$false" || l == "0" || l == "否");
+}
+
+// Logical lines: PowerShell backtick and cmd caret continuations joined.
+struct LogicalLine {
+  std::string text;
+  int line;
+};
+
+std::vector<LogicalLine> logical_lines(const std::string& text) {
+  std::vector<LogicalLine> out;
+  auto lines = split_lines(text);
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    LogicalLine l{std::string(lines[i]), static_cast<int>(i) + 1};
+    while (!l.text.empty() && (trim(l.text).back() == '`' || trim(l.text).back() == '^') && i + 1 < lines.size()) {
+      std::string t = trim(l.text);
+      l.text = t.substr(0, t.size() - 1) + " " + std::string(lines[++i]);
+    }
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+std::size_t find_ci(const std::string& hay, const std::string& needle) { return lower(hay).find(lower(needle)); }
+
+// Cuts a trailing pipeline or statement separator outside quotes.
+std::string cut_pipeline(const std::string& s) {
+  char quote = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (quote) {
+      if (c == quote) quote = 0;
+      continue;
+    }
+    if (c == '"' || c == '\'') quote = c;
+    else if (c == '|' || c == ';' || c == '#') return s.substr(0, i);
+  }
+  return s;
+}
+
+}  // namespace
+
+void read_windows_script(const TextFile& file, IpsecPolicy& policy) {
+  antlr4::ANTLRInputStream input;
+  WinScriptLexer lexer(&input);
+  antlr4::CommonTokenStream tokens(&lexer);
+  WinScriptParser parser(&tokens);
+  FirstError errors;
+  lexer.removeErrorListeners();
+  lexer.addErrorListener(&errors);
+  parser.removeErrorListeners();
+  parser.addErrorListener(&errors);
+  int legacy_line = 0, legacy_count = 0;
+  std::string legacy_text;
+  std::vector<std::string> pending_suppressions;
+  for (const auto& ll : logical_lines(file.text)) {
+    std::string t = trim(ll.text);
+    std::string l = lower(t);
+    if (l.rfind("rem ", 0) == 0 || l.rfind("::", 0) == 0 || l.rfind("#", 0) == 0) {
+      auto ids = suppressions_in(t);
+      pending_suppressions.insert(pending_suppressions.end(), ids.begin(), ids.end());
+      continue;
+    }
+    if (l.find("ipsec static add") != std::string::npos || l.rfind("ipsecpol", 0) == 0) {
+      if (!legacy_count) {
+        legacy_line = ll.line;
+        legacy_text = t;
+      }
+      ++legacy_count;
+      continue;
+    }
+    std::size_t start = std::string::npos;
+    bool netsh = false;
+    if (auto p = find_ci(t, "advfirewall consec add rule"); p != std::string::npos) {
+      auto n = find_ci(t, "netsh");
+      if (n == std::string::npos || n > p) continue;
+      start = n;
+      netsh = true;
+    } else if (auto q = find_ci(t, "New-NetIPsecRule"); q != std::string::npos) {
+      start = q;
+    } else {
+      pending_suppressions.clear();
+      continue;
+    }
+    std::string cmd = cut_pipeline(t.substr(start));
+    int column = static_cast<int>(ll.text.find_first_not_of(" \t") + start) + 1;
+    input.load(cmd);
+    lexer.setInputStream(&input);
+    tokens.setTokenSource(&lexer);
+    parser.setTokenStream(&tokens);
+    errors.reset();
+    auto* tree = parser.command();
+    if (errors.has_error) {
+      add_error(policy, ll.line, column + errors.column - 1, fmt::format("cannot parse this command: {}", errors.message),
+                t);
+      pending_suppressions.clear();
+      continue;
+    }
+    CsRule r;
+    r.line = ll.line;
+    r.column = column;
+    r.text = collapse_spaces(trim(cmd));
+    r.suppressions = pending_suppressions;
+    pending_suppressions.clear();
+    auto tail = ll.text.find(" #");
+    if (tail != std::string::npos) {
+      auto ids = suppressions_in(ll.text.substr(tail));
+      r.suppressions.insert(r.suppressions.end(), ids.begin(), ids.end());
+    }
+    bool ok = true;
+    if (netsh && tree->netshConsecAdd()) {
+      bool have_action = false;
+      for (auto* arg : tree->netshConsecAdd()->netshArg()) {
+        std::string k = lower(arg->key->getText());
+        std::string v = joined_value(arg->netshValue());
+        if (k == "name") r.name = v;
+        else if (k == "endpoint1") r.endpoint1 = v;
+        else if (k == "endpoint2") r.endpoint2 = v;
+        else if (k == "port1") r.port1 = v;
+        else if (k == "port2") r.port2 = v;
+        else if (k == "protocol") r.protocol = v;
+        else if (k == "action") {
+          r.action = v;
+          have_action = true;
+        } else if (k == "enable") r.enabled = bool_value(v);
+        else if (k == "mode") r.mode = v;
+      }
+      if (!have_action) {
+        add_error(policy, ll.line, column, "consec add rule needs action=... (e.g. action=noauthentication)", t);
+        ok = false;
+      }
+    } else if (!netsh && tree->newNetIpsecRule()) {
+      std::string in_sec = "request", out_sec = "request";  // cmdlet defaults [doc: Request/Request]
+      for (auto* arg : tree->newNetIpsecRule()->psArg()) {
+        std::string k = lower(arg->PARAM()->getText().substr(1));
+        std::string v = ps_value(arg->psValue());
+        if (auto colon = k.find(':'); colon != std::string::npos) {
+          v = unquote(k.substr(colon + 1));
+          k = k.substr(0, colon);
+        }
+        if (k == "displayname" || (k == "name" && r.name.empty())) r.name = v;
+        else if (k == "localaddress") r.endpoint1 = v;
+        else if (k == "remoteaddress") r.endpoint2 = v;
+        else if (k == "localport") r.port1 = v;
+        else if (k == "remoteport") r.port2 = v;
+        else if (k == "protocol") r.protocol = v;
+        else if (k == "inboundsecurity") in_sec = lower(v);
+        else if (k == "outboundsecurity") out_sec = lower(v);
+        else if (k == "enabled") r.enabled = bool_value(v);
+        else if (k == "mode") r.mode = v;
+      }
+      r.action = in_sec + "/" + out_sec;
+    } else {
+      ok = false;
+    }
+    if (ok) lower_rule(r, policy);
+  }
+  if (legacy_count) {
+    add_unmodelled(policy, legacy_line, 1,
+                   fmt::format("legacy Windows IPsec policy commands (netsh ipsec static / ipsecpol, {} command{}) are "
+                               "not modelled: every port counts as undetermined",
+                               legacy_count, legacy_count == 1 ? "" : "s"),
+                   legacy_text);
+    IpsecEntry e;
+    e.name = "legacy IPsec policy";
+    e.action = IpsecAction::Protect;
+    e.action_label = "legacy policy (not modelled)";
+    e.selector.unknowns.push_back("legacy netsh ipsec static / ipsecpol policy");
+    e.rank = {2};
+    e.span = {file.path, legacy_line, 1, legacy_line, static_cast<int>(legacy_text.size()) + 1};
+    e.text = legacy_text;
+    e.normalized = legacy_text;
+    policy.entries.push_back(std::move(e));
+  }
+}
+
+// ---------------------------------------------------------------------------------
+
+namespace {
+
+// Label -> canonical key (English and zh-TW as printed by netsh; zh-TW [unverified]).
+std::string canonical_label(const std::string& label) {
+  static const std::map<std::string, std::string> labels = {
+      {"rule name", "name"},   {"規則名稱", "name"},     {"enabled", "enabled"},   {"已啟用", "enabled"},
+      {"endpoint1", "ep1"},     {"端點1", "ep1"},         {"端點 1", "ep1"},         {"endpoint2", "ep2"},
+      {"端點2", "ep2"},         {"端點 2", "ep2"},         {"port1", "port1"},       {"連接埠1", "port1"},
+      {"連接埠 1", "port1"},    {"port2", "port2"},        {"連接埠2", "port2"},     {"連接埠 2", "port2"},
+      {"protocol", "protocol"}, {"通訊協定", "protocol"}, {"action", "action"},     {"動作", "action"},
+      {"mode", "mode"},         {"模式", "mode"},
+  };
+  auto it = labels.find(lower(trim(label)));
+  return it == labels.end() ? std::string() : it->second;
+}
+
+std::string canonical_action(const std::string& v) {
+  static const std::map<std::string, std::string> values = {
+      {"不驗證", "noauthentication"}, {"do not authenticate", "noauthentication"}};
+  auto it = values.find(lower(trim(v)));
+  return it == values.end() ? trim(v) : it->second;
+}
+
+}  // namespace
+
+void read_netsh_show(const TextFile& file, IpsecPolicy& policy) {
+  antlr4::ANTLRInputStream input;
+  NetshShowLexer lexer(&input);
+  antlr4::CommonTokenStream tokens(&lexer);
+  NetshShowParser parser(&tokens);
+  FirstError errors;
+  lexer.removeErrorListeners();
+  lexer.addErrorListener(&errors);
+  parser.removeErrorListeners();
+  parser.addErrorListener(&errors);
+  auto lines = split_lines(file.text);
+  std::optional<CsRule> current;
+  bool have_action = false;
+  auto finish = [&] {
+    if (!current) return;
+    current->text = fmt::format("Rule Name: {} (Endpoint1 {}, Endpoint2 {}, Protocol {}, Port1 {}, Port2 {}, Action {}{})",
+                                current->name, current->endpoint1, current->endpoint2, current->protocol,
+                                current->port1, current->port2, current->action,
+                                current->enabled ? "" : ", disabled");
+    if (!have_action) {
+      add_error(policy, current->line, 1, fmt::format("rule {} has no Action line", current->name), current->text);
+    } else {
+      lower_rule(*current, policy);
+    }
+    current.reset();
+  };
+  for (std::size_t idx = 0; idx < lines.size(); ++idx) {
+    int line_no = static_cast<int>(idx) + 1;
+    std::string raw(lines[idx]);
+    if (trim(raw).empty()) continue;
+    input.load(raw);
+    lexer.setInputStream(&input);
+    tokens.setTokenSource(&lexer);
+    parser.setTokenStream(&tokens);
+    errors.reset();
+    auto* tree = parser.line();
+    if (errors.has_error) {
+      add_error(policy, line_no, errors.column, fmt::format("cannot read this line: {}", errors.message), trim(raw));
+      continue;
+    }
+    auto* lab = tree->labelled();
+    if (!lab) continue;  // separators, "Ok."
+    std::string key = canonical_label(lab->label->getText());
+    std::string value = lab->value ? trim(lab->value->getText()) : "";
+    if (key == "name") {
+      finish();
+      current = CsRule{};
+      current->name = value;
+      current->line = line_no;
+      current->text = trim(raw);
+      have_action = false;
+      continue;
+    }
+    if (!current || key.empty()) continue;
+    if (key == "enabled") current->enabled = bool_value(value);
+    else if (key == "ep1") current->endpoint1 = value;
+    else if (key == "ep2") current->endpoint2 = value;
+    else if (key == "port1") current->port1 = value;
+    else if (key == "port2") current->port2 = value;
+    else if (key == "protocol") current->protocol = value;
+    else if (key == "mode") current->mode = value;
+    else if (key == "action") {
+      current->action = canonical_action(value);
+      have_action = true;
+    }
+  }
+  finish();
+}
+
+}  // namespace fwm::ipsec
