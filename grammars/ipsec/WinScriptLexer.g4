@@ -7,6 +7,7 @@ SQSTRING : '\'' ~['\r\n]* '\'' ;
 EQ       : '=' ;
 COMMA    : ',' ;
 ARRAY_OPEN : '@(' ;
+SPLAT    : '@' [A-Za-z_] [A-Za-z0-9_]* ;
 RPAREN   : ')' ;
 PARAM    : '-' [A-Za-z] [A-Za-z0-9]* ( ':' ~[ \t\r\n]* )? ;
 WORD     : ~[ \t\r\n="',()]+ ;

@@ -1,6 +1,7 @@
 // FWM010: media traffic of a role is not exempt from IPsec (see docs/rules/FWM010.md).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 
 #include "checks/check_support.h"
@@ -36,6 +37,7 @@ class MediaNotIpsecExempt final : public Check {
       const IpsecEntry* uncertain;
       PortSet ports;
       AddrIntervals remote;
+      std::vector<const IpsecEntry*> idle_exemptions;  // would match, but not installed
     };
     std::vector<Group> groups;
     std::map<std::tuple<int, const IpsecEntry*, const IpsecEntry*>, std::size_t> index;
@@ -43,12 +45,19 @@ class MediaNotIpsecExempt final : public Check {
       if (piece.verdict == IpsecVerdict::Bypass) continue;
       auto key = std::make_tuple(static_cast<int>(piece.verdict), piece.decider, piece.uncertain_by);
       auto it = index.find(key);
+      std::size_t gi;
       if (it == index.end()) {
-        index[key] = groups.size();
-        groups.push_back({piece.verdict, piece.decider, piece.uncertain_by, piece.box.local_port, piece.box.remote_addr});
+        gi = index[key] = groups.size();
+        groups.push_back({piece.verdict, piece.decider, piece.uncertain_by, piece.box.local_port, piece.box.remote_addr, {}});
       } else {
-        groups[it->second].ports.add(piece.box.local_port);
-        groups[it->second].remote.add(piece.box.remote_addr);
+        gi = it->second;
+        groups[gi].ports.add(piece.box.local_port);
+        groups[gi].remote.add(piece.box.remote_addr);
+      }
+      for (const auto& e : policy.entries) {
+        if (e.installed || e.action != IpsecAction::Bypass || !ipsec_intersect(piece.box, e.selector)) continue;
+        auto& idle = groups[gi].idle_exemptions;
+        if (std::find(idle.begin(), idle.end(), &e) == idle.end()) idle.push_back(&e);
       }
     }
     std::string pname = proto_name(scope.protocol);
@@ -86,6 +95,9 @@ class MediaNotIpsecExempt final : public Check {
                               pupper, dir, format_ports(g.ports), part, fmt::join(scope.media_names, "/"),
                               scope.direction == Direction::In ? "destination" : "source", family_name(r.family), peers,
                               host, what, ipsec_rows_label(scope));
+      for (const IpsecEntry* idle : g.idle_exemptions)
+        f.message += fmt::format(" The exemption {} would cover it but is not installed: {}.", ipsec_entry_text(*idle),
+                                 idle->not_installed_why);
       f.requirement_id = scope.rows.front()->id;
       f.fingerprint_basis = fmt::format("{}|{}|{}|{}|{}", ipsec_rows_label(scope), pname, family_name(r.family), dir,
                                         where ? where->normalized : policy.default_text);

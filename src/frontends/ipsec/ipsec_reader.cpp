@@ -209,8 +209,7 @@ Signals scan(const std::string& text) {
   std::string low = lower(text.substr(0, 200000));
   if (low.find("advfirewall consec add rule") != std::string::npos) s.win_script += 3;
   if (low.find("new-netipsecrule") != std::string::npos) s.win_script += 3;
-  if (low.find("netsh ipsec static") != std::string::npos || low.find("netsh.exe ipsec static") != std::string::npos)
-    s.win_script += 2;
+  if (low.find("ipsec static add") != std::string::npos) s.win_script += 2;
   if (low.find("ipsecpol ") != std::string::npos) s.win_script += 2;
   auto lines = split_lines(text);
   int seen = 0;

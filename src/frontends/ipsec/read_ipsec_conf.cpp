@@ -114,6 +114,7 @@ void read_ipsec_conf(const TextFile& file, IpsecPolicy& policy) {
       c.name = name;
       c.line = line_no;
       c.header = text;
+      if (auto hash = raw.find('#'); hash != std::string::npos) c.suppressions = suppressions_in(raw.substr(hash));
       conns[name] = c;
       order.push_back(name);
       current = &conns[name];

@@ -189,6 +189,12 @@ struct Walker {
         e.text = fmt::format("{} {{ {} local_ts = {} remote_ts = {}{} }}", child->name->getText(), e.action_label, li, ri,
                              start.empty() ? "" : " start_action = " + start);
         e.normalized = name + "|" + e.text;
+        auto lines = split_lines(file.text);
+        for (int n : {line - 1, line}) {
+          if (n < 1 || static_cast<std::size_t>(n) > lines.size()) continue;
+          auto ids = suppressions_in(lines[static_cast<std::size_t>(n) - 1]);
+          e.suppressions.insert(e.suppressions.end(), ids.begin(), ids.end());
+        }
         policy.entries.push_back(std::move(e));
       }
     }

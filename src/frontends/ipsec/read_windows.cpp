@@ -6,6 +6,7 @@
 // other connection security rules. Request or require = IPsec is negotiated (protect).
 #include <fmt/format.h>
 
+#include <functional>
 #include <map>
 
 #include "NetshShowLexer.h"
@@ -227,6 +228,9 @@ void read_windows_script(const TextFile& file, IpsecPolicy& policy) {
   lexer.addErrorListener(&errors);
   parser.removeErrorListeners();
   parser.addErrorListener(&errors);
+  // PowerShell hashtables (`$Name = @{ Key = 'value' ... }`) for splatting.
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> hashtables;
+  std::string open_table;
   int legacy_line = 0, legacy_count = 0;
   std::string legacy_text;
   std::vector<std::string> pending_suppressions;
@@ -237,6 +241,33 @@ void read_windows_script(const TextFile& file, IpsecPolicy& policy) {
       auto ids = suppressions_in(t);
       pending_suppressions.insert(pending_suppressions.end(), ids.begin(), ids.end());
       continue;
+    }
+    if (!open_table.empty()) {
+      if (t == "}") {
+        open_table.clear();
+        continue;
+      }
+      input.load(t);
+      lexer.setInputStream(&input);
+      tokens.setTokenSource(&lexer);
+      parser.setTokenStream(&tokens);
+      errors.reset();
+      auto* entry = parser.hashEntry();
+      if (errors.has_error) {
+        add_error(policy, ll.line, errors.column, fmt::format("cannot parse this hashtable entry: {}", errors.message),
+                  t);
+        continue;
+      }
+      hashtables[open_table].push_back({entry->key->getText(), ps_value(entry->psValue())});
+      continue;
+    }
+    if (t.size() > 4 && t[0] == '$' && t.find("@{") != std::string::npos && t.back() == '{') {
+      auto eq = t.find('=');
+      if (eq != std::string::npos) {
+        open_table = trim(t.substr(1, eq - 1));
+        hashtables[open_table].clear();
+        continue;
+      }
     }
     if (l.find("ipsec static add") != std::string::npos || l.rfind("ipsecpol", 0) == 0) {
       if (!legacy_count) {
@@ -308,6 +339,19 @@ void read_windows_script(const TextFile& file, IpsecPolicy& policy) {
       }
     } else if (!netsh && tree->newNetIpsecRule()) {
       std::string in_sec = "request", out_sec = "request";  // cmdlet defaults [doc: Request/Request]
+      std::vector<std::pair<std::string, std::string>> args;
+      if (auto* splat = tree->newNetIpsecRule()->splat) {
+        auto it = hashtables.find(splat->getText().substr(1));
+        if (it == hashtables.end()) {
+          add_unmodelled(policy, ll.line, column,
+                         fmt::format("New-NetIPsecRule {}: the hashtable is not defined in this file; the rule is "
+                                     "not modelled",
+                                     splat->getText()),
+                         t);
+          continue;
+        }
+        for (const auto& [k, v] : it->second) args.push_back({lower(k), v});
+      }
       for (auto* arg : tree->newNetIpsecRule()->psArg()) {
         std::string k = lower(arg->PARAM()->getText().substr(1));
         std::string v = ps_value(arg->psValue());
@@ -315,6 +359,9 @@ void read_windows_script(const TextFile& file, IpsecPolicy& policy) {
           v = unquote(k.substr(colon + 1));
           k = k.substr(0, colon);
         }
+        args.push_back({k, v});
+      }
+      for (const auto& [k, v] : args) {
         if (k == "displayname" || (k == "name" && r.name.empty())) r.name = v;
         else if (k == "localaddress") r.endpoint1 = v;
         else if (k == "remoteaddress") r.endpoint2 = v;
@@ -328,6 +375,10 @@ void read_windows_script(const TextFile& file, IpsecPolicy& policy) {
       }
       r.action = in_sec + "/" + out_sec;
     } else {
+      add_error(policy, ll.line, column,
+                netsh ? "expected netsh advfirewall consec add rule key=value ..."
+                      : "expected New-NetIPsecRule -Parameter value ... (or @hashtable)",
+                t);
       ok = false;
     }
     if (ok) lower_rule(r, policy);
