@@ -53,13 +53,19 @@ std::vector<IpsecMediaScope> ipsec_media_scopes(const Pack& pack, const std::vec
         for (const Requirement* req : reqs)
           if (contains(row_roles, req->role) && has_proto(req->protocols, proto) && req->direction == Direction::In)
             needed.add(req->ports);
+        // Roles whose requirements the pack does not list (A/V Edge, Exchange UM) get
+        // every server media range: the seed exempts all their ports anyway.
+        bool listed = false;
+        for (const Requirement* req : reqs)
+          if (contains(row_roles, req->role)) listed = true;
         for (const auto& m : pack.media) {
           // Ranges that a row names for its own hosts ("media:client") are theirs only.
           if (role_specific.count(m.name) || !has_proto(m.protocols, proto)) continue;
-          PortSet part = needed.intersect(m.ports);
+          PortSet part = listed ? needed.intersect(m.ports) : m.ports;
           if (part.empty()) continue;
+          // Name a range when all of it is needed or it adds ports the named ones lack.
+          if (part == m.ports || !part.subtract(ports).empty()) names.push_back(m.name);
           ports.add(part);
-          names.push_back(m.name);
         }
       }
       if (ports.empty()) continue;

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "checks/analysis.h"
+#include "checks/ipsec_media.h"
 #include "checks/port_axes.h"
 #include "cli/project_config.h"
 #include "cli/commands.h"
@@ -115,6 +116,7 @@ int cmd_check(const CheckArgs& args) {
   report.roles = a.roles;
   report.category = a.category;
   if (pack) report.pack = pack->name;
+  std::string lb_mode = !a.lb_mode.empty() ? a.lb_mode : pack ? pack->default_lb_mode : "hardware";
   bool input_error = false;
   // IPsec policies (--ipsec): read once, checked with every firewall file (FWM010, FWM011).
   std::vector<std::unique_ptr<IpsecPolicy>> ipsec_policies;
@@ -142,7 +144,10 @@ int cmd_check(const CheckArgs& args) {
   }
   if (!ipsec_views.empty() && !pack)
     report.notes.push_back("--ipsec given without --role: the IPsec exemption checks (FWM010, FWM011) did not run");
-  std::string lb_mode = !a.lb_mode.empty() ? a.lb_mode : pack ? pack->default_lb_mode : "hardware";
+  if (!ipsec_views.empty() && pack && ipsec_media_scopes(*pack, a.roles, lb_mode).empty())
+    report.notes.push_back(fmt::format("the pack's IPsec exemption table names no media traffic for role {}: "
+                                       "FWM010 and FWM011 had nothing to check",
+                                       fmt::join(a.roles, ",")));
   // Progress on a terminal for runs over several files (stderr; silent when redirected).
   bool progress = a.files.size() > 1 && isatty(STDERR_FILENO);
   std::size_t done = 0;
