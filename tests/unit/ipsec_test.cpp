@@ -433,3 +433,31 @@ TEST_CASE("media scopes come from the pack: rows of the roles, media ranges with
   CHECK(client[0].local_ports == PortSet(1024, 65535));
   CHECK(ipsec_media_scopes(*pack.pack, {"office-web-apps"}, "hardware").empty());
 }
+
+TEST_CASE("Windows registry export: ConSecRules rule strings", "[ipsec]") {
+  std::string reg =
+      "Windows Registry Editor Version 5.00\n\n"
+      "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\SharedAccess\\Parameters\\FirewallPolicy\\ConSecRules]\n"
+      "\"{A1}\"=\"v2.31|Action=SecureServer|Name=Isolation|EP2_4=10.0.0.0/255.0.0.0|Active=TRUE|\"\n"
+      "\"{A2}\"=\"v2.31|Action=DoNotSecure|Name=Audio|Protocol=17|EP1Port=49152-57500|EP1Port=57501-65535|Active=TRUE|\"\n"
+      "\"{A3}\"=\"v2.31|Action=DoNotSecure|Name=Off|Protocol=6|Active=FALSE|\"\n"
+      "\"{A4}\"=\"v2.31|Action=DoNotSecure|Name=Wifi|Protocol=6|IFType=Wireless|Active=TRUE|\"\n"
+      "\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\SharedAccess\\Parameters\\FirewallPolicy\\FirewallRules]\n"
+      "\"{B1}\"=\"v2.31|Action=Allow|Active=TRUE|Dir=In|\"\n";
+  auto p = load("consec.reg", reg);
+  CHECK(p->format == "windows-registry");
+  CHECK(p->diagnostics.empty());
+  REQUIRE(p->entries.size() == 4);  // the firewall rule is not a connection security rule
+  CHECK(p->entries[0].action == IpsecAction::Protect);
+  CHECK(p->entries[1].selector.local_port == PortSet(49152, 65535));
+  CHECK_FALSE(p->entries[2].installed);
+  CHECK_FALSE(p->entries[3].selector.unknowns.empty());
+  CHECK(ports_with(*p, Direction::In, kProtoUdp, IpsecVerdict::Bypass, PortSet(49152, 65535)) == PortSet(49152, 65535));
+
+  auto bad = load("bad.reg",
+                  "[HKEY_LOCAL_MACHINE\\X\\ConSecRules]\n\"{A1}\"=\"v2.31|Name=NoAction|\"\n\"{A2}\"=\"Action=x\"\n",
+                  "windows-registry");
+  REQUIRE(bad->diagnostics.size() == 2);
+  CHECK(bad->diagnostics[0].message.find("without Action") != std::string::npos);
+  CHECK(bad->diagnostics[1].span.line == 3);
+}

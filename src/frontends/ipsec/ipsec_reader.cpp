@@ -201,7 +201,7 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
 }
 
 struct Signals {
-  int netsh_show = 0, win_script = 0, xfrm = 0, swanctl = 0, setkey = 0, openbsd = 0, ipsec_conf = 0;
+  int registry = 0, netsh_show = 0, win_script = 0, xfrm = 0, swanctl = 0, setkey = 0, openbsd = 0, ipsec_conf = 0;
 };
 
 Signals scan(const std::string& text) {
@@ -227,6 +227,7 @@ Signals scan(const std::string& text) {
     }
     if (prev_selector && indented && (t.rfind("dir ", 0) == 0 || t.rfind("socket ", 0) == 0)) s.xfrm += 3;
     prev_selector = false;
+    if (t[0] == '[' && lower(t).find("\\consecrules]") != std::string::npos) s.registry += 5;
     if (t[0] == '#') continue;
     if (t.rfind("connections", 0) == 0 && t.find('{') != std::string::npos) s.swanctl += 3;
     if (t.rfind("children", 0) == 0 && t.find('{') != std::string::npos) s.swanctl += 2;
@@ -246,7 +247,7 @@ struct FormatEntry {
 
 const std::vector<FormatEntry>& formats() {
   static const std::vector<FormatEntry> all = {
-      {"netsh-consec-show", read_netsh_show}, {"windows-script", read_windows_script},
+      {"windows-registry", read_registry},     {"netsh-consec-show", read_netsh_show}, {"windows-script", read_windows_script},
       {"xfrm", read_xfrm},                     {"swanctl", read_swanctl},
       {"setkey", read_setkey},                 {"openbsd-ipsec", read_openbsd},
       {"ipsec.conf", read_ipsec_conf},
@@ -265,7 +266,8 @@ std::vector<std::string> ipsec_formats() {
 std::string detect_ipsec_format(const TextFile& file) {
   Signals s = scan(file.text);
   std::pair<int, const char*> best{0, ""};
-  for (auto [score, name] : {std::pair<int, const char*>{s.netsh_show, "netsh-consec-show"},
+  for (auto [score, name] : {std::pair<int, const char*>{s.registry, "windows-registry"},
+                             {s.netsh_show, "netsh-consec-show"},
                              {s.win_script, "windows-script"},
                              {s.xfrm, "xfrm"},
                              {s.swanctl, "swanctl"},

@@ -9,15 +9,23 @@
 #include <functional>
 #include <map>
 
+#include "ConSecRuleLexer.h"
+#include "ConSecRuleParser.h"
 #include "NetshShowLexer.h"
 #include "NetshShowParser.h"
 #include "WinScriptLexer.h"
+#include "WinRegLexer.h"
+#include "WinRegParser.h"
 #include "WinScriptParser.h"
 #include "frontends/ipsec/ipsec_support.h"
 
 namespace fwm::ipsec {
 
+using fwm_antlr_fwm_grammar_ipsec_consecrule::ConSecRuleLexer;
+using fwm_antlr_fwm_grammar_ipsec_consecrule::ConSecRuleParser;
 using fwm_antlr_fwm_grammar_ipsec_netshshow::NetshShowLexer;
+using fwm_antlr_fwm_grammar_ipsec_winreg::WinRegLexer;
+using fwm_antlr_fwm_grammar_ipsec_winreg::WinRegParser;
 using fwm_antlr_fwm_grammar_ipsec_netshshow::NetshShowParser;
 using fwm_antlr_fwm_grammar_ipsec_winscript::WinScriptLexer;
 using fwm_antlr_fwm_grammar_ipsec_winscript::WinScriptParser;
@@ -35,6 +43,7 @@ struct CsRule {
   int column = 1;
   std::string text;
   std::vector<std::string> suppressions;
+  std::vector<std::string> conditions;  // not decidable from the file (interface types, ...)
 };
 
 bool is_keyword_address(const std::string& v) {
@@ -100,6 +109,7 @@ void lower_rule(const CsRule& r, IpsecPolicy& policy) {
   e.span = {policy.file, r.line, r.column, r.line, r.column + static_cast<int>(r.text.size())};
   e.text = r.text;
   e.suppressions = r.suppressions;
+  e.selector.unknowns = r.conditions;
   std::string a = lower(r.action);
   if (a == "noauthentication" || a == "donotsecure" || a == "none/none") {
     e.action = IpsecAction::Bypass;
@@ -496,6 +506,145 @@ void read_netsh_show(const TextFile& file, IpsecPolicy& policy) {
     }
   }
   finish();
+}
+
+// ---------------------------------------------------------------------------------
+// Registry exports: [...\ConSecRules] sections of a .reg file, one rule string per value.
+
+namespace {
+
+std::string reg_unescape(const std::string& quoted) {
+  std::string out;
+  for (std::size_t i = 1; i + 1 < quoted.size(); ++i) {
+    if (quoted[i] == '\\' && i + 2 < quoted.size()) ++i;
+    out += quoted[i];
+  }
+  return out;
+}
+
+// Action strings of the registry [spec names; exact spelling unverified: any case].
+std::string registry_action(const std::string& v) {
+  std::string l = lower(v);
+  if (l == "donotsecure" || l == "noauthentication" || l == "none") return "noauthentication";
+  if (l == "secureserver" || l == "requireinrequestout") return "requireinrequestout";
+  if (l == "boundary" || l == "requestinrequestout") return "requestinrequestout";
+  if (l == "secure" || l == "requireinrequireout") return "requireinrequireout";
+  if (l == "requireinclearout") return "requireinclearout";
+  return v;
+}
+
+}  // namespace
+
+void read_registry(const TextFile& file, IpsecPolicy& policy) {
+  antlr4::ANTLRInputStream input;
+  WinRegLexer lexer(&input);
+  antlr4::CommonTokenStream tokens(&lexer);
+  WinRegParser parser(&tokens);
+  antlr4::ANTLRInputStream rule_input;
+  ConSecRuleLexer rule_lexer(&rule_input);
+  antlr4::CommonTokenStream rule_tokens(&rule_lexer);
+  ConSecRuleParser rule_parser(&rule_tokens);
+  FirstError errors;
+  for (antlr4::Recognizer* r : std::initializer_list<antlr4::Recognizer*>{&lexer, &parser, &rule_lexer, &rule_parser}) {
+    r->removeErrorListeners();
+    r->addErrorListener(&errors);
+  }
+  auto lines = split_lines(file.text);
+  bool in_consec = false;
+  for (std::size_t idx = 0; idx < lines.size(); ++idx) {
+    int line_no = static_cast<int>(idx) + 1;
+    std::string raw(lines[idx]);
+    while (!raw.empty() && raw.back() == '\\' && idx + 1 < lines.size()) raw = raw.substr(0, raw.size() - 1) + trim(lines[++idx]);
+    std::string t = trim(raw);
+    if (t.empty()) continue;
+    input.load(t);
+    lexer.setInputStream(&input);
+    tokens.setTokenSource(&lexer);
+    parser.setTokenStream(&tokens);
+    errors.reset();
+    auto* tree = parser.line();
+    if (errors.has_error) {
+      add_error(policy, line_no, errors.column, fmt::format("cannot parse this registry line: {}", errors.message), t);
+      continue;
+    }
+    if (tree->SECTION()) {
+      std::string path = lower(tree->SECTION()->getText());
+      in_consec = path.size() > 13 && path.compare(path.size() - 13, 13, "\\consecrules]") == 0;
+      continue;
+    }
+    auto* entry = tree->entry();
+    if (!entry || !in_consec) continue;
+    if (entry->value->getType() != WinRegLexer::STRING) {
+      add_unmodelled(policy, line_no, 1, "a ConSecRules value that is not a string is not read", t);
+      continue;
+    }
+    std::string rule_text = reg_unescape(entry->value->getText());
+    rule_input.load(rule_text);
+    rule_lexer.setInputStream(&rule_input);
+    rule_tokens.setTokenSource(&rule_lexer);
+    rule_parser.setTokenStream(&rule_tokens);
+    errors.reset();
+    auto* rule_tree = rule_parser.rule_();
+    int value_column = static_cast<int>(entry->value->getCharPositionInLine()) + 2;
+    if (errors.has_error) {
+      add_error(policy, line_no, value_column + errors.column - 1,
+                fmt::format("cannot parse this connection security rule: {} (expected v2.xx|Key=Value|...)",
+                            errors.message),
+                t);
+      continue;
+    }
+    CsRule r;
+    r.line = line_no;
+    r.column = 1;
+    r.text = t;
+    std::vector<std::string> ep1, ep2, port1, port2;
+    bool have_action = false, bad = false;
+    for (auto* field : rule_tree->field()) {
+      std::string f = field->getText();
+      auto eq = f.find('=');
+      if (eq == std::string::npos) {
+        add_error(policy, line_no, value_column + static_cast<int>(field->getStart()->getCharPositionInLine()),
+                  fmt::format("field '{}' has no '='", f), t);
+        bad = true;
+        break;
+      }
+      std::string key = lower(f.substr(0, eq)), value = f.substr(eq + 1);
+      if (key == "action") {
+        r.action = registry_action(value);
+        have_action = true;
+      } else if (key == "name") {
+        r.name = value;
+      } else if (key == "active") {
+        r.enabled = lower(value) != "false";
+      } else if (key == "protocol") {
+        r.protocol = value;
+      } else if (key == "ep1_4" || key == "ep1_6") {
+        ep1.push_back(value);
+      } else if (key == "ep2_4" || key == "ep2_6") {
+        ep2.push_back(value);
+      } else if (key == "ep1port" || key == "ep1port2_10") {
+        port1.push_back(value);
+      } else if (key == "ep2port" || key == "ep2port2_10") {
+        port2.push_back(value);
+      } else if (key == "if" || key == "iftype") {
+        r.conditions.push_back(fmt::format("{}={}: only on some interfaces", f.substr(0, eq), value));
+      } else if (key == "tunnel" || key == "mode") {
+        r.mode = value;
+      }
+    }
+    if (bad) continue;
+    if (!have_action) {
+      add_error(policy, line_no, value_column, "connection security rule without Action=", t);
+      continue;
+    }
+    auto join = [](const std::vector<std::string>& v) { return v.empty() ? std::string("any") : fmt::format("{}", fmt::join(v, ",")); };
+    r.endpoint1 = join(ep1);
+    r.endpoint2 = join(ep2);
+    r.port1 = join(port1);
+    r.port2 = join(port2);
+    if (r.name.empty()) r.name = unquote(entry->name->getText());
+    lower_rule(r, policy);
+  }
 }
 
 }  // namespace fwm::ipsec
