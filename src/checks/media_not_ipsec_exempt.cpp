@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include "checks/check_support.h"
 #include "checks/ipsec_media.h"
@@ -23,13 +24,26 @@ class MediaNotIpsecExempt final : public Check {
     auto scopes = ipsec_media_scopes(*ctx.pack, ctx.roles, ctx.lb_mode);
     for (const IpsecPolicy* policy : *ctx.ipsec) {
       AddrSet local = assumed_local_addresses(*policy);
-      for (const auto& r : evaluate_media_scopes(*policy, scopes)) report(ctx, *policy, local, r, out);
+      std::optional<IpsecPolicy> swapped;
+      if (policy->endpoint_pairs) swapped = swap_endpoints(*policy);
+      for (const auto& r : evaluate_media_scopes(*policy, scopes))
+        report(ctx, *policy, swapped ? &*swapped : nullptr, local, r, out);
     }
   }
 
  private:
-  void report(const AnalysisContext& ctx, const IpsecPolicy& policy, const AddrSet& local, const IpsecScopeResult& r,
-              std::vector<Finding>& out) const {
+  // The policy with endpoint 1 and endpoint 2 exchanged (Windows rule pairs).
+  static IpsecPolicy swap_endpoints(const IpsecPolicy& p) {
+    IpsecPolicy s = p;
+    for (auto& e : s.entries) {
+      std::swap(e.selector.local_addr, e.selector.remote_addr);
+      std::swap(e.selector.local_port, e.selector.remote_port);
+    }
+    return s;
+  }
+
+  void report(const AnalysisContext& ctx, const IpsecPolicy& policy, const IpsecPolicy* swapped, const AddrSet& local,
+              const IpsecScopeResult& r, std::vector<Finding>& out) const {
     const IpsecMediaScope& scope = *r.scope;
     struct Group {
       IpsecVerdict verdict;
@@ -38,6 +52,7 @@ class MediaNotIpsecExempt final : public Check {
       PortSet ports;
       AddrIntervals remote;
       std::vector<const IpsecEntry*> idle_exemptions;  // would match, but not installed
+      std::vector<std::string> swapped_exemptions;     // exempt only with the host as endpoint 2
     };
     std::vector<Group> groups;
     std::map<std::tuple<int, const IpsecEntry*, const IpsecEntry*>, std::size_t> index;
@@ -53,6 +68,14 @@ class MediaNotIpsecExempt final : public Check {
         gi = it->second;
         groups[gi].ports.add(piece.box.local_port);
         groups[gi].remote.add(piece.box.remote_addr);
+      }
+      if (swapped && piece.verdict != IpsecVerdict::Undetermined) {
+        for (const auto& sp : evaluate_ipsec(*swapped, piece.box).pieces) {
+          if (sp.verdict != IpsecVerdict::Bypass || !sp.decider) continue;
+          std::string text = ipsec_entry_text(*sp.decider);
+          auto& list = groups[gi].swapped_exemptions;
+          if (std::find(list.begin(), list.end(), text) == list.end()) list.push_back(text);
+        }
       }
       for (const auto& e : policy.entries) {
         if (e.installed || e.action != IpsecAction::Bypass || !ipsec_intersect(piece.box, e.selector)) continue;
@@ -98,6 +121,10 @@ class MediaNotIpsecExempt final : public Check {
       for (const IpsecEntry* idle : g.idle_exemptions)
         f.message += fmt::format(" The exemption {} would cover it but is not installed: {}.", ipsec_entry_text(*idle),
                                  idle->not_installed_why);
+      if (!g.swapped_exemptions.empty())
+        f.message += fmt::format(" Only with the host as Endpoint2 would {} exempt (part of) it; fwmatrix takes the "
+                                 "host as Endpoint1.",
+                                 fmt::join(g.swapped_exemptions, ", "));
       f.requirement_id = scope.rows.front()->id;
       f.fingerprint_basis = fmt::format("{}|{}|{}|{}|{}", ipsec_rows_label(scope), pname, family_name(r.family), dir,
                                         where ? where->normalized : policy.default_text);

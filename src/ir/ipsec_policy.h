@@ -56,6 +56,9 @@ struct IpsecPolicy {
   // What applies where no entry matches (all formats here: no IPsec processing).
   IpsecAction default_action = IpsecAction::Bypass;
   std::string default_text = "no IPsec policy matches (default: no IPsec processing)";
+  // Windows: endpoint 1 / endpoint 2 rather than local / remote; the host is taken as
+  // endpoint 1 and the swapped orientation is only mentioned.
+  bool endpoint_pairs = false;
 
   // Installed entries in evaluation order.
   std::vector<const IpsecEntry*> evaluation_order() const;

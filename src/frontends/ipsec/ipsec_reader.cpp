@@ -306,6 +306,8 @@ IpsecLoad load_ipsec_policy_file(const TextFile& file, const std::string& format
     policy->file = file.path;
     policy->line_count = split_lines(file.text).size();
     f.reader(file, *policy);
+    policy->endpoint_pairs = fmt_name == "windows-registry" || fmt_name == "netsh-consec-show" ||
+                             fmt_name == "windows-script";
     for (std::size_t i = 0; i < policy->entries.size(); ++i) {
       IpsecEntry& e = policy->entries[i];
       e.position = static_cast<int>(i);
