@@ -70,8 +70,12 @@ class MediaNotIpsecExempt final : public Check {
         groups[gi].remote.add(piece.box.remote_addr);
       }
       if (swapped && piece.verdict != IpsecVerdict::Undetermined) {
-        for (const auto& sp : evaluate_ipsec(*swapped, piece.box).pieces) {
-          if (sp.verdict != IpsecVerdict::Bypass || !sp.decider) continue;
+        // Mentioned only when the swapped orientation exempts all of the piece.
+        auto alt = evaluate_ipsec(*swapped, piece.box).pieces;
+        bool all_exempt = std::all_of(alt.begin(), alt.end(),
+                                      [](const IpsecPiece& sp) { return sp.verdict == IpsecVerdict::Bypass; });
+        for (const auto& sp : alt) {
+          if (!all_exempt || !sp.decider) continue;
           std::string text = ipsec_entry_text(*sp.decider);
           auto& list = groups[gi].swapped_exemptions;
           if (std::find(list.begin(), list.end(), text) == list.end()) list.push_back(text);
@@ -122,7 +126,7 @@ class MediaNotIpsecExempt final : public Check {
         f.message += fmt::format(" The exemption {} would cover it but is not installed: {}.", ipsec_entry_text(*idle),
                                  idle->not_installed_why);
       if (!g.swapped_exemptions.empty())
-        f.message += fmt::format(" Only with the host as Endpoint2 would {} exempt (part of) it; fwmatrix takes the "
+        f.message += fmt::format(" Only with the host as Endpoint2 would {} exempt it; fwmatrix takes the "
                                  "host as Endpoint1.",
                                  fmt::join(g.swapped_exemptions, ", "));
       f.requirement_id = scope.rows.front()->id;
