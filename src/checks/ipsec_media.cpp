@@ -131,14 +131,6 @@ SourceSpan ipsec_entry_location(const IpsecPolicy& policy, const IpsecEntry* e, 
   return SourceSpan{policy.file, 1, 1, 1, 1};
 }
 
-std::string ipsec_scope_label(const IpsecMediaScope& s) {
-  std::string p = proto_name(s.protocol);
-  std::transform(p.begin(), p.end(), p.begin(), ::toupper);
-  return fmt::format("{} {} ({} media, {} {} port{})", p, format_ports(s.local_ports), fmt::join(s.media_names, "/"),
-                     s.direction == Direction::In ? "inbound," : "outbound,", "local",
-                     s.local_ports.count() == 1 ? "" : "s");
-}
-
 std::string ipsec_rows_label(const IpsecMediaScope& s) {
   std::vector<std::string> ids;
   for (const auto* r : s.rows) ids.push_back(r->id);

@@ -42,7 +42,6 @@ std::vector<IpsecScopeResult> evaluate_media_scopes(const IpsecPolicy& policy,
 // Text helpers.
 std::string ipsec_entry_text(const IpsecEntry& e);
 SourceSpan ipsec_entry_location(const IpsecPolicy& policy, const IpsecEntry* e, std::string& snippet);
-std::string ipsec_scope_label(const IpsecMediaScope& s);
 std::string ipsec_rows_label(const IpsecMediaScope& s);
 
 }  // namespace fwm

@@ -63,7 +63,8 @@ class MediaNotIpsecExempt final : public Check {
       std::size_t gi;
       if (it == index.end()) {
         gi = index[key] = groups.size();
-        groups.push_back({piece.verdict, piece.decider, piece.uncertain_by, piece.box.local_port, piece.box.remote_addr, {}});
+        groups.push_back(
+            {piece.verdict, piece.decider, piece.uncertain_by, piece.box.local_port, piece.box.remote_addr, {}});
       } else {
         gi = it->second;
         groups[gi].ports.add(piece.box.local_port);
@@ -98,7 +99,8 @@ class MediaNotIpsecExempt final : public Check {
       f.level = undetermined ? Severity::Warning : info().default_level;
       const IpsecEntry* where = undetermined && g.uncertain ? g.uncertain : g.decider;
       f.location = ipsec_entry_location(policy, where, f.snippet);
-      std::string part = g.ports == scope.local_ports ? "" : fmt::format(" of the media ports {}", format_ports(scope.local_ports));
+      std::string part =
+          g.ports == scope.local_ports ? "" : fmt::format(" of the media ports {}", format_ports(scope.local_ports));
       std::string peers = g.remote == r.query.remote_addr
                               ? ""
                               : fmt::format(" for peers {}", format_addr_intervals(r.family, g.remote));
@@ -108,27 +110,30 @@ class MediaNotIpsecExempt final : public Check {
       std::string deciding = g.decider ? fmt::format("entry {}", ipsec_entry_text(*g.decider)) : policy.default_text;
       std::string what;
       if (undetermined) {
-        what = fmt::format("may not be exempt from IPsec: it depends on {}, which cannot be decided from the file; "
-                           "otherwise {} decides ({})",
-                           g.uncertain ? ipsec_entry_text(*g.uncertain) : "an unknown condition", deciding,
-                           g.decider ? ipsec_action_name(g.decider->action) : ipsec_action_name(policy.default_action));
+        what = fmt::format(
+            "may not be exempt from IPsec: it depends on {}, which cannot be decided from the file; "
+            "otherwise {} decides ({})",
+            g.uncertain ? ipsec_entry_text(*g.uncertain) : "an unknown condition", deciding,
+            g.decider ? ipsec_action_name(g.decider->action) : ipsec_action_name(policy.default_action));
       } else if (g.verdict == IpsecVerdict::Discard) {
         what = fmt::format("is not exempt from IPsec: it is discarded by {}", deciding);
       } else {
         what = fmt::format("is not exempt from IPsec: {} requires or requests IPsec for it", deciding);
       }
-      f.message = fmt::format("{} {} {}{} ({} media, {} ports of the host, {}){}{} {}. The pack's exemption {} asks "
-                              "for no IPsec here.",
-                              pupper, dir, format_ports(g.ports), part, fmt::join(scope.media_names, "/"),
-                              scope.direction == Direction::In ? "destination" : "source", family_name(r.family), peers,
-                              host, what, ipsec_rows_label(scope));
+      f.message = fmt::format(
+          "{} {} {}{} ({} media, {} ports of the host, {}){}{} {}. The pack's exemption {} asks "
+          "for no IPsec here.",
+          pupper, dir, format_ports(g.ports), part, fmt::join(scope.media_names, "/"),
+          scope.direction == Direction::In ? "destination" : "source", family_name(r.family), peers, host, what,
+          ipsec_rows_label(scope));
       for (const IpsecEntry* idle : g.idle_exemptions)
         f.message += fmt::format(" The exemption {} would cover it but is not installed: {}.", ipsec_entry_text(*idle),
                                  idle->not_installed_why);
       if (!g.swapped_exemptions.empty())
-        f.message += fmt::format(" Only with the host as Endpoint2 would {} exempt it; fwmatrix takes the "
-                                 "host as Endpoint1.",
-                                 fmt::join(g.swapped_exemptions, ", "));
+        f.message += fmt::format(
+            " Only with the host as Endpoint2 would {} exempt it; fwmatrix takes the "
+            "host as Endpoint1.",
+            fmt::join(g.swapped_exemptions, ", "));
       f.requirement_id = scope.rows.front()->id;
       f.fingerprint_basis = fmt::format("{}|{}|{}|{}|{}", ipsec_rows_label(scope), pname, family_name(r.family), dir,
                                         where ? where->normalized : policy.default_text);

@@ -53,8 +53,7 @@ class NarrowIpsecExemption final : public Check {
           // Narrower than "any peer" within the families the entry applies to.
           bool narrow = false;
           for (Family f : {Family::V4, Family::V6})
-            if (s.families.test(static_cast<std::size_t>(f)) &&
-                s.remote_addr->of(f) != AddrIntervals(0, family_max(f)))
+            if (s.families.test(static_cast<std::size_t>(f)) && s.remote_addr->of(f) != AddrIntervals(0, family_max(f)))
               narrow = true;
           if (narrow) narrower.push_back(fmt::format("peers {} only", format_addr_set(*s.remote_addr)));
         }
@@ -63,7 +62,8 @@ class NarrowIpsecExemption final : public Check {
         for (const auto& [key, ports] : c.ports) {
           std::string p = proto_name(key.second);
           std::transform(p.begin(), p.end(), p.begin(), ::toupper);
-          media.push_back(fmt::format("{} {} {}", p, static_cast<Direction>(key.first) == Direction::In ? "inbound" : "outbound",
+          media.push_back(fmt::format("{} {} {}", p,
+                                      static_cast<Direction>(key.first) == Direction::In ? "inbound" : "outbound",
                                       format_ports(ports)));
         }
         Finding f;
@@ -73,8 +73,7 @@ class NarrowIpsecExemption final : public Check {
         f.message = fmt::format(
             "The IPsec exemption {} covers media ({}) but is narrower than the seed recommends (any port, any peer): "
             "{}. A change of the media ranges or of the peers would leave media subject to IPsec. Pack rows: {}.",
-            ipsec_entry_text(*e), fmt::join(media, "; "),
-            fmt::join(narrower, "; "), fmt::join(c.rows, ", "));
+            ipsec_entry_text(*e), fmt::join(media, "; "), fmt::join(narrower, "; "), fmt::join(c.rows, ", "));
         f.requirement_id = c.rows.front();
         f.fingerprint_basis = fmt::format("{}|{}", fmt::join(c.rows, ","), e->normalized);
         f.properties["ipsec_file"] = policy->file;

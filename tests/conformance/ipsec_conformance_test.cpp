@@ -3,9 +3,10 @@
 // a crash or hang; files of a supported format must be recognised, and the clean-parse
 // rate is reported. A few files are of formats fwmatrix does not read (DPDK ipsec-secgw
 // configuration, batch files that only echo legacy commands into another file).
+#include <fmt/format.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
 #include <sstream>
 

@@ -2,9 +2,9 @@
 // strongSwan ipsec.conf and setkey policies: it passes cleanly for every role of the
 // table, and deleting or narrowing any single exemption is reported with the exact
 // missing intervals (FWM010) and the narrowed entry (FWM011).
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include <catch2/catch.hpp>
 #include <map>
 #include <set>
 #include <sstream>
@@ -37,26 +37,42 @@ struct SeedPolicy {
 // host 10.0.0.5, next to an entry that requires IPsec for everything else.
 std::vector<SeedPolicy> seed_policies() {
   std::vector<SeedPolicy> out;
-  out.push_back({"setkey", "flush;\nspdflush;\n",
+  out.push_back({"setkey",
+                 "flush;\nspdflush;\n",
                  "spdadd 0.0.0.0/0 10.0.0.5/32 any -P in ipsec esp/transport//require;\n"
                  "spdadd 10.0.0.5/32 0.0.0.0/0 any -P out ipsec esp/transport//require;\n",
                  {{"spdadd 0.0.0.0/0 10.0.0.5/32[any] any -P in none;\n",
-                   "spdadd 0.0.0.0/0 10.0.0.5/32[49152] udp -P in none;\n", true, false, {kProtoTcp, kProtoUdp}, {kProtoUdp}},
+                   "spdadd 0.0.0.0/0 10.0.0.5/32[49152] udp -P in none;\n",
+                   true,
+                   false,
+                   {kProtoTcp, kProtoUdp},
+                   {kProtoUdp}},
                   {"spdadd 10.0.0.5/32[any] 0.0.0.0/0 any -P out none;\n",
-                   "spdadd 10.0.0.5/32[49152] 0.0.0.0/0 udp -P out none;\n", false, true, {kProtoTcp, kProtoUdp}, {kProtoUdp}}}});
-  out.push_back({"windows-script",
-                 "netsh advfirewall consec add rule name=Isolation endpoint1=any endpoint2=any action=requireinrequestout\n",
-                 "",
-                 {{"netsh advfirewall consec add rule name=\"SfB UDP\" endpoint1=any endpoint2=any protocol=udp "
-                   "action=noauthentication\n",
-                   "netsh advfirewall consec add rule name=\"SfB UDP\" endpoint1=any endpoint2=any protocol=udp "
-                   "port1=49152 action=noauthentication\n",
-                   true, true, {kProtoUdp}, {kProtoUdp}},
-                  {"netsh advfirewall consec add rule name=\"SfB TCP\" endpoint1=any endpoint2=any protocol=tcp "
-                   "action=noauthentication\n",
-                   "netsh advfirewall consec add rule name=\"SfB TCP\" endpoint1=any endpoint2=any protocol=tcp "
-                   "port1=49152 action=noauthentication\n",
-                   true, true, {kProtoTcp}, {kProtoTcp}}}});
+                   "spdadd 10.0.0.5/32[49152] 0.0.0.0/0 udp -P out none;\n",
+                   false,
+                   true,
+                   {kProtoTcp, kProtoUdp},
+                   {kProtoUdp}}}});
+  out.push_back(
+      {"windows-script",
+       "netsh advfirewall consec add rule name=Isolation endpoint1=any endpoint2=any action=requireinrequestout\n",
+       "",
+       {{"netsh advfirewall consec add rule name=\"SfB UDP\" endpoint1=any endpoint2=any protocol=udp "
+         "action=noauthentication\n",
+         "netsh advfirewall consec add rule name=\"SfB UDP\" endpoint1=any endpoint2=any protocol=udp "
+         "port1=49152 action=noauthentication\n",
+         true,
+         true,
+         {kProtoUdp},
+         {kProtoUdp}},
+        {"netsh advfirewall consec add rule name=\"SfB TCP\" endpoint1=any endpoint2=any protocol=tcp "
+         "action=noauthentication\n",
+         "netsh advfirewall consec add rule name=\"SfB TCP\" endpoint1=any endpoint2=any protocol=tcp "
+         "port1=49152 action=noauthentication\n",
+         true,
+         true,
+         {kProtoTcp},
+         {kProtoTcp}}}});
   out.push_back({"ipsec.conf",
                  "config setup\n\nconn internal\n\tleft=10.0.0.5\n\tleftsubnet=10.0.0.5/32\n\trightsubnet=0.0.0.0/0\n"
                  "\ttype=transport\n\tauto=route\n",
@@ -65,12 +81,18 @@ std::vector<SeedPolicy> seed_policies() {
                    "\ttype=passthrough\n\tauto=route\n",
                    "conn sfb-udp\n\tleftsubnet=10.0.0.5/32\n\trightsubnet=0.0.0.0/0\n\tleftprotoport=udp/49152\n"
                    "\ttype=passthrough\n\tauto=route\n",
-                   true, true, {kProtoUdp}, {kProtoUdp}},
+                   true,
+                   true,
+                   {kProtoUdp},
+                   {kProtoUdp}},
                   {"conn sfb-tcp\n\tleftsubnet=10.0.0.5/32\n\trightsubnet=0.0.0.0/0\n\tleftprotoport=tcp/%any\n"
                    "\ttype=passthrough\n\tauto=route\n",
                    "conn sfb-tcp\n\tleftsubnet=10.0.0.5/32\n\trightsubnet=0.0.0.0/0\n\tleftprotoport=tcp/49152\n"
                    "\ttype=passthrough\n\tauto=route\n",
-                   true, true, {kProtoTcp}, {kProtoTcp}}}});
+                   true,
+                   true,
+                   {kProtoTcp},
+                   {kProtoTcp}}}});
   return out;
 }
 
@@ -136,7 +158,8 @@ TEST_CASE("the seed's IPsec exemption table passes cleanly; each deletion or nar
           for (const auto& s : scopes) {
             bool dir = s.direction == Direction::In ? gone.inbound : gone.outbound;
             bool proto = std::find(gone.protocols.begin(), gone.protocols.end(), s.protocol) != gone.protocols.end();
-            if (dir && proto) expected[{s.direction == Direction::In ? "inbound" : "outbound", proto_name(s.protocol)}] = s.local_ports;
+            if (dir && proto)
+              expected[{s.direction == Direction::In ? "inbound" : "outbound", proto_name(s.protocol)}] = s.local_ports;
           }
           std::string deleted = policy.header, narrowed = policy.header;
           for (std::size_t j = 0; j < policy.exemptions.size(); ++j) {

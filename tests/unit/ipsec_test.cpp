@@ -161,8 +161,9 @@ conn tcp-proto
 }
 
 TEST_CASE("ipsec.conf: errors carry line and column, unknown values are undetermined", "[ipsec]") {
-  auto p = load("bad.conf", "conn a\n\ttype=passthrough\n\tauto=route\n\tleftsubnet=PH_IP_X/32\nleftprotoport=udp\n"
-                            "conn b\n\ttype=sideways\n");
+  auto p = load("bad.conf",
+                "conn a\n\ttype=passthrough\n\tauto=route\n\tleftsubnet=PH_IP_X/32\nleftprotoport=udp\n"
+                "conn b\n\ttype=sideways\n");
   REQUIRE(p->diagnostics.size() == 2);
   CHECK(p->diagnostics[0].span.line == 5);
   CHECK(p->diagnostics[0].message.find("indented") != std::string::npos);
@@ -209,8 +210,8 @@ TEST_CASE("swanctl.conf: pass children with trap bypass, ranges in traffic selec
   CHECK(ports_with(*p, Direction::In, kProtoUdp, IpsecVerdict::Bypass, PortSet(49152, 65535)) == PortSet(49152, 65535));
   CHECK(ports_with(*p, Direction::In, kProtoTcp, IpsecVerdict::Bypass, PortSet(49152, 65535)).empty());
 
-  auto bad = load("bad-swanctl.conf", "connections {\n  a {\n    children {\n      c { mode = pass }\n  }\n}\n",
-                  "swanctl");
+  auto bad =
+      load("bad-swanctl.conf", "connections {\n  a {\n    children {\n      c { mode = pass }\n  }\n}\n", "swanctl");
   REQUIRE_FALSE(bad->diagnostics.empty());
   CHECK(bad->diagnostics[0].id == "FWM090");
   CHECK(bad->diagnostics[0].span.line == 7);
@@ -230,10 +231,12 @@ spdadd 10.0.0.5/32[any] 0.0.0.0/0 udp -P out discard;
   CHECK(p->entries[0].span.line == 3);
   CHECK(p->entries[0].text == "spdadd 0.0.0.0/0 10.0.0.5/32[5061] tcp -P in ipsec esp/transport//require;");
   CHECK(ports_with(*p, Direction::In, kProtoTcp, IpsecVerdict::Protect) == PortSet::single(5061));
-  CHECK(ports_with(*p, Direction::In, kProtoTcp, IpsecVerdict::Bypass) == PortSet(0, 65535).subtract(PortSet::single(5061)));
+  CHECK(ports_with(*p, Direction::In, kProtoTcp, IpsecVerdict::Bypass) ==
+        PortSet(0, 65535).subtract(PortSet::single(5061)));
   CHECK(ports_with(*p, Direction::Out, kProtoUdp, IpsecVerdict::Discard) == all_ports());
 
-  auto bad = load("bad.conf", "spdadd 0.0.0.0/0 10.0.0.5/32[49152-57500] udp -P in none;\nspdadd 1.2.3.4 5.6.7.8 any -P in none\n",
+  auto bad = load("bad.conf",
+                  "spdadd 0.0.0.0/0 10.0.0.5/32[49152-57500] udp -P in none;\nspdadd 1.2.3.4 5.6.7.8 any -P in none\n",
                   "setkey");
   REQUIRE_FALSE(bad->diagnostics.empty());
   CHECK(bad->diagnostics[0].span.line == 3);  // the missing ';' shows at the end of the input
@@ -289,8 +292,10 @@ src 0.0.0.0/0 dst 0.0.0.0/0
   CHECK(p->entries[1].action == IpsecAction::Protect);
   CHECK(p->entries[2].action == IpsecAction::Discard);
   CHECK_FALSE(p->entries[3].installed);
-  CHECK(ports_with(*p, Direction::In, kProtoUdp, IpsecVerdict::Bypass, PortSet(49152, 57500)) == PortSet::single(49152));
-  CHECK(ports_with(*p, Direction::In, kProtoUdp, IpsecVerdict::Protect, PortSet(49152, 57500)) == PortSet(49153, 57500));
+  CHECK(ports_with(*p, Direction::In, kProtoUdp, IpsecVerdict::Bypass, PortSet(49152, 57500)) ==
+        PortSet::single(49152));
+  CHECK(ports_with(*p, Direction::In, kProtoUdp, IpsecVerdict::Protect, PortSet(49152, 57500)) ==
+        PortSet(49153, 57500));
   // The block policy has a higher number than the template one: the template decides 445.
   CHECK(ports_with(*p, Direction::In, kProtoTcp, IpsecVerdict::Protect, PortSet::single(445)) == PortSet::single(445));
 }
@@ -317,18 +322,25 @@ New-NetIPsecRule @Splat
   CHECK(ports_with(*p, Direction::In, kProtoUdp, IpsecVerdict::Bypass, PortSet(49152, 65535)) == PortSet(49152, 65535));
   CHECK(ports_with(*p, Direction::In, kProtoTcp, IpsecVerdict::Bypass, PortSet(49152, 65535)).empty());
 
-  auto n = load("rules.bat", "@echo off\r\nREM exemptions\r\n"
-                             "netsh advfirewall consec add rule name=\"Req\" endpoint1=any endpoint2=any action=requireinrequestout\r\n"
-                             "netsh advfirewall consec add rule name=\"Media\" endpoint1=any endpoint2=any protocol=udp port1=49152-57500,57501-65535 action=noauthentication\r\n"
-                             "netsh advfirewall consec add rule name=\"Off\" endpoint1=any endpoint2=any protocol=tcp action=noauthentication enable=no\r\n");
+  auto n =
+      load("rules.bat",
+           "@echo off\r\nREM exemptions\r\n"
+           "netsh advfirewall consec add rule name=\"Req\" endpoint1=any endpoint2=any action=requireinrequestout\r\n"
+           "netsh advfirewall consec add rule name=\"Media\" endpoint1=any endpoint2=any protocol=udp "
+           "port1=49152-57500,57501-65535 action=noauthentication\r\n"
+           "netsh advfirewall consec add rule name=\"Off\" endpoint1=any endpoint2=any protocol=tcp "
+           "action=noauthentication enable=no\r\n");
   CHECK(n->diagnostics.empty());
   REQUIRE(n->entries.size() == 3);
   CHECK_FALSE(n->entries[2].installed);
-  CHECK(ports_with(*n, Direction::Out, kProtoUdp, IpsecVerdict::Bypass, PortSet(49152, 65535)) == PortSet(49152, 65535));
-  CHECK(ports_with(*n, Direction::In, kProtoTcp, IpsecVerdict::Protect, PortSet(49152, 65535)) == PortSet(49152, 65535));
+  CHECK(ports_with(*n, Direction::Out, kProtoUdp, IpsecVerdict::Bypass, PortSet(49152, 65535)) ==
+        PortSet(49152, 65535));
+  CHECK(ports_with(*n, Direction::In, kProtoTcp, IpsecVerdict::Protect, PortSet(49152, 65535)) ==
+        PortSet(49152, 65535));
 
-  auto bad = load("bad.bat", "netsh advfirewall consec add rule name=x endpoint1=any endpoint2=any protocol=udp "
-                             "port1=49152-57500 action=requireinrequestout\n",
+  auto bad = load("bad.bat",
+                  "netsh advfirewall consec add rule name=x endpoint1=any endpoint2=any protocol=udp "
+                  "port1=49152-57500 action=requireinrequestout\n",
                   "windows-script");
   REQUIRE(bad->diagnostics.size() == 1);
   CHECK(bad->diagnostics[0].message.find("only permitted") != std::string::npos);
@@ -338,12 +350,13 @@ New-NetIPsecRule @Splat
 }
 
 TEST_CASE("Windows: netsh consec show rule verbose, English and zh-TW labels", "[ipsec]") {
-  std::string en = "\nRule Name:                            Media\n"
-                   "----------------------------------------------------------------------\n"
-                   "Enabled:                              Yes\nEndpoint1:                            Any\n"
-                   "Endpoint2:                            Any\nPort1:                                49152-65535\n"
-                   "Port2:                                Any\nProtocol:                             UDP\n"
-                   "Action:                               NoAuthentication\nOk.\n";
+  std::string en =
+      "\nRule Name:                            Media\n"
+      "----------------------------------------------------------------------\n"
+      "Enabled:                              Yes\nEndpoint1:                            Any\n"
+      "Endpoint2:                            Any\nPort1:                                49152-65535\n"
+      "Port2:                                Any\nProtocol:                             UDP\n"
+      "Action:                               NoAuthentication\nOk.\n";
   auto p = load("show.txt", en);
   CHECK(p->format == "netsh-consec-show");
   CHECK(p->diagnostics.empty());
@@ -352,11 +365,12 @@ TEST_CASE("Windows: netsh consec show rule verbose, English and zh-TW labels", "
   CHECK(p->entries[0].selector.local_port == PortSet(49152, 65535));
   CHECK(p->entries[0].span.line == 2);
 
-  std::string zh = "\n規則名稱:                             媒體\n"
-                   "----------------------------------------------------------------------\n"
-                   "已啟用:                               是\n端點1:                                Any\n"
-                   "端點2:                                10.0.0.0/8\n通訊協定:                             Any\n"
-                   "動作:                                 RequireInRequestOut\n確定。\n";
+  std::string zh =
+      "\n規則名稱:                             媒體\n"
+      "----------------------------------------------------------------------\n"
+      "已啟用:                               是\n端點1:                                Any\n"
+      "端點2:                                10.0.0.0/8\n通訊協定:                             Any\n"
+      "動作:                                 RequireInRequestOut\n確定。\n";
   auto z = load("show-zh.txt", zh);
   CHECK(z->format == "netsh-consec-show");
   CHECK(z->diagnostics.empty());
@@ -389,10 +403,11 @@ TEST_CASE("FWM010/FWM011 through the analysis API: exact missing intervals and t
   REQUIRE(pack.pack);
   auto rs = load_ruleset_bytes("fw.rules", "*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n", {"", ""});
   REQUIRE(rs.ruleset);
-  auto policy = load("media.bat",
-                     "netsh advfirewall consec add rule name=Req endpoint1=any endpoint2=any action=requireinrequestout\n"
-                     "netsh advfirewall consec add rule name=Audio endpoint1=any endpoint2=any protocol=udp "
-                     "port1=49152-50000 action=noauthentication\n");
+  auto policy =
+      load("media.bat",
+           "netsh advfirewall consec add rule name=Req endpoint1=any endpoint2=any action=requireinrequestout\n"
+           "netsh advfirewall consec add rule name=Audio endpoint1=any endpoint2=any protocol=udp "
+           "port1=49152-50000 action=noauthentication\n");
   std::vector<const IpsecPolicy*> views{policy.get()};
   AnalysisRequest request{&*pack.pack, {"mediation"}, "hardware"};
   request.ipsec = &views;
@@ -437,12 +452,15 @@ TEST_CASE("media scopes come from the pack: rows of the roles, media ranges with
 TEST_CASE("Windows registry export: ConSecRules rule strings", "[ipsec]") {
   std::string reg =
       "Windows Registry Editor Version 5.00\n\n"
-      "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\SharedAccess\\Parameters\\FirewallPolicy\\ConSecRules]\n"
+      "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\SharedAccess\\Parameters\\FirewallPolicy\\ConSecRules]"
+      "\n"
       "\"{A1}\"=\"v2.31|Action=SecureServer|Name=Isolation|EP2_4=10.0.0.0/255.0.0.0|Active=TRUE|\"\n"
-      "\"{A2}\"=\"v2.31|Action=DoNotSecure|Name=Audio|Protocol=17|EP1Port=49152-57500|EP1Port=57501-65535|Active=TRUE|\"\n"
+      "\"{A2}\"=\"v2.31|Action=DoNotSecure|Name=Audio|Protocol=17|EP1Port=49152-57500|EP1Port=57501-65535|Active=TRUE|"
+      "\"\n"
       "\"{A3}\"=\"v2.31|Action=DoNotSecure|Name=Off|Protocol=6|Active=FALSE|\"\n"
       "\"{A4}\"=\"v2.31|Action=DoNotSecure|Name=Wifi|Protocol=6|IFType=Wireless|Active=TRUE|\"\n"
-      "\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\SharedAccess\\Parameters\\FirewallPolicy\\FirewallRules]\n"
+      "\n[HKEY_LOCAL_"
+      "MACHINE\\SYSTEM\\CurrentControlSet\\Services\\SharedAccess\\Parameters\\FirewallPolicy\\FirewallRules]\n"
       "\"{B1}\"=\"v2.31|Action=Allow|Active=TRUE|Dir=In|\"\n";
   auto p = load("consec.reg", reg);
   CHECK(p->format == "windows-registry");

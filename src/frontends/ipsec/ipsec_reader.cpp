@@ -37,7 +37,8 @@ std::string source_text(antlr4::ParserRuleContext* ctx) {
   auto* start = ctx->getStart();
   auto* stop = ctx->getStop();
   if (!start || !stop || stop->getStopIndex() < start->getStartIndex()) return ctx->getText();
-  return collapse_spaces(start->getInputStream()->getText(antlr4::misc::Interval(start->getStartIndex(), stop->getStopIndex())));
+  return collapse_spaces(
+      start->getInputStream()->getText(antlr4::misc::Interval(start->getStartIndex(), stop->getStopIndex())));
 }
 
 std::string lower(std::string s) {
@@ -247,9 +248,13 @@ struct FormatEntry {
 
 const std::vector<FormatEntry>& formats() {
   static const std::vector<FormatEntry> all = {
-      {"windows-registry", read_registry},     {"netsh-consec-show", read_netsh_show}, {"windows-script", read_windows_script},
-      {"xfrm", read_xfrm},                     {"swanctl", read_swanctl},
-      {"setkey", read_setkey},                 {"openbsd-ipsec", read_openbsd},
+      {"windows-registry", read_registry},
+      {"netsh-consec-show", read_netsh_show},
+      {"windows-script", read_windows_script},
+      {"xfrm", read_xfrm},
+      {"swanctl", read_swanctl},
+      {"setkey", read_setkey},
+      {"openbsd-ipsec", read_openbsd},
       {"ipsec.conf", read_ipsec_conf},
   };
   return all;
@@ -306,8 +311,8 @@ IpsecLoad load_ipsec_policy_file(const TextFile& file, const std::string& format
     policy->file = file.path;
     policy->line_count = split_lines(file.text).size();
     f.reader(file, *policy);
-    policy->endpoint_pairs = fmt_name == "windows-registry" || fmt_name == "netsh-consec-show" ||
-                             fmt_name == "windows-script";
+    policy->endpoint_pairs =
+        fmt_name == "windows-registry" || fmt_name == "netsh-consec-show" || fmt_name == "windows-script";
     for (std::size_t i = 0; i < policy->entries.size(); ++i) {
       IpsecEntry& e = policy->entries[i];
       e.position = static_cast<int>(i);

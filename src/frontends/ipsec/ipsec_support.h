@@ -61,7 +61,7 @@ std::vector<std::string> suppressions_in(std::string_view comment);
 // Address / port / protocol values. Each returns false with `error` set on bad input.
 bool parse_cidr_list(const std::vector<std::string>& items, AddrSet& out, std::string& error);
 bool parse_port_value(const std::string& text, PortSet& out, std::string& error);  // "80", "49152-57500", names
-std::optional<int> parse_protocol(const std::string& text);                       // "udp", "17", "tcp"...
+std::optional<int> parse_protocol(const std::string& text);                        // "udp", "17", "tcp"...
 
 // Rank for "most specific selector first" (strongSwan, OpenBSD): fewer addresses and
 // ports = earlier.

@@ -106,8 +106,8 @@ void read_ipsec_conf(const TextFile& file, IpsecPolicy& policy) {
         continue;
       }
       if (conns.count(name)) {
-        add_error(policy, line_no, 6, fmt::format("conn {} is defined twice (first on line {})", name, conns[name].line),
-                  text);
+        add_error(policy, line_no, 6,
+                  fmt::format("conn {} is defined twice (first on line {})", name, conns[name].line), text);
         continue;
       }
       Conn c;
@@ -188,9 +188,9 @@ void read_ipsec_conf(const TextFile& file, IpsecPolicy& policy) {
       e.selector.unknowns.push_back("auto=add: the policies exist only while the peer keeps the connection up");
     } else {
       e.installed = false;
-      e.not_installed_why = autov.empty() ? "no auto=route (auto=ignore by default): nothing is installed"
-                                          : fmt::format("auto={}: {} policies need auto=route", autov,
-                                                        shunt ? "shunt" : "trap");
+      e.not_installed_why = autov.empty()
+                                ? "no auto=route (auto=ignore by default): nothing is installed"
+                                : fmt::format("auto={}: {} policies need auto=route", autov, shunt ? "shunt" : "trap");
     }
     // Sides: left = local, right = remote.
     auto side = [&](const std::string& prefix, Side& out) {
@@ -267,8 +267,8 @@ void read_ipsec_conf(const TextFile& file, IpsecPolicy& policy) {
     long long cls = e.action == IpsecAction::Bypass ? 0 : e.action == IpsecAction::Protect ? 1 : 2;
     e.rank = {cls, specificity_rank(e.selector)};
     std::vector<std::string> keys;
-    for (const char* k : {"type", "auto", "left", "leftsubnet", "leftprotoport", "right", "rightsubnet",
-                          "rightprotoport"})
+    for (const char* k :
+         {"type", "auto", "left", "leftsubnet", "leftprotoport", "right", "rightsubnet", "rightprotoport"})
       if (s.count(k)) keys.push_back(fmt::format("{}={}", k, s[k].value));
     e.text = fmt::format("{} {}", c.header, fmt::join(keys, " "));
     e.normalized = e.text;

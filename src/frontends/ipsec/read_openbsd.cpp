@@ -166,7 +166,9 @@ void read_openbsd(const TextFile& file, IpsecPolicy& policy) {
                   continue;
                 }
               }
-              auto opt = [](const AddrSet& a) { return a.is_all() ? std::optional<AddrSet>() : std::optional<AddrSet>(a); };
+              auto opt = [](const AddrSet& a) {
+                return a.is_all() ? std::optional<AddrSet>() : std::optional<AddrSet>(a);
+              };
               if (dir == "in") {
                 // Packets from the peer (from) to the host (to).
                 e.selector.outbound = false;

@@ -74,8 +74,7 @@ void read_setkey(const TextFile& file, IpsecPolicy& policy) {
     int column = static_cast<int>(sp->getStart()->getCharPositionInLine()) + 1;
     std::string text = source_text(sp);
     auto fail = [&](antlr4::Token* at, const std::string& msg) {
-      add_error(policy, static_cast<int>(at->getLine()), static_cast<int>(at->getCharPositionInLine()) + 1, msg,
-                text);
+      add_error(policy, static_cast<int>(at->getLine()), static_cast<int>(at->getCharPositionInLine()) + 1, msg, text);
     };
     IpsecEntry e;
     std::optional<AddrSet> src_addr, dst_addr;
@@ -110,9 +109,9 @@ void read_setkey(const TextFile& file, IpsecPolicy& policy) {
     if (k < pol.size() && (lower(pol[k]) == "prio" || lower(pol[k]) == "priority")) {
       ++k;
       std::string value;
-      while (k < pol.size() && (std::isdigit(static_cast<unsigned char>(pol[k][0])) || pol[k] == "def" ||
-                                pol[k] == "default" || pol[k] == "low" || pol[k] == "high" || pol[k][0] == '+' ||
-                                pol[k][0] == '-'))
+      while (k < pol.size() &&
+             (std::isdigit(static_cast<unsigned char>(pol[k][0])) || pol[k] == "def" || pol[k] == "default" ||
+              pol[k] == "low" || pol[k] == "high" || pol[k][0] == '+' || pol[k][0] == '-'))
         value += pol[k++];
       try {
         prio = std::stoll(value);

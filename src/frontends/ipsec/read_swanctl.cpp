@@ -117,7 +117,8 @@ struct Walker {
     }
   }
 
-  void child_sa(const std::string& conn_name, SwanctlParser::SectionContext* child, const std::optional<AddrSet>& peer) {
+  void child_sa(const std::string& conn_name, SwanctlParser::SectionContext* child,
+                const std::optional<AddrSet>& peer) {
     auto s = settings(child);
     auto get = [&](const char* k) { return s.count(k) ? s[k].first : std::string(); };
     std::string mode = lower(get("mode"));
@@ -186,8 +187,8 @@ struct Walker {
         long long base = action == IpsecAction::Bypass ? 175000 : action == IpsecAction::Protect ? 379000 : 583000;
         e.rank = {priority ? *priority : base + specificity_rank(e.selector)};
         e.span = {file.path, line, 1, line, 1};
-        e.text = fmt::format("{} {{ {} local_ts = {} remote_ts = {}{} }}", child->name->getText(), e.action_label, li, ri,
-                             start.empty() ? "" : " start_action = " + start);
+        e.text = fmt::format("{} {{ {} local_ts = {} remote_ts = {}{} }}", child->name->getText(), e.action_label, li,
+                             ri, start.empty() ? "" : " start_action = " + start);
         e.normalized = name + "|" + e.text;
         auto lines = split_lines(file.text);
         for (int n : {line - 1, line}) {
@@ -220,7 +221,8 @@ void read_swanctl(const TextFile& file, IpsecPolicy& policy) {
                               ? trim(lines[static_cast<std::size_t>(errors.line) - 1])
                               : "";
     add_error(policy, errors.line, errors.column,
-              fmt::format("cannot parse swanctl.conf: {} (nothing of this file was analysed)", errors.message), snippet);
+              fmt::format("cannot parse swanctl.conf: {} (nothing of this file was analysed)", errors.message),
+              snippet);
     return;
   }
   Walker w{file, policy};

@@ -13,9 +13,9 @@
 #include "ConSecRuleParser.h"
 #include "NetshShowLexer.h"
 #include "NetshShowParser.h"
-#include "WinScriptLexer.h"
 #include "WinRegLexer.h"
 #include "WinRegParser.h"
+#include "WinScriptLexer.h"
 #include "WinScriptParser.h"
 #include "frontends/ipsec/ipsec_support.h"
 
@@ -24,9 +24,9 @@ namespace fwm::ipsec {
 using fwm_antlr_fwm_grammar_ipsec_consecrule::ConSecRuleLexer;
 using fwm_antlr_fwm_grammar_ipsec_consecrule::ConSecRuleParser;
 using fwm_antlr_fwm_grammar_ipsec_netshshow::NetshShowLexer;
+using fwm_antlr_fwm_grammar_ipsec_netshshow::NetshShowParser;
 using fwm_antlr_fwm_grammar_ipsec_winreg::WinRegLexer;
 using fwm_antlr_fwm_grammar_ipsec_winreg::WinRegParser;
-using fwm_antlr_fwm_grammar_ipsec_netshshow::NetshShowParser;
 using fwm_antlr_fwm_grammar_ipsec_winscript::WinScriptLexer;
 using fwm_antlr_fwm_grammar_ipsec_winscript::WinScriptParser;
 
@@ -47,8 +47,9 @@ struct CsRule {
 };
 
 bool is_keyword_address(const std::string& v) {
-  static const char* kw[] = {"localsubnet", "dns", "dhcp", "wins", "defaultgateway", "intranet", "internet",
-                             "intranetremoteaccess", "ply2renders", "me"};
+  static const char* kw[] = {"localsubnet",    "dns",      "dhcp",     "wins",
+                             "defaultgateway", "intranet", "internet", "intranetremoteaccess",
+                             "ply2renders",    "me"};
   std::string l = lower(v);
   for (const char* k : kw)
     if (l == k) return true;
@@ -74,8 +75,8 @@ std::optional<AddrSet> endpoint_set(const std::string& value, const char* label,
   return set;
 }
 
-bool port_set(const std::string& value, const char* label, bool exempt, std::optional<PortSet>& out,
-              IpsecSelector& sel, std::string& error) {
+bool port_set(const std::string& value, const char* label, bool exempt, std::optional<PortSet>& out, IpsecSelector& sel,
+              std::string& error) {
   std::string v = lower(trim(value));
   if (v == "any" || v.empty()) return true;
   PortSet ports;
@@ -85,9 +86,10 @@ bool port_set(const std::string& value, const char* label, bool exempt, std::opt
       return true;
     }
     if (item.find('-') != std::string::npos && item.find_first_not_of("0123456789-") == std::string::npos && !exempt) {
-      error = fmt::format("{}={}: port ranges are only permitted on rules that do not authenticate "
-                          "(noauthentication / DoNotSecure)",
-                          label, value);
+      error = fmt::format(
+          "{}={}: port ranges are only permitted on rules that do not authenticate "
+          "(noauthentication / DoNotSecure)",
+          label, value);
       return false;
     }
     PortSet p;
@@ -114,9 +116,8 @@ void lower_rule(const CsRule& r, IpsecPolicy& policy) {
   if (a == "noauthentication" || a == "donotsecure" || a == "none/none") {
     e.action = IpsecAction::Bypass;
   } else if (a == "requireinrequestout" || a == "requestinrequestout" || a == "requireinrequireout" ||
-             a == "requireinclearout" || a == "request/request" || a == "require/request" ||
-             a == "require/require" || a == "request/none" || a == "require/none" || a == "none/request" ||
-             a == "none/require") {
+             a == "requireinclearout" || a == "request/request" || a == "require/request" || a == "require/require" ||
+             a == "request/none" || a == "require/none" || a == "none/request" || a == "none/require") {
     e.action = IpsecAction::Protect;
   } else {
     add_error(policy, r.line, r.column,
@@ -220,8 +221,10 @@ std::string cut_pipeline(const std::string& s) {
       if (c == quote) quote = 0;
       continue;
     }
-    if (c == '"' || c == '\'') quote = c;
-    else if (c == '|' || c == ';' || c == '#') return s.substr(0, i);
+    if (c == '"' || c == '\'')
+      quote = c;
+    else if (c == '|' || c == ';' || c == '#')
+      return s.substr(0, i);
   }
   return s;
 }
@@ -309,8 +312,8 @@ void read_windows_script(const TextFile& file, IpsecPolicy& policy) {
     errors.reset();
     auto* tree = parser.command();
     if (errors.has_error) {
-      add_error(policy, ll.line, column + errors.column - 1, fmt::format("cannot parse this command: {}", errors.message),
-                t);
+      add_error(policy, ll.line, column + errors.column - 1,
+                fmt::format("cannot parse this command: {}", errors.message), t);
       pending_suppressions.clear();
       continue;
     }
@@ -331,17 +334,25 @@ void read_windows_script(const TextFile& file, IpsecPolicy& policy) {
       for (auto* arg : tree->netshConsecAdd()->netshArg()) {
         std::string k = lower(arg->key->getText());
         std::string v = joined_value(arg->netshValue());
-        if (k == "name") r.name = v;
-        else if (k == "endpoint1") r.endpoint1 = v;
-        else if (k == "endpoint2") r.endpoint2 = v;
-        else if (k == "port1") r.port1 = v;
-        else if (k == "port2") r.port2 = v;
-        else if (k == "protocol") r.protocol = v;
+        if (k == "name")
+          r.name = v;
+        else if (k == "endpoint1")
+          r.endpoint1 = v;
+        else if (k == "endpoint2")
+          r.endpoint2 = v;
+        else if (k == "port1")
+          r.port1 = v;
+        else if (k == "port2")
+          r.port2 = v;
+        else if (k == "protocol")
+          r.protocol = v;
         else if (k == "action") {
           r.action = v;
           have_action = true;
-        } else if (k == "enable") r.enabled = bool_value(v);
-        else if (k == "mode") r.mode = v;
+        } else if (k == "enable")
+          r.enabled = bool_value(v);
+        else if (k == "mode")
+          r.mode = v;
       }
       if (!have_action) {
         add_error(policy, ll.line, column, "consec add rule needs action=... (e.g. action=noauthentication)", t);
@@ -372,16 +383,26 @@ void read_windows_script(const TextFile& file, IpsecPolicy& policy) {
         args.push_back({k, v});
       }
       for (const auto& [k, v] : args) {
-        if (k == "displayname" || (k == "name" && r.name.empty())) r.name = v;
-        else if (k == "localaddress") r.endpoint1 = v;
-        else if (k == "remoteaddress") r.endpoint2 = v;
-        else if (k == "localport") r.port1 = v;
-        else if (k == "remoteport") r.port2 = v;
-        else if (k == "protocol") r.protocol = v;
-        else if (k == "inboundsecurity") in_sec = lower(v);
-        else if (k == "outboundsecurity") out_sec = lower(v);
-        else if (k == "enabled") r.enabled = bool_value(v);
-        else if (k == "mode") r.mode = v;
+        if (k == "displayname" || (k == "name" && r.name.empty()))
+          r.name = v;
+        else if (k == "localaddress")
+          r.endpoint1 = v;
+        else if (k == "remoteaddress")
+          r.endpoint2 = v;
+        else if (k == "localport")
+          r.port1 = v;
+        else if (k == "remoteport")
+          r.port2 = v;
+        else if (k == "protocol")
+          r.protocol = v;
+        else if (k == "inboundsecurity")
+          in_sec = lower(v);
+        else if (k == "outboundsecurity")
+          out_sec = lower(v);
+        else if (k == "enabled")
+          r.enabled = bool_value(v);
+        else if (k == "mode")
+          r.mode = v;
       }
       r.action = in_sec + "/" + out_sec;
     } else {
@@ -419,11 +440,11 @@ namespace {
 // Label -> canonical key (English and zh-TW as printed by netsh; zh-TW [unverified]).
 std::string canonical_label(const std::string& label) {
   static const std::map<std::string, std::string> labels = {
-      {"rule name", "name"},   {"規則名稱", "name"},     {"enabled", "enabled"},   {"已啟用", "enabled"},
-      {"endpoint1", "ep1"},     {"端點1", "ep1"},         {"端點 1", "ep1"},         {"endpoint2", "ep2"},
-      {"端點2", "ep2"},         {"端點 2", "ep2"},         {"port1", "port1"},       {"連接埠1", "port1"},
-      {"連接埠 1", "port1"},    {"port2", "port2"},        {"連接埠2", "port2"},     {"連接埠 2", "port2"},
-      {"protocol", "protocol"}, {"通訊協定", "protocol"}, {"action", "action"},     {"動作", "action"},
+      {"rule name", "name"},    {"規則名稱", "name"},     {"enabled", "enabled"}, {"已啟用", "enabled"},
+      {"endpoint1", "ep1"},     {"端點1", "ep1"},         {"端點 1", "ep1"},      {"endpoint2", "ep2"},
+      {"端點2", "ep2"},         {"端點 2", "ep2"},        {"port1", "port1"},     {"連接埠1", "port1"},
+      {"連接埠 1", "port1"},    {"port2", "port2"},       {"連接埠2", "port2"},   {"連接埠 2", "port2"},
+      {"protocol", "protocol"}, {"通訊協定", "protocol"}, {"action", "action"},   {"動作", "action"},
       {"mode", "mode"},         {"模式", "mode"},
   };
   auto it = labels.find(lower(trim(label)));
@@ -431,8 +452,8 @@ std::string canonical_label(const std::string& label) {
 }
 
 std::string canonical_action(const std::string& v) {
-  static const std::map<std::string, std::string> values = {
-      {"不驗證", "noauthentication"}, {"do not authenticate", "noauthentication"}};
+  static const std::map<std::string, std::string> values = {{"不驗證", "noauthentication"},
+                                                            {"do not authenticate", "noauthentication"}};
   auto it = values.find(lower(trim(v)));
   return it == values.end() ? trim(v) : it->second;
 }
@@ -454,10 +475,10 @@ void read_netsh_show(const TextFile& file, IpsecPolicy& policy) {
   bool have_action = false;
   auto finish = [&] {
     if (!current) return;
-    current->text = fmt::format("Rule Name: {} (Endpoint1 {}, Endpoint2 {}, Protocol {}, Port1 {}, Port2 {}, Action {}{})",
-                                current->name, current->endpoint1, current->endpoint2, current->protocol,
-                                current->port1, current->port2, current->action,
-                                current->enabled ? "" : ", disabled");
+    current->text =
+        fmt::format("Rule Name: {} (Endpoint1 {}, Endpoint2 {}, Protocol {}, Port1 {}, Port2 {}, Action {}{})",
+                    current->name, current->endpoint1, current->endpoint2, current->protocol, current->port1,
+                    current->port2, current->action, current->enabled ? "" : ", disabled");
     if (!have_action) {
       add_error(policy, current->line, 1, fmt::format("rule {} has no Action line", current->name), current->text);
     } else {
@@ -493,13 +514,20 @@ void read_netsh_show(const TextFile& file, IpsecPolicy& policy) {
       continue;
     }
     if (!current || key.empty()) continue;
-    if (key == "enabled") current->enabled = bool_value(value);
-    else if (key == "ep1") current->endpoint1 = value;
-    else if (key == "ep2") current->endpoint2 = value;
-    else if (key == "port1") current->port1 = value;
-    else if (key == "port2") current->port2 = value;
-    else if (key == "protocol") current->protocol = value;
-    else if (key == "mode") current->mode = value;
+    if (key == "enabled")
+      current->enabled = bool_value(value);
+    else if (key == "ep1")
+      current->endpoint1 = value;
+    else if (key == "ep2")
+      current->endpoint2 = value;
+    else if (key == "port1")
+      current->port1 = value;
+    else if (key == "port2")
+      current->port2 = value;
+    else if (key == "protocol")
+      current->protocol = value;
+    else if (key == "mode")
+      current->mode = value;
     else if (key == "action") {
       current->action = canonical_action(value);
       have_action = true;
@@ -554,7 +582,8 @@ void read_registry(const TextFile& file, IpsecPolicy& policy) {
   for (std::size_t idx = 0; idx < lines.size(); ++idx) {
     int line_no = static_cast<int>(idx) + 1;
     std::string raw(lines[idx]);
-    while (!raw.empty() && raw.back() == '\\' && idx + 1 < lines.size()) raw = raw.substr(0, raw.size() - 1) + trim(lines[++idx]);
+    while (!raw.empty() && raw.back() == '\\' && idx + 1 < lines.size())
+      raw = raw.substr(0, raw.size() - 1) + trim(lines[++idx]);
     std::string t = trim(raw);
     if (t.empty()) continue;
     input.load(t);
@@ -587,10 +616,10 @@ void read_registry(const TextFile& file, IpsecPolicy& policy) {
     auto* rule_tree = rule_parser.rule_();
     int value_column = static_cast<int>(entry->value->getCharPositionInLine()) + 2;
     if (errors.has_error) {
-      add_error(policy, line_no, value_column + errors.column - 1,
-                fmt::format("cannot parse this connection security rule: {} (expected v2.xx|Key=Value|...)",
-                            errors.message),
-                t);
+      add_error(
+          policy, line_no, value_column + errors.column - 1,
+          fmt::format("cannot parse this connection security rule: {} (expected v2.xx|Key=Value|...)", errors.message),
+          t);
       continue;
     }
     CsRule r;
@@ -637,7 +666,9 @@ void read_registry(const TextFile& file, IpsecPolicy& policy) {
       add_error(policy, line_no, value_column, "connection security rule without Action=", t);
       continue;
     }
-    auto join = [](const std::vector<std::string>& v) { return v.empty() ? std::string("any") : fmt::format("{}", fmt::join(v, ",")); };
+    auto join = [](const std::vector<std::string>& v) {
+      return v.empty() ? std::string("any") : fmt::format("{}", fmt::join(v, ","));
+    };
     r.endpoint1 = join(ep1);
     r.endpoint2 = join(ep2);
     r.port1 = join(port1);

@@ -53,11 +53,15 @@ void read_xfrm(const TextFile& file, IpsecPolicy& policy) {
     std::string err;
     AddrSet a;
     bool bad = false;
-    if (!parse_cidr_list({sel->src->getText()}, a, err)) bad = true;
-    else if (!a.is_all()) src = a;
+    if (!parse_cidr_list({sel->src->getText()}, a, err))
+      bad = true;
+    else if (!a.is_all())
+      src = a;
     AddrSet b;
-    if (!bad && !parse_cidr_list({sel->dst->getText()}, b, err)) bad = true;
-    else if (!bad && !b.is_all()) dst = b;
+    if (!bad && !parse_cidr_list({sel->dst->getText()}, b, err))
+      bad = true;
+    else if (!bad && !b.is_all())
+      dst = b;
     if (bad) {
       add_error(policy, line, 1, err, line_text(line));
       continue;
@@ -68,8 +72,10 @@ void read_xfrm(const TextFile& file, IpsecPolicy& policy) {
       std::string key = sel->field[i]->getText();
       std::string value = i + 1 < sel->field.size() ? sel->field[i + 1]->getText() : "";
       if (key == "proto") {
-        if (auto p = parse_protocol(value)) e.selector.proto = proto_only(*p);
-        else e.selector.unknowns.push_back(fmt::format("proto {}", value));
+        if (auto p = parse_protocol(value))
+          e.selector.proto = proto_only(*p);
+        else
+          e.selector.unknowns.push_back(fmt::format("proto {}", value));
         ++i;
       } else if (key == "sport" || key == "dport") {
         PortSet ports;
@@ -91,8 +97,8 @@ void read_xfrm(const TextFile& file, IpsecPolicy& policy) {
     std::string direction = dir->dir->getText();
     if (dir->kind->getType() == XfrmLexer::SOCKET || direction == "fwd") {
       e.installed = false;
-      e.not_installed_why = dir->kind->getType() == XfrmLexer::SOCKET ? "a per-socket policy"
-                                                                      : "dir fwd concerns forwarded traffic";
+      e.not_installed_why =
+          dir->kind->getType() == XfrmLexer::SOCKET ? "a per-socket policy" : "dir fwd concerns forwarded traffic";
     } else if (direction == "in") {
       e.selector.outbound = false;
       e.selector.remote_addr = src;
