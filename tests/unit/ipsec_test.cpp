@@ -238,9 +238,16 @@ spdadd 10.0.0.5/32[any] 0.0.0.0/0 udp -P out discard;
   auto bad = load("bad.conf",
                   "spdadd 0.0.0.0/0 10.0.0.5/32[49152-57500] udp -P in none;\nspdadd 1.2.3.4 5.6.7.8 any -P in none\n",
                   "setkey");
-  REQUIRE_FALSE(bad->diagnostics.empty());
-  CHECK(bad->diagnostics[0].span.line == 3);  // the missing ';' shows at the end of the input
-  CHECK(bad->diagnostics[0].message.find("';'") != std::string::npos);
+  // Each command is parsed on its own: both errors are reported.
+  REQUIRE(bad->diagnostics.size() == 2);
+  CHECK(bad->diagnostics[0].span.line == 1);
+  CHECK(bad->diagnostics[1].span.line == 2);
+  CHECK(bad->diagnostics[1].message.find("';'") != std::string::npos);
+  auto garbled = load("garbled.conf", "spdadd 1.2.3.4 -P in none;\nspdadd 0.0.0.0/0 10.0.0.5/32 any -P in none;\n", "setkey");
+  REQUIRE(garbled->diagnostics.size() == 1);
+  CHECK(garbled->diagnostics[0].span.line == 1);
+  CHECK(garbled->diagnostics[0].span.column > 1);
+  CHECK(garbled->entries.size() == 1);
   auto ranged = load("ranged.conf", "spdadd 0.0.0.0/0 10.0.0.5/32[49152-57500] udp -P in none;\n", "setkey");
   REQUIRE(ranged->diagnostics.size() == 1);
   CHECK(ranged->diagnostics[0].message.find("no ranges") != std::string::npos);

@@ -42,10 +42,58 @@ bool parse_endpoint(const std::string& text, std::optional<AddrSet>& addr, std::
   return true;
 }
 
+
+// One command of the file (up to and including its ';'), with where it starts.
+struct CommandText {
+  std::string text;
+  int line = 1, column = 0;  // 1-based line, 0-based column (ANTLR's convention)
+  bool terminated = false;
+};
+
+std::vector<CommandText> split_commands(const std::string& text) {
+  std::vector<CommandText> out;
+  CommandText cur;
+  bool started = false, in_comment = false, in_quote = false;
+  int line = 1, column = 0;
+  for (char c : text) {
+    if (!started && !in_comment && !std::isspace(static_cast<unsigned char>(c)) && c != '#') {
+      started = true;
+      cur.line = line;
+      cur.column = column;
+    }
+    if (started) cur.text += c;
+    if (in_comment) {
+      if (c == '\n') in_comment = false;
+    } else if (in_quote) {
+      if (c == '"') in_quote = false;
+    } else if (c == '#') {
+      in_comment = true;
+    } else if (c == '"') {
+      in_quote = true;
+    } else if (c == ';' && started) {
+      cur.terminated = true;
+      out.push_back(std::move(cur));
+      cur = CommandText{};
+      started = false;
+    }
+    if (c == '\n') {
+      ++line;
+      column = 0;
+    } else {
+      ++column;
+    }
+  }
+  if (started) out.push_back(std::move(cur));
+  return out;
+}
+
+void read_commands(const TextFile& file, IpsecPolicy& policy, SetkeyParser::FileContext* tree,
+                   const std::vector<std::string_view>& lines);
+
 }  // namespace
 
 void read_setkey(const TextFile& file, IpsecPolicy& policy) {
-  antlr4::ANTLRInputStream input(file.text);
+  antlr4::ANTLRInputStream input;
   SetkeyLexer lexer(&input);
   antlr4::CommonTokenStream tokens(&lexer);
   SetkeyParser parser(&tokens);
@@ -54,19 +102,39 @@ void read_setkey(const TextFile& file, IpsecPolicy& policy) {
   lexer.addErrorListener(&errors);
   parser.removeErrorListeners();
   parser.addErrorListener(&errors);
-  auto* tree = parser.file();
   auto lines = split_lines(file.text);
   auto line_text = [&](int n) {
     return n >= 1 && static_cast<std::size_t>(n) <= lines.size() ? trim(lines[static_cast<std::size_t>(n) - 1])
                                                                  : std::string();
   };
-  if (errors.has_error) {
-    add_error(policy, errors.line, errors.column,
-              fmt::format("cannot parse setkey input: {} (commands end with ';'; nothing of this file was analysed)",
-                          errors.message),
-              line_text(errors.line));
-    return;
+  // Commands are parsed one at a time, so an error costs only its own command.
+  for (const auto& command : split_commands(file.text)) {
+    if (!command.terminated) {
+      add_error(policy, command.line, command.column + 1,
+                "this command is not terminated: setkey commands end with ';'", line_text(command.line));
+      continue;
+    }
+    input.load(command.text);
+    lexer.setInputStream(&input);
+    lexer.setLine(static_cast<std::size_t>(command.line));
+    lexer.setCharPositionInLine(static_cast<std::size_t>(command.column));
+    tokens.setTokenSource(&lexer);
+    parser.setTokenStream(&tokens);
+    errors.reset();
+    auto* tree = parser.file();
+    if (errors.has_error) {
+      add_error(policy, errors.line, errors.column, fmt::format("cannot parse this command: {}", errors.message),
+                line_text(errors.line));
+      continue;
+    }
+    read_commands(file, policy, tree, lines);
   }
+}
+
+namespace {
+
+void read_commands(const TextFile& file, IpsecPolicy& policy, SetkeyParser::FileContext* tree,
+                   const std::vector<std::string_view>& lines) {
   for (auto* cmd : tree->command()) {
     auto* sp = cmd->spdadd();
     if (!sp) continue;
@@ -183,4 +251,5 @@ void read_setkey(const TextFile& file, IpsecPolicy& policy) {
   }
 }
 
+}  // namespace
 }  // namespace fwm::ipsec
