@@ -243,7 +243,8 @@ spdadd 10.0.0.5/32[any] 0.0.0.0/0 udp -P out discard;
   CHECK(bad->diagnostics[0].span.line == 1);
   CHECK(bad->diagnostics[1].span.line == 2);
   CHECK(bad->diagnostics[1].message.find("';'") != std::string::npos);
-  auto garbled = load("garbled.conf", "spdadd 1.2.3.4 -P in none;\nspdadd 0.0.0.0/0 10.0.0.5/32 any -P in none;\n", "setkey");
+  auto garbled =
+      load("garbled.conf", "spdadd 1.2.3.4 -P in none;\nspdadd 0.0.0.0/0 10.0.0.5/32 any -P in none;\n", "setkey");
   REQUIRE(garbled->diagnostics.size() == 1);
   CHECK(garbled->diagnostics[0].span.line == 1);
   CHECK(garbled->diagnostics[0].span.column > 1);
@@ -485,4 +486,26 @@ TEST_CASE("Windows registry export: ConSecRules rule strings", "[ipsec]") {
   REQUIRE(bad->diagnostics.size() == 2);
   CHECK(bad->diagnostics[0].message.find("without Action") != std::string::npos);
   CHECK(bad->diagnostics[1].span.line == 3);
+}
+
+TEST_CASE("ipsec readers recover after an error: only the broken record or statement is lost", "[ipsec]") {
+  auto x = load("xfrm.txt",
+                "src 0.0.0.0/0 dst 10.0.0.5/32 proto udp\n\tdir in priority 1 ptype main\n"
+                "src 0.0.0.0/0 bogus\n\tdir in priority 2 ptype main\n"
+                "src 0.0.0.0/0 dst 0.0.0.0/0\n\tdir in priority 3 ptype main\n\ttmpl src 1.1.1.1 dst 2.2.2.2\n",
+                "xfrm");
+  REQUIRE(x->diagnostics.size() == 1);
+  CHECK(x->diagnostics[0].span.line == 3);
+  CHECK(x->diagnostics[0].span.column == 15);
+  CHECK(x->entries.size() == 2);
+  auto o = load("obsd.conf",
+                "h = \"10.0.0.5\"\nflow in proto udp from any to $h port { 1, type bypass\n"
+                "flow in proto tcp from any \\\n  to $h type bypass\n",
+                "openbsd-ipsec");
+  REQUIRE(o->diagnostics.size() == 1);
+  CHECK(o->diagnostics[0].span.line == 2);
+  REQUIRE(o->entries.size() == 1);
+  CHECK(o->entries[0].span.line == 3);
+  REQUIRE(o->entries[0].selector.local_addr);
+  CHECK(o->entries[0].selector.local_addr->v4 == parse_address_expr("10.0.0.5").set.v4);
 }

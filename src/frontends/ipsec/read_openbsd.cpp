@@ -55,11 +55,13 @@ struct Expander {
   }
 };
 
+void read_statements(const TextFile& file, IpsecPolicy& policy, OpenbsdIpsecParser::FileContext* tree,
+                     const std::vector<std::string_view>& lines, Expander& ex);
+
 }  // namespace
 
 void read_openbsd(const TextFile& file, IpsecPolicy& policy) {
-  std::string text = file.text;
-  antlr4::ANTLRInputStream input(text);
+  antlr4::ANTLRInputStream input;
   OpenbsdIpsecLexer lexer(&input);
   antlr4::CommonTokenStream tokens(&lexer);
   OpenbsdIpsecParser parser(&tokens);
@@ -68,19 +70,44 @@ void read_openbsd(const TextFile& file, IpsecPolicy& policy) {
   lexer.addErrorListener(&errors);
   parser.removeErrorListeners();
   parser.addErrorListener(&errors);
-  auto* tree = parser.file();
   auto lines = split_lines(file.text);
   auto line_text = [&](int n) {
     return n >= 1 && static_cast<std::size_t>(n) <= lines.size() ? trim(lines[static_cast<std::size_t>(n) - 1])
                                                                  : std::string();
   };
-  if (errors.has_error) {
-    add_error(policy, errors.line, errors.column,
-              fmt::format("cannot parse OpenBSD ipsec.conf: {} (nothing of this file was analysed)", errors.message),
-              line_text(errors.line));
-    return;
-  }
   Expander ex;
+  // One statement at a time (a line and its backslash continuations), so an error costs
+  // only its statement; macros carry over.
+  for (std::size_t idx = 0; idx < lines.size(); ++idx) {
+    int first_line = static_cast<int>(idx) + 1;
+    std::string chunk(lines[idx]);
+    while (!chunk.empty() && chunk.back() == '\\' && idx + 1 < lines.size()) chunk += "\n" + std::string(lines[++idx]);
+    if (trim(chunk).empty()) continue;
+    input.load(chunk);
+    lexer.setInputStream(&input);
+    lexer.setLine(static_cast<std::size_t>(first_line));
+    lexer.setCharPositionInLine(0);
+    tokens.setTokenSource(&lexer);
+    parser.setTokenStream(&tokens);
+    errors.reset();
+    auto* tree = parser.file();
+    if (errors.has_error) {
+      add_error(policy, errors.line, errors.column, fmt::format("cannot parse this statement: {}", errors.message),
+                line_text(errors.line));
+      continue;
+    }
+    read_statements(file, policy, tree, lines, ex);
+  }
+}
+
+namespace {
+
+void read_statements(const TextFile& file, IpsecPolicy& policy, OpenbsdIpsecParser::FileContext* tree,
+                     const std::vector<std::string_view>& lines, Expander& ex) {
+  auto line_text = [&](int n) {
+    return n >= 1 && static_cast<std::size_t>(n) <= lines.size() ? trim(lines[static_cast<std::size_t>(n) - 1])
+                                                                 : std::string();
+  };
   for (auto* st : tree->statement()) {
     int line = static_cast<int>(st->getStart()->getLine());
     if (auto* m = st->macro()) {
@@ -198,4 +225,5 @@ void read_openbsd(const TextFile& file, IpsecPolicy& policy) {
   }
 }
 
+}  // namespace
 }  // namespace fwm::ipsec

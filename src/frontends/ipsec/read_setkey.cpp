@@ -42,7 +42,6 @@ bool parse_endpoint(const std::string& text, std::optional<AddrSet>& addr, std::
   return true;
 }
 
-
 // One command of the file (up to and including its ';'), with where it starts.
 struct CommandText {
   std::string text;

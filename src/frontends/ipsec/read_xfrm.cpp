@@ -13,10 +13,15 @@ namespace fwm::ipsec {
 using fwm_antlr_fwm_grammar_ipsec_xfrm::XfrmLexer;
 using fwm_antlr_fwm_grammar_ipsec_xfrm::XfrmParser;
 
+namespace {
+
+void read_records(const TextFile& file, IpsecPolicy& policy, XfrmParser::FileContext* tree,
+                  const std::vector<std::string_view>& lines);
+
+}  // namespace
+
 void read_xfrm(const TextFile& file, IpsecPolicy& policy) {
-  std::string text = file.text;
-  if (text.empty() || text.back() != '\n') text += '\n';
-  antlr4::ANTLRInputStream input(text);
+  antlr4::ANTLRInputStream input;
   XfrmLexer lexer(&input);
   antlr4::CommonTokenStream tokens(&lexer);
   XfrmParser parser(&tokens);
@@ -25,20 +30,46 @@ void read_xfrm(const TextFile& file, IpsecPolicy& policy) {
   lexer.addErrorListener(&errors);
   parser.removeErrorListeners();
   parser.addErrorListener(&errors);
-  auto* tree = parser.file();
   auto lines = split_lines(file.text);
   auto line_text = [&](int n) {
     return n >= 1 && static_cast<std::size_t>(n) <= lines.size() ? trim(lines[static_cast<std::size_t>(n) - 1])
                                                                  : std::string();
   };
-  if (errors.has_error) {
-    add_error(policy, errors.line, errors.column,
-              fmt::format("cannot parse ip xfrm policy output: {} (expected records of a 'src ... dst ...' line and "
-                          "an indented 'dir ...' line; nothing of this file was analysed)",
-                          errors.message),
-              line_text(errors.line));
-    return;
+  // One record at a time: an unindented line and the indented lines under it.
+  for (std::size_t idx = 0; idx < lines.size(); ++idx) {
+    if (trim(lines[idx]).empty()) continue;
+    int first_line = static_cast<int>(idx) + 1;
+    std::string chunk = std::string(lines[idx]) + "\n";
+    while (idx + 1 < lines.size() && !lines[idx + 1].empty() && (lines[idx + 1][0] == ' ' || lines[idx + 1][0] == '\t'))
+      chunk += std::string(lines[++idx]) + "\n";
+    input.load(chunk);
+    lexer.setInputStream(&input);
+    lexer.setLine(static_cast<std::size_t>(first_line));
+    lexer.setCharPositionInLine(0);
+    tokens.setTokenSource(&lexer);
+    parser.setTokenStream(&tokens);
+    errors.reset();
+    auto* tree = parser.file();
+    if (errors.has_error) {
+      add_error(policy, errors.line, errors.column,
+                fmt::format("cannot parse this ip xfrm policy record: {} (expected a 'src ... dst ...' line and an "
+                            "indented 'dir ...' line)",
+                            errors.message),
+                line_text(errors.line));
+      continue;
+    }
+    read_records(file, policy, tree, lines);
   }
+}
+
+namespace {
+
+void read_records(const TextFile& file, IpsecPolicy& policy, XfrmParser::FileContext* tree,
+                  const std::vector<std::string_view>& lines) {
+  auto line_text = [&](int n) {
+    return n >= 1 && static_cast<std::size_t>(n) <= lines.size() ? trim(lines[static_cast<std::size_t>(n) - 1])
+                                                                 : std::string();
+  };
   for (auto* pol : tree->policy()) {
     auto* sel = pol->selector();
     auto* dir = pol->direction();
@@ -151,4 +182,5 @@ void read_xfrm(const TextFile& file, IpsecPolicy& policy) {
   }
 }
 
+}  // namespace
 }  // namespace fwm::ipsec
