@@ -95,7 +95,11 @@ AddrSet assumed_local_addresses(const IpsecPolicy& policy) {
     if (!e.selector.families.test(1)) part.v6 = {};
     local = local.unite(part);
   }
-  return any_bypass ? local : AddrSet::all();
+  if (!any_bypass) return AddrSet::all();
+  // A family the exemptions do not name: the host's addresses there are unknown.
+  if (local.v4.empty()) local.v4 = AddrSet::all().v4;
+  if (local.v6.empty()) local.v6 = AddrSet::all().v6;
+  return local;
 }
 
 std::vector<IpsecScopeResult> evaluate_media_scopes(const IpsecPolicy& policy,

@@ -24,8 +24,9 @@ struct IpsecMediaScope {
 std::vector<IpsecMediaScope> ipsec_media_scopes(const Pack& pack, const std::vector<std::string>& roles,
                                                 const std::string& lb_mode);
 
-// The host's own addresses as far as the policy lets us tell without a topology: the
-// local-side addresses of its exemptions when every exemption names some, else all.
+// The host's own addresses as far as the policy lets us tell without a topology: per
+// family, the local-side addresses of its exemptions when every exemption names some,
+// else all addresses of the family.
 AddrSet assumed_local_addresses(const IpsecPolicy& policy);
 
 struct IpsecScopeResult {

@@ -1,6 +1,8 @@
 // IPsec policy readers, the IPsec evaluation and the exemption checks.
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include "checks/analysis.h"
 #include "checks/ipsec_media.h"
 #include "frontends/frontend.h"
@@ -508,4 +510,29 @@ TEST_CASE("ipsec readers recover after an error: only the broken record or state
   CHECK(o->entries[0].span.line == 3);
   REQUIRE(o->entries[0].selector.local_addr);
   CHECK(o->entries[0].selector.local_addr->v4 == parse_address_expr("10.0.0.5").set.v4);
+}
+
+TEST_CASE("FWM010 per family: IPv4-only exemptions leave IPv6 media under an IPv6 IPsec policy", "[ipsec]") {
+  auto pack = find_pack("sfb2015", "");
+  REQUIRE(pack.pack);
+  auto rs = load_ruleset_bytes("fw.rules", "*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n", {"", ""});
+  REQUIRE(rs.ruleset);
+  auto policy = load("v6.conf",
+                     "spdadd 0.0.0.0/0 10.0.0.5/32 any -P in none;\n"
+                     "spdadd ::/0 2001:db8::5/128 any -P in ipsec esp/transport//require;\n"
+                     "spdadd 0.0.0.0/0 10.0.0.5/32 any -P in ipsec esp/transport//require;\n");
+  std::vector<const IpsecPolicy*> views{policy.get()};
+  AnalysisRequest request{&*pack.pack, {"mediation"}, "hardware"};
+  request.ipsec = &views;
+  std::vector<std::string> notes;
+  std::set<std::string> seen;
+  for (const auto& f : analyze(*rs.ruleset, request, notes))
+    if (f.rule_id == "FWM010") {
+      CHECK(f.properties.at("family") == "IPv6");
+      CHECK(f.properties.at("direction") == "inbound");
+      CHECK(f.properties.at("ports") == "49152-57500");
+      CHECK(f.location.line == 2);
+      seen.insert(f.properties.at("protocol"));
+    }
+  CHECK(seen == std::set<std::string>{"tcp", "udp"});
 }
