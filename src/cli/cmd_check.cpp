@@ -139,6 +139,7 @@ int cmd_check(const CheckArgs& args) {
       f.fingerprint_basis = d.message + "|" + d.snippet;
       report.findings.push_back(std::move(f));
     }
+    if (a.report == "html") report.sources[p.file] = read_text_file(p.file).text;
     ipsec_views.push_back(loaded.policy.get());
     ipsec_policies.push_back(std::move(loaded.policy));
   }
@@ -155,6 +156,9 @@ int cmd_check(const CheckArgs& args) {
     if (progress) fmt::print(stderr, "\r\x1b[K[{}/{}] {}", ++done, a.files.size(), file);
     auto loaded = load_ruleset(file, {a.format});
     if (!loaded.ruleset) {
+      if (a.format.empty())
+        if (auto ipsec_format = ipsec::detect_ipsec_format(read_text_file(file)); !ipsec_format.empty())
+          loaded.error += fmt::format(" (it looks like an IPsec policy, {}: give it with --ipsec)", ipsec_format);
       fmt::print(stderr, "fwmatrix: {}\n", loaded.error);
       input_error = true;
       continue;
