@@ -53,6 +53,10 @@ struct IpsecPolicy {
   std::vector<IpsecEntry> entries;
   std::vector<Diagnostic> diagnostics;
   std::size_t line_count = 0;
+  // Parts of the file that could not be read (their entries are unknown), as opposed to
+  // entries the policy tool itself would refuse (known not to exist).
+  std::size_t unreadable_parts = 0;
+  SourceSpan first_unreadable;  // where the first of them is
   // What applies where no entry matches (all formats here: no IPsec processing).
   IpsecAction default_action = IpsecAction::Bypass;
   std::string default_text = "no IPsec policy matches (default: no IPsec processing)";

@@ -170,8 +170,10 @@ TEST_CASE("ipsec.conf: errors carry line and column, unknown values are undeterm
   CHECK(p->diagnostics[0].span.line == 5);
   CHECK(p->diagnostics[0].message.find("indented") != std::string::npos);
   CHECK(p->diagnostics[1].message.find("unknown type 'sideways'") != std::string::npos);
-  REQUIRE(p->entries.size() == 1);
-  CHECK_FALSE(p->entries[0].selector.unknowns.empty());
+  // The unparsed lines count as an unknown entry ahead of the others.
+  REQUIRE(p->entries.size() == 2);
+  CHECK(p->entries[0].text.find("could not be parsed (2 errors") != std::string::npos);
+  CHECK_FALSE(p->entries[1].selector.unknowns.empty());
 }
 
 TEST_CASE("swanctl.conf: pass children with trap bypass, ranges in traffic selectors", "[ipsec]") {
@@ -250,7 +252,7 @@ spdadd 10.0.0.5/32[any] 0.0.0.0/0 udp -P out discard;
   REQUIRE(garbled->diagnostics.size() == 1);
   CHECK(garbled->diagnostics[0].span.line == 1);
   CHECK(garbled->diagnostics[0].span.column > 1);
-  CHECK(garbled->entries.size() == 1);
+  CHECK(garbled->entries.size() == 2);  // the unparsed command, the bypass
   auto ranged = load("ranged.conf", "spdadd 0.0.0.0/0 10.0.0.5/32[49152-57500] udp -P in none;\n", "setkey");
   REQUIRE(ranged->diagnostics.size() == 1);
   CHECK(ranged->diagnostics[0].message.find("no ranges") != std::string::npos);
@@ -499,17 +501,17 @@ TEST_CASE("ipsec readers recover after an error: only the broken record or state
   REQUIRE(x->diagnostics.size() == 1);
   CHECK(x->diagnostics[0].span.line == 3);
   CHECK(x->diagnostics[0].span.column == 15);
-  CHECK(x->entries.size() == 2);
+  CHECK(x->entries.size() == 3);  // with the unparsed record
   auto o = load("obsd.conf",
                 "h = \"10.0.0.5\"\nflow in proto udp from any to $h port { 1, type bypass\n"
                 "flow in proto tcp from any \\\n  to $h type bypass\n",
                 "openbsd-ipsec");
   REQUIRE(o->diagnostics.size() == 1);
   CHECK(o->diagnostics[0].span.line == 2);
-  REQUIRE(o->entries.size() == 1);
-  CHECK(o->entries[0].span.line == 3);
-  REQUIRE(o->entries[0].selector.local_addr);
-  CHECK(o->entries[0].selector.local_addr->v4 == parse_address_expr("10.0.0.5").set.v4);
+  REQUIRE(o->entries.size() == 2);
+  CHECK(o->entries[1].span.line == 3);
+  REQUIRE(o->entries[1].selector.local_addr);
+  CHECK(o->entries[1].selector.local_addr->v4 == parse_address_expr("10.0.0.5").set.v4);
 }
 
 TEST_CASE("FWM010 per family: IPv4-only exemptions leave IPv6 media under an IPv6 IPsec policy", "[ipsec]") {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
 
 #include "frontends/ipsec/ipsec_support.h"
 #include "ir/services.h"
@@ -65,7 +66,9 @@ std::vector<std::string> split(const std::string& s, char sep) {
   return out;
 }
 
-void add_error(IpsecPolicy& p, int line, int column, const std::string& message, const std::string& snippet) {
+namespace {
+
+void push_error(IpsecPolicy& p, int line, int column, const std::string& message, const std::string& snippet) {
   Diagnostic d;
   d.id = "FWM090";
   d.severity = Severity::Error;
@@ -73,6 +76,17 @@ void add_error(IpsecPolicy& p, int line, int column, const std::string& message,
   d.message = message;
   d.snippet = snippet;
   p.diagnostics.push_back(std::move(d));
+}
+
+}  // namespace
+
+void add_error(IpsecPolicy& p, int line, int column, const std::string& message, const std::string& snippet) {
+  push_error(p, line, column, message, snippet);
+  if (!p.unreadable_parts++) p.first_unreadable = p.diagnostics.back().span;
+}
+
+void add_rejected(IpsecPolicy& p, int line, int column, const std::string& message, const std::string& snippet) {
+  push_error(p, line, column, message, snippet);
 }
 
 void add_unmodelled(IpsecPolicy& p, int line, int column, const std::string& message, const std::string& snippet) {
@@ -313,6 +327,22 @@ IpsecLoad load_ipsec_policy_file(const TextFile& file, const std::string& format
     f.reader(file, *policy);
     policy->endpoint_pairs =
         fmt_name == "windows-registry" || fmt_name == "netsh-consec-show" || fmt_name == "windows-script";
+    // Parts that could not be parsed may hold entries that decide anything: they make
+    // every outcome that is not already "protect" undetermined.
+    std::size_t parse_errors = policy->unreadable_parts;
+    if (parse_errors > 0) {
+      IpsecEntry unparsed;
+      unparsed.action = IpsecAction::Protect;
+      unparsed.action_label = "unknown";
+      unparsed.selector.unknowns.push_back("entries in the parts of the file that could not be parsed");
+      unparsed.rank = {std::numeric_limits<long long>::min()};
+      unparsed.span = policy->first_unreadable;
+      unparsed.text = fmt::format("the part{} of this file that could not be parsed ({} error{}, the first error on line {})",
+                                  parse_errors == 1 ? "" : "s", parse_errors, parse_errors == 1 ? "" : "s",
+                                  policy->first_unreadable.line);
+      unparsed.normalized = "unparsed input";
+      policy->entries.insert(policy->entries.begin(), std::move(unparsed));
+    }
     for (std::size_t i = 0; i < policy->entries.size(); ++i) {
       IpsecEntry& e = policy->entries[i];
       e.position = static_cast<int>(i);

@@ -53,7 +53,11 @@ std::string trim(std::string_view s);
 std::string lower(std::string s);
 std::string unquote(const std::string& s);
 std::vector<std::string> split(const std::string& s, char sep);  // trimmed, empty parts dropped
+// A part of the file that could not be read: its entries are unknown.
 void add_error(IpsecPolicy& p, int line, int column, const std::string& message, const std::string& snippet);
+// An entry the policy tool would refuse (e.g. netsh rejects the command): an error that
+// leaves nothing unknown.
+void add_rejected(IpsecPolicy& p, int line, int column, const std::string& message, const std::string& snippet);
 void add_unmodelled(IpsecPolicy& p, int line, int column, const std::string& message, const std::string& snippet);
 // "fwmatrix: ignore FWM010 -- reason" in a comment: the ids.
 std::vector<std::string> suppressions_in(std::string_view comment);

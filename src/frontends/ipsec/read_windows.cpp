@@ -105,7 +105,9 @@ bool port_set(const std::string& value, const char* label, bool exempt, std::opt
   return true;
 }
 
-void lower_rule(const CsRule& r, IpsecPolicy& policy) {
+// `from_script`: netsh / the cmdlet refuse a malformed rule, so it does not exist.
+void lower_rule(const CsRule& r, IpsecPolicy& policy, bool from_script) {
+  auto reject = from_script ? add_rejected : add_error;
   IpsecEntry e;
   e.name = r.name;
   e.span = {policy.file, r.line, r.column, r.line, r.column + static_cast<int>(r.text.size())};
@@ -120,7 +122,7 @@ void lower_rule(const CsRule& r, IpsecPolicy& policy) {
              a == "request/none" || a == "require/none" || a == "none/request" || a == "none/require") {
     e.action = IpsecAction::Protect;
   } else {
-    add_error(policy, r.line, r.column,
+    reject(policy, r.line, r.column,
               fmt::format("rule {}: unknown action '{}' (expected noauthentication, requestinrequestout, "
                           "requireinrequestout, requireinrequireout or requireinclearout)",
                           r.name, r.action),
@@ -145,12 +147,12 @@ void lower_rule(const CsRule& r, IpsecPolicy& policy) {
   std::string err;
   if (!port_set(r.port1, "port1", exempt, e.selector.local_port, e.selector, err) ||
       !port_set(r.port2, "port2", exempt, e.selector.remote_port, e.selector, err)) {
-    add_error(policy, r.line, r.column, fmt::format("rule {}: {}", r.name, err), r.text);
+    reject(policy, r.line, r.column, fmt::format("rule {}: {}", r.name, err), r.text);
     return;
   }
   if ((e.selector.local_port || e.selector.remote_port) && e.selector.proto &&
       !(e.selector.proto->test(kProtoTcp) || e.selector.proto->test(kProtoUdp))) {
-    add_error(policy, r.line, r.column, fmt::format("rule {}: ports need protocol TCP or UDP", r.name), r.text);
+    reject(policy, r.line, r.column, fmt::format("rule {}: ports need protocol TCP or UDP", r.name), r.text);
     return;
   }
   if (!r.mode.empty() && lower(r.mode) == "tunnel")
@@ -355,7 +357,7 @@ void read_windows_script(const TextFile& file, IpsecPolicy& policy) {
           r.mode = v;
       }
       if (!have_action) {
-        add_error(policy, ll.line, column, "consec add rule needs action=... (e.g. action=noauthentication)", t);
+        add_rejected(policy, ll.line, column, "consec add rule needs action=... (e.g. action=noauthentication)", t);
         ok = false;
       }
     } else if (!netsh && tree->newNetIpsecRule()) {
@@ -412,7 +414,7 @@ void read_windows_script(const TextFile& file, IpsecPolicy& policy) {
                 t);
       ok = false;
     }
-    if (ok) lower_rule(r, policy);
+    if (ok) lower_rule(r, policy, true);
   }
   if (legacy_count) {
     add_unmodelled(policy, legacy_line, 1,
@@ -482,7 +484,7 @@ void read_netsh_show(const TextFile& file, IpsecPolicy& policy) {
     if (!have_action) {
       add_error(policy, current->line, 1, fmt::format("rule {} has no Action line", current->name), current->text);
     } else {
-      lower_rule(*current, policy);
+      lower_rule(*current, policy, false);
     }
     current.reset();
   };
@@ -674,7 +676,7 @@ void read_registry(const TextFile& file, IpsecPolicy& policy) {
     r.port1 = join(port1);
     r.port2 = join(port2);
     if (r.name.empty()) r.name = unquote(entry->name->getText());
-    lower_rule(r, policy);
+    lower_rule(r, policy, false);
   }
 }
 
