@@ -337,9 +337,11 @@ IpsecLoad load_ipsec_policy_file(const TextFile& file, const std::string& format
       unparsed.selector.unknowns.push_back("entries in the parts of the file that could not be parsed");
       unparsed.rank = {std::numeric_limits<long long>::min()};
       unparsed.span = policy->first_unreadable;
-      unparsed.text = fmt::format("the part{} of this file that could not be parsed ({} error{}, the first error on line {})",
-                                  parse_errors == 1 ? "" : "s", parse_errors, parse_errors == 1 ? "" : "s",
-                                  policy->first_unreadable.line);
+      unparsed.text =
+          parse_errors == 1
+              ? fmt::format("the part of this file that could not be parsed (line {})", policy->first_unreadable.line)
+              : fmt::format("the parts of this file that could not be parsed ({} errors, the first on line {})",
+                            parse_errors, policy->first_unreadable.line);
       unparsed.normalized = "unparsed input";
       policy->entries.insert(policy->entries.begin(), std::move(unparsed));
     }
