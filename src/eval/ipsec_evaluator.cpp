@@ -79,8 +79,23 @@ IpsecVerdict verdict_of(IpsecAction a) {
 
 }  // namespace
 
+namespace {
+
+// Whether the selector meets the box at all, without building anything.
+bool selector_touches(const IpsecBox& box, const IpsecSelector& sel) {
+  if (!selector_applies(box, sel)) return false;
+  if (sel.proto && (box.proto & *sel.proto).none()) return false;
+  if (sel.local_port && !box.local_port.intersects(*sel.local_port)) return false;
+  if (sel.remote_port && !box.remote_port.intersects(*sel.remote_port)) return false;
+  if (sel.local_addr && !box.local_addr.intersects(sel.local_addr->of(box.family))) return false;
+  if (sel.remote_addr && !box.remote_addr.intersects(sel.remote_addr->of(box.family))) return false;
+  return true;
+}
+
+}  // namespace
+
 std::optional<IpsecBox> ipsec_intersect(const IpsecBox& box, const IpsecSelector& sel) {
-  if (!selector_applies(box, sel)) return std::nullopt;
+  if (!selector_touches(box, sel)) return std::nullopt;
   IpsecBox out = box;
   if (sel.proto) out.proto &= *sel.proto;
   if (sel.local_addr) out.local_addr = out.local_addr.intersect(sel.local_addr->of(box.family));
@@ -142,39 +157,44 @@ struct Evaluation {
   std::size_t max_pieces;
   IpsecEvalResult result;
 
-  // Decides `box` from entry k on; appends the pieces to `out`.
-  void run(const IpsecBox& box, std::size_t k, std::vector<IpsecPiece>& out) {
-    if (result.truncated) return;
-    if (out.size() + result.pieces.size() > max_pieces) {
-      result.truncated = true;
-      return;
-    }
-    for (; k < order.size(); ++k) {
-      const IpsecEntry& e = *order[k];
-      auto inside = ipsec_intersect(box, e.selector);
-      if (!inside) continue;
-      for (const auto& outside : ipsec_subtract(box, e.selector)) run(outside, k + 1, out);
-      IpsecVerdict v = verdict_of(e.action);
-      if (e.selector.unknowns.empty()) {
-        out.push_back({*inside, v, &e, nullptr});
+  // Decides `start` from entry k0 on; appends the pieces to `out`. A work list rather
+  // than recursion: only entries with unknown conditions evaluate a sub-region apart.
+  void run(const IpsecBox& start, std::size_t k0, std::vector<IpsecPiece>& out) {
+    std::vector<std::pair<IpsecBox, std::size_t>> work{{start, k0}};
+    while (!work.empty()) {
+      if (result.truncated) return;
+      if (out.size() + work.size() + result.pieces.size() > max_pieces) {
+        result.truncated = true;
         return;
       }
-      // The entry may or may not match: where the rest decides the same, that holds;
-      // elsewhere the outcome is undetermined.
-      std::vector<IpsecPiece> otherwise;
-      run(*inside, k + 1, otherwise);
-      for (auto& p : otherwise) {
-        if (p.verdict == v) {
-          out.push_back(std::move(p));
-        } else {
-          p.uncertain_by = p.uncertain_by ? p.uncertain_by : &e;
-          p.verdict = IpsecVerdict::Undetermined;
+      auto [box, k] = std::move(work.back());
+      work.pop_back();
+      bool decided = false;
+      for (; k < order.size() && !decided; ++k) {
+        const IpsecEntry& e = *order[k];
+        auto inside = ipsec_intersect(box, e.selector);
+        if (!inside) continue;
+        for (auto& outside : ipsec_subtract(box, e.selector)) work.emplace_back(std::move(outside), k + 1);
+        decided = true;
+        IpsecVerdict v = verdict_of(e.action);
+        if (e.selector.unknowns.empty()) {
+          out.push_back({*inside, v, &e, nullptr});
+          continue;
+        }
+        // The entry may or may not match: where the rest decides the same, that holds;
+        // elsewhere the outcome is undetermined.
+        std::vector<IpsecPiece> otherwise;
+        run(*inside, k + 1, otherwise);
+        for (auto& p : otherwise) {
+          if (p.verdict != v) {
+            p.uncertain_by = p.uncertain_by ? p.uncertain_by : &e;
+            p.verdict = IpsecVerdict::Undetermined;
+          }
           out.push_back(std::move(p));
         }
       }
-      return;
+      if (!decided) out.push_back({box, verdict_of(policy.default_action), nullptr, nullptr});
     }
-    out.push_back({box, verdict_of(policy.default_action), nullptr, nullptr});
   }
 };
 
