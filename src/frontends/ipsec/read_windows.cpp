@@ -361,7 +361,8 @@ void read_windows_script(const TextFile& file, IpsecPolicy& policy) {
         ok = false;
       }
     } else if (!netsh && tree->newNetIpsecRule()) {
-      std::string in_sec = "request", out_sec = "request";  // cmdlet defaults [doc: Request/Request]
+      // The cmdlet's defaults for the two are not documented: a missing one is unknown.
+      std::string in_sec, out_sec;
       std::vector<std::pair<std::string, std::string>> args;
       if (auto* splat = tree->newNetIpsecRule()->splat) {
         auto it = hashtables.find(splat->getText().substr(1));
@@ -405,6 +406,12 @@ void read_windows_script(const TextFile& file, IpsecPolicy& policy) {
           r.enabled = bool_value(v);
         else if (k == "mode")
           r.mode = v;
+      }
+      if (in_sec.empty() || out_sec.empty()) {
+        r.conditions.push_back(fmt::format("{} not given: the cmdlet's default is not documented",
+                                           in_sec.empty() ? "-InboundSecurity" : "-OutboundSecurity"));
+        if (in_sec.empty()) in_sec = "request";
+        if (out_sec.empty()) out_sec = "request";
       }
       r.action = in_sec + "/" + out_sec;
     } else {
