@@ -350,6 +350,10 @@ New-NetIPsecRule @Splat
   CHECK(ports_with(*n, Direction::In, kProtoTcp, IpsecVerdict::Protect, PortSet(49152, 65535)) ==
         PortSet(49152, 65535));
 
+  auto defaults = load("defaults.ps1", "New-NetIPsecRule -DisplayName x -Protocol UDP\n");
+  REQUIRE(defaults->entries.size() == 1);
+  CHECK_FALSE(defaults->entries[0].selector.unknowns.empty());  // security defaults are not documented
+
   auto bad = load("bad.bat",
                   "netsh advfirewall consec add rule name=x endpoint1=any endpoint2=any protocol=udp "
                   "port1=49152-57500 action=requireinrequestout\n",
