@@ -143,6 +143,7 @@ int cmd_check(const CheckArgs& args) {
     ipsec_views.push_back(loaded.policy.get());
     ipsec_policies.push_back(std::move(loaded.policy));
   }
+  bool ipsec_checked = false;
   if (!ipsec_views.empty() && !pack)
     report.notes.push_back("--ipsec given without --role: the IPsec exemption checks (FWM010, FWM011) did not run");
   if (!ipsec_views.empty() && pack && ipsec_media_scopes(*pack, a.roles, lb_mode).empty())
@@ -167,7 +168,11 @@ int cmd_check(const CheckArgs& args) {
       const Ruleset& rs = *variant;
       report.inputs.push_back(input_summary(rs));
       AnalysisRequest request{pack ? &*pack : nullptr, a.roles, lb_mode};
-      if (!ipsec_views.empty()) request.ipsec = &ipsec_views;
+      // The IPsec checks do not depend on the firewall file: run them once.
+      if (!ipsec_views.empty() && !ipsec_checked) {
+        request.ipsec = &ipsec_views;
+        ipsec_checked = true;
+      }
       auto findings = analyze(rs, request, report.notes);
       if (a.report == "html") {
         report.sources[file] = read_text_file(file).text;
