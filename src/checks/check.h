@@ -12,10 +12,8 @@
 #include "matrix/pack.h"
 
 namespace fwm {
-struct IpsecPolicy;
-}
 
-namespace fwm {
+struct IpsecPolicy;  // ir/ipsec_policy.h
 
 struct CheckInfo {
   std::string id;     // FWM001

@@ -116,9 +116,9 @@ int cmd_check(const CheckArgs& args) {
   report.roles = a.roles;
   report.category = a.category;
   if (pack) report.pack = pack->name;
-  std::string lb_mode = !a.lb_mode.empty() ? a.lb_mode : pack ? pack->default_lb_mode : "hardware";
   bool input_error = false;
-  // IPsec policies (--ipsec): read once, checked with every firewall file (FWM010, FWM011).
+  std::string lb_mode = !a.lb_mode.empty() ? a.lb_mode : pack ? pack->default_lb_mode : "hardware";
+  // IPsec policies (--ipsec): read once, checked once (FWM010, FWM011) whatever the firewall files.
   std::vector<std::unique_ptr<IpsecPolicy>> ipsec_policies;
   std::vector<const IpsecPolicy*> ipsec_views;
   for (const auto& path : a.ipsec) {
