@@ -121,11 +121,11 @@ class MediaNotIpsecExempt final : public Check {
         what = fmt::format("is not exempt from IPsec: {} requires or requests IPsec for it", deciding);
       }
       f.message = fmt::format(
-          "{} {} {}{} ({} media, {} ports of the host, {}){}{} {}. The pack's exemption {} asks "
-          "for no IPsec here.",
+          "{} {} {}{} ({} media, {} ports of the host, {}){}{} {}. The seed's IPsec exception{} {} ask{} for "
+          "no IPsec here.",
           pupper, dir, format_ports(g.ports), part, fmt::join(scope.media_names, "/"),
           scope.direction == Direction::In ? "destination" : "source", family_name(r.family), peers, host, what,
-          ipsec_rows_label(scope));
+          scope.rows.size() == 1 ? "" : "s", ipsec_rows_label(scope), scope.rows.size() == 1 ? "s" : "");
       for (const IpsecEntry* idle : g.idle_exemptions)
         f.message += fmt::format(" The exemption {} would cover it but is not installed: {}.", ipsec_entry_text(*idle),
                                  idle->not_installed_why);
