@@ -1,6 +1,5 @@
 // IPsec policy readers, the IPsec evaluation and the exemption checks.
 #include <catch2/catch.hpp>
-
 #include <set>
 
 #include "checks/analysis.h"
@@ -541,4 +540,26 @@ TEST_CASE("FWM010 per family: IPv4-only exemptions leave IPv6 media under an IPv
       seen.insert(f.properties.at("protocol"));
     }
   CHECK(seen == std::set<std::string>{"tcp", "udp"});
+}
+
+TEST_CASE("Get-NetIPsecRule JSON exports: enums as numbers or names, filters optional", "[ipsec]") {
+  auto p = load("rules.json", R"([
+  {"DisplayName": "Iso", "Enabled": 1, "InboundSecurity": 2, "OutboundSecurity": 1, "RemoteAddress": "10.0.0.0/8"},
+  {"DisplayName": "Media", "Enabled": "True", "InboundSecurity": "None", "OutboundSecurity": "None",
+   "Protocol": "UDP", "LocalPort": ["49152-57500", "57501-65535"]},
+  {"DisplayName": "NoFilters", "Enabled": 1, "InboundSecurity": 0, "OutboundSecurity": 0}
+])");
+  CHECK(p->format == "get-netipsecrule-json");
+  CHECK(p->diagnostics.empty());
+  REQUIRE(p->entries.size() == 3);
+  CHECK(p->entries[0].action == IpsecAction::Protect);
+  CHECK(p->entries[1].action == IpsecAction::Bypass);
+  CHECK(p->entries[1].span.line == 3);
+  CHECK(p->entries[1].selector.local_port == PortSet(49152, 65535));
+  CHECK_FALSE(p->entries[2].selector.unknowns.empty());
+
+  auto bad =
+      load("bad.json", "[\n  {\"DisplayName\": \"x\",\n   \"InboundSecurity\": 0,,\n}]\n", "get-netipsecrule-json");
+  REQUIRE(bad->diagnostics.size() == 1);
+  CHECK(bad->diagnostics[0].span.line == 3);
 }

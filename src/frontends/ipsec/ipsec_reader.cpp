@@ -216,13 +216,20 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
 }
 
 struct Signals {
-  int registry = 0, netsh_show = 0, win_script = 0, xfrm = 0, swanctl = 0, setkey = 0, openbsd = 0, ipsec_conf = 0;
+  int json = 0, registry = 0, netsh_show = 0, win_script = 0, xfrm = 0, swanctl = 0, setkey = 0, openbsd = 0,
+      ipsec_conf = 0;
 };
 
 Signals scan(const std::string& text) {
   Signals s;
   std::string low = lower(text.substr(0, 200000));
   if (low.find("advfirewall consec add rule") != std::string::npos) s.win_script += 3;
+  {
+    std::size_t first = low.find_first_not_of(" \t\r\n");
+    if (first != std::string::npos && (low[first] == '[' || low[first] == '{') &&
+        low.find("\"inboundsecurity\"") != std::string::npos)
+      s.json += 10;
+  }
   if (low.find("new-netipsecrule") != std::string::npos) s.win_script += 3;
   if (low.find("ipsec static add") != std::string::npos) s.win_script += 2;
   if (low.find("ipsecpol ") != std::string::npos) s.win_script += 2;
@@ -262,6 +269,7 @@ struct FormatEntry {
 
 const std::vector<FormatEntry>& formats() {
   static const std::vector<FormatEntry> all = {
+      {"get-netipsecrule-json", read_netipsecrule_json},
       {"windows-registry", read_registry},
       {"netsh-consec-show", read_netsh_show},
       {"windows-script", read_windows_script},
@@ -285,7 +293,8 @@ std::vector<std::string> ipsec_formats() {
 std::string detect_ipsec_format(const TextFile& file) {
   Signals s = scan(file.text);
   std::pair<int, const char*> best{0, ""};
-  for (auto [score, name] : {std::pair<int, const char*>{s.registry, "windows-registry"},
+  for (auto [score, name] : {std::pair<int, const char*>{s.json, "get-netipsecrule-json"},
+                             {s.registry, "windows-registry"},
                              {s.netsh_show, "netsh-consec-show"},
                              {s.win_script, "windows-script"},
                              {s.xfrm, "xfrm"},

@@ -6,8 +6,10 @@
 // other connection security rules. Request or require = IPsec is negotiated (protect).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "ConSecRuleLexer.h"
 #include "ConSecRuleParser.h"
@@ -123,10 +125,10 @@ void lower_rule(const CsRule& r, IpsecPolicy& policy, bool from_script) {
     e.action = IpsecAction::Protect;
   } else {
     reject(policy, r.line, r.column,
-              fmt::format("rule {}: unknown action '{}' (expected noauthentication, requestinrequestout, "
-                          "requireinrequestout, requireinrequireout or requireinclearout)",
-                          r.name, r.action),
-              r.text);
+           fmt::format("rule {}: unknown action '{}' (expected noauthentication, requestinrequestout, "
+                       "requireinrequestout, requireinrequireout or requireinclearout)",
+                       r.name, r.action),
+           r.text);
     return;
   }
   e.action_label = "action=" + r.action;
@@ -683,6 +685,127 @@ void read_registry(const TextFile& file, IpsecPolicy& policy) {
     r.port1 = join(port1);
     r.port2 = join(port2);
     if (r.name.empty()) r.name = unquote(entry->name->getText());
+    lower_rule(r, policy, false);
+  }
+}
+
+// ---------------------------------------------------------------------------------
+// Get-NetIPsecRule exports as JSON (ConvertTo-Json), optionally with the address and
+// port filter fields added by the exporting pipeline (Select-Object with calculated
+// properties). Enums may be written as numbers: SecurityPolicy None=0, Request=1,
+// Require=2; Enabled True=1, False=2 [CIM MSFT_NetConSecRule; unverified].
+
+namespace {
+
+std::string json_text(const nlohmann::json& v) {
+  if (v.is_null()) return "";
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
+  if (v.is_number_integer()) return std::to_string(v.get<long long>());
+  if (v.is_array()) {
+    std::vector<std::string> parts;
+    for (const auto& item : v) parts.push_back(json_text(item));
+    return fmt::format("{}", fmt::join(parts, ","));
+  }
+  if (v.is_object() && v.contains("value")) return json_text(v["value"]);  // PS 5.1 wraps some arrays
+  return v.dump();
+}
+
+std::string security_name(const nlohmann::json& v) {
+  if (v.is_number_integer()) {
+    switch (v.get<int>()) {
+      case 0:
+        return "none";
+      case 1:
+        return "request";
+      case 2:
+        return "require";
+      default:
+        return std::to_string(v.get<int>());
+    }
+  }
+  return lower(json_text(v));
+}
+
+}  // namespace
+
+void read_netipsecrule_json(const TextFile& file, IpsecPolicy& policy) {
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(file.text);
+  } catch (const nlohmann::json::parse_error& e) {
+    // The byte offset of the error, turned into line and column.
+    std::size_t offset = std::min<std::size_t>(e.byte > 0 ? e.byte - 1 : 0, file.text.size());
+    int line = 1, column = 1;
+    for (std::size_t i = 0; i < offset; ++i) {
+      if (file.text[i] == '\n') {
+        ++line;
+        column = 1;
+      } else {
+        ++column;
+      }
+    }
+    auto lines = split_lines(file.text);
+    add_error(policy, line, column, fmt::format("not valid JSON: {}", e.what()),
+              static_cast<std::size_t>(line) <= lines.size() ? trim(lines[static_cast<std::size_t>(line) - 1]) : "");
+    return;
+  }
+  if (doc.is_object()) doc = nlohmann::json::array({doc});
+  if (!doc.is_array()) {
+    add_error(policy, 1, 1, "expected the JSON of Get-NetIPsecRule objects (an array or one object)", "");
+    return;
+  }
+  auto lines = split_lines(file.text);
+  std::size_t search_from = 0;
+  for (const auto& obj : doc) {
+    if (!obj.is_object()) continue;
+    auto get = [&](const char* key) -> const nlohmann::json* {
+      for (auto it = obj.begin(); it != obj.end(); ++it)
+        if (lower(it.key()) == lower(key)) return &it.value();
+      return nullptr;
+    };
+    CsRule r;
+    if (auto* n = get("DisplayName")) r.name = json_text(*n);
+    if (r.name.empty())
+      if (auto* n = get("Name")) r.name = json_text(*n);
+    // The object's line: where its name appears next in the text.
+    std::size_t at = r.name.empty() ? std::string::npos : file.text.find("\"" + r.name + "\"", search_from);
+    if (at != std::string::npos) search_from = at + 1;
+    r.line = at == std::string::npos
+                 ? 1
+                 : 1 + static_cast<int>(std::count(file.text.begin(), file.text.begin() + static_cast<long>(at), '\n'));
+    r.column = 1;
+    r.text = fmt::format("Get-NetIPsecRule {}", r.name);
+    auto* in = get("InboundSecurity");
+    auto* out = get("OutboundSecurity");
+    if (!in || !out) {
+      add_error(policy, r.line, 1, fmt::format("rule {} has no InboundSecurity/OutboundSecurity", r.name), r.text);
+      continue;
+    }
+    r.action = security_name(*in) + "/" + security_name(*out);
+    r.text = fmt::format("Get-NetIPsecRule {} (InboundSecurity {}, OutboundSecurity {})", r.name, security_name(*in),
+                         security_name(*out));
+    if (auto* e = get("Enabled")) {
+      if (e->is_number_integer())
+        r.enabled = e->get<int>() == 1;
+      else
+        r.enabled = bool_value(json_text(*e));
+    }
+    bool any_filter = false;
+    if (auto* v = get("LocalAddress")) r.endpoint1 = json_text(*v), any_filter = true;
+    if (auto* v = get("RemoteAddress")) r.endpoint2 = json_text(*v), any_filter = true;
+    if (auto* v = get("LocalPort")) r.port1 = json_text(*v), any_filter = true;
+    if (auto* v = get("RemotePort")) r.port2 = json_text(*v), any_filter = true;
+    if (auto* v = get("Protocol")) r.protocol = json_text(*v), any_filter = true;
+    if (!any_filter)
+      r.conditions.push_back(
+          "the export has no address, port or protocol filter fields: the rule's traffic is unknown");
+    if (auto* m = get("Mode"); m && m->is_string()) r.mode = m->get<std::string>();
+    if (r.endpoint1.empty()) r.endpoint1 = "any";
+    if (r.endpoint2.empty()) r.endpoint2 = "any";
+    if (r.port1.empty()) r.port1 = "any";
+    if (r.port2.empty()) r.port2 = "any";
+    if (r.protocol.empty()) r.protocol = "any";
     lower_rule(r, policy, false);
   }
 }
