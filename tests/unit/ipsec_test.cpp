@@ -563,3 +563,31 @@ TEST_CASE("Get-NetIPsecRule JSON exports: enums as numbers or names, filters opt
   REQUIRE(bad->diagnostics.size() == 1);
   CHECK(bad->diagnostics[0].span.line == 3);
 }
+
+TEST_CASE("Get-NetIPsecRule CSV exports: header-driven, quoting, ';' delimiter, lost values", "[ipsec]") {
+  auto p = load("rules.csv",
+                "#TYPE Microsoft.Management.Infrastructure.CimInstance\n"
+                "\"InboundSecurity\",\"DisplayName\",\"OutboundSecurity\",\"LocalPort\",\"Protocol\",\"Enabled\"\n"
+                "\"None\",\"Media, \"\"UDP\"\"\",\"None\",\"49152-65535\",\"UDP\",\"True\"\n"
+                "\"None\",\"Lost\",\"None\",\"System.Object[]\",\"TCP\",\"True\"\n");
+  CHECK(p->format == "get-netipsecrule-csv");
+  CHECK(p->diagnostics.empty());
+  REQUIRE(p->entries.size() == 2);
+  CHECK(p->entries[0].name == "Media, \"UDP\"");
+  CHECK(p->entries[0].span.line == 3);
+  CHECK(p->entries[0].selector.local_port == PortSet(49152, 65535));
+  CHECK_FALSE(p->entries[1].selector.unknowns.empty());
+
+  auto semi = load("semi.csv",
+                   "\"DisplayName\";\"InboundSecurity\";\"OutboundSecurity\";\"LocalPort\"\n\"a,b\";\"Require\";"
+                   "\"Request\";\"Any\"\n");
+  CHECK(semi->format == "get-netipsecrule-csv");
+  REQUIRE(semi->entries.size() == 1);
+  CHECK(semi->entries[0].name == "a,b");
+  CHECK(semi->entries[0].action == IpsecAction::Protect);
+
+  auto bad = load("bad.csv", "\"DisplayName\",\"InboundSecurity\",\"OutboundSecurity\"\n\"x\",\"None\"\n",
+                  "get-netipsecrule-csv");
+  REQUIRE(bad->diagnostics.size() == 1);
+  CHECK(bad->diagnostics[0].span.line == 2);
+}

@@ -216,7 +216,7 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
 }
 
 struct Signals {
-  int json = 0, registry = 0, netsh_show = 0, win_script = 0, xfrm = 0, swanctl = 0, setkey = 0, openbsd = 0,
+  int json = 0, csv = 0, registry = 0, netsh_show = 0, win_script = 0, xfrm = 0, swanctl = 0, setkey = 0, openbsd = 0,
       ipsec_conf = 0;
 };
 
@@ -229,6 +229,18 @@ Signals scan(const std::string& text) {
     if (first != std::string::npos && (low[first] == '[' || low[first] == '{') &&
         low.find("\"inboundsecurity\"") != std::string::npos)
       s.json += 10;
+    // CSV: the header (after an optional #TYPE line) names the security columns.
+    if (first != std::string::npos && low[first] != '[' && low[first] != '{') {
+      std::size_t header = first;
+      if (low.compare(first, 5, "#type") == 0) header = low.find('\n', first);
+      if (header != std::string::npos) {
+        if (low[header] == '\n') ++header;
+        std::string head = low.substr(header, low.find('\n', header) - header);
+        if (head.find("inboundsecurity") != std::string::npos && head.find("displayname") != std::string::npos &&
+            (head.find(',') != std::string::npos || head.find(';') != std::string::npos))
+          s.csv += 10;
+      }
+    }
   }
   if (low.find("new-netipsecrule") != std::string::npos) s.win_script += 3;
   if (low.find("ipsec static add") != std::string::npos) s.win_script += 2;
@@ -270,6 +282,7 @@ struct FormatEntry {
 const std::vector<FormatEntry>& formats() {
   static const std::vector<FormatEntry> all = {
       {"get-netipsecrule-json", read_netipsecrule_json},
+      {"get-netipsecrule-csv", read_netipsecrule_csv},
       {"windows-registry", read_registry},
       {"netsh-consec-show", read_netsh_show},
       {"windows-script", read_windows_script},
@@ -294,6 +307,7 @@ std::string detect_ipsec_format(const TextFile& file) {
   Signals s = scan(file.text);
   std::pair<int, const char*> best{0, ""};
   for (auto [score, name] : {std::pair<int, const char*>{s.json, "get-netipsecrule-json"},
+                             {s.csv, "get-netipsecrule-csv"},
                              {s.registry, "windows-registry"},
                              {s.netsh_show, "netsh-consec-show"},
                              {s.win_script, "windows-script"},

@@ -45,6 +45,7 @@ void read_windows_script(const TextFile& file, IpsecPolicy& policy);
 void read_netsh_show(const TextFile& file, IpsecPolicy& policy);
 void read_registry(const TextFile& file, IpsecPolicy& policy);
 void read_netipsecrule_json(const TextFile& file, IpsecPolicy& policy);
+void read_netipsecrule_csv(const TextFile& file, IpsecPolicy& policy);
 
 // Helpers.
 // The source text of a parse-tree node (from its input stream), whitespace runs collapsed.

@@ -13,6 +13,8 @@
 
 #include "ConSecRuleLexer.h"
 #include "ConSecRuleParser.h"
+#include "CsvLexer.h"
+#include "CsvParser.h"
 #include "NetshShowLexer.h"
 #include "NetshShowParser.h"
 #include "WinRegLexer.h"
@@ -25,6 +27,8 @@ namespace fwm::ipsec {
 
 using fwm_antlr_fwm_grammar_ipsec_consecrule::ConSecRuleLexer;
 using fwm_antlr_fwm_grammar_ipsec_consecrule::ConSecRuleParser;
+using fwm_antlr_fwm_grammar_ipsec_csv::CsvLexer;
+using fwm_antlr_fwm_grammar_ipsec_csv::CsvParser;
 using fwm_antlr_fwm_grammar_ipsec_netshshow::NetshShowLexer;
 using fwm_antlr_fwm_grammar_ipsec_netshshow::NetshShowParser;
 using fwm_antlr_fwm_grammar_ipsec_winreg::WinRegLexer;
@@ -806,6 +810,130 @@ void read_netipsecrule_json(const TextFile& file, IpsecPolicy& policy) {
     if (r.port1.empty()) r.port1 = "any";
     if (r.port2.empty()) r.port2 = "any";
     if (r.protocol.empty()) r.protocol = "any";
+    lower_rule(r, policy, false);
+  }
+}
+
+// ---------------------------------------------------------------------------------
+// Get-NetIPsecRule exports as CSV (Export-Csv): header-driven, "#TYPE" line skipped,
+// ',' or ';' (-UseCulture) between fields, "System.Object[]" = value lost (unknown).
+
+namespace {
+
+struct CsvRow {
+  int line = 0;
+  std::vector<std::string> fields;
+};
+
+}  // namespace
+
+void read_netipsecrule_csv(const TextFile& file, IpsecPolicy& policy) {
+  antlr4::ANTLRInputStream input(file.text);
+  CsvLexer lexer(&input);
+  antlr4::CommonTokenStream tokens(&lexer);
+  CsvParser parser(&tokens);
+  FirstError errors;
+  lexer.removeErrorListeners();
+  lexer.addErrorListener(&errors);
+  parser.removeErrorListeners();
+  parser.addErrorListener(&errors);
+  auto* tree = parser.file();
+  auto lines = split_lines(file.text);
+  auto line_text = [&](int n) {
+    return n >= 1 && static_cast<std::size_t>(n) <= lines.size() ? trim(lines[static_cast<std::size_t>(n) - 1])
+                                                                 : std::string();
+  };
+  if (errors.has_error) {
+    add_error(policy, errors.line, errors.column, fmt::format("cannot read this CSV: {}", errors.message),
+              line_text(errors.line));
+    return;
+  }
+  char delimiter = 0;
+  std::vector<CsvRow> rows;
+  for (auto* row : tree->row()) {
+    int line = static_cast<int>(row->getStart()->getLine());
+    if (trim(line_text(line)).rfind("#TYPE", 0) == 0) continue;
+    if (!delimiter) {
+      // The header decides: the separator character that occurs outside quotes.
+      for (auto* part : row->part())
+        if (part->SEP()) {
+          char c = part->getText()[0];
+          if (!delimiter || c == ',') delimiter = c;
+        }
+      if (!delimiter) delimiter = ',';
+    }
+    CsvRow out;
+    out.line = line;
+    out.fields.emplace_back();
+    for (auto* part : row->part()) {
+      std::string t = part->getText();
+      if (part->SEP() && t[0] == delimiter) {
+        out.fields.emplace_back();
+      } else if (part->QUOTED()) {
+        std::string v;
+        for (std::size_t i = 1; i + 1 < t.size(); ++i) {
+          v += t[i];
+          if (t[i] == '"') ++i;  // "" inside quotes
+        }
+        out.fields.back() += v;
+      } else {
+        out.fields.back() += t;
+      }
+    }
+    rows.push_back(std::move(out));
+  }
+  if (rows.empty()) {
+    add_error(policy, 1, 1, "no header line (expected DisplayName, InboundSecurity, OutboundSecurity, ...)", "");
+    return;
+  }
+  std::map<std::string, std::size_t> column;
+  for (std::size_t i = 0; i < rows[0].fields.size(); ++i) column[lower(trim(rows[0].fields[i]))] = i;
+  if (!column.count("inboundsecurity") || !column.count("outboundsecurity")) {
+    add_error(policy, rows[0].line, 1, "the header has no InboundSecurity and OutboundSecurity columns",
+              line_text(rows[0].line));
+    return;
+  }
+  for (std::size_t k = 1; k < rows.size(); ++k) {
+    const CsvRow& row = rows[k];
+    if (row.fields.size() != rows[0].fields.size()) {
+      add_error(policy, row.line, 1,
+                fmt::format("this row has {} fields, the header {}", row.fields.size(), rows[0].fields.size()),
+                line_text(row.line));
+      continue;
+    }
+    auto get = [&](const char* key) -> std::optional<std::string> {
+      auto it = column.find(key);
+      if (it == column.end()) return std::nullopt;
+      return row.fields[it->second];
+    };
+    CsRule r;
+    r.line = row.line;
+    r.name = get("displayname").value_or(get("name").value_or(""));
+    std::string in_sec = lower(get("inboundsecurity").value_or("")),
+                out_sec = lower(get("outboundsecurity").value_or(""));
+    r.action = in_sec + "/" + out_sec;
+    r.text = fmt::format("Get-NetIPsecRule {} (InboundSecurity {}, OutboundSecurity {})", r.name, in_sec, out_sec);
+    if (auto e = get("enabled")) r.enabled = bool_value(*e);
+    bool any_filter = false;
+    auto take = [&](const char* key, std::string& into) {
+      auto v = get(key);
+      if (!v) return;
+      any_filter = true;
+      if (*v == "System.Object[]") {
+        r.conditions.push_back(fmt::format("{}: the export lost the value (System.Object[])", key));
+        return;
+      }
+      if (!v->empty()) into = *v;
+    };
+    take("localaddress", r.endpoint1);
+    take("remoteaddress", r.endpoint2);
+    take("localport", r.port1);
+    take("remoteport", r.port2);
+    take("protocol", r.protocol);
+    if (!any_filter)
+      r.conditions.push_back(
+          "the export has no address, port or protocol filter columns: the rule's traffic is unknown");
+    if (auto m = get("mode")) r.mode = *m;
     lower_rule(r, policy, false);
   }
 }
