@@ -15,6 +15,7 @@ std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, 
   ctx.pack = request.pack;
   ctx.roles = request.roles;
   ctx.lb_mode = request.lb_mode;
+  ctx.ipsec = request.ipsec;
   bool timing = std::getenv("FWM_TIMING") != nullptr;
   auto t0 = std::chrono::steady_clock::now();
   auto lap = [&](const char* what) {

@@ -13,6 +13,7 @@ struct AnalysisRequest {
   const Pack* pack = nullptr;  // null: only the role-independent checks run
   std::vector<std::string> roles;
   std::string lb_mode = "hardware";
+  const std::vector<const IpsecPolicy*>* ipsec = nullptr;  // IPsec policies given with --ipsec
 };
 
 // Findings of all checks for `rs` (variants labelled), plus notes on what did not run.

@@ -13,6 +13,8 @@
 
 namespace fwm {
 
+struct IpsecPolicy;  // ir/ipsec_policy.h
+
 struct CheckInfo {
   std::string id;     // FWM001
   std::string name;   // RequiredPortDenied (SARIF rule name)
@@ -29,6 +31,7 @@ struct AnalysisContext {
   std::string lb_mode = "hardware";
   const std::vector<RequirementCoverage>* coverage = nullptr;  // when roles are given
   const AnomalyReport* anomalies = nullptr;                    // shadowed / redundant rules
+  const std::vector<const IpsecPolicy*>* ipsec = nullptr;     // --ipsec files (FWM010, FWM011)
 };
 
 class Check {

@@ -9,6 +9,8 @@ namespace fwm {
 std::unique_ptr<Check> make_required_port_denied_check();
 std::unique_ptr<Check> make_required_port_undetermined_check();
 std::unique_ptr<Check> make_optional_port_denied_check();
+std::unique_ptr<Check> make_media_not_ipsec_exempt_check();
+std::unique_ptr<Check> make_narrow_ipsec_exemption_check();
 std::unique_ptr<Check> make_accept_all_check();
 std::unique_ptr<Check> make_excess_ports_check();
 std::unique_ptr<Check> make_sensitive_port_exposed_check();
@@ -23,6 +25,8 @@ const std::vector<std::unique_ptr<Check>>& all_checks() {
     v.push_back(make_required_port_denied_check());
     v.push_back(make_required_port_undetermined_check());
     v.push_back(make_optional_port_denied_check());
+    v.push_back(make_media_not_ipsec_exempt_check());
+    v.push_back(make_narrow_ipsec_exemption_check());
     v.push_back(make_accept_all_check());
     v.push_back(make_excess_ports_check());
     v.push_back(make_sensitive_port_exposed_check());

@@ -7,10 +7,12 @@
 #include <set>
 
 #include "checks/analysis.h"
+#include "checks/ipsec_media.h"
 #include "checks/port_axes.h"
 #include "cli/project_config.h"
 #include "cli/commands.h"
 #include "frontends/frontend.h"
+#include "frontends/ipsec/ipsec_reader.h"
 #include "matrix/coverage.h"
 #include "report/report.h"
 
@@ -90,10 +92,6 @@ int cmd_check(const CheckArgs& args) {
     fmt::print(stderr, "fwmatrix: --topology is not supported yet in this version (use --role for host firewalls)\n");
     return 2;
   }
-  if (!a.ipsec.empty()) {
-    fmt::print(stderr, "fwmatrix: --ipsec is not supported yet in this version\n");
-    return 2;
-  }
   std::optional<Pack> pack;
   if (!a.roles.empty()) {
     auto loaded = find_pack(a.pack, a.rules_dir);
@@ -120,6 +118,38 @@ int cmd_check(const CheckArgs& args) {
   if (pack) report.pack = pack->name;
   bool input_error = false;
   std::string lb_mode = !a.lb_mode.empty() ? a.lb_mode : pack ? pack->default_lb_mode : "hardware";
+  // IPsec policies (--ipsec): read once, checked once (FWM010, FWM011) whatever the firewall files.
+  std::vector<std::unique_ptr<IpsecPolicy>> ipsec_policies;
+  std::vector<const IpsecPolicy*> ipsec_views;
+  for (const auto& path : a.ipsec) {
+    auto loaded = ipsec::load_ipsec_policy(path);
+    if (!loaded.policy) {
+      fmt::print(stderr, "fwmatrix: {}\n", loaded.error);
+      return 2;
+    }
+    const IpsecPolicy& p = *loaded.policy;
+    report.inputs.push_back({p.file, p.format, p.entries.size(), p.line_count});
+    for (const auto& d : p.diagnostics) {
+      Finding f;
+      f.rule_id = d.id;
+      f.level = d.severity;
+      f.message = d.message;
+      f.location = d.span;
+      f.snippet = d.snippet;
+      f.fingerprint_basis = d.message + "|" + d.snippet;
+      report.findings.push_back(std::move(f));
+    }
+    if (a.report == "html") report.sources[p.file] = read_text_file(p.file).text;
+    ipsec_views.push_back(loaded.policy.get());
+    ipsec_policies.push_back(std::move(loaded.policy));
+  }
+  bool ipsec_checked = false;
+  if (!ipsec_views.empty() && !pack)
+    report.notes.push_back("--ipsec given without --role: the IPsec exemption checks (FWM010, FWM011) did not run");
+  if (!ipsec_views.empty() && pack && ipsec_media_scopes(*pack, a.roles, lb_mode).empty())
+    report.notes.push_back(fmt::format("the pack's IPsec exemption table names no media traffic for role {}: "
+                                       "FWM010 and FWM011 had nothing to check",
+                                       fmt::join(a.roles, ",")));
   // Progress on a terminal for runs over several files (stderr; silent when redirected).
   bool progress = a.files.size() > 1 && isatty(STDERR_FILENO);
   std::size_t done = 0;
@@ -127,6 +157,9 @@ int cmd_check(const CheckArgs& args) {
     if (progress) fmt::print(stderr, "\r\x1b[K[{}/{}] {}", ++done, a.files.size(), file);
     auto loaded = load_ruleset(file, {a.format, a.profile});
     if (!loaded.ruleset) {
+      if (a.format.empty())
+        if (auto ipsec_format = ipsec::detect_ipsec_format(read_text_file(file)); !ipsec_format.empty())
+          loaded.error += fmt::format(" (it looks like an IPsec policy, {}: give it with --ipsec)", ipsec_format);
       fmt::print(stderr, "fwmatrix: {}\n", loaded.error);
       input_error = true;
       continue;
@@ -135,6 +168,11 @@ int cmd_check(const CheckArgs& args) {
       const Ruleset& rs = *variant;
       report.inputs.push_back(input_summary(rs));
       AnalysisRequest request{pack ? &*pack : nullptr, a.roles, lb_mode};
+      // The IPsec checks do not depend on the firewall file: run them once.
+      if (!ipsec_views.empty() && !ipsec_checked) {
+        request.ipsec = &ipsec_views;
+        ipsec_checked = true;
+      }
       auto findings = analyze(rs, request, report.notes);
       if (a.report == "html") {
         report.sources[file] = read_text_file(file).text;

@@ -1,0 +1,157 @@
+// FWM010: media traffic of a role is not exempt from IPsec (see docs/rules/FWM010.md).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+
+#include "checks/check_support.h"
+#include "checks/ipsec_media.h"
+#include "ir/services.h"
+
+namespace fwm {
+
+class MediaNotIpsecExempt final : public Check {
+ public:
+  const CheckInfo& info() const override {
+    static const CheckInfo kInfo{"FWM010", "MediaNotIpsecExempt", "Media traffic of a role is not exempt from IPsec",
+                                 Severity::Error, true};
+    return kInfo;
+  }
+
+  void run(const AnalysisContext& ctx, std::vector<Finding>& out) const override {
+    if (!ctx.pack || !ctx.ipsec) return;
+    auto scopes = ipsec_media_scopes(*ctx.pack, ctx.roles, ctx.lb_mode);
+    for (const IpsecPolicy* policy : *ctx.ipsec) {
+      AddrSet local = assumed_local_addresses(*policy);
+      std::optional<IpsecPolicy> swapped;
+      if (policy->endpoint_pairs) swapped = swap_endpoints(*policy);
+      for (const auto& r : evaluate_media_scopes(*policy, scopes))
+        report(ctx, *policy, swapped ? &*swapped : nullptr, local, r, out);
+    }
+  }
+
+ private:
+  // The policy with endpoint 1 and endpoint 2 exchanged (Windows rule pairs).
+  static IpsecPolicy swap_endpoints(const IpsecPolicy& p) {
+    IpsecPolicy s = p;
+    for (auto& e : s.entries) {
+      std::swap(e.selector.local_addr, e.selector.remote_addr);
+      std::swap(e.selector.local_port, e.selector.remote_port);
+    }
+    return s;
+  }
+
+  void report(const AnalysisContext& ctx, const IpsecPolicy& policy, const IpsecPolicy* swapped, const AddrSet& local,
+              const IpsecScopeResult& r, std::vector<Finding>& out) const {
+    const IpsecMediaScope& scope = *r.scope;
+    struct Group {
+      IpsecVerdict verdict;
+      const IpsecEntry* decider;
+      const IpsecEntry* uncertain;
+      PortSet ports;
+      AddrIntervals remote;
+      std::vector<const IpsecEntry*> idle_exemptions;  // would match, but not installed
+      std::vector<std::string> swapped_exemptions;     // exempt only with the host as endpoint 2
+    };
+    std::vector<Group> groups;
+    std::map<std::tuple<int, const IpsecEntry*, const IpsecEntry*>, std::size_t> index;
+    for (const auto& piece : r.eval.pieces) {
+      if (piece.verdict == IpsecVerdict::Bypass) continue;
+      auto key = std::make_tuple(static_cast<int>(piece.verdict), piece.decider, piece.uncertain_by);
+      auto it = index.find(key);
+      std::size_t gi;
+      if (it == index.end()) {
+        gi = index[key] = groups.size();
+        groups.push_back(
+            {piece.verdict, piece.decider, piece.uncertain_by, piece.box.local_port, piece.box.remote_addr, {}});
+      } else {
+        gi = it->second;
+        groups[gi].ports.add(piece.box.local_port);
+        groups[gi].remote.add(piece.box.remote_addr);
+      }
+      if (swapped && piece.verdict != IpsecVerdict::Undetermined) {
+        // Mentioned only when the swapped orientation exempts all of the piece.
+        auto alt = evaluate_ipsec(*swapped, piece.box).pieces;
+        bool all_exempt = std::all_of(alt.begin(), alt.end(),
+                                      [](const IpsecPiece& sp) { return sp.verdict == IpsecVerdict::Bypass; });
+        for (const auto& sp : alt) {
+          if (!all_exempt || !sp.decider) continue;
+          std::string text = ipsec_entry_text(*sp.decider);
+          auto& list = groups[gi].swapped_exemptions;
+          if (std::find(list.begin(), list.end(), text) == list.end()) list.push_back(text);
+        }
+      }
+      for (const auto& e : policy.entries) {
+        if (e.installed || e.action != IpsecAction::Bypass || !ipsec_intersect(piece.box, e.selector)) continue;
+        auto& idle = groups[gi].idle_exemptions;
+        if (std::find(idle.begin(), idle.end(), &e) == idle.end()) idle.push_back(&e);
+      }
+    }
+    std::string pname = proto_name(scope.protocol);
+    std::string pupper = pname;
+    std::transform(pupper.begin(), pupper.end(), pupper.begin(), ::toupper);
+    const char* dir = scope.direction == Direction::In ? "inbound" : "outbound";
+    for (const auto& g : groups) {
+      Finding f;
+      f.rule_id = info().id;
+      bool undetermined = g.verdict == IpsecVerdict::Undetermined;
+      f.level = undetermined ? Severity::Warning : info().default_level;
+      const IpsecEntry* where = undetermined && g.uncertain ? g.uncertain : g.decider;
+      f.location = ipsec_entry_location(policy, where, f.snippet);
+      std::string part =
+          g.ports == scope.local_ports ? "" : fmt::format(" of the media ports {}", format_ports(scope.local_ports));
+      std::string peers = g.remote == r.query.remote_addr
+                              ? ""
+                              : fmt::format(" for peers {}", format_addr_intervals(r.family, g.remote));
+      std::string host = local.is_all() ? ""
+                                        : fmt::format(" (host addresses assumed from the exemptions: {})",
+                                                      format_addr_intervals(r.family, r.query.local_addr));
+      std::string deciding = g.decider ? fmt::format("entry {}", ipsec_entry_text(*g.decider)) : policy.default_text;
+      std::string what;
+      if (undetermined) {
+        what = fmt::format(
+            "may not be exempt from IPsec: it depends on {}, which cannot be decided from the file; "
+            "otherwise {} decides ({})",
+            g.uncertain ? ipsec_entry_text(*g.uncertain) : "an unknown condition", deciding,
+            g.decider ? ipsec_action_name(g.decider->action) : ipsec_action_name(policy.default_action));
+      } else if (g.verdict == IpsecVerdict::Discard) {
+        what = fmt::format("is not exempt from IPsec: it is discarded by {}", deciding);
+      } else {
+        what = fmt::format("is not exempt from IPsec: {} requires or requests IPsec for it", deciding);
+      }
+      f.message = fmt::format(
+          "{} {} {}{} ({} media, {} ports of the host, {}){}{} {}. The seed's IPsec exception{} {} ask{} for "
+          "no IPsec here.",
+          pupper, dir, format_ports(g.ports), part, fmt::join(scope.media_names, "/"),
+          scope.direction == Direction::In ? "destination" : "source", family_name(r.family), peers, host, what,
+          scope.rows.size() == 1 ? "" : "s", ipsec_rows_label(scope), scope.rows.size() == 1 ? "s" : "");
+      for (const IpsecEntry* idle : g.idle_exemptions)
+        f.message += fmt::format(" The exemption {} would cover it but is not installed: {}.", ipsec_entry_text(*idle),
+                                 idle->not_installed_why);
+      if (!g.swapped_exemptions.empty())
+        f.message += fmt::format(
+            " Only with the host as Endpoint2 would {} exempt it; fwmatrix takes the "
+            "host as Endpoint1.",
+            fmt::join(g.swapped_exemptions, ", "));
+      f.requirement_id = scope.rows.front()->id;
+      f.fingerprint_basis = fmt::format("{}|{}|{}|{}|{}", ipsec_rows_label(scope), pname, family_name(r.family), dir,
+                                        where ? where->normalized : policy.default_text);
+      f.properties["protocol"] = pname;
+      f.properties["family"] = family_name(r.family);
+      f.properties["direction"] = dir;
+      f.properties["ports"] = format_ports(g.ports, 1000);
+      f.properties["media_ports"] = format_ports(scope.local_ports, 1000);
+      f.properties["ipsec_verdict"] = ipsec_verdict_name(g.verdict);
+      f.properties["ipsec_file"] = policy.file;
+      if (where)
+        for (const auto& s : where->suppressions)
+          if (s == info().id) f.suppression = fmt::format("inline suppression on line {}", where->span.line);
+      out.push_back(std::move(f));
+    }
+  }
+};
+
+std::unique_ptr<Check> make_media_not_ipsec_exempt_check() { return std::make_unique<MediaNotIpsecExempt>(); }
+
+}  // namespace fwm

@@ -1,0 +1,279 @@
+// strongSwan / libreswan ipsec.conf: `conn` sections with type=passthrough|drop|tunnel|
+// transport, leftsubnet/rightsubnet, leftprotoport/rightprotoport, auto=route|add|start.
+// `left` is taken as the local side (the usual convention; strongSwan decides at run
+// time from the host's addresses).
+#include <fmt/format.h>
+
+#include <map>
+#include <set>
+
+#include "IpsecConfLexer.h"
+#include "IpsecConfParser.h"
+#include "frontends/ipsec/ipsec_support.h"
+
+namespace fwm::ipsec {
+
+using fwm_antlr_fwm_grammar_ipsec_ipsecconf::IpsecConfLexer;
+using fwm_antlr_fwm_grammar_ipsec_ipsecconf::IpsecConfParser;
+
+namespace {
+
+struct Setting {
+  std::string value;
+  int line = 0;
+};
+
+struct Conn {
+  std::string name;
+  int line = 0;
+  std::string header;
+  std::map<std::string, Setting> settings;
+  std::vector<std::string> suppressions;
+};
+
+// Resolves `also=` and %default: own settings win over included ones, %default last.
+void resolve(const std::map<std::string, Conn>& conns, const Conn& c, std::map<std::string, Setting>& out,
+             std::set<std::string>& visiting) {
+  if (!visiting.insert(c.name).second) return;
+  for (const auto& [k, v] : c.settings)
+    if (!out.count(k)) out[k] = v;
+  auto also = c.settings.find("also");
+  if (also != c.settings.end())
+    for (const auto& other : split(also->second.value, ' ')) {
+      auto it = conns.find(other);
+      if (it != conns.end()) resolve(conns, it->second, out, visiting);
+    }
+}
+
+struct Side {
+  std::optional<AddrSet> addr;
+  std::optional<ProtoSet> proto;
+  std::optional<PortSet> port;
+};
+
+}  // namespace
+
+void read_ipsec_conf(const TextFile& file, IpsecPolicy& policy) {
+  auto lines = split_lines(file.text);
+  antlr4::ANTLRInputStream input;
+  IpsecConfLexer lexer(&input);
+  antlr4::CommonTokenStream tokens(&lexer);
+  IpsecConfParser parser(&tokens);
+  FirstError errors;
+  lexer.removeErrorListeners();
+  lexer.addErrorListener(&errors);
+  parser.removeErrorListeners();
+  parser.addErrorListener(&errors);
+
+  std::map<std::string, Conn> conns;
+  std::vector<std::string> order;
+  Conn* current = nullptr;  // null: outside a conn (config setup, ca, or before any section)
+  bool in_section = false;
+  for (std::size_t idx = 0; idx < lines.size(); ++idx) {
+    int line_no = static_cast<int>(idx) + 1;
+    std::string raw(lines[idx]);
+    std::string text = trim(raw);
+    if (text.empty() || text[0] == '#') {
+      if (current && text.size() > 1) {
+        auto ids = suppressions_in(text);
+        current->suppressions.insert(current->suppressions.end(), ids.begin(), ids.end());
+      }
+      continue;
+    }
+    bool indented = raw[0] == ' ' || raw[0] == '\t';
+    input.load(raw);
+    lexer.setInputStream(&input);
+    tokens.setTokenSource(&lexer);
+    parser.setTokenStream(&tokens);
+    errors.reset();
+    auto* tree = parser.line();
+    if (errors.has_error) {
+      add_error(policy, line_no, errors.column, fmt::format("cannot parse this line: {}", errors.message), text);
+      continue;
+    }
+    if (auto* h = tree->sectionHeader()) {
+      if (indented) {
+        add_error(policy, line_no, 1, "a section header must start in column 1 (indented lines are parameters)", text);
+        continue;
+      }
+      in_section = true;
+      current = nullptr;
+      if (h->kind->getType() != IpsecConfLexer::CONN) continue;
+      std::string name;
+      for (auto* t : h->nameToken()) name += t->getText();
+      if (name.empty()) {
+        add_error(policy, line_no, 5, "conn needs a name", text);
+        continue;
+      }
+      if (conns.count(name)) {
+        add_error(policy, line_no, 6,
+                  fmt::format("conn {} is defined twice (first on line {})", name, conns[name].line), text);
+        continue;
+      }
+      Conn c;
+      c.name = name;
+      c.line = line_no;
+      c.header = text;
+      if (auto hash = raw.find('#'); hash != std::string::npos) c.suppressions = suppressions_in(raw.substr(hash));
+      conns[name] = c;
+      order.push_back(name);
+      current = &conns[name];
+      continue;
+    }
+    if (tree->includeLine()) {
+      add_unmodelled(policy, line_no, 1, "include is not followed: the included policies are not analysed", text);
+      continue;
+    }
+    if (tree->versionLine()) continue;
+    if (auto* s = tree->setting()) {
+      if (!indented) {
+        add_error(policy, line_no, 1, "a parameter must be indented under a section (conn, config or ca)", text);
+        continue;
+      }
+      if (!in_section) {
+        add_error(policy, line_no, 1, "parameter before the first section", text);
+        continue;
+      }
+      if (!current) continue;  // config setup / ca parameters
+      std::string value = s->value() ? unquote(trim(source_text(s->value()))) : "";
+      current->settings[s->key->getText()] = {value, line_no};
+      auto hash = raw.find(" #");
+      if (hash != std::string::npos) {
+        auto ids = suppressions_in(raw.substr(hash));
+        current->suppressions.insert(current->suppressions.end(), ids.begin(), ids.end());
+      }
+    }
+  }
+
+  const Conn* defaults = conns.count("%default") ? &conns["%default"] : nullptr;
+  for (const auto& name : order) {
+    if (name == "%default") continue;
+    const Conn& c = conns[name];
+    std::map<std::string, Setting> s;
+    std::set<std::string> visiting;
+    resolve(conns, c, s, visiting);
+    if (defaults)
+      for (const auto& [k, v] : defaults->settings)
+        if (!s.count(k)) s[k] = v;
+    auto get = [&](const char* key) -> std::string {
+      auto it = s.find(key);
+      return it == s.end() ? std::string() : it->second.value;
+    };
+    IpsecEntry e;
+    e.name = name;
+    e.span = {file.path, c.line, 1, c.line, static_cast<int>(c.header.size()) + 1};
+    e.suppressions = c.suppressions;
+    std::string type = lower(get("type"));
+    std::string autov = lower(get("auto"));
+    if (type.empty()) type = "tunnel";
+    if (type == "passthrough" || type == "pass") {
+      e.action = IpsecAction::Bypass;
+    } else if (type == "drop" || type == "reject") {
+      e.action = IpsecAction::Discard;
+    } else if (type == "tunnel" || type == "transport" || type == "transport_proxy") {
+      e.action = IpsecAction::Protect;
+    } else {
+      add_error(policy, s.count("type") ? s["type"].line : c.line, 1,
+                fmt::format("conn {}: unknown type '{}' (expected tunnel, transport, passthrough or drop)", name, type),
+                c.header);
+      continue;
+    }
+    e.action_label = "type=" + type;
+    bool shunt = e.action != IpsecAction::Protect;
+    if (autov == "route" || autov == "ondemand") {
+      // installed as trap / shunt policies
+    } else if (!shunt && autov == "start") {
+      e.selector.unknowns.push_back("auto=start: the policies exist while the connection is up");
+    } else if (!shunt && autov == "add") {
+      e.selector.unknowns.push_back("auto=add: the policies exist only while the peer keeps the connection up");
+    } else {
+      e.installed = false;
+      e.not_installed_why = autov.empty()
+                                ? "no auto=route (auto=ignore by default): nothing is installed"
+                                : fmt::format("auto={}: {} policies need auto=route", autov, shunt ? "shunt" : "trap");
+    }
+    // Sides: left = local, right = remote.
+    auto side = [&](const std::string& prefix, Side& out) {
+      std::string subnet = get((prefix + "subnet").c_str());
+      std::string host = get(prefix.c_str());
+      std::string pp = get((prefix + "protoport").c_str());
+      std::vector<std::string> nets;
+      if (!subnet.empty()) {
+        // strongSwan 5 allows net[proto/port] per subnet.
+        for (auto& item : split(subnet, ',')) {
+          auto br = item.find('[');
+          if (br != std::string::npos) {
+            if (pp.empty() && item.back() == ']') pp = item.substr(br + 1, item.size() - br - 2);
+            item = item.substr(0, br);
+          }
+          nets.push_back(item);
+        }
+      } else if (!host.empty()) {
+        std::string h = lower(host);
+        if (h == "%defaultroute" || h == "%any" || h == "%any4" || h == "%any6" || h == "%config" || h == "%direct") {
+          // the host itself (local) or any peer (remote)
+        } else if (h == "%group" || h == "%opportunisticgroup" || h == "%opportunistic") {
+          e.selector.unknowns.push_back(fmt::format("{}={}: the peers come from policy group files", prefix, host));
+        } else {
+          nets.push_back(host);
+        }
+      }
+      if (!nets.empty()) {
+        AddrSet set;
+        std::string err;
+        if (parse_cidr_list(nets, set, err)) {
+          out.addr = set;
+        } else {
+          e.selector.unknowns.push_back(fmt::format("{}{}: {}", prefix, subnet.empty() ? "" : "subnet", err));
+        }
+      }
+      if (!pp.empty()) {
+        auto parts = split(pp, '/');
+        std::string proto_text = parts.empty() ? "" : parts[0];
+        if (!proto_text.empty() && lower(proto_text) != "%any" && proto_text != "0") {
+          if (auto p = parse_protocol(proto_text)) {
+            out.proto = proto_only(*p);
+          } else {
+            e.selector.unknowns.push_back(fmt::format("{}protoport: unknown protocol '{}'", prefix, proto_text));
+          }
+        }
+        if (parts.size() > 1) {
+          std::string port_text = parts[1];
+          if (port_text.find('-') != std::string::npos) {
+            e.selector.unknowns.push_back(
+                fmt::format("{}protoport={}: port ranges in ipsec.conf are not modelled", prefix, pp));
+          } else if (lower(port_text) != "%any" && port_text != "0") {
+            PortSet ports;
+            std::string err;
+            if (parse_port_value(port_text, ports, err)) {
+              out.port = ports;
+            } else {
+              e.selector.unknowns.push_back(fmt::format("{}protoport: {}", prefix, err));
+            }
+          }
+        }
+      }
+    };
+    Side local, remote;
+    side("left", local);
+    side("right", remote);
+    e.selector.local_addr = local.addr;
+    e.selector.remote_addr = remote.addr;
+    e.selector.local_port = local.port;
+    e.selector.remote_port = remote.port;
+    if (local.proto || remote.proto) e.selector.proto = local.proto ? *local.proto : *remote.proto;
+    if (local.proto && remote.proto && *local.proto != *remote.proto) e.selector.proto = ProtoSet();
+    // Shunts beat IPsec policies, which beat drop shunts; more specific selectors first.
+    long long cls = e.action == IpsecAction::Bypass ? 0 : e.action == IpsecAction::Protect ? 1 : 2;
+    e.rank = {cls, specificity_rank(e.selector)};
+    std::vector<std::string> keys;
+    for (const char* k :
+         {"type", "auto", "left", "leftsubnet", "leftprotoport", "right", "rightsubnet", "rightprotoport"})
+      if (s.count(k)) keys.push_back(fmt::format("{}={}", k, s[k].value));
+    e.text = fmt::format("{} {}", c.header, fmt::join(keys, " "));
+    e.normalized = e.text;
+    policy.entries.push_back(std::move(e));
+  }
+}
+
+}  // namespace fwm::ipsec
