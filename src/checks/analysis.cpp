@@ -39,6 +39,7 @@ std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, 
     const CheckInfo& info = checks[i]->info();
     if ((info.needs_roles && !request.pack) || info.needs_anomalies) continue;
     checks[i]->run(ctx, per_check[i]);
+    lap(info.id.c_str());
   }
   lap("checks");
   AnomalyReport anomalies = anomaly_job.get();

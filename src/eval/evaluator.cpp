@@ -259,13 +259,104 @@ void coalesce_along(std::vector<Item>& items, AddrIntervals Box::*free) {
   items = std::move(out);
 }
 
-// Destination parts first, then sources that rules on the way split, then again
-// the destinations that became equal.
+// Re-partitions items that differ only in destination ports and addresses so that
+// each holds a set of ports with one address set ("tcp 1-79,81-442,444-65535 to
+// S80 and S443" rather than one item per port hole): the parts cut by address leave
+// per-port holes that would otherwise each be split again by every later port rule.
+template <class Item>
+void transpose_to_ports(std::vector<Item>& items) {
+  if (items.size() < 2) return;
+  auto same = [](const Item& a, const Item& b) {
+    const Box &x = a.box, &y = b.box;
+    return x.family == y.family && x.proto == y.proto && x.src == y.src && x.sport == y.sport &&
+           x.in_iface == y.in_iface && x.out_iface == y.out_iface && x.state == y.state && same_provenance(a, b);
+  };
+  std::vector<std::vector<std::size_t>> groups;
+  std::unordered_multimap<std::size_t, std::size_t> seen;  // hash -> group
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    Box key = items[i].box;
+    key.dport = PortSet();
+    std::size_t h = hash_but(key, &Box::dst) ^ (hash_provenance(items[i]) * 0x9e3779b97f4a7c15ULL);
+    bool found = false;
+    auto [lo, hi] = seen.equal_range(h);
+    for (auto it = lo; it != hi; ++it) {
+      if (same(items[groups[it->second].front()], items[i])) {
+        groups[it->second].push_back(i);
+        found = true;
+        break;
+      }
+    }
+    if (!found) {
+      seen.emplace(h, groups.size());
+      groups.push_back({i});
+    }
+  }
+  std::vector<Item> out;
+  out.reserve(items.size());
+  for (const auto& group : groups) {
+    std::vector<std::uint32_t> bounds;
+    for (std::size_t i : group)
+      for (const auto& iv : items[i].box.dport.intervals()) {
+        bounds.push_back(iv.lo);
+        bounds.push_back(iv.hi + 1);
+      }
+    std::sort(bounds.begin(), bounds.end());
+    bounds.erase(std::unique(bounds.begin(), bounds.end()), bounds.end());
+    if (group.size() < 2 || bounds.size() * group.size() > 2'000'000) {
+      for (std::size_t i : group) out.push_back(std::move(items[i]));
+      continue;
+    }
+    // For every elementary port interval, the union of the addresses of the items that
+    // hold it; port intervals with equal address sets become one item.
+    std::vector<std::pair<AddrIntervals, PortSet>> by_addresses;
+    std::unordered_multimap<std::size_t, std::size_t> index;
+    for (std::size_t k = 0; k + 1 < bounds.size(); ++k) {
+      std::uint32_t lo = bounds[k], hi = bounds[k + 1] - 1;
+      std::vector<Interval<u128>> parts;
+      for (std::size_t i : group)
+        if (items[i].box.dport.contains(lo))
+          parts.insert(parts.end(), items[i].box.dst.intervals().begin(), items[i].box.dst.intervals().end());
+      if (parts.empty()) continue;
+      std::sort(parts.begin(), parts.end(), [](const auto& x, const auto& y) { return x.lo < y.lo; });
+      AddrIntervals dst;
+      for (const auto& iv : parts) dst.add(iv.lo, iv.hi);
+      std::size_t h = 0;
+      for (const auto& iv : dst.intervals()) h = h * 1000003u + static_cast<std::size_t>(iv.lo ^ (iv.hi >> 7));
+      bool found = false;
+      auto [first, last] = index.equal_range(h);
+      for (auto it = first; it != last; ++it)
+        if (by_addresses[it->second].first == dst) {
+          by_addresses[it->second].second.add(lo, hi);
+          found = true;
+          break;
+        }
+      if (!found) {
+        index.emplace(h, by_addresses.size());
+        by_addresses.push_back({std::move(dst), PortSet(lo, hi)});
+      }
+    }
+    if (by_addresses.size() >= group.size()) {  // no gain: keep the items as they are
+      for (std::size_t i : group) out.push_back(std::move(items[i]));
+      continue;
+    }
+    for (auto& [dst, ports] : by_addresses) {
+      Item item = items[group.front()];
+      item.box.dst = std::move(dst);
+      item.box.dport = std::move(ports);
+      out.push_back(std::move(item));
+    }
+  }
+  items = std::move(out);
+}
+
+// Destination parts first, then sources that rules on the way split, then again the
+// destinations that became equal, then per-port holes.
 template <class Item>
 void coalesce_parts(std::vector<Item>& items) {
   coalesce_along(items, &Box::dst);
   coalesce_along(items, &Box::src);
   coalesce_along(items, &Box::dst);
+  transpose_to_ports(items);
 }
 
 class Evaluator {
@@ -284,24 +375,33 @@ class Evaluator {
       run_rules(chain, chain_index, positions, std::move(live), out);
     } else {
       // Piece by piece: each only visits the rules the index says can overlap
-      // it. A piece that many rules cut by destination address is first cut
-      // into the parts between those rules' boundaries, so that no part drags a
-      // long list of holes along.
-      for (auto& w : live) {
-        auto positions = index->candidates(index_query(w), start);
+      // it. A piece that comes back from a called chain (or is otherwise handed
+      // on by a rule) continues with a list of its own, so that the thousands of
+      // small pieces kube-proxy's service jumps return do not all walk every
+      // later rule. A piece that very many rules cut by destination address is
+      // first cut into the parts between those rules' boundaries, so that no
+      // part drags a long list of holes along.
+      std::vector<std::pair<Work, std::size_t>> pending;  // piece, first position
+      pending.reserve(live.size());
+      for (auto& w : live) pending.emplace_back(std::move(w), start);
+      while (!pending.empty()) {
+        Work w = std::move(pending.back().first);
+        std::size_t from = pending.back().second;
+        pending.pop_back();
+        auto positions = index->candidates(index_query(w), from);
         std::vector<Work> parts;
-        if (!w.rewrites.dst && cut_by_destination(chain, positions, w, parts)) {
+        if (!w.rewrites.dst && cut_by_destination(chain, positions, w, opts_.min_cuts_to_split, parts)) {
           atomized_ = true;
           for (auto& part : parts) {
-            auto part_positions = index->candidates(index_query(part), start);
+            auto part_positions = index->candidates(index_query(part), from);
             std::vector<Work> one;
             one.push_back(std::move(part));
-            run_rules(chain, chain_index, part_positions, std::move(one), out);
+            run_rules(chain, chain_index, part_positions, std::move(one), out, &pending);
           }
         } else {
           std::vector<Work> one;
           one.push_back(std::move(w));
-          run_rules(chain, chain_index, positions, std::move(one), out);
+          run_rules(chain, chain_index, positions, std::move(one), out, &pending);
         }
       }
     }
@@ -310,8 +410,10 @@ class Evaluator {
   }
 
   // Runs `live` through the rules at `positions` (ascending) of the chain.
+  // Pieces a rule hands on (rather than the parts outside its match) go to
+  // `handed_on` with the next position when given.
   void run_rules(const Chain& chain, int chain_index, const std::vector<int>& positions, std::vector<Work> live,
-                 ChainOutcome& out) {
+                 ChainOutcome& out, std::vector<std::pair<Work, std::size_t>>* handed_on = nullptr) {
     std::vector<Work> next;
     for (std::size_t k = 0; k < positions.size() && !live.empty(); ++k) {
       std::size_t i = static_cast<std::size_t>(positions[k]);
@@ -340,7 +442,12 @@ class Evaluator {
         bool maybe = ov == Overlap::Maybe || rule.match.has_unknown();
         if (opts_.on_match) opts_.on_match(rule);
         if (maybe && !matched.maybe_rule) matched.maybe_rule = &rule;
+        std::size_t before = next.size();
         apply(rule, chain_index, i, std::move(matched), maybe, next, out);
+        if (handed_on && next.size() > before) {
+          for (std::size_t j = before; j < next.size(); ++j) handed_on->emplace_back(std::move(next[j]), i + 1);
+          next.resize(before);
+        }
       }
       live.swap(next);
     }
@@ -360,8 +467,8 @@ class Evaluator {
   // rules at `positions`, when many of them constrain it. False (parts
   // untouched) otherwise.
   static bool cut_by_destination(const Chain& chain, const std::vector<int>& positions, const Work& w,
-                                 std::vector<Work>& parts) {
-    constexpr std::size_t kMinCuts = 32;
+                                 std::size_t min_cuts, std::vector<Work>& parts) {
+    const std::size_t kMinCuts = min_cuts;
     if (positions.size() < kMinCuts) return false;
     std::vector<std::pair<u128, u128>> cuts;
     for (int pos : positions) {

@@ -33,6 +33,11 @@ struct EvalOptions {
   // (and cut pieces at the destinations of many rules). Off: walk every rule (tests
   // compare both).
   bool use_index = true;
+  // Cut a piece at the destination boundaries of a chain's rules when at least this
+  // many of them overlap it (and join the parts again afterwards). Measured: pieces
+  // that each continue with their own rule list make this pay only for very large
+  // chains, so the default keeps it for chains of tens of thousands of addresses.
+  std::size_t min_cuts_to_split = 65536;
 };
 
 struct EvalResult {

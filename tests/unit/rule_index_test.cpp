@@ -94,10 +94,12 @@ TEST_CASE("rule index: same verdicts and deciding rules with and without the ind
     tcp_query.proto = proto_only(kProtoTcp);
     tcp_query.dport = PortSet(1200, 1600);
     for (const Box& query : {whole, tcp_query}) {
-      EvalOptions indexed, plain;
+      EvalOptions indexed, split_parts, plain;
+      split_parts.min_cuts_to_split = 32;  // exercise the cutting and joining of parts too
       plain.use_index = false;
       auto a = evaluate(rs, *path, query, indexed);
       auto b = evaluate(rs, *path, query, plain);
+      auto c = evaluate(rs, *path, query, split_parts);
       // Probes at and around every boundary the rules use.
       std::vector<u128> dsts = {0, 0x0a000000, 0xffffffff};
       for (int x = 0; x < 3; ++x)
@@ -120,11 +122,16 @@ TEST_CASE("rule index: same verdicts and deciding rules with and without the ind
                 ++probes;
                 INFO(fmt::format("round {} proto {} dst {} port {} src {}", round, proto, format_ip(Family::V4, dst),
                                  port, format_ip(Family::V4, src)));
+                const Piece* in_c = containing(c.pieces, p);
                 REQUIRE(in_a);
                 REQUIRE(in_b);
+                REQUIRE(in_c);
                 CHECK(in_a->verdict == in_b->verdict);
                 CHECK(in_a->decider.rule == in_b->decider.rule);
                 CHECK(in_a->decider.policy == in_b->decider.policy);
+                CHECK(in_c->verdict == in_b->verdict);
+                CHECK(in_c->decider.rule == in_b->decider.rule);
+                CHECK(in_c->decider.policy == in_b->decider.policy);
               }
       CHECK(probes >= 1300);
     }
