@@ -219,17 +219,20 @@ std::optional<IfaceSet> interfaces_for(const Ruleset& rs, const Topology& t, con
   return set;
 }
 
-void classify_reply(CoverageSlice& slice) {
-  PortSet undetermined;
-  for (const auto& p : slice.pieces)
-    if (p.verdict == Verdict::Undetermined) undetermined.add(p.box.sport);
-  // A reply port is fine only when every reply packet to every peer port is accepted.
-  PortSet refused;
-  for (const auto& p : slice.pieces)
-    if (p.verdict != Verdict::Accept) refused.add(p.box.sport);
-  slice.open = slice.required.subtract(refused);
-  slice.undetermined = undetermined.intersect(slice.required).subtract(slice.open);
-  slice.denied = slice.required.subtract(slice.open).subtract(slice.undetermined);
+// Network mode asks for the whole region: a port is open only when every packet of the
+// region to it (every source and destination address of the two ends) is accepted;
+// denied when some packet is denied; undetermined otherwise. Reply slices are about the
+// service port as the source port.
+void classify_whole_region(CoverageSlice& slice) {
+  PortSet denied, undetermined;
+  for (const auto& p : slice.pieces) {
+    const PortSet& ports = slice.reply ? p.box.sport : p.box.dport;
+    if (p.verdict == Verdict::Deny) denied.add(ports);
+    if (p.verdict == Verdict::Undetermined) undetermined.add(ports);
+  }
+  slice.denied = denied.intersect(slice.required);
+  slice.undetermined = undetermined.intersect(slice.required).subtract(slice.denied);
+  slice.open = slice.required.subtract(slice.denied).subtract(slice.undetermined);
 }
 
 }  // namespace
@@ -240,6 +243,13 @@ NetworkCoverage compute_network_coverage(const Ruleset& rs, const Pack& pack, co
   std::string default_source = topology.networks.count("internal") ? "internal"
                                : topology.networks.count("trusted") ? "trusted"
                                                                     : "internal";
+  // pf (`keep state` is the default) and Windows Firewall let the answers of an accepted
+  // connection through without a rule, and their IR does not model that state table:
+  // the reply check runs only for iptables and nftables, whose rules decide answers.
+  bool implicit_replies = rs.format != "iptables" && rs.format != "ip6tables" && rs.format.rfind("nft", 0) != 0;
+  if (implicit_replies)
+    out.notes.push_back(fmt::format("{}: {} keeps state for accepted connections: their replies were not checked",
+                                    rs.file, rs.format));
   for (const auto& role : topology.roles) {
     for (const Requirement* req : pack.requirements_for({role.id}, lb_mode)) {
       bool outbound = req->direction == Direction::Out;
@@ -286,24 +296,19 @@ NetworkCoverage compute_network_coverage(const Ruleset& rs, const Pack& pack, co
           if (req->source_ports) q.sport = *req->source_ports;
           q.src = s;
           q.dst = d;
-          auto in_ifs = interfaces_for(rs, topology, src_name, src);
-          auto out_ifs = interfaces_for(rs, topology, dst_name, dst);
+          // The role's interface is the one toward its real addresses (after a DNAT the
+          // gateway routes to those, not to the public ones).
+          auto in_ifs = interfaces_for(rs, topology, src_name, outbound ? role.addresses : src);
+          auto out_ifs = interfaces_for(rs, topology, dst_name, outbound ? dst : role.addresses);
           if (in_ifs) q.in_iface = *in_ifs;
           if (out_ifs) q.out_iface = *out_ifs;
           EvalResult r = evaluate(rs, *p, q);
           slice.pieces = std::move(r.pieces);
           slice.problems = std::move(r.problems);
-          PortSet any_undetermined;
-          for (const auto& piece : slice.pieces) {
-            if (piece.verdict == Verdict::Accept) slice.open.add(piece.box.dport);
-            if (piece.verdict == Verdict::Undetermined) any_undetermined.add(piece.box.dport);
-          }
-          slice.open = slice.open.intersect(slice.required);
-          slice.undetermined = any_undetermined.intersect(slice.required).subtract(slice.open);
-          slice.denied = slice.required.subtract(slice.open).subtract(slice.undetermined);
+          classify_whole_region(slice);
           // Replies: the connections that get through must be able to answer (established
           // state, the service port as source port, the other way round).
-          if (!slice.open.empty()) {
+          if (!slice.open.empty() && !implicit_replies) {
             CoverageSlice reply;
             reply.family = f;
             reply.protocol = proto;
@@ -324,7 +329,7 @@ NetworkCoverage compute_network_coverage(const Ruleset& rs, const Pack& pack, co
             EvalResult rr = evaluate(rs, *p, rq);
             reply.pieces = std::move(rr.pieces);
             reply.problems = std::move(rr.problems);
-            classify_reply(reply);
+            classify_whole_region(reply);
             cov.slices.push_back(std::move(slice));
             cov.slices.push_back(std::move(reply));
           } else {
