@@ -181,7 +181,8 @@ Pack apply_media_overrides(const Pack& pack, const Topology& topology) {
     for (auto& req : out.requirements)
       if (req.ports == m.ports) {
         req.ports = replacement;
-        req.note += fmt::format(" [media range {} from the topology: {}]", m.name, format_ports(replacement));
+        req.service += fmt::format(" ({} media range {} from the topology, pack default {})", m.name,
+                                   format_ports(replacement), format_ports(m.ports));
       }
   }
   return out;

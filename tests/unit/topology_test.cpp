@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "frontends/frontend.h"
+#include "test_support.h"
 #include "matrix/topology.h"
 
 using namespace fwm;
@@ -150,4 +151,33 @@ COMMIT
     CHECK(cov.slices[1].denied == PortSet::single(5062));
   }
   std::remove(path.c_str());
+}
+
+TEST_CASE("network mode from the command line: --topology and topology: in .fwmatrix.yaml", "[topology]") {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / "fwm_topo_cli";
+  fs::create_directories(dir);
+  std::ofstream(dir / "site.yaml") << kSite;
+  std::ofstream(dir / "gw.rules") << "*filter\n:FORWARD DROP [0:0]\n"
+                                     "-A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n"
+                                     "-A FORWARD -i eth0 -o eth1 -s 10.0.0.0/16 -d 172.16.10.20 -p tcp -m multiport "
+                                     "--dports 443,4443,5061,5062,8057,23456,50001:50003 -j ACCEPT\n"
+                                     "-A FORWARD -i eth1 -o eth0 -s 172.16.10.20 -d 10.0.0.0/16 -p tcp --dport 5061 -j ACCEPT\n"
+                                     "COMMIT\n";
+  std::string gw = (dir / "gw.rules").string();
+  auto direct = fwm::test::run_fwmatrix("check " + fwm::test::shell_quote(gw) + " --no-config --topology " +
+                                        fwm::test::shell_quote((dir / "site.yaml").string()));
+  CHECK(direct.exit_code == 1);
+  CHECK(direct.out.find("error FWM001: UDP 3478 is denied from internal (10.0.0.0/16) to edge-internal 172.16.10.20 "
+                        "(cut: 10.0.0.0/16 -> 172.16.10.20), required by int.edge-internal.3478") != std::string::npos);
+  CHECK(direct.out.find("1 error,") != std::string::npos);
+  std::ofstream(dir / ".fwmatrix.yaml") << "topology: site.yaml\n";
+  auto via_config = fwm::test::run_fwmatrix("check " + fwm::test::shell_quote(gw));
+  CHECK(via_config.out == direct.out);
+  // A mistake in the topology is a usage error naming file:line:col.
+  std::ofstream(dir / "site.yaml") << "roles:\n  edge-internal: 172.16.10.300\n";
+  auto bad = fwm::test::run_fwmatrix("check " + fwm::test::shell_quote(gw) + " 2>&1");
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.out.find("site.yaml:2:18: invalid address '172.16.10.300'") != std::string::npos);
+  fs::remove_all(dir);
 }
