@@ -176,21 +176,21 @@ void report_requirement_gaps(const AnalysisContext& ctx, const CheckInfo& info, 
                              format_addr_intervals(slice.family, g.sources),
                              format_addr_intervals(slice.family, g.destinations));
         if (slice.reply) {
-          f.message = fmt::format("Replies (established) of {} {}{}{} are {}{}, {}. Decided by {}.",
-                                  proto_upper(slice.protocol), ports_text, part, family,
-                                  kind == GapKind::Denied ? "denied" : "undetermined", path, who,
-                                  decider_text(kind == GapKind::Undetermined && g.uncertain
-                                                   ? Decider{g.uncertain, nullptr, {}}
-                                                   : g.decider));
+          f.message = fmt::format(
+              "Replies (established) of {} {}{}{} are {}{}, {}. Decided by {}.", proto_upper(slice.protocol),
+              ports_text, part, family, kind == GapKind::Denied ? "denied" : "undetermined", path, who,
+              decider_text(kind == GapKind::Undetermined && g.uncertain ? Decider{g.uncertain, nullptr, {}}
+                                                                        : g.decider));
         } else if (kind == GapKind::Denied) {
           f.message = fmt::format("{} {}{}{} is denied{}, {}. Decided by {}.", proto_upper(slice.protocol), ports_text,
                                   part, family, path, who, decider_text(g.decider));
         } else if (slice.network) {
-          f.message = fmt::format("{} {}{}{} is undetermined{}, {}: it depends on {}, which cannot be decided from "
-                                  "the file; otherwise decided by {}.",
-                                  proto_upper(slice.protocol), ports_text, part, family, path, who,
-                                  g.uncertain ? decider_text(Decider{g.uncertain, nullptr, {}}) : "an unknown condition",
-                                  decider_text(g.decider));
+          f.message = fmt::format(
+              "{} {}{}{} is undetermined{}, {}: it depends on {}, which cannot be decided from "
+              "the file; otherwise decided by {}.",
+              proto_upper(slice.protocol), ports_text, part, family, path, who,
+              g.uncertain ? decider_text(Decider{g.uncertain, nullptr, {}}) : "an unknown condition",
+              decider_text(g.decider));
         } else {
           f.message = fmt::format("{} {}{}{} is undetermined, {}: it depends on {}, which cannot be decided from the "
                                   "file; otherwise decided by {}.",
@@ -216,8 +216,8 @@ void report_requirement_gaps(const AnalysisContext& ctx, const CheckInfo& info, 
         f.properties["required_ports"] = format_ports(slice.required);
         f.properties["direction"] = direction_name(req.direction);
         if (slice.network) {
-          f.fingerprint_basis += fmt::format("|{}|{}{}", slice.source_label, slice.destination_label,
-                                             slice.reply ? "|reply" : "");
+          f.fingerprint_basis +=
+              fmt::format("|{}|{}{}", slice.source_label, slice.destination_label, slice.reply ? "|reply" : "");
           f.properties["source"] = slice.source_label;
           f.properties["destination"] = slice.destination_label;
           f.properties["source_addresses"] = format_addr_intervals(slice.family, g.sources);

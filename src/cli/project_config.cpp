@@ -22,8 +22,9 @@ ConfigLoad load_project_config(const std::string& path) {
     for (const auto& kv : root) {
       std::string key = kv.first.as<std::string>();
       if (!known.count(key)) {
-        res.error = fmt::format("{}:{}: unknown setting '{}' (known: roles, pack, lb_mode, fail_on, severity, disable, topology)",
-                                path, kv.first.Mark().line + 1, key);
+        res.error = fmt::format(
+            "{}:{}: unknown setting '{}' (known: roles, pack, lb_mode, fail_on, severity, disable, topology)", path,
+            kv.first.Mark().line + 1, key);
         return res;
       }
     }

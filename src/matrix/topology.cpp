@@ -1,9 +1,9 @@
 #include "matrix/topology.h"
 
+#include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <fmt/format.h>
 #include <set>
 
 #include "eval/evaluator.h"
@@ -58,7 +58,8 @@ AddrSet addresses(const std::string& path, const YAML::Node& n, std::string& tex
   AddrSet set;
   std::vector<std::string> parts;
   auto add = [&](const YAML::Node& item) {
-    if (!item.IsScalar()) throw TopologyError(fmt::format("{}: an address must be a string (host, CIDR or a-b)", at(path, item)));
+    if (!item.IsScalar())
+      throw TopologyError(fmt::format("{}: an address must be a string (host, CIDR or a-b)", at(path, item)));
     std::string s = item.as<std::string>();
     auto parsed = parse_address_expr(s);
     if (!parsed.ok()) throw TopologyError(fmt::format("{}: invalid address '{}': {}", at(path, item), s, parsed.error));
@@ -79,8 +80,8 @@ void only_keys(const std::string& path, const YAML::Node& map, const std::set<st
   for (const auto& kv : map) {
     std::string key = kv.first.as<std::string>();
     if (!known.count(key))
-      throw TopologyError(fmt::format("{}: unknown {} key '{}' (known: {})", at(path, kv.first), what, key,
-                                      fmt::join(known, ", ")));
+      throw TopologyError(
+          fmt::format("{}: unknown {} key '{}' (known: {})", at(path, kv.first), what, key, fmt::join(known, ", ")));
   }
 }
 
@@ -90,7 +91,8 @@ TopologyLoad load_topology_file(const std::string& path, const Pack* pack) {
   TopologyLoad res;
   try {
     YAML::Node root = YAML::LoadFile(path);
-    if (!root.IsMap()) throw TopologyError(fmt::format("{}: a topology file is a mapping (roles:, networks:, ...)", at(path, root)));
+    if (!root.IsMap())
+      throw TopologyError(fmt::format("{}: a topology file is a mapping (roles:, networks:, ...)", at(path, root)));
     only_keys(path, root, {"roles", "networks", "interfaces", "lb_mode", "pack", "media"}, "top-level");
     Topology t;
     t.path = path;
@@ -111,7 +113,8 @@ TopologyLoad load_topology_file(const std::string& path, const Pack* pack) {
     }
     auto roles = root["roles"];
     if (!roles || !roles.IsMap())
-      throw TopologyError(fmt::format("{}: 'roles' (a mapping of role id to addresses) is required", at(path, roles ? roles : root)));
+      throw TopologyError(
+          fmt::format("{}: 'roles' (a mapping of role id to addresses) is required", at(path, roles ? roles : root)));
     for (const auto& kv : roles) {
       TopologyRole r;
       r.id = kv.first.as<std::string>();
@@ -135,7 +138,8 @@ TopologyLoad load_topology_file(const std::string& path, const Pack* pack) {
       t.roles.push_back(std::move(r));
     }
     if (auto ifs = root["interfaces"]) {
-      if (!ifs.IsMap()) throw TopologyError(fmt::format("{}: 'interfaces' maps a gateway interface to a network name", at(path, ifs)));
+      if (!ifs.IsMap())
+        throw TopologyError(fmt::format("{}: 'interfaces' maps a gateway interface to a network name", at(path, ifs)));
       for (const auto& kv : ifs) {
         std::string net = kv.second.as<std::string>();
         if (!t.network(net))
@@ -145,19 +149,22 @@ TopologyLoad load_topology_file(const std::string& path, const Pack* pack) {
       }
     }
     if (auto media = root["media"]) {
-      if (!media.IsMap()) throw TopologyError(fmt::format("{}: 'media' maps audio/video/app_sharing/client to start and count", at(path, media)));
+      if (!media.IsMap())
+        throw TopologyError(
+            fmt::format("{}: 'media' maps audio/video/app_sharing/client to start and count", at(path, media)));
       for (const auto& kv : media) {
         std::string name = kv.first.as<std::string>();
         static const std::set<std::string> known = {"audio", "video", "app_sharing", "client"};
         if (!known.count(name))
-          throw TopologyError(fmt::format("{}: unknown media range '{}' (known: {})", at(path, kv.first), name, fmt::join(known, ", ")));
+          throw TopologyError(fmt::format("{}: unknown media range '{}' (known: {})", at(path, kv.first), name,
+                                          fmt::join(known, ", ")));
         only_keys(path, kv.second, {"start", "count"}, "media");
         if (!kv.second["start"] || !kv.second["count"])
           throw TopologyError(fmt::format("{}: media range '{}' needs start and count", at(path, kv.second), name));
         MediaOverride m{kv.second["start"].as<std::uint32_t>(), kv.second["count"].as<std::uint32_t>()};
         if (m.start == 0 || m.count == 0 || m.start + m.count - 1 > 65535)
-          throw TopologyError(fmt::format("{}: media range '{}' start {} count {} is not within 1-65535", at(path, kv.second),
-                                          name, m.start, m.count));
+          throw TopologyError(fmt::format("{}: media range '{}' start {} count {} is not within 1-65535",
+                                          at(path, kv.second), name, m.start, m.count));
         t.media[name] = m;
       }
     }
@@ -241,7 +248,7 @@ void classify_whole_region(CoverageSlice& slice) {
 NetworkCoverage compute_network_coverage(const Ruleset& rs, const Pack& pack, const Topology& topology,
                                          const std::string& lb_mode) {
   NetworkCoverage out;
-  std::string default_source = topology.networks.count("internal") ? "internal"
+  std::string default_source = topology.networks.count("internal")  ? "internal"
                                : topology.networks.count("trusted") ? "trusted"
                                                                     : "internal";
   // pf (`keep state` is the default) and Windows Firewall let the answers of an accepted
@@ -249,8 +256,8 @@ NetworkCoverage compute_network_coverage(const Ruleset& rs, const Pack& pack, co
   // the reply check runs only for iptables and nftables, whose rules decide answers.
   bool implicit_replies = rs.format != "iptables" && rs.format != "ip6tables" && rs.format.rfind("nft", 0) != 0;
   if (implicit_replies)
-    out.notes.push_back(fmt::format("{}: {} keeps state for accepted connections: their replies were not checked",
-                                    rs.file, rs.format));
+    out.notes.push_back(
+        fmt::format("{}: {} keeps state for accepted connections: their replies were not checked", rs.file, rs.format));
   for (const auto& role : topology.roles) {
     for (const Requirement* req : pack.requirements_for({role.id}, lb_mode)) {
       bool outbound = req->direction == Direction::Out;
@@ -260,8 +267,8 @@ NetworkCoverage compute_network_coverage(const Ruleset& rs, const Pack& pack, co
       std::string peer_label, role_label;
       auto peer_addrs = topology.endpoint(peer, false, peer_label);
       if (!peer_addrs) {
-        out.notes.push_back(fmt::format("{}: {} names '{}', which the topology does not place: not checked", rs.file,
-                                        req->id, peer));
+        out.notes.push_back(
+            fmt::format("{}: {} names '{}', which the topology does not place: not checked", rs.file, req->id, peer));
         continue;
       }
       bool from_outside = !outbound && (peer == "internet" || peer == "any");

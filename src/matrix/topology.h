@@ -15,7 +15,7 @@ namespace fwm {
 
 struct TopologyRole {
   std::string id;
-  AddrSet addresses;  // the hosts, CIDRs or pool VIPs the role's traffic is addressed to
+  AddrSet addresses;         // the hosts, CIDRs or pool VIPs the role's traffic is addressed to
   AddrSet public_addresses;  // addresses the other side uses when a gateway translates (DNAT)
   std::string text;          // the addresses as written, for messages
   std::string public_text;
@@ -35,20 +35,19 @@ struct MediaOverride {
 
 struct Topology {
   std::string path;
-  std::vector<TopologyRole> roles;                    // file order
-  std::map<std::string, TopologyNetwork> networks;    // internet, internal, trusted, dmz, ...
-  std::map<std::string, std::string> interfaces;      // gateway interface -> network name
-  std::string lb_mode;                                // empty: the pack's default
-  std::string pack;                                   // empty: the command line's / config's
-  std::map<std::string, MediaOverride> media;         // audio, video, app_sharing, client
+  std::vector<TopologyRole> roles;                  // file order
+  std::map<std::string, TopologyNetwork> networks;  // internet, internal, trusted, dmz, ...
+  std::map<std::string, std::string> interfaces;    // gateway interface -> network name
+  std::string lb_mode;                              // empty: the pack's default
+  std::string pack;                                 // empty: the command line's / config's
+  std::map<std::string, MediaOverride> media;       // audio, video, app_sharing, client
 
   const TopologyRole* role(const std::string& id) const;
   // Addresses of a network name (defaults: internet = everything, internal = trusted =
   // RFC 1918 + ULA when the file does not define them, any = everything).
   std::optional<AddrSet> network(const std::string& name) const;
   // A role's or a network's addresses; `label` gets a readable name.
-  std::optional<AddrSet> endpoint(const std::string& name, bool towards_role_from_outside,
-                                  std::string& label) const;
+  std::optional<AddrSet> endpoint(const std::string& name, bool towards_role_from_outside, std::string& label) const;
 };
 
 struct TopologyLoad {

@@ -1,5 +1,7 @@
 // Topology files (docs/topology.md) and network mode: loading, validation messages with
 // file:line:col, media overrides, and forward-path coverage between addresses.
+#include "matrix/topology.h"
+
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -7,7 +9,6 @@
 
 #include "frontends/frontend.h"
 #include "test_support.h"
-#include "matrix/topology.h"
 
 using namespace fwm;
 
@@ -158,12 +159,13 @@ TEST_CASE("network mode from the command line: --topology and topology: in .fwma
   fs::path dir = fs::temp_directory_path() / "fwm_topo_cli";
   fs::create_directories(dir);
   std::ofstream(dir / "site.yaml") << kSite;
-  std::ofstream(dir / "gw.rules") << "*filter\n:FORWARD DROP [0:0]\n"
-                                     "-A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n"
-                                     "-A FORWARD -i eth0 -o eth1 -s 10.0.0.0/16 -d 172.16.10.20 -p tcp -m multiport "
-                                     "--dports 443,4443,5061,5062,8057,23456,50001:50003 -j ACCEPT\n"
-                                     "-A FORWARD -i eth1 -o eth0 -s 172.16.10.20 -d 10.0.0.0/16 -p tcp --dport 5061 -j ACCEPT\n"
-                                     "COMMIT\n";
+  std::ofstream(dir / "gw.rules")
+      << "*filter\n:FORWARD DROP [0:0]\n"
+         "-A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n"
+         "-A FORWARD -i eth0 -o eth1 -s 10.0.0.0/16 -d 172.16.10.20 -p tcp -m multiport "
+         "--dports 443,4443,5061,5062,8057,23456,50001:50003 -j ACCEPT\n"
+         "-A FORWARD -i eth1 -o eth0 -s 172.16.10.20 -d 10.0.0.0/16 -p tcp --dport 5061 -j ACCEPT\n"
+         "COMMIT\n";
   std::string gw = (dir / "gw.rules").string();
   auto direct = fwm::test::run_fwmatrix("check " + fwm::test::shell_quote(gw) + " --no-config --topology " +
                                         fwm::test::shell_quote((dir / "site.yaml").string()));
