@@ -8,6 +8,12 @@
 
 namespace fwm {
 
+namespace {
+// The role checks that read the requirement coverage, the only ones with a meaning on
+// a gateway's forward path; the others (FWM010/011/021/022) are about a host's own ports.
+bool network_mode_check(const std::string& id) { return id == "FWM001" || id == "FWM002" || id == "FWM003"; }
+}  // namespace
+
 std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, std::vector<std::string>& notes) {
   std::vector<Finding> findings;
   AnalysisContext ctx;
@@ -28,7 +34,15 @@ std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, 
   // requirement coverage and the checks that do not need them run here.
   auto anomaly_job = std::async(std::launch::async, [&rs] { return find_anomalies(rs); });
   std::vector<RequirementCoverage> coverage;
-  if (request.pack) {
+  if (request.pack && request.topology) {
+    NetworkCoverage net = compute_network_coverage(rs, *request.pack, *request.topology, request.lb_mode);
+    coverage = std::move(net.coverage);
+    notes.insert(notes.end(), net.notes.begin(), net.notes.end());
+    if (!rs.pipeline(Family::V4, Direction::Forward) && !rs.pipeline(Family::V6, Direction::Forward))
+      notes.push_back(fmt::format("{}: the ruleset has no forward path: network mode found nothing to check", rs.file));
+    ctx.coverage = &coverage;
+    lap("network coverage");
+  } else if (request.pack) {
     coverage = compute_coverage(rs, request.pack->requirements_for(request.roles, request.lb_mode));
     ctx.coverage = &coverage;
     lap("coverage");
@@ -38,6 +52,7 @@ std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, 
   for (std::size_t i = 0; i < checks.size(); ++i) {
     const CheckInfo& info = checks[i]->info();
     if ((info.needs_roles && !request.pack) || info.needs_anomalies) continue;
+    if (info.needs_roles && request.topology && !network_mode_check(info.id)) continue;
     checks[i]->run(ctx, per_check[i]);
     lap(info.id.c_str());
   }
@@ -50,6 +65,7 @@ std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, 
   for (std::size_t i = 0; i < checks.size(); ++i) {
     const CheckInfo& info = checks[i]->info();
     if ((info.needs_roles && !request.pack) || !info.needs_anomalies) continue;
+    if (info.needs_roles && request.topology && !network_mode_check(info.id)) continue;
     checks[i]->run(ctx, per_check[i]);
   }
   for (auto& found : per_check)

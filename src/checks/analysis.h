@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "checks/check.h"
+#include "matrix/topology.h"
 
 namespace fwm {
 
@@ -14,6 +15,9 @@ struct AnalysisRequest {
   std::vector<std::string> roles;
   std::string lb_mode = "hardware";
   const std::vector<const IpsecPolicy*>* ipsec = nullptr;  // IPsec policies given with --ipsec
+  // Network mode (--topology): the requirements of the topology's roles are checked on the
+  // forward path between addresses; only the gap checks (FWM001-FWM003) use roles then.
+  const Topology* topology = nullptr;
 };
 
 // Findings of all checks for `rs` (variants labelled), plus notes on what did not run.

@@ -137,22 +137,25 @@ void report_requirement_gaps(const AnalysisContext& ctx, const CheckInfo& info, 
         const Rule* uncertain = nullptr;
         PortSet ports;
         AddrIntervals sources;
+        AddrIntervals destinations;
       };
       std::vector<Group> groups;
       std::map<std::tuple<const Rule*, const Chain*, const Rule*>, std::size_t> index;
       for (const auto& piece : slice.pieces) {
         if (piece.verdict != want) continue;
-        PortSet ports = piece.box.dport.intersect(gap);
+        // Reply slices (network mode) are about the service port as the source port.
+        PortSet ports = (slice.reply ? piece.box.sport : piece.box.dport).intersect(gap);
         if (ports.empty()) continue;
         const Rule* unc = kind == GapKind::Undetermined ? piece.uncertain_by : nullptr;
         auto key = std::make_tuple(piece.decider.rule, piece.decider.policy, unc);
         auto it = index.find(key);
         if (it == index.end()) {
           index[key] = groups.size();
-          groups.push_back({piece.decider, unc, ports, piece.box.src});
+          groups.push_back({piece.decider, unc, ports, piece.box.src, piece.box.dst});
         } else {
           groups[it->second].ports.add(ports);
           groups[it->second].sources.add(piece.box.src);
+          groups[it->second].destinations.add(piece.box.dst);
         }
       }
       for (const auto& g : groups) {
@@ -165,9 +168,29 @@ void report_requirement_gaps(const AnalysisContext& ctx, const CheckInfo& info, 
         f.location = decider_location(rs, where, f.snippet);
         std::string ports_text = format_ports(g.ports);
         std::string part = g.ports == slice.required ? "" : fmt::format(" of the required {}", format_ports(slice.required));
-        if (kind == GapKind::Denied) {
-          f.message = fmt::format("{} {}{}{} is denied, {}. Decided by {}.", proto_upper(slice.protocol), ports_text,
-                                  part, family, who, decider_text(g.decider));
+        // Network mode: name the source and destination (role or network) and the
+        // addresses of the region that are cut.
+        std::string path;
+        if (slice.network)
+          path = fmt::format(" from {} to {} (cut: {} -> {})", slice.source_label, slice.destination_label,
+                             format_addr_intervals(slice.family, g.sources),
+                             format_addr_intervals(slice.family, g.destinations));
+        if (slice.reply) {
+          f.message = fmt::format(
+              "Replies (established) of {} {}{}{} are {}{}, {}. Decided by {}.", proto_upper(slice.protocol),
+              ports_text, part, family, kind == GapKind::Denied ? "denied" : "undetermined", path, who,
+              decider_text(kind == GapKind::Undetermined && g.uncertain ? Decider{g.uncertain, nullptr, {}}
+                                                                        : g.decider));
+        } else if (kind == GapKind::Denied) {
+          f.message = fmt::format("{} {}{}{} is denied{}, {}. Decided by {}.", proto_upper(slice.protocol), ports_text,
+                                  part, family, path, who, decider_text(g.decider));
+        } else if (slice.network) {
+          f.message = fmt::format(
+              "{} {}{}{} is undetermined{}, {}: it depends on {}, which cannot be decided from "
+              "the file; otherwise decided by {}.",
+              proto_upper(slice.protocol), ports_text, part, family, path, who,
+              g.uncertain ? decider_text(Decider{g.uncertain, nullptr, {}}) : "an unknown condition",
+              decider_text(g.decider));
         } else {
           f.message = fmt::format("{} {}{}{} is undetermined, {}: it depends on {}, which cannot be decided from the "
                                   "file; otherwise decided by {}.",
@@ -192,6 +215,15 @@ void report_requirement_gaps(const AnalysisContext& ctx, const CheckInfo& info, 
         f.properties["ports"] = ports_text;
         f.properties["required_ports"] = format_ports(slice.required);
         f.properties["direction"] = direction_name(req.direction);
+        if (slice.network) {
+          f.fingerprint_basis +=
+              fmt::format("|{}|{}{}", slice.source_label, slice.destination_label, slice.reply ? "|reply" : "");
+          f.properties["source"] = slice.source_label;
+          f.properties["destination"] = slice.destination_label;
+          f.properties["source_addresses"] = format_addr_intervals(slice.family, g.sources);
+          f.properties["destination_addresses"] = format_addr_intervals(slice.family, g.destinations);
+          if (slice.reply) f.properties["reply"] = "true";
+        }
         std::string reason;
         if (suppressed_by(where, info.id, reason)) f.suppression = reason;
         out.push_back(std::move(f));

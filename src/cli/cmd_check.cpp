@@ -14,6 +14,7 @@
 #include "frontends/frontend.h"
 #include "frontends/ipsec/ipsec_reader.h"
 #include "matrix/coverage.h"
+#include "matrix/topology.h"
 #include "report/report.h"
 
 namespace fwm {
@@ -87,13 +88,20 @@ int cmd_check(const CheckArgs& args) {
     if (!a.pack_given && !config.pack.empty()) a.pack = config.pack;
     if (a.lb_mode.empty()) a.lb_mode = config.lb_mode;
     if (!a.fail_on_given && !config.fail_on.empty()) a.fail_on = config.fail_on;
+    if (a.topology.empty()) a.topology = config.topology;
   }
+  // Network mode: the topology names the roles (and may name the pack and lb_mode).
+  std::optional<Topology> topology;
   if (!a.topology.empty()) {
-    fmt::print(stderr, "fwmatrix: --topology is not supported yet in this version (use --role for host firewalls)\n");
-    return 2;
+    auto loaded = load_topology_file(a.topology, nullptr);
+    if (!loaded.topology) {
+      fmt::print(stderr, "fwmatrix: {}\n", loaded.error);
+      return 2;
+    }
+    if (!a.pack_given && !loaded.topology->pack.empty()) a.pack = loaded.topology->pack;
   }
   std::optional<Pack> pack;
-  if (!a.roles.empty()) {
+  if (!a.roles.empty() || !a.topology.empty()) {
     auto loaded = find_pack(a.pack, a.rules_dir);
     if (!loaded.pack) {
       fmt::print(stderr, "fwmatrix: {}\n", loaded.error);
@@ -108,6 +116,23 @@ int cmd_check(const CheckArgs& args) {
         return 2;
       }
     }
+  }
+  if (!a.topology.empty()) {
+    // Read again against the pack: role ids are checked with their line and column.
+    auto loaded = load_topology_file(a.topology, &*pack);
+    if (!loaded.topology) {
+      fmt::print(stderr, "fwmatrix: {}\n", loaded.error);
+      return 2;
+    }
+    topology = std::move(loaded.topology);
+    if (!a.roles.empty())  // --role with --topology: only those roles of the topology
+      std::erase_if(topology->roles, [&](const TopologyRole& r) {
+        return std::find(a.roles.begin(), a.roles.end(), r.id) == a.roles.end();
+      });
+    if (a.lb_mode.empty()) a.lb_mode = topology->lb_mode;
+    pack = apply_media_overrides(*pack, *topology);
+    a.roles.clear();
+    for (const auto& r : topology->roles) a.roles.push_back(r.id);
   }
   std::set<std::string> baseline;
   if (!a.baseline.empty() && !read_baseline(a.baseline, baseline)) return 2;
@@ -168,6 +193,7 @@ int cmd_check(const CheckArgs& args) {
       const Ruleset& rs = *variant;
       report.inputs.push_back(input_summary(rs));
       AnalysisRequest request{pack ? &*pack : nullptr, a.roles, lb_mode};
+      if (topology) request.topology = &*topology;
       // The IPsec checks do not depend on the firewall file: run them once.
       if (!ipsec_views.empty() && !ipsec_checked) {
         request.ipsec = &ipsec_views;
@@ -176,7 +202,7 @@ int cmd_check(const CheckArgs& args) {
       auto findings = analyze(rs, request, report.notes);
       if (a.report == "html") {
         report.sources[file] = read_text_file(file).text;
-        if (pack) {
+        if (pack && !topology) {
           auto coverage = compute_coverage(rs, pack->requirements_for(a.roles, lb_mode));
           auto axes = port_axes(rs, coverage);
           report.axes.insert(report.axes.end(), axes.begin(), axes.end());

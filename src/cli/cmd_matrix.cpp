@@ -43,6 +43,8 @@ int cmd_matrix_show(const MatrixArgs& a) {
           if (r->min_open) o["min_open"] = *r->min_open;
           o["table"] = r->table;
           o["service"] = r->service;
+          if (!r->source.empty()) o["source"] = r->source;
+          if (!r->destination.empty()) o["destination"] = r->destination;
           arr.push_back(std::move(o));
         }
     fmt::print("{}\n", arr.dump(2));
@@ -53,6 +55,7 @@ int cmd_matrix_show(const MatrixArgs& a) {
   for (const auto* r : reqs) {
     std::string flags = r->optional ? " (optional)" : "";
     if (r->min_open) flags += fmt::format(" (at least {} ports)", *r->min_open);
+    if (!r->source.empty()) flags += fmt::format(" [{} -> {}]", r->source, r->destination);
     fmt::print("{:<44} {:<28} {:<8} {:<13} {:<4} {}{}\n", r->id, r->role, protocols_label(r->protocols),
                format_ports(r->ports), direction_name(r->direction), r->service, flags);
   }

@@ -22,8 +22,9 @@ ConfigLoad load_project_config(const std::string& path) {
     for (const auto& kv : root) {
       std::string key = kv.first.as<std::string>();
       if (!known.count(key)) {
-        res.error = fmt::format("{}:{}: unknown setting '{}' (known: roles, pack, lb_mode, fail_on, severity, disable)",
-                                path, kv.first.Mark().line + 1, key);
+        res.error = fmt::format(
+            "{}:{}: unknown setting '{}' (known: roles, pack, lb_mode, fail_on, severity, disable, topology)", path,
+            kv.first.Mark().line + 1, key);
         return res;
       }
     }
@@ -50,8 +51,10 @@ ConfigLoad load_project_config(const std::string& path) {
     }
     for (const auto& id : root["disable"]) res.config.disabled.insert(id.as<std::string>());
     if (root["topology"]) {
-      res.error = fmt::format("{}: 'topology' is not supported yet in this version", path);
-      return res;
+      // Relative to the directory of the settings file.
+      fs::path topo = root["topology"].as<std::string>();
+      if (topo.is_relative()) topo = fs::path(path).parent_path() / topo;
+      res.config.topology = topo.lexically_normal().string();
     }
   } catch (const YAML::Exception& e) {
     res.error = fmt::format("{}: {}", path, e.what());

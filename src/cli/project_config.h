@@ -16,6 +16,7 @@ struct ProjectConfig {
   std::vector<std::string> roles;
   std::string pack;
   std::string lb_mode;
+  std::string topology;  // path, resolved against the settings file's directory
   std::string fail_on;
   std::map<std::string, Severity> severity;  // result id -> level override
   std::set<std::string> disabled;            // result ids not reported

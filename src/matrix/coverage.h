@@ -25,6 +25,12 @@ struct CoverageSlice {
   std::vector<Piece> pieces;  // the evaluator's partition of the query
   std::vector<std::string> problems;
   bool no_path = false;  // the ruleset has no pipeline for this family/direction
+  // Network mode (--topology): the slice is a region source -> destination on the
+  // forward path; `reply` slices check the answers (established, ports as source ports).
+  bool network = false;
+  bool reply = false;
+  std::string source_label;
+  std::string destination_label;
 };
 
 struct RequirementCoverage {

@@ -149,6 +149,13 @@ PackLoad load_pack_file(const std::string& path) {
       q.optional = r["optional"] && r["optional"].as<bool>();
       if (r["min_open"]) q.min_open = r["min_open"].as<std::uint32_t>();
       q.note = str(r, "note", false);
+      q.source = str(r, "source", false);
+      q.destination = str(r, "destination", false);
+      for (const std::string* end : {&q.source, &q.destination})
+        if (!end->empty() && !pack.role(*end) &&
+            std::find(kNetworkNames.begin(), kNetworkNames.end(), *end) == kNetworkNames.end())
+          throw PackError(fmt::format("{}: requirement {} names '{}', neither a declared role nor a network ({})",
+                                      where(r), q.id, *end, fmt::join(kNetworkNames, ", ")));
       pack.requirements.push_back(std::move(q));
     }
     if (auto media = root["media"]) {

@@ -31,7 +31,14 @@ struct Requirement {
   bool optional = false;
   std::optional<std::uint32_t> min_open;  // "at least N ports of the range"
   std::string note;
+  // Network packs (Edge): who talks to whom. A role id of the pack or a network name
+  // (kNetworkNames); empty in host packs, where the host's own firewall is checked.
+  std::string source;
+  std::string destination;
 };
+
+// Network names a pack row or a topology file may use as a source or destination.
+inline const std::vector<std::string> kNetworkNames = {"any", "internet", "internal", "trusted", "dmz"};
 
 struct MediaRange {
   std::string name;  // audio, video, app_sharing, client
