@@ -1,5 +1,7 @@
 #include "checks/check_support.h"
 
+#include <cctype>
+
 #include <fmt/format.h>
 #include <map>
 
@@ -41,7 +43,21 @@ bool suppressed_by(const Decider& d, const std::string& id, std::string& reason)
   if (!d.rule) return false;
   for (const auto& s : d.rule->suppressions)
     if (s == id) {
-      reason = fmt::format("inline suppression on line {}", d.rule->span.line);
+      // The justification written after "--" in the rule's own text, when it is there
+      // (the comment may also sit on a line before the rule).
+      std::string why;
+      const std::string& text = d.rule->text;
+      auto at = text.find("fwmatrix: ignore");
+      auto dash = at == std::string::npos ? std::string::npos : text.find("--", at);
+      if (dash != std::string::npos) {
+        why = text.substr(dash + 2);
+        auto end = why.find_first_of("\"'|\r\n");
+        if (end != std::string::npos) why.resize(end);
+        while (!why.empty() && std::isspace(static_cast<unsigned char>(why.front()))) why.erase(0, 1);
+        while (!why.empty() && std::isspace(static_cast<unsigned char>(why.back()))) why.pop_back();
+      }
+      reason = why.empty() ? fmt::format("inline suppression on line {}", d.rule->span.line)
+                           : fmt::format("{} (inline suppression on line {})", why, d.rule->span.line);
       return true;
     }
   return false;

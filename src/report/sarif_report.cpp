@@ -1,5 +1,6 @@
 // SARIF 2.1.0 for GitHub code scanning: rules with help and helpUri, results with a
 // physical location each, relative uris, fingerprints from content (fwmatrix/v1).
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -9,6 +10,18 @@
 namespace fwm {
 
 namespace {
+
+// SARIF uris are relative to %SRCROOT% (the working directory): an absolute input path
+// becomes relative too ("../../tmp/x.rules"), since GitHub rejects absolute ones.
+std::string relative_uri(const std::string& file) {
+  std::filesystem::path p(file);
+  if (!p.is_absolute()) return p.generic_string();
+  std::error_code ec;
+  auto base = std::filesystem::current_path(ec);
+  if (ec) return p.generic_string();
+  auto rel = p.lexically_normal().lexically_relative(base);
+  return rel.empty() ? p.generic_string() : rel.generic_string();
+}
 // SARIF's level names are fwmatrix's severity names.
 const char* sarif_level(Severity s) { return severity_name(s); }
 
@@ -82,14 +95,14 @@ std::string render_sarif(const Report& r) {
     }
     if (!f.snippet.empty()) region["snippet"] = {{"text", f.snippet}};
     res["locations"] = json::array({{{"physicalLocation",
-                                      {{"artifactLocation", {{"uri", f.location.file}, {"uriBaseId", "%SRCROOT%"}}},
+                                      {{"artifactLocation", {{"uri", relative_uri(f.location.file)}, {"uriBaseId", "%SRCROOT%"}}},
                                        {"region", region}}}}});
     res["partialFingerprints"] = {{"fwmatrix/v1", f.fingerprint()}};
     if (!f.properties.empty()) res["properties"] = f.properties;
     if (f.suppression)
       res["suppressions"] = json::array({{{"kind", "inSource"}, {"justification", *f.suppression}}});
     if (!f.baseline_state.empty()) res["baselineState"] = f.baseline_state;
-    artifacts.insert(f.location.file);
+    artifacts.insert(relative_uri(f.location.file));
     results.push_back(std::move(res));
   }
   json run;
