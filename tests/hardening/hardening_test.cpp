@@ -67,7 +67,7 @@ std::string utf16(const std::string& ascii, bool little) {
 }
 
 std::string ports_json(const std::string& file, const std::string& extra = "") {
-  auto r = run_fwmatrix("ports " + shell_quote(file) + " --json " + extra);
+  auto r = run_fwmatrix("ports " + shell_quote(file) + " --json " + extra + " 2>/dev/null");
   return r.out;
 }
 
