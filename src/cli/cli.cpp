@@ -41,6 +41,7 @@ int run_cli(int argc, char** argv) {
   auto* pack_opt = c->add_option("--pack", check.pack, "rule pack name or path (default sfb2015)");
   c->add_option("--config", check.config, "settings file (default: .fwmatrix.yaml found upward from the first file)");
   c->add_flag("--no-config", check.no_config, "ignore .fwmatrix.yaml");
+  c->add_flag("--allow-outside", check.allow_outside, "read include, anchor and table files outside the input file's directory tree");
   c->add_option("--rules-dir", check.rules_dir, "directory of rule packs (also $FWMATRIX_RULES)");
   c->add_option("--role", roles_raw, "roles the protected host holds, comma separated (e.g. front-end)");
   c->add_option("--topology", check.topology, "topology file (roles to addresses, networks)");
@@ -70,6 +71,7 @@ int run_cli(int argc, char** argv) {
   p->add_option("--iface", ports.iface, "interface the packet arrives on (leaves through, for out)");
   p->add_option("--direction", ports.direction, "in (default), out or forward")
       ->check(CLI::IsMember({"in", "out", "forward"}));
+  p->add_flag("--allow-outside", ports.allow_outside, "read include, anchor and table files outside the input file's directory tree");
   p->add_flag("--json", ports.json, "print {\"tcp\": [[lo,hi],...], \"udp\": [...]}");
 
   PathArgs explain;
@@ -77,6 +79,7 @@ int run_cli(int argc, char** argv) {
   e->add_option("file", explain.file, "config file")->required();
   e->add_option("--format", explain.format, formats_help);
   e->add_option("--profile", explain.profile, "Windows Firewall profile: Domain, Private or Public (default: the first)");
+  e->add_flag("--allow-outside", explain.allow_outside, "read include, anchor and table files outside the input file's directory tree");
   e->add_option("--proto", explain.proto, "protocol (tcp, udp, ...)")->required();
   e->add_option("--dport", explain.dport, "destination port or range lo-hi")->required();
   e->add_option("--src", explain.src, "source address or CIDR");

@@ -180,7 +180,7 @@ int cmd_check(const CheckArgs& args) {
   std::size_t done = 0;
   for (const auto& file : a.files) {
     if (progress) fmt::print(stderr, "\r\x1b[K[{}/{}] {}", ++done, a.files.size(), file);
-    auto loaded = load_ruleset(file, {a.format, a.profile});
+    auto loaded = load_ruleset(file, {a.format, a.profile, a.allow_outside});
     if (!loaded.ruleset) {
       if (a.format.empty())
         if (auto ipsec_format = ipsec::detect_ipsec_format(read_text_file(file)); !ipsec_format.empty())

@@ -28,6 +28,7 @@ struct CheckArgs {
   std::string category;
   std::string config;  // explicit .fwmatrix.yaml
   bool no_config = false;
+  bool allow_outside = false;  // includes may leave the input's directory tree
   bool pack_given = false, fail_on_given = false;
 };
 int cmd_check(const CheckArgs& a);
@@ -42,6 +43,7 @@ struct PathArgs {
   std::string direction = "in";
   bool json = false;
   std::string dport;  // explain only
+  bool allow_outside = false;
 };
 int cmd_ports(const PathArgs& a);
 int cmd_explain(const PathArgs& a);

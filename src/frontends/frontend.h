@@ -13,6 +13,7 @@ namespace fwm {
 struct LoadOptions {
   std::string format;   // empty: detect from content
   std::string profile;  // formats with variants (Windows profiles): only this one; empty: all
+  bool allow_outside = false;  // includes may leave the input's directory tree (--allow-outside)
 };
 
 struct LoadResult {

@@ -53,7 +53,7 @@ std::string render_diff_json(const DiffReport& d) {
   for (const auto& f : d.fixed_findings) j["fixed_findings"].push_back(finding_json(f));
   j["unchanged_findings"] = d.unchanged_findings;
   j["notes"] = d.notes;
-  return j.dump(2) + "\n";
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";  // never throw on a bad byte
 }
 
 }  // namespace fwm

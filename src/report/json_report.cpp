@@ -33,7 +33,7 @@ std::string render_json(const Report& r) {
   auto c = count_findings(r);
   j["summary"] = {{"errors", c.errors}, {"warnings", c.warnings}, {"notes", c.notes}, {"suppressed", c.suppressed}};
   j["notes"] = r.notes;
-  return j.dump(2) + "\n";
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";  // never throw on a bad byte
 }
 
 }  // namespace fwm

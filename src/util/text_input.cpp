@@ -83,6 +83,12 @@ std::size_t invalid_utf8_at(const std::string& s) {
     if (n == 0 || i + n > s.size()) return i;
     for (std::size_t k = 1; k < n; ++k)
       if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return i;
+    // Strict (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF. The
+    // ANTLR runtime and the JSON writer reject those, so they must not pass as UTF-8.
+    auto c1 = static_cast<unsigned char>(s[i + 1 < s.size() ? i + 1 : i]);
+    if ((n == 2 && c < 0xC2) || (n == 3 && c == 0xE0 && c1 < 0xA0) || (n == 3 && c == 0xED && c1 > 0x9F) ||
+        (n == 4 && c == 0xF0 && c1 < 0x90) || (n == 4 && c == 0xF4 && c1 > 0x8F) || (n == 4 && c > 0xF4))
+      return i;
     i += n;
   }
   return std::string::npos;

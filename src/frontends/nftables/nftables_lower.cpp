@@ -840,7 +840,9 @@ FrontendEntry frontend_entry() {
     if (json) {
       result.ruleset = std::make_unique<Ruleset>(lower(parse_json(file), file.path, "nft-json"));
     } else {
-      result.ruleset = std::make_unique<Ruleset>(lower(parse(file), file.path, "nftables"));
+      ParseOptions parse_options;
+      if (options.allow_outside) parse_options.include_root = "/";  // --allow-outside
+      result.ruleset = std::make_unique<Ruleset>(lower(parse(file, parse_options), file.path, "nftables"));
     }
   };
   return entry;

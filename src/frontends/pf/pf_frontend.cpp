@@ -29,6 +29,10 @@ namespace fs = std::filesystem;
 
 constexpr int kMaxIncludeDepth = 16;
 constexpr int kMaxMacroDepth = 32;
+// Macros naming macros multiply (`b = "$a $a"`, `c = "$b $b"`, ...): a value longer than
+// this is refused instead of filling the memory. Real macros are lists of a few thousand
+// items at most.
+constexpr std::size_t kMaxMacroExpansion = std::size_t(1) << 20;
 
 // ---- source text and positions
 // ---------------------------------------------------------
@@ -383,8 +387,14 @@ class Reader {
         return false;
       }
       std::string value;
+      expansion_too_large_ = false;
       if (!macro_value(name, value, 0)) {
-        if (macros_.count(name))
+        if (expansion_too_large_)
+          error_at(b, e,
+                   fmt::format("macro '{}' expands to more than {} bytes (macros naming macros multiply): "
+                               "not expanded",
+                               name, kMaxMacroExpansion));
+        else if (macros_.count(name))
           error_at(b, e,
                    fmt::format("macro '{}' expands to itself (its value names a macro that leads back to it, "
                                "or one that is not defined)",
@@ -415,6 +425,10 @@ class Reader {
     const std::string& v = it->second;
     char quote = 0;
     for (std::size_t i = 0; i < v.size(); ++i) {
+      if (out.size() > kMaxMacroExpansion) {
+        expansion_too_large_ = true;
+        return false;
+      }
       char c = v[i];
       if (quote) {
         if (c == quote) quote = 0;
@@ -1212,7 +1226,7 @@ class Reader {
         auto resolved = resolve(path);
         if (resolved.empty() || !read_file_text(resolved, contents)) {
           // Reported where a rule uses the table (an unused table changes nothing).
-          tab.unknown = fmt::format("<{}> (its file \"{}\" is not available)", tab.name, path);
+          tab.unknown = fmt::format("<{}> (its file \"{}\" is not available{})", tab.name, path, refusal(path));
           continue;
         }
         table_file(contents, tab, opt);
@@ -1265,7 +1279,25 @@ class Reader {
   std::string resolve(const std::string& path) const {
     fs::path p(path);
     if (p.is_absolute()) return {};  // a path on the firewall, not on this machine
-    return (fs::path(src_->dir) / p).string();
+    fs::path resolved = fs::path(src_->dir) / p;
+    if (outside_input_tree(resolved)) return {};
+    return resolved.string();
+  }
+
+  // True when `p` (symbolic links followed) lies outside the directory of the input file
+  // and --allow-outside was not given: such files are not read.
+  bool outside_input_tree(const fs::path& p) const {
+    if (model_.allow_outside || model_.input_root.empty()) return false;
+    std::error_code ec;
+    auto rel = fs::weakly_canonical(p, ec).lexically_relative(model_.input_root);
+    return ec || rel.empty() || *rel.begin() == "..";
+  }
+  // Why a relative file name was not read, for the diagnostics ("" when it simply is not there).
+  std::string refusal(const std::string& path) const {
+    fs::path p(path);
+    if (p.is_absolute() || !outside_input_tree(fs::path(src_->dir) / p)) return {};
+    return fmt::format(" (outside the input's directory {}: refused, --allow-outside reads it)",
+                       model_.input_root.string());
   }
 
   static bool read_file_text(const std::string& path, std::string& out) {
@@ -1324,9 +1356,9 @@ class Reader {
     if (depth >= kMaxIncludeDepth || resolved.empty() || !read_file_text(resolved, contents)) {
       model_.anchor_files_missing[name] = path;
       unmodelled_ctx(l, fmt::format("anchor \"{}\" is loaded from \"{}\", "
-                                    "which is not available: its rules are "
+                                    "which is not available{}: its rules are "
                                     "unknown",
-                                    name, path));
+                                    name, path, refusal(path)));
       return;
     }
     Source sub;
@@ -1354,7 +1386,11 @@ class Reader {
       unmodelled_ctx(inc, fmt::format("included file \"{}\" is not available{}: the rules it "
                                       "holds are unknown, "
                                       "so every packet reaching this point is undetermined",
-                                      path, depth >= kMaxIncludeDepth ? " (includes nested too deep)" : ""));
+                                      path,
+                                      depth >= kMaxIncludeDepth
+                                          ? fmt::format(" (includes nested deeper than {} levels: include loop?)",
+                                                        kMaxIncludeDepth)
+                                          : refusal(path)));
       into.push_back(std::move(r));
       return;
     }
@@ -1371,6 +1407,7 @@ class Reader {
   Model& model_;
   std::map<std::string, std::string>& macros_;
   int& unnamed_;
+  bool expansion_too_large_ = false;
   const Source* src_ = nullptr;
   std::vector<Comment>* comments_ = nullptr;
   const Mapped* cur_ = nullptr;
@@ -1426,12 +1463,16 @@ bool detect(const std::string& text) {
   return hits >= 1;
 }
 
-Model parse(const TextFile& file) {
+Model parse(const TextFile& file, bool allow_outside) {
   Model model;
   Source src;
   src.path = file.path;
   src.dir = fs::path(file.path).parent_path().string();
   if (src.dir.empty()) src.dir = ".";
+  model.allow_outside = allow_outside;
+  std::error_code ec;
+  model.input_root = fs::weakly_canonical(src.dir, ec);
+  if (ec) model.input_root.clear();
   src.text = file.text;
   src.index_lines();
   model.line_count = src.line_starts.size() - (src.text.empty() || src.text.back() == '\n' ? 1 : 0);

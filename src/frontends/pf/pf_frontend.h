@@ -9,6 +9,7 @@
 // with `quick` and anchors into the IR's first-match chains.
 #pragma once
 
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
@@ -125,6 +126,8 @@ struct Model {
   std::vector<std::string> unavailable_includes;
   std::vector<Diagnostic> diagnostics;
   std::size_t line_count = 0;
+  std::filesystem::path input_root;  // directory of the input (canonical): includes stay inside
+  bool allow_outside = false;        // --allow-outside
   std::size_t statements = 0;  // statements read (all kinds)
 };
 
@@ -136,7 +139,9 @@ std::size_t expanded_rule_count(const Model& model);
 bool detect(const std::string& text);
 // Parses a pf.conf file (with its includes, table files and loaded anchors
 // resolved relative to its directory).
-Model parse(const TextFile& file);
+// Include, anchor and table files are read only inside the input file's directory tree
+// unless allow_outside (--allow-outside).
+Model parse(const TextFile& file, bool allow_outside = false);
 Ruleset lower(const Model& model, const std::string& file);
 
 // Registry entry: format "pf".

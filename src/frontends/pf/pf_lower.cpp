@@ -792,8 +792,8 @@ FrontendEntry frontend_entry() {
   FrontendEntry entry;
   entry.names = {"pf"};
   entry.detect = [](const TextFile& file) { return detect(file.text); };
-  entry.load = [](const TextFile& file, const std::string&, const LoadOptions&, LoadResult& result) {
-    auto model = parse(file);
+  entry.load = [](const TextFile& file, const std::string&, const LoadOptions& options, LoadResult& result) {
+    auto model = parse(file, options.allow_outside);
     result.ruleset = std::make_unique<Ruleset>(lower(model, file.path));
   };
   return entry;

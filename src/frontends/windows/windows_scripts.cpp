@@ -644,9 +644,9 @@ void ps_command(ScriptState& st, PsCmdParser::CommandContext* cmd, int line_no, 
   }
   for (const auto& [name, v] : params) {
     std::string one = v.items.size() == 1 ? lower_ascii(v.items[0]) : "";
-    auto list = [&]() {
+    auto list = [&items = v.items]() {  // clang < 16 cannot capture a structured binding
       std::vector<std::string> out;
-      for (const auto& item : v.items)
+      for (const auto& item : items)
         for (const auto& part : split_list(item, ',')) out.push_back(part);
       return out;
     };
