@@ -468,8 +468,7 @@ class Evaluator {
   // untouched) otherwise.
   static bool cut_by_destination(const Chain& chain, const std::vector<int>& positions, const Work& w,
                                  std::size_t min_cuts, std::vector<Work>& parts) {
-    const std::size_t kMinCuts = min_cuts;
-    if (positions.size() < kMinCuts) return false;
+    if (positions.size() < min_cuts) return false;
     std::vector<std::pair<u128, u128>> cuts;
     for (int pos : positions) {
       const Match& m = chain.rules[static_cast<std::size_t>(pos)].match;
@@ -477,7 +476,7 @@ class Evaluator {
       for (const auto& iv : m.dst->of(w.box.family).intervals())
         if (w.box.dst.intersects(AddrIntervals(iv.lo, iv.hi))) cuts.emplace_back(iv.lo, iv.hi);
     }
-    if (cuts.size() < kMinCuts) return false;
+    if (cuts.size() < min_cuts) return false;
     std::vector<u128> bounds;  // starts of parts
     bounds.reserve(cuts.size() * 2);
     const u128 max = family_max(w.box.family);
