@@ -445,5 +445,7 @@ TEST_CASE("kernel: nft -j list ruleset gives the same answers as the text it was
   }
   fs::remove_all(dir);
   WARN(fmt::format("text and nft -j JSON compared on {} of {} rulesets", compared, inputs.size()));
-  REQUIRE(compared >= 10);
+  // The project's own corpus alone (a clone without ../shared) loads 8 rulesets.
+  bool shared_corpus = fs::exists(fs::path(FWM_SHARED_DIR) / "corpus/real/nftables");
+  REQUIRE(compared >= (shared_corpus ? 10u : 6u));
 }
