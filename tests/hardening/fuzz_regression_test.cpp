@@ -49,3 +49,15 @@ TEST_CASE("fuzz regressions: ipsec.conf with bytes outside strict UTF-8", "[hard
   CHECK(decode_text("o.txt", "\xC0\xAF").encoding == "latin-1");  // overlong '/'
   CHECK(decode_text("u.txt", "caf\xC3\xA9").encoding == "utf-8");
 }
+
+TEST_CASE("fuzz regressions: a line of blanks after a continuation in a Windows IPsec script", "[hardening]") {
+  // fuzz_ipsec found logical_lines() taking back() of a line that trims to nothing.
+  std::string bytes = crash_input("ipsec-blank-line-after-continuation.txt");
+  REQUIRE(bytes.size() > 100);
+  ipsec::IpsecLoad loaded;
+  REQUIRE_NOTHROW(loaded = ipsec::load_ipsec_policy_bytes("policy", bytes));
+  CHECK((loaded.policy || !loaded.error.empty()));
+  std::string script = "New-NetIPsecRule -DisplayName \"media\" `\n   \n  -Protocol UDP -LocalPort 49152-57500 -InboundSecurity None -OutboundSecurity None\n";
+  REQUIRE_NOTHROW(loaded = ipsec::load_ipsec_policy_bytes("rules.ps1", script));
+  CHECK((loaded.policy || !loaded.error.empty()));
+}

@@ -209,10 +209,10 @@ std::vector<LogicalLine> logical_lines(const std::string& text) {
   auto lines = split_lines(text);
   for (std::size_t i = 0; i < lines.size(); ++i) {
     LogicalLine l{std::string(lines[i]), static_cast<int>(i) + 1};
-    while (!l.text.empty() && (trim(l.text).back() == '`' || trim(l.text).back() == '^') && i + 1 < lines.size()) {
-      std::string t = trim(l.text);
+    // A line of blanks only trims to nothing: it continues nothing.
+    for (std::string t = trim(l.text); !t.empty() && (t.back() == '`' || t.back() == '^') && i + 1 < lines.size();
+         t = trim(l.text))
       l.text = t.substr(0, t.size() - 1) + " " + std::string(lines[++i]);
-    }
     out.push_back(std::move(l));
   }
   return out;
