@@ -52,6 +52,12 @@ void read_netipsecrule_csv(const TextFile& file, IpsecPolicy& policy);
 std::string source_text(antlr4::ParserRuleContext* ctx);
 std::string collapse_spaces(const std::string& s);
 std::string trim(std::string_view s);
+
+// Line n (1-based) of the file, trimmed; empty outside the file.
+inline std::string line_at(const std::vector<std::string_view>& lines, int n) {
+  return n >= 1 && static_cast<std::size_t>(n) <= lines.size() ? trim(lines[static_cast<std::size_t>(n) - 1])
+                                                               : std::string();
+}
 std::string lower(std::string s);
 std::string unquote(const std::string& s);
 std::vector<std::string> split(const std::string& s, char sep);  // trimmed, empty parts dropped

@@ -71,10 +71,7 @@ void read_openbsd(const TextFile& file, IpsecPolicy& policy) {
   parser.removeErrorListeners();
   parser.addErrorListener(&errors);
   auto lines = split_lines(file.text);
-  auto line_text = [&](int n) {
-    return n >= 1 && static_cast<std::size_t>(n) <= lines.size() ? trim(lines[static_cast<std::size_t>(n) - 1])
-                                                                 : std::string();
-  };
+  auto line_text = [&](int n) { return line_at(lines, n); };
   Expander ex;
   // One statement at a time (a line and its backslash continuations), so an error costs
   // only its statement; macros carry over.
@@ -104,10 +101,7 @@ namespace {
 
 void read_statements(const TextFile& file, IpsecPolicy& policy, OpenbsdIpsecParser::FileContext* tree,
                      const std::vector<std::string_view>& lines, Expander& ex) {
-  auto line_text = [&](int n) {
-    return n >= 1 && static_cast<std::size_t>(n) <= lines.size() ? trim(lines[static_cast<std::size_t>(n) - 1])
-                                                                 : std::string();
-  };
+  auto line_text = [&](int n) { return line_at(lines, n); };
   for (auto* st : tree->statement()) {
     int line = static_cast<int>(st->getStart()->getLine());
     if (auto* m = st->macro()) {

@@ -102,10 +102,7 @@ void read_setkey(const TextFile& file, IpsecPolicy& policy) {
   parser.removeErrorListeners();
   parser.addErrorListener(&errors);
   auto lines = split_lines(file.text);
-  auto line_text = [&](int n) {
-    return n >= 1 && static_cast<std::size_t>(n) <= lines.size() ? trim(lines[static_cast<std::size_t>(n) - 1])
-                                                                 : std::string();
-  };
+  auto line_text = [&](int n) { return line_at(lines, n); };
   // Commands are parsed one at a time, so an error costs only its own command.
   for (const auto& command : split_commands(file.text)) {
     if (!command.terminated) {

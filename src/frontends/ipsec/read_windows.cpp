@@ -839,10 +839,7 @@ void read_netipsecrule_csv(const TextFile& file, IpsecPolicy& policy) {
   parser.addErrorListener(&errors);
   auto* tree = parser.file();
   auto lines = split_lines(file.text);
-  auto line_text = [&](int n) {
-    return n >= 1 && static_cast<std::size_t>(n) <= lines.size() ? trim(lines[static_cast<std::size_t>(n) - 1])
-                                                                 : std::string();
-  };
+  auto line_text = [&](int n) { return line_at(lines, n); };
   if (errors.has_error) {
     add_error(policy, errors.line, errors.column, fmt::format("cannot read this CSV: {}", errors.message),
               line_text(errors.line));

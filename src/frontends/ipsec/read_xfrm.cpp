@@ -31,10 +31,7 @@ void read_xfrm(const TextFile& file, IpsecPolicy& policy) {
   parser.removeErrorListeners();
   parser.addErrorListener(&errors);
   auto lines = split_lines(file.text);
-  auto line_text = [&](int n) {
-    return n >= 1 && static_cast<std::size_t>(n) <= lines.size() ? trim(lines[static_cast<std::size_t>(n) - 1])
-                                                                 : std::string();
-  };
+  auto line_text = [&](int n) { return line_at(lines, n); };
   // One record at a time: an unindented line and the indented lines under it.
   for (std::size_t idx = 0; idx < lines.size(); ++idx) {
     if (trim(lines[idx]).empty()) continue;
@@ -66,10 +63,7 @@ namespace {
 
 void read_records(const TextFile& file, IpsecPolicy& policy, XfrmParser::FileContext* tree,
                   const std::vector<std::string_view>& lines) {
-  auto line_text = [&](int n) {
-    return n >= 1 && static_cast<std::size_t>(n) <= lines.size() ? trim(lines[static_cast<std::size_t>(n) - 1])
-                                                                 : std::string();
-  };
+  auto line_text = [&](int n) { return line_at(lines, n); };
   for (auto* pol : tree->policy()) {
     auto* sel = pol->selector();
     auto* dir = pol->direction();
