@@ -4,24 +4,12 @@
 
 #include <map>
 
-#include "checks/check.h"
+#include "checks/check_support.h"
 #include "ir/services.h"
 
 namespace fwm {
 
 namespace {
-
-// The region of new connections from any non-loopback peer on one path.
-Box open_region(const Ruleset& rs, Family f, Direction d) {
-  Box q = Box::everything(f, rs.ifaces.size());
-  for (std::size_t i = 0; i < rs.ifaces.size(); ++i)
-    if (rs.ifaces.class_is_loopback(i)) {
-      q.in_iface.reset(i);
-      if (d == Direction::Forward) q.out_iface.reset(i);
-    }
-  q.src = q.src.subtract(parse_address_expr(f == Family::V4 ? "127.0.0.0/8" : "::1").set.of(f));
-  return q;
-}
 
 struct Wide {
   Decider decider;
@@ -43,12 +31,12 @@ class AcceptAll final : public Check {
     const Ruleset& rs = *ctx.ruleset;
     for (Direction d : {Direction::In, Direction::Forward}) {
       for (Family f : {Family::V4, Family::V6}) {
-        const Pipeline* p = rs.pipeline(f, d);
-        if (!p) continue;
+        EvalResult storage;
+        const EvalResult* result = open_path_evaluation(ctx, f, d, storage);
+        if (!result) continue;
         Box q = open_region(rs, f, d);
-        auto result = evaluate(rs, *p, q);
         std::map<std::pair<const Rule*, const Chain*>, Wide> wide;
-        for (const auto& piece : result.pieces) {
+        for (const auto& piece : result->pieces) {
           if (piece.verdict != Verdict::Accept) continue;
           // Only whole-range pieces: all sources and all destination ports of the path.
           if (piece.box.src != q.src || piece.box.dport != q.dport || piece.box.sport != q.sport) continue;

@@ -6,6 +6,8 @@
 #include <future>
 #include <cstdlib>
 
+#include "checks/check_support.h"
+
 namespace fwm {
 
 namespace {
@@ -22,6 +24,8 @@ std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, 
   ctx.roles = request.roles;
   ctx.lb_mode = request.lb_mode;
   ctx.ipsec = request.ipsec;
+  OpenPathEvaluations open_paths(rs);
+  ctx.open_paths = &open_paths;
   bool timing = std::getenv("FWM_TIMING") != nullptr;
   auto t0 = std::chrono::steady_clock::now();
   auto lap = [&](const char* what) {

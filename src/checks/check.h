@@ -13,7 +13,8 @@
 
 namespace fwm {
 
-struct IpsecPolicy;  // ir/ipsec_policy.h
+struct IpsecPolicy;        // ir/ipsec_policy.h
+class OpenPathEvaluations;  // checks/check_support.h
 
 struct CheckInfo {
   std::string id;     // FWM001
@@ -32,6 +33,8 @@ struct AnalysisContext {
   const std::vector<RequirementCoverage>* coverage = nullptr;  // when roles are given
   const AnomalyReport* anomalies = nullptr;                    // shadowed / redundant rules
   const std::vector<const IpsecPolicy*>* ipsec = nullptr;     // --ipsec files (FWM010, FWM011)
+  // Whole-path evaluations several checks read (FWM020, FWM021): each computed once.
+  OpenPathEvaluations* open_paths = nullptr;
 };
 
 class Check {

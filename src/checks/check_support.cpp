@@ -74,23 +74,20 @@ std::string proto_upper(int p) {
 }  // namespace
 
 Box inbound_region(const Ruleset& rs, Family f, int proto, const AddrSet* sources) {
-  Box q = Box::everything(f, rs.ifaces.size());
+  Box q = open_region(rs, f, Direction::In);
   q.proto = proto_only(proto);
-  for (std::size_t i = 0; i < rs.ifaces.size(); ++i)
-    if (rs.ifaces.class_is_loopback(i)) q.in_iface.reset(i);
-  q.src = q.src.subtract(parse_address_expr(f == Family::V4 ? "127.0.0.0/8" : "::1").set.of(f));
   if (sources) q.src = q.src.intersect(sources->of(f));
   return q;
 }
 
-std::vector<AcceptGroup> accepted_by_decider(const Ruleset& rs, const Box& query, Direction d) {
+namespace {
+
+template <class PieceFilter>
+std::vector<AcceptGroup> group_accepted(const std::vector<Piece>& pieces, PieceFilter&& wanted) {
   std::vector<AcceptGroup> groups;
-  const Pipeline* p = rs.pipeline(query.family, d);
-  if (!p || query.empty()) return groups;
-  auto result = evaluate(rs, *p, query);
   std::map<std::pair<const Rule*, const Chain*>, std::size_t> index;
-  for (const auto& piece : result.pieces) {
-    if (piece.verdict != Verdict::Accept) continue;
+  for (const auto& piece : pieces) {
+    if (piece.verdict != Verdict::Accept || !wanted(piece)) continue;
     auto key = std::make_pair(piece.decider.rule, piece.decider.policy);
     auto it = index.find(key);
     if (it == index.end()) {
@@ -102,6 +99,49 @@ std::vector<AcceptGroup> accepted_by_decider(const Ruleset& rs, const Box& query
     }
   }
   return groups;
+}
+
+}  // namespace
+
+std::vector<AcceptGroup> accepted_by_decider(const Ruleset& rs, const Box& query, Direction d) {
+  const Pipeline* p = rs.pipeline(query.family, d);
+  if (!p || query.empty()) return {};
+  auto result = evaluate(rs, *p, query);
+  return group_accepted(result.pieces, [](const Piece&) { return true; });
+}
+
+std::vector<AcceptGroup> accepted_by_decider(const std::vector<Piece>& pieces, int proto) {
+  return group_accepted(pieces,
+                        [proto](const Piece& piece) { return piece.box.proto.test(static_cast<std::size_t>(proto)); });
+}
+
+Box open_region(const Ruleset& rs, Family f, Direction d) {
+  Box q = Box::everything(f, rs.ifaces.size());
+  for (std::size_t i = 0; i < rs.ifaces.size(); ++i)
+    if (rs.ifaces.class_is_loopback(i)) {
+      q.in_iface.reset(i);
+      if (d == Direction::Forward) q.out_iface.reset(i);
+    }
+  q.src = q.src.subtract(parse_address_expr(f == Family::V4 ? "127.0.0.0/8" : "::1").set.of(f));
+  return q;
+}
+
+const EvalResult* OpenPathEvaluations::get(Family f, Direction d) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto& slot = results_[{f, d}];
+  if (!slot) {
+    slot = std::make_unique<EvalResult>();
+    if (const Pipeline* p = rs_.pipeline(f, d)) *slot = evaluate(rs_, *p, open_region(rs_, f, d));
+  }
+  return rs_.pipeline(f, d) ? slot.get() : nullptr;
+}
+
+const EvalResult* open_path_evaluation(const AnalysisContext& ctx, Family f, Direction d, EvalResult& storage) {
+  if (ctx.open_paths) return ctx.open_paths->get(f, d);
+  const Pipeline* p = ctx.ruleset->pipeline(f, d);
+  if (!p) return nullptr;
+  storage = evaluate(*ctx.ruleset, *p, open_region(*ctx.ruleset, f, d));
+  return &storage;
 }
 
 const AddrSet& default_trusted_networks() {

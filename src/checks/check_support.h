@@ -1,6 +1,10 @@
 // Shared reporting of requirement gaps (used by FWM001, FWM002, FWM003).
 #pragma once
 
+#include <map>
+#include <memory>
+#include <mutex>
+
 #include "checks/check.h"
 
 namespace fwm {
@@ -16,6 +20,30 @@ void report_requirement_gaps(const AnalysisContext& ctx, const CheckInfo& info, 
 // `sources` (all non-loopback addresses when null) for one family and protocol.
 Box inbound_region(const Ruleset& rs, Family f, int proto, const AddrSet* sources = nullptr);
 
+// The region of new connections from any non-loopback peer on one path of one family,
+// every protocol (inbound_region() is its part for one protocol).
+Box open_region(const Ruleset& rs, Family f, Direction d);
+
+// Evaluations of open_region() per (family, direction), computed on first use and kept
+// for the other checks of the same analysis: the whole-path evaluation of a large
+// ruleset is the most expensive step of FWM020 and FWM021, and its result does not
+// depend on the check. Safe to call from several threads.
+class OpenPathEvaluations {
+ public:
+  explicit OpenPathEvaluations(const Ruleset& rs) : rs_(rs) {}
+  // Null when the ruleset has no such path.
+  const EvalResult* get(Family f, Direction d);
+
+ private:
+  const Ruleset& rs_;
+  std::mutex mutex_;
+  std::map<std::pair<Family, Direction>, std::unique_ptr<EvalResult>> results_;
+};
+
+// The evaluation of open_region(rs, f, d): from ctx.open_paths when the analysis keeps
+// one, computed here otherwise (into `storage`). Null when the ruleset has no such path.
+const EvalResult* open_path_evaluation(const AnalysisContext& ctx, Family f, Direction d, EvalResult& storage);
+
 // Accepted pieces of that region, grouped by what accepted them.
 struct AcceptGroup {
   Decider decider;
@@ -23,6 +51,8 @@ struct AcceptGroup {
   AddrIntervals sources;
 };
 std::vector<AcceptGroup> accepted_by_decider(const Ruleset& rs, const Box& query, Direction d = Direction::In);
+// The same over pieces already evaluated, for the packets of protocol `proto` only.
+std::vector<AcceptGroup> accepted_by_decider(const std::vector<Piece>& pieces, int proto);
 
 // Default trusted networks of design.md: RFC 1918, ULA, loopback.
 const AddrSet& default_trusted_networks();

@@ -26,8 +26,12 @@ class ExcessPorts final : public Check {
     }
     for (Family f : {Family::V4, Family::V6}) {
       if (!rs.covers(f)) continue;
+      // Every protocol's inbound path at once (FWM020 evaluates the same region).
+      EvalResult storage;
+      const EvalResult* inbound = open_path_evaluation(ctx, f, Direction::In, storage);
+      if (!inbound) continue;
       for (int proto : {kProtoTcp, kProtoUdp}) {
-        for (const auto& g : accepted_by_decider(rs, inbound_region(rs, f, proto))) {
+        for (const auto& g : accepted_by_decider(inbound->pieces, proto)) {
           PortSet excess = g.ports.subtract(needed[proto]);
           if (excess.empty()) continue;
           std::string pname = proto == kProtoTcp ? "TCP" : "UDP";
