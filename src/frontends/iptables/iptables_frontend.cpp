@@ -1,41 +1,15 @@
-// Parsing iptables-save text into the vendor model, one line at a time: the ANTLR lexer
-// and parser are reused for every line and each parse tree is dropped right after use.
+// Parsing iptables-save text into the vendor model, one line at a time: LineReader
+// (iptables_line_syntax.h) gives the grammar's reading of each line, nothing of a
+// parse tree outlives its line.
 #include "frontends/iptables/iptables_frontend.h"
 
 #include <fmt/format.h>
 
-#include "IptablesLexer.h"
-#include "IptablesParser.h"
-#include "antlr4-runtime.h"
+#include "frontends/iptables/iptables_line_syntax.h"
 
 namespace fwm::iptables {
 
-using fwm_antlr_fwm_grammar_iptables::IptablesLexer;
-using fwm_antlr_fwm_grammar_iptables::IptablesParser;
-
 namespace {
-
-class LineErrors : public antlr4::BaseErrorListener {
- public:
-  void syntaxError(antlr4::Recognizer*, antlr4::Token* offending, size_t, size_t column,
-                   const std::string& msg, std::exception_ptr) override {
-    if (!has_error) {
-      has_error = true;
-      first_column = static_cast<int>(column) + 1;
-      message = msg;
-      if (offending) token = offending->getText();
-    }
-  }
-  void reset() {
-    has_error = false;
-    message.clear();
-    token.clear();
-  }
-  bool has_error = false;
-  int first_column = 1;
-  std::string message;
-  std::string token;
-};
 
 std::string unquote(const std::string& raw) {
   if (raw.size() >= 2 && raw.front() == '"' && raw.back() == '"') {
@@ -136,21 +110,12 @@ bool detect(const std::string& text) {
   return hits >= 2;
 }
 
-Model parse(const TextFile& file) {
+Model parse(const TextFile& file, bool cache_shapes) {
   Model model;
   auto lines = split_lines(file.text);
   model.line_count = lines.size();
 
-  antlr4::ANTLRInputStream input;
-  IptablesLexer lexer(&input);
-  antlr4::CommonTokenStream tokens(&lexer);
-  IptablesParser parser(&tokens);
-  LineErrors errors;
-  lexer.removeErrorListeners();
-  lexer.addErrorListener(&errors);
-  parser.removeErrorListeners();
-  parser.addErrorListener(&errors);
-  parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::SLL);
+  LineReader reader(cache_shapes);
 
   std::string table;
   int table_line = 0;
@@ -180,55 +145,47 @@ Model parse(const TextFile& file) {
     }
     if (text[0] == '#') continue;  // comments need no parse
 
-    std::string line_text(raw);
-    input.load(line_text);
-    lexer.setInputStream(&input);
-    tokens.setTokenSource(&lexer);
-    parser.setTokenStream(&tokens);
-    errors.reset();
-    parser.getTreeTracker().reset();  // the previous line's parse tree: the runtime keeps every tree otherwise
-    IptablesParser::LineContext* tree = parser.line();
-    if (errors.has_error) {
-      error(line_no, errors.first_column,
-            fmt::format("cannot parse this line: {}", errors.message), text);
+    LineSyntax line = reader.read(raw);
+    if (line.kind == LineSyntax::Kind::SyntaxError) {
+      error(line_no, line.error_column, fmt::format("cannot parse this line: {}", line.error_message), text);
       continue;
     }
     SourceSpan span{file.path, line_no, 1, line_no, static_cast<int>(raw.size()) + 1};
-    if (auto* th = tree->tableHeader()) {
+    if (line.kind == LineSyntax::Kind::TableHeader) {
       if (!table.empty())
         error(line_no, 1, fmt::format("table {} started before COMMIT of table {} (line {})",
-                                      th->getText().substr(1), table, table_line), text);
-      table = th->getText().substr(1);
+                                      line.table_header.substr(1), table, table_line), text);
+      table = line.table_header.substr(1);
       table_line = line_no;
       static const char* known[] = {"filter", "nat", "mangle", "raw", "security"};
       if (std::find_if(std::begin(known), std::end(known), [&](const char* k) { return table == k; }) == std::end(known))
         error(line_no, 2, fmt::format("unknown table '{}' (expected filter, nat, mangle, raw or security)", table), text);
       continue;
     }
-    if (tree->commitLine()) {
+    if (line.kind == LineSyntax::Kind::Commit) {
       if (table.empty()) error(line_no, 1, "COMMIT outside a table (no '*table' line before it)", text);
       table.clear();
       continue;
     }
-    if (auto* cd = tree->chainDecl()) {
+    if (line.kind == LineSyntax::Kind::ChainDecl) {
       if (table.empty()) {
         error(line_no, 1, "chain declaration outside a table (expected a '*table' line first)", text);
         continue;
       }
       ChainDecl decl;
       decl.table = table;
-      decl.name = cd->CHAIN_DECL()->getText().substr(1);
-      decl.policy = unquote(cd->policy->getText());
+      decl.name = line.chain_decl.substr(1);
+      decl.policy = unquote(line.policy);
       decl.span = span;
       decl.text = text;
       bool builtin = is_builtin_chain(table, decl.name);
       if (builtin && decl.policy != "ACCEPT" && decl.policy != "DROP") {
-        error(line_no, static_cast<int>(cd->policy->getStart()->getCharPositionInLine()) + 1,
+        error(line_no, line.policy_column,
               fmt::format("built-in chain {} needs policy ACCEPT or DROP, not '{}'", decl.name, decl.policy), text);
         continue;
       }
       if (!builtin && decl.policy != "-") {
-        error(line_no, static_cast<int>(cd->policy->getStart()->getCharPositionInLine()) + 1,
+        error(line_no, line.policy_column,
               fmt::format("'{}' is not a built-in chain of table {}: its policy must be '-', not '{}'", decl.name,
                           table, decl.policy), text);
         continue;
@@ -236,8 +193,7 @@ Model parse(const TextFile& file) {
       model.chains.push_back(std::move(decl));
       continue;
     }
-    auto* cmd = tree->command();
-    if (!cmd) continue;
+    if (line.kind != LineSyntax::Kind::Command) continue;
     if (table.empty()) {
       error(line_no, 1, "rule outside a table (expected a '*table' line first)", text);
       continue;
@@ -246,29 +202,27 @@ Model parse(const TextFile& file) {
     rule.table = table;
     rule.span = span;
     rule.text = text;
-    if (auto* counters = cmd->counters()) {
+    if (!line.counters.empty()) {
       // "[pkts:bytes] -A ..." (iptables-save -c): the counters are not part of the rule.
-      rule.text = trim(std::string_view(text).substr(counters->getText().size()));
+      rule.text = trim(std::string_view(text).substr(line.counters.size()));
     }
     bool first = true;
     bool bad = false;
-    for (auto* el : cmd->element()) {
-      if (dynamic_cast<IptablesParser::DanglingNotContext*>(el)) {
-        error(line_no, static_cast<int>(el->getStart()->getCharPositionInLine()) + 1,
-              "'!' is not followed by an option", text);
+    for (auto& el : line.elements) {
+      if (el.dangling_not) {
+        error(line_no, el.column, "'!' is not followed by an option", text);
         bad = true;
         break;
       }
-      auto* oe = static_cast<IptablesParser::OptionElementContext*>(el);
       Option opt;
-      opt.name = oe->option()->getText();
+      opt.name = std::move(el.option);
       if (auto eq = opt.name.find('='); eq != std::string::npos) {  // --protocol=tcp
         opt.values.push_back(opt.name.substr(eq + 1));
         opt.name = opt.name.substr(0, eq);
       }
-      opt.negated = !oe->NOT().empty();
-      opt.column = static_cast<int>(oe->getStart()->getCharPositionInLine()) + 1;
-      for (auto* v : oe->value()) opt.values.push_back(unquote(v->getText()));
+      opt.negated = el.negated;
+      opt.column = el.column;
+      for (const auto& v : el.values) opt.values.push_back(unquote(v));
       if (first) {
         first = false;
         static const char* commands[] = {"-A", "--append", "-I", "--insert", "-N", "--new-chain", "-P",

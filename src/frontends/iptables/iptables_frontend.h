@@ -47,7 +47,8 @@ struct Model {
 // True if the text looks like iptables-save / iptables-restore input.
 bool detect(const std::string& text);
 // Guesses the family from the header ("ip6tables-save") or the addresses used.
-Model parse(const TextFile& file);
+// `cache_shapes`: see LineReader (iptables_line_syntax.h); false runs ANTLR on every line.
+Model parse(const TextFile& file, bool cache_shapes = true);
 // Takes the model by value and releases each line once lowered (large rulesets).
 Ruleset lower(Model model, const std::string& file);
 
