@@ -61,6 +61,8 @@ std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, 
     lap(info.id.c_str());
   }
   lap("checks");
+  open_paths.release();  // the checks that read them have run
+  ctx.open_paths = nullptr;
   AnomalyReport anomalies = anomaly_job.get();
   lap("anomalies (waited for)");
   ctx.anomalies = &anomalies;

@@ -136,6 +136,11 @@ const EvalResult* OpenPathEvaluations::get(Family f, Direction d) {
   return rs_.pipeline(f, d) ? slot.get() : nullptr;
 }
 
+void OpenPathEvaluations::release() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  results_.clear();
+}
+
 const EvalResult* open_path_evaluation(const AnalysisContext& ctx, Family f, Direction d, EvalResult& storage) {
   if (ctx.open_paths) return ctx.open_paths->get(f, d);
   const Pipeline* p = ctx.ruleset->pipeline(f, d);

@@ -33,6 +33,8 @@ class OpenPathEvaluations {
   explicit OpenPathEvaluations(const Ruleset& rs) : rs_(rs) {}
   // Null when the ruleset has no such path.
   const EvalResult* get(Family f, Direction d);
+  // Frees the evaluations once no check needs them (they are large for large rulesets).
+  void release();
 
  private:
   const Ruleset& rs_;

@@ -78,9 +78,9 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
     };
     for (const auto& stage : p.stages) reached_chains.insert(stage.chain);
     auto result = evaluate(rs, p, whole_region(rs, p.family), opts);
-    for (const auto& piece : result.pieces)
+    for (auto& piece : result.pieces)
       if (piece.decider.rule && decides(*piece.decider.rule) && piece.verdict != Verdict::Undetermined)
-        decided[piece.decider.rule].push_back({&p, piece.box});
+        decided[piece.decider.rule].push_back({&p, std::move(piece.box)});
   }
   // Chains that nothing jumps to are reported once, not rule by rule.
   std::set<int> referenced;

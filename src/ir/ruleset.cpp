@@ -180,12 +180,16 @@ void Ruleset::finalize(const std::vector<IfacePattern>& extra_patterns) {
     if (negated) set = universe & ~set;
     return set;
   };
-  for (auto& chain : chains)
+  for (auto& chain : chains) {
+    // Chains grow rule by rule while a frontend lowers them: give back the spare
+    // capacity (up to half of a large chain) now that they are complete.
+    chain.rules.shrink_to_fit();
     for (auto& rule : chain.rules) {
       auto& m = rule.match;
       if (!m.in_patterns.empty()) m.in_iface = resolve(m.in_patterns, m.in_negated);
       if (!m.out_patterns.empty()) m.out_iface = resolve(m.out_patterns, m.out_negated);
     }
+  }
 }
 
 }  // namespace fwm
