@@ -46,7 +46,7 @@ class AcceptAll final : public Check {
         const Pipeline* p = rs.pipeline(f, d);
         if (!p) continue;
         Box q = open_region(rs, f, d);
-        auto result = evaluate(rs, *p, q);
+        auto result = evaluate_within(rs, *p, q, ctx.limits);
         std::map<std::pair<const Rule*, const Chain*>, Wide> wide;
         for (const auto& piece : result.pieces) {
           if (piece.verdict != Verdict::Accept) continue;

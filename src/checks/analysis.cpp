@@ -22,6 +22,7 @@ std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, 
   ctx.roles = request.roles;
   ctx.lb_mode = request.lb_mode;
   ctx.ipsec = request.ipsec;
+  ctx.limits = request.limits;
   bool timing = std::getenv("FWM_TIMING") != nullptr;
   auto t0 = std::chrono::steady_clock::now();
   auto lap = [&](const char* what) {
@@ -32,10 +33,14 @@ std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, 
   };
   // Rule anomalies (one evaluation per deciding rule) run on the second core while the
   // requirement coverage and the checks that do not need them run here.
-  auto anomaly_job = std::async(std::launch::async, [&rs] { return find_anomalies(rs); });
+  AnomalyOptions anomaly_options;
+  anomaly_options.max_redundancy_checks = request.limits.max_redundancy_checks;
+  auto anomaly_job =
+      std::async(std::launch::async, [&rs, anomaly_options] { return find_anomalies(rs, anomaly_options); });
   std::vector<RequirementCoverage> coverage;
   if (request.pack && request.topology) {
-    NetworkCoverage net = compute_network_coverage(rs, *request.pack, *request.topology, request.lb_mode);
+    NetworkCoverage net =
+        compute_network_coverage(rs, *request.pack, *request.topology, request.lb_mode, request.limits);
     coverage = std::move(net.coverage);
     notes.insert(notes.end(), net.notes.begin(), net.notes.end());
     if (!rs.pipeline(Family::V4, Direction::Forward) && !rs.pipeline(Family::V6, Direction::Forward))
@@ -43,7 +48,9 @@ std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, 
     ctx.coverage = &coverage;
     lap("network coverage");
   } else if (request.pack) {
-    coverage = compute_coverage(rs, request.pack->requirements_for(request.roles, request.lb_mode));
+    CoverageOptions coverage_options;
+    coverage_options.limits = request.limits;
+    coverage = compute_coverage(rs, request.pack->requirements_for(request.roles, request.lb_mode), coverage_options);
     ctx.coverage = &coverage;
     lap("coverage");
   }
@@ -61,7 +68,8 @@ std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, 
   lap("anomalies (waited for)");
   ctx.anomalies = &anomalies;
   if (anomalies.cut_short)
-    notes.push_back(fmt::format("{}: rule anomaly analysis cut short: {}", rs.file, anomalies.cut_reason));
+    notes.push_back(fmt::format("{}: rule anomaly analysis cut short: {} ({} raises this limit)", rs.file,
+                                anomalies.cut_reason, kMaxRedundancyChecksFlag));
   for (std::size_t i = 0; i < checks.size(); ++i) {
     const CheckInfo& info = checks[i]->info();
     if ((info.needs_roles && !request.pack) || !info.needs_anomalies) continue;

@@ -32,6 +32,7 @@ struct AnalysisContext {
   const std::vector<RequirementCoverage>* coverage = nullptr;  // when roles are given
   const AnomalyReport* anomalies = nullptr;                    // shadowed / redundant rules
   const std::vector<const IpsecPolicy*>* ipsec = nullptr;     // --ipsec files (FWM010, FWM011)
+  Limits limits;                                              // evaluation limits (--max-call-depth ...)
 };
 
 class Check {

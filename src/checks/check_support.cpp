@@ -83,11 +83,11 @@ Box inbound_region(const Ruleset& rs, Family f, int proto, const AddrSet* source
   return q;
 }
 
-std::vector<AcceptGroup> accepted_by_decider(const Ruleset& rs, const Box& query, Direction d) {
+std::vector<AcceptGroup> accepted_by_decider(const Ruleset& rs, const Box& query, Direction d, const Limits& limits) {
   std::vector<AcceptGroup> groups;
   const Pipeline* p = rs.pipeline(query.family, d);
   if (!p || query.empty()) return groups;
-  auto result = evaluate(rs, *p, query);
+  auto result = evaluate_within(rs, *p, query, limits);
   std::map<std::pair<const Rule*, const Chain*>, std::size_t> index;
   for (const auto& piece : result.pieces) {
     if (piece.verdict != Verdict::Accept) continue;

@@ -22,7 +22,8 @@ struct AcceptGroup {
   PortSet ports;
   AddrIntervals sources;
 };
-std::vector<AcceptGroup> accepted_by_decider(const Ruleset& rs, const Box& query, Direction d = Direction::In);
+std::vector<AcceptGroup> accepted_by_decider(const Ruleset& rs, const Box& query, Direction d = Direction::In,
+                                             const Limits& limits = {});
 
 // Default trusted networks of design.md: RFC 1918, ULA, loopback.
 const AddrSet& default_trusted_networks();

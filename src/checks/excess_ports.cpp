@@ -27,7 +27,7 @@ class ExcessPorts final : public Check {
     for (Family f : {Family::V4, Family::V6}) {
       if (!rs.covers(f)) continue;
       for (int proto : {kProtoTcp, kProtoUdp}) {
-        for (const auto& g : accepted_by_decider(rs, inbound_region(rs, f, proto))) {
+        for (const auto& g : accepted_by_decider(rs, inbound_region(rs, f, proto), Direction::In, ctx.limits)) {
           PortSet excess = g.ports.subtract(needed[proto]);
           if (excess.empty()) continue;
           std::string pname = proto == kProtoTcp ? "TCP" : "UDP";
