@@ -153,7 +153,7 @@ int cmd_check(const CheckArgs& args) {
   std::vector<std::unique_ptr<IpsecPolicy>> ipsec_policies;
   std::vector<const IpsecPolicy*> ipsec_views;
   for (const auto& path : a.ipsec) {
-    auto loaded = ipsec::load_ipsec_policy(path);
+    auto loaded = ipsec::load_ipsec_policy(path, "", read_limits(a.limits));
     if (!loaded.policy) {
       fmt::print(stderr, "fwmatrix: {}\n", loaded.error);
       return 2;
@@ -208,7 +208,7 @@ int cmd_check(const CheckArgs& args) {
       }
       auto findings = analyze(rs, request, report.notes);
       if (a.report == "html") {
-        report.sources[file] = read_text_file(file).text;
+        report.sources[file] = read_text_file(file, read_limits(a.limits)).text;
         if (pack && !topology) {
           CoverageOptions coverage_options;
           coverage_options.limits = a.limits;

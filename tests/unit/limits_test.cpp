@@ -163,6 +163,15 @@ TEST_CASE("limits: file size", "[limits]") {
   auto raised = fwmatrix("ports " + shell_quote(path) + " --max-file-size 1K --json");
   CHECK(raised.exit_code == 0);
   CHECK(contains(raised.out, "[443,443]"));
+
+  // IPsec policies given with --ipsec are held to the same limit.
+  auto policy =
+      dir.file("ipsec.conf", "conn media\n  left=10.0.0.1\n  right=10.0.0.2\n# " + std::string(300, 'x') + "\n");
+  auto ipsec = fwmatrix("check " + shell_quote(path) + " --no-config --role front-end --ipsec " + shell_quote(policy) +
+                        " --max-file-size 200");
+  CHECK(ipsec.exit_code == 2);
+  CHECK(contains(ipsec.out, "ipsec.conf is"));
+  CHECK(contains(ipsec.out, "the limit is 200 bytes; --max-file-size raises it"));
 }
 
 TEST_CASE("limits: line length", "[limits]") {
