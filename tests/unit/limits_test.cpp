@@ -386,6 +386,10 @@ TEST_CASE("limits: flags are checked, .fwmatrix.yaml sets limits, a flag wins", 
   CHECK(fwmatrix("ports " + shell_quote(path) + " --max-file-size 0").exit_code == 2);
   auto help = fwmatrix("diff --help");
   for (const auto& s : limit_settings()) CHECK(contains(help.out, s.flag));
+  auto diff = fwmatrix("diff " + shell_quote(path) + " " + shell_quote(path) + " --max-file-size 100");
+  CHECK(diff.exit_code == 2);
+  CHECK(contains(diff.out, "--max-file-size raises it"));
+  CHECK(fwmatrix("diff " + shell_quote(path) + " " + shell_quote(path) + " --max-file-size 1K").exit_code == 0);
 
   // `check` reads the limits of .fwmatrix.yaml; the command line overrides them.
   ScratchDir project;
