@@ -27,10 +27,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Macros naming macros, at most this deep. They also multiply (`b = "$a $a"`, `c = "$b $b"`,
+// ...): a value longer than Limits::max_macro_expansion (--max-macro-expansion) is refused
+// instead of filling the memory. Real macros are lists of a few thousand items at most.
 constexpr int kMaxMacroDepth = 32;
-// Macros naming macros multiply (`b = "$a $a"`, `c = "$b $b"`, ...): a value longer than
-// Limits::max_macro_expansion is refused instead of filling the memory. Real macros are
-// lists of a few thousand items at most.
 
 // ---- source text and positions
 // ---------------------------------------------------------
