@@ -47,6 +47,9 @@ class AcceptAll final : public Check {
         if (!p) continue;
         Box q = open_region(rs, f, d);
         auto result = evaluate_within(rs, *p, q, ctx.limits);
+        if (ctx.evaluation_problems)
+          ctx.evaluation_problems->insert(ctx.evaluation_problems->end(), result.problems.begin(),
+                                          result.problems.end());
         std::map<std::pair<const Rule*, const Chain*>, Wide> wide;
         for (const auto& piece : result.pieces) {
           if (piece.verdict != Verdict::Accept) continue;

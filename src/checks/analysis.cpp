@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <future>
+#include <set>
 #include <cstdlib>
 
 namespace fwm {
@@ -12,6 +13,21 @@ namespace {
 // The role checks that read the requirement coverage, the only ones with a meaning on
 // a gateway's forward path; the others (FWM010/011/021/022) are about a host's own ports.
 bool network_mode_check(const std::string& id) { return id == "FWM001" || id == "FWM002" || id == "FWM003"; }
+
+// The evaluation problems `check` reports as notes: a limit hit (those name the flag that
+// raises the limit) and jump loops. Jumps to missing chains are FWM090 findings already.
+void note_evaluation_problems(const Ruleset& rs, const std::vector<std::string>& problems,
+                              const std::vector<RequirementCoverage>& coverage, std::vector<std::string>& notes) {
+  std::vector<std::string> all = problems;
+  for (const auto& cov : coverage)
+    for (const auto& slice : cov.slices) all.insert(all.end(), slice.problems.begin(), slice.problems.end());
+  std::set<std::string> seen;
+  for (const auto& p : all) {
+    bool worth = p.find("jump loop") != std::string::npos || p.find(" raises it)") != std::string::npos;
+    if (!worth || !seen.insert(p).second) continue;
+    notes.push_back(p.rfind(rs.file + ":", 0) == 0 ? p : fmt::format("{}: {}", rs.file, p));
+  }
+}
 }  // namespace
 
 std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, std::vector<std::string>& notes) {
@@ -23,6 +39,8 @@ std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, 
   ctx.lb_mode = request.lb_mode;
   ctx.ipsec = request.ipsec;
   ctx.limits = request.limits;
+  std::vector<std::string> evaluation_problems;
+  ctx.evaluation_problems = &evaluation_problems;
   bool timing = std::getenv("FWM_TIMING") != nullptr;
   auto t0 = std::chrono::steady_clock::now();
   auto lap = [&](const char* what) {
@@ -64,6 +82,7 @@ std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, 
     lap(info.id.c_str());
   }
   lap("checks");
+  note_evaluation_problems(rs, evaluation_problems, coverage, notes);
   AnomalyReport anomalies = anomaly_job.get();
   lap("anomalies (waited for)");
   ctx.anomalies = &anomalies;

@@ -33,6 +33,8 @@ struct AnalysisContext {
   const AnomalyReport* anomalies = nullptr;                    // shadowed / redundant rules
   const std::vector<const IpsecPolicy*>* ipsec = nullptr;     // --ipsec files (FWM010, FWM011)
   Limits limits;                                              // evaluation limits (--max-call-depth ...)
+  // Problems of the checks' evaluations (limits hit, jump loops), reported as notes.
+  std::vector<std::string>* evaluation_problems = nullptr;
 };
 
 class Check {

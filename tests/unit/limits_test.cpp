@@ -335,6 +335,25 @@ TEST_CASE("limits: chain call depth", "[limits]") {
   auto explain = fwmatrix("explain " + shell_quote(path) + " --proto tcp --dport 443 --max-call-depth 5");
   CHECK(contains(explain.out, "problem: "));
   CHECK(contains(explain.out, "--max-call-depth raises it"));
+
+  // `check` reports it as a note, with and without roles.
+  auto check = fwmatrix("check " + shell_quote(path) + " --no-config --max-call-depth 5");
+  CHECK(contains(check.out, "note: " + path +
+                                ":12: chain calls nested deeper than 5 (the limit is 5 calls; "
+                                "--max-call-depth raises it)"));
+  CHECK_FALSE(
+      contains(fwmatrix("check " + shell_quote(path) + " --no-config --max-call-depth 6").out, "nested deeper"));
+  auto with_role = fwmatrix("check " + shell_quote(path) + " --no-config --role front-end --max-call-depth 5");
+  CHECK(contains(with_role.out, "note: " + path + ":12: chain calls nested deeper than 5"));
+}
+
+TEST_CASE("limits: jump loops are a note of check whatever the limits", "[limits]") {
+  ScratchDir dir;
+  auto path = dir.file("cycle.rules",
+                       "*filter\n:INPUT DROP [0:0]\n:A - [0:0]\n:B - [0:0]\n-A INPUT -j A\n-A A -j B\n"
+                       "-A B -j A\n-A INPUT -p tcp --dport 443 -j ACCEPT\nCOMMIT\n");
+  auto check = fwmatrix("check " + shell_quote(path) + " --no-config --max-call-depth 1000");
+  CHECK(contains(check.out, "note: " + path + ":7: jump loop: chain filter A is already being evaluated"));
 }
 
 TEST_CASE("limits: pieces of a region", "[limits]") {
@@ -358,6 +377,8 @@ TEST_CASE("limits: pieces of a region", "[limits]") {
   ScratchDir dir;
   auto path = dir.file("split.rules", fragmenting_rules(12));
   CHECK(contains(fwmatrix("ports " + shell_quote(path) + " --proto tcp --max-pieces 4").out, "--max-pieces raises it"));
+  CHECK(contains(fwmatrix("check " + shell_quote(path) + " --no-config --max-pieces 4").out,
+                 "the limit is 4 pieces; --max-pieces raises it"));
   CHECK_FALSE(contains(fwmatrix("ports " + shell_quote(path) + " --proto tcp --max-pieces 100").out, "pieces"));
 }
 
