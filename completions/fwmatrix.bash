@@ -18,11 +18,12 @@ _fwmatrix() {
     --lb-mode) COMPREPLY=($(compgen -W "hardware dns" -- "$cur")); return ;;
     -o|--output|--baseline|--pack|--rules-dir|--topology|--ipsec) _filedir; return ;;
   esac
+  local limits="--max-file-size --max-line-length --max-include-depth --max-macro-expansion --max-set-combinations --max-call-depth --max-pieces --max-redundancy-checks"
   case ${words[1]} in
-    check) COMPREPLY=($(compgen -W "--format --pack --rules-dir --role --lb-mode --report -o --fail-on --baseline --category" -- "$cur")) ;;
-    ports) COMPREPLY=($(compgen -W "--format --proto --src --dst --sport --iface --direction --json" -- "$cur")) ;;
-    explain) COMPREPLY=($(compgen -W "--format --proto --dport --src --dst --sport --iface --direction" -- "$cur")) ;;
-    diff) COMPREPLY=($(compgen -W "--format --old-format --pack --role --lb-mode --report -o" -- "$cur")) ;;
+    check) COMPREPLY=($(compgen -W "--format --pack --rules-dir --role --lb-mode --report -o --fail-on --baseline --category $limits" -- "$cur")) ;;
+    ports) COMPREPLY=($(compgen -W "--format --proto --src --dst --sport --iface --direction --json $limits" -- "$cur")) ;;
+    explain) COMPREPLY=($(compgen -W "--format --proto --dport --src --dst --sport --iface --direction $limits" -- "$cur")) ;;
+    diff) COMPREPLY=($(compgen -W "--format --old-format --pack --role --lb-mode --report -o $limits" -- "$cur")) ;;
     matrix) COMPREPLY=($(compgen -W "show --pack --role --lb-mode --json" -- "$cur")) ;;
     rules) COMPREPLY=($(compgen -W "FWM001 FWM002 FWM003 FWM020 FWM021 FWM022 FWM030 FWM031 FWM090 FWM091" -- "$cur")) ;;
   esac

@@ -35,6 +35,9 @@ class AcceptAll final : public Check {
         const EvalResult* result = open_path_evaluation(ctx, f, d, storage);
         if (!result) continue;
         Box q = open_region(rs, f, d);
+        if (ctx.evaluation_problems)
+          ctx.evaluation_problems->insert(ctx.evaluation_problems->end(), result->problems.begin(),
+                                          result->problems.end());
         std::map<std::pair<const Rule*, const Chain*>, Wide> wide;
         for (const auto& piece : result->pieces) {
           if (piece.verdict != Verdict::Accept) continue;

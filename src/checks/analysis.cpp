@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <future>
+#include <set>
 #include <cstdlib>
 
 #include "checks/check_support.h"
@@ -14,6 +15,21 @@ namespace {
 // The role checks that read the requirement coverage, the only ones with a meaning on
 // a gateway's forward path; the others (FWM010/011/021/022) are about a host's own ports.
 bool network_mode_check(const std::string& id) { return id == "FWM001" || id == "FWM002" || id == "FWM003"; }
+
+// The evaluation problems `check` reports as notes: a limit hit (those name the flag that
+// raises the limit) and jump loops. Jumps to missing chains are FWM090 findings already.
+void note_evaluation_problems(const Ruleset& rs, const std::vector<std::string>& problems,
+                              const std::vector<RequirementCoverage>& coverage, std::vector<std::string>& notes) {
+  std::vector<std::string> all = problems;
+  for (const auto& cov : coverage)
+    for (const auto& slice : cov.slices) all.insert(all.end(), slice.problems.begin(), slice.problems.end());
+  std::set<std::string> seen;
+  for (const auto& p : all) {
+    bool worth = p.find("jump loop") != std::string::npos || p.find(" raises it)") != std::string::npos;
+    if (!worth || !seen.insert(p).second) continue;
+    notes.push_back(p.rfind(rs.file + ":", 0) == 0 ? p : fmt::format("{}: {}", rs.file, p));
+  }
+}
 }  // namespace
 
 std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, std::vector<std::string>& notes) {
@@ -24,7 +40,10 @@ std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, 
   ctx.roles = request.roles;
   ctx.lb_mode = request.lb_mode;
   ctx.ipsec = request.ipsec;
-  OpenPathEvaluations open_paths(rs);
+  ctx.limits = request.limits;
+  std::vector<std::string> evaluation_problems;
+  ctx.evaluation_problems = &evaluation_problems;
+  OpenPathEvaluations open_paths(rs, ctx.limits);
   ctx.open_paths = &open_paths;
   bool timing = std::getenv("FWM_TIMING") != nullptr;
   auto t0 = std::chrono::steady_clock::now();
@@ -36,10 +55,14 @@ std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, 
   };
   // Rule anomalies (one evaluation per deciding rule) run on the second core while the
   // requirement coverage and the checks that do not need them run here.
-  auto anomaly_job = std::async(std::launch::async, [&rs] { return find_anomalies(rs); });
+  AnomalyOptions anomaly_options;
+  anomaly_options.max_redundancy_checks = request.limits.max_redundancy_checks;
+  auto anomaly_job =
+      std::async(std::launch::async, [&rs, anomaly_options] { return find_anomalies(rs, anomaly_options); });
   std::vector<RequirementCoverage> coverage;
   if (request.pack && request.topology) {
-    NetworkCoverage net = compute_network_coverage(rs, *request.pack, *request.topology, request.lb_mode);
+    NetworkCoverage net =
+        compute_network_coverage(rs, *request.pack, *request.topology, request.lb_mode, request.limits);
     coverage = std::move(net.coverage);
     notes.insert(notes.end(), net.notes.begin(), net.notes.end());
     if (!rs.pipeline(Family::V4, Direction::Forward) && !rs.pipeline(Family::V6, Direction::Forward))
@@ -47,7 +70,9 @@ std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, 
     ctx.coverage = &coverage;
     lap("network coverage");
   } else if (request.pack) {
-    coverage = compute_coverage(rs, request.pack->requirements_for(request.roles, request.lb_mode));
+    CoverageOptions coverage_options;
+    coverage_options.limits = request.limits;
+    coverage = compute_coverage(rs, request.pack->requirements_for(request.roles, request.lb_mode), coverage_options);
     ctx.coverage = &coverage;
     lap("coverage");
   }
@@ -61,13 +86,15 @@ std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, 
     lap(info.id.c_str());
   }
   lap("checks");
+  note_evaluation_problems(rs, evaluation_problems, coverage, notes);
   open_paths.release();  // the checks that read them have run
   ctx.open_paths = nullptr;
   AnomalyReport anomalies = anomaly_job.get();
   lap("anomalies (waited for)");
   ctx.anomalies = &anomalies;
   if (anomalies.cut_short)
-    notes.push_back(fmt::format("{}: rule anomaly analysis cut short: {}", rs.file, anomalies.cut_reason));
+    notes.push_back(fmt::format("{}: rule anomaly analysis cut short: {} ({} raises this limit)", rs.file,
+                                anomalies.cut_reason, kMaxRedundancyChecksFlag));
   for (std::size_t i = 0; i < checks.size(); ++i) {
     const CheckInfo& info = checks[i]->info();
     if ((info.needs_roles && !request.pack) || !info.needs_anomalies) continue;

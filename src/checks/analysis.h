@@ -18,6 +18,7 @@ struct AnalysisRequest {
   // Network mode (--topology): the requirements of the topology's roles are checked on the
   // forward path between addresses; only the gap checks (FWM001-FWM003) use roles then.
   const Topology* topology = nullptr;
+  Limits limits;  // --max-call-depth, --max-pieces, --max-redundancy-checks
 };
 
 // Findings of all checks for `rs` (variants labelled), plus notes on what did not run.

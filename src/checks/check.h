@@ -33,6 +33,9 @@ struct AnalysisContext {
   const std::vector<RequirementCoverage>* coverage = nullptr;  // when roles are given
   const AnomalyReport* anomalies = nullptr;                    // shadowed / redundant rules
   const std::vector<const IpsecPolicy*>* ipsec = nullptr;     // --ipsec files (FWM010, FWM011)
+  Limits limits;                                              // evaluation limits (--max-call-depth ...)
+  // Problems of the checks' evaluations (limits hit, jump loops), reported as notes.
+  std::vector<std::string>* evaluation_problems = nullptr;
   // Whole-path evaluations several checks read (FWM020, FWM021): each computed once.
   OpenPathEvaluations* open_paths = nullptr;
 };

@@ -103,10 +103,10 @@ std::vector<AcceptGroup> group_accepted(const std::vector<Piece>& pieces, PieceF
 
 }  // namespace
 
-std::vector<AcceptGroup> accepted_by_decider(const Ruleset& rs, const Box& query, Direction d) {
+std::vector<AcceptGroup> accepted_by_decider(const Ruleset& rs, const Box& query, Direction d, const Limits& limits) {
   const Pipeline* p = rs.pipeline(query.family, d);
   if (!p || query.empty()) return {};
-  auto result = evaluate(rs, *p, query);
+  auto result = evaluate_within(rs, *p, query, limits);
   return group_accepted(result.pieces, [](const Piece&) { return true; });
 }
 
@@ -131,7 +131,7 @@ const EvalResult* OpenPathEvaluations::get(Family f, Direction d) {
   auto& slot = results_[{f, d}];
   if (!slot) {
     slot = std::make_unique<EvalResult>();
-    if (const Pipeline* p = rs_.pipeline(f, d)) *slot = evaluate(rs_, *p, open_region(rs_, f, d));
+    if (const Pipeline* p = rs_.pipeline(f, d)) *slot = evaluate_within(rs_, *p, open_region(rs_, f, d), limits_);
   }
   return rs_.pipeline(f, d) ? slot.get() : nullptr;
 }
@@ -145,7 +145,7 @@ const EvalResult* open_path_evaluation(const AnalysisContext& ctx, Family f, Dir
   if (ctx.open_paths) return ctx.open_paths->get(f, d);
   const Pipeline* p = ctx.ruleset->pipeline(f, d);
   if (!p) return nullptr;
-  storage = evaluate(*ctx.ruleset, *p, open_region(*ctx.ruleset, f, d));
+  storage = evaluate_within(*ctx.ruleset, *p, open_region(*ctx.ruleset, f, d), ctx.limits);
   return &storage;
 }
 

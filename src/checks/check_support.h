@@ -30,7 +30,7 @@ Box open_region(const Ruleset& rs, Family f, Direction d);
 // depend on the check. Safe to call from several threads.
 class OpenPathEvaluations {
  public:
-  explicit OpenPathEvaluations(const Ruleset& rs) : rs_(rs) {}
+  OpenPathEvaluations(const Ruleset& rs, const Limits& limits) : rs_(rs), limits_(limits) {}
   // Null when the ruleset has no such path.
   const EvalResult* get(Family f, Direction d);
   // Frees the evaluations once no check needs them (they are large for large rulesets).
@@ -38,6 +38,7 @@ class OpenPathEvaluations {
 
  private:
   const Ruleset& rs_;
+  Limits limits_;
   std::mutex mutex_;
   std::map<std::pair<Family, Direction>, std::unique_ptr<EvalResult>> results_;
 };
@@ -52,7 +53,8 @@ struct AcceptGroup {
   PortSet ports;
   AddrIntervals sources;
 };
-std::vector<AcceptGroup> accepted_by_decider(const Ruleset& rs, const Box& query, Direction d = Direction::In);
+std::vector<AcceptGroup> accepted_by_decider(const Ruleset& rs, const Box& query, Direction d = Direction::In,
+                                             const Limits& limits = {});
 // The same over pieces already evaluated, for the packets of protocol `proto` only.
 std::vector<AcceptGroup> accepted_by_decider(const std::vector<Piece>& pieces, int proto);
 

@@ -4,7 +4,8 @@
 
 namespace fwm {
 
-std::vector<PortAxis> port_axes(const Ruleset& rs, const std::vector<RequirementCoverage>& coverage) {
+std::vector<PortAxis> port_axes(const Ruleset& rs, const std::vector<RequirementCoverage>& coverage,
+                                const Limits& limits) {
   std::vector<PortAxis> axes;
   for (Family f : {Family::V4, Family::V6}) {
     if (!rs.covers(f)) continue;
@@ -23,7 +24,8 @@ std::vector<PortAxis> port_axes(const Ruleset& rs, const std::vector<Requirement
           axis.undetermined.add(s.undetermined);
         }
       }
-      for (const auto& g : accepted_by_decider(rs, inbound_region(rs, f, proto))) axis.accepted.add(g.ports);
+      for (const auto& g : accepted_by_decider(rs, inbound_region(rs, f, proto), Direction::In, limits))
+        axis.accepted.add(g.ports);
       axis.excess = axis.accepted.subtract(axis.required);
       axes.push_back(std::move(axis));
     }

@@ -26,7 +26,7 @@ class SensitivePortExposed final : public Check {
           if (!rs.covers(f)) continue;
           Box q = inbound_region(rs, f, proto, &untrusted);
           q.dport = sensitive.ports;
-          for (const auto& g : accepted_by_decider(rs, q)) {
+          for (const auto& g : accepted_by_decider(rs, q, Direction::In, ctx.limits)) {
             std::string pname = proto == kProtoTcp ? "TCP" : proto == kProtoUdp ? "UDP" : proto_name(proto);
             Finding finding;
             finding.rule_id = info().id;

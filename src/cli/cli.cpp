@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <map>
+
 #include "cli/commands.h"
 #include "frontends/frontend.h"
 
@@ -24,6 +26,44 @@ std::vector<std::string> split_commas(const std::vector<std::string>& in) {
   }
   return out;
 }
+
+// The --max-... options of the resource limits (util/limits.h), one per LimitSetting.
+// Values are kept as text until the parse is over (sizes may carry a unit).
+struct LimitFlags {
+  std::map<std::string, std::string> text;  // LimitSetting::key -> value as given
+
+  void add_to(CLI::App* sub) {
+    Limits defaults;
+    for (const auto& s : limit_settings()) {
+      std::string& into = text[s.key];
+      bool bytes = s.bytes;
+      std::size_t d = defaults.*s.member;
+      std::string shown = !bytes                            ? std::to_string(d)
+                          : d % (std::size_t(1) << 30) == 0 ? fmt::format("{}G", d >> 30)
+                          : d % (std::size_t(1) << 20) == 0 ? fmt::format("{}M", d >> 20)
+                                                            : std::to_string(d);
+      sub->add_option(s.flag, into, fmt::format("{} (default {}{})", s.help, shown, bytes ? "; K, M, G allowed" : ""))
+          ->type_name(bytes ? "BYTES" : "N")
+          ->check(CLI::Validator(
+              [bytes](std::string& value) {
+                std::size_t parsed = 0;
+                return parse_limit_value(value, bytes, parsed);
+              },
+              ""));
+    }
+  }
+
+  // Applies the given flags to `limits`; the keys of those given go to `given`.
+  void apply(Limits& limits, std::vector<std::string>* given = nullptr) const {
+    for (const auto& s : limit_settings()) {
+      const std::string& value = text.at(s.key);
+      if (value.empty()) continue;
+      std::size_t parsed = 0;
+      if (parse_limit_value(value, s.bytes, parsed).empty()) limits.*s.member = parsed;
+      if (given) given->push_back(s.key);
+    }
+  }
+};
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -55,6 +95,8 @@ int run_cli(int argc, char** argv) {
       ->check(CLI::IsMember({"error", "warning", "note", "none"}));
   c->add_option("--category", check.category, "SARIF automationDetails.id: the code scanning category of this run");
   c->add_option("--baseline", check.baseline, "earlier SARIF: matching results are 'unchanged' and do not fail");
+  LimitFlags check_limits;
+  check_limits.add_to(c);
 
   PathArgs ports;
   auto* p = app.add_subcommand(
@@ -73,6 +115,8 @@ int run_cli(int argc, char** argv) {
       ->check(CLI::IsMember({"in", "out", "forward"}));
   p->add_flag("--allow-outside", ports.allow_outside, "read include, anchor and table files outside the input file's directory tree");
   p->add_flag("--json", ports.json, "print {\"tcp\": [[lo,hi],...], \"udp\": [...]}");
+  LimitFlags ports_limits;
+  ports_limits.add_to(p);
 
   PathArgs explain;
   auto* e = app.add_subcommand("explain", "show which rule decides each part of a packet region");
@@ -88,6 +132,8 @@ int run_cli(int argc, char** argv) {
   e->add_option("--iface", explain.iface, "interface");
   e->add_option("--direction", explain.direction, "in (default), out or forward")
       ->check(CLI::IsMember({"in", "out", "forward"}));
+  LimitFlags explain_limits;
+  explain_limits.add_to(e);
 
   MatrixArgs matrix;
   std::vector<std::string> matrix_roles;
@@ -114,6 +160,8 @@ int run_cli(int argc, char** argv) {
   d->add_option("--report", diff.report, "text, json, markdown or sarif (with baselineState)")
       ->check(CLI::IsMember({"text", "sarif", "json", "markdown"}));
   d->add_option("-o,--output", diff.output, "write the report to this file");
+  LimitFlags diff_limits;
+  diff_limits.add_to(d);
 
   std::string rule_id;
   auto* r = app.add_subcommand("rules", "list the result ids, or show the doc page of one");
@@ -129,10 +177,17 @@ int run_cli(int argc, char** argv) {
     check.roles = split_commas(roles_raw);
     check.pack_given = pack_opt->count() > 0;
     check.fail_on_given = fail_on_opt->count() > 0;
+    check_limits.apply(check.limits, &check.limits_given);
     return cmd_check(check);
   }
-  if (p->parsed()) return cmd_ports(ports);
-  if (e->parsed()) return cmd_explain(explain);
+  if (p->parsed()) {
+    ports_limits.apply(ports.limits);
+    return cmd_ports(ports);
+  }
+  if (e->parsed()) {
+    explain_limits.apply(explain.limits);
+    return cmd_explain(explain);
+  }
   if (ms->parsed()) {
     matrix.roles = split_commas(matrix_roles);
     return cmd_matrix_show(matrix);
@@ -141,6 +196,7 @@ int run_cli(int argc, char** argv) {
   if (d->parsed()) {
     diff.roles = split_commas(diff_roles);
     if (diff.format_old.empty()) diff.format_old = diff.format_new;
+    diff_limits.apply(diff.limits);
     return cmd_diff(diff);
   }
   fmt::print("{}", app.help());

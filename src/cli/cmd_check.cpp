@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -89,6 +90,11 @@ int cmd_check(const CheckArgs& args) {
     if (a.lb_mode.empty()) a.lb_mode = config.lb_mode;
     if (!a.fail_on_given && !config.fail_on.empty()) a.fail_on = config.fail_on;
     if (a.topology.empty()) a.topology = config.topology;
+    for (const auto& s : limit_settings())
+      if (auto it = config.limits.find(s.key);
+          it != config.limits.end() &&
+          std::find(a.limits_given.begin(), a.limits_given.end(), s.key) == a.limits_given.end())
+        a.limits.*s.member = it->second;
   }
   // Network mode: the topology names the roles (and may name the pack and lb_mode).
   std::optional<Topology> topology;
@@ -147,7 +153,7 @@ int cmd_check(const CheckArgs& args) {
   std::vector<std::unique_ptr<IpsecPolicy>> ipsec_policies;
   std::vector<const IpsecPolicy*> ipsec_views;
   for (const auto& path : a.ipsec) {
-    auto loaded = ipsec::load_ipsec_policy(path);
+    auto loaded = ipsec::load_ipsec_policy(path, "", read_limits(a.limits));
     if (!loaded.policy) {
       fmt::print(stderr, "fwmatrix: {}\n", loaded.error);
       return 2;
@@ -180,7 +186,7 @@ int cmd_check(const CheckArgs& args) {
   std::size_t done = 0;
   for (const auto& file : a.files) {
     if (progress) fmt::print(stderr, "\r\x1b[K[{}/{}] {}", ++done, a.files.size(), file);
-    auto loaded = load_ruleset(file, {a.format, a.profile, a.allow_outside});
+    auto loaded = load_ruleset(file, {a.format, a.profile, a.allow_outside, a.limits});
     if (!loaded.ruleset) {
       if (a.format.empty())
         if (auto ipsec_format = ipsec::detect_ipsec_format(read_text_file(file)); !ipsec_format.empty())
@@ -193,6 +199,7 @@ int cmd_check(const CheckArgs& args) {
       const Ruleset& rs = *variant;
       report.inputs.push_back(input_summary(rs));
       AnalysisRequest request{pack ? &*pack : nullptr, a.roles, lb_mode};
+      request.limits = a.limits;
       if (topology) request.topology = &*topology;
       // The IPsec checks do not depend on the firewall file: run them once.
       if (!ipsec_views.empty() && !ipsec_checked) {
@@ -201,10 +208,12 @@ int cmd_check(const CheckArgs& args) {
       }
       auto findings = analyze(rs, request, report.notes);
       if (a.report == "html") {
-        report.sources[file] = read_text_file(file).text;
+        report.sources[file] = read_text_file(file, read_limits(a.limits)).text;
         if (pack && !topology) {
-          auto coverage = compute_coverage(rs, pack->requirements_for(a.roles, lb_mode));
-          auto axes = port_axes(rs, coverage);
+          CoverageOptions coverage_options;
+          coverage_options.limits = a.limits;
+          auto coverage = compute_coverage(rs, pack->requirements_for(a.roles, lb_mode), coverage_options);
+          auto axes = port_axes(rs, coverage, a.limits);
           report.axes.insert(report.axes.end(), axes.begin(), axes.end());
         }
       }

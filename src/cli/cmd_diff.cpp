@@ -24,10 +24,13 @@ std::string slice_status(const CoverageSlice& s) {
 }
 
 std::vector<RequirementChange> requirement_changes(const Ruleset& old_rs, const Ruleset& new_rs, const Pack& pack,
-                                                   const std::vector<std::string>& roles, const std::string& lb_mode) {
+                                                   const std::vector<std::string>& roles, const std::string& lb_mode,
+                                                   const Limits& limits) {
   auto reqs = pack.requirements_for(roles, lb_mode);
-  auto before = compute_coverage(old_rs, reqs);
-  auto after = compute_coverage(new_rs, reqs);
+  CoverageOptions options;
+  options.limits = limits;
+  auto before = compute_coverage(old_rs, reqs, options);
+  auto after = compute_coverage(new_rs, reqs, options);
   std::vector<RequirementChange> out;
   for (std::size_t i = 0; i < reqs.size(); ++i) {
     for (const auto& a : after[i].slices) {
@@ -58,8 +61,13 @@ bool is_exposure_or_gap(const Finding& f) {
 }  // namespace
 
 int cmd_diff(const DiffArgs& a) {
-  auto old_load = load_ruleset(a.old_file, {a.format_old});
-  auto new_load = load_ruleset(a.new_file, {a.format_new});
+  LoadOptions old_options, new_options;
+  old_options.format = a.format_old;
+  old_options.limits = a.limits;
+  new_options.format = a.format_new;
+  new_options.limits = a.limits;
+  auto old_load = load_ruleset(a.old_file, old_options);
+  auto new_load = load_ruleset(a.new_file, new_options);
   for (const auto* l : {&old_load, &new_load})
     if (!l->ruleset) {
       fmt::print(stderr, "fwmatrix: {}\n", l->error);
@@ -90,7 +98,7 @@ int cmd_diff(const DiffArgs& a) {
   d.new_input = input_summary(new_rs);
   d.roles = a.roles;
   d.changes = semantic_diff(old_rs, new_rs);
-  if (pack) d.requirements = requirement_changes(old_rs, new_rs, *pack, a.roles, lb_mode);
+  if (pack) d.requirements = requirement_changes(old_rs, new_rs, *pack, a.roles, lb_mode, a.limits);
   if (!old_rs.covers(Family::V4) || !new_rs.covers(Family::V4) || !old_rs.covers(Family::V6) ||
       !new_rs.covers(Family::V6)) {
     for (Family f : {Family::V4, Family::V6})
@@ -100,6 +108,7 @@ int cmd_diff(const DiffArgs& a) {
   }
 
   AnalysisRequest request{pack ? &*pack : nullptr, a.roles, lb_mode};
+  request.limits = a.limits;
   std::vector<std::string> notes;
   auto old_findings = analyze(old_rs, request, notes);
   auto new_findings = analyze(new_rs, request, notes);

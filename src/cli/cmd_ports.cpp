@@ -39,7 +39,7 @@ struct Loaded {
 
 Loaded load_for_path(const PathArgs& a) {
   Loaded l;
-  auto res = load_ruleset(a.file, {a.format, a.profile, a.allow_outside});
+  auto res = load_ruleset(a.file, {a.format, a.profile, a.allow_outside, a.limits});
   if (!res.ruleset) {
     fmt::print(stderr, "fwmatrix: {}\n", res.error);
     l.code = 2;
@@ -110,7 +110,7 @@ std::string evaluate_paths(const Ruleset& rs, const PathArgs& a, int proto, std:
     if (!family_matches) continue;
     e.query.proto = proto_only(proto);
     e.pipeline = rs.pipeline(f, dir);
-    if (e.pipeline) e.result = evaluate(rs, *e.pipeline, e.query);
+    if (e.pipeline) e.result = evaluate_within(rs, *e.pipeline, e.query, a.limits);
     out.push_back(std::move(e));
   }
   return {};

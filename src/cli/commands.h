@@ -8,6 +8,7 @@
 #include "eval/region.h"
 #include "ir/ruleset.h"
 #include "report/report.h"
+#include "util/limits.h"
 
 namespace fwm {
 
@@ -30,6 +31,8 @@ struct CheckArgs {
   bool no_config = false;
   bool allow_outside = false;  // includes may leave the input's directory tree
   bool pack_given = false, fail_on_given = false;
+  Limits limits;                          // --max-... flags (defaults elsewhere)
+  std::vector<std::string> limits_given;  // LimitSetting::key of each flag given: .fwmatrix.yaml fills the rest
 };
 int cmd_check(const CheckArgs& a);
 InputSummary input_summary(const Ruleset& rs);
@@ -44,6 +47,7 @@ struct PathArgs {
   bool json = false;
   std::string dport;  // explain only
   bool allow_outside = false;
+  Limits limits;  // --max-... flags
 };
 int cmd_ports(const PathArgs& a);
 int cmd_explain(const PathArgs& a);
@@ -67,6 +71,7 @@ struct DiffArgs {
   std::string lb_mode;
   std::string report = "text";
   std::string output;
+  Limits limits;  // --max-... flags
 };
 int cmd_diff(const DiffArgs& a);
 

@@ -4,6 +4,9 @@
 
 #include <filesystem>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "util/limits.h"
 
 namespace fwm {
 
@@ -18,13 +21,14 @@ ConfigLoad load_project_config(const std::string& path) {
       res.error = fmt::format("{}: expected a mapping of settings", path);
       return res;
     }
-    static const std::set<std::string> known = {"roles", "pack", "lb_mode", "fail_on", "severity", "disable", "topology"};
+    static const std::set<std::string> known = {"roles",    "pack",    "lb_mode",  "fail_on",
+                                                "severity", "disable", "topology", "limits"};
     for (const auto& kv : root) {
       std::string key = kv.first.as<std::string>();
       if (!known.count(key)) {
         res.error = fmt::format(
-            "{}:{}: unknown setting '{}' (known: roles, pack, lb_mode, fail_on, severity, disable, topology)", path,
-            kv.first.Mark().line + 1, key);
+            "{}:{}: unknown setting '{}' (known: roles, pack, lb_mode, fail_on, severity, disable, topology, limits)",
+            path, kv.first.Mark().line + 1, key);
         return res;
       }
     }
@@ -50,6 +54,32 @@ ConfigLoad load_project_config(const std::string& path) {
       }
     }
     for (const auto& id : root["disable"]) res.config.disabled.insert(id.as<std::string>());
+    if (auto limits = root["limits"]) {
+      if (!limits.IsMap()) {
+        res.error =
+            fmt::format("{}:{}: limits must be a mapping (e.g. max_file_size: 2G)", path, limits.Mark().line + 1);
+        return res;
+      }
+      for (const auto& kv : limits) {
+        std::string key = kv.first.as<std::string>();
+        const LimitSetting* setting = nullptr;
+        for (const auto& s : limit_settings())
+          if (key == s.key) setting = &s;
+        if (!setting) {
+          std::vector<std::string> keys;
+          for (const auto& s : limit_settings()) keys.push_back(s.key);
+          res.error = fmt::format("{}:{}: unknown limit '{}' (known: {})", path, kv.first.Mark().line + 1, key,
+                                  fmt::join(keys, ", "));
+          return res;
+        }
+        std::size_t value = 0;
+        if (auto err = parse_limit_value(kv.second.as<std::string>(), setting->bytes, value); !err.empty()) {
+          res.error = fmt::format("{}:{}: limits.{}: {}", path, kv.second.Mark().line + 1, key, err);
+          return res;
+        }
+        res.config.limits[key] = value;
+      }
+    }
     if (root["topology"]) {
       // Relative to the directory of the settings file.
       fs::path topo = root["topology"].as<std::string>();

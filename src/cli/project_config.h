@@ -20,6 +20,7 @@ struct ProjectConfig {
   std::string fail_on;
   std::map<std::string, Severity> severity;  // result id -> level override
   std::set<std::string> disabled;            // result ids not reported
+  std::map<std::string, std::size_t> limits;  // `limits:` LimitSetting::key -> value (flags win)
 };
 
 struct ConfigLoad {

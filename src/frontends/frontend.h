@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "ir/ruleset.h"
+#include "util/limits.h"
 #include "util/text_input.h"
 
 namespace fwm {
@@ -14,6 +15,7 @@ struct LoadOptions {
   std::string format;   // empty: detect from content
   std::string profile;  // formats with variants (Windows profiles): only this one; empty: all
   bool allow_outside = false;  // includes may leave the input's directory tree (--allow-outside)
+  Limits limits;               // file size, line length, include depth, expansion sizes
 };
 
 struct LoadResult {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <limits>
 
 #include "frontends/frontend.h"
 #include "frontends/frontend_entry.h"
@@ -40,10 +41,18 @@ std::string detect_format(const TextFile& file) {
 }
 
 LoadResult load_ruleset(const std::string& path, const LoadOptions& options) {
-  return load_ruleset_file(read_text_file(path), options);
+  ReadLimits limits = read_limits(options.limits);
+  limits.max_line_length = std::numeric_limits<std::size_t>::max();  // checked by load_ruleset_file
+  return load_ruleset_file(read_text_file(path, limits), options);
 }
 
 LoadResult load_ruleset_bytes(const std::string& display_path, const std::string& bytes, const LoadOptions& options) {
+  if (bytes.size() > options.limits.max_file_size) {
+    LoadResult result;
+    result.error = fmt::format("{} is {} bytes, larger than allowed{}", display_path, bytes.size(),
+                               limit_hint(options.limits.max_file_size, "bytes", kMaxFileSizeFlag));
+    return result;
+  }
   return load_ruleset_file(decode_text(display_path, bytes), options);
 }
 
@@ -52,6 +61,10 @@ LoadResult load_ruleset_file(const TextFile& file, const LoadOptions& options) {
   LoadResult result;
   if (!file.ok()) {
     result.error = file.error;
+    return result;
+  }
+  if (auto long_line = line_length_error(file, options.limits.max_line_length); !long_line.empty()) {
+    result.error = long_line;
     return result;
   }
   std::string format = options.format.empty() ? detect_format(file) : options.format;

@@ -43,6 +43,15 @@ void classify(CoverageSlice& slice) {
 
 }  // namespace
 
+EvalResult evaluate_within(const Ruleset& rs, const Pipeline& pipeline, const Box& query, const Limits& limits) {
+  EvalOptions options;
+  options.max_call_depth = limits.max_call_depth;
+  options.max_pieces = limits.max_pieces;
+  EvalResult result = evaluate(rs, pipeline, query, options);
+  for (auto& problem : result.problems) problem = with_eval_limit_hint(problem, limits);
+  return result;
+}
+
 std::vector<RequirementCoverage> compute_coverage(const Ruleset& rs,
                                                   const std::vector<const Requirement*>& requirements,
                                                   const CoverageOptions& options) {
@@ -63,7 +72,7 @@ std::vector<RequirementCoverage> compute_coverage(const Ruleset& rs,
           slice.no_path = true;
           slice.open = req.ports;  // nothing filters this path
         } else {
-          EvalResult r = evaluate(rs, *p, requirement_query(rs, req, f, proto));
+          EvalResult r = evaluate_within(rs, *p, requirement_query(rs, req, f, proto), options.limits);
           slice.pieces = std::move(r.pieces);
           slice.problems = std::move(r.problems);
           classify(slice);

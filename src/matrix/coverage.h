@@ -7,11 +7,17 @@
 
 #include "eval/evaluator.h"
 #include "matrix/pack.h"
+#include "util/limits.h"
 
 namespace fwm {
 
+// An evaluation within the user's limits (--max-call-depth, --max-pieces): the problems
+// a limit causes name the flag that raises it.
+EvalResult evaluate_within(const Ruleset& rs, const Pipeline& pipeline, const Box& query, const Limits& limits);
+
 struct CoverageOptions {
   std::size_t threads = 2;
+  Limits limits;
 };
 
 // One requirement on one (family, protocol) path.

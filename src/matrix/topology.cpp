@@ -246,7 +246,7 @@ void classify_whole_region(CoverageSlice& slice) {
 }  // namespace
 
 NetworkCoverage compute_network_coverage(const Ruleset& rs, const Pack& pack, const Topology& topology,
-                                         const std::string& lb_mode) {
+                                         const std::string& lb_mode, const Limits& limits) {
   NetworkCoverage out;
   std::string default_source = topology.networks.count("internal")  ? "internal"
                                : topology.networks.count("trusted") ? "trusted"
@@ -310,7 +310,7 @@ NetworkCoverage compute_network_coverage(const Ruleset& rs, const Pack& pack, co
           auto out_ifs = interfaces_for(rs, topology, dst_name, outbound ? dst : role.addresses);
           if (in_ifs) q.in_iface = *in_ifs;
           if (out_ifs) q.out_iface = *out_ifs;
-          EvalResult r = evaluate(rs, *p, q);
+          EvalResult r = evaluate_within(rs, *p, q, limits);
           slice.pieces = std::move(r.pieces);
           slice.problems = std::move(r.problems);
           classify_whole_region(slice);
@@ -334,7 +334,7 @@ NetworkCoverage compute_network_coverage(const Ruleset& rs, const Pack& pack, co
             rq.state = ct_only(CtState::Established);
             if (out_ifs) rq.in_iface = *out_ifs;
             if (in_ifs) rq.out_iface = *in_ifs;
-            EvalResult rr = evaluate(rs, *p, rq);
+            EvalResult rr = evaluate_within(rs, *p, rq, limits);
             reply.pieces = std::move(rr.pieces);
             reply.problems = std::move(rr.problems);
             classify_whole_region(reply);

@@ -68,6 +68,6 @@ struct NetworkCoverage {
   std::vector<std::string> notes;
 };
 NetworkCoverage compute_network_coverage(const Ruleset& rs, const Pack& pack, const Topology& topology,
-                                         const std::string& lb_mode);
+                                         const std::string& lb_mode, const Limits& limits = {});
 
 }  // namespace fwm

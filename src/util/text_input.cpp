@@ -1,11 +1,12 @@
 #include "util/text_input.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sys/stat.h>
+#include <string_view>
 
 namespace fwm {
 
@@ -14,7 +15,8 @@ std::string read_bytes(const std::string& path, std::string& out, const ReadLimi
   if (stat(path.c_str(), &st) != 0) return fmt::format("cannot read {}: {}", path, std::strerror(errno));
   if (S_ISDIR(st.st_mode)) return fmt::format("cannot read {}: is a directory", path);
   if (static_cast<std::size_t>(st.st_size) > limits.max_bytes)
-    return fmt::format("{} is {} bytes, more than the limit of {} bytes", path, st.st_size, limits.max_bytes);
+    return fmt::format("{} is {} bytes, larger than allowed{}", path, st.st_size,
+                       limit_hint(limits.max_bytes, "bytes", kMaxFileSizeFlag));
   std::ifstream in(path, std::ios::binary);
   if (!in) return fmt::format("cannot read {}: {}", path, std::strerror(errno));
   out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
@@ -168,7 +170,34 @@ TextFile read_text_file(const std::string& path, const ReadLimits& limits) {
     f.error = err;
     return f;
   }
-  return decode_text(path, bytes);
+  TextFile f = decode_text(path, bytes);
+  if (f.ok()) f.error = line_length_error(f, limits.max_line_length);
+  return f;
+}
+
+std::string line_length_error(const TextFile& file, std::size_t max_line_length) {
+  if (file.encoding == "regf") return {};
+  const std::string& text = file.text;
+  // A JSON document: an object, or an array of objects / arrays / strings (not the
+  // "[0:0]" counters of iptables-save -c or a "[HKEY_...]" registry key).
+  auto first = text.find_first_not_of(" \t\n");
+  if (first != std::string::npos && text[first] == '{') return {};
+  if (first != std::string::npos && text[first] == '[') {
+    auto second = text.find_first_not_of(" \t\n", first + 1);
+    if (second != std::string::npos && std::string_view("{[]\"").find(text[second]) != std::string_view::npos)
+      return {};
+  }
+  std::size_t start = 0, line = 1;
+  while (start < text.size()) {
+    auto end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    if (end - start > max_line_length)
+      return fmt::format("{}:{}: line is {} bytes long, longer than allowed{}", file.path, line, end - start,
+                         limit_hint(max_line_length, "bytes", kMaxLineLengthFlag));
+    start = end + 1;
+    ++line;
+  }
+  return {};
 }
 
 std::vector<std::string_view> split_lines(const std::string& text) {

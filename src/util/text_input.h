@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "util/limits.h"
+
 namespace fwm {
 
 struct TextFile {
@@ -16,14 +18,22 @@ struct TextFile {
 };
 
 struct ReadLimits {
-  std::size_t max_bytes = std::size_t(1) << 30;  // 1 GiB
+  std::size_t max_bytes = Limits{}.max_file_size;
+  std::size_t max_line_length = Limits{}.max_line_length;  // see line_length_error
 };
+inline ReadLimits read_limits(const Limits& limits) { return {limits.max_file_size, limits.max_line_length}; }
 
 // Reads raw bytes (no decoding). Empty error on success.
 std::string read_bytes(const std::string& path, std::string& out, const ReadLimits& limits = {});
 
-// Reads and decodes a text file.
+// Reads and decodes a text file; a line longer than limits.max_line_length is an error.
 TextFile read_text_file(const std::string& path, const ReadLimits& limits = {});
+
+// "PATH:LINE: line is N bytes long (the limit is ...; --max-line-length raises it)" for
+// the first line of `file` longer than max_line_length; empty when there is none. JSON
+// documents (first non-blank character '{' or '[') and binary registry hives are not
+// line-oriented and never fail this.
+std::string line_length_error(const TextFile& file, std::size_t max_line_length);
 
 // Decodes bytes that may carry a BOM or be UTF-16; normalises CRLF / CR to LF.
 TextFile decode_text(std::string path, const std::string& bytes);

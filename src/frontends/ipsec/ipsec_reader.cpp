@@ -320,8 +320,8 @@ std::string detect_ipsec_format(const TextFile& file) {
   return best.second;
 }
 
-IpsecLoad load_ipsec_policy(const std::string& path, const std::string& format) {
-  return load_ipsec_policy_file(read_text_file(path), format);
+IpsecLoad load_ipsec_policy(const std::string& path, const std::string& format, const ReadLimits& limits) {
+  return load_ipsec_policy_file(read_text_file(path, limits), format);
 }
 
 IpsecLoad load_ipsec_policy_bytes(const std::string& display_path, const std::string& bytes,

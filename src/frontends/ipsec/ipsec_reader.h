@@ -23,7 +23,7 @@ struct IpsecLoad {
   std::string error;
 };
 
-IpsecLoad load_ipsec_policy(const std::string& path, const std::string& format = "");
+IpsecLoad load_ipsec_policy(const std::string& path, const std::string& format = "", const ReadLimits& limits = {});
 IpsecLoad load_ipsec_policy_bytes(const std::string& display_path, const std::string& bytes,
                                   const std::string& format = "");
 IpsecLoad load_ipsec_policy_file(const TextFile& file, const std::string& format = "");

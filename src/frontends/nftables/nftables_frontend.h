@@ -121,7 +121,7 @@ struct ParseOptions {
   // Includes must resolve inside this directory (default: the input file's directory).
   std::string include_root;
   std::string include_root_display;  // how diagnostics name it (relative stays relative)
-  int max_include_depth = 16;
+  Limits limits;                     // include depth, size and line length of included files
 };
 
 // True if the text looks like nftables (block or command form).
@@ -131,7 +131,8 @@ bool detect_json(const std::string& text);
 
 Model parse(const TextFile& file, const ParseOptions& options = {});
 Model parse_json(const TextFile& file);
-Ruleset lower(const Model& model, const std::string& file, const std::string& format);
+// limits.max_set_combinations bounds the IR rules one nft rule expands into.
+Ruleset lower(const Model& model, const std::string& file, const std::string& format, const Limits& limits = {});
 
 // Registry entry: formats "nftables" and "nft-json".
 FrontendEntry frontend_entry();

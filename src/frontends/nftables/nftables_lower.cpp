@@ -15,8 +15,6 @@ namespace fwm::nftables {
 
 namespace {
 
-constexpr std::size_t kMaxAlternatives = 4096;
-
 std::bitset<2> families_of(const std::string& family) {
   std::bitset<2> f;
   if (family == "ip")
@@ -76,8 +74,14 @@ class RuleLowering {
  public:
   RuleLowering(const ChainModel& chain, const RuleModel& rule, const Model& model, Ruleset& rs,
                const std::map<std::string, int>& chain_index,
-               std::map<std::string, std::pair<int, std::size_t>>& counts)
-      : chain_(chain), rule_(rule), model_(model), rs_(rs), chain_index_(chain_index), counts_(counts) {}
+               std::map<std::string, std::pair<int, std::size_t>>& counts, std::size_t max_alternatives)
+      : chain_(chain),
+        rule_(rule),
+        model_(model),
+        rs_(rs),
+        chain_index_(chain_index),
+        counts_(counts),
+        max_alternatives_(max_alternatives) {}
 
   // Appends the IR rules of this nft rule to `out`; false (with a diagnostic) on an error.
   bool lower(std::vector<Rule>& out) {
@@ -153,10 +157,11 @@ class RuleLowering {
           break;
       }
       if (have_verdict) break;  // statements after a verdict are not executed
-      if (alts.size() > kMaxAlternatives) {
+      if (alts.size() > max_alternatives_) {
         Alternative a;
         a.match.families = families_of(chain_.family);
-        unknown(a.match, fmt::format("more than {} set element combinations", kMaxAlternatives));
+        unknown(a.match, fmt::format("more than {} set element combinations ({} raises this limit)", max_alternatives_,
+                                     kMaxSetCombinationsFlag));
         alts = {a};
       }
     }
@@ -688,6 +693,7 @@ class RuleLowering {
   Ruleset& rs_;
   const std::map<std::string, int>& chain_index_;
   std::map<std::string, std::pair<int, std::size_t>>& counts_;
+  std::size_t max_alternatives_;
   const Stmt* stmt_ = nullptr;
 };
 
@@ -766,7 +772,7 @@ std::vector<IfacePattern> device_patterns(const std::string& spec) {
 
 }  // namespace
 
-Ruleset lower(const Model& model, const std::string& file, const std::string& format) {
+Ruleset lower(const Model& model, const std::string& file, const std::string& format, const Limits& limits) {
   Ruleset rs;
   rs.format = format;
   rs.file = file;
@@ -813,7 +819,7 @@ Ruleset lower(const Model& model, const std::string& file, const std::string& fo
     }
     for (const auto& r : c.rules) {
       std::vector<Rule> lowered;
-      RuleLowering lowering(c, r, model, rs, chain_index, counts);
+      RuleLowering lowering(c, r, model, rs, chain_index, counts, limits.max_set_combinations);
       if (!lowering.lower(lowered)) continue;
       for (auto& rule : lowered) {
         rule.chain = ir_index[i];
@@ -838,11 +844,13 @@ FrontendEntry frontend_entry() {
     // An explicit --format decides; a detected file is JSON when it looks like JSON.
     bool json = options.format.empty() ? detect_json(file.text) : format == "nft-json";
     if (json) {
-      result.ruleset = std::make_unique<Ruleset>(lower(parse_json(file), file.path, "nft-json"));
+      result.ruleset = std::make_unique<Ruleset>(lower(parse_json(file), file.path, "nft-json", options.limits));
     } else {
       ParseOptions parse_options;
       if (options.allow_outside) parse_options.include_root = "/";  // --allow-outside
-      result.ruleset = std::make_unique<Ruleset>(lower(parse(file, parse_options), file.path, "nftables"));
+      parse_options.limits = options.limits;
+      result.ruleset =
+          std::make_unique<Ruleset>(lower(parse(file, parse_options), file.path, "nftables", options.limits));
     }
   };
   return entry;

@@ -1004,8 +1004,9 @@ class FileParser {
 
   void include(antlr4::ParserRuleContext* inc, const std::string& pattern) {
     namespace fs = std::filesystem;
-    if (depth_ >= options_.max_include_depth) {
-      error_at(inc, fmt::format("include nesting deeper than {} levels (include loop?)", options_.max_include_depth));
+    if (static_cast<std::size_t>(depth_) >= options_.limits.max_include_depth) {
+      error_at(inc, fmt::format("include nesting deeper than {} levels (include loop?); {} raises this limit",
+                                options_.limits.max_include_depth, kMaxIncludeDepthFlag));
       return;
     }
     fs::path base = fs::path(file_->path).parent_path();
@@ -1044,7 +1045,7 @@ class FileParser {
                                   fs::weakly_canonical(f, ec).string(), root_name));
         continue;
       }
-      TextFile included = read_text_file(f);
+      TextFile included = read_text_file(f, read_limits(options_.limits));
       if (!included.ok()) {
         error_at(inc, fmt::format("include \"{}\": {}", pattern, included.error));
         continue;

@@ -27,12 +27,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int kMaxIncludeDepth = 16;
+// Macros naming macros, at most this deep. They also multiply (`b = "$a $a"`, `c = "$b $b"`,
+// ...): a value longer than Limits::max_macro_expansion (--max-macro-expansion) is refused
+// instead of filling the memory. Real macros are lists of a few thousand items at most.
 constexpr int kMaxMacroDepth = 32;
-// Macros naming macros multiply (`b = "$a $a"`, `c = "$b $b"`, ...): a value longer than
-// this is refused instead of filling the memory. Real macros are lists of a few thousand
-// items at most.
-constexpr std::size_t kMaxMacroExpansion = std::size_t(1) << 20;
 
 // ---- source text and positions
 // ---------------------------------------------------------
@@ -392,8 +390,8 @@ class Reader {
         if (expansion_too_large_)
           error_at(b, e,
                    fmt::format("macro '{}' expands to more than {} bytes (macros naming macros multiply): "
-                               "not expanded",
-                               name, kMaxMacroExpansion));
+                               "not expanded ({} raises this limit)",
+                               name, model_.limits.max_macro_expansion, kMaxMacroExpansionFlag));
         else if (macros_.count(name))
           error_at(b, e,
                    fmt::format("macro '{}' expands to itself (its value names a macro that leads back to it, "
@@ -425,7 +423,7 @@ class Reader {
     const std::string& v = it->second;
     char quote = 0;
     for (std::size_t i = 0; i < v.size(); ++i) {
-      if (out.size() > kMaxMacroExpansion) {
+      if (out.size() > model_.limits.max_macro_expansion) {
         expansion_too_large_ = true;
         return false;
       }
@@ -1224,9 +1222,10 @@ class Reader {
         std::string path = unquote(opt->path->getText());
         std::string contents;
         auto resolved = resolve(path);
+        read_error_.clear();
         if (resolved.empty() || !read_file_text(resolved, contents)) {
           // Reported where a rule uses the table (an unused table changes nothing).
-          tab.unknown = fmt::format("<{}> (its file \"{}\" is not available{})", tab.name, path, refusal(path));
+          tab.unknown = fmt::format("<{}> (its file \"{}\" is not available{})", tab.name, path, read_failure(path));
           continue;
         }
         table_file(contents, tab, opt);
@@ -1300,13 +1299,30 @@ class Reader {
                        model_.input_root.string());
   }
 
-  static bool read_file_text(const std::string& path, std::string& out) {
+  // False when the file is not there or cannot be read; read_error_ then says why when
+  // the file exists (e.g. a size limit).
+  bool read_file_text(const std::string& path, std::string& out) {
+    read_error_.clear();
     std::error_code ec;
     if (!fs::is_regular_file(path, ec)) return false;
-    TextFile f = read_text_file(path);
-    if (!f.ok()) return false;
+    TextFile f = read_text_file(path, read_limits(model_.limits));
+    if (!f.ok()) {
+      read_error_ = f.error;
+      return false;
+    }
     out = f.text;
     return true;
+  }
+
+  // Why the last read_file_text failed, for the "not available" diagnostics.
+  std::string read_failure(const std::string& path) const {
+    return read_error_.empty() ? refusal(path) : fmt::format(" ({})", read_error_);
+  }
+
+  bool too_deep(int depth) const { return static_cast<std::size_t>(depth) >= model_.limits.max_include_depth; }
+  std::string nesting_too_deep() const {
+    return fmt::format(" (includes nested deeper than {} levels: include loop? {} raises this limit)",
+                       model_.limits.max_include_depth, kMaxIncludeDepthFlag);
   }
 
   // ---- anchors and includes
@@ -1353,12 +1369,13 @@ class Reader {
     std::string path = unquote(l->path->getText());
     std::string resolved = resolve(path);
     std::string contents;
-    if (depth >= kMaxIncludeDepth || resolved.empty() || !read_file_text(resolved, contents)) {
+    read_error_.clear();
+    if (too_deep(depth) || resolved.empty() || !read_file_text(resolved, contents)) {
       model_.anchor_files_missing[name] = path;
       unmodelled_ctx(l, fmt::format("anchor \"{}\" is loaded from \"{}\", "
                                     "which is not available{}: its rules are "
                                     "unknown",
-                                    name, path, refusal(path)));
+                                    name, path, too_deep(depth) ? nesting_too_deep() : read_failure(path)));
       return;
     }
     Source sub;
@@ -1377,7 +1394,8 @@ class Reader {
     std::string path = unquote(inc->path->getText());
     std::string resolved = resolve(path);
     std::string contents;
-    if (depth >= kMaxIncludeDepth || resolved.empty() || !read_file_text(resolved, contents)) {
+    read_error_.clear();
+    if (too_deep(depth) || resolved.empty() || !read_file_text(resolved, contents)) {
       model_.unavailable_includes.push_back(path);
       PfRule r;
       r.kind = RuleKind::Include;
@@ -1386,11 +1404,7 @@ class Reader {
       unmodelled_ctx(inc, fmt::format("included file \"{}\" is not available{}: the rules it "
                                       "holds are unknown, "
                                       "so every packet reaching this point is undetermined",
-                                      path,
-                                      depth >= kMaxIncludeDepth
-                                          ? fmt::format(" (includes nested deeper than {} levels: include loop?)",
-                                                        kMaxIncludeDepth)
-                                          : refusal(path)));
+                                      path, too_deep(depth) ? nesting_too_deep() : read_failure(path)));
       into.push_back(std::move(r));
       return;
     }
@@ -1408,6 +1422,7 @@ class Reader {
   std::map<std::string, std::string>& macros_;
   int& unnamed_;
   bool expansion_too_large_ = false;
+  std::string read_error_;
   const Source* src_ = nullptr;
   std::vector<Comment>* comments_ = nullptr;
   const Mapped* cur_ = nullptr;
@@ -1463,8 +1478,9 @@ bool detect(const std::string& text) {
   return hits >= 1;
 }
 
-Model parse(const TextFile& file, bool allow_outside) {
+Model parse(const TextFile& file, bool allow_outside, const Limits& limits) {
   Model model;
+  model.limits = limits;
   Source src;
   src.path = file.path;
   src.dir = fs::path(file.path).parent_path().string();

@@ -128,6 +128,7 @@ struct Model {
   std::size_t line_count = 0;
   std::filesystem::path input_root;  // directory of the input (canonical): includes stay inside
   bool allow_outside = false;        // --allow-outside
+  Limits limits;                     // include depth, macro expansion, sizes of read files
   std::size_t statements = 0;  // statements read (all kinds)
 };
 
@@ -141,7 +142,7 @@ bool detect(const std::string& text);
 // resolved relative to its directory).
 // Include, anchor and table files are read only inside the input file's directory tree
 // unless allow_outside (--allow-outside).
-Model parse(const TextFile& file, bool allow_outside = false);
+Model parse(const TextFile& file, bool allow_outside = false, const Limits& limits = {});
 Ruleset lower(const Model& model, const std::string& file);
 
 // Registry entry: format "pf".

@@ -793,7 +793,7 @@ FrontendEntry frontend_entry() {
   entry.names = {"pf"};
   entry.detect = [](const TextFile& file) { return detect(file.text); };
   entry.load = [](const TextFile& file, const std::string&, const LoadOptions& options, LoadResult& result) {
-    auto model = parse(file, options.allow_outside);
+    auto model = parse(file, options.allow_outside, options.limits);
     result.ruleset = std::make_unique<Ruleset>(lower(model, file.path));
   };
   return entry;
