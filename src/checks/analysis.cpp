@@ -57,6 +57,8 @@ std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, 
   // requirement coverage and the checks that do not need them run here.
   AnomalyOptions anomaly_options;
   anomaly_options.max_redundancy_checks = request.limits.max_redundancy_checks;
+  anomaly_options.max_call_depth = request.limits.max_call_depth;
+  anomaly_options.max_pieces = request.limits.max_pieces;
   auto anomaly_job =
       std::async(std::launch::async, [&rs, anomaly_options] { return find_anomalies(rs, anomaly_options); });
   std::vector<RequirementCoverage> coverage;

@@ -25,7 +25,15 @@ bool decides(const Rule& r) {
 // For a chain whose action classes are unordered sets: whether `rule`, which no packet
 // reaches, is kept from deciding by rules of its own action (then it is redundant, and
 // the returned decider is one of them) rather than by rules of another action.
-std::optional<Decider> covered_by_own_class(const Ruleset& rs, const Rule& rule) {
+// EvalOptions with the analysis' limits.
+EvalOptions limited(const AnomalyOptions& options) {
+  EvalOptions opts;
+  opts.max_call_depth = options.max_call_depth;
+  opts.max_pieces = options.max_pieces;
+  return opts;
+}
+
+std::optional<Decider> covered_by_own_class(const Ruleset& rs, const Rule& rule, const AnomalyOptions& options) {
   std::optional<Decider> instead;
   bool reached = false;
   for (const auto& p : rs.pipelines) {
@@ -33,7 +41,7 @@ std::optional<Decider> covered_by_own_class(const Ruleset& rs, const Rule& rule)
     for (const auto& s : p.stages)
       if (s.chain == rule.chain) on_path = true;
     if (!on_path) continue;
-    EvalOptions without_peers;
+    EvalOptions without_peers = limited(options);
     without_peers.skip_if = [&](const Rule& other) {
       return &other != &rule && other.chain == rule.chain && other.action.kind == rule.action.kind;
     };
@@ -44,7 +52,7 @@ std::optional<Decider> covered_by_own_class(const Ruleset& rs, const Rule& rule)
     for (const auto& piece : result.pieces) {
       if ((piece.decider.rule != &rule && piece.uncertain_by != &rule) || instead) continue;
       // With its peers back, one of them decides (or makes undetermined) these packets.
-      for (const auto& again : evaluate(rs, p, piece.box).pieces) {
+      for (const auto& again : evaluate(rs, p, piece.box, limited(options)).pieces) {
         const Rule* by = again.decider.rule ? again.decider.rule : again.uncertain_by;
         if (by && by != &rule) {
           instead = Decider{by, nullptr, {}};
@@ -70,7 +78,7 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
   std::map<const Rule*, std::vector<std::pair<const Pipeline*, Box>>> decided;
   std::set<int> reached_chains;
   for (const auto& p : rs.pipelines) {
-    EvalOptions opts;
+    EvalOptions opts = limited(options);
     opts.on_match = [&](const Rule& r) {
       hit.insert(&r);
       if (r.action.kind == ActionKind::Jump || r.action.kind == ActionKind::Goto)
@@ -103,7 +111,7 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
     for (const auto& r : c.rules) {
       if (r.action.kind == ActionKind::Continue || hit.count(&r)) continue;
       if (c.action_classes_unordered && decides(r)) {
-        if (auto instead = covered_by_own_class(rs, r)) {
+        if (auto instead = covered_by_own_class(rs, r, options)) {
           report.redundant.push_back({&r, *instead});
           continue;
         }
@@ -124,7 +132,7 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
     bool same = true;
     Decider instead;
     for (const auto& [pipeline, box] : pieces) {
-      EvalOptions opts;
+      EvalOptions opts = limited(options);
       opts.skip_rule = rule;
       auto result = evaluate(rs, *pipeline, box, opts);
       for (const auto& piece : result.pieces) {

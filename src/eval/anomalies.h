@@ -31,6 +31,9 @@ struct AnomalyOptions {
   // Budget of rules whose redundancy is checked (each costs one evaluation of the
   // region it decides). Above it the analysis stops and says so.
   std::size_t max_redundancy_checks = 50'000;
+  // Limits of each evaluation the analysis runs (as EvalOptions).
+  std::size_t max_call_depth = EvalOptions().max_call_depth;
+  std::size_t max_pieces = EvalOptions().max_pieces;
 };
 
 AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options = {});

@@ -398,6 +398,30 @@ TEST_CASE("limits: redundancy checks of the anomaly analysis", "[limits]") {
   CHECK_FALSE(any_contains(notes, "cut short"));
 }
 
+TEST_CASE("limits: the evaluation limits reach the anomaly analysis", "[limits]") {
+  // INPUT calls SUB, SUB calls LEAF: with calls nested at most one deep the rule in LEAF
+  // is never reached, so the analysis (which only sees what it can follow) calls it
+  // shadowed; with the default depth it is reached.
+  const char* rules =
+      "*filter\n:INPUT DROP [0:0]\n:SUB - [0:0]\n:LEAF - [0:0]\n"
+      "-A INPUT -p tcp -j SUB\n-A SUB -p tcp -j LEAF\n-A LEAF -p tcp --dport 80 -j ACCEPT\nCOMMIT\n";
+  auto loaded = load_ruleset_bytes("calls.rules", rules, with_format("iptables"));
+  REQUIRE(loaded.ruleset);
+  auto shadows_leaf = [](const AnomalyReport& report) {
+    return std::any_of(report.shadowed.begin(), report.shadowed.end(),
+                       [](const auto& s) { return s.rule->text.find("--dport 80") != std::string::npos; });
+  };
+  AnomalyOptions shallow;
+  shallow.max_call_depth = 2;
+  CHECK(shadows_leaf(find_anomalies(*loaded.ruleset, shallow)));
+  CHECK_FALSE(shadows_leaf(find_anomalies(*loaded.ruleset, AnomalyOptions())));
+  AnalysisRequest request;
+  request.limits.max_call_depth = 2;
+  std::vector<std::string> notes;
+  auto findings = analyze(*loaded.ruleset, request, notes);
+  CHECK(std::any_of(findings.begin(), findings.end(), [](const Finding& f) { return f.rule_id == "FWM030"; }));
+}
+
 TEST_CASE("limits: flags are checked, .fwmatrix.yaml sets limits, a flag wins", "[limits]") {
   ScratchDir dir;
   auto path = dir.file("small.rules", kSmallIptables);
