@@ -96,8 +96,9 @@ enum class Overlap { None, Some, Maybe };
 // Splits w by the rule match m: `matched` receives the part inside m, `rest`
 // the parts outside. Returns Maybe when the match depends on a rewritten field
 // that only partly overlaps (the rewrite picks one value we cannot know), None
-// when disjoint.
-Overlap split(const Work& w, const Match& m, Work& matched, std::vector<Work>& rest) {
+// when disjoint. w is left untouched when None, moved from otherwise (a piece
+// with a long list of holes is not copied once per rule that cuts it).
+Overlap split(Work& w, const Match& m, Work& matched, std::vector<Work>& rest) {
   const Box& b = w.box;
   if (m.never || !m.families.test(static_cast<std::size_t>(b.family))) return Overlap::None;
   bool maybe = false;
@@ -135,16 +136,17 @@ Overlap split(const Work& w, const Match& m, Work& matched, std::vector<Work>& r
 
   // Second pass: peel off the parts outside the match, field by field. A field
   // the box already lies inside costs no copy.
-  Work cur = w;
+  const Family family = b.family;  // b is w's box, moved from below
+  Work cur = std::move(w);
   auto peel_set = [&](auto field_ptr, const auto& want) {
     auto& field = cur.box.*field_ptr;
     if (field.subset_of(want)) return;
     auto outside = field.subtract(want);
     auto inside = field.intersect(want);
+    field = std::move(inside);  // before the copy: the part outside may be long
     Work out = cur;
     out.box.*field_ptr = std::move(outside);
     rest.push_back(std::move(out));
-    field = std::move(inside);
   };
   auto peel_bits = [&](auto field_ptr, const auto& want) {
     auto& field = cur.box.*field_ptr;
@@ -158,8 +160,8 @@ Overlap split(const Work& w, const Match& m, Work& matched, std::vector<Work>& r
   if (m.proto) peel_bits(&Box::proto, *m.proto);
   if (split_dport) peel_set(&Box::dport, *m.dport);
   if (m.sport) peel_set(&Box::sport, *m.sport);
-  if (split_dst) peel_set(&Box::dst, m.dst->of(b.family));
-  if (m.src) peel_set(&Box::src, m.src->of(b.family));
+  if (split_dst) peel_set(&Box::dst, m.dst->of(family));
+  if (m.src) peel_set(&Box::src, m.src->of(family));
   if (m.in_iface) peel_bits(&Box::in_iface, *m.in_iface);
   if (m.out_iface) peel_bits(&Box::out_iface, *m.out_iface);
   if (m.state) peel_bits(&Box::state, *m.state);
