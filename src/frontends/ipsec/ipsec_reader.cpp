@@ -99,21 +99,6 @@ void add_unmodelled(IpsecPolicy& p, int line, int column, const std::string& mes
   p.diagnostics.push_back(std::move(d));
 }
 
-std::vector<std::string> suppressions_in(std::string_view comment) {
-  std::vector<std::string> ids;
-  auto pos = comment.find("fwmatrix: ignore ");
-  while (pos != std::string_view::npos) {
-    std::size_t i = pos + 17;
-    while (i + 6 <= comment.size() && comment.substr(i, 3) == "FWM") {
-      ids.emplace_back(comment.substr(i, 6));
-      i += 6;
-      while (i < comment.size() && (comment[i] == ',' || comment[i] == ' ')) ++i;
-    }
-    pos = comment.find("fwmatrix: ignore ", pos + 1);
-  }
-  return ids;
-}
-
 bool parse_cidr_list(const std::vector<std::string>& items, AddrSet& out, std::string& error) {
   out = AddrSet::none();
   for (const auto& raw : items) {

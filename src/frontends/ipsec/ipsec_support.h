@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ir/ipsec_policy.h"
+#include "ir/suppressions.h"
 #include "util/text_input.h"
 
 namespace fwm::ipsec {
@@ -67,8 +68,6 @@ void add_error(IpsecPolicy& p, int line, int column, const std::string& message,
 // leaves nothing unknown.
 void add_rejected(IpsecPolicy& p, int line, int column, const std::string& message, const std::string& snippet);
 void add_unmodelled(IpsecPolicy& p, int line, int column, const std::string& message, const std::string& snippet);
-// "fwmatrix: ignore FWM010 -- reason" in a comment: the ids.
-std::vector<std::string> suppressions_in(std::string_view comment);
 
 // Address / port / protocol values. Each returns false with `error` set on bad input.
 bool parse_cidr_list(const std::vector<std::string>& items, AddrSet& out, std::string& error);

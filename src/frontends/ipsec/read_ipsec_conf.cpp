@@ -75,8 +75,7 @@ void read_ipsec_conf(const TextFile& file, IpsecPolicy& policy) {
     std::string text = trim(raw);
     if (text.empty() || text[0] == '#') {
       if (current && text.size() > 1) {
-        auto ids = suppressions_in(text);
-        current->suppressions.insert(current->suppressions.end(), ids.begin(), ids.end());
+        read_suppressions(text, current->suppressions);
       }
       continue;
     }
@@ -114,7 +113,7 @@ void read_ipsec_conf(const TextFile& file, IpsecPolicy& policy) {
       c.name = name;
       c.line = line_no;
       c.header = text;
-      if (auto hash = raw.find('#'); hash != std::string::npos) c.suppressions = suppressions_in(raw.substr(hash));
+      if (auto hash = raw.find('#'); hash != std::string::npos) read_suppressions(raw.substr(hash), c.suppressions);
       conns[name] = c;
       order.push_back(name);
       current = &conns[name];
@@ -139,8 +138,7 @@ void read_ipsec_conf(const TextFile& file, IpsecPolicy& policy) {
       current->settings[s->key->getText()] = {value, line_no};
       auto hash = raw.find(" #");
       if (hash != std::string::npos) {
-        auto ids = suppressions_in(raw.substr(hash));
-        current->suppressions.insert(current->suppressions.end(), ids.begin(), ids.end());
+        read_suppressions(raw.substr(hash), current->suppressions);
       }
     }
   }

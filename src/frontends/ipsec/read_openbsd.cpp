@@ -211,8 +211,7 @@ void read_statements(const TextFile& file, IpsecPolicy& policy, OpenbsdIpsecPars
               e.normalized = fmt::format("{}|{}|{}|{}|{}|{}", stmt, proto, s, d, sp, dp);
               for (int n : {line - 1, line}) {
                 if (n < 1 || static_cast<std::size_t>(n) > lines.size()) continue;
-                auto ids = suppressions_in(lines[static_cast<std::size_t>(n) - 1]);
-                e.suppressions.insert(e.suppressions.end(), ids.begin(), ids.end());
+                read_suppressions(lines[static_cast<std::size_t>(n) - 1], e.suppressions);
               }
               policy.entries.push_back(std::move(e));
             }

@@ -259,8 +259,7 @@ void read_windows_script(const TextFile& file, IpsecPolicy& policy) {
     std::string t = trim(ll.text);
     std::string l = lower(t);
     if (l.rfind("rem ", 0) == 0 || l.rfind("::", 0) == 0 || l.rfind("#", 0) == 0) {
-      auto ids = suppressions_in(t);
-      pending_suppressions.insert(pending_suppressions.end(), ids.begin(), ids.end());
+      read_suppressions(t, pending_suppressions);
       continue;
     }
     if (!open_table.empty()) {
@@ -333,8 +332,7 @@ void read_windows_script(const TextFile& file, IpsecPolicy& policy) {
     pending_suppressions.clear();
     auto tail = ll.text.find(" #");
     if (tail != std::string::npos) {
-      auto ids = suppressions_in(ll.text.substr(tail));
-      r.suppressions.insert(r.suppressions.end(), ids.begin(), ids.end());
+      read_suppressions(ll.text.substr(tail), r.suppressions);
     }
     bool ok = true;
     if (netsh && tree->netshConsecAdd()) {

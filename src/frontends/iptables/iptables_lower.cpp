@@ -1,12 +1,14 @@
 // Lowering the iptables vendor model into the rule IR: chains, rules, and the packet
 // paths (pipelines) through the tables' built-in chains.
-#include <algorithm>
 #include <fmt/format.h>
+
+#include <algorithm>
 #include <map>
 #include <set>
 
 #include "frontends/iptables/iptables_frontend.h"
 #include "ir/services.h"
+#include "ir/suppressions.h"
 
 namespace fwm::iptables {
 
@@ -381,21 +383,6 @@ class RuleLowering {
     if (lo > hi) return fail(opt, fmt::format("invalid port range '{}' (start after end)", text));
     into.add(lo, hi);
     return true;
-  }
-
-  static void read_suppressions(const std::string& comment, std::vector<std::string>& out) {
-    auto pos = comment.find("fwmatrix:");
-    if (pos == std::string::npos) return;
-    std::string rest = comment.substr(pos + 9);
-    auto ignore = rest.find("ignore");
-    if (ignore == std::string::npos) return;
-    rest = rest.substr(ignore + 6);
-    auto reason = rest.find("--");
-    std::string ids = reason == std::string::npos ? rest : rest.substr(0, reason);
-    for (auto& tok : split(ids, ',')) {
-      for (auto& id : split(tok, ' '))
-        if (id.size() == 6 && id.rfind("FWM", 0) == 0) out.push_back(id);
-    }
   }
 
   bool set_action(Rule& rule, const std::string& target, const std::vector<const Option*>& opts) {

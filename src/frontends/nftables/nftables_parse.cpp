@@ -14,6 +14,7 @@
 #include "NftablesParser.h"
 #include "antlr4-runtime.h"
 #include "frontends/nftables/nftables_frontend.h"
+#include "ir/suppressions.h"
 
 namespace fwm::nftables {
 
@@ -108,34 +109,6 @@ std::string unquote(const std::string& raw) {
     return out;
   }
   return raw;
-}
-
-std::vector<std::string> split_ids(const std::string& s) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : s) {
-    if (c == ',' || c == ' ' || c == '\t') {
-      if (!cur.empty()) out.push_back(cur);
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  if (!cur.empty()) out.push_back(cur);
-  return out;
-}
-
-// "fwmatrix: ignore FWM001, FWM020 -- reason" in a comment statement or a '#' comment.
-void read_suppressions(std::string_view text, std::vector<std::string>& out) {
-  auto pos = text.find("fwmatrix:");
-  if (pos == std::string_view::npos) return;
-  std::string rest(text.substr(pos + 9));
-  auto ignore = rest.find("ignore");
-  if (ignore == std::string::npos) return;
-  rest = rest.substr(ignore + 6);
-  auto reason = rest.find("--");
-  for (auto& id : split_ids(reason == std::string::npos ? rest : rest.substr(0, reason)))
-    if (id.size() == 6 && id.rfind("FWM", 0) == 0) out.push_back(id);
 }
 
 // Reports the first syntax error of an item and stops the parse there (no recovery:

@@ -17,6 +17,7 @@
 #include "PfParser.h"
 #include "antlr4-runtime.h"
 #include "ir/services.h"
+#include "ir/suppressions.h"
 
 namespace fwm::pf {
 
@@ -283,26 +284,6 @@ std::string shorten_expecting(const std::string& msg) {
   if (items.size() <= 8) return msg;
   items.resize(8);
   return msg.substr(0, pos) + fmt::format("expecting one of {}, ...", fmt::join(items, ", "));
-}
-
-void read_suppressions(const std::string& comment, std::vector<std::string>& out) {
-  auto pos = comment.find("fwmatrix:");
-  if (pos == std::string::npos) return;
-  std::string rest = comment.substr(pos + 9);
-  auto ignore = rest.find("ignore");
-  if (ignore == std::string::npos) return;
-  rest = rest.substr(ignore + 6);
-  auto reason = rest.find("--");
-  std::string ids = reason == std::string::npos ? rest : rest.substr(0, reason);
-  std::string id;
-  for (char c : ids + " ") {
-    if (std::isalnum(static_cast<unsigned char>(c))) {
-      id.push_back(c);
-    } else {
-      if (id.size() == 6 && id.rfind("FWM", 0) == 0) out.push_back(id);
-      id.clear();
-    }
-  }
 }
 
 // ---- the reader

@@ -13,6 +13,7 @@
 
 #include "frontends/frontend_entry.h"
 #include "ir/ruleset.h"
+#include "ir/suppressions.h"
 #include "util/text_input.h"
 
 namespace fwm::windows {
@@ -85,8 +86,6 @@ std::string lower_ascii(std::string s);
 std::string trim_blank(std::string_view s);
 std::vector<std::string> split_list(const std::string& s, char sep);  // trimmed, empty items dropped
 Diagnostic parse_error(const std::string& file, int line, int column, std::string message, std::string snippet);
-// Reads "fwmatrix: ignore FWMxxx -- reason" from a comment or description.
-void read_suppressions(const std::string& text, std::vector<std::string>& out);
 // Protocol names/numbers as all Windows sources spell them ("TCP", "6", "ICMPv4", "Any").
 // Returns false for an unknown name; any = nullopt.
 bool parse_protocol(const std::string& text, std::optional<int>& out);

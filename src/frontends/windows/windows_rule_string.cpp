@@ -57,20 +57,6 @@ Diagnostic parse_error(const std::string& file, int line, int column, std::strin
   return d;
 }
 
-void read_suppressions(const std::string& text, std::vector<std::string>& out) {
-  auto pos = text.find("fwmatrix:");
-  if (pos == std::string::npos) return;
-  std::string rest = text.substr(pos + 9);
-  auto ignore = rest.find("ignore");
-  if (ignore == std::string::npos) return;
-  rest = rest.substr(ignore + 6);
-  auto reason = rest.find("--");
-  std::string ids = reason == std::string::npos ? rest : rest.substr(0, reason);
-  for (auto& tok : split_list(ids, ','))
-    for (auto& id : split_list(tok, ' '))
-      if (id.size() == 6 && id.rfind("FWM", 0) == 0) out.push_back(id);
-}
-
 bool parse_protocol(const std::string& text, std::optional<int>& out) {
   std::string p = lower_ascii(trim_blank(text));
   if (p == "any" || p == "*" || p == "256" || p.empty()) {
