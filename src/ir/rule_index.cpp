@@ -149,16 +149,25 @@ std::vector<int> ChainIndex::candidates(const IndexQuery& q, std::size_t start) 
 RuleIndex::RuleIndex(const Ruleset& rs) {
   chains_.resize(rs.chains.size());
   for (std::size_t i = 0; i < rs.chains.size(); ++i) {
-    rule_count_ += rs.chains[i].rules.size();
-    if (rs.chains[i].rules.size() >= kIndexedChainMinRules) chains_[i] = std::make_unique<ChainIndex>(rs.chains[i]);
+    std::size_t size = rs.chains[i].rules.size();
+    if (size < kIndexedChainMinRules) continue;
+    chains_[i] = std::make_unique<ChainIndex>(rs.chains[i]);
+    indexed_sizes_.emplace_back(i, size);
   }
+}
+
+bool RuleIndex::fits(const Ruleset& rs) const {
+  if (rs.chains.size() != chains_.size()) return false;
+  for (const auto& [chain, size] : indexed_sizes_)
+    if (rs.chains[chain].rules.size() != size) return false;
+  // A short chain grown past the threshold since is still walked rule by rule: right,
+  // only slower.
+  return true;
 }
 
 std::shared_ptr<const RuleIndex> rule_index(const Ruleset& rs) {
   std::lock_guard<std::mutex> lock(*rs.index_mutex);
-  std::size_t rules = 0;
-  for (const auto& c : rs.chains) rules += c.rules.size();
-  if (!rs.index_cache || rs.index_cache->rule_count() != rules) rs.index_cache = std::make_shared<RuleIndex>(rs);
+  if (!rs.index_cache || !rs.index_cache->fits(rs)) rs.index_cache = std::make_shared<RuleIndex>(rs);
   return rs.index_cache;
 }
 

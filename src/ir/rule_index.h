@@ -83,11 +83,14 @@ class RuleIndex {
   const ChainIndex* chain(int index) const {
     return static_cast<std::size_t>(index) < chains_.size() ? chains_[static_cast<std::size_t>(index)].get() : nullptr;
   }
-  std::size_t rule_count() const { return rule_count_; }
+  // Whether the index still describes rs: the same chains, and the indexed (large)
+  // chains hold as many rules as when it was built (short chains are walked rule by
+  // rule, so rules added to them need no new index). Cheap: evaluate() asks on every call.
+  bool fits(const Ruleset& rs) const;
 
  private:
   std::vector<std::unique_ptr<ChainIndex>> chains_;
-  std::size_t rule_count_ = 0;
+  std::vector<std::pair<std::size_t, std::size_t>> indexed_sizes_;  // chain, rules when built
 };
 
 // The ruleset's index, built on first use and kept with the ruleset
