@@ -2,8 +2,10 @@
 # iptables-bench.sh [RULES...]: times `fwmatrix check` (parse, evaluate the whole
 # Skype for Business matrix for a Front End, write SARIF) against
 # `iptables-restore --test` (syntax check only, in a private network namespace) on the
-# same generated kube-proxy-like dumps, several runs each; prints medians, their ratio
-# and peak memory. Default sizes: 10000 100000. Needs root for the namespace.
+# same generated kube-proxy-like dumps, several runs each; prints medians, their ratio,
+# peak memory and how fwmatrix's time grew from the previous size (issue 11 asks at most
+# 12 from 100k to 1M: `iptables-bench.sh 100000 1000000`). Default sizes: 10000 100000.
+# Needs root for the namespace.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -29,7 +31,8 @@ measure() {
 }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-printf '%-9s %8s %10s %12s %14s %16s %8s %10s %8s\n' rules fwm_s fwm_cpu_s fwm_peak_MB restore_test_s restore_cpu_s ratio cpu_ratio lines
+printf '%-9s %8s %10s %12s %14s %16s %8s %10s %8s %8s\n' rules fwm_s fwm_cpu_s fwm_peak_MB restore_test_s restore_cpu_s ratio cpu_ratio lines growth
+previous_s=
 for n in "${sizes[@]}"; do
   file=$work/kube-$n.rules
   "$here/gen-iptables.sh" "$n" > "$file"
@@ -51,6 +54,8 @@ for n in "${sizes[@]}"; do
   else
     rst_s="n/a"; rst_cpu="n/a"; ratio="n/a"; cpu_ratio="n/a"
   fi
-  printf '%-9s %8s %10s %12s %14s %16s %8s %10s %8s\n' "$n" "$fwm_s" "$fwm_cpu" "$fwm_mb" "$rst_s" "$rst_cpu" "$ratio" "$cpu_ratio" "$(wc -l < "$file")"
+  growth=$(awk -v a="$fwm_s" -v b="$previous_s" 'BEGIN {if (b > 0) printf "%.1f", a / b; else print "-"}')
+  previous_s=$fwm_s
+  printf '%-9s %8s %10s %12s %14s %16s %8s %10s %8s %8s\n' "$n" "$fwm_s" "$fwm_cpu" "$fwm_mb" "$rst_s" "$rst_cpu" "$ratio" "$cpu_ratio" "$(wc -l < "$file")" "$growth"
 done
 [ $have_ns = 1 ] || echo "note: no network namespace (not root?): iptables-restore --test was not timed" >&2
