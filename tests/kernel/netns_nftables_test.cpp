@@ -27,182 +27,13 @@
 #include <sstream>
 #include <thread>
 
+#include "kernel/netns_harness.h"
 #include "test_support.h"
 
 namespace fs = std::filesystem;
 using namespace fwm::test;
 
 namespace {
-
-struct Namespaces {
-  std::string server, client;
-  bool ok = false;
-  Namespaces() {
-    server = fmt::format("fwn-s-{}", getpid());
-    client = fmt::format("fwn-c-{}", getpid());
-    std::string cmd = fmt::format(
-        "set -e; ip netns add {s}; ip netns add {c}; "
-        "ip link add fwk0 netns {s} type veth peer name fwk1 netns {c}; "
-        "ip -n {s} link set lo up; ip -n {c} link set lo up; ip -n {s} link set fwk0 up; ip -n {c} link set fwk1 up; "
-        "ip -n {s} addr add 10.99.0.1/24 dev fwk0; ip -n {c} addr add 10.99.0.2/24 dev fwk1; "
-        "ip -n {s} addr add fd99::1/64 dev fwk0 nodad; ip -n {c} addr add fd99::2/64 dev fwk1 nodad",
-        fmt::arg("s", server), fmt::arg("c", client));
-    ok = run_command("(" + cmd + ") >/dev/null 2>&1").exit_code == 0;
-  }
-  ~Namespaces() {
-    run_command(fmt::format("ip netns del {} 2>/dev/null; ip netns del {} 2>/dev/null", server, client));
-  }
-};
-
-bool enter(const std::string& ns) {
-  int fd = open(fmt::format("/var/run/netns/{}", ns).c_str(), O_RDONLY);
-  if (fd < 0) return false;
-  bool ok = setns(fd, CLONE_NEWNET) == 0;
-  close(fd);
-  return ok;
-}
-
-struct Probe {
-  bool tcp;
-  int port;
-};
-
-sockaddr_storage address(bool v6, const char* ip, int port, socklen_t& len) {
-  sockaddr_storage ss{};
-  if (v6) {
-    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-    a->sin6_family = AF_INET6;
-    a->sin6_port = htons(static_cast<uint16_t>(port));
-    inet_pton(AF_INET6, ip, &a->sin6_addr);
-    len = sizeof(sockaddr_in6);
-  } else {
-    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-    a->sin_family = AF_INET;
-    a->sin_port = htons(static_cast<uint16_t>(port));
-    inet_pton(AF_INET, ip, &a->sin_addr);
-    len = sizeof(sockaddr_in);
-  }
-  return ss;
-}
-
-// Runs the probes; returns the set of (tcp?, port) that reached the server's sockets.
-std::set<std::pair<bool, int>> probe(const Namespaces& ns, bool v6, const std::vector<Probe>& probes) {
-  int ready[2], results[2];
-  REQUIRE(pipe(ready) == 0);
-  REQUIRE(pipe(results) == 0);
-  pid_t server = fork();
-  if (server == 0) {
-    // Server: listen on every probed port, report UDP datagrams that arrive.
-    close(ready[0]);
-    close(results[0]);
-    if (!enter(ns.server)) _exit(3);
-    std::vector<pollfd> udp;
-    std::vector<int> udp_ports, tcp_fds;
-    for (const auto& p : probes) {
-      int fd = socket(v6 ? AF_INET6 : AF_INET, p.tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
-      int one = 1;
-      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-      socklen_t len;
-      auto addr = address(v6, v6 ? "::" : "0.0.0.0", p.port, len);
-      if (bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0) _exit(4);
-      if (p.tcp) {
-        listen(fd, 64);
-        tcp_fds.push_back(fd);
-      } else {
-        udp.push_back({fd, POLLIN, 0});
-        udp_ports.push_back(p.port);
-      }
-    }
-    char go = 1;
-    if (write(ready[1], &go, 1) != 1) _exit(5);
-    std::set<int> got;
-    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(700);
-    while (std::chrono::steady_clock::now() < until && !udp.empty()) {
-      if (poll(udp.data(), udp.size(), 50) <= 0) continue;
-      for (std::size_t i = 0; i < udp.size(); ++i)
-        if (udp[i].revents & POLLIN) {
-          char buf[64];
-          if (recv(udp[i].fd, buf, sizeof buf, 0) >= 0) got.insert(udp_ports[i]);
-        }
-    }
-    std::string out;
-    for (int p : got) out += std::to_string(p) + "\n";
-    if (write(results[1], out.data(), out.size()) < 0) _exit(6);
-    _exit(0);
-  }
-  close(ready[1]);
-  close(results[1]);
-  char go = 0;
-  REQUIRE(read(ready[0], &go, 1) == 1);
-
-  int tcp_pipe[2];
-  REQUIRE(pipe(tcp_pipe) == 0);
-  pid_t client = fork();
-  if (client == 0) {
-    // Client: all TCP connects at once, then every UDP datagram (twice).
-    close(tcp_pipe[0]);
-    if (!enter(ns.client)) _exit(3);
-    const char* server_ip = v6 ? "fd99::1" : "10.99.0.1";
-    std::vector<pollfd> tcp;
-    std::vector<int> tcp_ports;
-    for (const auto& p : probes) {
-      socklen_t len;
-      auto addr = address(v6, server_ip, p.port, len);
-      int fd = socket(v6 ? AF_INET6 : AF_INET, (p.tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK, 0);
-      if (p.tcp) {
-        connect(fd, reinterpret_cast<sockaddr*>(&addr), len);
-        tcp.push_back({fd, POLLOUT, 0});
-        tcp_ports.push_back(p.port);
-      } else {
-        for (int k = 0; k < 2; ++k) sendto(fd, "x", 1, 0, reinterpret_cast<sockaddr*>(&addr), len);
-      }
-    }
-    std::set<int> connected;
-    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
-    std::vector<bool> done(tcp.size(), false);
-    while (std::chrono::steady_clock::now() < until) {
-      if (poll(tcp.data(), tcp.size(), 50) <= 0) continue;
-      for (std::size_t i = 0; i < tcp.size(); ++i) {
-        if (done[i] || !tcp[i].revents) continue;
-        int err = 0;
-        socklen_t elen = sizeof err;
-        getsockopt(tcp[i].fd, SOL_SOCKET, SO_ERROR, &err, &elen);
-        if (err == 0) connected.insert(tcp_ports[i]);
-        done[i] = true;
-        tcp[i].events = 0;
-      }
-    }
-    std::string out;
-    for (int p : connected) out += std::to_string(p) + "\n";
-    if (write(tcp_pipe[1], out.data(), out.size()) < 0) _exit(6);
-    _exit(0);
-  }
-  close(tcp_pipe[1]);
-  auto read_ports = [](int fd) {
-    std::string text;
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<std::size_t>(n));
-    close(fd);
-    std::set<int> ports;
-    std::istringstream in(text);
-    int p;
-    while (in >> p) ports.insert(p);
-    return ports;
-  };
-  auto tcp_ok = read_ports(tcp_pipe[0]);
-  int status = 0;
-  waitpid(client, &status, 0);
-  auto udp_ok = read_ports(results[0]);
-  waitpid(server, &status, 0);
-  REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == 0);
-  close(ready[0]);
-  std::set<std::pair<bool, int>> passed;
-  for (int p : tcp_ok) passed.insert({true, p});
-  for (int p : udp_ok) passed.insert({false, p});
-  return passed;
-}
 
 struct Generated {
   std::string text;
@@ -349,7 +180,7 @@ TEST_CASE("kernel: fwmatrix ports agrees with packets that really pass nftables"
     WARN("skipped: nft is not installed");
     return;
   }
-  Namespaces ns;
+  Namespaces ns("fwn");
   if (!ns.ok) {
     WARN("skipped: cannot create network namespaces here");
     return;
@@ -412,7 +243,7 @@ TEST_CASE("kernel: nft -j list ruleset gives the same answers as the text it was
     WARN("skipped: nft is not installed");
     return;
   }
-  Namespaces ns;
+  Namespaces ns("fwn");
   if (!ns.ok) {
     WARN("skipped: cannot create network namespaces here");
     return;

@@ -1,0 +1,34 @@
+// The kernel tests' network: two network namespaces joined by a veth pair, and real
+// TCP connects and UDP datagrams from one to the other. Shared by the iptables and the
+// nftables kernel tests (netns_*_test.cpp).
+#pragma once
+
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fwm::test {
+
+// "server" (fwk0: 10.99.0.1/24, fd99::1/64) and "client" (fwk1: 10.99.0.2/24,
+// fd99::2/64), named PREFIX-s-PID and PREFIX-c-PID, deleted again on destruction.
+// `ok` is false when they could not be made (no root, no network namespaces).
+struct Namespaces {
+  explicit Namespaces(const std::string& prefix);
+  ~Namespaces();
+  Namespaces(const Namespaces&) = delete;
+  Namespaces& operator=(const Namespaces&) = delete;
+  std::string server, client;
+  bool ok = false;
+};
+
+struct Probe {
+  bool tcp;
+  int port;
+};
+
+// Listens on every probed port in the server, connects / sends from the client, and
+// returns the (tcp?, port) pairs that reached the server's sockets.
+std::set<std::pair<bool, int>> probe(const Namespaces& ns, bool v6, const std::vector<Probe>& probes);
+
+}  // namespace fwm::test
