@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "frontends/frontend_entry.h"
@@ -110,11 +111,19 @@ struct Model {
   std::vector<Diagnostic> diagnostics;
   std::size_t line_count = 0;
 
-  // Look-ups by family/table/name; create the object when `create` is set.
+  // Look-ups by family/table/name; create the object when `create` is set. Chains and
+  // sets are found through an index (rulesets with thousands of chains, e.g. one per
+  // kube-proxy service): add and remove them only through these functions.
   TableModel* table(const std::string& family, const std::string& name, bool create = false);
   ChainModel* chain(const std::string& family, const std::string& table, const std::string& name, bool create = false);
   SetModel* set(const std::string& family, const std::string& table, const std::string& name, bool create = false);
   void drop_table(const std::string& family, const std::string& name);
+  void drop_chain(const std::string& family, const std::string& table, const std::string& name);
+  void clear();  // `flush ruleset`: no tables, chains or sets
+
+ private:
+  void reindex();
+  std::unordered_map<std::string, std::size_t> chain_at_, set_at_;  // family, table, name -> position
 };
 
 struct ParseOptions {

@@ -435,9 +435,7 @@ class JsonReader {
       return;
     }
     if (verb == "flush" && k == "ruleset") {
-      model_.tables.clear();
-      model_.chains.clear();
-      model_.sets.clear();
+      model_.clear();
       return;
     }
     if (verb == "delete" && k == "table") {

@@ -33,27 +33,40 @@ TableModel* Model::table(const std::string& family, const std::string& name, boo
   return &tables.back();
 }
 
+namespace {
+std::string object_key(const std::string& family, const std::string& table, const std::string& name) {
+  std::string key = family;
+  key += '\0';
+  key += table;
+  key += '\0';
+  key += name;
+  return key;
+}
+}  // namespace
+
 ChainModel* Model::chain(const std::string& family, const std::string& table_name, const std::string& name,
                          bool create) {
-  for (auto& c : chains)
-    if (c.name == name && c.table == table_name && c.family == family) return &c;
+  std::string key = object_key(family, table_name, name);
+  if (auto it = chain_at_.find(key); it != chain_at_.end()) return &chains[it->second];
   if (!create) return nullptr;
   ChainModel c;
   c.family = family;
   c.table = table_name;
   c.name = name;
+  chain_at_.emplace(std::move(key), chains.size());
   chains.push_back(std::move(c));
   return &chains.back();
 }
 
 SetModel* Model::set(const std::string& family, const std::string& table_name, const std::string& name, bool create) {
-  for (auto& s : sets)
-    if (s.name == name && s.table == table_name && s.family == family) return &s;
+  std::string key = object_key(family, table_name, name);
+  if (auto it = set_at_.find(key); it != set_at_.end()) return &sets[it->second];
   if (!create) return nullptr;
   SetModel s;
   s.family = family;
   s.table = table_name;
   s.name = name;
+  set_at_.emplace(std::move(key), sets.size());
   sets.push_back(std::move(s));
   return &sets.back();
 }
@@ -68,6 +81,31 @@ void Model::drop_table(const std::string& family, const std::string& name) {
   sets.erase(std::remove_if(sets.begin(), sets.end(),
                             [&](const SetModel& s) { return s.family == family && s.table == name; }),
              sets.end());
+  reindex();
+}
+
+void Model::drop_chain(const std::string& family, const std::string& table_name, const std::string& name) {
+  chains.erase(std::remove_if(chains.begin(), chains.end(),
+                              [&](const ChainModel& c) {
+                                return c.family == family && c.table == table_name && c.name == name;
+                              }),
+               chains.end());
+  reindex();
+}
+
+void Model::clear() {
+  tables.clear();
+  chains.clear();
+  sets.clear();
+  reindex();
+}
+
+void Model::reindex() {
+  chain_at_.clear();
+  set_at_.clear();
+  for (std::size_t i = 0; i < chains.size(); ++i)
+    chain_at_.emplace(object_key(chains[i].family, chains[i].table, chains[i].name), i);
+  for (std::size_t i = 0; i < sets.size(); ++i) set_at_.emplace(object_key(sets[i].family, sets[i].table, sets[i].name), i);
 }
 
 // ---------------------------------------------------------------------------------
@@ -938,9 +976,7 @@ class FileParser {
       }
     } else if (auto* f = dynamic_cast<P::FlushRulesetContext*>(cmd)) {
       if (!f->family()) {
-        model_.tables.clear();
-        model_.chains.clear();
-        model_.sets.clear();
+        model_.clear();
       } else {
         std::string family = f->family()->getText();
         std::vector<std::string> names;
@@ -961,11 +997,7 @@ class FileParser {
       if (dc->FLUSH()) {
         if (ChainModel* c = model_.chain(family, table, name)) c->rules.clear();
       } else {
-        auto& v = model_.chains;
-        v.erase(std::remove_if(
-                    v.begin(), v.end(),
-                    [&](const ChainModel& c) { return c.family == family && c.table == table && c.name == name; }),
-                v.end());
+        model_.drop_chain(family, table, name);
       }
     } else if (auto* o = dynamic_cast<P::OtherCommandContext*>(cmd)) {
       std::string verb = o->getStart()->getText();
