@@ -437,3 +437,38 @@ TEST_CASE("nftables: iptables-nft tables (xt match is opaque) and netdev ingress
   auto udp_eth1 = ports(rs, kProtoUdp, Family::V4, nullptr, "eth1");
   REQUIRE(udp_eth1.undetermined == all_ports());
 }
+
+TEST_CASE("nftables: the model's chain and set index follows adds, drops and flushes", "[nftables]") {
+  nftables::Model model;
+  for (int i = 0; i < 300; ++i) model.chain("ip", i % 2 ? "nat" : "filter", "c" + std::to_string(i), true);
+  model.set("ip", "filter", "blocked", true);
+  model.set("inet", "filter", "blocked", true);
+  REQUIRE(model.chains.size() == 300);
+  REQUIRE(model.chain("ip", "nat", "c7") == &model.chains[7]);
+  REQUIRE(model.chain("ip", "filter", "c7") == nullptr);              // c7 is in nat
+  REQUIRE(model.chain("ip", "nat", "c7", true) == &model.chains[7]);  // found, not made again
+  REQUIRE(model.set("inet", "filter", "blocked") == &model.sets[1]);
+
+  model.drop_table("ip", "filter");  // the even chains and the ip set go; the positions shift
+  REQUIRE(model.chains.size() == 150);
+  REQUIRE(model.chain("ip", "filter", "c8") == nullptr);
+  nftables::ChainModel* c9 = model.chain("ip", "nat", "c9");
+  REQUIRE(c9);
+  CHECK(c9->name == "c9");
+  CHECK(model.set("ip", "filter", "blocked") == nullptr);
+  REQUIRE(model.set("inet", "filter", "blocked"));
+  CHECK(model.set("inet", "filter", "blocked")->family == "inet");
+
+  model.drop_chain("ip", "nat", "c1");
+  CHECK(model.chain("ip", "nat", "c1") == nullptr);
+  nftables::ChainModel* c299 = model.chain("ip", "nat", "c299");
+  REQUIRE(c299);
+  CHECK(c299->name == "c299");
+  nftables::ChainModel* again = model.chain("ip", "nat", "c1", true);  // made anew at the end
+  CHECK(again == &model.chains.back());
+
+  model.clear();
+  CHECK(model.chains.empty());
+  CHECK(model.chain("ip", "nat", "c3") == nullptr);
+  CHECK(model.set("inet", "filter", "blocked") == nullptr);
+}
