@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 namespace fwm::test {
@@ -47,6 +48,24 @@ std::string shell_quote(const std::string& s) {
     else out += c;
   }
   return out + "'";
+}
+
+ScratchDir::ScratchDir() {
+  std::random_device rd;
+  path = std::filesystem::temp_directory_path() / ("fwm-test-" + std::to_string(rd()) + std::to_string(rd()));
+  std::filesystem::create_directories(path);
+}
+
+ScratchDir::~ScratchDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+}
+
+std::string ScratchDir::file(const std::string& name, const std::string& text) const {
+  std::filesystem::path p = path / name;
+  std::filesystem::create_directories(p.parent_path());
+  write_file(p.string(), text);
+  return p.string();
 }
 
 }  // namespace fwm::test

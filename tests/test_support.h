@@ -1,6 +1,7 @@
 // Helpers shared by tests that run the fwmatrix binary.
 #pragma once
 
+#include <filesystem>
 #include <string>
 
 namespace fwm::test {
@@ -18,5 +19,18 @@ std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& text);
 bool file_exists(const std::string& path);
 std::string shell_quote(const std::string& s);
+
+// A fresh directory under the system's temporary directory, removed with everything in
+// it when the object goes.
+struct ScratchDir {
+  ScratchDir();
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  // Writes `text` to `name` (a relative path; directories made as needed) inside it and
+  // returns the file's path.
+  std::string file(const std::string& name, const std::string& text) const;
+  std::filesystem::path path;
+};
 
 }  // namespace fwm::test

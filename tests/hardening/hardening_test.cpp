@@ -14,31 +14,12 @@
 
 using namespace fwm;
 using fwm::test::run_fwmatrix;
+using fwm::test::ScratchDir;
 using fwm::test::shell_quote;
 using fwm::test::write_file;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A fresh scratch directory, removed when the test ends.
-struct ScratchDir {
-  fs::path path;
-  ScratchDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / ("fwm-hardening-" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name, const std::string& text) const {
-    fs::path p = path / name;
-    fs::create_directories(p.parent_path());
-    write_file(p.string(), text);
-    return p.string();
-  }
-};
 
 const std::string kIptables =
     "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"

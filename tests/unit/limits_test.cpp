@@ -17,30 +17,12 @@
 
 using namespace fwm;
 using fwm::test::run_command;
+using fwm::test::ScratchDir;
 using fwm::test::shell_quote;
 using fwm::test::write_file;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct ScratchDir {
-  fs::path path;
-  ScratchDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / ("fwm-limits-" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name, const std::string& text) const {
-    fs::path p = path / name;
-    fs::create_directories(p.parent_path());
-    write_file(p.string(), text);
-    return p.string();
-  }
-};
 
 // stdout and stderr of fwmatrix ARGS, with the exit code.
 fwm::test::CommandResult fwmatrix(const std::string& args) {
