@@ -13,6 +13,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -184,6 +185,32 @@ std::set<std::pair<bool, int>> probe(const Namespaces& ns, bool v6, const std::v
   for (int p : tcp_ok) passed.insert({true, p});
   for (int p : udp_ok) passed.insert({false, p});
   return passed;
+}
+
+PortAnswer fwmatrix_accepted(const std::string& file, bool v6, std::set<int>& endpoints) {
+  auto r = run_fwmatrix(
+      fmt::format("ports {} --json --src {} --iface fwk0", shell_quote(file), v6 ? "fd99::2" : "10.99.0.2"));
+  REQUIRE(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  REQUIRE_FALSE(j.contains("undetermined_tcp"));
+  REQUIRE_FALSE(j.contains("undetermined_udp"));
+  PortAnswer accepted;
+  for (bool tcp : {true, false})
+    for (const auto& iv : j[tcp ? "tcp" : "udp"]) {
+      int lo = iv[0].get<int>(), hi = iv[1].get<int>();
+      endpoints.insert(lo);
+      endpoints.insert(hi);
+      accepted[tcp].push_back({lo, hi});
+    }
+  return accepted;
+}
+
+bool in_answer(const PortAnswer& answer, bool tcp, int port) {
+  auto it = answer.find(tcp);
+  if (it == answer.end()) return false;
+  for (const auto& [lo, hi] : it->second)
+    if (port >= lo && port <= hi) return true;
+  return false;
 }
 
 }  // namespace fwm::test

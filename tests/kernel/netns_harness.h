@@ -3,6 +3,7 @@
 // nftables kernel tests (netns_*_test.cpp).
 #pragma once
 
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
@@ -30,5 +31,12 @@ struct Probe {
 // Listens on every probed port in the server, connects / sends from the client, and
 // returns the (tcp?, port) pairs that reached the server's sockets.
 std::set<std::pair<bool, int>> probe(const Namespaces& ns, bool v6, const std::vector<Probe>& probes);
+
+// `fwmatrix ports --json` for packets from the client to the server's fwk0: the accepted
+// intervals per protocol (true = TCP). Requires an exit code of 0 and no undetermined
+// ports; adds the intervals' endpoints to `endpoints` (ports worth probing).
+using PortAnswer = std::map<bool, std::vector<std::pair<int, int>>>;
+PortAnswer fwmatrix_accepted(const std::string& file, bool v6, std::set<int>& endpoints);
+bool in_answer(const PortAnswer& answer, bool tcp, int port);
 
 }  // namespace fwm::test

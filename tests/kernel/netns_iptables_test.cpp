@@ -102,33 +102,6 @@ Generated generate(std::mt19937& rng, bool v6) {
   return g;
 }
 
-// fwmatrix's accepted intervals per protocol (true = TCP); adds their endpoints to `endpoints`.
-std::map<bool, std::vector<std::pair<int, int>>> fwmatrix_accepted(const std::string& file, bool v6,
-                                                                   std::set<int>& endpoints) {
-  auto r = run_fwmatrix(fmt::format("ports {} --json --src {} --iface fwk0", shell_quote(file), v6 ? "fd99::2" : "10.99.0.2"));
-  REQUIRE(r.exit_code == 0);
-  auto j = nlohmann::json::parse(r.out);
-  REQUIRE_FALSE(j.contains("undetermined_tcp"));
-  REQUIRE_FALSE(j.contains("undetermined_udp"));
-  std::map<bool, std::vector<std::pair<int, int>>> accepted;
-  for (bool tcp : {true, false})
-    for (const auto& iv : j[tcp ? "tcp" : "udp"]) {
-      int lo = iv[0].get<int>(), hi = iv[1].get<int>();
-      endpoints.insert(lo);
-      endpoints.insert(hi);
-      accepted[tcp].push_back({lo, hi});
-    }
-  return accepted;
-}
-
-bool in_answer(const std::map<bool, std::vector<std::pair<int, int>>>& answer, bool tcp, int port) {
-  auto it = answer.find(tcp);
-  if (it == answer.end()) return false;
-  for (const auto& [lo, hi] : it->second)
-    if (port >= lo && port <= hi) return true;
-  return false;
-}
-
 }  // namespace
 
 TEST_CASE("kernel: fwmatrix ports agrees with packets that really pass iptables", "[kernel]") {
