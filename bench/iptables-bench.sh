@@ -7,29 +7,10 @@
 # 12 from 100k to 1M: `iptables-bench.sh 100000 1000000`). Default sizes: 10000 100000.
 # Needs root for the namespace.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/.." && pwd)
-fwm=${FWMATRIX:-$root/build/src/fwmatrix}
-runs=${RUNS:-3}
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(10000 100000)
-[ -x "$fwm" ] || { echo "build first: scripts/run --version" >&2; exit 2; }
-command -v /usr/bin/time >/dev/null || apt-get install -y -q time >/dev/null
+source "$(dirname "$0")/bench-lib.sh"
 command -v iptables-restore >/dev/null || apt-get install -y -q iptables >/dev/null || true
-work=$(mktemp -d)
-ns=fwmbench$$
-trap 'ip netns del $ns 2>/dev/null || true; rm -rf "$work"' EXIT
-have_ns=0
-if ip netns add "$ns" 2>/dev/null; then have_ns=1; fi
-
-# measure CMD...: prints "seconds max_rss_kb cpu_seconds" of one run (cpu = user + system:
-# what the run costs whatever else the machine is doing)
-measure() {
-  /usr/bin/time -f "%e %M %U %S" -o "$work/time" "$@" >/dev/null 2>"$work/stderr" || {
-    echo "failed: $*" >&2; cat "$work/stderr" >&2; return 1; }
-  awk '{printf "%s %s %.2f\n", $1, $2, $3 + $4}' "$work/time"
-}
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 printf '%-9s %8s %10s %12s %14s %16s %8s %10s %8s %8s\n' rules fwm_s fwm_cpu_s fwm_peak_MB restore_test_s restore_cpu_s ratio cpu_ratio lines growth
 previous_s=

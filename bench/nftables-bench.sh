@@ -5,27 +5,9 @@
 # same generated rulesets, several runs each; prints medians, their ratio
 # and peak memory. Default sizes: 10000 100000. Needs root for the namespace.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/.." && pwd)
-fwm=${FWMATRIX:-$root/build/src/fwmatrix}
-runs=${RUNS:-3}
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(10000 100000)
-[ -x "$fwm" ] || { echo "build first: scripts/run --version" >&2; exit 2; }
-command -v /usr/bin/time >/dev/null || apt-get install -y -q time >/dev/null
-work=$(mktemp -d)
-ns=fwmbench$$
-trap 'ip netns del $ns 2>/dev/null || true; rm -rf "$work"' EXIT
-have_ns=0
-if ip netns add "$ns" 2>/dev/null; then have_ns=1; fi
-
-# measure CMD...: prints "seconds max_rss_kb" of one run
-measure() {
-  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/stderr" || {
-    echo "failed: $*" >&2; cat "$work/stderr" >&2; return 1; }
-  cat "$work/time"
-}
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+source "$(dirname "$0")/bench-lib.sh"
 
 printf '%-9s %10s %12s %14s %10s %10s\n' rules fwm_s fwm_peak_MB nft_check_s ratio lines
 for n in "${sizes[@]}"; do
