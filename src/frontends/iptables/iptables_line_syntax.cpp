@@ -102,6 +102,10 @@ constexpr std::size_t kMaxShapes = 4096;
 
 bool scan_tokens(std::string_view line, std::vector<ScannedToken>& out) {
   out.clear();
+  for (char c : line) {
+    auto byte = static_cast<unsigned char>(c);
+    if ((byte < 0x20 && c != '\t') || byte >= 0x7f) return false;  // control and non-ASCII bytes: ANTLR decides
+  }
   std::size_t i = 0;
   while (i < line.size()) {
     char c = line[i];
@@ -109,24 +113,17 @@ bool scan_tokens(std::string_view line, std::vector<ScannedToken>& out) {
       ++i;
       continue;
     }
-    auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte >= 0x7f) return false;  // control and non-ASCII bytes: ANTLR decides
     ScannedToken t;
     t.start = i;
     if (c == '"') {  // '"' ( '\\' . | ~["\\\r\n] )* '"'
       std::size_t j = i + 1;
-      while (j < line.size() && line[j] != '"') {
-        if (static_cast<unsigned char>(line[j]) < 0x20 || static_cast<unsigned char>(line[j]) >= 0x7f) return false;
-        j += line[j] == '\\' ? 2 : 1;
-      }
+      while (j < line.size() && line[j] != '"') j += line[j] == '\\' ? 2 : 1;
       if (j >= line.size()) return false;  // unterminated: ANTLR reports it
       t.type = IptablesLexer::DQSTRING;
       t.length = j + 1 - i;
     } else if (c == '\'') {  // '\'' ~['\r\n]* '\''
       std::size_t j = line.find('\'', i + 1);
       if (j == std::string_view::npos) return false;
-      for (std::size_t k = i + 1; k < j; ++k)
-        if (static_cast<unsigned char>(line[k]) < 0x20 || static_cast<unsigned char>(line[k]) >= 0x7f) return false;
       t.type = IptablesLexer::SQSTRING;
       t.length = j + 1 - i;
     } else if (c == '!') {
@@ -150,8 +147,6 @@ bool scan_tokens(std::string_view line, std::vector<ScannedToken>& out) {
         }
       if (t.length == 0) return false;
     }
-    for (std::size_t k = t.start; k < t.start + t.length; ++k)
-      if (static_cast<unsigned char>(line[k]) < 0x20 || static_cast<unsigned char>(line[k]) >= 0x7f) return false;
     out.push_back(t);
     i = t.start + t.length;
   }
