@@ -227,11 +227,16 @@ std::optional<IfaceSet> interfaces_for(const Ruleset& rs, const Topology& t, con
   return set;
 }
 
+// Evaluates the slice's region `query` on path `p` and classifies its required ports.
 // Network mode asks for the whole region: a port is open only when every packet of the
 // region to it (every source and destination address of the two ends) is accepted;
 // denied when some packet is denied; undetermined otherwise. Reply slices are about the
 // service port as the source port.
-void classify_whole_region(CoverageSlice& slice) {
+void evaluate_whole_region(CoverageSlice& slice, const Ruleset& rs, const Pipeline& p, const Box& query,
+                           const Limits& limits) {
+  EvalResult result = evaluate_within(rs, p, query, limits);
+  slice.pieces = std::move(result.pieces);
+  slice.problems = std::move(result.problems);
   PortSet denied, undetermined;
   for (const auto& p : slice.pieces) {
     const PortSet& ports = slice.reply ? p.box.sport : p.box.dport;
@@ -310,10 +315,7 @@ NetworkCoverage compute_network_coverage(const Ruleset& rs, const Pack& pack, co
           auto out_ifs = interfaces_for(rs, topology, dst_name, outbound ? dst : role.addresses);
           if (in_ifs) q.in_iface = *in_ifs;
           if (out_ifs) q.out_iface = *out_ifs;
-          EvalResult r = evaluate_within(rs, *p, q, limits);
-          slice.pieces = std::move(r.pieces);
-          slice.problems = std::move(r.problems);
-          classify_whole_region(slice);
+          evaluate_whole_region(slice, rs, *p, q, limits);
           // Replies: the connections that get through must be able to answer (established
           // state, the service port as source port, the other way round).
           if (!slice.open.empty() && !implicit_replies) {
@@ -334,10 +336,7 @@ NetworkCoverage compute_network_coverage(const Ruleset& rs, const Pack& pack, co
             rq.state = ct_only(CtState::Established);
             if (out_ifs) rq.in_iface = *out_ifs;
             if (in_ifs) rq.out_iface = *in_ifs;
-            EvalResult rr = evaluate_within(rs, *p, rq, limits);
-            reply.pieces = std::move(rr.pieces);
-            reply.problems = std::move(rr.problems);
-            classify_whole_region(reply);
+            evaluate_whole_region(reply, rs, *p, rq, limits);
             cov.slices.push_back(std::move(slice));
             cov.slices.push_back(std::move(reply));
           } else {
