@@ -110,6 +110,8 @@ struct Model {
   std::vector<SetModel> sets;
   std::vector<Diagnostic> diagnostics;
   std::size_t line_count = 0;
+  std::size_t items_parsed = 0;  // items that went through the parser
+  std::size_t items_reused = 0;  // items read from the tree of an earlier item of their shape
 
   // Look-ups by family/table/name; create the object when `create` is set. Chains and
   // sets are found through an index (rulesets with thousands of chains, e.g. one per
@@ -131,6 +133,9 @@ struct ParseOptions {
   std::string include_root;
   std::string include_root_display;  // how diagnostics name it (relative stays relative)
   Limits limits;                     // include depth, size and line length of included files
+  // Parse each token shape once and lay its tree onto later items of that shape. Off:
+  // every item goes through the parser (tests compare both).
+  bool reuse_item_trees = true;
 };
 
 // True if the text looks like nftables (block or command form).

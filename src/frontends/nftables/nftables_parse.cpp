@@ -1,8 +1,12 @@
 // Parsing nftables text into the vendor model. The whole file is lexed once; the parser
 // is called for one item at a time (a block opener, a chain declaration, one rule, one
-// command) with the entry rule of the block it is in, and each parse tree is dropped as
-// soon as the item is in the model. `define`, `include` and the command forms (add,
-// insert, delete, flush) are applied here, in file order.
+// command) with the entry rule of the block it is in. `define`, `include` and the command
+// forms (add, insert, delete, flush) are applied here, in file order.
+//
+// Items of the same token shape (the same token types up to the item's end) parse to
+// the same tree: generated and real rulesets repeat a few shapes thousands of times.
+// The tree of a shape's first item is kept and laid onto the tokens of the later items
+// of that shape instead of parsing them again (ItemShapes below).
 #include <fmt/format.h>
 #include <glob.h>
 
@@ -85,10 +89,9 @@ void Model::drop_table(const std::string& family, const std::string& name) {
 }
 
 void Model::drop_chain(const std::string& family, const std::string& table_name, const std::string& name) {
-  chains.erase(std::remove_if(chains.begin(), chains.end(),
-                              [&](const ChainModel& c) {
-                                return c.family == family && c.table == table_name && c.name == name;
-                              }),
+  chains.erase(std::remove_if(
+                   chains.begin(), chains.end(),
+                   [&](const ChainModel& c) { return c.family == family && c.table == table_name && c.name == name; }),
                chains.end());
   reindex();
 }
@@ -105,7 +108,8 @@ void Model::reindex() {
   set_at_.clear();
   for (std::size_t i = 0; i < chains.size(); ++i)
     chain_at_.emplace(object_key(chains[i].family, chains[i].table, chains[i].name), i);
-  for (std::size_t i = 0; i < sets.size(); ++i) set_at_.emplace(object_key(sets[i].family, sets[i].table, sets[i].name), i);
+  for (std::size_t i = 0; i < sets.size(); ++i)
+    set_at_.emplace(object_key(sets[i].family, sets[i].table, sets[i].name), i);
 }
 
 // ---------------------------------------------------------------------------------
@@ -187,6 +191,111 @@ class StopAtFirstError : public antlr4::DefaultErrorStrategy {
 
 enum class BlockKind { Top, Table, Chain, Set, Other };
 
+// A token stream that remembers the furthest token the parser has looked at, so that
+// a parse is known to depend only on the tokens of its item.
+class WatchedTokenStream : public antlr4::CommonTokenStream {
+ public:
+  using antlr4::CommonTokenStream::CommonTokenStream;
+  antlr4::Token* LT(ssize_t k) override {
+    antlr4::Token* t = antlr4::CommonTokenStream::LT(k);
+    if (t && t->getTokenIndex() > furthest) furthest = t->getTokenIndex();
+    return t;
+  }
+  std::size_t furthest = 0;
+};
+
+// Parse trees of items by token shape. The parser's decisions depend only on token types
+// (the grammar has no predicates), so an item whose token types equal those of an item
+// parsed before has the same tree; only the tokens its nodes point at differ. A shape is
+// kept only when its parse had no error and looked at no token past the item's end.
+// The trees stay alive in the parser until `clear()`; at most kMaxParses items are
+// parsed between two clears, which bounds the memory they hold.
+class ItemShapes {
+ public:
+  static constexpr std::size_t kMaxParses = 4096;
+  static constexpr std::size_t kMaxItemTokens = 256;
+
+  // The shape of the item starting at `start`: the entry rule and the token types up to
+  // its end (a newline or ';' outside braces, a '}' closing the block, '{' at the end of
+  // a line, or the end of input). False when the item is longer than kMaxItemTokens.
+  bool shape_at(antlr4::CommonTokenStream& tokens, std::size_t start, BlockKind kind) {
+    key_.assign(1, static_cast<char>(kind));
+    int depth = 0;
+    std::size_t size = tokens.size();
+    for (std::size_t i = start; i < size && i - start < kMaxItemTokens; ++i) {
+      std::size_t type = tokens.get(i)->getType();
+      key_ += static_cast<char>(type == antlr4::Token::EOF ? 255 : type);
+      bool ends = false;
+      if (type == antlr4::Token::EOF) {
+        ends = true;
+      } else if (type == P::LBRACE) {
+        ++depth;
+        ends = i + 1 < size && tokens.get(i + 1)->getType() == P::NL;
+        if (ends) key_ += static_cast<char>(P::NL), ++i;
+      } else if (type == P::RBRACE) {
+        ends = depth == 0;
+        --depth;
+      } else if (type == P::NL || type == P::SEMI) {
+        ends = depth <= 0;
+      }
+      if (ends) {
+        shape_end_ = i;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // The tree of the current shape, laid onto the item starting at `start`; `next` is the
+  // token after the item. Null when the shape has not been seen.
+  antlr4::ParserRuleContext* find(antlr4::CommonTokenStream& tokens, std::size_t start, std::size_t& next) {
+    auto it = trees_.find(key_);
+    if (it == trees_.end()) return nullptr;
+    Tree& tree = it->second;
+    relay(tree.root, tokens, tree.start, start);
+    tree.start = start;
+    next = start + tree.length;
+    return tree.root;
+  }
+
+  // After a parse of the current shape from `start` to `next` (exclusive), with no error.
+  void keep(antlr4::ParserRuleContext* root, std::size_t start, std::size_t next, std::size_t furthest) {
+    if (furthest > shape_end_ || next > shape_end_ + 1 || next <= start) return;
+    trees_.emplace(key_, Tree{root, start, next - start});
+  }
+
+  // Counts a parse; true when the trees must be dropped first (parser.reset()).
+  bool parse_due_to_clear() { return ++parses_ > kMaxParses; }
+  void clear() {
+    trees_.clear();
+    parses_ = 1;
+  }
+
+ private:
+  struct Tree {
+    antlr4::ParserRuleContext* root;
+    std::size_t start;   // index of the first token of the item the nodes point at
+    std::size_t length;  // tokens of the item
+  };
+
+  static void relay(antlr4::tree::ParseTree* node, antlr4::CommonTokenStream& tokens, std::size_t from,
+                    std::size_t to) {
+    auto moved = [&](antlr4::Token* t) { return t ? tokens.get(t->getTokenIndex() - from + to) : nullptr; };
+    if (auto* ctx = dynamic_cast<antlr4::ParserRuleContext*>(node)) {
+      ctx->start = moved(ctx->start);
+      ctx->stop = moved(ctx->stop);
+      for (auto* child : ctx->children) relay(child, tokens, from, to);
+    } else if (auto* leaf = dynamic_cast<antlr4::tree::TerminalNodeImpl*>(node)) {
+      leaf->symbol = moved(leaf->symbol);
+    }
+  }
+
+  std::string key_;
+  std::size_t shape_end_ = 0;
+  std::unordered_map<std::string, Tree> trees_;
+  std::size_t parses_ = 0;
+};
+
 struct Block {
   BlockKind kind = BlockKind::Top;
   std::string family, table, name;
@@ -216,7 +325,7 @@ class FileParser {
     model_.line_count += lines_.size();
     antlr4::ANTLRInputStream input(file.text);
     NftablesLexer lexer(&input);
-    antlr4::CommonTokenStream tokens(&lexer);
+    WatchedTokenStream tokens(&lexer);
     NftablesParser parser(&tokens);
     ItemErrors errors;
     lexer.removeErrorListeners();
@@ -228,34 +337,36 @@ class FileParser {
     tokens_ = &tokens;
     input_ = &input;
     tokens.fill();
+    ItemShapes shapes;
     std::size_t start_depth = stack_.size();
     while (tokens.LA(1) != antlr4::Token::EOF) {
       std::size_t start = tokens.index();
-      parser.reset();
-      tokens.seek(start);
-      errors.reset();
       BlockKind kind = stack_.back().kind;
+      bool shaped = options_.reuse_item_trees && shapes.shape_at(tokens, start, kind);
+      std::size_t next = 0;
+      if (antlr4::ParserRuleContext* tree = shaped ? shapes.find(tokens, start, next) : nullptr) {
+        tokens.seek(next);
+        ++model_.items_reused;
+        read_item(kind, tree);
+        continue;
+      }
+      if (shapes.parse_due_to_clear()) {
+        parser.reset();  // drops every tree the parser made
+        shapes.clear();
+      }
+      tokens.seek(start);
+      tokens.furthest = start;
+      parser.getErrorHandler()->reset(&parser);
+      errors.reset();
+      antlr4::ParserRuleContext* tree = nullptr;
+      ++model_.items_parsed;
       try {
-        switch (kind) {
-          case BlockKind::Top:
-            top_item(parser.topItem());
-            break;
-          case BlockKind::Table:
-            table_item(parser.tableItem());
-            break;
-          case BlockKind::Chain:
-            chain_item(parser.chainItem());
-            break;
-          case BlockKind::Set:
-            set_item(parser.setItem());
-            break;
-          case BlockKind::Other:
-            other_item(parser.otherItem());
-            break;
-        }
+        tree = parse_item(parser, kind);
       } catch (const antlr4::ParseCancellationException&) {
         errors.has_error = true;
       }
+      if (!errors.has_error && shaped) shapes.keep(tree, start, tokens.index(), tokens.furthest);
+      if (!errors.has_error) read_item(kind, tree);
       if (errors.has_error) {
         syntax_error(errors, kind);
         skip_broken_item(start);
@@ -273,6 +384,37 @@ class FileParser {
   }
 
  private:
+  static antlr4::ParserRuleContext* parse_item(NftablesParser& parser, BlockKind kind) {
+    switch (kind) {
+      case BlockKind::Top:
+        return parser.topItem();
+      case BlockKind::Table:
+        return parser.tableItem();
+      case BlockKind::Chain:
+        return parser.chainItem();
+      case BlockKind::Set:
+        return parser.setItem();
+      case BlockKind::Other:
+        break;
+    }
+    return parser.otherItem();
+  }
+
+  void read_item(BlockKind kind, antlr4::ParserRuleContext* tree) {
+    switch (kind) {
+      case BlockKind::Top:
+        return top_item(static_cast<P::TopItemContext*>(tree));
+      case BlockKind::Table:
+        return table_item(static_cast<P::TableItemContext*>(tree));
+      case BlockKind::Chain:
+        return chain_item(static_cast<P::ChainItemContext*>(tree));
+      case BlockKind::Set:
+        return set_item(static_cast<P::SetItemContext*>(tree));
+      case BlockKind::Other:
+        return other_item(static_cast<P::OtherItemContext*>(tree));
+    }
+  }
+
   // ------------------------------------------------------------- diagnostics
   static const char* block_name(BlockKind k) {
     switch (k) {
@@ -1070,7 +1212,7 @@ class FileParser {
   int depth_ = 0;
   const TextFile* file_ = nullptr;
   std::vector<std::string_view> lines_;
-  antlr4::CommonTokenStream* tokens_ = nullptr;
+  WatchedTokenStream* tokens_ = nullptr;
   antlr4::ANTLRInputStream* input_ = nullptr;
 };
 

@@ -1,0 +1,146 @@
+// The nftables parser reads an item whose token shape it has seen before from the tree
+// of the earlier item (laid onto the new tokens) instead of parsing it again. These
+// tests check that this gives the same model as parsing every item, over the corpus,
+// the shared dumps and a generated ruleset with errors among its repeated shapes.
+#include <fmt/format.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "frontends/nftables/nftables_frontend.h"
+#include "util/text_input.h"
+
+using namespace fwm;
+using namespace fwm::nftables;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string describe(const Expr& e) {
+  std::string out = fmt::format("{}{}'{}'", static_cast<int>(e.kind), e.quoted ? "q" : "", e.text);
+  if (e.kind == Expr::Kind::Verdict || e.kind == Expr::Kind::MapElem)
+    out += fmt::format("v{}:{}", static_cast<int>(e.verdict.kind), e.verdict.chain);
+  if (!e.items.empty()) {
+    out += "(";
+    for (const auto& item : e.items) out += describe(item) + ",";
+    out += ")";
+  }
+  return out;
+}
+
+std::string describe(const SourceSpan& s) {
+  return fmt::format("{}:{}:{}-{}:{}", s.file, s.line, s.column, s.end_line, s.end_column);
+}
+
+// Every field of the model, one line per object.
+std::string describe(const Model& m) {
+  std::string out = fmt::format("lines {}\n", m.line_count);
+  for (const auto& t : m.tables)
+    out += fmt::format("table {} {} {} {}\n", t.family, t.name, t.dormant, describe(t.span));
+  for (const auto& c : m.chains) {
+    out += fmt::format("chain {} {} {} base={} {} {} {} {} policy={} {} {} '{}'\n", c.family, c.table, c.name, c.base,
+                       c.type, c.hook, c.device, c.priority, c.policy_accept ? int(*c.policy_accept) : -1,
+                       describe(c.span), describe(c.policy_span), c.policy_text);
+    for (const auto& r : c.rules) {
+      out += fmt::format("  rule {} '{}' [{}]\n", describe(r.span), r.text, fmt::join(r.suppressions, ","));
+      for (const auto& s : r.stmts)
+        out += fmt::format("    {} [{}] {} '{}' {} v{}:{} '{}' {} {}\n", static_cast<int>(s.kind),
+                           fmt::join(s.selectors, ","), s.selector_complex, s.op, describe(s.rhs),
+                           static_cast<int>(s.verdict.kind), s.verdict.chain, s.text, s.nat_kind, s.column);
+    }
+  }
+  for (const auto& s : m.sets) {
+    out += fmt::format("set {} {} {} map={} '{}' dynamic={} {}\n", s.family, s.table, s.name, s.is_map, s.type,
+                       s.dynamic, describe(s.span));
+    for (const auto& e : s.elements) out += "  " + describe(e) + "\n";
+  }
+  for (const auto& d : m.diagnostics)
+    out +=
+        fmt::format("{} {} {} '{}' '{}'\n", d.id, describe(d.span), static_cast<int>(d.severity), d.message, d.snippet);
+  return out;
+}
+
+struct BothWays {
+  Model reused, parsed;
+};
+
+BothWays parse_both_ways(const TextFile& file) {
+  ParseOptions with_reuse, without_reuse;
+  without_reuse.reuse_item_trees = false;
+  return {parse(file, with_reuse), parse(file, without_reuse)};
+}
+
+// A kube-proxy-like ruleset: a few shapes repeated, with errors of every kind among them.
+std::string generated_ruleset(int services) {
+  std::string text = "flush ruleset\ndefine web = { 80, 443 }\ntable inet fw {\n";
+  text += "  set allowed { type ipv4_addr; flags interval; elements = { 10.0.0.0/8, 192.168.1.1 } }\n";
+  text += "  chain input {\n    type filter hook input priority filter; policy drop;\n";
+  for (int s = 0; s < services; ++s) {
+    text += fmt::format("    ip saddr 10.{}.{}.0/24 tcp dport {} counter accept comment \"svc {}\"\n", s / 250, s % 250,
+                        1000 + s, s);
+    text += fmt::format("    ip saddr @allowed udp dport {{ {}, {}-{} }} accept # fwmatrix: ignore FWM020 -- ok\n",
+                        2000 + s, 3000 + s, 3100 + s);
+    text += fmt::format("    tcp dport $web ip daddr 10.9.{}.{} jump svc{}\n", s / 250, s % 250, s);
+    if (s % 97 == 0) text += "    # a comment line\n\n";
+    if (s % 211 == 0) text += fmt::format("    tcp dport {} accpt\n", s);                  // unknown word
+    if (s % 307 == 0) text += fmt::format("    ip saddr 10.0.0.{} tcp dport\n", s % 250);  // missing value
+    if (s % 401 == 0) text += fmt::format("    tcp dport {{ {}, accept\n", s);             // unclosed set
+    if (s % 503 == 0) text += fmt::format("    tcp dport $undefined{} accept\n", s);       // undefined variable
+    if (s % 509 == 0) text += "    ct state established,related accept; tcp dport 22 accept\n";
+  }
+  text += "  }\n";
+  for (int s = 0; s < services; ++s)
+    text +=
+        fmt::format("  chain svc{} {{\n    meta l4proto tcp dnat ip to 10.244.{}.{}:8080\n  }}\n", s, s / 250, s % 250);
+  text += "}\nadd rule inet fw input tcp dport 5061 accept\n";
+  return text;
+}
+
+std::vector<fs::path> nft_files(const fs::path& dir) {
+  std::vector<fs::path> out;
+  if (!fs::is_directory(dir)) return out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    auto ext = e.path().extension().string();
+    if (ext == ".nft" || ext == ".conf" || ext == ".nftables" || ext == ".ruleset" || ext == "")
+      out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("nftables item trees: a generated ruleset with errors reads the same either way", "[nftables][item-trees]") {
+  TextFile file = decode_text("generated.nft", generated_ruleset(1200));
+  REQUIRE(file.ok());
+  auto both = parse_both_ways(file);
+  CHECK(describe(both.reused) == describe(both.parsed));
+  CHECK(both.reused.diagnostics.size() >= 10);
+  // The shapes repeat: almost every item comes from an earlier tree.
+  CHECK(both.parsed.items_reused == 0);
+  CHECK(both.reused.items_parsed < 200);
+  CHECK(both.reused.items_reused > 3500);
+  CHECK(both.reused.items_parsed + both.reused.items_reused <= both.parsed.items_parsed);
+}
+
+TEST_CASE("nftables item trees: the corpus and the shared dumps read the same either way", "[nftables][item-trees]") {
+  std::vector<fs::path> files = nft_files(fs::path(FWM_SOURCE_DIR) / "corpus/nftables");
+  auto shared = fs::path(FWM_SHARED_DIR);
+  for (const char* dir : {"conformance/nftables/dumps", "corpus/real/nftables"})
+    for (auto& f : nft_files(shared / dir)) files.push_back(f);
+  if (!fs::is_directory(shared)) WARN("no " << shared.string() << ": only the project corpus is compared");
+  REQUIRE(files.size() >= 8);
+  std::size_t compared = 0, reused = 0;
+  for (const auto& path : files) {
+    TextFile file = read_text_file(path.string());
+    if (!file.ok() || detect_json(file.text)) continue;
+    auto both = parse_both_ways(file);
+    INFO(path.string());
+    REQUIRE(describe(both.reused) == describe(both.parsed));
+    ++compared;
+    reused += both.reused.items_reused;
+  }
+  CHECK(compared >= 8);
+  CHECK(reused > 0);
+}
