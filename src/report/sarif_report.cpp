@@ -2,7 +2,7 @@
 // physical location each, relative uris, fingerprints from content (fwmatrix/v1).
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <set>
+#include <map>
 
 #include "checks/check.h"
 #include "report/report.h"
@@ -78,7 +78,12 @@ std::string render_sarif(const Report& r) {
     rules.push_back(std::move(rule));
   }
   json results = json::array();
-  std::set<std::string> artifacts;
+  std::map<std::string, std::string> uris;  // input path -> relative uri (one look-up per file)
+  auto uri_of = [&uris](const std::string& file) -> const std::string& {
+    auto it = uris.find(file);
+    if (it == uris.end()) it = uris.emplace(file, relative_uri(file)).first;
+    return it->second;
+  };
   for (const auto& f : r.findings) {
     json res;
     res["ruleId"] = f.rule_id;
@@ -95,14 +100,13 @@ std::string render_sarif(const Report& r) {
     }
     if (!f.snippet.empty()) region["snippet"] = {{"text", f.snippet}};
     res["locations"] = json::array({{{"physicalLocation",
-                                      {{"artifactLocation", {{"uri", relative_uri(f.location.file)}, {"uriBaseId", "%SRCROOT%"}}},
+                                      {{"artifactLocation", {{"uri", uri_of(f.location.file)}, {"uriBaseId", "%SRCROOT%"}}},
                                        {"region", region}}}}});
     res["partialFingerprints"] = {{"fwmatrix/v1", f.fingerprint()}};
     if (!f.properties.empty()) res["properties"] = f.properties;
     if (f.suppression)
       res["suppressions"] = json::array({{{"kind", "inSource"}, {"justification", *f.suppression}}});
     if (!f.baseline_state.empty()) res["baselineState"] = f.baseline_state;
-    artifacts.insert(relative_uri(f.location.file));
     results.push_back(std::move(res));
   }
   json run;
@@ -110,14 +114,14 @@ std::string render_sarif(const Report& r) {
                   {{"name", "fwmatrix"},
                    {"semanticVersion", FWM_VERSION},
                    {"informationUri", "https://github.com/fwmatrix/fwmatrix"},
-                   {"rules", rules}}}};
+                   {"rules", std::move(rules)}}}};
   if (!r.category.empty()) {
     std::string id = r.category;
     if (id.back() != '/') id += '/';  // a category, not a run instance
     run["automationDetails"] = {{"id", id}};
   }
   run["originalUriBaseIds"] = {{"%SRCROOT%", {{"description", {{"text", "The directory fwmatrix ran in."}}}}}};
-  run["results"] = results;
+  run["results"] = std::move(results);
   run["columnKind"] = "unicodeCodePoints";
   json invocation;
   invocation["executionSuccessful"] = true;
@@ -126,11 +130,15 @@ std::string render_sarif(const Report& r) {
     for (const auto& n : r.notes) notes.push_back({{"level", "note"}, {"message", {{"text", with_period(n)}}}});
     invocation["toolExecutionNotifications"] = notes;
   }
-  run["invocations"] = json::array({invocation});
+  json invocations = json::array();
+  invocations.push_back(std::move(invocation));
+  run["invocations"] = std::move(invocations);
   json log;
   log["$schema"] = "https://json.schemastore.org/sarif-2.1.0.json";
   log["version"] = "2.1.0";
-  log["runs"] = json::array({run});
+  json runs = json::array();  // built by moving: an initializer list would copy every result
+  runs.push_back(std::move(run));
+  log["runs"] = std::move(runs);
   return log.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";  // never throw on a bad byte
 }
 
