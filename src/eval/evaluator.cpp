@@ -141,9 +141,11 @@ Overlap split(Work& w, const Match& m, Work& matched, std::vector<Work>& rest) {
   auto peel_set = [&](auto field_ptr, const auto& want) {
     auto& field = cur.box.*field_ptr;
     if (field.subset_of(want)) return;
-    auto outside = field.subtract(want);
-    auto inside = field.intersect(want);
-    field = std::move(inside);  // before the copy: the part outside may be long
+    // The part outside may be long (a piece with one hole per service): it is cut in
+    // place and moved, never copied.
+    auto outside = std::move(field);
+    field = outside.intersect(want);
+    outside.subtract_in_place(want);
     Work out = cur;
     out.box.*field_ptr = std::move(outside);
     rest.push_back(std::move(out));

@@ -48,8 +48,8 @@ class IntervalSet {
   }
 
   bool contains(T v) const {
-    auto it = std::upper_bound(items_.begin(), items_.end(), v,
-                               [](T value, const Interval<T>& iv) { return value < iv.lo; });
+    auto it =
+        std::upper_bound(items_.begin(), items_.end(), v, [](T value, const Interval<T>& iv) { return value < iv.lo; });
     if (it == items_.begin()) return false;
     --it;
     return v <= it->hi;
@@ -112,6 +112,8 @@ class IntervalSet {
   }
 
   IntervalSet intersect(const IntervalSet& other) const {
+    if (is_much_smaller(other, *this)) return other.intersect_sparse(*this);
+    if (is_much_smaller(*this, other)) return intersect_sparse(other);
     IntervalSet out;
     std::size_t i = 0, j = 0;
     while (i < items_.size() && j < other.items_.size()) {
@@ -128,10 +130,11 @@ class IntervalSet {
   }
 
   bool intersects(const IntervalSet& other) const {
+    if (is_much_smaller(other, *this)) return other.intersects_sparse(*this);
+    if (is_much_smaller(*this, other)) return intersects_sparse(other);
     std::size_t i = 0, j = 0;
     while (i < items_.size() && j < other.items_.size()) {
-      if (std::max(items_[i].lo, other.items_[j].lo) <= std::min(items_[i].hi, other.items_[j].hi))
-        return true;
+      if (std::max(items_[i].lo, other.items_[j].lo) <= std::min(items_[i].hi, other.items_[j].hi)) return true;
       if (items_[i].hi < other.items_[j].hi) {
         ++i;
       } else {
@@ -146,8 +149,7 @@ class IntervalSet {
     std::size_t j = 0;
     for (const auto& iv : items_) {
       while (j < other.items_.size() && other.items_[j].hi < iv.lo) ++j;
-      if (j >= other.items_.size() || other.items_[j].lo > iv.lo || other.items_[j].hi < iv.hi)
-        return false;
+      if (j >= other.items_.size() || other.items_[j].lo > iv.lo || other.items_[j].hi < iv.hi) return false;
     }
     return true;
   }
@@ -174,11 +176,68 @@ class IntervalSet {
     return out;
   }
 
-  IntervalSet complement(T max_value) const {
-    return IntervalSet(T(0), max_value).subtract(*this);
+  // this = this minus other, in place. When other has a few intervals and this many (a
+  // piece with one hole per service), only the intervals other touches are rewritten.
+  void subtract_in_place(const IntervalSet& other) {
+    if (!is_much_smaller(other, *this)) {
+      *this = subtract(other);
+      return;
+    }
+    for (const auto& cut : other.items_) {
+      auto first = first_reaching(cut.lo);  // first interval with hi >= cut.lo
+      auto last = first;
+      while (last != items_.end() && last->lo <= cut.hi) ++last;
+      if (first == last) continue;
+      Interval<T> left{first->lo, cut.lo}, right{cut.hi, std::prev(last)->hi};
+      bool keep_left = first->lo<cut.lo, keep_right = std::prev(last)->hi> cut.hi;
+      if (keep_left) left.hi = cut.lo - 1;
+      if (keep_right) right.lo = cut.hi + 1;
+      std::size_t at = static_cast<std::size_t>(first - items_.begin());
+      std::size_t removed = static_cast<std::size_t>(last - first), kept = std::size_t(keep_left) + keep_right;
+      if (kept > removed) items_.insert(items_.begin() + static_cast<std::ptrdiff_t>(at), Interval<T>{});
+      if (kept < removed)
+        items_.erase(items_.begin() + static_cast<std::ptrdiff_t>(at + kept),
+                     items_.begin() + static_cast<std::ptrdiff_t>(at + removed));
+      if (keep_left) items_[at++] = left;
+      if (keep_right) items_[at] = right;
+    }
   }
 
+  IntervalSet complement(T max_value) const { return IntervalSet(T(0), max_value).subtract(*this); }
+
  private:
+  // Below this ratio of sizes, looking each interval of the small set up by binary search
+  // in the large one beats walking both.
+  static bool is_much_smaller(const IntervalSet& small, const IntervalSet& large) {
+    return small.items_.size() * 16 < large.items_.size();
+  }
+
+  // The first interval whose hi is >= v (intervals are sorted by lo and by hi).
+  typename std::vector<Interval<T>>::const_iterator first_reaching(T v) const {
+    return std::lower_bound(items_.begin(), items_.end(), v,
+                            [](const Interval<T>& iv, T value) { return iv.hi < value; });
+  }
+  typename std::vector<Interval<T>>::iterator first_reaching(T v) {
+    return std::lower_bound(items_.begin(), items_.end(), v,
+                            [](const Interval<T>& iv, T value) { return iv.hi < value; });
+  }
+
+  // The intersection, walking this (small) set and looking each interval up in large.
+  IntervalSet intersect_sparse(const IntervalSet& large) const {
+    IntervalSet out;
+    for (const auto& iv : items_)
+      for (auto it = large.first_reaching(iv.lo); it != large.items_.end() && it->lo <= iv.hi; ++it)
+        out.items_.push_back({std::max(iv.lo, it->lo), std::min(iv.hi, it->hi)});
+    return out;
+  }
+  bool intersects_sparse(const IntervalSet& large) const {
+    for (const auto& iv : items_) {
+      auto it = large.first_reaching(iv.lo);
+      if (it != large.items_.end() && it->lo <= iv.hi) return true;
+    }
+    return false;
+  }
+
   std::vector<Interval<T>> items_;
 };
 

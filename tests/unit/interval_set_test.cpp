@@ -1,4 +1,6 @@
+#include <bitset>
 #include <catch2/catch.hpp>
+#include <random>
 
 #include "ir/address.h"
 #include "ir/interval_set.h"
@@ -74,4 +76,65 @@ TEST_CASE("ports: numbers and IANA names, never /etc/services", "[ir]") {
   REQUIRE_FALSE(parse_port("65536").ok());
   REQUIRE_FALSE(parse_port("no-such-service").ok());
   REQUIRE(format_ports(PortSet({{80, 80}, {49152, 57500}})) == "80, 49152-57500");
+}
+
+// A large set (one interval per hole, like a piece after many service rules) against a
+// small one takes the binary-search paths; every result must equal the value-by-value one.
+TEST_CASE("interval sets: a few intervals against many give the exact results", "[ir]") {
+  constexpr std::uint32_t kMax = 4000;
+  std::mt19937 random(12345);
+  auto random_set = [&](int intervals) {
+    PortSet s;
+    for (int i = 0; i < intervals; ++i) {
+      std::uint32_t lo = random() % kMax, width = random() % (i % 3 == 0 ? 40 : 4);
+      s.add(lo, std::min(kMax, lo + width));
+    }
+    return s;
+  };
+  auto values = [&](const PortSet& s) {
+    std::bitset<kMax + 1> bits;
+    for (const auto& iv : s.intervals())
+      for (std::uint32_t v = iv.lo; v <= iv.hi; ++v) bits.set(v);
+    return bits;
+  };
+  auto well_formed = [](const PortSet& s) {
+    const auto& ivs = s.intervals();
+    for (std::size_t i = 0; i < ivs.size(); ++i) {
+      if (ivs[i].lo > ivs[i].hi) return false;
+      if (i > 0 && ivs[i - 1].hi + 1 >= ivs[i].lo) return false;  // sorted, disjoint, not adjacent
+    }
+    return true;
+  };
+  std::size_t sparse_cases = 0;
+  for (int round = 0; round < 400; ++round) {
+    PortSet many = random_set(300 + round % 200);
+    PortSet few = random_set(1 + round % 6);
+    if (few.size() * 16 < many.size()) ++sparse_cases;
+    auto a = values(many), b = values(few);
+    INFO("round " << round);
+    REQUIRE(values(many.intersect(few)) == (a & b));
+    REQUIRE(values(few.intersect(many)) == (a & b));
+    REQUIRE(well_formed(many.intersect(few)));
+    REQUIRE(many.intersects(few) == (a & b).any());
+    REQUIRE(few.intersects(many) == (a & b).any());
+    PortSet cut = many;
+    cut.subtract_in_place(few);
+    REQUIRE(values(cut) == (a & ~b));
+    REQUIRE(well_formed(cut));
+    REQUIRE(cut == many.subtract(few));
+    PortSet cut_few = few;
+    cut_few.subtract_in_place(many);
+    REQUIRE(cut_few == few.subtract(many));
+  }
+  REQUIRE(sparse_cases > 300);
+  // Cuts at the edges of the domain and of intervals.
+  PortSet edges{{0, 10}, {20, 30}, {40, 65535}};
+  for (std::uint32_t v : {0u, 10u, 11u, 20u, 30u, 65535u}) {
+    PortSet many;
+    for (std::uint32_t i = 0; i < 100; ++i) many.add(i * 600, i * 600 + 300);
+    many.add(edges);
+    PortSet expect = many.subtract(PortSet::single(v));
+    many.subtract_in_place(PortSet::single(v));
+    REQUIRE(many == expect);
+  }
 }
