@@ -6,7 +6,7 @@ set -euo pipefail
 FWM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 FWM_BUILD=${FWM_BUILD_DIR:-$FWM_ROOT/build}
 FWM_PACKAGES=(cmake ninja-build g++ pkg-config antlr4 default-jre-headless libantlr4-runtime-dev libfmt-dev
-  libcli11-dev catch2 nlohmann-json3-dev libyaml-cpp-dev libhivex-dev)
+  libcli11-dev catch2 nlohmann-json3-dev libyaml-cpp-dev libhivex-dev libgoogle-perftools-dev)
 
 fwm_missing_packages() {
   local missing=() p
