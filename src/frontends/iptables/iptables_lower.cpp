@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "frontends/iptables/iptables_frontend.h"
 #include "ir/services.h"
@@ -35,48 +36,81 @@ std::string upper(std::string s) {
 
 // Non-terminating targets: evaluation continues with the next rule.
 const std::set<std::string> kContinueTargets = {
-    "LOG",      "NFLOG",   "ULOG",   "MARK",     "CONNMARK", "TRACE",   "AUDIT",   "DSCP",
-    "TOS",      "TCPMSS",  "CLASSIFY", "SECMARK", "CONNSECMARK", "TTL", "HL",      "ECN",
-    "TEE",      "CHECKSUM", "IDLETIMER", "LED",  "SET",      "RATEEST", "HMARK",   "TCPOPTSTRIP",
-    "NETMAP_LOG", "IPMARK", "NFCT",
+    "LOG",       "NFLOG",    "ULOG",    "MARK",        "CONNMARK", "TRACE",       "AUDIT",      "DSCP",   "TOS",
+    "TCPMSS",    "CLASSIFY", "SECMARK", "CONNSECMARK", "TTL",      "HL",          "ECN",        "TEE",    "CHECKSUM",
+    "IDLETIMER", "LED",      "SET",     "RATEEST",     "HMARK",    "TCPOPTSTRIP", "NETMAP_LOG", "IPMARK", "NFCT",
 };
 
 // Match modules that depend on state outside the file: their conditions are unknown.
 const std::map<std::string, std::string> kUnknownModules = {
-    {"limit", "rate limit"},          {"hashlimit", "per-host rate limit"},
-    {"recent", "recently-seen list"}, {"connlimit", "connection count"},
-    {"time", "time window"},          {"statistic", "random/nth sampling"},
-    {"mark", "packet mark"},          {"connmark", "connection mark"},
-    {"owner", "socket owner"},        {"u32", "u32 byte test"},
-    {"string", "payload string"},     {"bpf", "BPF program"},
-    {"cgroup", "cgroup"},             {"policy", "IPsec policy"},
-    {"set", "ipset contents"},        {"physdev", "bridge port"},
-    {"pkttype", "link-layer packet type"}, {"length", "packet length"},
-    {"ttl", "TTL"},                   {"hl", "hop limit"},
-    {"dscp", "DSCP"},                 {"tos", "TOS"},
-    {"ecn", "ECN bits"},              {"tcpmss", "TCP MSS"},
-    {"socket", "local socket lookup"}, {"rpfilter", "reverse-path lookup"},
-    {"helper", "conntrack helper"},   {"devgroup", "device group"},
-    {"realm", "routing realm"},       {"quota", "byte quota"},
-    {"nfacct", "accounting object"},  {"connbytes", "connection byte count"},
-    {"connlabel", "connection label"}, {"cluster", "cluster hash"},
-    {"cpu", "CPU"},                   {"osf", "OS fingerprint"},
-    {"ipvs", "IPVS state"},           {"addrtype", "address type"},
-    {"icmp", "ICMP type"},            {"icmp6", "ICMPv6 type"},
-    {"ah", "AH SPI"},                 {"esp", "ESP SPI"},
-    {"frag", "fragment header"},      {"hbh", "hop-by-hop header"},
-    {"dst", "destination options header"}, {"rt", "routing header"},
-    {"ipv6header", "IPv6 extension headers"}, {"mh", "mobility header"},
-    {"eui64", "EUI-64 source"},       {"srh", "segment routing header"},
-    {"state", ""},                    {"conntrack", ""},
-    {"tcp", ""},                      {"udp", ""},
-    {"sctp", ""},                     {"dccp", ""},
-    {"udplite", ""},                  {"multiport", ""},
-    {"iprange", ""},                  {"comment", ""},
-    {"mac", "source MAC address"},    {"condition", "condition flag"},
-    {"geoip", "geographic database"}, {"account", "accounting"},
-    {"l2tp", "L2TP header"},          {"ipcomp", "IPComp SPI"},
-    {"sctp", ""},                     {"iface", "interface state"},
+    {"limit", "rate limit"},
+    {"hashlimit", "per-host rate limit"},
+    {"recent", "recently-seen list"},
+    {"connlimit", "connection count"},
+    {"time", "time window"},
+    {"statistic", "random/nth sampling"},
+    {"mark", "packet mark"},
+    {"connmark", "connection mark"},
+    {"owner", "socket owner"},
+    {"u32", "u32 byte test"},
+    {"string", "payload string"},
+    {"bpf", "BPF program"},
+    {"cgroup", "cgroup"},
+    {"policy", "IPsec policy"},
+    {"set", "ipset contents"},
+    {"physdev", "bridge port"},
+    {"pkttype", "link-layer packet type"},
+    {"length", "packet length"},
+    {"ttl", "TTL"},
+    {"hl", "hop limit"},
+    {"dscp", "DSCP"},
+    {"tos", "TOS"},
+    {"ecn", "ECN bits"},
+    {"tcpmss", "TCP MSS"},
+    {"socket", "local socket lookup"},
+    {"rpfilter", "reverse-path lookup"},
+    {"helper", "conntrack helper"},
+    {"devgroup", "device group"},
+    {"realm", "routing realm"},
+    {"quota", "byte quota"},
+    {"nfacct", "accounting object"},
+    {"connbytes", "connection byte count"},
+    {"connlabel", "connection label"},
+    {"cluster", "cluster hash"},
+    {"cpu", "CPU"},
+    {"osf", "OS fingerprint"},
+    {"ipvs", "IPVS state"},
+    {"addrtype", "address type"},
+    {"icmp", "ICMP type"},
+    {"icmp6", "ICMPv6 type"},
+    {"ah", "AH SPI"},
+    {"esp", "ESP SPI"},
+    {"frag", "fragment header"},
+    {"hbh", "hop-by-hop header"},
+    {"dst", "destination options header"},
+    {"rt", "routing header"},
+    {"ipv6header", "IPv6 extension headers"},
+    {"mh", "mobility header"},
+    {"eui64", "EUI-64 source"},
+    {"srh", "segment routing header"},
+    {"state", ""},
+    {"conntrack", ""},
+    {"tcp", ""},
+    {"udp", ""},
+    {"sctp", ""},
+    {"dccp", ""},
+    {"udplite", ""},
+    {"multiport", ""},
+    {"iprange", ""},
+    {"comment", ""},
+    {"mac", "source MAC address"},
+    {"condition", "condition flag"},
+    {"geoip", "geographic database"},
+    {"account", "accounting"},
+    {"l2tp", "L2TP header"},
+    {"ipcomp", "IPComp SPI"},
+    {"sctp", ""},
+    {"iface", "interface state"},
 };
 
 // Short options iptables knows (commands and rule options).
@@ -87,7 +121,8 @@ const std::set<std::string> kModulesNeedingOptions = {"multiport", "iprange", "s
 
 class RuleLowering {
  public:
-  RuleLowering(const RuleLine& line, Family family, Ruleset& rs, const std::map<std::string, int>& chain_index,
+  RuleLowering(const RuleLine& line, Family family, Ruleset& rs,
+               const std::unordered_map<std::string, int>& chain_index,
                std::map<std::string, std::pair<int, std::size_t>>& unknown_counts)
       : line_(line), family_(family), rs_(rs), chain_index_(chain_index), unknown_counts_(unknown_counts) {}
 
@@ -116,10 +151,9 @@ class RuleLowering {
       const std::string& n = opt.name;
       auto need = [&](std::size_t k) {
         if (opt.values.size() != k) {
-          fail(opt, opt.values.size() < k
-                        ? fmt::format("option {} needs {} value{}", n, k, k == 1 ? "" : "s")
-                        : fmt::format("option {} takes {} value{}, found '{}' after it", n, k, k == 1 ? "" : "s",
-                                      opt.values[k]));
+          fail(opt, opt.values.size() < k ? fmt::format("option {} needs {} value{}", n, k, k == 1 ? "" : "s")
+                                          : fmt::format("option {} takes {} value{}, found '{}' after it", n, k,
+                                                        k == 1 ? "" : "s", opt.values[k]));
           return false;
         }
         return true;
@@ -158,8 +192,8 @@ class RuleLowering {
             return fail(opt, parsed.error);
           }
           if (parsed.set.of(family_).empty())
-            return fail(opt, fmt::format("{} address '{}' in an {} ruleset",
-                                         family_ == Family::V4 ? "IPv6" : "IPv4", part, family_name(family_)));
+            return fail(opt, fmt::format("{} address '{}' in an {} ruleset", family_ == Family::V4 ? "IPv6" : "IPv4",
+                                         part, family_name(family_)));
           set = set.unite(parsed.set);
         }
         if (opt.negated) set = set.complement();
@@ -215,8 +249,8 @@ class RuleLowering {
           if (!port_range(opt, item, set)) return false;
         }
         if (weight > 15)
-          return fail(opt, fmt::format("multiport takes at most 15 ports (a range counts as two); this list has {}",
-                                       weight));
+          return fail(
+              opt, fmt::format("multiport takes at most 15 ports (a range counts as two); this list has {}", weight));
         if (n == "--ports") {
           either_ports = set;
           either_negated = opt.negated;
@@ -230,14 +264,22 @@ class RuleLowering {
         CtStateSet set;
         for (const auto& s : split(opt.values[0], ',')) {
           std::string u = upper(s);
-          if (u == "NEW") set.set(static_cast<std::size_t>(CtState::New));
-          else if (u == "ESTABLISHED") set.set(static_cast<std::size_t>(CtState::Established));
-          else if (u == "RELATED") set.set(static_cast<std::size_t>(CtState::Related));
-          else if (u == "INVALID") set.set(static_cast<std::size_t>(CtState::Invalid));
-          else if (u == "UNTRACKED") set.set(static_cast<std::size_t>(CtState::Untracked));
-          else if (u == "SNAT") set.set(static_cast<std::size_t>(CtState::Snat));
-          else if (u == "DNAT") set.set(static_cast<std::size_t>(CtState::Dnat));
-          else return fail(opt, fmt::format("unknown connection state '{}'", s));
+          if (u == "NEW")
+            set.set(static_cast<std::size_t>(CtState::New));
+          else if (u == "ESTABLISHED")
+            set.set(static_cast<std::size_t>(CtState::Established));
+          else if (u == "RELATED")
+            set.set(static_cast<std::size_t>(CtState::Related));
+          else if (u == "INVALID")
+            set.set(static_cast<std::size_t>(CtState::Invalid));
+          else if (u == "UNTRACKED")
+            set.set(static_cast<std::size_t>(CtState::Untracked));
+          else if (u == "SNAT")
+            set.set(static_cast<std::size_t>(CtState::Snat));
+          else if (u == "DNAT")
+            set.set(static_cast<std::size_t>(CtState::Dnat));
+          else
+            return fail(opt, fmt::format("unknown connection state '{}'", s));
         }
         if (opt.negated) set = ~set;
         m.state = m.state ? (*m.state & set) : set;
@@ -245,8 +287,8 @@ class RuleLowering {
         if (!need(1)) return false;
         auto parsed = parse_address_expr(opt.values[0]);
         if (!parsed.ok() || opt.values[0].find('-') == std::string::npos)
-          return fail(opt, parsed.ok() ? fmt::format("expected an address range a-b, got '{}'", opt.values[0])
-                                       : parsed.error);
+          return fail(
+              opt, parsed.ok() ? fmt::format("expected an address range a-b, got '{}'", opt.values[0]) : parsed.error);
         AddrSet set = parsed.set;
         if (opt.negated) set = set.complement();
         auto& field = n == "--src-range" ? m.src : m.dst;
@@ -352,9 +394,10 @@ class RuleLowering {
     d.severity = Severity::Warning;
     d.span = line_.span;
     d.span.column = opt.column;
-    d.message = fmt::format("'{}' is read but not modelled: rules using it are treated as undetermined "
-                            "(they may or may not match)",
-                            what);
+    d.message = fmt::format(
+        "'{}' is read but not modelled: rules using it are treated as undetermined "
+        "(they may or may not match)",
+        what);
     d.snippet = line_.text;
     unknown_counts_[key] = {static_cast<int>(rs_.diagnostics.size()), 1};
     rs_.diagnostics.push_back(std::move(d));
@@ -444,8 +487,8 @@ class RuleLowering {
         a.target_chain = it->second;
         return true;
       }
-      bool looks_like_target = std::all_of(target.begin(), target.end(),
-                                           [](unsigned char c) { return std::isupper(c) || std::isdigit(c) || c == '_'; });
+      bool looks_like_target = std::all_of(
+          target.begin(), target.end(), [](unsigned char c) { return std::isupper(c) || std::isdigit(c) || c == '_'; });
       if (looks_like_target) {
         a.kind = ActionKind::Unknown;
         Option pseudo;
@@ -509,8 +552,8 @@ class RuleLowering {
     if (it == chain_index_.end()) {
       Option pseudo;
       pseudo.column = 1;
-      return fail(pseudo, fmt::format("{} to chain '{}', which is not declared in table {}",
-                                      is_goto_ ? "goto" : "jump", target, line_.table));
+      return fail(pseudo, fmt::format("{} to chain '{}', which is not declared in table {}", is_goto_ ? "goto" : "jump",
+                                      target, line_.table));
     }
     rule.action.target_chain = it->second;
     return true;
@@ -530,7 +573,7 @@ class RuleLowering {
   const RuleLine& line_;
   Family family_;
   Ruleset& rs_;
-  const std::map<std::string, int>& chain_index_;
+  const std::unordered_map<std::string, int>& chain_index_;
   std::map<std::string, std::pair<int, std::size_t>>& unknown_counts_;
   bool has_port_protocol() const {
     return protocol_ == kProtoTcp || protocol_ == kProtoUdp || protocol_ == kProtoSctp || protocol_ == kProtoDccp ||
@@ -588,7 +631,7 @@ Ruleset lower(Model model, const std::string& file) {
   rs.file = file;
   rs.line_count = model.line_count;
   rs.diagnostics = model.diagnostics;
-  std::map<std::string, int> chain_index;
+  std::unordered_map<std::string, int> chain_index;  // "table chain" -> index; looked up for every jump
   auto ensure_chain = [&](const std::string& table, const std::string& name) -> int {
     std::string key = table + " " + name;
     auto it = chain_index.find(key);
@@ -679,8 +722,7 @@ Ruleset lower(Model model, const std::string& file) {
   }
   for (auto& [key, entry] : unknown_counts)
     if (entry.second > 1)
-      rs.diagnostics[static_cast<std::size_t>(entry.first)].message +=
-          fmt::format(" ({} rules use it)", entry.second);
+      rs.diagnostics[static_cast<std::size_t>(entry.first)].message += fmt::format(" ({} rules use it)", entry.second);
   for (auto& c : rs.chains)
     for (std::size_t i = 0; i < c.rules.size(); ++i) c.rules[i].index = static_cast<int>(i);
   add_pipelines(rs, model.family);
