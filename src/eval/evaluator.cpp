@@ -436,8 +436,8 @@ class Evaluator {
       }
       next.clear();
       next.reserve(live.size());
+      Work matched;  // split() assigns it; declared once: a default Work allocates its port sets
       for (auto& w : live) {
-        Work matched;
         Overlap ov = split(w, rule.match, matched, next);
         if (ov == Overlap::None) {
           next.push_back(std::move(w));
