@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
+#include <future>
 #include <map>
 #include <optional>
 #include <set>
@@ -18,9 +20,7 @@ Box whole_region(const Ruleset& rs, Family f) {
   return q;
 }
 
-bool decides(const Rule& r) {
-  return r.action.kind == ActionKind::Accept || r.action.kind == ActionKind::Deny;
-}
+bool decides(const Rule& r) { return r.action.kind == ActionKind::Accept || r.action.kind == ActionKind::Deny; }
 
 // For a chain whose action classes are unordered sets: whether `rule`, which no packet
 // reaches, is kept from deciding by rules of its own action (then it is redundant, and
@@ -69,6 +69,48 @@ std::optional<Decider> covered_by_own_class(const Ruleset& rs, const Rule& rule,
   return instead;
 }
 
+// What the whole-region evaluation of one path found.
+struct PathSurvey {
+  std::unordered_set<const Rule*> hit;
+  std::set<int> reached_chains;
+  std::vector<std::pair<const Rule*, Box>> decided;  // pieces decided by a deciding rule
+};
+
+PathSurvey survey_path(const Ruleset& rs, const Pipeline& p, const AnomalyOptions& options) {
+  PathSurvey survey;
+  EvalOptions opts = limited(options);
+  opts.on_match = [&survey](const Rule& r) {
+    survey.hit.insert(&r);
+    if (r.action.kind == ActionKind::Jump || r.action.kind == ActionKind::Goto)
+      survey.reached_chains.insert(r.action.target_chain);
+  };
+  for (const auto& stage : p.stages) survey.reached_chains.insert(stage.chain);
+  auto result = evaluate(rs, p, whole_region(rs, p.family), opts);
+  for (auto& piece : result.pieces)
+    if (piece.decider.rule && decides(*piece.decider.rule) && piece.verdict != Verdict::Undetermined)
+      survey.decided.emplace_back(piece.decider.rule, std::move(piece.box));
+  return survey;
+}
+
+// Surveys every path, on two threads: the paths are independent, and the first (the
+// inbound one, where kube-proxy's DNAT rules split the region most) is often as long as
+// all the others together.
+std::vector<PathSurvey> survey_paths(const Ruleset& rs, const AnomalyOptions& options) {
+  std::vector<PathSurvey> surveys(rs.pipelines.size());
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i = next++; i < surveys.size(); i = next++) surveys[i] = survey_path(rs, rs.pipelines[i], options);
+  };
+  if (surveys.size() > 1) {
+    auto helper = std::async(std::launch::async, work);
+    work();
+    helper.get();
+  } else {
+    work();
+  }
+  return surveys;
+}
+
 }  // namespace
 
 AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
@@ -77,18 +119,13 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
   // Pieces each deciding rule decides, per path.
   std::map<const Rule*, std::vector<std::pair<const Pipeline*, Box>>> decided;
   std::set<int> reached_chains;
-  for (const auto& p : rs.pipelines) {
-    EvalOptions opts = limited(options);
-    opts.on_match = [&](const Rule& r) {
-      hit.insert(&r);
-      if (r.action.kind == ActionKind::Jump || r.action.kind == ActionKind::Goto)
-        reached_chains.insert(r.action.target_chain);
-    };
-    for (const auto& stage : p.stages) reached_chains.insert(stage.chain);
-    auto result = evaluate(rs, p, whole_region(rs, p.family), opts);
-    for (auto& piece : result.pieces)
-      if (piece.decider.rule && decides(*piece.decider.rule) && piece.verdict != Verdict::Undetermined)
-        decided[piece.decider.rule].push_back({&p, std::move(piece.box)});
+  std::vector<PathSurvey> surveys = survey_paths(rs, options);
+  for (std::size_t i = 0; i < surveys.size(); ++i) {
+    PathSurvey& survey = surveys[i];
+    hit.merge(survey.hit);
+    reached_chains.merge(survey.reached_chains);
+    for (auto& [rule, box] : survey.decided) decided[rule].push_back({&rs.pipelines[i], std::move(box)});
+    survey = PathSurvey();  // its boxes are in `decided` now
   }
   // Chains that nothing jumps to are reported once, not rule by rule.
   std::set<int> referenced;
@@ -124,8 +161,8 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
   for (const auto& [rule, pieces] : decided) {
     if (++checks > options.max_redundancy_checks) {
       report.cut_short = true;
-      report.cut_reason = fmt::format("redundancy was checked for the first {} deciding rules only",
-                                      options.max_redundancy_checks);
+      report.cut_reason =
+          fmt::format("redundancy was checked for the first {} deciding rules only", options.max_redundancy_checks);
       break;
     }
     Verdict own = rule->action.kind == ActionKind::Accept ? Verdict::Accept : Verdict::Deny;
