@@ -1,10 +1,22 @@
 #include "ir/ruleset.h"
 
-#include <algorithm>
-#include <cctype>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
+
 namespace fwm {
+
+Diagnostic make_diagnostic(const char* id, Severity severity, const SourceSpan& span, std::string message,
+                           std::string snippet) {
+  Diagnostic d;
+  d.id = id;
+  d.severity = severity;
+  d.span = span;
+  d.message = std::move(message);
+  d.snippet = std::move(snippet);
+  return d;
+}
 
 const char* severity_name(Severity s) {
   switch (s) {
@@ -37,11 +49,11 @@ struct ProtoEntry {
 };
 // IANA protocol numbers with the names iptables, nft and /etc/protocols use.
 constexpr ProtoEntry kProtocols[] = {
-    {0, "hopopt"},   {1, "icmp"},   {2, "igmp"},     {4, "ipip"},    {6, "tcp"},
-    {17, "udp"},     {33, "dccp"},  {41, "ipv6"},    {43, "ipv6-route"}, {44, "ipv6-frag"},
-    {47, "gre"},     {50, "esp"},   {51, "ah"},      {58, "ipv6-icmp"}, {59, "ipv6-nonxt"},
-    {60, "ipv6-opts"}, {89, "ospf"}, {94, "ipip"},   {103, "pim"},   {108, "ipcomp"},
-    {112, "vrrp"},   {115, "l2tp"}, {132, "sctp"},   {135, "mobility-header"},    {136, "udplite"},
+    {0, "hopopt"},    {1, "icmp"},       {2, "igmp"},        {4, "ipip"},       {6, "tcp"},    {17, "udp"},
+    {33, "dccp"},     {41, "ipv6"},      {43, "ipv6-route"}, {44, "ipv6-frag"}, {47, "gre"},   {50, "esp"},
+    {51, "ah"},       {58, "ipv6-icmp"}, {59, "ipv6-nonxt"}, {60, "ipv6-opts"}, {89, "ospf"},  {94, "ipip"},
+    {103, "pim"},     {108, "ipcomp"},   {112, "vrrp"},      {115, "l2tp"},     {132, "sctp"}, {135, "mobility-header"},
+    {136, "udplite"},
 };
 }  // namespace
 

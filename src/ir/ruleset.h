@@ -36,6 +36,11 @@ struct Diagnostic {
   std::string snippet;  // the offending source text, if any
 };
 
+// A frontend's diagnostic: FWM090 (not read) or FWM091 (read, not modelled) at `span`,
+// showing `snippet` (the offending source text, if any).
+Diagnostic make_diagnostic(const char* id, Severity severity, const SourceSpan& span, std::string message,
+                           std::string snippet = "");
+
 // ---------------------------------------------------------------------------------
 // Interfaces: names and prefix patterns ("eth+", "veth*") are resolved per ruleset
 // into a finite alphabet of classes so that interface sets can be intersected exactly.
@@ -56,8 +61,7 @@ class IfaceAlphabet {
   bool class_is_loopback(std::size_t i) const {
     const std::string& l = classes_[i].label;
     if (l == "lo" || l == "lo*") return true;
-    return l.size() > 2 && l.rfind("lo", 0) == 0 &&
-           l.find_first_not_of("0123456789", 2) == std::string::npos;
+    return l.size() > 2 && l.rfind("lo", 0) == 0 && l.find_first_not_of("0123456789", 2) == std::string::npos;
   }
   // Classes matched by a pattern.
   std::vector<std::size_t> matching(const IfacePattern& p) const;
@@ -87,8 +91,8 @@ inline CtStateSet ct_all() { return CtStateSet().set(); }
 inline CtStateSet ct_only(CtState s) { return CtStateSet().set(static_cast<std::size_t>(s)); }
 
 using ProtoSet = std::bitset<256>;
-constexpr int kProtoIcmp = 1, kProtoTcp = 6, kProtoUdp = 17, kProtoIcmp6 = 58, kProtoSctp = 132,
-              kProtoDccp = 33, kProtoUdplite = 136;
+constexpr int kProtoIcmp = 1, kProtoTcp = 6, kProtoUdp = 17, kProtoIcmp6 = 58, kProtoSctp = 132, kProtoDccp = 33,
+              kProtoUdplite = 136;
 inline ProtoSet proto_all() { return ProtoSet().set(); }
 inline ProtoSet proto_only(int p) { return ProtoSet().set(static_cast<std::size_t>(p)); }
 std::string proto_name(int proto);
@@ -127,10 +131,10 @@ enum class ActionKind {
 
 struct Action {
   ActionKind kind = ActionKind::Continue;
-  std::string label;         // as written: "DROP", "REJECT --reject-with tcp-reset", chain name
-  int target_chain = -1;     // for Jump/Goto, index into Ruleset::chains
-  std::optional<PortSet> new_dport;   // Rewrite
-  std::optional<AddrSet> new_daddr;   // Rewrite
+  std::string label;                    // as written: "DROP", "REJECT --reject-with tcp-reset", chain name
+  int target_chain = -1;                // for Jump/Goto, index into Ruleset::chains
+  std::optional<PortSet> new_dport;     // Rewrite
+  std::optional<AddrSet> new_daddr;     // Rewrite
   std::optional<CtStateSet> new_state;  // SetState
 };
 
@@ -138,17 +142,17 @@ struct Rule {
   Match match;
   Action action;
   SourceSpan span;
-  std::string text;        // original text of the rule (one line, trimmed)
-  std::string normalized;  // content used for fingerprints: no counters, handles, ids
-  int chain = -1;          // owning chain index
-  int index = 0;           // position in the chain
+  std::string text;                       // original text of the rule (one line, trimmed)
+  std::string normalized;                 // content used for fingerprints: no counters, handles, ids
+  int chain = -1;                         // owning chain index
+  int index = 0;                          // position in the chain
   std::vector<std::string> suppressions;  // result ids suppressed inline
 };
 
 enum class PolicyKind { Accept, Deny, Return };
 
 struct Chain {
-  std::string name;     // "filter INPUT", "MEDIA"
+  std::string name;  // "filter INPUT", "MEDIA"
   std::string table;
   bool builtin = false;
   std::optional<PolicyKind> policy;  // for built-in chains
@@ -181,7 +185,7 @@ struct Pipeline {
 class RuleIndex;
 
 struct Ruleset {
-  std::string format;   // "iptables", "nftables", ...
+  std::string format;  // "iptables", "nftables", ...
   std::string file;
   std::string variant;  // "" or e.g. "Domain profile" when one file holds several policies
   std::vector<Chain> chains;
@@ -209,9 +213,9 @@ void align_interfaces(Ruleset& a, Ruleset& b);
 
 // A reference to what decided a piece of the query region.
 struct Decider {
-  const Rule* rule = nullptr;    // the deciding rule, or
+  const Rule* rule = nullptr;     // the deciding rule, or
   const Chain* policy = nullptr;  // the chain whose policy applied, or neither: implicit default
-  std::string implicit;          // description of an implicit default
+  std::string implicit;           // description of an implicit default
 };
 
 }  // namespace fwm

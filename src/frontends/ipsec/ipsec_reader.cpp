@@ -69,13 +69,8 @@ std::vector<std::string> split(const std::string& s, char sep) {
 namespace {
 
 void push_error(IpsecPolicy& p, int line, int column, const std::string& message, const std::string& snippet) {
-  Diagnostic d;
-  d.id = "FWM090";
-  d.severity = Severity::Error;
-  d.span = {p.file, line, column, line, column + 1};
-  d.message = message;
-  d.snippet = snippet;
-  p.diagnostics.push_back(std::move(d));
+  p.diagnostics.push_back(
+      make_diagnostic("FWM090", Severity::Error, {p.file, line, column, line, column + 1}, message, snippet));
 }
 
 }  // namespace
@@ -90,13 +85,8 @@ void add_rejected(IpsecPolicy& p, int line, int column, const std::string& messa
 }
 
 void add_unmodelled(IpsecPolicy& p, int line, int column, const std::string& message, const std::string& snippet) {
-  Diagnostic d;
-  d.id = "FWM091";
-  d.severity = Severity::Warning;
-  d.span = {p.file, line, column, line, column + 1};
-  d.message = message;
-  d.snippet = snippet;
-  p.diagnostics.push_back(std::move(d));
+  p.diagnostics.push_back(
+      make_diagnostic("FWM091", Severity::Warning, {p.file, line, column, line, column + 1}, message, snippet));
 }
 
 bool parse_cidr_list(const std::vector<std::string>& items, AddrSet& out, std::string& error) {

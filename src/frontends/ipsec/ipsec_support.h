@@ -36,6 +36,42 @@ class FirstError : public antlr4::BaseErrorListener {
   std::string message, token;
 };
 
+// A lexer and parser of one grammar that read a file one chunk at a time (a line, a
+// command, a record), so that a syntax error costs only its chunk. `load()` hands the
+// parser a chunk that starts at `line` and `column` (0-based) of the file; `errors()`
+// then holds the chunk's first syntax error.
+template <class Lexer, class Parser>
+class ChunkParser {
+ public:
+  ChunkParser() : lexer_(&input_), tokens_(&lexer_), parser_(&tokens_) {
+    lexer_.removeErrorListeners();
+    lexer_.addErrorListener(&errors_);
+    parser_.removeErrorListeners();
+    parser_.addErrorListener(&errors_);
+  }
+  ChunkParser(const ChunkParser&) = delete;
+  ChunkParser& operator=(const ChunkParser&) = delete;
+
+  Parser& load(const std::string& text, int line = 1, int column = 0) {
+    input_.load(text);
+    lexer_.setInputStream(&input_);  // resets the position to line 1, column 0
+    lexer_.setLine(static_cast<std::size_t>(line));
+    lexer_.setCharPositionInLine(static_cast<std::size_t>(column));
+    tokens_.setTokenSource(&lexer_);
+    parser_.setTokenStream(&tokens_);
+    errors_.reset();
+    return parser_;
+  }
+  const FirstError& errors() const { return errors_; }
+
+ private:
+  antlr4::ANTLRInputStream input_;
+  Lexer lexer_;
+  antlr4::CommonTokenStream tokens_;
+  Parser parser_;
+  FirstError errors_;
+};
+
 // Readers: fill `policy` (entries, diagnostics, line_count) from `file`.
 void read_ipsec_conf(const TextFile& file, IpsecPolicy& policy);
 void read_swanctl(const TextFile& file, IpsecPolicy& policy);

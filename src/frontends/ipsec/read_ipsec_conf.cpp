@@ -55,15 +55,7 @@ struct Side {
 
 void read_ipsec_conf(const TextFile& file, IpsecPolicy& policy) {
   auto lines = split_lines(file.text);
-  antlr4::ANTLRInputStream input;
-  IpsecConfLexer lexer(&input);
-  antlr4::CommonTokenStream tokens(&lexer);
-  IpsecConfParser parser(&tokens);
-  FirstError errors;
-  lexer.removeErrorListeners();
-  lexer.addErrorListener(&errors);
-  parser.removeErrorListeners();
-  parser.addErrorListener(&errors);
+  ChunkParser<IpsecConfLexer, IpsecConfParser> line_parser;
 
   std::map<std::string, Conn> conns;
   std::vector<std::string> order;
@@ -80,12 +72,8 @@ void read_ipsec_conf(const TextFile& file, IpsecPolicy& policy) {
       continue;
     }
     bool indented = raw[0] == ' ' || raw[0] == '\t';
-    input.load(raw);
-    lexer.setInputStream(&input);
-    tokens.setTokenSource(&lexer);
-    parser.setTokenStream(&tokens);
-    errors.reset();
-    auto* tree = parser.line();
+    auto* tree = line_parser.load(raw).line();
+    const FirstError& errors = line_parser.errors();
     if (errors.has_error) {
       add_error(policy, line_no, errors.column, fmt::format("cannot parse this line: {}", errors.message), text);
       continue;

@@ -61,15 +61,7 @@ void read_statements(const TextFile& file, IpsecPolicy& policy, OpenbsdIpsecPars
 }  // namespace
 
 void read_openbsd(const TextFile& file, IpsecPolicy& policy) {
-  antlr4::ANTLRInputStream input;
-  OpenbsdIpsecLexer lexer(&input);
-  antlr4::CommonTokenStream tokens(&lexer);
-  OpenbsdIpsecParser parser(&tokens);
-  FirstError errors;
-  lexer.removeErrorListeners();
-  lexer.addErrorListener(&errors);
-  parser.removeErrorListeners();
-  parser.addErrorListener(&errors);
+  ChunkParser<OpenbsdIpsecLexer, OpenbsdIpsecParser> statements;
   auto lines = split_lines(file.text);
   auto line_text = [&](int n) { return line_at(lines, n); };
   Expander ex;
@@ -80,14 +72,8 @@ void read_openbsd(const TextFile& file, IpsecPolicy& policy) {
     std::string chunk(lines[idx]);
     while (!chunk.empty() && chunk.back() == '\\' && idx + 1 < lines.size()) chunk += "\n" + std::string(lines[++idx]);
     if (trim(chunk).empty()) continue;
-    input.load(chunk);
-    lexer.setInputStream(&input);
-    lexer.setLine(static_cast<std::size_t>(first_line));
-    lexer.setCharPositionInLine(0);
-    tokens.setTokenSource(&lexer);
-    parser.setTokenStream(&tokens);
-    errors.reset();
-    auto* tree = parser.file();
+    auto* tree = statements.load(chunk, first_line).file();
+    const FirstError& errors = statements.errors();
     if (errors.has_error) {
       add_error(policy, errors.line, errors.column, fmt::format("cannot parse this statement: {}", errors.message),
                 line_text(errors.line));

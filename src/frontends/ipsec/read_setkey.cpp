@@ -92,15 +92,7 @@ void read_commands(const TextFile& file, IpsecPolicy& policy, SetkeyParser::File
 }  // namespace
 
 void read_setkey(const TextFile& file, IpsecPolicy& policy) {
-  antlr4::ANTLRInputStream input;
-  SetkeyLexer lexer(&input);
-  antlr4::CommonTokenStream tokens(&lexer);
-  SetkeyParser parser(&tokens);
-  FirstError errors;
-  lexer.removeErrorListeners();
-  lexer.addErrorListener(&errors);
-  parser.removeErrorListeners();
-  parser.addErrorListener(&errors);
+  ChunkParser<SetkeyLexer, SetkeyParser> commands;
   auto lines = split_lines(file.text);
   auto line_text = [&](int n) { return line_at(lines, n); };
   // Commands are parsed one at a time, so an error costs only its own command.
@@ -110,14 +102,8 @@ void read_setkey(const TextFile& file, IpsecPolicy& policy) {
                 "this command is not terminated: setkey commands end with ';'", line_text(command.line));
       continue;
     }
-    input.load(command.text);
-    lexer.setInputStream(&input);
-    lexer.setLine(static_cast<std::size_t>(command.line));
-    lexer.setCharPositionInLine(static_cast<std::size_t>(command.column));
-    tokens.setTokenSource(&lexer);
-    parser.setTokenStream(&tokens);
-    errors.reset();
-    auto* tree = parser.file();
+    auto* tree = commands.load(command.text, command.line, command.column).file();
+    const FirstError& errors = commands.errors();
     if (errors.has_error) {
       add_error(policy, errors.line, errors.column, fmt::format("cannot parse this command: {}", errors.message),
                 line_text(errors.line));

@@ -240,15 +240,7 @@ std::string cut_pipeline(const std::string& s) {
 }  // namespace
 
 void read_windows_script(const TextFile& file, IpsecPolicy& policy) {
-  antlr4::ANTLRInputStream input;
-  WinScriptLexer lexer(&input);
-  antlr4::CommonTokenStream tokens(&lexer);
-  WinScriptParser parser(&tokens);
-  FirstError errors;
-  lexer.removeErrorListeners();
-  lexer.addErrorListener(&errors);
-  parser.removeErrorListeners();
-  parser.addErrorListener(&errors);
+  ChunkParser<WinScriptLexer, WinScriptParser> script;
   // PowerShell hashtables (`$Name = @{ Key = 'value' ... }`) for splatting.
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> hashtables;
   std::string open_table;
@@ -267,12 +259,8 @@ void read_windows_script(const TextFile& file, IpsecPolicy& policy) {
         open_table.clear();
         continue;
       }
-      input.load(t);
-      lexer.setInputStream(&input);
-      tokens.setTokenSource(&lexer);
-      parser.setTokenStream(&tokens);
-      errors.reset();
-      auto* entry = parser.hashEntry();
+      auto* entry = script.load(t).hashEntry();
+      const FirstError& errors = script.errors();
       if (errors.has_error) {
         add_error(policy, ll.line, errors.column, fmt::format("cannot parse this hashtable entry: {}", errors.message),
                   t);
@@ -312,12 +300,8 @@ void read_windows_script(const TextFile& file, IpsecPolicy& policy) {
     }
     std::string cmd = cut_pipeline(t.substr(start));
     int column = static_cast<int>(ll.text.find_first_not_of(" \t") + start) + 1;
-    input.load(cmd);
-    lexer.setInputStream(&input);
-    tokens.setTokenSource(&lexer);
-    parser.setTokenStream(&tokens);
-    errors.reset();
-    auto* tree = parser.command();
+    auto* tree = script.load(cmd).command();
+    const FirstError& errors = script.errors();
     if (errors.has_error) {
       add_error(policy, ll.line, column + errors.column - 1,
                 fmt::format("cannot parse this command: {}", errors.message), t);
@@ -474,15 +458,7 @@ std::string canonical_action(const std::string& v) {
 }  // namespace
 
 void read_netsh_show(const TextFile& file, IpsecPolicy& policy) {
-  antlr4::ANTLRInputStream input;
-  NetshShowLexer lexer(&input);
-  antlr4::CommonTokenStream tokens(&lexer);
-  NetshShowParser parser(&tokens);
-  FirstError errors;
-  lexer.removeErrorListeners();
-  lexer.addErrorListener(&errors);
-  parser.removeErrorListeners();
-  parser.addErrorListener(&errors);
+  ChunkParser<NetshShowLexer, NetshShowParser> show_output;
   auto lines = split_lines(file.text);
   std::optional<CsRule> current;
   bool have_action = false;
@@ -503,12 +479,8 @@ void read_netsh_show(const TextFile& file, IpsecPolicy& policy) {
     int line_no = static_cast<int>(idx) + 1;
     std::string raw(lines[idx]);
     if (trim(raw).empty()) continue;
-    input.load(raw);
-    lexer.setInputStream(&input);
-    tokens.setTokenSource(&lexer);
-    parser.setTokenStream(&tokens);
-    errors.reset();
-    auto* tree = parser.line();
+    auto* tree = show_output.load(raw).line();
+    const FirstError& errors = show_output.errors();
     if (errors.has_error) {
       add_error(policy, line_no, errors.column, fmt::format("cannot read this line: {}", errors.message), trim(raw));
       continue;
@@ -577,19 +549,8 @@ std::string registry_action(const std::string& v) {
 }  // namespace
 
 void read_registry(const TextFile& file, IpsecPolicy& policy) {
-  antlr4::ANTLRInputStream input;
-  WinRegLexer lexer(&input);
-  antlr4::CommonTokenStream tokens(&lexer);
-  WinRegParser parser(&tokens);
-  antlr4::ANTLRInputStream rule_input;
-  ConSecRuleLexer rule_lexer(&rule_input);
-  antlr4::CommonTokenStream rule_tokens(&rule_lexer);
-  ConSecRuleParser rule_parser(&rule_tokens);
-  FirstError errors;
-  for (antlr4::Recognizer* r : std::initializer_list<antlr4::Recognizer*>{&lexer, &parser, &rule_lexer, &rule_parser}) {
-    r->removeErrorListeners();
-    r->addErrorListener(&errors);
-  }
+  ChunkParser<WinRegLexer, WinRegParser> registry_lines;
+  ChunkParser<ConSecRuleLexer, ConSecRuleParser> rule_strings;
   auto lines = split_lines(file.text);
   bool in_consec = false;
   for (std::size_t idx = 0; idx < lines.size(); ++idx) {
@@ -599,13 +560,8 @@ void read_registry(const TextFile& file, IpsecPolicy& policy) {
       raw = raw.substr(0, raw.size() - 1) + trim(lines[++idx]);
     std::string t = trim(raw);
     if (t.empty()) continue;
-    input.load(t);
-    lexer.setInputStream(&input);
-    tokens.setTokenSource(&lexer);
-    parser.setTokenStream(&tokens);
-    errors.reset();
-    auto* tree = parser.line();
-    if (errors.has_error) {
+    auto* tree = registry_lines.load(t).line();
+    if (const FirstError& errors = registry_lines.errors(); errors.has_error) {
       add_error(policy, line_no, errors.column, fmt::format("cannot parse this registry line: {}", errors.message), t);
       continue;
     }
@@ -621,14 +577,9 @@ void read_registry(const TextFile& file, IpsecPolicy& policy) {
       continue;
     }
     std::string rule_text = reg_unescape(entry->value->getText());
-    rule_input.load(rule_text);
-    rule_lexer.setInputStream(&rule_input);
-    rule_tokens.setTokenSource(&rule_lexer);
-    rule_parser.setTokenStream(&rule_tokens);
-    errors.reset();
-    auto* rule_tree = rule_parser.rule_();
+    auto* rule_tree = rule_strings.load(rule_text).rule_();
     int value_column = static_cast<int>(entry->value->getCharPositionInLine()) + 2;
-    if (errors.has_error) {
+    if (const FirstError& errors = rule_strings.errors(); errors.has_error) {
       add_error(
           policy, line_no, value_column + errors.column - 1,
           fmt::format("cannot parse this connection security rule: {} (expected v2.xx|Key=Value|...)", errors.message),

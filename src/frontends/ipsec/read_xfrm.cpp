@@ -21,15 +21,7 @@ void read_records(const TextFile& file, IpsecPolicy& policy, XfrmParser::FileCon
 }  // namespace
 
 void read_xfrm(const TextFile& file, IpsecPolicy& policy) {
-  antlr4::ANTLRInputStream input;
-  XfrmLexer lexer(&input);
-  antlr4::CommonTokenStream tokens(&lexer);
-  XfrmParser parser(&tokens);
-  FirstError errors;
-  lexer.removeErrorListeners();
-  lexer.addErrorListener(&errors);
-  parser.removeErrorListeners();
-  parser.addErrorListener(&errors);
+  ChunkParser<XfrmLexer, XfrmParser> records;
   auto lines = split_lines(file.text);
   auto line_text = [&](int n) { return line_at(lines, n); };
   // One record at a time: an unindented line and the indented lines under it.
@@ -39,14 +31,8 @@ void read_xfrm(const TextFile& file, IpsecPolicy& policy) {
     std::string chunk = std::string(lines[idx]) + "\n";
     while (idx + 1 < lines.size() && !lines[idx + 1].empty() && (lines[idx + 1][0] == ' ' || lines[idx + 1][0] == '\t'))
       chunk += std::string(lines[++idx]) + "\n";
-    input.load(chunk);
-    lexer.setInputStream(&input);
-    lexer.setLine(static_cast<std::size_t>(first_line));
-    lexer.setCharPositionInLine(0);
-    tokens.setTokenSource(&lexer);
-    parser.setTokenStream(&tokens);
-    errors.reset();
-    auto* tree = parser.file();
+    auto* tree = records.load(chunk, first_line).file();
+    const FirstError& errors = records.errors();
     if (errors.has_error) {
       add_error(policy, errors.line, errors.column,
                 fmt::format("cannot parse this ip xfrm policy record: {} (expected a 'src ... dst ...' line and an "

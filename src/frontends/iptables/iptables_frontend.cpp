@@ -122,13 +122,9 @@ Model parse(const TextFile& file, bool cache_shapes) {
   bool v6_hint = false, v4_hint = false;
 
   auto error = [&](int line_no, int col, std::string msg, std::string_view text) {
-    Diagnostic d;
-    d.id = "FWM090";
-    d.severity = Severity::Error;
-    d.span = {file.path, line_no, col, line_no, static_cast<int>(text.size()) + 1};
-    d.message = std::move(msg);
-    d.snippet = std::string(text);
-    model.diagnostics.push_back(std::move(d));
+    model.diagnostics.push_back(make_diagnostic("FWM090", Severity::Error,
+                                                {file.path, line_no, col, line_no, static_cast<int>(text.size()) + 1},
+                                                std::move(msg), std::string(text)));
   };
 
   for (std::size_t idx = 0; idx < lines.size(); ++idx) {
@@ -153,13 +149,17 @@ Model parse(const TextFile& file, bool cache_shapes) {
     SourceSpan span{file.path, line_no, 1, line_no, static_cast<int>(raw.size()) + 1};
     if (line.kind == LineSyntax::Kind::TableHeader) {
       if (!table.empty())
-        error(line_no, 1, fmt::format("table {} started before COMMIT of table {} (line {})",
-                                      line.table_header.substr(1), table, table_line), text);
+        error(line_no, 1,
+              fmt::format("table {} started before COMMIT of table {} (line {})", line.table_header.substr(1), table,
+                          table_line),
+              text);
       table = line.table_header.substr(1);
       table_line = line_no;
       static const char* known[] = {"filter", "nat", "mangle", "raw", "security"};
-      if (std::find_if(std::begin(known), std::end(known), [&](const char* k) { return table == k; }) == std::end(known))
-        error(line_no, 2, fmt::format("unknown table '{}' (expected filter, nat, mangle, raw or security)", table), text);
+      if (std::find_if(std::begin(known), std::end(known), [&](const char* k) { return table == k; }) ==
+          std::end(known))
+        error(line_no, 2, fmt::format("unknown table '{}' (expected filter, nat, mangle, raw or security)", table),
+              text);
       continue;
     }
     if (line.kind == LineSyntax::Kind::Commit) {
@@ -187,7 +187,8 @@ Model parse(const TextFile& file, bool cache_shapes) {
       if (!builtin && decl.policy != "-") {
         error(line_no, line.policy_column,
               fmt::format("'{}' is not a built-in chain of table {}: its policy must be '-', not '{}'", decl.name,
-                          table, decl.policy), text);
+                          table, decl.policy),
+              text);
         continue;
       }
       model.chains.push_back(std::move(decl));
@@ -225,10 +226,9 @@ Model parse(const TextFile& file, bool cache_shapes) {
       for (const auto& v : el.values) opt.values.push_back(unquote(v));
       if (first) {
         first = false;
-        static const char* commands[] = {"-A", "--append", "-I", "--insert", "-N", "--new-chain", "-P",
-                                         "--policy", "-F", "--flush", "-X", "--delete-chain", "-D",
-                                         "--delete", "-Z", "--zero", "-R", "--replace", "-E",
-                                         "--rename-chain"};
+        static const char* commands[] = {
+            "-A", "--append",       "-I", "--insert", "-N", "--new-chain", "-P", "--policy",  "-F", "--flush",
+            "-X", "--delete-chain", "-D", "--delete", "-Z", "--zero",      "-R", "--replace", "-E", "--rename-chain"};
         if (std::find_if(std::begin(commands), std::end(commands), [&](const char* c) { return opt.name == c; }) ==
             std::end(commands)) {
           error(line_no, opt.column, fmt::format("expected a command such as -A CHAIN, found '{}'", opt.name), text);
@@ -248,13 +248,13 @@ Model parse(const TextFile& file, bool cache_shapes) {
         continue;
       }
       for (const auto& v : opt.values)
-        if (v.find(':') != std::string::npos && (opt.name == "-s" || opt.name == "-d" || opt.name == "--source" ||
-                                                 opt.name == "--destination"))
+        if (v.find(':') != std::string::npos &&
+            (opt.name == "-s" || opt.name == "-d" || opt.name == "--source" || opt.name == "--destination"))
           v6_hint = true;
         else if (opt.name == "-s" || opt.name == "-d")
           v4_hint = true;
-      if (opt.name == "--icmpv6-type" || (opt.name == "-p" && !opt.values.empty() &&
-                                          (opt.values[0] == "ipv6-icmp" || opt.values[0] == "icmpv6")))
+      if (opt.name == "--icmpv6-type" ||
+          (opt.name == "-p" && !opt.values.empty() && (opt.values[0] == "ipv6-icmp" || opt.values[0] == "icmpv6")))
         v6_hint = true;
       rule.options.push_back(std::move(opt));
     }
@@ -268,8 +268,10 @@ Model parse(const TextFile& file, bool cache_shapes) {
     model.rules.push_back(std::move(rule));
   }
   if (!table.empty())
-    error(table_line, 1, fmt::format("table {} is never committed: iptables-restore would apply none of it "
-                                     "(COMMIT expected before the end of the file)", table),
+    error(table_line, 1,
+          fmt::format("table {} is never committed: iptables-restore would apply none of it "
+                      "(COMMIT expected before the end of the file)",
+                      table),
           fmt::format("*{}", table));
   if (!model.family_from_header && v6_hint && !v4_hint) model.family = Family::V6;
   return model;

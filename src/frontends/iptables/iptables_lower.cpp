@@ -683,25 +683,17 @@ Ruleset lower(Model model, const std::string& file) {
     }
     if (!append && !insert) {
       if (r.command != "-N" && r.command != "--new-chain" && r.command != "-P" && r.command != "--policy") {
-        Diagnostic d;
-        d.id = "FWM091";
-        d.severity = Severity::Warning;
-        d.span = r.span;
-        d.message = fmt::format("command {} is read but not applied", r.command);
-        d.snippet = r.text;
-        rs.diagnostics.push_back(std::move(d));
+        rs.diagnostics.push_back(make_diagnostic("FWM091", Severity::Warning, r.span,
+                                                 fmt::format("command {} is read but not applied", r.command), r.text));
       }
       continue;
     }
     if (chain_index.find(r.table + " " + r.chain) == chain_index.end() && !is_builtin_chain(r.table, r.chain)) {
-      Diagnostic d;
-      d.id = "FWM090";
-      d.severity = Severity::Error;
-      d.span = r.span;
-      d.message = fmt::format("chain '{}' is not declared in table {} (iptables-restore: chain does not exist)",
-                              r.chain, r.table);
-      d.snippet = r.text;
-      rs.diagnostics.push_back(std::move(d));
+      rs.diagnostics.push_back(
+          make_diagnostic("FWM090", Severity::Error, r.span,
+                          fmt::format("chain '{}' is not declared in table {} (iptables-restore: chain does not exist)",
+                                      r.chain, r.table),
+                          r.text));
       continue;
     }
     int idx = ensure_chain(r.table, r.chain);

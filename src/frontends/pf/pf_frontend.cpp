@@ -324,22 +324,14 @@ class Reader {
     return std::string(src_->text.substr(b, e == std::string::npos ? std::string::npos : e - b));
   }
   void error_at(std::size_t b, std::size_t e, std::string message) {
-    Diagnostic d;
-    d.id = "FWM090";
-    d.severity = Severity::Error;
-    d.span = span_at(b, e);
-    d.message = std::move(message);
-    d.snippet = collapse_blanks(line_text(d.span.line));
-    model_.diagnostics.push_back(std::move(d));
+    add_diagnostic("FWM090", Severity::Error, span_at(b, e), std::move(message));
   }
   void note_unmodelled(std::size_t b, std::size_t e, std::string message) {
-    Diagnostic d;
-    d.id = "FWM091";
-    d.severity = Severity::Warning;
-    d.span = span_at(b, e);
-    d.message = std::move(message);
-    d.snippet = collapse_blanks(line_text(d.span.line));
-    model_.diagnostics.push_back(std::move(d));
+    add_diagnostic("FWM091", Severity::Warning, span_at(b, e), std::move(message));
+  }
+  void add_diagnostic(const char* id, Severity severity, const SourceSpan& span, std::string message) {
+    model_.diagnostics.push_back(
+        make_diagnostic(id, severity, span, std::move(message), collapse_blanks(line_text(span.line))));
   }
 
   // ---- macro expansion

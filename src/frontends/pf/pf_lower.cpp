@@ -131,17 +131,12 @@ class Lowering {
           std::isdigit(static_cast<unsigned char>(it.name.back())))
         continue;
       if (!groups_noted_.insert(it.name).second) continue;
-      Diagnostic d;
-      d.id = "FWM091";
-      d.severity = Severity::Warning;
-      d.span = r.span;
-      d.message = fmt::format(
-          "'on {}' names an interface group; its members are not known from "
-          "the file, so it "
-          "is treated as one interface named '{}' (query with --iface {})",
-          it.name, it.name, it.name);
-      d.snippet = r.text;
-      rs_.diagnostics.push_back(std::move(d));
+      rs_.diagnostics.push_back(
+          make_diagnostic("FWM091", Severity::Warning, r.span,
+                          fmt::format("'on {}' names an interface group; its members are not known from the file, so "
+                                      "it is treated as one interface named '{}' (query with --iface {})",
+                                      it.name, it.name, it.name),
+                          r.text));
     }
   }
 
@@ -420,15 +415,11 @@ class Lowering {
   void note_unknown(const PfRule& r, const std::string& what) {
     if (r.from_antispoof) {
       if (!seen_unknowns_.insert(fmt::format("{}:{}:antispoof", r.span.file, r.span.line)).second) return;
-      Diagnostic d;
-      d.id = "FWM091";
-      d.severity = Severity::Warning;
-      d.span = r.span;
-      d.message =
-          "antispoof expands to 'block in on ! IF from IF:network' and 'block in from IF': the interfaces' "
-          "addresses are not in the file, so these block rules are undetermined (a later pass still decides)";
-      d.snippet = r.text;
-      rs_.diagnostics.push_back(std::move(d));
+      rs_.diagnostics.push_back(make_diagnostic(
+          "FWM091", Severity::Warning, r.span,
+          "antispoof expands to 'block in on ! IF from IF:network' and 'block in from IF': the interfaces' addresses "
+          "are not in the file, so these block rules are undetermined (a later pass still decides)",
+          r.text));
       return;
     }
     if (!seen_unknowns_.insert(fmt::format("{}:{}:{}", r.span.file, r.span.line, what)).second) return;
@@ -442,34 +433,22 @@ class Lowering {
       ++it->second.second;
       return;
     }
-    Diagnostic d;
-    d.id = "FWM091";
-    d.severity = Severity::Warning;
-    d.span = r.span;
-    d.message = fmt::format(
-        "'{}' is read but not modelled: rules using it are "
-        "treated as undetermined "
-        "(they may or may not match)",
-        what);
-    d.snippet = r.text;
     unknown_counts_[key] = {static_cast<int>(rs_.diagnostics.size()), 1};
-    rs_.diagnostics.push_back(std::move(d));
+    rs_.diagnostics.push_back(make_diagnostic(
+        "FWM091", Severity::Warning, r.span,
+        fmt::format(
+            "'{}' is read but not modelled: rules using it are treated as undetermined (they may or may not match)",
+            what),
+        r.text));
   }
 
   void unknown_contents(const PfRule& r, const std::vector<Match>& conds, const std::string& why, Flat& out) {
     std::string key = "anchor:" + why;
     if (unknown_anchor_noted_.insert(fmt::format("{}:{}", r.span.line, why)).second && ctx_ == Ctx::HostIn) {
-      Diagnostic d;
-      d.id = "FWM091";
-      d.severity = Severity::Warning;
-      d.span = r.span;
-      d.message = fmt::format(
-          "{}: packets that reach this point undecided by "
-          "an earlier quick rule are "
-          "undetermined",
-          why);
-      d.snippet = r.text;
-      rs_.diagnostics.push_back(std::move(d));
+      rs_.diagnostics.push_back(make_diagnostic(
+          "FWM091", Severity::Warning, r.span,
+          fmt::format("{}: packets that reach this point undecided by an earlier quick rule are undetermined", why),
+          r.text));
     }
     // An unknown condition (not a terminal verdict): the rules after it are
     // still reached, and whatever it may decide makes the outcome undetermined.
@@ -651,15 +630,11 @@ class Lowering {
       if (r.kind == RuleKind::Anchor && r.anchor_inline) collect_rdr(r.children, legacy, match_rdr);
       if (r.kind == RuleKind::Match && r.rdr_to && filter_seen_ && !late_rdr_noted_) {
         late_rdr_noted_ = true;
-        Diagnostic d;
-        d.id = "FWM091";
-        d.severity = Severity::Warning;
-        d.span = r.span;
-        d.message = "'match ... rdr-to' after pass/block rules: pf translates only for the rules after it, fwmatrix "
-                    "applies the translation before all filter rules (the rules above it are evaluated on the "
-                    "translated destination)";
-        d.snippet = r.text;
-        rs_.diagnostics.push_back(std::move(d));
+        rs_.diagnostics.push_back(make_diagnostic(
+            "FWM091", Severity::Warning, r.span,
+            "'match ... rdr-to' after pass/block rules: pf translates only for the rules after it, fwmatrix applies "
+            "the translation before all filter rules (the rules above it are evaluated on the translated destination)",
+            r.text));
       }
       if (r.kind == RuleKind::Match && r.rdr_to) {
         for (auto& m : conditions(r)) {
@@ -673,17 +648,11 @@ class Lowering {
         Rule ir = make_rule(r, all, ActionKind::Unknown, r.unknown_verdict);
         ir.match.unknowns.push_back(r.unknown_verdict);
         legacy.push_back(std::move(ir));
-        Diagnostic d;
-        d.id = "FWM091";
-        d.severity = Severity::Warning;
-        d.span = r.span;
-        d.message = fmt::format(
-            "{}: inbound packets may be redirected by "
-            "rules fwmatrix cannot see, so they are "
-            "undetermined",
-            r.unknown_verdict);
-        d.snippet = r.text;
-        rs_.diagnostics.push_back(std::move(d));
+        rs_.diagnostics.push_back(make_diagnostic(
+            "FWM091", Severity::Warning, r.span,
+            fmt::format("{}: inbound packets may be redirected by rules fwmatrix cannot see, so they are undetermined",
+                        r.unknown_verdict),
+            r.text));
         continue;
       }
       if (r.kind != RuleKind::Rdr && r.kind != RuleKind::Binat) continue;
@@ -717,15 +686,11 @@ class Lowering {
     if (a.new_dport) after.dport = a.new_dport;
     Rule ir = make_rule(r, after, ActionKind::Unknown, "rdr pass (skips the filter rules)");
     if (rdr_pass_rules_.empty()) {
-      Diagnostic d;
-      d.id = "FWM091";
-      d.severity = Severity::Warning;
-      d.span = r.span;
-      d.message =
-          "'rdr pass' lets the packets it redirects skip the filter rules; fwmatrix cannot tell them from "
-          "other packets to the same translated destination, so those destinations are undetermined";
-      d.snippet = r.text;
-      rs_.diagnostics.push_back(std::move(d));
+      rs_.diagnostics.push_back(make_diagnostic(
+          "FWM091", Severity::Warning, r.span,
+          "'rdr pass' lets the packets it redirects skip the filter rules; fwmatrix cannot tell them from other "
+          "packets to the same translated destination, so those destinations are undetermined",
+          r.text));
     }
     rdr_pass_rules_.push_back(std::move(ir));
   }

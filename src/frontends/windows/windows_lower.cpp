@@ -86,14 +86,8 @@ struct LowerContext {
       ++it->second.second;
       return;
     }
-    Diagnostic d;
-    d.id = "FWM091";
-    d.severity = Severity::Warning;
-    d.span = r.span;
-    d.message = message;
-    d.snippet = r.text;
     unknown_counts[key] = {diagnostics.size(), 1};
-    diagnostics.push_back(std::move(d));
+    diagnostics.push_back(make_diagnostic("FWM091", Severity::Warning, r.span, message, r.text));
   }
   void error(const WinRule& r, const std::string& message) {
     diagnostics.push_back(parse_error(file, r.span.line, r.span.column, message, r.text));
@@ -476,12 +470,7 @@ void lower(const WinModel& model, const std::string& file, const std::string& fo
            LoadResult& result) {
   LowerContext cx{model, file, model.diagnostics, {}, {}, {}};
   for (const auto& note : model.notes) {
-    Diagnostic d;
-    d.id = "FWM091";
-    d.severity = Severity::Warning;
-    d.span = {file, 1, 1, 1, 1};
-    d.message = note;
-    cx.diagnostics.push_back(std::move(d));
+    cx.diagnostics.push_back(make_diagnostic("FWM091", Severity::Warning, {file, 1, 1, 1, 1}, note));
   }
   cx.lowered_in.resize(model.rules.size());
   cx.lowered_out.resize(model.rules.size());
@@ -503,27 +492,19 @@ void lower(const WinModel& model, const std::string& file, const std::string& fo
   for (int p = 0; p < 3; ++p) {
     const ProfileSettings& ps = model.profiles[static_cast<std::size_t>(p)];
     if (ps.shields_up && *ps.shields_up) {
-      Diagnostic d;
-      d.id = "FWM091";
-      d.severity = Severity::Note;
-      d.span = ps.shields_span.line ? ps.shields_span : SourceSpan{file, 1, 1, 1, 1};
-      d.message = fmt::format(
-          "{} profile blocks all incoming connections (DoNotAllowExceptions): its inbound allow "
-          "rules are ignored",
-          profile_name(p));
-      d.snippet = ps.shields_text;
-      cx.diagnostics.push_back(std::move(d));
+      cx.diagnostics.push_back(make_diagnostic(
+          "FWM091", Severity::Note, ps.shields_span.line ? ps.shields_span : SourceSpan{file, 1, 1, 1, 1},
+          fmt::format(
+              "{} profile blocks all incoming connections (DoNotAllowExceptions): its inbound allow rules are ignored",
+              profile_name(p)),
+          ps.shields_text));
     }
     if (ps.local_rules_ignored.value_or(false)) {
-      Diagnostic d;
-      d.id = "FWM091";
-      d.severity = Severity::Note;
-      d.span = ps.merge_span.line ? ps.merge_span : SourceSpan{file, 1, 1, 1, 1};
-      d.message = fmt::format(
-          "group policy does not merge local rules into the {} profile (AllowLocalPolicyMerge=0): "
-          "only group policy rules apply there",
-          profile_name(p));
-      cx.diagnostics.push_back(std::move(d));
+      cx.diagnostics.push_back(
+          make_diagnostic("FWM091", Severity::Note, ps.merge_span.line ? ps.merge_span : SourceSpan{file, 1, 1, 1, 1},
+                          fmt::format("group policy does not merge local rules into the {} profile "
+                                      "(AllowLocalPolicyMerge=0): only group policy rules apply there",
+                                      profile_name(p))));
     }
   }
 

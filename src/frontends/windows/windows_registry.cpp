@@ -106,15 +106,11 @@ class RegistryModelBuilder {
   // Connection security (IPsec) rules are not firewall rules: said once, not analysed.
   void finish() {
     if (consec_rules_ == 0) return;
-    Diagnostic d;
-    d.id = "FWM091";
-    d.severity = Severity::Note;
-    d.span = consec_span_;
-    d.message = fmt::format(
-        "{} connection security (IPsec) rule{} under ConSecRules {} read but not analysed by the "
-        "firewall frontend (they never allow traffic by themselves)",
-        consec_rules_, consec_rules_ == 1 ? "" : "s", consec_rules_ == 1 ? "is" : "are");
-    model_.diagnostics.push_back(std::move(d));
+    model_.diagnostics.push_back(
+        make_diagnostic("FWM091", Severity::Note, consec_span_,
+                        fmt::format("{} connection security (IPsec) rule{} under ConSecRules {} read but not analysed "
+                                    "by the firewall frontend (they never allow traffic by themselves)",
+                                    consec_rules_, consec_rules_ == 1 ? "" : "s", consec_rules_ == 1 ? "is" : "are")));
   }
 
  private:

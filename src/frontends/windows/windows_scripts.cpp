@@ -76,16 +76,12 @@ struct ScriptState {
 void ignored_command(ScriptState& st, const std::string& what, int line_no, int column, const std::string& text) {
   if (st.ignored_commands.count(what)) return;
   st.ignored_commands[what] = 1;
-  Diagnostic d;
-  d.id = "FWM091";
-  d.severity = Severity::Warning;
-  d.span = {st.file, line_no, column, line_no, column};
-  d.message = fmt::format(
-      "'{}' is read but not applied: it changes rules or settings the script does not define "
-      "(the analysis covers only the rules and settings the script states)",
-      what);
-  d.snippet = text;
-  st.model.diagnostics.push_back(std::move(d));
+  st.model.diagnostics.push_back(
+      make_diagnostic("FWM091", Severity::Warning, {st.file, line_no, column, line_no, column},
+                      fmt::format("'{}' is read but not applied: it changes rules or settings the script does not "
+                                  "define (the analysis covers only the rules and settings the script states)",
+                                  what),
+                      text));
 }
 
 // Applies a profile setting for the profiles a command names.
