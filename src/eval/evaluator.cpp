@@ -438,11 +438,26 @@ class Evaluator {
       next.reserve(live.size());
       Work matched;  // split() assigns it; declared once: a default Work allocates its port sets
       for (auto& w : live) {
+        std::size_t rest_from = next.size();
+        Reach reach_before = handed_on ? reach(w) : Reach{};
         Overlap ov = split(w, rule.match, matched, next);
         if (ov == Overlap::None) {
           next.push_back(std::move(w));
           continue;
         }
+        // A part left outside the match that is much narrower than the piece was (the
+        // piece's ports cut down to the rule's port, say) continues with a candidate list
+        // of its own: otherwise every such part of a wide piece walks every later rule the
+        // wide piece could meet, which is quadratic in chains of one rule per port.
+        if (handed_on)
+          for (std::size_t j = rest_from; j < next.size();) {
+            if (reach(next[j]).much_narrower_than(reach_before)) {
+              handed_on->emplace_back(std::move(next[j]), i + 1);
+              next.erase(next.begin() + static_cast<std::ptrdiff_t>(j));
+            } else {
+              ++j;
+            }
+          }
         bool maybe = ov == Overlap::Maybe || rule.match.has_unknown();
         if (opts_.on_match) opts_.on_match(rule);
         if (maybe && !matched.maybe_rule) matched.maybe_rule = &rule;
@@ -456,6 +471,23 @@ class Evaluator {
       live.swap(next);
     }
     for (auto& w : live) out.returned.push_back(std::move(w));
+  }
+
+  // How far a piece reaches in the fields the rule index looks at: from the lowest to the
+  // highest destination port and address (less one).
+  struct Reach {
+    u128 ports = 0, addresses = 0;
+    bool much_narrower_than(const Reach& wide) const {
+      return ports < wide.ports / 16 || addresses < wide.addresses / 16;
+    }
+  };
+  template <class Set>
+  static u128 width(const Set& s) {
+    return s.empty() ? 0 : u128(s.intervals().back().hi) - u128(s.intervals().front().lo);
+  }
+  static Reach reach(const Work& w) {
+    IndexQuery q = index_query(w);
+    return {width(*q.dport), width(*q.dst)};
   }
 
   static IndexQuery index_query(const Work& w) {
