@@ -1,7 +1,8 @@
-// The nftables parser reads an item whose token shape it has seen before from the tree
-// of the earlier item (laid onto the new tokens) instead of parsing it again. These
-// tests check that this gives the same model as parsing every item, over the corpus,
-// the shared dumps and a generated ruleset with errors among its repeated shapes.
+// The nftables parser splits its input with a plain token scanner and reads an item
+// whose token shape it has seen before from the tree of the earlier item (laid onto the
+// new tokens) instead of parsing it again. These tests check that this gives the same
+// model as ANTLR's lexer and parser on every item, over the corpus, the shared dumps and
+// a generated ruleset with errors among its repeated shapes.
 #include <fmt/format.h>
 
 #include <catch2/catch.hpp>
@@ -64,9 +65,12 @@ struct BothWays {
   Model reused, parsed;
 };
 
+// `reused`: the default (token scanner, trees reused); `parsed`: ANTLR's lexer and
+// parser on every item.
 BothWays parse_both_ways(const TextFile& file) {
   ParseOptions with_reuse, without_reuse;
   without_reuse.reuse_item_trees = false;
+  without_reuse.scan_tokens = false;
   return {parse(file, with_reuse), parse(file, without_reuse)};
 }
 
@@ -122,6 +126,8 @@ TEST_CASE("nftables item trees: a generated ruleset with errors reads the same e
   CHECK(both.reused.items_parsed < 200);
   CHECK(both.reused.items_reused > 3500);
   CHECK(both.reused.items_parsed + both.reused.items_reused <= both.parsed.items_parsed);
+  CHECK(both.reused.tokens_scanned);
+  CHECK_FALSE(both.parsed.tokens_scanned);
 }
 
 TEST_CASE("nftables item trees: the corpus and the shared dumps read the same either way", "[nftables][item-trees]") {

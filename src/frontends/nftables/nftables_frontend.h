@@ -112,6 +112,7 @@ struct Model {
   std::size_t line_count = 0;
   std::size_t items_parsed = 0;  // items that went through the parser
   std::size_t items_reused = 0;  // items read from the tree of an earlier item of their shape
+  bool tokens_scanned = false;   // the token scanner split the input (not ANTLR's lexer)
 
   // Look-ups by family/table/name; create the object when `create` is set. Chains and
   // sets are found through an index (rulesets with thousands of chains, e.g. one per
@@ -136,6 +137,9 @@ struct ParseOptions {
   // Parse each token shape once and lay its tree onto later items of that shape. Off:
   // every item goes through the parser (tests compare both).
   bool reuse_item_trees = true;
+  // Split the file into tokens with the plain scanner (nftables_token_scanner.h) instead
+  // of ANTLR's lexer. Off: ANTLR's lexer (tests compare both).
+  bool scan_tokens = true;
 };
 
 // True if the text looks like nftables (block or command form).

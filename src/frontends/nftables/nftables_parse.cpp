@@ -18,6 +18,7 @@
 #include "NftablesParser.h"
 #include "antlr4-runtime.h"
 #include "frontends/nftables/nftables_frontend.h"
+#include "frontends/nftables/nftables_token_scanner.h"
 #include "ir/suppressions.h"
 
 namespace fwm::nftables {
@@ -191,6 +192,9 @@ class StopAtFirstError : public antlr4::DefaultErrorStrategy {
 
 enum class BlockKind { Top, Table, Chain, Set, Other };
 
+// Thrown when the token scanner and ANTLR's lexer disagree on an item.
+struct ScannerDisagreed {};
+
 // A token stream that remembers the furthest token the parser has looked at, so that
 // a parse is known to depend only on the tokens of its item.
 class WatchedTokenStream : public antlr4::CommonTokenStream {
@@ -325,7 +329,27 @@ class FileParser {
     model_.line_count += lines_.size();
     antlr4::ANTLRInputStream input(file.text);
     NftablesLexer lexer(&input);
-    WatchedTokenStream tokens(&lexer);
+    // The scanner's tokens, handed to the parser through a token source of their own;
+    // ANTLR's lexer when the scanner leaves the file to it.
+    std::unique_ptr<antlr4::ListTokenSource> scanned_source;
+    if (options_.scan_tokens) {
+      std::vector<ScannedToken> scanned;
+      if (scan_tokens(file.text, scanned)) {
+        std::vector<std::unique_ptr<antlr4::Token>> list;
+        list.reserve(scanned.size());
+        for (const ScannedToken& t : scanned) {
+          auto token = std::make_unique<antlr4::CommonToken>(
+              std::pair<antlr4::TokenSource*, antlr4::CharStream*>(&lexer, &input), t.type,
+              antlr4::Token::DEFAULT_CHANNEL, t.start, t.stop);
+          token->setLine(t.line);
+          token->setCharPositionInLine(t.column);
+          list.push_back(std::move(token));
+        }
+        scanned_source = std::make_unique<antlr4::ListTokenSource>(std::move(list));
+        model_.tokens_scanned = true;
+      }
+    }
+    WatchedTokenStream tokens(scanned_source ? static_cast<antlr4::TokenSource*>(scanned_source.get()) : &lexer);
     NftablesParser parser(&tokens);
     ItemErrors errors;
     lexer.removeErrorListeners();
@@ -365,6 +389,9 @@ class FileParser {
       } catch (const antlr4::ParseCancellationException&) {
         errors.has_error = true;
       }
+      // The first item of a shape checks the scanner against ANTLR's lexer.
+      if (scanned_source && !lexer_agrees(tokens, start, std::max(tokens.index(), tokens.furthest + 1)))
+        throw ScannerDisagreed{};
       if (!errors.has_error && shaped) shapes.keep(tree, start, tokens.index(), tokens.furthest);
       if (!errors.has_error) read_item(kind, tree);
       if (errors.has_error) {
@@ -384,6 +411,34 @@ class FileParser {
   }
 
  private:
+  // Whether ANTLR's lexer, run on the characters of tokens [from, to), makes the same tokens.
+  bool lexer_agrees(antlr4::CommonTokenStream& tokens, std::size_t from, std::size_t to) const {
+    to = std::min(to, tokens.size());
+    if (from >= to) return true;
+    antlr4::Token* first = tokens.get(from);
+    std::size_t begin = first->getStartIndex();
+    antlr4::Token* last = tokens.get(to - 1);
+    std::size_t end = last->getType() == antlr4::Token::EOF ? file_->text.size() : last->getStopIndex() + 1;
+    if (end < begin) return true;
+    antlr4::ANTLRInputStream piece(file_->text.substr(begin, end - begin));
+    NftablesLexer lexer(&piece);
+    lexer.removeErrorListeners();
+    lexer.setLine(first->getLine());
+    lexer.setCharPositionInLine(first->getCharPositionInLine());
+    for (std::size_t k = from; k < to; ++k) {
+      std::unique_ptr<antlr4::Token> expected = lexer.nextToken();
+      antlr4::Token* got = tokens.get(k);
+      if (expected->getType() != got->getType() || expected->getLine() != got->getLine() ||
+          expected->getCharPositionInLine() != got->getCharPositionInLine())
+        return false;
+      if (got->getType() == antlr4::Token::EOF) break;
+      if (expected->getStartIndex() + begin != got->getStartIndex() ||
+          expected->getStopIndex() + begin != got->getStopIndex())
+        return false;
+    }
+    return true;
+  }
+
   static antlr4::ParserRuleContext* parse_item(NftablesParser& parser, BlockKind kind) {
     switch (kind) {
       case BlockKind::Top:
@@ -1220,9 +1275,22 @@ class FileParser {
 
 Model parse(const TextFile& file, const ParseOptions& options) {
   Model model;
-  std::vector<Block> stack(1);
-  FileParser parser(model, stack, options, 0);
-  parser.run(file);
+  try {
+    std::vector<Block> stack(1);
+    FileParser parser(model, stack, options, 0);
+    parser.run(file);
+  } catch (const ScannerDisagreed&) {
+    // The token scanner and ANTLR's lexer read an item differently (a scanner bug): read
+    // the whole input again with ANTLR's lexer.
+    ParseOptions with_antlr_lexer = options;
+    with_antlr_lexer.scan_tokens = false;
+    model = parse(file, with_antlr_lexer);
+    model.diagnostics.push_back(make_diagnostic(
+        "FWM091", Severity::Note, {file.path, 1, 1, 1, 1},
+        "internal: the nftables token scanner disagreed with the grammar's lexer; the file was read again with "
+        "the lexer (please report this file)"));
+    return model;
+  }
   // Sets filled from the packet path (add @s / update @s) have run-time contents.
   for (const auto& c : model.chains)
     for (const auto& r : c.rules)
