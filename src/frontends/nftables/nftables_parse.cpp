@@ -256,8 +256,8 @@ class ItemShapes {
     auto it = trees_.find(key_);
     if (it == trees_.end()) return nullptr;
     Tree& tree = it->second;
-    relay(tree.root, tokens, tree.start, start);
-    tree.start = start;
+    for (const Slot& slot : tree.slots)
+      *slot.token = slot.offset == kNoToken ? nullptr : tokens.get(start + slot.offset);
     next = start + tree.length;
     return tree.root;
   }
@@ -265,7 +265,9 @@ class ItemShapes {
   // After a parse of the current shape from `start` to `next` (exclusive), with no error.
   void keep(antlr4::ParserRuleContext* root, std::size_t start, std::size_t next, std::size_t furthest) {
     if (furthest > shape_end_ || next > shape_end_ + 1 || next <= start) return;
-    trees_.emplace(key_, Tree{root, start, next - start});
+    Tree tree{root, next - start, {}};
+    collect_slots(root, start, tree.slots);
+    trees_.emplace(key_, std::move(tree));
   }
 
   // Counts a parse; true when the trees must be dropped first (parser.reset()).
@@ -276,21 +278,27 @@ class ItemShapes {
   }
 
  private:
+  static constexpr std::size_t kNoToken = static_cast<std::size_t>(-1);
+  // A token pointer in the tree (a context's start or stop, a leaf's symbol) and the
+  // position of its token in the item.
+  struct Slot {
+    antlr4::Token** token;
+    std::size_t offset;
+  };
   struct Tree {
     antlr4::ParserRuleContext* root;
-    std::size_t start;   // index of the first token of the item the nodes point at
     std::size_t length;  // tokens of the item
+    std::vector<Slot> slots;
   };
 
-  static void relay(antlr4::tree::ParseTree* node, antlr4::CommonTokenStream& tokens, std::size_t from,
-                    std::size_t to) {
-    auto moved = [&](antlr4::Token* t) { return t ? tokens.get(t->getTokenIndex() - from + to) : nullptr; };
+  static void collect_slots(antlr4::tree::ParseTree* node, std::size_t start, std::vector<Slot>& slots) {
+    auto slot = [&](antlr4::Token*& t) { slots.push_back({&t, t ? t->getTokenIndex() - start : kNoToken}); };
     if (auto* ctx = dynamic_cast<antlr4::ParserRuleContext*>(node)) {
-      ctx->start = moved(ctx->start);
-      ctx->stop = moved(ctx->stop);
-      for (auto* child : ctx->children) relay(child, tokens, from, to);
+      slot(ctx->start);
+      slot(ctx->stop);
+      for (auto* child : ctx->children) collect_slots(child, start, slots);
     } else if (auto* leaf = dynamic_cast<antlr4::tree::TerminalNodeImpl*>(node)) {
-      leaf->symbol = moved(leaf->symbol);
+      slot(leaf->symbol);
     }
   }
 
@@ -327,27 +335,28 @@ class FileParser {
     file_ = &file;
     lines_ = split_lines(file.text);
     model_.line_count += lines_.size();
-    antlr4::ANTLRInputStream input(file.text);
+    // The scanner's tokens, handed to the parser through a token source of their own, with
+    // their text (the file is ASCII: character and byte positions agree); ANTLR's lexer
+    // on the file decoded into code points when the scanner leaves it to ANTLR.
+    std::vector<ScannedToken> scanned;
+    scanned_ = options_.scan_tokens && scan_tokens(file.text, scanned);
+    antlr4::ANTLRInputStream input(scanned_ ? std::string() : file.text);
     NftablesLexer lexer(&input);
-    // The scanner's tokens, handed to the parser through a token source of their own;
-    // ANTLR's lexer when the scanner leaves the file to it.
     std::unique_ptr<antlr4::ListTokenSource> scanned_source;
-    if (options_.scan_tokens) {
-      std::vector<ScannedToken> scanned;
-      if (scan_tokens(file.text, scanned)) {
-        std::vector<std::unique_ptr<antlr4::Token>> list;
-        list.reserve(scanned.size());
-        for (const ScannedToken& t : scanned) {
-          auto token = std::make_unique<antlr4::CommonToken>(
-              std::pair<antlr4::TokenSource*, antlr4::CharStream*>(&lexer, &input), t.type,
-              antlr4::Token::DEFAULT_CHANNEL, t.start, t.stop);
-          token->setLine(t.line);
-          token->setCharPositionInLine(t.column);
-          list.push_back(std::move(token));
-        }
-        scanned_source = std::make_unique<antlr4::ListTokenSource>(std::move(list));
-        model_.tokens_scanned = true;
+    if (scanned_) {
+      std::vector<std::unique_ptr<antlr4::Token>> list;
+      list.reserve(scanned.size());
+      for (const ScannedToken& t : scanned) {
+        auto token =
+            std::make_unique<antlr4::CommonToken>(std::pair<antlr4::TokenSource*, antlr4::CharStream*>(&lexer, &input),
+                                                  t.type, antlr4::Token::DEFAULT_CHANNEL, t.start, t.stop);
+        token->setLine(t.line);
+        token->setCharPositionInLine(t.column);
+        if (t.type != antlr4::Token::EOF) token->setText(file.text.substr(t.start, t.stop - t.start + 1));
+        list.push_back(std::move(token));
       }
+      scanned_source = std::make_unique<antlr4::ListTokenSource>(std::move(list));
+      model_.tokens_scanned = true;
     }
     WatchedTokenStream tokens(scanned_source ? static_cast<antlr4::TokenSource*>(scanned_source.get()) : &lexer);
     NftablesParser parser(&tokens);
@@ -560,7 +569,8 @@ class FileParser {
     auto* a = ctx->getStart();
     auto* b = ctx->getStop();
     if (!a || !b || b->getStopIndex() < a->getStartIndex()) return "";
-    std::string s = input_->getText(antlr4::misc::Interval(a->getStartIndex(), b->getStopIndex()));
+    std::string s = scanned_ ? file_->text.substr(a->getStartIndex(), b->getStopIndex() - a->getStartIndex() + 1)
+                             : input_->getText(antlr4::misc::Interval(a->getStartIndex(), b->getStopIndex()));
     // Collapse line continuations and runs of blanks into one space.
     std::string out;
     bool space = false, quoted = false;
@@ -1268,6 +1278,7 @@ class FileParser {
   const TextFile* file_ = nullptr;
   std::vector<std::string_view> lines_;
   WatchedTokenStream* tokens_ = nullptr;
+  bool scanned_ = false;  // tokens from the scanner: the file is ASCII, input_ is empty
   antlr4::ANTLRInputStream* input_ = nullptr;
 };
 
