@@ -213,4 +213,65 @@ bool in_answer(const PortAnswer& answer, bool tcp, int port) {
   return false;
 }
 
+std::unique_ptr<Namespaces> kernel_test_namespaces(const std::string& prefix, const std::vector<std::string>& tools) {
+  if (geteuid() != 0) {
+    WARN("skipped: needs root for network namespaces");
+    return nullptr;
+  }
+  for (const auto& tool : tools)
+    if (run_command(fmt::format("command -v {} >/dev/null", tool)).exit_code != 0) {
+      WARN("skipped: " << tool << " is not installed");
+      return nullptr;
+    }
+  auto ns = std::make_unique<Namespaces>(prefix);
+  if (!ns->ok) {
+    WARN("skipped: cannot create network namespaces here");
+    return nullptr;
+  }
+  return ns;
+}
+
+void KernelAgreement::add(const KernelAgreement& other) {
+  rulesets += other.rulesets;
+  probes += other.probes;
+  agreed += other.agreed;
+  passing += other.passing;
+}
+
+KernelAgreement compare_with_kernel(const Namespaces& ns, const std::string& file, bool v6, std::set<int> ports) {
+  auto answer = fwmatrix_accepted(file, v6, ports);
+  std::set<int> sample;
+  for (int p : ports)
+    for (int d : {-1, 0, 1})
+      if (p + d >= 1 && p + d <= 65535) sample.insert(p + d);
+  for (int p : {1, 2, 1024, 32768, 65535}) sample.insert(p);
+  std::vector<Probe> probes;
+  for (int p : sample) {
+    probes.push_back({true, p});
+    probes.push_back({false, p});
+  }
+  auto passed = probe(ns, v6, probes);
+  KernelAgreement result;
+  result.rulesets = 1;
+  for (const auto& pr : probes) {
+    bool kernel = passed.count({pr.tcp, pr.port}) > 0;
+    bool ours = in_answer(answer, pr.tcp, pr.port);
+    INFO(fmt::format("{} {} port {}: kernel {}, fwmatrix {}", v6 ? "IPv6" : "IPv4", pr.tcp ? "TCP" : "UDP", pr.port,
+                     kernel ? "passes" : "blocks", ours ? "accepts" : "does not accept"));
+    CHECK(kernel == ours);
+    if (kernel == ours) ++result.agreed;
+    if (kernel) ++result.passing;
+    ++result.probes;
+  }
+  return result;
+}
+
+void require_agreement(const KernelAgreement& total, const std::string& what) {
+  WARN(fmt::format("{} kernel comparison: {} rulesets, {} probes ({} pass the kernel, {} blocked), {} agree", what,
+                   total.rulesets, total.probes, total.passing, total.probes - total.passing, total.agreed));
+  REQUIRE(total.agreed == total.probes);
+  REQUIRE(total.passing > total.probes / 10);
+  REQUIRE(total.probes - total.passing > total.probes / 10);
+}
+
 }  // namespace fwm::test

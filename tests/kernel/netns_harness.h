@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <utility>
@@ -38,5 +39,24 @@ std::set<std::pair<bool, int>> probe(const Namespaces& ns, bool v6, const std::v
 using PortAnswer = std::map<bool, std::vector<std::pair<int, int>>>;
 PortAnswer fwmatrix_accepted(const std::string& file, bool v6, std::set<int>& endpoints);
 bool in_answer(const PortAnswer& answer, bool tcp, int port);
+
+// The namespaces for a kernel test, or null (after a WARN saying why) when the test
+// cannot run here: not root, `tool` (a command name) not installed, no namespaces.
+std::unique_ptr<Namespaces> kernel_test_namespaces(const std::string& prefix, const std::vector<std::string>& tools);
+
+// How far fwmatrix and the kernel agreed on the probes of one or more rulesets.
+struct KernelAgreement {
+  std::size_t rulesets = 0, probes = 0, agreed = 0, passing = 0;
+  void add(const KernelAgreement& other);
+};
+
+// For a ruleset already loaded in ns.server from `file`: probes TCP and UDP at every
+// endpoint of fwmatrix's answer and of `ports` (and one either side), and at a few fixed
+// ports, and CHECKs that the kernel and `fwmatrix ports` agree on each.
+KernelAgreement compare_with_kernel(const Namespaces& ns, const std::string& file, bool v6, std::set<int> ports);
+
+// WARNs the totals (`what`: "iptables", "nftables") and REQUIREs that every probe agreed
+// and that the kernel both passed and blocked plenty (else the comparison says little).
+void require_agreement(const KernelAgreement& total, const std::string& what);
 
 }  // namespace fwm::test

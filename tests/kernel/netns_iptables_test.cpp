@@ -6,6 +6,7 @@
 // Skips cleanly without root, network namespaces or iptables-restore.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -17,12 +18,11 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
-#include <sstream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "kernel/netns_harness.h"
@@ -40,8 +40,9 @@ struct Generated {
 
 // A random ruleset over a small pool of ports, so that rules overlap.
 Generated generate(std::mt19937& rng, bool v6) {
-  const std::vector<std::pair<int, int>> pool = {{20, 30}, {80, 80},       {443, 443},     {5060, 5070}, {5061, 5061},
-                                                 {49152, 49160}, {49155, 49170}, {65530, 65535}, {1, 5},       {25, 25}};
+  const std::vector<std::pair<int, int>> pool = {{20, 30},     {80, 80},       {443, 443},     {5060, 5070},
+                                                 {5061, 5061}, {49152, 49160}, {49155, 49170}, {65530, 65535},
+                                                 {1, 5},       {25, 25}};
   auto pick = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); };
   auto chance = [&](int percent) { return static_cast<int>(pick(100)) < percent; };
   Generated g;
@@ -67,8 +68,9 @@ Generated generate(std::mt19937& rng, bool v6) {
     out += fmt::format("-A PREROUTING -p tcp -m tcp --dport {} -j REDIRECT --to-ports {}\n", from, to);
   }
   out += "COMMIT\n";
-  out += fmt::format("*filter\n:INPUT {} [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:MEDIA - [0:0]\n:EDGE - [0:0]\n",
-                     chance(70) ? "DROP" : "ACCEPT");
+  out += fmt::format(
+      "*filter\n:INPUT {} [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:MEDIA - [0:0]\n:EDGE - [0:0]\n",
+      chance(70) ? "DROP" : "ACCEPT");
   if (v6) out += "-A INPUT -p ipv6-icmp -j ACCEPT\n";  // neighbour discovery
   out += "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n";
   int rules = 3 + static_cast<int>(pick(8));
@@ -80,9 +82,11 @@ Generated generate(std::mt19937& rng, bool v6) {
     if (kind == 0) m = fmt::format("-p {} -m {} --dport {}", proto, proto, port_text(true));
     if (kind == 1) m = fmt::format("-p {} -m multiport --dports {},{}", proto, port_text(true), port_text(true));
     if (kind == 2) m = fmt::format("-p {} -m {} ! --dport {}", proto, proto, port_text(true));
-    if (kind == 3) m = fmt::format("-s {} -p {} -m {} --dport {}", chance(50) ? client_net : other, proto, proto, port_text(true));
+    if (kind == 3)
+      m = fmt::format("-s {} -p {} -m {} --dport {}", chance(50) ? client_net : other, proto, proto, port_text(true));
     if (kind == 4) m = fmt::format("! -s {} -p {} -m {} --dport {}", other, proto, proto, port_text(true));
-    if (kind == 5) m = fmt::format("-i {} -p {} -m {} --dport {}", chance(60) ? "fwk0" : "lo", proto, proto, port_text(true));
+    if (kind == 5)
+      m = fmt::format("-i {} -p {} -m {} --dport {}", chance(60) ? "fwk0" : "lo", proto, proto, port_text(true));
     if (!v6 && chance(15))
       m += fmt::format(" -m iprange --src-range {}", chance(50) ? "10.99.0.1-10.99.0.9" : "10.99.0.3-10.99.0.9");
     if (chance(15)) m += " -m conntrack --ctstate NEW";
@@ -105,22 +109,11 @@ Generated generate(std::mt19937& rng, bool v6) {
 }  // namespace
 
 TEST_CASE("kernel: fwmatrix ports agrees with packets that really pass iptables", "[kernel]") {
-  if (geteuid() != 0) {
-    WARN("skipped: needs root for network namespaces");
-    return;
-  }
-  if (run_command("command -v iptables-restore >/dev/null && command -v ip6tables-restore >/dev/null").exit_code != 0) {
-    WARN("skipped: iptables-restore is not installed");
-    return;
-  }
-  Namespaces ns("fwk");
-  if (!ns.ok) {
-    WARN("skipped: cannot create network namespaces here");
-    return;
-  }
+  auto ns = kernel_test_namespaces("fwk", {"iptables-restore", "ip6tables-restore"});
+  if (!ns) return;
   fs::path dir = fs::temp_directory_path() / fmt::format("fwm-kernel-{}", getpid());
   fs::create_directories(dir);
-  std::size_t rulesets = 0, probes_total = 0, agreed = 0, passing = 0;
+  KernelAgreement total;
   for (bool v6 : {false, true}) {
     int count = v6 ? 12 : 36;
     for (int seed = 1; seed <= count; ++seed) {
@@ -128,41 +121,13 @@ TEST_CASE("kernel: fwmatrix ports agrees with packets that really pass iptables"
       Generated g = generate(rng, v6);
       std::string file = (dir / fmt::format("{}-{}.rules", v6 ? "v6" : "v4", seed)).string();
       write_file(file, g.text);
-      auto load = run_command(fmt::format("ip netns exec {} {} < {} 2>&1", ns.server,
+      auto load = run_command(fmt::format("ip netns exec {} {} < {} 2>&1", ns->server,
                                           v6 ? "ip6tables-restore" : "iptables-restore", shell_quote(file)));
       INFO("ruleset:\n" << g.text << load.out);
       REQUIRE(load.exit_code == 0);
-      std::set<int> endpoints = g.ports;
-      auto answer = fwmatrix_accepted(file, v6, endpoints);
-      std::set<int> sample;
-      for (int p : endpoints)
-        for (int d : {-1, 0, 1})
-          if (p + d >= 1 && p + d <= 65535) sample.insert(p + d);
-      for (int p : {1, 2, 1024, 32768, 65535}) sample.insert(p);
-      std::vector<Probe> probes;
-      for (int p : sample) {
-        probes.push_back({true, p});
-        probes.push_back({false, p});
-      }
-      auto passed = probe(ns, v6, probes);
-      for (const auto& pr : probes) {
-        bool kernel = passed.count({pr.tcp, pr.port}) > 0;
-        bool ours = in_answer(answer, pr.tcp, pr.port);
-        INFO(fmt::format("{} {} port {}: kernel {}, fwmatrix {}", v6 ? "IPv6" : "IPv4", pr.tcp ? "TCP" : "UDP", pr.port,
-                         kernel ? "passes" : "blocks", ours ? "accepts" : "does not accept"));
-        CHECK(kernel == ours);
-        if (kernel == ours) ++agreed;
-        if (kernel) ++passing;
-        ++probes_total;
-      }
-      ++rulesets;
+      total.add(compare_with_kernel(*ns, file, v6, g.ports));
     }
   }
   fs::remove_all(dir);
-  WARN(fmt::format("kernel comparison: {} rulesets, {} probes ({} pass the kernel, {} blocked), {} agree", rulesets,
-                   probes_total, passing, probes_total - passing, agreed));
-  REQUIRE(agreed == probes_total);
-  // The comparison means something only if the kernel both passed and blocked plenty.
-  REQUIRE(passing > probes_total / 10);
-  REQUIRE(probes_total - passing > probes_total / 10);
+  require_agreement(total, "iptables");
 }

@@ -144,22 +144,11 @@ Generated generate(std::mt19937& rng, bool v6) {
 }  // namespace
 
 TEST_CASE("kernel: fwmatrix ports agrees with packets that really pass nftables", "[kernel][nftables-kernel]") {
-  if (geteuid() != 0) {
-    WARN("skipped: needs root for network namespaces");
-    return;
-  }
-  if (run_command("command -v nft >/dev/null").exit_code != 0) {
-    WARN("skipped: nft is not installed");
-    return;
-  }
-  Namespaces ns("fwn");
-  if (!ns.ok) {
-    WARN("skipped: cannot create network namespaces here");
-    return;
-  }
+  auto ns = kernel_test_namespaces("fwn", {"nft"});
+  if (!ns) return;
   fs::path dir = fs::temp_directory_path() / fmt::format("fwm-kernel-nft-{}", getpid());
   fs::create_directories(dir);
-  std::size_t rulesets = 0, probes_total = 0, agreed = 0, passing = 0;
+  KernelAgreement total;
   for (bool v6 : {false, true}) {
     int count = v6 ? 12 : 36;
     for (int seed = 1; seed <= count; ++seed) {
@@ -167,59 +156,21 @@ TEST_CASE("kernel: fwmatrix ports agrees with packets that really pass nftables"
       Generated g = generate(rng, v6);
       std::string file = (dir / fmt::format("{}-{}.nft", v6 ? "v6" : "v4", seed)).string();
       write_file(file, g.text);
-      auto load = run_command(fmt::format("ip netns exec {} nft -f {} 2>&1", ns.server, shell_quote(file)));
+      auto load = run_command(fmt::format("ip netns exec {} nft -f {} 2>&1", ns->server, shell_quote(file)));
       INFO("ruleset:\n" << g.text << load.out);
       REQUIRE(load.exit_code == 0);
-      std::set<int> endpoints = g.ports;
-      auto answer = fwmatrix_accepted(file, v6, endpoints);
-      std::set<int> sample;
-      for (int p : endpoints)
-        for (int d : {-1, 0, 1})
-          if (p + d >= 1 && p + d <= 65535) sample.insert(p + d);
-      for (int p : {1, 2, 1024, 32768, 65535}) sample.insert(p);
-      std::vector<Probe> probes;
-      for (int p : sample) {
-        probes.push_back({true, p});
-        probes.push_back({false, p});
-      }
-      auto passed = probe(ns, v6, probes);
-      for (const auto& pr : probes) {
-        bool kernel = passed.count({pr.tcp, pr.port}) > 0;
-        bool ours = in_answer(answer, pr.tcp, pr.port);
-        INFO(fmt::format("{} {} port {}: kernel {}, fwmatrix {}", v6 ? "IPv6" : "IPv4", pr.tcp ? "TCP" : "UDP", pr.port,
-                         kernel ? "passes" : "blocks", ours ? "accepts" : "does not accept"));
-        CHECK(kernel == ours);
-        if (kernel == ours) ++agreed;
-        if (kernel) ++passing;
-        ++probes_total;
-      }
-      ++rulesets;
+      total.add(compare_with_kernel(*ns, file, v6, g.ports));
     }
   }
   fs::remove_all(dir);
-  WARN(fmt::format("nftables kernel comparison: {} rulesets, {} probes ({} pass the kernel, {} blocked), {} agree",
-                   rulesets, probes_total, passing, probes_total - passing, agreed));
-  REQUIRE(agreed == probes_total);
-  // The comparison means something only if the kernel both passed and blocked plenty.
-  REQUIRE(passing > probes_total / 10);
-  REQUIRE(probes_total - passing > probes_total / 10);
+  require_agreement(total, "nftables");
 }
 
 TEST_CASE("kernel: nft -j list ruleset gives the same answers as the text it was loaded from",
           "[kernel][nftables-kernel]") {
-  if (geteuid() != 0) {
-    WARN("skipped: needs root for network namespaces");
-    return;
-  }
-  if (run_command("command -v nft >/dev/null").exit_code != 0) {
-    WARN("skipped: nft is not installed");
-    return;
-  }
-  Namespaces ns("fwn");
-  if (!ns.ok) {
-    WARN("skipped: cannot create network namespaces here");
-    return;
-  }
+  auto namespaces = kernel_test_namespaces("fwn", {"nft"});
+  if (!namespaces) return;
+  const Namespaces& ns = *namespaces;
   std::vector<fs::path> inputs;
   for (const auto& dir :
        {fs::path(FWM_SOURCE_DIR) / "corpus/nftables", fs::path(FWM_SHARED_DIR) / "corpus/real/nftables"})
