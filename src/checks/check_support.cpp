@@ -1,8 +1,8 @@
 #include "checks/check_support.h"
 
-#include <cctype>
-
 #include <fmt/format.h>
+
+#include <cctype>
 #include <map>
 
 #include "ir/services.h"
@@ -30,13 +30,14 @@ std::string decider_text(const Decider& d) {
       return fmt::format("the policy {} of chain {} (line {})", pol, d.policy->name, d.policy->policy_span.line);
     return fmt::format("the default policy {} of chain {} (no line sets it)", pol, d.policy->name);
   }
-  return d.implicit.empty() ? "the implicit default" : d.implicit;
+  return d.implicit.empty() ? std::string("the implicit default") : std::string(d.implicit);
 }
 
 std::string decider_basis(const Decider& d) {
   if (d.rule) return d.rule->normalized.empty() ? d.rule->text : d.rule->normalized;
-  if (d.policy) return fmt::format("policy {} {}", d.policy->name, d.policy->policy == PolicyKind::Deny ? "DROP" : "ACCEPT");
-  return "implicit " + d.implicit;
+  if (d.policy)
+    return fmt::format("policy {} {}", d.policy->name, d.policy->policy == PolicyKind::Deny ? "DROP" : "ACCEPT");
+  return "implicit " + std::string(d.implicit);
 }
 
 bool suppressed_by(const Decider& d, const std::string& id, std::string& reason) {
@@ -178,7 +179,8 @@ void report_requirement_gaps(const AnalysisContext& ctx, const CheckInfo& info, 
     if (req.optional != want_optional) continue;
     for (const auto& slice : cov.slices) {
       if (slice.no_path) continue;
-      std::string family = rs.covers(Family::V4) && rs.covers(Family::V6) ? fmt::format(" ({})", family_name(slice.family)) : "";
+      std::string family =
+          rs.covers(Family::V4) && rs.covers(Family::V6) ? fmt::format(" ({})", family_name(slice.family)) : "";
       std::string who = fmt::format("required by {} (role {}: {}{}{}{})", req.id, req.role, req.service,
                                     req.protocol_label.empty() ? "" : ", ", req.protocol_label,
                                     req.direction == Direction::Out ? ", outbound" : "");
@@ -228,7 +230,8 @@ void report_requirement_gaps(const AnalysisContext& ctx, const CheckInfo& info, 
         if (kind == GapKind::Undetermined && g.uncertain) where = Decider{g.uncertain, nullptr, {}};
         f.location = decider_location(rs, where, f.snippet);
         std::string ports_text = format_ports(g.ports);
-        std::string part = g.ports == slice.required ? "" : fmt::format(" of the required {}", format_ports(slice.required));
+        std::string part =
+            g.ports == slice.required ? "" : fmt::format(" of the required {}", format_ports(slice.required));
         // Network mode: name the source and destination (role or network) and the
         // addresses of the region that are cut.
         std::string path;
@@ -253,11 +256,12 @@ void report_requirement_gaps(const AnalysisContext& ctx, const CheckInfo& info, 
               g.uncertain ? decider_text(Decider{g.uncertain, nullptr, {}}) : "an unknown condition",
               decider_text(g.decider));
         } else {
-          f.message = fmt::format("{} {}{}{} is undetermined, {}: it depends on {}, which cannot be decided from the "
-                                  "file; otherwise decided by {}.",
-                                  proto_upper(slice.protocol), ports_text, part, family, who,
-                                  g.uncertain ? decider_text(Decider{g.uncertain, nullptr, {}}) : "an unknown condition",
-                                  decider_text(g.decider));
+          f.message = fmt::format(
+              "{} {}{}{} is undetermined, {}: it depends on {}, which cannot be decided from the "
+              "file; otherwise decided by {}.",
+              proto_upper(slice.protocol), ports_text, part, family, who,
+              g.uncertain ? decider_text(Decider{g.uncertain, nullptr, {}}) : "an unknown condition",
+              decider_text(g.decider));
         }
         if (req.min_open)
           f.message += fmt::format(" Only {} of the at least {} ports it needs in {} are open.", slice.open.count(),

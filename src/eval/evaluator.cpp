@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <memory>
 #include <unordered_map>
 
 #include "ir/rule_index.h"
@@ -74,10 +75,15 @@ std::uint8_t maybe_bits(Verdict v) {
 // A piece of the region on its way through the rules.
 struct Work {
   Box box;
-  Rewrites rewrites;
+  // What a DNAT/REDIRECT rewrote; null when nothing was. Shared by the parts of a piece
+  // (set once per rewrite, never changed in place): most pieces carry none.
+  std::shared_ptr<const Rewrites> rewrites;
   std::uint8_t maybe = 0;            // verdicts another branch of an unknown condition gave
   const Rule* maybe_rule = nullptr;  // the first unknown rule on this piece's path
   Decider accept_decider;            // the rule that accepted it in an earlier stage
+
+  const PortSet* rewritten_dport() const { return rewrites && rewrites->dport ? &*rewrites->dport : nullptr; }
+  const AddrIntervals* rewritten_dst() const { return rewrites && rewrites->dst ? &*rewrites->dst : nullptr; }
 };
 
 struct Decided {
@@ -107,8 +113,8 @@ Overlap split(Work& w, const Match& m, Work& matched, std::vector<Work>& rest) {
   if (m.proto && (b.proto & *m.proto).none()) return Overlap::None;
   bool split_dport = false;
   if (m.dport) {
-    if (w.rewrites.dport) {
-      const auto& seen = *w.rewrites.dport;
+    if (const PortSet* rewritten = w.rewritten_dport()) {
+      const auto& seen = *rewritten;
       if (!seen.intersects(*m.dport)) return Overlap::None;
       if (!seen.subset_of(*m.dport)) maybe = true;
     } else {
@@ -120,8 +126,8 @@ Overlap split(Work& w, const Match& m, Work& matched, std::vector<Work>& rest) {
   bool split_dst = false;
   if (m.dst) {
     const auto& want = m.dst->of(b.family);
-    if (w.rewrites.dst) {
-      const auto& seen = *w.rewrites.dst;
+    if (const AddrIntervals* rewritten = w.rewritten_dst()) {
+      const auto& seen = *rewritten;
       if (!seen.intersects(want)) return Overlap::None;
       if (!seen.subset_of(want)) maybe = true;
     } else {
@@ -196,9 +202,14 @@ std::size_t hash_but(const Box& b, AddrIntervals Box::*free) {
   return h;
 }
 
+bool same_rewrites(const Work& a, const Work& b) {
+  auto same = [](const auto* x, const auto* y) { return x == y || (x && y && *x == *y); };
+  return same(a.rewritten_dport(), b.rewritten_dport()) && same(a.rewritten_dst(), b.rewritten_dst());
+}
+
 bool same_provenance(const Work& a, const Work& b) {
   return a.maybe == b.maybe && a.maybe_rule == b.maybe_rule && same_decider(a.accept_decider, b.accept_decider) &&
-         a.rewrites.dport == b.rewrites.dport && a.rewrites.dst == b.rewrites.dst;
+         same_rewrites(a, b);
 }
 bool same_provenance(const Piece& a, const Piece& b) {
   return a.verdict == b.verdict && a.uncertain_by == b.uncertain_by && same_decider(a.decider, b.decider);
@@ -208,10 +219,10 @@ std::size_t hash_provenance(const Work& w) {
   std::size_t h = std::hash<const void*>()(w.maybe_rule) * 31 + w.maybe;
   h = h * 31 + std::hash<const void*>()(w.accept_decider.rule);
   h = h * 31 + std::hash<const void*>()(w.accept_decider.policy);
-  if (w.rewrites.dport)
-    for (const auto& iv : w.rewrites.dport->intervals()) h = h * 31 + iv.lo * 65537u + iv.hi;
-  if (w.rewrites.dst)
-    for (const auto& iv : w.rewrites.dst->intervals()) h = h * 31 + static_cast<std::size_t>(iv.lo ^ (iv.hi >> 5));
+  if (const PortSet* dport = w.rewritten_dport())
+    for (const auto& iv : dport->intervals()) h = h * 31 + iv.lo * 65537u + iv.hi;
+  if (const AddrIntervals* dst = w.rewritten_dst())
+    for (const auto& iv : dst->intervals()) h = h * 31 + static_cast<std::size_t>(iv.lo ^ (iv.hi >> 5));
   return h;
 }
 std::size_t hash_provenance(const Piece& p) {
@@ -394,7 +405,7 @@ class Evaluator {
         pending.pop_back();
         auto positions = index->candidates(index_query(w), from);
         std::vector<Work> parts;
-        if (!w.rewrites.dst && cut_by_destination(chain, positions, w, opts_.min_cuts_to_split, parts)) {
+        if (!w.rewritten_dst() && cut_by_destination(chain, positions, w, opts_.min_cuts_to_split, parts)) {
           atomized_ = true;
           for (auto& part : parts) {
             auto part_positions = index->candidates(index_query(part), from);
@@ -493,8 +504,8 @@ class Evaluator {
   static IndexQuery index_query(const Work& w) {
     IndexQuery q;
     q.proto = &w.box.proto;
-    q.dport = w.rewrites.dport ? &*w.rewrites.dport : &w.box.dport;
-    q.dst = w.rewrites.dst ? &*w.rewrites.dst : &w.box.dst;
+    q.dport = w.rewritten_dport() ? w.rewritten_dport() : &w.box.dport;
+    q.dst = w.rewritten_dst() ? w.rewritten_dst() : &w.box.dst;
     q.v6 = w.box.family == Family::V6;
     return q;
   }
@@ -699,8 +710,12 @@ class Evaluator {
           next.push_back(std::move(m));
           return;
         }
-        if (rule.action.new_dport) m.rewrites.dport = *rule.action.new_dport;
-        if (rule.action.new_daddr) m.rewrites.dst = rule.action.new_daddr->of(m.box.family);
+        if (rule.action.new_dport || rule.action.new_daddr) {
+          auto rewrites = std::make_shared<Rewrites>(m.rewrites ? *m.rewrites : Rewrites{});
+          if (rule.action.new_dport) rewrites->dport = *rule.action.new_dport;
+          if (rule.action.new_daddr) rewrites->dst = rule.action.new_daddr->of(m.box.family);
+          m.rewrites = std::move(rewrites);
+        }
         out.decided.push_back({std::move(m), Verdict::Accept, here});
         return;
       }

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ir/address.h"
@@ -215,7 +216,7 @@ void align_interfaces(Ruleset& a, Ruleset& b);
 struct Decider {
   const Rule* rule = nullptr;     // the deciding rule, or
   const Chain* policy = nullptr;  // the chain whose policy applied, or neither: implicit default
-  std::string implicit;           // description of an implicit default
+  std::string_view implicit;      // description of an implicit default (a string literal)
 };
 
 }  // namespace fwm

@@ -8,8 +8,8 @@ namespace fwm {
 
 namespace {
 nlohmann::ordered_json finding_json(const Finding& f) {
-  return {{"id", f.rule_id},   {"level", severity_name(f.level)}, {"message", f.message},
-          {"file", f.location.file}, {"line", f.location.line},  {"fingerprint", f.fingerprint()}};
+  return {{"id", f.rule_id},         {"level", severity_name(f.level)}, {"message", f.message},
+          {"file", f.location.file}, {"line", f.location.line},         {"fingerprint", f.fingerprint()}};
 }
 nlohmann::ordered_json decider_json(const Decider& d) {
   nlohmann::ordered_json j;
@@ -18,7 +18,7 @@ nlohmann::ordered_json decider_json(const Decider& d) {
   } else if (d.policy) {
     j = {{"file", d.policy->policy_span.file}, {"line", d.policy->policy_span.line}, {"policy", d.policy->name}};
   } else {
-    j = {{"implicit", d.implicit}};
+    j = {{"implicit", std::string(d.implicit)}};
   }
   return j;
 }
@@ -31,8 +31,12 @@ std::string render_diff_json(const DiffReport& d) {
   j["roles"] = d.roles;
   j["requirements"] = nlohmann::ordered_json::array();
   for (const auto& r : d.requirements)
-    j["requirements"].push_back({{"requirement", r.requirement}, {"role", r.role}, {"traffic", r.what},
-                                 {"before", r.before}, {"after", r.after}, {"worse", r.worse}});
+    j["requirements"].push_back({{"requirement", r.requirement},
+                                 {"role", r.role},
+                                 {"traffic", r.what},
+                                 {"before", r.before},
+                                 {"after", r.after},
+                                 {"worse", r.worse}});
   j["changes"] = nlohmann::ordered_json::array();
   for (const auto& c : d.changes) {
     auto ports = nlohmann::ordered_json::array();
