@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -32,6 +33,13 @@ std::vector<std::string> split(const std::string& s, char sep) {
 std::string upper(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
   return s;
+}
+
+// Whether `s` is the literal: the length first. Option names are compared with dozens of
+// literals for every option of every rule.
+template <std::size_t N>
+bool is(const std::string& s, const char (&literal)[N]) {
+  return s.size() == N - 1 && std::memcmp(s.data(), literal, N - 1) == 0;
 }
 
 // Non-terminating targets: evaluation continues with the next rule.
@@ -141,7 +149,7 @@ class RuleLowering {
     std::vector<const Option*> target_options;
     for (const Option& opt : line_.options) {
       if (opt.name.empty()) {  // extra value after "-A CHAIN"
-        if (line_.command == "-I" || line_.command == "--insert") continue;
+        if (is(line_.command, "-I") || is(line_.command, "--insert")) continue;
         return fail(opt, fmt::format("unexpected value '{}' after the chain name", opt.values[0]));
       }
       if (in_target) {
@@ -161,7 +169,7 @@ class RuleLowering {
       if (n.size() == 2 && kShortOptions.find(n[1]) == std::string::npos)
         return fail(opt, fmt::format("unknown option {}", n));
       if (!module_.empty() && module_needs_option_ && n.rfind("--", 0) == 0) module_needs_option_ = false;
-      if (n == "-p" || n == "--protocol") {
+      if (is(n, "-p") || is(n, "--protocol")) {
         if (!need(1)) return false;
         std::string p = opt.values[0];
         std::transform(p.begin(), p.end(), p.begin(), ::tolower);
@@ -175,7 +183,7 @@ class RuleLowering {
         if (opt.negated) set = ~set;
         m.proto = m.proto ? (*m.proto & set) : set;
         if (!opt.negated) protocol_ = *num;
-      } else if (n == "-s" || n == "--source" || n == "-d" || n == "--destination") {
+      } else if (is(n, "-s") || is(n, "--source") || is(n, "-d") || is(n, "--destination")) {
         if (!need(1)) return false;
         AddrSet set;
         for (const auto& part : split(opt.values[0], ',')) {
@@ -197,9 +205,9 @@ class RuleLowering {
           set = set.unite(parsed.set);
         }
         if (opt.negated) set = set.complement();
-        auto& field = (n == "-s" || n == "--source") ? m.src : m.dst;
+        auto& field = (is(n, "-s") || is(n, "--source")) ? m.src : m.dst;
         field = field ? field->intersect(set) : set;
-      } else if (n == "-i" || n == "--in-interface" || n == "-o" || n == "--out-interface") {
+      } else if (is(n, "-i") || is(n, "--in-interface") || is(n, "-o") || is(n, "--out-interface")) {
         if (!need(1)) return false;
         std::string name = opt.values[0];
         IfacePattern pat{name, false};
@@ -209,13 +217,13 @@ class RuleLowering {
         }
         if (pat.name.size() > 15)
           return fail(opt, fmt::format("interface name '{}' is longer than 15 characters", name));
-        bool in = n == "-i" || n == "--in-interface";
+        bool in = is(n, "-i") || is(n, "--in-interface");
         (in ? m.in_patterns : m.out_patterns) = {pat};
         (in ? m.in_negated : m.out_negated) = opt.negated;
-      } else if (n == "-f" || n == "--fragment") {
+      } else if (is(n, "-f") || is(n, "--fragment")) {
         // Matches second and later fragments; the query is a connection's first packet.
         if (!opt.negated) m.never = true;
-      } else if (n == "-m" || n == "--match") {
+      } else if (is(n, "-m") || is(n, "--match")) {
         if (!need(1)) return false;
         if (module_needs_option_)
           return fail(opt, fmt::format("match -m {} needs at least one of its options", module_));
@@ -229,16 +237,16 @@ class RuleLowering {
           unknown(m, fmt::format("-m {} ({})", module_, it->second), opt);
         }
         module_unmodelled_ = it == kUnknownModules.end() || !it->second.empty();
-      } else if (n == "--sport" || n == "--source-port" || n == "--dport" || n == "--destination-port") {
+      } else if (is(n, "--sport") || is(n, "--source-port") || is(n, "--dport") || is(n, "--destination-port")) {
         if (!need(1)) return false;
         if (!port_option_) port_option_ = &opt;
         PortSet set;
         if (!port_range(opt, opt.values[0], set)) return false;
         if (opt.negated) set = set.complement(kMaxPort);
-        auto& field = (n == "--sport" || n == "--source-port") ? m.sport : m.dport;
+        auto& field = (is(n, "--sport") || is(n, "--source-port")) ? m.sport : m.dport;
         field = field ? field->intersect(set) : set;
-      } else if (n == "--dports" || n == "--destination-ports" || n == "--sports" || n == "--source-ports" ||
-                 n == "--ports") {
+      } else if (is(n, "--dports") || is(n, "--destination-ports") || is(n, "--sports") || is(n, "--source-ports") ||
+                 is(n, "--ports")) {
         if (!need(1)) return false;
         if (!port_option_) port_option_ = &opt;
         PortSet set;
@@ -251,15 +259,15 @@ class RuleLowering {
         if (weight > 15)
           return fail(
               opt, fmt::format("multiport takes at most 15 ports (a range counts as two); this list has {}", weight));
-        if (n == "--ports") {
+        if (is(n, "--ports")) {
           either_ports = set;
           either_negated = opt.negated;
           continue;
         }
         if (opt.negated) set = set.complement(kMaxPort);
-        auto& field = (n == "--sports" || n == "--source-ports") ? m.sport : m.dport;
+        auto& field = (is(n, "--sports") || is(n, "--source-ports")) ? m.sport : m.dport;
         field = field ? field->intersect(set) : set;
-      } else if (n == "--ctstate" || n == "--state") {
+      } else if (is(n, "--ctstate") || is(n, "--state")) {
         if (!need(1)) return false;
         CtStateSet set;
         for (const auto& s : split(opt.values[0], ',')) {
@@ -283,7 +291,7 @@ class RuleLowering {
         }
         if (opt.negated) set = ~set;
         m.state = m.state ? (*m.state & set) : set;
-      } else if (n == "--src-range" || n == "--dst-range") {
+      } else if (is(n, "--src-range") || is(n, "--dst-range")) {
         if (!need(1)) return false;
         auto parsed = parse_address_expr(opt.values[0]);
         if (!parsed.ok() || opt.values[0].find('-') == std::string::npos)
@@ -291,15 +299,15 @@ class RuleLowering {
               opt, parsed.ok() ? fmt::format("expected an address range a-b, got '{}'", opt.values[0]) : parsed.error);
         AddrSet set = parsed.set;
         if (opt.negated) set = set.complement();
-        auto& field = n == "--src-range" ? m.src : m.dst;
+        auto& field = is(n, "--src-range") ? m.src : m.dst;
         field = field ? field->intersect(set) : set;
-      } else if (n == "--comment") {
+      } else if (is(n, "--comment")) {
         if (!need(1)) return false;
         read_suppressions(opt.values[0], rule.suppressions);
-      } else if (n == "--syn") {
+      } else if (is(n, "--syn")) {
         // The first packet of a TCP connection has SYN set and ACK, RST, FIN clear.
         if (opt.negated) m.never = true;
-      } else if (n == "--tcp-flags") {
+      } else if (is(n, "--tcp-flags")) {
         if (!need(2)) return false;
         auto has = [](const std::string& list, const char* flag) {
           for (const auto& f : split(upper(list), ','))
@@ -316,19 +324,19 @@ class RuleLowering {
         }
         (void)mask_syn;
         if (comp_ok == opt.negated) m.never = true;
-      } else if (n == "-j" || n == "--jump" || n == "-g" || n == "--goto") {
+      } else if (is(n, "-j") || is(n, "--jump") || is(n, "-g") || is(n, "--goto")) {
         if (!need(1)) return false;
         target_name = opt.values[0];
-        is_goto_ = n == "-g" || n == "--goto";
+        is_goto_ = is(n, "-g") || is(n, "--goto");
         in_target = true;
-      } else if (n == "-c" || n == "--set-counters") {
+      } else if (is(n, "-c") || is(n, "--set-counters")) {
         std::vector<std::string> counts = opt.values;
         if (counts.size() == 1) counts = split(counts[0], ',');
         bool numbers = counts.size() == 2 && std::all_of(counts.begin(), counts.end(), [](const std::string& v) {
                          return !v.empty() && std::all_of(v.begin(), v.end(), ::isdigit);
                        });
         if (!numbers) return fail(opt, "-c needs two numbers: packets and bytes");
-      } else if (n == "-w" || n == "--wait" || n == "-4" || n == "-6" || n == "--ipv4" || n == "--ipv6") {
+      } else if (is(n, "-w") || is(n, "--wait") || is(n, "-4") || is(n, "-6") || is(n, "--ipv4") || is(n, "--ipv6")) {
         continue;  // counters and restore flags: no effect on verdicts
       } else if (module_unmodelled_) {
         continue;  // an option of a module already recorded as an unknown condition
@@ -657,8 +665,8 @@ Ruleset lower(Model model, const std::string& file) {
   }
   // Restore-style commands that create chains or set policies.
   for (const auto& r : model.rules) {
-    if (r.command == "-N" || r.command == "--new-chain") ensure_chain(r.table, r.chain);
-    if ((r.command == "-P" || r.command == "--policy") && !r.options.empty() && !r.options[0].values.empty()) {
+    if (is(r.command, "-N") || is(r.command, "--new-chain")) ensure_chain(r.table, r.chain);
+    if ((is(r.command, "-P") || is(r.command, "--policy")) && !r.options.empty() && !r.options[0].values.empty()) {
       int idx = ensure_chain(r.table, r.chain);
       Chain& c = rs.chains[static_cast<std::size_t>(idx)];
       c.policy = r.options[0].values[0] == "DROP" ? PolicyKind::Deny : PolicyKind::Accept;
@@ -674,9 +682,9 @@ Ruleset lower(Model model, const std::string& file) {
       RuleLine& line;
       ~Release() { line = RuleLine{}; }
     } release{r};
-    bool append = r.command == "-A" || r.command == "--append";
-    bool insert = r.command == "-I" || r.command == "--insert";
-    if (r.command == "-F" || r.command == "--flush") {
+    bool append = is(r.command, "-A") || is(r.command, "--append");
+    bool insert = is(r.command, "-I") || is(r.command, "--insert");
+    if (is(r.command, "-F") || is(r.command, "--flush")) {
       for (auto& c : rs.chains)
         if (c.table == r.table && (r.chain.empty() || c.name == r.table + " " + r.chain)) c.rules.clear();
       continue;
