@@ -19,7 +19,14 @@ std::string read_bytes(const std::string& path, std::string& out, const ReadLimi
                        limit_hint(limits.max_bytes, "bytes", kMaxFileSizeFlag));
   std::ifstream in(path, std::ios::binary);
   if (!in) return fmt::format("cannot read {}: {}", path, std::strerror(errno));
-  out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  if (S_ISREG(st.st_mode)) {  // one read of the size stat gave (then whatever was appended since)
+    out.resize(static_cast<std::size_t>(st.st_size));
+    in.read(out.data(), static_cast<std::streamsize>(out.size()));
+    out.resize(static_cast<std::size_t>(in.gcount()));
+    if (in) out.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } else {  // a pipe or device: read until its end
+    out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
   return {};
 }
 
