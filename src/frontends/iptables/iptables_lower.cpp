@@ -696,7 +696,8 @@ Ruleset lower(Model model, const std::string& file) {
       }
       continue;
     }
-    if (chain_index.find(r.table + " " + r.chain) == chain_index.end() && !is_builtin_chain(r.table, r.chain)) {
+    auto known = chain_index.find(r.table + " " + r.chain);
+    if (known == chain_index.end() && !is_builtin_chain(r.table, r.chain)) {
       rs.diagnostics.push_back(
           make_diagnostic("FWM090", Severity::Error, r.span,
                           fmt::format("chain '{}' is not declared in table {} (iptables-restore: chain does not exist)",
@@ -704,7 +705,7 @@ Ruleset lower(Model model, const std::string& file) {
                           r.text));
       continue;
     }
-    int idx = ensure_chain(r.table, r.chain);
+    int idx = known != chain_index.end() ? known->second : ensure_chain(r.table, r.chain);
     std::vector<Rule> lowered;
     RuleLowering lowering(r, model.family, rs, chain_index, unknown_counts);
     if (!lowering.lower(lowered)) continue;
