@@ -2,6 +2,8 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -34,6 +36,18 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
+std::optional<std::vector<std::filesystem::path>> shared_files(const std::filesystem::path& dir) {
+  if (!std::filesystem::exists(dir)) {
+    WARN("skipped: " << dir.string() << " is absent (no ../shared in this clone)");
+    return std::nullopt;
+  }
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    if (entry.is_regular_file()) files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
 void write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
   out << text;
@@ -44,8 +58,10 @@ bool file_exists(const std::string& path) { return std::filesystem::exists(path)
 std::string shell_quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
   }
   return out + "'";
 }

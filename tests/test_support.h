@@ -2,7 +2,9 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace fwm::test {
 
@@ -19,6 +21,10 @@ std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& text);
 bool file_exists(const std::string& path);
 std::string shell_quote(const std::string& s);
+
+// The regular files in `dir` (a folder of ../shared), sorted by name; nullopt, after a
+// WARN saying so, when the folder is absent (a user's clone has no ../shared).
+std::optional<std::vector<std::filesystem::path>> shared_files(const std::filesystem::path& dir);
 
 // A fresh directory under the system's temporary directory, removed with everything in
 // it when the object goes.

@@ -14,33 +14,21 @@
 #include "ir/address.h"
 
 namespace fs = std::filesystem;
+#include "test_support.h"
+
 using namespace fwm;
 
-namespace {
-
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("ipsec conformance: real-world IPsec policies are read without crashing", "[ipsec][conformance]") {
   fs::path dir = fs::path(FWM_SHARED_DIR) / "corpus" / "real" / "ipsec";
-  if (!fs::exists(dir)) {
-    WARN("skipped: " << dir.string() << " is absent (no ../shared in this clone)");
-    return;
-  }
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(dir))
-    if (entry.is_regular_file()) files.push_back(entry.path());
-  std::sort(files.begin(), files.end());
+  auto listed = test::shared_files(dir);
+  if (!listed) return;
+  const std::vector<fs::path>& files = *listed;
   REQUIRE(!files.empty());
   std::size_t recognised = 0, clean = 0, entries = 0;
   for (const auto& path : files) {
-    auto loaded = ipsec::load_ipsec_policy_bytes(path.filename().string(), read_all(path));
+    auto loaded = ipsec::load_ipsec_policy_bytes(path.filename().string(), test::read_file(path.string()));
     if (!loaded.policy) {
       fmt::print(stderr, "ipsec conformance: {}: {}\n", path.filename().string(), loaded.error);
       CHECK_FALSE(loaded.error.empty());
@@ -68,7 +56,7 @@ TEST_CASE("ipsec conformance: real-world IPsec policies are read without crashin
   // Every reader on every file (wrong formats included) ends with entries or diagnostics,
   // never a crash.
   for (const auto& path : files) {
-    std::string bytes = read_all(path);
+    std::string bytes = test::read_file(path.string());
     for (const auto& format : ipsec::ipsec_formats()) {
       auto forced = ipsec::load_ipsec_policy_bytes(path.filename().string(), bytes, format);
       REQUIRE(forced.policy);
@@ -90,7 +78,7 @@ TEST_CASE("ipsec readers survive truncated and garbled input", "[ipsec][conforma
   std::size_t runs = 0;
   for (const auto& entry : fs::directory_iterator(corpus)) {
     if (entry.path().extension() == ".expected") continue;
-    std::string bytes = read_all(entry.path());
+    std::string bytes = test::read_file(entry.path().string());
     std::string format = ipsec::load_ipsec_policy_bytes("x", bytes).policy->format;
     for (std::size_t cut = 1; cut < bytes.size(); cut += 23) {
       std::string garbled = bytes;

@@ -4,25 +4,20 @@
 //    accepted, FAIL lines should be rejected (many FAIL lines test option values of
 //    modules fwmatrix models as unknown, so the rejection rate has a floor, not 100%);
 //  - corpus/real/iptables: real-world rulesets, every file must parse.
+#include <fmt/format.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
 #include <sstream>
 
 #include "frontends/frontend.h"
+#include "test_support.h"
 
 namespace fs = std::filesystem;
 using namespace fwm;
 
 namespace {
-
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::size_t parse_errors(const Ruleset& rs) {
   std::size_t n = 0;
@@ -38,15 +33,12 @@ std::string first_error(const Ruleset& rs) {
 }
 
 void every_file_parses(const fs::path& dir, const char* format) {
-  if (!fs::exists(dir)) {
-    WARN("skipped: " << dir.string() << " is absent (no ../shared in this clone)");
-    return;
-  }
+  auto listed = test::shared_files(dir);
+  if (!listed) return;
   std::size_t files = 0, clean = 0;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    if (!entry.is_regular_file()) continue;
+  for (const fs::path& path : *listed) {
     ++files;
-    auto r = load_ruleset(entry.path().string(), {format});
+    auto r = load_ruleset(path.string(), {format});
     REQUIRE(r.ruleset);
     if (parse_errors(*r.ruleset) == 0) {
       ++clean;
@@ -69,22 +61,19 @@ TEST_CASE("conformance: every real-world iptables ruleset parses", "[conformance
   every_file_parses(fs::path(FWM_SHARED_DIR) / "corpus/real/iptables", "");
 }
 
-TEST_CASE("conformance: iptables extension tests (OK lines accepted, FAIL lines rejected)",
-          "[conformance][iptables]") {
+TEST_CASE("conformance: iptables extension tests (OK lines accepted, FAIL lines rejected)", "[conformance][iptables]") {
   fs::path dir = fs::path(FWM_SHARED_DIR) / "conformance/iptables/t";
-  if (!fs::exists(dir)) {
-    WARN("skipped: " << dir.string() << " is absent (no ../shared in this clone)");
-    return;
-  }
+  auto listed = test::shared_files(dir);
+  if (!listed) return;
   std::size_t ok_total = 0, ok_accepted = 0, fail_total = 0, fail_rejected = 0;
   std::vector<std::string> ok_misses;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    std::string name = entry.path().filename().string();
+  for (const fs::path& path : *listed) {
+    std::string name = path.filename().string();
     bool v6 = name.rfind("libip6t_", 0) == 0;
     if (!(name.rfind("libipt_", 0) == 0 || v6 || name.rfind("libxt_", 0) == 0 || name == "iptables.t")) continue;
     std::string table = "filter";
     std::vector<std::string> chains = {"INPUT"};
-    std::istringstream in(read_all(entry.path()));
+    std::istringstream in(test::read_file(path.string()));
     std::string line;
     int line_no = 0;
     while (std::getline(in, line)) {
@@ -115,7 +104,8 @@ TEST_CASE("conformance: iptables extension tests (OK lines accepted, FAIL lines 
       std::string user_chains;
       // Targets that jump to a user chain in the tests need it declared.
       for (const char* c : {"foobar", "myChain"}) user_chains += fmt::format(":{} - [0:0]\n", c);
-      std::string text = fmt::format("*{}\n:{} ACCEPT [0:0]\n{}-A {} {}\nCOMMIT\n", table, chain, user_chains, chain, rule);
+      std::string text =
+          fmt::format("*{}\n:{} ACCEPT [0:0]\n{}-A {} {}\nCOMMIT\n", table, chain, user_chains, chain, rule);
       bool builtin_policy_ok = true;
       (void)builtin_policy_ok;
       auto r = load_ruleset_bytes(fmt::format("{}:{}", name, line_no), text, {v6 ? "ip6tables" : "iptables"});
@@ -134,7 +124,8 @@ TEST_CASE("conformance: iptables extension tests (OK lines accepted, FAIL lines 
       }
     }
   }
-  for (std::size_t i = 0; i < ok_misses.size() && i < 40; ++i) fmt::print(stderr, "OK line rejected: {}\n", ok_misses[i]);
+  for (std::size_t i = 0; i < ok_misses.size() && i < 40; ++i)
+    fmt::print(stderr, "OK line rejected: {}\n", ok_misses[i]);
   WARN(fmt::format("iptables extension tests: {}/{} OK lines accepted, {}/{} FAIL lines rejected", ok_accepted,
                    ok_total, fail_rejected, fail_total));
   REQUIRE(ok_total > 0);

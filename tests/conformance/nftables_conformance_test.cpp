@@ -17,18 +17,12 @@
 #include <sstream>
 
 #include "frontends/frontend.h"
+#include "test_support.h"
 
 namespace fs = std::filesystem;
 using namespace fwm;
 
 namespace {
-
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 const Diagnostic* first_error(const Ruleset& rs) {
   for (const auto& d : rs.diagnostics)
@@ -62,15 +56,12 @@ std::string set_declaration(const std::string& spec) {
 
 TEST_CASE("nftables conformance: every ruleset dump parses", "[nftables][conformance]") {
   fs::path dir = shared("conformance/nftables/dumps");
-  if (!fs::exists(dir)) {
-    WARN("skipped: " << dir.string() << " is absent (no ../shared in this clone)");
-    return;
-  }
+  auto listed = test::shared_files(dir);
+  if (!listed) return;
   std::size_t files = 0, clean = 0;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    if (!entry.is_regular_file()) continue;
+  for (const fs::path& path : *listed) {
     ++files;
-    auto r = load_ruleset(entry.path().string(), {"nftables", ""});
+    auto r = load_ruleset(path.string(), {"nftables", ""});
     REQUIRE(r.ruleset);
     if (const Diagnostic* d = first_error(*r.ruleset)) {
       fmt::print(stderr, "{}:{}:{}: {}\n", d->span.file, d->span.line, d->span.column, d->message);
@@ -85,15 +76,13 @@ TEST_CASE("nftables conformance: every ruleset dump parses", "[nftables][conform
 
 TEST_CASE("nftables conformance: rule lines of the py tests", "[nftables][conformance]") {
   fs::path dir = shared("conformance/nftables/py");
-  if (!fs::exists(dir)) {
-    WARN("skipped: " << dir.string() << " is absent (no ../shared in this clone)");
-    return;
-  }
+  auto listed = test::shared_files(dir);
+  if (!listed) return;
   std::size_t ok_lines = 0, ok_parsed = 0, fail_lines = 0, fail_rejected = 0;
   std::vector<std::string> samples;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    if (entry.path().extension() != ".t") continue;
-    std::istringstream in(read_all(entry.path()));
+  for (const fs::path& path : *listed) {
+    if (path.extension() != ".t") continue;
+    std::istringstream in(test::read_file(path.string()));
     std::string line, family, sets;
     while (std::getline(in, line)) {
       line = trim(line);
@@ -118,7 +107,7 @@ TEST_CASE("nftables conformance: rule lines of the py tests", "[nftables][confor
       std::string rule = line.substr(0, line.find(';'));
       std::string text = fmt::format("table {} test {{\n{}\tchain c {{\n\t\t{}\n\t}}\n}}\n",
                                      family.empty() ? "ip" : family, sets, rule);
-      auto r = load_ruleset_bytes(entry.path().filename().string(), text, {"nftables", ""});
+      auto r = load_ruleset_bytes(path.filename().string(), text, {"nftables", ""});
       REQUIRE(r.ruleset);
       bool error = first_error(*r.ruleset) != nullptr;
       if (ok) {
@@ -127,7 +116,7 @@ TEST_CASE("nftables conformance: rule lines of the py tests", "[nftables][confor
           ++ok_parsed;
         } else if (samples.size() < 25) {
           samples.push_back(
-              fmt::format("{}: {} -> {}", entry.path().filename().string(), rule, first_error(*r.ruleset)->message));
+              fmt::format("{}: {} -> {}", path.filename().string(), rule, first_error(*r.ruleset)->message));
         }
       } else {
         ++fail_lines;
@@ -146,22 +135,19 @@ TEST_CASE("nftables conformance: rule lines of the py tests", "[nftables][confor
 
 TEST_CASE("nftables conformance: real-world rulesets", "[nftables][conformance]") {
   fs::path dir = shared("corpus/real/nftables");
-  if (!fs::exists(dir)) {
-    WARN("skipped: " << dir.string() << " is absent (no ../shared in this clone)");
-    return;
-  }
+  auto listed = test::shared_files(dir);
+  if (!listed) return;
   // Errors that are right: includes of files that are not in the corpus, a set defined
   // only in such an include, quotes escaped for a shell (\"lo\") left in a .nft file.
   const std::set<std::string> expected_errors = {"nftables-src__all-in-one.nft", "potato-routing__nftables.conf",
                                                  "nftables-src__0043chain_ingress.nft"};
   std::size_t files = 0, clean = 0;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    if (!entry.is_regular_file()) continue;
+  for (const fs::path& path : *listed) {
     ++files;
-    auto r = load_ruleset(entry.path().string(), {"nftables", ""});
+    auto r = load_ruleset(path.string(), {"nftables", ""});
     REQUIRE(r.ruleset);
     const Diagnostic* d = first_error(*r.ruleset);
-    std::string name = entry.path().filename().string();
+    std::string name = path.filename().string();
     if (!d) {
       ++clean;
       continue;

@@ -15,18 +15,12 @@
 
 #include "frontends/frontend.h"
 #include "frontends/pf/pf_frontend.h"
+#include "test_support.h"
 
 namespace fs = std::filesystem;
 using namespace fwm;
 
 namespace {
-
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::vector<const Diagnostic*> with_id(const Ruleset& rs, const char* id) {
   std::vector<const Diagnostic*> out;
@@ -47,16 +41,14 @@ const std::map<std::string, std::string> kRejectedRealFiles = {
 
 TEST_CASE("conformance: real-world pf.conf files parse (or fail exactly where pfctl would)", "[conformance][pf]") {
   fs::path dir = fs::path(FWM_SHARED_DIR) / "corpus/real/pf";
-  if (!fs::exists(dir)) {
-    WARN("skipped: " << dir.string() << " is absent (no ../shared in this clone)");
-    return;
-  }
+  auto listed = test::shared_files(dir);
+  if (!listed) return;
   std::size_t files = 0, clean = 0;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    if (!entry.is_regular_file() || entry.path().extension() == ".md") continue;
+  for (const fs::path& path : *listed) {
+    if (path.extension() == ".md") continue;
     ++files;
-    std::string name = entry.path().filename().string();
-    auto r = load_ruleset(entry.path().string(), {"pf", ""});
+    std::string name = path.filename().string();
+    auto r = load_ruleset(path.string(), {"pf", ""});
     REQUIRE(r.ruleset);
     auto errors = with_id(*r.ruleset, "FWM090");
     auto expected = kRejectedRealFiles.find(name);
@@ -115,7 +107,7 @@ TEST_CASE("conformance: pfctl regress inputs (pf*.in accepted, pfail*.in rejecte
       ok.replace_extension(".ok");
       if (errors || !fs::exists(ok)) continue;
       std::size_t expected = 0;
-      std::istringstream in(read_all(ok));
+      std::istringstream in(test::read_file(ok.string()));
       for (std::string line; std::getline(in, line);)
         if (line.rfind("pass", 0) == 0 || line.rfind("block", 0) == 0 || line.rfind("match", 0) == 0) ++expected;
       if (expected == 0) continue;

@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "frontends/frontend.h"
+#include "test_support.h"
 
 namespace fs = std::filesystem;
 using namespace fwm;
@@ -17,14 +18,9 @@ using namespace fwm;
 namespace {
 
 void read_or_diagnose_every_file(const fs::path& dir) {
-  if (!fs::exists(dir)) {
-    WARN("skipped: " << dir.string() << " is absent (no ../shared in this clone)");
-    return;
-  }
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(dir))
-    if (entry.is_regular_file()) files.push_back(entry.path());
-  std::sort(files.begin(), files.end());
+  auto listed = test::shared_files(dir);
+  if (!listed) return;
+  const std::vector<fs::path>& files = *listed;
   REQUIRE_FALSE(files.empty());
   std::size_t passed = 0, clean = 0, rules_total = 0;
   for (const auto& path : files) {
