@@ -1,18 +1,14 @@
 // Evaluator semantics, driven through small iptables-save rulesets.
+#include "eval/evaluator.h"
+
 #include <catch2/catch.hpp>
 
-#include "eval/evaluator.h"
 #include "frontends/frontend.h"
+#include "port_answer.h"
 
 using namespace fwm;
 
 namespace {
-
-struct PathAnswer {
-  PortSet accepted;
-  PortSet undetermined;
-  std::vector<std::string> problems;
-};
 
 std::unique_ptr<Ruleset> load(const std::string& text) {
   auto r = load_ruleset_bytes("test.rules", text, {"iptables"});
@@ -20,21 +16,10 @@ std::unique_ptr<Ruleset> load(const std::string& text) {
   return std::move(r.ruleset);
 }
 
-PathAnswer answer(const Ruleset& rs, int proto, const char* src = nullptr, const char* iface = nullptr,
-                  Direction dir = Direction::In) {
+test::PortAnswer answer(const Ruleset& rs, int proto, const char* src = nullptr, const char* iface = nullptr,
+                        Direction dir = Direction::In) {
   Family f = rs.covers(Family::V6) ? Family::V6 : Family::V4;
-  Box q = Box::everything(f, rs.ifaces.size());
-  q.proto = proto_only(proto);
-  if (src) q.src = parse_address_expr(src).set.of(f);
-  if (iface) {
-    q.in_iface.reset();
-    q.in_iface.set(rs.ifaces.classify(iface));
-  }
-  const Pipeline* p = rs.pipeline(f, dir);
-  REQUIRE(p);
-  auto r = evaluate(rs, *p, q);
-  auto v = port_verdicts(r.pieces, all_ports());
-  return {v.accepted, v.undetermined, r.problems};
+  return test::port_answer(rs, {proto, f, src, iface, dir});
 }
 
 std::string table(const std::string& policy, const std::string& body, const std::string& chains = "") {

@@ -6,6 +6,7 @@
 #include "eval/evaluator.h"
 #include "frontends/frontend.h"
 #include "frontends/nftables/nftables_frontend.h"
+#include "port_answer.h"
 
 using namespace fwm;
 
@@ -17,25 +18,9 @@ std::unique_ptr<Ruleset> load_nft(const std::string& text, const std::string& fo
   return std::move(r.ruleset);
 }
 
-struct Answer {
-  PortSet accepted;
-  PortSet undetermined;
-};
-
-Answer ports(const Ruleset& rs, int proto, Family f = Family::V4, const char* src = nullptr,
-             const char* iface = nullptr, Direction dir = Direction::In) {
-  Box q = Box::everything(f, rs.ifaces.size());
-  q.proto = proto_only(proto);
-  if (src) q.src = parse_address_expr(src).set.of(f);
-  if (iface) {
-    q.in_iface.reset();
-    q.in_iface.set(rs.ifaces.classify(iface));
-  }
-  const Pipeline* p = rs.pipeline(f, dir);
-  REQUIRE(p);
-  auto r = evaluate(rs, *p, q);
-  auto v = port_verdicts(r.pieces, all_ports());
-  return {v.accepted, v.undetermined};
+test::PortAnswer ports(const Ruleset& rs, int proto, Family f = Family::V4, const char* src = nullptr,
+                       const char* iface = nullptr, Direction dir = Direction::In) {
+  return test::port_answer(rs, {proto, f, src, iface, dir});
 }
 
 std::size_t count_diag(const Ruleset& rs, const std::string& id) {

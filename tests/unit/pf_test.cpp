@@ -9,6 +9,7 @@
 #include "eval/evaluator.h"
 #include "frontends/frontend.h"
 #include "frontends/pf/pf_frontend.h"
+#include "port_answer.h"
 
 using namespace fwm;
 
@@ -20,30 +21,9 @@ std::unique_ptr<Ruleset> load_pf(const std::string& text, const std::string& pat
   return std::move(r.ruleset);
 }
 
-struct Answer {
-  PortSet accepted;
-  PortSet undetermined;
-};
-
-Answer ports(const Ruleset& rs, int proto, const char* iface = nullptr, const char* src = nullptr,
-             Family f = Family::V4, Direction dir = Direction::In) {
-  Box q = Box::everything(f, rs.ifaces.size());
-  q.proto = proto_only(proto);
-  if (src) q.src = parse_address_expr(src).set.of(f);
-  if (iface) {
-    q.in_iface.reset();
-    q.in_iface.set(rs.ifaces.classify(iface));
-    if (dir == Direction::Out) {
-      q.in_iface.set();
-      q.out_iface.reset();
-      q.out_iface.set(rs.ifaces.classify(iface));
-    }
-  }
-  const Pipeline* p = rs.pipeline(f, dir);
-  REQUIRE(p);
-  auto r = evaluate(rs, *p, q);
-  auto v = port_verdicts(r.pieces, all_ports());
-  return {v.accepted, v.undetermined};
+test::PortAnswer ports(const Ruleset& rs, int proto, const char* iface = nullptr, const char* src = nullptr,
+                       Family f = Family::V4, Direction dir = Direction::In) {
+  return test::port_answer(rs, {proto, f, src, iface, dir});
 }
 
 std::size_t count(const Ruleset& rs, const char* id) {

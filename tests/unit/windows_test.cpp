@@ -17,16 +17,12 @@
 #include "frontends/frontend.h"
 #include "frontends/windows/windows_frontend.h"
 #include "matrix/pack.h"
+#include "port_answer.h"
 #include "test_support.h"
 
 using namespace fwm;
 
 namespace {
-
-struct PathAnswer {
-  PortSet accepted;
-  PortSet undetermined;
-};
 
 LoadResult load_text(const std::string& name, const std::string& text, const std::string& format = "",
                      const std::string& profile = "") {
@@ -36,16 +32,9 @@ LoadResult load_text(const std::string& name, const std::string& text, const std
   return load_ruleset_bytes(name, text, options);
 }
 
-PathAnswer answer(const Ruleset& rs, int proto, Family f = Family::V4, const char* src = nullptr,
-                  Direction dir = Direction::In) {
-  Box q = Box::everything(f, rs.ifaces.size());
-  q.proto = proto_only(proto);
-  if (src) q.src = parse_address_expr(src).set.of(f);
-  const Pipeline* p = rs.pipeline(f, dir);
-  REQUIRE(p);
-  auto r = evaluate(rs, *p, q);
-  auto v = port_verdicts(r.pieces, all_ports());
-  return {v.accepted, v.undetermined};
+test::PortAnswer answer(const Ruleset& rs, int proto, Family f = Family::V4, const char* src = nullptr,
+                        Direction dir = Direction::In) {
+  return test::port_answer(rs, {proto, f, src, nullptr, dir});
 }
 
 std::size_t count_diags(const Ruleset& rs, const char* id) {
@@ -542,7 +531,8 @@ TEST_CASE("netsh scripts: abbreviations, delete, profile state and policy, varia
   CHECK(bad_dir);
   bool legacy = false;
   for (const auto& d : first.diagnostics)
-    if (d.id == "FWM091" && d.message.find("Windows XP context") != std::string::npos && d.span.line == 15) legacy = true;
+    if (d.id == "FWM091" && d.message.find("Windows XP context") != std::string::npos && d.span.line == 15)
+      legacy = true;
   CHECK(legacy);
 }
 
@@ -787,16 +777,15 @@ TEST_CASE("netsh show allprofiles followed by show rule: profile state and polic
     return s;
   };
   std::string sep = std::string(70, '-') + "\r\n";
-  std::string text = "\r\nDomain Profile Settings: \r\n" + sep + pad("State", false) + "ON\r\n" +
-                     pad("Firewall Policy", false) + "BlockInbound,AllowOutbound\r\n" + pad("LocalFirewallRules", false) +
-                     "N/A (GPO-store only)\r\n\r\nLogging:\r\n" + pad("LogAllowedConnections", false) + "Disable\r\n" +
-                     "\r\nPrivate Profile Settings: \r\n" + sep + pad("State", false) + "ON\r\n" +
-                     pad("Firewall Policy", false) + "AllowInbound,AllowOutbound\r\n" +
-                     "\r\nPublic Profile Settings: \r\n" + sep + pad("State", false) + "OFF\r\n" + "Ok.\r\n\r\n" +
-                     pad("Rule Name") + "SIP\r\n" + sep + pad("Enabled") + "Yes\r\n" + pad("Direction") + "In\r\n" +
-                     pad("Profiles") + "Domain,Private,Public\r\n" + pad("Protocol") + "TCP\r\n" + pad("LocalPort") +
-                     "5061\r\n" + pad("Program") + "Any\r\n" + pad("Service") + "Any\r\n" + pad("Action") +
-                     "Allow\r\n\r\nOk.\r\n";
+  std::string text =
+      "\r\nDomain Profile Settings: \r\n" + sep + pad("State", false) + "ON\r\n" + pad("Firewall Policy", false) +
+      "BlockInbound,AllowOutbound\r\n" + pad("LocalFirewallRules", false) + "N/A (GPO-store only)\r\n\r\nLogging:\r\n" +
+      pad("LogAllowedConnections", false) + "Disable\r\n" + "\r\nPrivate Profile Settings: \r\n" + sep +
+      pad("State", false) + "ON\r\n" + pad("Firewall Policy", false) + "AllowInbound,AllowOutbound\r\n" +
+      "\r\nPublic Profile Settings: \r\n" + sep + pad("State", false) + "OFF\r\n" + "Ok.\r\n\r\n" + pad("Rule Name") +
+      "SIP\r\n" + sep + pad("Enabled") + "Yes\r\n" + pad("Direction") + "In\r\n" + pad("Profiles") +
+      "Domain,Private,Public\r\n" + pad("Protocol") + "TCP\r\n" + pad("LocalPort") + "5061\r\n" + pad("Program") +
+      "Any\r\n" + pad("Service") + "Any\r\n" + pad("Action") + "Allow\r\n\r\nOk.\r\n";
   auto r = load_text("all.txt", text);
   REQUIRE(r.ruleset);
   CHECK(count_diags(*r.ruleset, "FWM090") == 0);
@@ -806,7 +795,7 @@ TEST_CASE("netsh show allprofiles followed by show rule: profile state and polic
   CHECK(answer(*by["Domain profile"], kProtoTcp).accepted == PortSet(5061, 5061));
   CHECK(answer(*by["Private profile"], kProtoTcp).accepted == all_ports());  // AllowInbound
   CHECK(answer(*by["Public profile"], kProtoTcp).accepted == all_ports());   // State OFF
-  CHECK(by["Public profile"]->chains[0].rules.at(0).span.line == 18);  // "State OFF"
+  CHECK(by["Public profile"]->chains[0].rules.at(0).span.line == 18);        // "State OFF"
 }
 
 TEST_CASE("anomalies follow Windows precedence: covered by blocks = shadowed, by its own action = redundant",
@@ -824,9 +813,9 @@ TEST_CASE("anomalies follow Windows precedence: covered by blocks = shadowed, by
   for (const auto& s : report.shadowed) shadowed.insert(s.rule->span.line);
   for (const auto& s : report.redundant) redundant.insert(s.rule->span.line);
   // Lines: 4 block 100-200, 5 block 150, 6 allow 120, 7 allow 1000-2000, 8 allow 1500.
-  CHECK(shadowed == std::set<int>{6});     // the allow can never decide: a block covers it
-  CHECK(redundant.count(5));               // a block inside another block
-  CHECK(redundant.count(8));               // an allow inside another allow
+  CHECK(shadowed == std::set<int>{6});  // the allow can never decide: a block covers it
+  CHECK(redundant.count(5));            // a block inside another block
+  CHECK(redundant.count(8));            // an allow inside another allow
   CHECK_FALSE(shadowed.count(5));
   CHECK_FALSE(shadowed.count(8));
   for (const auto& s : report.redundant)
