@@ -100,6 +100,47 @@ std::string proto_name(int proto);
 std::optional<int> proto_number(const std::string& name);  // "tcp", "6", "ipv6-icmp"...
 
 // ---------------------------------------------------------------------------------
+// An optional value kept on the heap: one pointer wide, for fields that most rules leave
+// empty (an interface set, a NAT target), so that a ruleset of a million rules does not
+// carry their inline space. Reads like std::optional; copies copy the value.
+template <class T>
+class HeapOptional {
+ public:
+  HeapOptional() = default;
+  HeapOptional(const T& value) : value_(std::make_unique<T>(value)) {}  // NOLINT: converts like optional
+  HeapOptional(T&& value) : value_(std::make_unique<T>(std::move(value))) {}
+  HeapOptional(const HeapOptional& other) : value_(other ? std::make_unique<T>(*other) : nullptr) {}
+  HeapOptional(HeapOptional&&) noexcept = default;
+  HeapOptional& operator=(const HeapOptional& other) {
+    if (this != &other) value_ = other ? std::make_unique<T>(*other) : nullptr;
+    return *this;
+  }
+  HeapOptional& operator=(HeapOptional&&) noexcept = default;
+  HeapOptional& operator=(const T& value) {
+    value_ = std::make_unique<T>(value);
+    return *this;
+  }
+  HeapOptional& operator=(T&& value) {
+    value_ = std::make_unique<T>(std::move(value));
+    return *this;
+  }
+  explicit operator bool() const { return value_ != nullptr; }
+  bool has_value() const { return value_ != nullptr; }
+  const T& operator*() const { return *value_; }
+  T& operator*() { return *value_; }
+  const T* operator->() const { return value_.get(); }
+  T* operator->() { return value_.get(); }
+  void reset() { value_.reset(); }
+  operator std::optional<T>() const { return value_ ? std::optional<T>(*value_) : std::nullopt; }
+  bool operator==(const HeapOptional& other) const {
+    return value_ && other.value_ ? *value_ == *other.value_ : value_ == other.value_;
+  }
+
+ private:
+  std::unique_ptr<T> value_;
+};
+
+// ---------------------------------------------------------------------------------
 // A rule's match: a product of per-field sets, plus conditions that cannot be decided
 // statically (unknowns). A field left at "any" costs nothing in the evaluator.
 struct Match {
@@ -110,7 +151,7 @@ struct Match {
   // Raw interface conditions; resolved into sets by Ruleset::finalize().
   std::vector<IfacePattern> in_patterns, out_patterns;
   bool in_negated = false, out_negated = false;
-  std::optional<IfaceSet> in_iface, out_iface;
+  HeapOptional<IfaceSet> in_iface, out_iface;
   std::optional<CtStateSet> state;
   std::vector<std::string> unknowns;  // human-readable conditions not modelled
   bool never = false;                 // a condition that no packet satisfies
@@ -134,8 +175,8 @@ struct Action {
   ActionKind kind = ActionKind::Continue;
   std::string label;                    // as written: "DROP", "REJECT --reject-with tcp-reset", chain name
   int target_chain = -1;                // for Jump/Goto, index into Ruleset::chains
-  std::optional<PortSet> new_dport;     // Rewrite
-  std::optional<AddrSet> new_daddr;     // Rewrite
+  HeapOptional<PortSet> new_dport;      // Rewrite
+  HeapOptional<AddrSet> new_daddr;      // Rewrite
   std::optional<CtStateSet> new_state;  // SetState
 };
 
