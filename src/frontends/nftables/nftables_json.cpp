@@ -237,6 +237,9 @@ class JsonReader {
       } else if (k == "concat") {
         e.kind = Expr::Kind::Concat;
         for (const auto& i : v) e.items.push_back(value(i));
+      } else if (k == "|" && v.is_array()) {  // flag values: {"|": ["syn", "ack"]}
+        e.kind = Expr::Kind::BitOr;
+        for (const auto& i : v) e.items.push_back(value(i));
       } else if (k == "elem") {
         return value(v.at("val"));
       } else if (is_verdict_key(k)) {
@@ -298,6 +301,11 @@ class JsonReader {
       }
       case Expr::Kind::MapElem:
         return expr_text(e.items[0]) + " : " + expr_text(e.items[1]);
+      case Expr::Kind::BitOr: {
+        std::string out;
+        for (const auto& i : e.items) out += (out.empty() ? "" : " | ") + expr_text(i);
+        return out;
+      }
       default:
         return e.text;
     }
@@ -315,18 +323,34 @@ class JsonReader {
     if (k == "match") {
       std::string op = str(v, "op", "==");
       std::vector<std::string> sels;
-      if (!selectors(v.at("left"), sels)) {
+      // A masked selector {"&": [selector, mask]} (tcp flags & (syn | ack) == syn).
+      const json* left = &v.at("left");
+      std::string mask_text;
+      if (left->is_object() && left->size() == 1 && left->contains("&") && (*left)["&"].is_array() &&
+          (*left)["&"].size() == 2) {
+        s.selector_complex = true;
+        s.selector_ops.emplace_back("&", value((*left)["&"][1]));
+        mask_text = fmt::format(" & ({})", expr_text(s.selector_ops.back().second));
+        left = &(*left)["&"][0];
+      }
+      if (!selectors(*left, sels)) {
+        s = Stmt();
         s.text = st.dump();
         return s;
       }
       s.kind = StmtKind::Match;
       s.selectors = sels;
       s.op = op == "==" || op == "in" ? "" : op;
+      // On a bitmask (tcp flags) "in" is the implicit "any of these bits" and "==" an
+      // equality; "!" is "none of these bits".
+      bool flags = sels.size() == 1 && sels[0] == "tcp flags";
+      if (flags && op == "==") s.op = "==";
       s.rhs = value(v.at("right"));
       std::string joined;
       for (const auto& sel : sels) joined += (joined.empty() ? "" : " . ") + sel;
-      s.text = fmt::format("{}{} {}", joined, s.op.empty() ? "" : " " + s.op, expr_text(s.rhs));
-      if (op != "==" && op != "in" && op != "!=" && op != "<" && op != ">" && op != "<=" && op != ">=") {
+      s.text = fmt::format("{}{}{} {}", joined, mask_text, s.op.empty() ? "" : " " + s.op, expr_text(s.rhs));
+      if (op != "==" && op != "in" && op != "!=" && op != "<" && op != ">" && op != "<=" && op != ">=" &&
+          !(flags && op == "!")) {
         s.kind = StmtKind::Unknown;
       }
       return s;
