@@ -373,3 +373,56 @@ TEST_CASE("nftables delete element removes elements with exactly that key", "[nf
   rs = load_text(sets);
   REQUIRE(ports(*rs, kProtoTcp).accepted == PortSet({{22, 22}, {80, 80}, {443, 443}, {5060, 5061}}));
 }
+
+TEST_CASE("nftables handles: nft -j rules keep their handles; JSON add/insert/replace/delete rule and element",
+          "[nftables][nft-handles]") {
+  auto dport_rule = [](const std::string& verb, const std::string& position, int port, const char* verdict) {
+    std::string rule = "{\"family\": \"inet\", \"table\": \"filter\", \"chain\": \"input\", " + position +
+                       "\"expr\": [{\"match\": {\"op\": \"==\", \"left\": {\"payload\": {\"protocol\": \"tcp\", "
+                       "\"field\": \"dport\"}}, \"right\": " +
+                       std::to_string(port) + "}}, {\"" + verdict + "\": null}]}";
+    return verb.empty() ? "{\"rule\": " + rule + "}" : "{\"" + verb + "\": {\"rule\": " + rule + "}}";
+  };
+  const std::string head =
+      "{\"nftables\": [{\"table\": {\"family\": \"inet\", \"name\": \"filter\", \"handle\": 3}},\n"
+      "{\"set\": {\"family\": \"inet\", \"table\": \"filter\", \"name\": \"sip\", \"type\": \"inet_service\", "
+      "\"elem\": [5062, 5063]}},\n"
+      "{\"chain\": {\"family\": \"inet\", \"table\": \"filter\", \"name\": \"input\", \"type\": \"filter\", "
+      "\"hook\": \"input\", \"prio\": 0, \"policy\": \"drop\"}},\n" +
+      dport_rule("", "\"handle\": 2, ", 22, "accept") + ",\n" + dport_rule("", "\"handle\": 3, ", 5061, "drop") +
+      ",\n" + dport_rule("", "\"handle\": 4, ", 5061, "accept") + ",\n" +
+      "{\"rule\": {\"family\": \"inet\", \"table\": \"filter\", \"chain\": \"input\", \"handle\": 5, \"expr\": "
+      "[{\"match\": {\"op\": \"==\", \"left\": {\"payload\": {\"protocol\": \"tcp\", \"field\": \"dport\"}}, "
+      "\"right\": \"@sip\"}}, {\"accept\": null}]}}";
+  auto m = nftables::parse_json(TextFile{
+      "test.json",
+      head + ",\n" + dport_rule("insert", "\"handle\": 3, ", 100, "accept") + ",\n" +
+          dport_rule("insert", "\"index\": 0, ", 101, "accept") + ",\n" +
+          dport_rule("add", "\"handle\": 2, ", 102, "accept") + ",\n" +  // nft 1.0.6: appended
+          dport_rule("replace", "\"handle\": 2, ", 23, "accept") + ",\n" +
+          "{\"delete\": {\"rule\": {\"family\": \"inet\", \"table\": \"filter\", \"chain\": \"input\", \"handle\": "
+          "3}}},\n"
+          "{\"delete\": {\"rule\": {\"family\": \"inet\", \"table\": \"filter\", \"chain\": \"input\", \"handle\": "
+          "9}}},\n"
+          "{\"delete\": {\"element\": {\"family\": \"inet\", \"table\": \"filter\", \"name\": \"sip\", \"elem\": "
+          "[5062]}}},\n"
+          "{\"delete\": {\"element\": {\"family\": \"inet\", \"table\": \"filter\", \"name\": \"sip\", \"elem\": "
+          "[5064]}}}\n"
+          "]}\n",
+      "utf-8", ""});
+  const auto& c = only_chain(m);
+  std::vector<std::optional<std::uint64_t>> handles;
+  for (const auto& r : c.rules) handles.push_back(r.handle);
+  using H = std::optional<std::uint64_t>;
+  // 101 (index 0), 23 (replaced handle 2), 100 (before handle 3), [5061 drop: deleted], 5061 accept, @sip, 102
+  REQUIRE(handles == std::vector<H>{H(), H(2), H(), H(4), H(5), H()});
+  REQUIRE(c.rules[1].text == "tcp dport 23 accept");
+  std::vector<std::string> seen;
+  for (const auto& d : m.diagnostics) seen.push_back(d.id);
+  REQUIRE(seen == std::vector<std::string>{"FWM091", "FWM091", "FWM090"});  // add at handle, handle 9, 5064
+  REQUIRE(m.diagnostics[0].message.find("appended at the end") != std::string::npos);
+  REQUIRE(m.diagnostics[2].message.find("has no element 5064") != std::string::npos);
+  REQUIRE(m.diagnostics[2].span.line == 15);
+  auto rs = nftables::lower(m, "test.json", "nft-json");
+  REQUIRE(ports(rs, kProtoTcp).accepted == PortSet({{23, 23}, {100, 102}, {5061, 5061}, {5063, 5063}}));
+}

@@ -158,6 +158,10 @@ bool detect(const std::string& text);
 // True if the text looks like `nft -j list ruleset` output.
 bool detect_json(const std::string& text);
 
+// The text a set element is compared by (delete element): its key (a map element
+// without its value), with ranges, concatenations and flag values written one way.
+std::string element_key_text(const Expr& e);
+
 Model parse(const TextFile& file, const ParseOptions& options = {});
 Model parse_json(const TextFile& file);
 // limits.max_set_combinations bounds the IR rules one nft rule expands into.

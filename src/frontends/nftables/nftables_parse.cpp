@@ -113,6 +113,32 @@ void Model::reindex() {
     set_at_.emplace(object_key(sets[i].family, sets[i].table, sets[i].name), i);
 }
 
+std::string element_key_text(const Expr& e) {
+  auto joined = [](const std::vector<Expr>& items, const char* sep) {
+    std::string out;
+    for (const auto& i : items) out += (out.empty() ? "" : sep) + element_key_text(i);
+    return out;
+  };
+  switch (e.kind) {
+    case Expr::Kind::Range:
+      return joined(e.items, "-");
+    case Expr::Kind::Concat:
+      return joined(e.items, " . ");
+    case Expr::Kind::BitOr:
+      return joined(e.items, "|");
+    case Expr::Kind::List:
+      return joined(e.items, ",");
+    case Expr::Kind::Set:
+      return "{" + joined(e.items, ",") + "}";
+    case Expr::Kind::MapElem:
+      return e.items.empty() ? e.text : element_key_text(e.items[0]);
+    case Expr::Kind::SetRef:
+      return "@" + e.text;
+    default:
+      return e.text;
+  }
+}
+
 // ---------------------------------------------------------------------------------
 // Detection
 
@@ -1356,34 +1382,6 @@ class FileParser {
       if (verb != "list") not_applied(o, fmt::format("command '{}'", source_text(o)));
     } else if (dynamic_cast<P::ObjectCommandContext*>(cmd)) {
       // add counter / quota / limit / ct helper objects: state, no effect on verdicts
-    }
-  }
-
-  // The text an element is compared by: its key (a map element without its value), with
-  // ranges, concatenations and flag values written one way.
-  static std::string element_key_text(const Expr& e) {
-    auto joined = [](const std::vector<Expr>& items, const char* sep) {
-      std::string out;
-      for (const auto& i : items) out += (out.empty() ? "" : sep) + element_key_text(i);
-      return out;
-    };
-    switch (e.kind) {
-      case Expr::Kind::Range:
-        return joined(e.items, "-");
-      case Expr::Kind::Concat:
-        return joined(e.items, " . ");
-      case Expr::Kind::BitOr:
-        return joined(e.items, "|");
-      case Expr::Kind::List:
-        return joined(e.items, ",");
-      case Expr::Kind::Set:
-        return "{" + joined(e.items, ",") + "}";
-      case Expr::Kind::MapElem:
-        return e.items.empty() ? e.text : element_key_text(e.items[0]);
-      case Expr::Kind::SetRef:
-        return "@" + e.text;
-      default:
-        return e.text;
     }
   }
 
