@@ -22,19 +22,9 @@ using namespace fwm::test;
 
 TEST_CASE("kernel: tcp flags tests decide the first packet of a connection as fwmatrix does",
           "[kernel][nftables-kernel]") {
-  if (geteuid() != 0) {
-    WARN("skipped: needs root for network namespaces");
-    return;
-  }
-  if (run_command("command -v nft >/dev/null").exit_code != 0) {
-    WARN("skipped: nft is not installed");
-    return;
-  }
-  Namespaces ns("fwf");
-  if (!ns.ok) {
-    WARN("skipped: cannot create network namespaces here");
-    return;
-  }
+  auto namespaces = kernel_test_namespaces("fwf", {"nft"});
+  if (!namespaces) return;
+  const Namespaces& ns = *namespaces;
   const std::vector<std::string> tests = {
       "tcp flags syn",
       "tcp flags syn,ack",
@@ -128,19 +118,9 @@ TEST_CASE("kernel: tcp flags tests decide the first packet of a connection as fw
 
 TEST_CASE("kernel: a change script applied to an nft -a listing gives what the kernel has after it",
           "[kernel][nftables-kernel]") {
-  if (geteuid() != 0) {
-    WARN("skipped: needs root for network namespaces");
-    return;
-  }
-  if (run_command("command -v nft >/dev/null").exit_code != 0) {
-    WARN("skipped: nft is not installed");
-    return;
-  }
-  Namespaces ns("fwh");
-  if (!ns.ok) {
-    WARN("skipped: cannot create network namespaces here");
-    return;
-  }
+  auto namespaces = kernel_test_namespaces("fwh", {"nft"});
+  if (!namespaces) return;
+  const Namespaces& ns = *namespaces;
   // Loaded into a new table, the listing gets the handles of its comments again (the
   // anonymous sets take 8 and 10).
   std::string listing = read_file((fs::path(FWM_SOURCE_DIR) / "corpus/nftables/handles-listing.nft").string());
