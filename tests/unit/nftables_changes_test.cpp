@@ -266,9 +266,11 @@ TEST_CASE("nftables handles: '# handle N' comments of nft -a are the rules' hand
       "\t\ttcp dport 2 accept # handles 6\n"
       "\t\ttcp dport 3 accept # handle 7x\n"
       "\t\ttcp dport 4 accept; tcp dport 5 accept # handle 8\n"
+      "\t\ttcp dport 6 accept comment \"caf\xc3\xa9 \xe2\x82\xac\" # handle 9\n"  // non-ASCII before the comment
       "\t}\n}\n");
   const auto& c2 = only_chain(not_handles);
-  REQUIRE(c2.rules.size() == 5);
+  REQUIRE(c2.rules.size() == 6);
+  REQUIRE(c2.rules[5].handle == std::optional<std::uint64_t>(9));
   for (std::size_t i = 0; i < 4; ++i) REQUIRE_FALSE(c2.rules[i].handle);
   REQUIRE(c2.rules[4].handle == std::optional<std::uint64_t>(8));  // only the rule the comment follows
 }

@@ -954,10 +954,21 @@ class FileParser {
     }
     if (last >= 1 && static_cast<std::size_t>(last) <= lines_.size()) {
       std::string_view line = lines_[static_cast<std::size_t>(last) - 1];
-      std::size_t after = b->getCharPositionInLine() + b->getText().size();
+      std::size_t after = byte_offset(line, b->getCharPositionInLine()) + b->getText().size();
       if (after <= line.size()) r.handle = handle_comment(line.substr(after));
     }
     return r;
+  }
+
+  // The byte offset in `line` of the character at `column` (ANTLR's lexer counts code
+  // points; the token scanner, which reads only ASCII files, bytes: the same there).
+  static std::size_t byte_offset(std::string_view line, std::size_t column) {
+    std::size_t i = 0;
+    for (std::size_t c = 0; c < column && i < line.size(); ++c) {
+      ++i;
+      while (i < line.size() && (static_cast<unsigned char>(line[i]) & 0xC0) == 0x80) ++i;
+    }
+    return i;
   }
 
   // `# handle 12`, the comment `nft -a` prints right after a rule (the text after the
