@@ -1338,8 +1338,9 @@ class FileParser {
       } else if (!where.empty()) {
         error_at(position,
                  fmt::format("'{} {}': no rule of chain {} {} {} is known to have handle {} (the file has no '# handle "
-                             "{}' comment after one of its rules): the rule is {}ed at the {} of the chain instead",
-                             where, number, family, table, chain, number, number, verb, insert ? "start" : "end"),
+                             "{}' comment after one of its rules): the rule is {} of the chain instead",
+                             where, number, family, table, chain, number, number,
+                             insert ? "inserted at the start" : "added at the end"),
                  "FWM091");
       }
       c->rules.insert(c->rules.begin() + static_cast<std::ptrdiff_t>(to), std::move(rm));
