@@ -8,6 +8,7 @@
 #include "eval/evaluator.h"
 #include "frontends/frontend.h"
 #include "frontends/nftables/nftables_frontend.h"
+#include "port_answer.h"
 
 using namespace fwm;
 
@@ -19,19 +20,8 @@ std::unique_ptr<Ruleset> load_text(const std::string& text, const std::string& f
   return std::move(r.ruleset);
 }
 
-struct Answer {
-  PortSet accepted;
-  PortSet undetermined;
-};
-
-Answer ports(const Ruleset& rs, int proto, Family f = Family::V4) {
-  Box q = Box::everything(f, rs.ifaces.size());
-  q.proto = proto_only(proto);
-  const Pipeline* p = rs.pipeline(f, Direction::In);
-  REQUIRE(p);
-  auto r = evaluate(rs, *p, q);
-  auto v = port_verdicts(r.pieces, all_ports());
-  return {v.accepted, v.undetermined};
+test::PortAnswer ports(const Ruleset& rs, int proto, Family f = Family::V4) {
+  return test::port_answer(rs, {proto, f});
 }
 
 std::vector<const Diagnostic*> diags(const Ruleset& rs, const std::string& id) {
