@@ -82,6 +82,7 @@ command
   | FLUSH RULESET family?                                                         # flushRuleset
   | (FLUSH | DELETE | DESTROY) TABLE family? name=identifier                      # dropTable
   | (FLUSH | DELETE | DESTROY) CHAIN family? table=identifier name=identifier     # dropChain
+  | (DELETE | DESTROY) RULE family? table=identifier chain=identifier HANDLE VALUE   # deleteRule
   | (DELETE | DESTROY | FLUSH | LIST | RESET | RENAME) genericTerm*               # otherCommand
   | (ADD | CREATE) (COUNTER | QUOTA | LIMIT | CT | VALUE) genericTerm*            # objectCommand
   ;

@@ -2,10 +2,12 @@
 // command forms, define, include) and `nft -j list ruleset` JSON.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "frontends/frontend_entry.h"
@@ -37,6 +39,8 @@ struct Expr {
     MapElem,  // items[0] : items[1] or verdict
     Verdict,  // verdict
     Complex,  // text: an expression the analysis does not model (binary ops, selectors)
+    BitOr,    // items joined with '|' (flag values: syn | ack)
+    Masked,   // items[0] / items[1]: value and mask of a bitmask match (tcp flags syn / syn,ack)
   };
   Kind kind = Kind::Atom;
   std::string text;
@@ -63,6 +67,9 @@ struct Stmt {
   StmtKind kind = StmtKind::Unknown;
   std::vector<std::string> selectors;  // "ip saddr", "tcp dport", "meta l4proto", "iifname"
   bool selector_complex = false;       // masked / shifted selector (ct mark & 0xff)
+  // The binary operators applied to the selector, in order, with their operands
+  // ("&", fin|syn|rst|ack): read for `tcp flags & mask`, unmodelled elsewhere.
+  std::vector<std::pair<std::string, Expr>> selector_ops;
   std::string op;                      // "", "!=", "==", "<", ">", "<=", ">=", "!"
   Expr rhs;
   Verdict verdict;
@@ -76,6 +83,10 @@ struct RuleModel {
   SourceSpan span;
   std::string text;
   std::vector<std::string> suppressions;
+  // The rule's handle, when the file says it: a `# handle N` comment after the rule (what
+  // `nft -a list ruleset` prints) or the "handle" of a JSON rule. Rules without one have
+  // a handle the kernel assigns at load time, which the file does not tell.
+  std::optional<std::uint64_t> handle;
 };
 
 struct ChainModel {
@@ -146,6 +157,10 @@ struct ParseOptions {
 bool detect(const std::string& text);
 // True if the text looks like `nft -j list ruleset` output.
 bool detect_json(const std::string& text);
+
+// The text a set element is compared by (delete element): its key (a map element
+// without its value), with ranges, concatenations and flag values written one way.
+std::string element_key_text(const Expr& e);
 
 Model parse(const TextFile& file, const ParseOptions& options = {});
 Model parse_json(const TextFile& file);

@@ -2,6 +2,7 @@
 // the text parser, so that both go through one lowering.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "frontends/nftables/nftables_frontend.h"
@@ -51,7 +52,7 @@ class JsonReader {
           set(body, kind == "map");
         } else if (kind == "rule") {
           rule(body, rule_no++);
-        } else if (kind == "add" || kind == "insert" || kind == "flush" || kind == "delete") {
+        } else if (kind == "add" || kind == "insert" || kind == "flush" || kind == "delete" || kind == "replace") {
           command(kind, body, rule_no);
         }
         // metainfo, flowtable, counter, quota, ct helper, limit ...: no effect on verdicts
@@ -237,6 +238,9 @@ class JsonReader {
       } else if (k == "concat") {
         e.kind = Expr::Kind::Concat;
         for (const auto& i : v) e.items.push_back(value(i));
+      } else if (k == "|" && v.is_array()) {  // flag values: {"|": ["syn", "ack"]}
+        e.kind = Expr::Kind::BitOr;
+        for (const auto& i : v) e.items.push_back(value(i));
       } else if (k == "elem") {
         return value(v.at("val"));
       } else if (is_verdict_key(k)) {
@@ -298,6 +302,11 @@ class JsonReader {
       }
       case Expr::Kind::MapElem:
         return expr_text(e.items[0]) + " : " + expr_text(e.items[1]);
+      case Expr::Kind::BitOr: {
+        std::string out;
+        for (const auto& i : e.items) out += (out.empty() ? "" : " | ") + expr_text(i);
+        return out;
+      }
       default:
         return e.text;
     }
@@ -315,18 +324,34 @@ class JsonReader {
     if (k == "match") {
       std::string op = str(v, "op", "==");
       std::vector<std::string> sels;
-      if (!selectors(v.at("left"), sels)) {
+      // A masked selector {"&": [selector, mask]} (tcp flags & (syn | ack) == syn).
+      const json* left = &v.at("left");
+      std::string mask_text;
+      if (left->is_object() && left->size() == 1 && left->contains("&") && (*left)["&"].is_array() &&
+          (*left)["&"].size() == 2) {
+        s.selector_complex = true;
+        s.selector_ops.emplace_back("&", value((*left)["&"][1]));
+        mask_text = fmt::format(" & ({})", expr_text(s.selector_ops.back().second));
+        left = &(*left)["&"][0];
+      }
+      if (!selectors(*left, sels)) {
+        s = Stmt();
         s.text = st.dump();
         return s;
       }
       s.kind = StmtKind::Match;
       s.selectors = sels;
       s.op = op == "==" || op == "in" ? "" : op;
+      // On a bitmask (tcp flags) "in" is the implicit "any of these bits" and "==" an
+      // equality; "!" is "none of these bits".
+      bool flags = sels.size() == 1 && sels[0] == "tcp flags";
+      if (flags && op == "==") s.op = "==";
       s.rhs = value(v.at("right"));
       std::string joined;
       for (const auto& sel : sels) joined += (joined.empty() ? "" : " . ") + sel;
-      s.text = fmt::format("{}{} {}", joined, s.op.empty() ? "" : " " + s.op, expr_text(s.rhs));
-      if (op != "==" && op != "in" && op != "!=" && op != "<" && op != ">" && op != "<=" && op != ">=") {
+      s.text = fmt::format("{}{}{} {}", joined, mask_text, s.op.empty() ? "" : " " + s.op, expr_text(s.rhs));
+      if (op != "==" && op != "in" && op != "!=" && op != "<" && op != ">" && op != "<=" && op != ">=" &&
+          !(flags && op == "!")) {
         s.kind = StmtKind::Unknown;
       }
       return s;
@@ -378,13 +403,75 @@ class JsonReader {
     return s;
   }
 
-  void rule(const json& r, std::size_t index, bool insert = false) {
+  static std::optional<std::uint64_t> number(const json& j, const char* key) {
+    if (j.contains(key) && j[key].is_number_unsigned()) return j[key].get<std::uint64_t>();
+    return std::nullopt;
+  }
+
+  static std::optional<std::size_t> rule_with_handle(const ChainModel& c, std::uint64_t handle) {
+    for (std::size_t i = 0; i < c.rules.size(); ++i)
+      if (c.rules[i].handle == handle) return i;
+    return std::nullopt;
+  }
+
+  // A rule of the listing ("rule" item: its "handle" is its own) or of an add, insert or
+  // replace command, where "handle" and "index" name the rule it goes next to or replaces
+  // [libnftables-json(5); nft 1.0.6, run: add ignores them and appends, insert puts the
+  // rule before that one, replace keeps the handle].
+  void rule(const json& r, std::size_t index, const std::string& verb = "") {
     std::string family = str(r, "family", "ip"), table = str(r, "table"), chain = str(r, "chain");
     ChainModel* c = model_.chain(family, table, chain);
     std::size_t at = position_of_rule(index);
     if (!c) {
       error_at_byte(at, fmt::format("rule for chain {} {} {}, which is not declared", family, table, chain));
       return;
+    }
+    auto handle = number(r, "handle"), rule_index = number(r, "index");
+    std::optional<std::size_t> place;  // where the rule goes in the chain
+    std::optional<std::size_t> replaced;
+    std::string where = handle       ? fmt::format("\"handle\": {}", *handle)
+                        : rule_index ? fmt::format("\"index\": {}", *rule_index)
+                                     : "";
+    auto unknown_handle = [&](const char* outcome) {
+      error_at_byte(at,
+                    fmt::format("{} rule {}: no rule of chain {} {} {} is known to have handle {} (no rule of the file "
+                                "has it): {}",
+                                verb, where, family, table, chain, *handle, outcome),
+                    "FWM091");
+    };
+    if (verb == "replace") {
+      if (!handle) {
+        error_at_byte(at, "replace rule without a \"handle\": nothing to replace");
+        return;
+      }
+      replaced = rule_with_handle(*c, *handle);
+      if (!replaced) {
+        unknown_handle("not applied");
+        return;
+      }
+    } else if (verb == "insert" && handle) {
+      place = rule_with_handle(*c, *handle);
+      if (!place) {
+        unknown_handle("the rule is inserted at the start of the chain instead");
+        place = 0;
+      }
+    } else if (verb == "insert" && rule_index) {
+      if (*rule_index >= c->rules.size()) {
+        error_at_byte(at,
+                      fmt::format("insert rule \"index\": {}: chain {} {} {} has {} rules at this point (nft: Could "
+                                  "not process rule: No such file or directory)",
+                                  *rule_index, family, table, chain, c->rules.size()));
+        return;
+      }
+      place = static_cast<std::size_t>(*rule_index);
+    } else if (verb == "insert") {
+      place = 0;
+    } else if (verb == "add" && !where.empty()) {
+      error_at_byte(at,
+                    fmt::format("add rule with {}: nft 1.0.6 appends the rule at the end of the chain, later versions "
+                                "may place it after that rule: appended at the end",
+                                where),
+                    "FWM091");
     }
     RuleModel rm;
     rm.span = span_at(at);
@@ -411,10 +498,84 @@ class JsonReader {
       }
     }
     rm.text = text;
-    if (insert) {
-      c->rules.insert(c->rules.begin(), std::move(rm));
+    if (verb.empty()) rm.handle = handle;  // a listed rule: its own handle
+    if (replaced) {
+      rm.handle = handle;  // the kernel keeps the handle of a replaced rule
+      c->rules[*replaced] = std::move(rm);
+    } else if (place) {
+      c->rules.insert(c->rules.begin() + static_cast<std::ptrdiff_t>(*place), std::move(rm));
     } else {
       c->rules.push_back(std::move(rm));
+    }
+  }
+
+  void delete_rule(const json& r, std::size_t index) {
+    std::string family = str(r, "family", "ip"), table = str(r, "table"), chain = str(r, "chain");
+    std::size_t at = position_of_rule(index);
+    ChainModel* c = model_.chain(family, table, chain);
+    auto handle = number(r, "handle");
+    if (!c || !handle) {
+      error_at_byte(
+          at, c ? std::string("delete rule without a \"handle\"")
+                : fmt::format("chain {} {} {} does not exist (nft: No such file or directory)", family, table, chain));
+      return;
+    }
+    auto found = rule_with_handle(*c, *handle);
+    if (!found) {
+      error_at_byte(at,
+                    fmt::format("delete rule \"handle\": {}: no rule of chain {} {} {} is known to have handle {} (no "
+                                "rule of the file has it): not applied",
+                                *handle, family, table, chain, *handle),
+                    "FWM091");
+      return;
+    }
+    c->rules.erase(c->rules.begin() + static_cast<std::ptrdiff_t>(*found));
+  }
+
+  void add_elements(const json& e) {
+    std::size_t at = position_of_object("element", element_no_++);
+    SetModel* s = model_.set(str(e, "family", "ip"), str(e, "table"), str(e, "name"));
+    if (!s) {
+      error_at_byte(
+          at, fmt::format("set {} {} {} does not exist", str(e, "family", "ip"), str(e, "table"), str(e, "name")));
+      return;
+    }
+    if (!e.contains("elem")) return;
+    const json& elems = e["elem"];
+    for (const auto& item : elems.is_array() ? elems : json::array({elems}))
+      s->elements.push_back(s->is_map && item.is_array() && item.size() == 2 ? map_elem(item) : value(item));
+  }
+
+  // delete element: removes the elements with the same key text (as the text form does).
+  void delete_elements(const json& e) {
+    std::string family = str(e, "family", "ip"), table = str(e, "table"), name = str(e, "name");
+    SetModel* s = model_.set(family, table, name);
+    std::size_t at = position_of_object("element", element_no_++);
+    if (!s) {
+      error_at_byte(at, fmt::format("set {} {} {} does not exist", family, table, name));
+      return;
+    }
+    if (!e.contains("elem")) return;
+    const json& elems = e["elem"];
+    for (const auto& item : elems.is_array() ? elems : json::array({elems})) {
+      std::string key =
+          element_key_text(s->is_map && item.is_array() && item.size() == 2 ? map_elem(item) : value(item));
+      auto it = std::find_if(s->elements.begin(), s->elements.end(),
+                             [&](const Expr& have) { return element_key_text(have) == key; });
+      if (it != s->elements.end()) {
+        s->elements.erase(it);
+      } else if (s->dynamic) {
+        error_at_byte(at,
+                      fmt::format("delete element: {} is not among the listed elements of {} {} {}, which is filled at "
+                                  "run time: nothing removed for it",
+                                  key, family, table, name),
+                      "FWM091");
+      } else {
+        error_at_byte(at,
+                      fmt::format("delete element: {} {} {} has no element {} (nft: Could not process rule: No such "
+                                  "file or directory)",
+                                  family, table, name, key));
+      }
     }
   }
 
@@ -423,7 +584,11 @@ class JsonReader {
     auto body_it = body.begin();
     const std::string k = body_it.key();
     const json& v = body_it.value();
-    if (verb == "add" || verb == "insert") {
+    if (verb == "add" && k == "element") {
+      add_elements(v);
+      return;
+    }
+    if (verb == "add" || verb == "insert" || (verb == "replace" && k == "rule")) {
       if (k == "table")
         table(v);
       else if (k == "chain")
@@ -431,7 +596,15 @@ class JsonReader {
       else if (k == "set" || k == "map")
         set(v, k == "map");
       else if (k == "rule")
-        rule(v, rule_no++, verb == "insert");
+        rule(v, rule_no++, verb);
+      return;
+    }
+    if (verb == "delete" && k == "rule") {
+      delete_rule(v, rule_no++);
+      return;
+    }
+    if (verb == "delete" && k == "element") {
+      delete_elements(v);
       return;
     }
     if (verb == "flush" && k == "ruleset") {
@@ -448,6 +621,7 @@ class JsonReader {
   const TextFile& file_;
   Model& model_;
   std::vector<std::size_t> rule_offsets_;
+  std::size_t element_no_ = 0;  // "element" objects seen (delete element), for positions
 };
 
 }  // namespace

@@ -584,8 +584,145 @@ class RuleLowering {
     return true;
   }
 
+  // ------------------------------------------------------------- tcp flags
+  // The probe packet is the first packet of a TCP connection: SYN set; ACK, RST, FIN,
+  // PSH, URG, ECN(ECE) and CWR clear (the iptables frontend's `--syn` model). A `tcp
+  // flags` test is decided on that value: when it holds, only its implied `meta l4proto
+  // tcp` is left; when it does not, the rule never matches a probe.
+  static constexpr unsigned kProbeTcpFlags = 0x02;
+
+  // The bits a flags value stands for: names, numbers, lists `a,b` and `a|b` (both OR the
+  // bits, as nft does for a bitmask type). nullopt for other expressions (ranges, sets,
+  // complex ones); `bad` names a word that is neither a flag nor a number (nft refuses it).
+  static std::optional<unsigned> tcp_flag_bits(const Expr& e, std::string& bad) {
+    static const std::map<std::string, unsigned> names = {{"fin", 0x01}, {"syn", 0x02}, {"rst", 0x04}, {"psh", 0x08},
+                                                          {"ack", 0x10}, {"urg", 0x20}, {"ecn", 0x40}, {"cwr", 0x80}};
+    switch (e.kind) {
+      case Expr::Kind::Atom: {
+        if (auto it = names.find(e.text); it != names.end()) return it->second;
+        const std::string& t = e.text;
+        bool hex = t.size() > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X');
+        std::string digits = hex ? t.substr(2) : t;
+        bool number = !digits.empty() && digits.size() <= 4 && std::all_of(digits.begin(), digits.end(), [&](char c) {
+          return hex ? std::isxdigit(static_cast<unsigned char>(c)) != 0
+                     : std::isdigit(static_cast<unsigned char>(c)) != 0;
+        });
+        unsigned value = number ? static_cast<unsigned>(std::stoul(digits, nullptr, hex ? 16 : 10)) : 0x100;
+        if (value > 0xff) {
+          bad = t;
+          return std::nullopt;
+        }
+        return value;
+      }
+      case Expr::Kind::List:
+      case Expr::Kind::BitOr: {
+        unsigned bits = 0;
+        for (const auto& i : e.items) {
+          auto b = tcp_flag_bits(i, bad);
+          if (!b) return std::nullopt;
+          bits |= *b;
+        }
+        return bits;
+      }
+      default:
+        return std::nullopt;
+    }
+  }
+
+  // `tcp flags [& mask] [op] value | value / mask | { set } | @set`, decided on the probe
+  // packet [nft 1.0.6, run: an implicit op with a plain value tests "any of these bits
+  // set" ((flags & v) != 0), `!` "none of them" ((flags & v) == 0), with `& mask` on the
+  // left it is an equality; `==`/`!=` compare the whole byte; `v / m` is (flags & m) == v;
+  // a set is a lookup of the exact (masked) value].
+  bool tcp_flags(const Stmt& s, std::vector<Match>& deltas) {
+    Match m;
+    m.proto = proto_only(kProtoTcp);
+    auto undetermined = [&] {
+      unknown(m, s.text);
+      deltas.push_back(m);
+      return true;
+    };
+    std::string bad;
+    auto bits = [&](const Expr& e) { return tcp_flag_bits(e, bad); };
+    auto not_a_flag = [&] {
+      return fail(
+          fmt::format("'{}' is not a TCP flag (fin, syn, rst, psh, ack, urg, ecn, cwr) or a number up to 0xff", bad));
+    };
+    std::optional<unsigned> mask;  // tcp flags & mask
+    if (!s.selector_ops.empty()) {
+      if (s.selector_ops.size() != 1 || s.selector_ops[0].first != "&") return undetermined();
+      mask = bits(s.selector_ops[0].second);
+      if (!bad.empty()) return not_a_flag();
+      if (!mask) return undetermined();
+    } else if (s.selector_complex) {
+      return undetermined();
+    }
+    const std::string& op = s.op;
+    const unsigned lhs = kProbeTcpFlags & mask.value_or(0xff);
+    const Expr& rhs = s.rhs;
+    bool holds = false;
+    if (rhs.kind == Expr::Kind::Atom && !rhs.quoted && rhs.text == "*") {  // catch-all element of a map
+      if (!op.empty() && op != "==") return undetermined();
+      holds = true;
+    } else if (rhs.kind == Expr::Kind::Masked) {
+      if (mask || rhs.items.size() != 2) return undetermined();
+      if (!op.empty() && op != "==" && op != "!=")
+        return fail(fmt::format("'{}': only == or != is allowed with 'value / mask'", s.text));
+      auto value = bits(rhs.items[0]), value_mask = bits(rhs.items[1]);
+      if (!bad.empty()) return not_a_flag();
+      if (!value || !value_mask) return undetermined();
+      holds = ((kProbeTcpFlags & *value_mask) == *value) != (op == "!=");
+    } else if (rhs.kind == Expr::Kind::Set || rhs.kind == Expr::Kind::SetRef) {
+      const std::vector<Expr>* elements = &rhs.items;
+      if (rhs.kind == Expr::Kind::SetRef) {
+        const SetModel* set = find_set(rhs.text);
+        if (!set)
+          return fail(fmt::format("set @{} is not defined in table {} {}", rhs.text, chain_.family, chain_.table));
+        if (set->dynamic) return undetermined();
+        elements = &set->elements;
+      }
+      if (!op.empty() && op != "==" && op != "!=") return undetermined();
+      bool found = false;
+      for (const Expr& element : *elements) {
+        auto value = bits(element);
+        if (!bad.empty()) return not_a_flag();
+        if (!value) return undetermined();
+        found = found || *value == lhs;
+      }
+      holds = found != (op == "!=");
+    } else {
+      auto value = bits(rhs);
+      if (!bad.empty()) return not_a_flag();
+      if (!value) return undetermined();
+      if (op.empty()) {
+        holds = mask ? lhs == *value : (kProbeTcpFlags & *value) != 0;
+      } else if (op == "!") {
+        if (mask) return fail(fmt::format("'{}': cannot combine negation with a binary expression", s.text));
+        holds = (kProbeTcpFlags & *value) == 0;
+      } else if (op == "==") {
+        holds = lhs == *value;
+      } else if (op == "!=") {
+        holds = lhs != *value;
+      } else if (op == "<") {
+        holds = lhs < *value;
+      } else if (op == "<=") {
+        holds = lhs <= *value;
+      } else if (op == ">") {
+        holds = lhs > *value;
+      } else if (op == ">=") {
+        holds = lhs >= *value;
+      } else {
+        return undetermined();
+      }
+    }
+    m.never = !holds;
+    deltas.push_back(m);
+    return true;
+  }
+
   bool match(const Stmt& s, std::vector<Match>& deltas) {
     Match base;
+    if (s.selectors.size() == 1 && s.selectors[0] == "tcp flags" && s.op != "over") return tcp_flags(s, deltas);
     if (s.selector_complex || s.op == "over") {
       unknown(base, s.text);
       deltas.push_back(base);
@@ -669,7 +806,7 @@ class RuleLowering {
       } else {
         Stmt single = s;
         single.kind = StmtKind::Match;
-        single.op.clear();
+        single.op = "==";  // a map lookup: the key equals the element
         single.rhs = v->items[0];
         std::vector<Match> deltas;
         if (!match(single, deltas)) return false;

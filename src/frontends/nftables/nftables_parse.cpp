@@ -113,6 +113,32 @@ void Model::reindex() {
     set_at_.emplace(object_key(sets[i].family, sets[i].table, sets[i].name), i);
 }
 
+std::string element_key_text(const Expr& e) {
+  auto joined = [](const std::vector<Expr>& items, const char* sep) {
+    std::string out;
+    for (const auto& i : items) out += (out.empty() ? "" : sep) + element_key_text(i);
+    return out;
+  };
+  switch (e.kind) {
+    case Expr::Kind::Range:
+      return joined(e.items, "-");
+    case Expr::Kind::Concat:
+      return joined(e.items, " . ");
+    case Expr::Kind::BitOr:
+      return joined(e.items, "|");
+    case Expr::Kind::List:
+      return joined(e.items, ",");
+    case Expr::Kind::Set:
+      return "{" + joined(e.items, ",") + "}";
+    case Expr::Kind::MapElem:
+      return e.items.empty() ? e.text : element_key_text(e.items[0]);
+    case Expr::Kind::SetRef:
+      return "@" + e.text;
+    default:
+      return e.text;
+  }
+}
+
 // ---------------------------------------------------------------------------------
 // Detection
 
@@ -700,12 +726,31 @@ class FileParser {
       e.quoted = true;
       return e;
     }
-    if (a->valueExpr()) {
-      e.kind = Expr::Kind::Complex;
+    if (a->valueExpr()) {  // ( ... ): flag values joined with '|' are read, the rest is not
+      e = value_expr(a->valueExpr());
       e.text = source_text(a);
       return e;
     }
     e.text = flat_text(a);  // "-" VALUE, keyword used as a value
+    return e;
+  }
+
+  // `syn | ack | 0x40`: a BitOr of its atoms; any other operator, selector or map: Complex.
+  Expr value_expr(P::ValueExprContext* v) {
+    Expr e;
+    e.kind = Expr::Kind::Complex;
+    e.text = source_text(v);
+    if (v->MAP() || !v->DOT().empty()) return e;
+    for (auto* op : v->binOp())
+      if (!op->PIPE()) return e;
+    std::vector<Expr> items;
+    for (auto* term : v->valueTerm()) {
+      if (!term->atom()) return e;
+      items.push_back(atom(term->atom()));
+    }
+    if (items.size() == 1) return std::move(items.front());
+    e.kind = Expr::Kind::BitOr;
+    e.items = std::move(items);
     return e;
   }
 
@@ -727,18 +772,50 @@ class FileParser {
     return e;
   }
 
+  // A right side: one value, a list `a, b` (flag lists, ct states), flag values joined
+  // with '|' (BitOr) and the bitmask form `value / mask` (Masked: tcp flags syn / syn,ack).
   Expr rhs(P::RhsContext* r) {
     auto items = r->rhsItem();
     if (items.size() == 1) return concat_value(items[0]->concatValue());
-    if (!r->SLASH().empty() || !r->PIPE().empty()) {
+    if (r->SLASH().size() > 1) {
       Expr e;
       e.kind = Expr::Kind::Complex;
       e.text = source_text(r);
       return e;
     }
+    // The separators between the items, in order; a '/' splits value and mask.
+    std::vector<Expr> sides(1);
+    std::vector<bool> piped(1, false);
+    sides[0].kind = Expr::Kind::List;
+    std::size_t item = 0;
+    for (auto* child : r->children) {
+      auto* term = dynamic_cast<antlr4::tree::TerminalNode*>(child);
+      if (!term) {
+        sides.back().items.push_back(concat_value(items[item++]->concatValue()));
+        continue;
+      }
+      auto type = term->getSymbol()->getType();
+      if (type == P::SLASH) {
+        sides.emplace_back();
+        sides.back().kind = Expr::Kind::List;
+        piped.push_back(false);
+      } else if (type == P::PIPE) {
+        piped.back() = true;
+      }
+    }
+    for (std::size_t i = 0; i < sides.size(); ++i) {
+      Expr& side = sides[i];
+      if (piped[i]) side.kind = Expr::Kind::BitOr;  // `,` and `|` both join bits of a bitmask
+      if (side.items.size() == 1) side = Expr(std::move(side.items.front()));
+    }
+    if (sides.size() == 1) {
+      sides[0].text = sides[0].kind == Expr::Kind::List ? "" : source_text(r);
+      return std::move(sides[0]);
+    }
     Expr e;
-    e.kind = Expr::Kind::List;
-    for (auto* i : items) e.items.push_back(concat_value(i->concatValue()));
+    e.kind = Expr::Kind::Masked;
+    e.text = source_text(r);
+    e.items = std::move(sides);
     return e;
   }
 
@@ -747,6 +824,10 @@ class FileParser {
     Expr e;
     e.kind = Expr::Kind::Complex;
     e.text = source_text(k);
+    if (!k->PIPE().empty()) {  // syn | ack
+      e.kind = Expr::Kind::BitOr;
+      for (auto* a : k->atom()) e.items.push_back(atom(a));
+    }
     return e;
   }
 
@@ -792,6 +873,10 @@ class FileParser {
     auto selectors = [&](P::SelectorExprContext* se) {
       for (auto* sel : se->selector()) s.selectors.push_back(selector_text(sel));
       s.selector_complex = !se->binOp().empty() || !se->atom().empty();
+      auto ops = se->binOp();
+      auto operands = se->atom();
+      if (operands.size() == ops.size() && se->plainAtom().empty())
+        for (std::size_t i = 0; i < ops.size(); ++i) s.selector_ops.emplace_back(ops[i]->getText(), atom(operands[i]));
     };
     if (auto* m = dynamic_cast<P::MatchStatementContext*>(st)) {
       s.kind = StmtKind::Match;
@@ -867,7 +952,58 @@ class FileParser {
       auto hash = line.find('#');
       if (hash != std::string_view::npos) read_suppressions(line.substr(hash), r.suppressions);
     }
+    if (last >= 1 && static_cast<std::size_t>(last) <= lines_.size()) {
+      std::string_view line = lines_[static_cast<std::size_t>(last) - 1];
+      std::size_t after = byte_offset(line, b->getCharPositionInLine()) + b->getText().size();
+      if (after <= line.size()) r.handle = handle_comment(line.substr(after));
+    }
     return r;
+  }
+
+  // The byte offset in `line` of the character at `column` (ANTLR's lexer counts code
+  // points; the token scanner, which reads only ASCII files, bytes: the same there).
+  static std::size_t byte_offset(std::string_view line, std::size_t column) {
+    std::size_t i = 0;
+    for (std::size_t c = 0; c < column && i < line.size(); ++c) {
+      ++i;
+      while (i < line.size() && (static_cast<unsigned char>(line[i]) & 0xC0) == 0x80) ++i;
+    }
+    return i;
+  }
+
+  // `# handle 12`, the comment `nft -a` prints right after a rule (the text after the
+  // rule's last token on its last line); nothing else in between.
+  static std::optional<std::uint64_t> handle_comment(std::string_view rest) {
+    auto skip_blanks = [&] {
+      while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
+    };
+    skip_blanks();
+    if (rest.empty() || rest.front() != '#') return std::nullopt;
+    rest.remove_prefix(1);
+    skip_blanks();
+    if (rest.substr(0, 6) != "handle") return std::nullopt;
+    rest.remove_prefix(6);
+    if (rest.empty() || (rest.front() != ' ' && rest.front() != '\t')) return std::nullopt;
+    skip_blanks();
+    auto handle = handle_number(rest);
+    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t' || rest.front() == '\r'))
+      rest.remove_prefix(1);
+    if (!rest.empty()) return std::nullopt;
+    return handle;
+  }
+
+  // A rule handle or index: decimal digits only, as nft reads them.
+  static std::optional<std::uint64_t> handle_number(std::string_view& text) {
+    std::uint64_t value = 0;
+    std::size_t digits = 0;
+    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) {
+      if (digits >= 19) return std::nullopt;
+      value = value * 10 + static_cast<std::uint64_t>(text[digits] - '0');
+      ++digits;
+    }
+    if (digits == 0) return std::nullopt;
+    text.remove_prefix(digits);
+    return value;
   }
 
   // ------------------------------------------------------------- block structure
@@ -1146,23 +1282,70 @@ class FileParser {
         return;
       }
       std::string verb = r->ruleVerb() ? r->ruleVerb()->getText() : "add";
-      if (verb == "replace") {
-        not_applied(r, "'replace rule' (rule handles are not known)");
+      bool insert = verb == "insert";
+      // handle N / position N (the same: position is the older word) / index I
+      std::string where;
+      std::uint64_t number = 0;
+      P::RulePositionContext* position = r->rulePosition();
+      if (position) {
+        where = position->getStart()->getText();
+        std::string text = position->VALUE()->getText();
+        std::string_view digits = text;
+        auto n = handle_number(digits);
+        if (!n || !digits.empty()) {
+          error_at(position, fmt::format("'{} {}': a rule {} is a number", where, text, where));
+          return;
+        }
+        number = *n;
+      }
+      if (verb == "replace" && where != "handle") {
+        error_at(r, fmt::format("'replace rule' needs 'handle N' after the chain (nft: replace rule {} {} {} handle "
+                                "N statement...)",
+                                family, table, chain));
         return;
       }
       RuleModel rm = rule(r->ruleBody());
       rm.text = source_text(r);
-      if (r->rulePosition())
-        error_at(r->rulePosition(),
-                 fmt::format("'{}' refers to a rule handle that is not known: the rule is {}ed "
-                             "at the {} of the chain",
-                             r->rulePosition()->getText(), verb, verb == "insert" ? "start" : "end"),
-                 "FWM091");
-      if (verb == "insert") {
-        c->rules.insert(c->rules.begin(), std::move(rm));
-      } else {
-        c->rules.push_back(std::move(rm));
+      std::optional<std::size_t> at;  // the rule the position refers to
+      if (where == "index") {
+        if (number >= c->rules.size()) {
+          error_at(position,
+                   fmt::format("'index {}': chain {} {} {} has {} rule{} at this point, so no rule has index {} (nft: "
+                               "Could not process rule: No such file or directory)",
+                               number, family, table, chain, c->rules.size(), c->rules.size() == 1 ? "" : "s", number));
+          return;
+        }
+        at = static_cast<std::size_t>(number);
+      } else if (!where.empty()) {
+        at = rule_with_handle(*c, number);
       }
+      if (verb == "replace") {
+        if (!at) {
+          error_at(position,
+                   fmt::format("'replace rule ... handle {}': no rule of chain {} {} {} is known to have handle {} "
+                               "(the file has no '# handle {}' comment after one of its rules): not applied",
+                               number, family, table, chain, number, number),
+                   "FWM091");
+          return;
+        }
+        rm.handle = number;  // the kernel keeps the handle of a replaced rule
+        c->rules[*at] = std::move(rm);
+        return;
+      }
+      std::size_t to = insert ? 0 : c->rules.size();
+      if (at) {
+        to = insert ? *at : *at + 1;
+      } else if (!where.empty()) {
+        error_at(position,
+                 fmt::format("'{} {}': no rule of chain {} {} {} is known to have handle {} (the file has no '# handle "
+                             "{}' comment after one of its rules): the rule is {} of the chain instead",
+                             where, number, family, table, chain, number, number,
+                             insert ? "inserted at the start" : "added at the end"),
+                 "FWM091");
+      }
+      c->rules.insert(c->rules.begin() + static_cast<std::ptrdiff_t>(to), std::move(rm));
+    } else if (auto* dr = dynamic_cast<P::DeleteRuleContext*>(cmd)) {
+      delete_rule(dr);
     } else if (auto* t = dynamic_cast<P::TableCommandContext*>(cmd)) {
       TableModel* tm = model_.table(family_of(t->family()), ident(t->name), true);
       if (tm->span.line == 0) tm->span = span_of(t);
@@ -1179,7 +1362,7 @@ class FileParser {
       if (e->ADD() || e->CREATE()) {
         for (auto& el : elements.items) s->elements.push_back(std::move(el));
       } else {
-        not_applied(e, "'delete element'");
+        delete_elements(e, *s, elements);
       }
     } else if (auto* f = dynamic_cast<P::FlushRulesetContext*>(cmd)) {
       if (!f->family()) {
@@ -1212,6 +1395,80 @@ class FileParser {
     } else if (dynamic_cast<P::ObjectCommandContext*>(cmd)) {
       // add counter / quota / limit / ct helper objects: state, no effect on verdicts
     }
+  }
+
+  // delete element F T S { e, ... }: removes each element the set has with that key. An
+  // element the set does not have is an error for nft (the whole command fails); here
+  // the others are still removed. Sets filled at run time may hold elements the file
+  // does not list: for them it is a warning.
+  void delete_elements(P::ElementCommandContext* e, SetModel& set, const Expr& elements) {
+    bool destroy = e->DESTROY() != nullptr;  // destroy: no error when it is not there
+    auto written = e->setExpr()->setElement();
+    for (std::size_t i = 0; i < elements.items.size(); ++i) {
+      const Expr& el = elements.items[i];
+      antlr4::ParserRuleContext* at = written.size() == elements.items.size()
+                                          ? static_cast<antlr4::ParserRuleContext*>(written[i])
+                                          : static_cast<antlr4::ParserRuleContext*>(e->setExpr());
+      std::string key = element_key_text(el);
+      auto it = std::find_if(set.elements.begin(), set.elements.end(),
+                             [&](const Expr& have) { return element_key_text(have) == key; });
+      if (it != set.elements.end()) {
+        set.elements.erase(it);
+        continue;
+      }
+      if (destroy) continue;
+      if (set.dynamic) {
+        error_at(at,
+                 fmt::format("'delete element': {} is not among the listed elements of {} {} {}, which is filled at "
+                             "run time: nothing removed for it",
+                             key, set.family, set.table, set.name),
+                 "FWM091");
+      } else {
+        error_at(at,
+                 fmt::format("'delete element': {} {} {} has no element {} (nft: Could not process rule: No such file "
+                             "or directory)",
+                             set.family, set.table, set.name, key));
+      }
+    }
+  }
+
+  static std::optional<std::size_t> rule_with_handle(const ChainModel& c, std::uint64_t handle) {
+    for (std::size_t i = 0; i < c.rules.size(); ++i)
+      if (c.rules[i].handle == handle) return i;
+    return std::nullopt;
+  }
+
+  // delete rule F T C handle N: removes the rule whose `# handle N` comment the file has.
+  void delete_rule(P::DeleteRuleContext* d) {
+    std::string family = family_of(d->family()), table = ident(d->table), chain = ident(d->chain);
+    bool destroy = d->DESTROY() != nullptr;  // destroy: no error when it is not there
+    std::string text = d->VALUE()->getText();
+    std::string_view digits = text;
+    auto handle = handle_number(digits);
+    if (!handle || !digits.empty()) {
+      auto* t = d->VALUE()->getSymbol();
+      error(static_cast<int>(t->getLine()), static_cast<int>(t->getCharPositionInLine()) + 1,
+            fmt::format("'handle {}': a rule handle is a number", text), "");
+      return;
+    }
+    ChainModel* c = model_.chain(family, table, chain);
+    if (!c) {
+      if (!destroy)
+        error_at(d,
+                 fmt::format("chain {} {} {} does not exist (nft: No such file or directory)", family, table, chain));
+      return;
+    }
+    auto at = rule_with_handle(*c, *handle);
+    if (!at) {
+      auto* t = d->VALUE()->getSymbol();
+      error(static_cast<int>(t->getLine()), static_cast<int>(t->getCharPositionInLine()) + 1,
+            fmt::format("'{} rule ... handle {}': no rule of chain {} {} {} is known to have handle {} (the file has "
+                        "no '# handle {}' comment after one of its rules): not applied",
+                        destroy ? "destroy" : "delete", *handle, family, table, chain, *handle, *handle),
+            "", "FWM091");
+      return;
+    }
+    c->rules.erase(c->rules.begin() + static_cast<std::ptrdiff_t>(*at));
   }
 
   void include(antlr4::ParserRuleContext* inc, const std::string& pattern) {
