@@ -12,6 +12,10 @@
 // selector, verdicts, vmaps, reject, counter, log, limit, quota, comment, nat) have their
 // own shape; any other word, operator or braced group is an `otherTerm`, which the
 // frontend reports as an unmodelled (undetermined) condition instead of failing.
+//
+// No token labels (`x=VALUE`): the driver reuses the parse tree of an item for later
+// items of the same token shape and re-points its contexts and leaves, not label fields
+// (tests/unit/nftables_item_trees_test.cpp checks). Rule labels (`name=identifier`) are fine.
 parser grammar NftablesParser;
 
 options { tokenVocab = NftablesLexer; }

@@ -100,7 +100,13 @@ std::set<std::pair<bool, int>> probe(const Namespaces& ns, bool v6, const std::v
     if (write(ready[1], &go, 1) != 1) _exit(5);
     std::set<int> got;
     auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(700);
-    while (std::chrono::steady_clock::now() < until && !udp.empty()) {
+    // The listening TCP sockets stay open for the whole window too (the client's connects
+    // take up to 500 ms), also when no UDP datagram is awaited.
+    while (std::chrono::steady_clock::now() < until) {
+      if (udp.empty()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        continue;
+      }
       if (poll(udp.data(), udp.size(), 50) <= 0) continue;
       for (std::size_t i = 0; i < udp.size(); ++i)
         if (udp[i].revents & POLLIN) {

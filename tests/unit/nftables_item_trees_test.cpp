@@ -7,6 +7,9 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
 
 #include "frontends/nftables/nftables_frontend.h"
 #include "util/text_input.h"
@@ -149,4 +152,19 @@ TEST_CASE("nftables item trees: the corpus and the shared dumps read the same ei
   }
   CHECK(compared >= 8);
   CHECK(reused > 0);
+}
+
+TEST_CASE("nftables item trees: the grammar has no token labels, which a reused tree would not re-point",
+          "[nftables][item-trees]") {
+  // A reused tree's rule contexts and leaves are laid onto the new item's tokens; a token
+  // label (`handle=VALUE`) is a field of its own that would keep the first item's token.
+  std::ifstream in(fs::path(FWM_SOURCE_DIR) / "grammars/nftables/NftablesParser.g4");
+  REQUIRE(in);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string grammar = std::regex_replace(text.str(), std::regex("//[^\n]*"), "");  // comments
+  std::smatch label;
+  bool found = std::regex_search(grammar, label, std::regex("\\b[a-z][A-Za-z0-9_]*\\s*\\+?=\\s*[A-Z][A-Z0-9_]*\\b"));
+  INFO("token label: " << (found ? label.str() : ""));
+  CHECK_FALSE(found);
 }
