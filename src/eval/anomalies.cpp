@@ -146,7 +146,7 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
         if (s.chain == static_cast<int>(i)) chain_on_a_path = true;
     if (c.builtin && !chain_on_a_path) continue;  // e.g. nat INPUT: no path of ours runs it
     for (const auto& r : c.rules) {
-      if (r.action.kind == ActionKind::Continue || hit.count(&r)) continue;
+      if (r.action.kind == ActionKind::Continue || hit.count(&r) || r.match.never_by_packet_model) continue;
       if (c.action_classes_unordered && decides(r)) {
         if (auto instead = covered_by_own_class(rs, r, options)) {
           report.redundant.push_back({&r, *instead});

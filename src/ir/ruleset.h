@@ -155,6 +155,10 @@ struct Match {
   std::optional<CtStateSet> state;
   std::vector<std::string> unknowns;  // human-readable conditions not modelled
   bool never = false;                 // a condition that no packet satisfies
+  // `never` only for the packets fwmatrix asks about (a connection's first packet: not a
+  // later fragment, SYN alone set, from a routable source): the rule still matches
+  // others, so it is not dead code (no FWM030).
+  bool never_by_packet_model = false;
 
   bool has_unknown() const { return !unknowns.empty(); }
 };

@@ -76,7 +76,7 @@ const std::map<std::string, std::string> kUnknownModules = {
     {"ecn", "ECN bits"},
     {"tcpmss", "TCP MSS"},
     {"socket", "local socket lookup"},
-    {"rpfilter", "reverse-path lookup"},
+    {"rpfilter", ""},  // decided on the packet model (a routable source): see rpfilter_ below
     {"helper", "conntrack helper"},
     {"devgroup", "device group"},
     {"realm", "routing realm"},
@@ -222,7 +222,7 @@ class RuleLowering {
         (in ? m.in_negated : m.out_negated) = opt.negated;
       } else if (is(n, "-f") || is(n, "--fragment")) {
         // Matches second and later fragments; the query is a connection's first packet.
-        if (!opt.negated) m.never = true;
+        if (!opt.negated) m.never = m.never_by_packet_model = true;
       } else if (is(n, "-m") || is(n, "--match")) {
         if (!need(1)) return false;
         if (module_needs_option_)
@@ -306,7 +306,7 @@ class RuleLowering {
         read_suppressions(opt.values[0], rule.suppressions);
       } else if (is(n, "--syn")) {
         // The first packet of a TCP connection has SYN set and ACK, RST, FIN clear.
-        if (opt.negated) m.never = true;
+        if (opt.negated) m.never = m.never_by_packet_model = true;
       } else if (is(n, "--tcp-flags")) {
         if (!need(2)) return false;
         auto has = [](const std::string& list, const char* flag) {
@@ -323,7 +323,7 @@ class RuleLowering {
           if (in_mask && in_comp != packet_has) comp_ok = false;
         }
         (void)mask_syn;
-        if (comp_ok == opt.negated) m.never = true;
+        if (comp_ok == opt.negated) m.never = m.never_by_packet_model = true;
       } else if (is(n, "-j") || is(n, "--jump") || is(n, "-g") || is(n, "--goto")) {
         if (!need(1)) return false;
         target_name = opt.values[0];
@@ -336,6 +336,11 @@ class RuleLowering {
                          return !v.empty() && std::all_of(v.begin(), v.end(), ::isdigit);
                        });
         if (!numbers) return fail(opt, "-c needs two numbers: packets and bytes");
+      } else if (module_ == "rpfilter" &&
+                 (is(n, "--invert") || is(n, "--loose") || is(n, "--validmark") || is(n, "--accept-local"))) {
+        // The reverse-path filter finds a route back for a required connection's source
+        // (the packet model: no spoofed or asymmetrically routed sources), whatever its mode.
+        if (is(n, "--invert")) rpfilter_inverted_ = !opt.negated;
       } else if (is(n, "-w") || is(n, "--wait") || is(n, "-4") || is(n, "-6") || is(n, "--ipv4") || is(n, "--ipv6")) {
         continue;  // counters and restore flags: no effect on verdicts
       } else if (module_unmodelled_) {
@@ -351,6 +356,10 @@ class RuleLowering {
       Option where;
       where.column = line_.options.empty() ? 1 : line_.options.back().column;
       return fail(where, fmt::format("match -m {} needs at least one of its options", module_));
+    }
+    if (module_seen_rpfilter()) {
+      if (rpfilter_inverted_) m.never = m.never_by_packet_model = true;  // "no route back": not a required connection
+      assumed_reverse_path(m.never ? "-m rpfilter --invert" : "-m rpfilter");
     }
     if (!set_action(rule, target_name, target_options)) return false;
     rule.normalized = normalized();
@@ -386,6 +395,29 @@ class RuleLowering {
     d.snippet = line_.text;
     rs_.diagnostics.push_back(std::move(d));
     return false;
+  }
+
+  bool module_seen_rpfilter() const {
+    for (const auto& o : line_.options)
+      if ((is(o.name, "-m") || is(o.name, "--match")) && !o.values.empty() && o.values[0] == "rpfilter") return true;
+    return false;
+  }
+
+  // An FWM091 note, once per file: the reverse-path filter decided on the packet model.
+  void assumed_reverse_path(const std::string& what) {
+    std::string key = "assumed: rpfilter";
+    if (auto it = unknown_counts_.find(key); it != unknown_counts_.end()) {
+      ++it->second.second;
+      return;
+    }
+    unknown_counts_[key] = {static_cast<int>(rs_.diagnostics.size()), 1};
+    rs_.diagnostics.push_back(make_diagnostic(
+        "FWM091", Severity::Note, line_.span,
+        fmt::format("'{}' is decided on the packet model: the sources of required connections are routed back "
+                    "through the interface they arrive on (no spoofed or asymmetrically routed sources), so the "
+                    "reverse-path look-up finds a route",
+                    what),
+        line_.text));
   }
 
   void unknown(Match& m, const std::string& what, const Option& opt) {
@@ -590,6 +622,7 @@ class RuleLowering {
 
   std::string module_;
   bool module_unmodelled_ = false;
+  bool rpfilter_inverted_ = false;  // -m rpfilter --invert: matches packets without a route back
   bool module_needs_option_ = false;
   const Option* port_option_ = nullptr;
   int protocol_ = -1;

@@ -55,6 +55,7 @@ bool intersect_into(Match& a, const Match& b) {
   merge_iface(a.out_patterns, a.out_negated, b.out_patterns, b.out_negated, "output");
   a.unknowns.insert(a.unknowns.end(), b.unknowns.begin(), b.unknowns.end());
   a.never = a.never || b.never;
+  a.never_by_packet_model = a.never_by_packet_model || b.never_by_packet_model;
   if (a.families.none() || (a.proto && a.proto->none()) || (a.sport && a.sport->empty()) ||
       (a.dport && a.dport->empty()) || (a.state && a.state->none()))
     a.never = true;
@@ -715,14 +716,153 @@ class RuleLowering {
         return undetermined();
       }
     }
-    m.never = !holds;
+    m.never = m.never_by_packet_model = !holds;
     deltas.push_back(m);
     return true;
+  }
+
+  // ------------------------------------------------------------- fragments
+  // `ip frag-off & 0x1fff OP v`: the probe packet (the first packet of a connection,
+  // unfragmented or the first fragment) has fragment offset 0, as for iptables' -f.
+  static std::optional<unsigned> number(const Expr& e) {
+    if (e.kind != Expr::Kind::Atom || e.quoted || e.text.empty() || e.text.size() > 6) return std::nullopt;
+    const std::string& t = e.text;
+    bool hex = t.size() > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X');
+    std::string digits = hex ? t.substr(2) : t;
+    if (digits.empty() || !std::all_of(digits.begin(), digits.end(), [&](char c) {
+          return hex ? std::isxdigit(static_cast<unsigned char>(c)) != 0
+                     : std::isdigit(static_cast<unsigned char>(c)) != 0;
+        }))
+      return std::nullopt;
+    unsigned long value = std::stoul(digits, nullptr, hex ? 16 : 10);
+    if (value > 0xffff) return std::nullopt;
+    return static_cast<unsigned>(value);
+  }
+
+  bool fragment_offset(const Stmt& s, std::vector<Match>& deltas) {
+    Match m;
+    m.families = std::bitset<2>().set(0);
+    auto undetermined = [&] {
+      unknown(m, s.text);
+      deltas.push_back(m);
+      return true;
+    };
+    if (s.selector_ops.size() != 1 || s.selector_ops[0].first != "&") return undetermined();
+    auto mask = number(s.selector_ops[0].second), value = number(s.rhs);
+    if (!mask || *mask != 0x1fff || !value) return undetermined();
+    const unsigned offset = 0;
+    bool holds;
+    if (s.op.empty() || s.op == "==") {
+      holds = offset == *value;
+    } else if (s.op == "!=") {
+      holds = offset != *value;
+    } else if (s.op == "<" || s.op == "<=" || s.op == ">" || s.op == ">=") {
+      holds = s.op == "<"    ? offset < *value
+              : s.op == "<=" ? offset <= *value
+              : s.op == ">"  ? offset > *value
+                             : offset >= *value;
+    } else {
+      return undetermined();
+    }
+    m.never = m.never_by_packet_model = !holds;
+    deltas.push_back(m);
+    return true;
+  }
+
+  // ------------------------------------------------------------- fib
+  // A routing look-up depends on the host's routes and addresses, which the ruleset does
+  // not hold. Two idioms are decided on the packet model, which each says in an FWM091
+  // note: the reverse-path filter (`fib saddr [. mark] [. iif] oif missing drop`, what
+  // firewalld writes): a required connection comes from a source routed back through
+  // the interface it arrives on, so the route is never missing; and `fib daddr type {
+  // broadcast, multicast, anycast }`: multicast destinations (224.0.0.0/4, ff00::/8) and
+  // the limited broadcast 255.255.255.255 are exactly that, and no other destination of
+  // a required connection is taken for a directed broadcast or an anycast address. Every
+  // other fib expression stays undetermined.
+  void assumed(const std::string& kind, const std::string& message) {
+    std::string key = "assumed: " + kind;
+    if (auto it = counts_.find(key); it != counts_.end()) {
+      ++it->second.second;
+      return;
+    }
+    SourceSpan span = rule_.span;
+    if (stmt_ && rule_.span.line == rule_.span.end_line) span.column = stmt_->column;
+    counts_[key] = {static_cast<int>(rs_.diagnostics.size()), 1};
+    rs_.diagnostics.push_back(make_diagnostic("FWM091", Severity::Note, span, message, rule_.text));
+  }
+
+  bool fib(const Stmt& s, std::vector<Match>& deltas) {
+    Match m;
+    auto undetermined = [&] {
+      unknown(m, s.text);
+      deltas.push_back(m);
+      return true;
+    };
+    if (s.selector_complex || !s.selector_ops.empty()) return undetermined();
+    std::vector<const Expr*> values;
+    bool dynamic = false;
+    std::string why;
+    if (!elements(s.rhs, values, dynamic, why) || dynamic || values.empty()) return undetermined();
+    for (const Expr* v : values)
+      if (v->kind != Expr::Kind::Atom || v->quoted) return undetermined();
+    const std::string& sel = s.selectors[0];
+    bool negate = s.op == "!=" || s.op == "!";
+    if (!s.op.empty() && s.op != "==" && !negate) return undetermined();
+    // fib saddr [. mark] [. iif] (oif | check) (missing | 0 | exists)
+    static const std::set<std::string> reverse_path = {
+        "fib saddr oif",   "fib saddr . iif oif",   "fib saddr . mark . iif oif",   "fib saddr . mark oif",
+        "fib saddr check", "fib saddr . iif check", "fib saddr . mark . iif check", "fib saddr . mark check"};
+    if (reverse_path.count(sel)) {
+      if (values.size() != 1) return undetermined();
+      const std::string& v = values[0]->text;
+      bool missing = v == "missing" || v == "0" || v == "false";
+      bool exists = v == "exists" || v == "true";
+      if (!missing && !exists) return undetermined();
+      bool route_found = true;  // the packet model: a legitimate, routable source
+      m.never = m.never_by_packet_model = (exists == route_found) == negate;
+      assumed("fib reverse path",
+              fmt::format("'{}' is decided on the packet model: the sources of required connections are routed back "
+                          "through the interface they arrive on (no spoofed or asymmetrically routed sources), so the "
+                          "reverse-path look-up finds a route",
+                          s.text));
+      deltas.push_back(m);
+      return true;
+    }
+    if (sel == "fib daddr type") {
+      AddrSet set;
+      bool by_assumption = false;
+      for (const Expr* v : values) {
+        const std::string& type = v->text;
+        if (type == "multicast") {
+          set = set.unite(parse_address_expr("224.0.0.0/4").set).unite(parse_address_expr("ff00::/8").set);
+        } else if (type == "broadcast") {
+          set = set.unite(parse_address_expr("255.255.255.255").set);
+          by_assumption = true;
+        } else if (type == "anycast") {
+          by_assumption = true;
+        } else {
+          return undetermined();  // local, unicast, blackhole ...: the host's addresses and routes
+        }
+      }
+      if (negate) set = set.complement();
+      m.dst = set;
+      if (by_assumption)
+        assumed("fib daddr type",
+                fmt::format("'{}' is decided on the packet model: multicast and 255.255.255.255 destinations are "
+                            "known by their address; the destination of a required connection is taken to be neither "
+                            "a directed broadcast nor an anycast address of this host's networks",
+                            s.text));
+      deltas.push_back(m);
+      return true;
+    }
+    return undetermined();
   }
 
   bool match(const Stmt& s, std::vector<Match>& deltas) {
     Match base;
     if (s.selectors.size() == 1 && s.selectors[0] == "tcp flags" && s.op != "over") return tcp_flags(s, deltas);
+    if (s.selectors.size() == 1 && s.selectors[0] == "ip frag-off" && s.op != "over") return fragment_offset(s, deltas);
+    if (s.selectors.size() == 1 && s.selectors[0].rfind("fib ", 0) == 0 && s.op != "over") return fib(s, deltas);
     if (s.selector_complex || s.op == "over") {
       unknown(base, s.text);
       deltas.push_back(base);
