@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "frontends/iptables/iptables_frontend.h"
+#include "ir/packet_model.h"
 #include "ir/services.h"
 #include "ir/suppressions.h"
 
@@ -76,7 +77,7 @@ const std::map<std::string, std::string> kUnknownModules = {
     {"ecn", "ECN bits"},
     {"tcpmss", "TCP MSS"},
     {"socket", "local socket lookup"},
-    {"rpfilter", ""},  // decided on the packet model (a routable source): see rpfilter_ below
+    {"rpfilter", ""},  // decided on the packet model (a routable source): see rpfilter_inverted_
     {"helper", "conntrack helper"},
     {"devgroup", "device group"},
     {"realm", "routing realm"},
@@ -228,6 +229,7 @@ class RuleLowering {
         if (module_needs_option_)
           return fail(opt, fmt::format("match -m {} needs at least one of its options", module_));
         module_ = opt.values[0];
+        if (module_ == "rpfilter") rpfilter_ = true;
         module_unmodelled_ = false;
         module_needs_option_ = kModulesNeedingOptions.count(module_) > 0;
         auto it = kUnknownModules.find(module_);
@@ -314,15 +316,16 @@ class RuleLowering {
             if (f == flag || f == "ALL") return true;
           return false;
         };
-        bool mask_syn = has(opt.values[0], "SYN");
+        static const std::pair<const char*, unsigned> kFlagBits[] = {{"FIN", 0x01}, {"SYN", 0x02}, {"RST", 0x04},
+                                                                     {"PSH", 0x08}, {"ACK", 0x10}, {"URG", 0x20},
+                                                                     {"ECE", 0x40}, {"CWR", 0x80}};
         bool comp_ok = true;
-        for (const char* f : {"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"}) {
+        for (const auto& [f, bit] : kFlagBits) {
           bool in_mask = has(opt.values[0], f);
           bool in_comp = upper(opt.values[1]) != "NONE" && has(opt.values[1], f);
-          bool packet_has = std::string(f) == "SYN";
+          bool packet_has = (packet_model::kTcpFlags & bit) != 0;
           if (in_mask && in_comp != packet_has) comp_ok = false;
         }
-        (void)mask_syn;
         if (comp_ok == opt.negated) m.never = m.never_by_packet_model = true;
       } else if (is(n, "-j") || is(n, "--jump") || is(n, "-g") || is(n, "--goto")) {
         if (!need(1)) return false;
@@ -357,9 +360,11 @@ class RuleLowering {
       where.column = line_.options.empty() ? 1 : line_.options.back().column;
       return fail(where, fmt::format("match -m {} needs at least one of its options", module_));
     }
-    if (module_seen_rpfilter()) {
-      if (rpfilter_inverted_) m.never = m.never_by_packet_model = true;  // "no route back": not a required connection
-      assumed_reverse_path(m.never ? "-m rpfilter --invert" : "-m rpfilter");
+    if (rpfilter_) {
+      // Matches a packet with a route back for its source; --invert, one without.
+      bool matches = packet_model::kReverseRouteFound != rpfilter_inverted_;
+      if (!matches) m.never = m.never_by_packet_model = true;
+      assumed_reverse_path(rpfilter_inverted_ ? "-m rpfilter --invert" : "-m rpfilter");
     }
     if (!set_action(rule, target_name, target_options)) return false;
     rule.normalized = normalized();
@@ -397,12 +402,6 @@ class RuleLowering {
     return false;
   }
 
-  bool module_seen_rpfilter() const {
-    for (const auto& o : line_.options)
-      if ((is(o.name, "-m") || is(o.name, "--match")) && !o.values.empty() && o.values[0] == "rpfilter") return true;
-    return false;
-  }
-
   // An FWM091 note, once per file: the reverse-path filter decided on the packet model.
   void assumed_reverse_path(const std::string& what) {
     std::string key = "assumed: rpfilter";
@@ -411,13 +410,8 @@ class RuleLowering {
       return;
     }
     unknown_counts_[key] = {static_cast<int>(rs_.diagnostics.size()), 1};
-    rs_.diagnostics.push_back(make_diagnostic(
-        "FWM091", Severity::Note, line_.span,
-        fmt::format("'{}' is decided on the packet model: the sources of required connections are routed back "
-                    "through the interface they arrive on (no spoofed or asymmetrically routed sources), so the "
-                    "reverse-path look-up finds a route",
-                    what),
-        line_.text));
+    rs_.diagnostics.push_back(
+        make_diagnostic("FWM091", Severity::Note, line_.span, packet_model::reverse_path_note(what), line_.text));
   }
 
   void unknown(Match& m, const std::string& what, const Option& opt) {
@@ -622,6 +616,7 @@ class RuleLowering {
 
   std::string module_;
   bool module_unmodelled_ = false;
+  bool rpfilter_ = false;           // -m rpfilter
   bool rpfilter_inverted_ = false;  // -m rpfilter --invert: matches packets without a route back
   bool module_needs_option_ = false;
   const Option* port_option_ = nullptr;

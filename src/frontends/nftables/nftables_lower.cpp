@@ -9,6 +9,7 @@
 #include <set>
 
 #include "frontends/nftables/nftables_frontend.h"
+#include "ir/packet_model.h"
 #include "ir/services.h"
 
 namespace fwm::nftables {
@@ -590,7 +591,6 @@ class RuleLowering {
   // PSH, URG, ECN(ECE) and CWR clear (the iptables frontend's `--syn` model). A `tcp
   // flags` test is decided on that value: when it holds, only its implied `meta l4proto
   // tcp` is left; when it does not, the rule never matches a probe.
-  static constexpr unsigned kProbeTcpFlags = 0x02;
 
   // The bits a flags value stands for: names, numbers, lists `a,b` and `a|b` (both OR the
   // bits, as nft does for a bitmask type). nullopt for other expressions (ranges, sets,
@@ -659,7 +659,7 @@ class RuleLowering {
       return undetermined();
     }
     const std::string& op = s.op;
-    const unsigned lhs = kProbeTcpFlags & mask.value_or(0xff);
+    const unsigned lhs = packet_model::kTcpFlags & mask.value_or(0xff);
     const Expr& rhs = s.rhs;
     bool holds = false;
     if (rhs.kind == Expr::Kind::Atom && !rhs.quoted && rhs.text == "*") {  // catch-all element of a map
@@ -672,7 +672,7 @@ class RuleLowering {
       auto value = bits(rhs.items[0]), value_mask = bits(rhs.items[1]);
       if (!bad.empty()) return not_a_flag();
       if (!value || !value_mask) return undetermined();
-      holds = ((kProbeTcpFlags & *value_mask) == *value) != (op == "!=");
+      holds = ((packet_model::kTcpFlags & *value_mask) == *value) != (op == "!=");
     } else if (rhs.kind == Expr::Kind::Set || rhs.kind == Expr::Kind::SetRef) {
       const std::vector<Expr>* elements = &rhs.items;
       if (rhs.kind == Expr::Kind::SetRef) {
@@ -696,10 +696,10 @@ class RuleLowering {
       if (!bad.empty()) return not_a_flag();
       if (!value) return undetermined();
       if (op.empty()) {
-        holds = mask ? lhs == *value : (kProbeTcpFlags & *value) != 0;
+        holds = mask ? lhs == *value : (packet_model::kTcpFlags & *value) != 0;
       } else if (op == "!") {
         if (mask) return fail(fmt::format("'{}': cannot combine negation with a binary expression", s.text));
-        holds = (kProbeTcpFlags & *value) == 0;
+        holds = (packet_model::kTcpFlags & *value) == 0;
       } else if (op == "==") {
         holds = lhs == *value;
       } else if (op == "!=") {
@@ -750,7 +750,7 @@ class RuleLowering {
     if (s.selector_ops.size() != 1 || s.selector_ops[0].first != "&") return undetermined();
     auto mask = number(s.selector_ops[0].second), value = number(s.rhs);
     if (!mask || *mask != 0x1fff || !value) return undetermined();
-    const unsigned offset = 0;
+    const unsigned offset = packet_model::kFragmentOffset;
     bool holds;
     if (s.op.empty() || s.op == "==") {
       holds = offset == *value;
@@ -818,13 +818,9 @@ class RuleLowering {
       bool missing = v == "missing" || v == "0" || v == "false";
       bool exists = v == "exists" || v == "true";
       if (!missing && !exists) return undetermined();
-      bool route_found = true;  // the packet model: a legitimate, routable source
-      m.never = m.never_by_packet_model = (exists == route_found) == negate;
-      assumed("fib reverse path",
-              fmt::format("'{}' is decided on the packet model: the sources of required connections are routed back "
-                          "through the interface they arrive on (no spoofed or asymmetrically routed sources), so the "
-                          "reverse-path look-up finds a route",
-                          s.text));
+      bool holds = (exists == packet_model::kReverseRouteFound) != negate;
+      m.never = m.never_by_packet_model = !holds;
+      assumed("fib reverse path", packet_model::reverse_path_note(s.text));
       deltas.push_back(m);
       return true;
     }
@@ -846,12 +842,7 @@ class RuleLowering {
       }
       if (negate) set = set.complement();
       m.dst = set;
-      if (by_assumption)
-        assumed("fib daddr type",
-                fmt::format("'{}' is decided on the packet model: multicast and 255.255.255.255 destinations are "
-                            "known by their address; the destination of a required connection is taken to be neither "
-                            "a directed broadcast nor an anycast address of this host's networks",
-                            s.text));
+      if (by_assumption) assumed("fib daddr type", packet_model::destination_type_note(s.text));
       deltas.push_back(m);
       return true;
     }
