@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 
 namespace fwm {
 
@@ -61,6 +62,19 @@ std::string proto_name(int proto) {
   for (const auto& e : kProtocols)
     if (e.number == proto) return e.name;
   return std::to_string(proto);
+}
+
+std::optional<CtState> ct_state_named(std::string_view name) {
+  static const std::pair<const char*, CtState> names[] = {
+      {"new", CtState::New},         {"established", CtState::Established}, {"related", CtState::Related},
+      {"invalid", CtState::Invalid}, {"untracked", CtState::Untracked},     {"snat", CtState::Snat},
+      {"dnat", CtState::Dnat}};
+  for (const auto& [known, state] : names)
+    if (name.size() == std::strlen(known) && std::equal(name.begin(), name.end(), known, [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == b;
+        }))
+      return state;
+  return std::nullopt;
 }
 
 std::optional<int> proto_number(const std::string& raw) {

@@ -90,6 +90,8 @@ constexpr std::size_t kCtStates = 7;
 using CtStateSet = std::bitset<kCtStates>;
 inline CtStateSet ct_all() { return CtStateSet().set(); }
 inline CtStateSet ct_only(CtState s) { return CtStateSet().set(static_cast<std::size_t>(s)); }
+// "new", "established", "related", "invalid", "untracked", "snat", "dnat" (any case).
+std::optional<CtState> ct_state_named(std::string_view name);
 
 using ProtoSet = std::bitset<256>;
 constexpr int kProtoIcmp = 1, kProtoTcp = 6, kProtoUdp = 17, kProtoIcmp6 = 58, kProtoSctp = 132, kProtoDccp = 33,

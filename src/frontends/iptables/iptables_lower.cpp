@@ -273,23 +273,9 @@ class RuleLowering {
         if (!need(1)) return false;
         CtStateSet set;
         for (const auto& s : split(opt.values[0], ',')) {
-          std::string u = upper(s);
-          if (u == "NEW")
-            set.set(static_cast<std::size_t>(CtState::New));
-          else if (u == "ESTABLISHED")
-            set.set(static_cast<std::size_t>(CtState::Established));
-          else if (u == "RELATED")
-            set.set(static_cast<std::size_t>(CtState::Related));
-          else if (u == "INVALID")
-            set.set(static_cast<std::size_t>(CtState::Invalid));
-          else if (u == "UNTRACKED")
-            set.set(static_cast<std::size_t>(CtState::Untracked));
-          else if (u == "SNAT")
-            set.set(static_cast<std::size_t>(CtState::Snat));
-          else if (u == "DNAT")
-            set.set(static_cast<std::size_t>(CtState::Dnat));
-          else
-            return fail(opt, fmt::format("unknown connection state '{}'", s));
+          auto state = ct_state_named(s);
+          if (!state) return fail(opt, fmt::format("unknown connection state '{}'", s));
+          set.set(static_cast<std::size_t>(*state));
         }
         if (opt.negated) set = ~set;
         m.state = m.state ? (*m.state & set) : set;

@@ -514,16 +514,11 @@ class RuleLowering {
       for (const Expr* v : values) {
         if (v->kind != Expr::Kind::Atom) return modelled = false, true;
         const std::string& t = v->text;
-        if (t == "new")
-          set.set(static_cast<std::size_t>(CtState::New));
-        else if (t == "established")
-          set.set(static_cast<std::size_t>(CtState::Established));
-        else if (t == "related")
-          set.set(static_cast<std::size_t>(CtState::Related));
-        else if (t == "invalid")
-          set.set(static_cast<std::size_t>(CtState::Invalid));
-        else if (t == "untracked")
-          set.set(static_cast<std::size_t>(CtState::Untracked));
+        auto state = ct_state_named(t);
+        bool lower_case =
+            std::none_of(t.begin(), t.end(), [](char c) { return std::isupper(static_cast<unsigned char>(c)); });
+        if (state && *state != CtState::Snat && *state != CtState::Dnat && lower_case)  // nft: `ct status` holds NAT
+          set.set(static_cast<std::size_t>(*state));
         else if (!t.empty() && std::all_of(t.begin(), t.end(), ::isdigit) && t.size() < 4) {
           int bits = std::stoi(t);
           if (bits & 1) set.set(static_cast<std::size_t>(CtState::Invalid));
