@@ -70,7 +70,7 @@ struct Stmt {
   // The binary operators applied to the selector, in order, with their operands
   // ("&", fin|syn|rst|ack): read for `tcp flags & mask`, unmodelled elsewhere.
   std::vector<std::pair<std::string, Expr>> selector_ops;
-  std::string op;                      // "", "!=", "==", "<", ">", "<=", ">=", "!"
+  std::string op;  // "", "!=", "==", "<", ">", "<=", ">=", "!"
   Expr rhs;
   Verdict verdict;
   std::string text;  // as written (for unknowns, nat, labels)
@@ -98,6 +98,10 @@ struct ChainModel {
   SourceSpan span, policy_span;
   std::string policy_text;
   std::vector<RuleModel> rules;
+
+  // The position of the rule whose handle the file gives as `handle` (`# handle N`, or a
+  // JSON rule's "handle"); nullopt when no rule is known to have it.
+  std::optional<std::size_t> rule_with_handle(std::uint64_t handle) const;
 };
 
 struct SetModel {
@@ -107,6 +111,10 @@ struct SetModel {
   bool dynamic = false;  // flags dynamic / timeout, or filled from the packet path
   std::vector<Expr> elements;
   SourceSpan span;
+
+  // delete element: removes the element with the key of `element` (by element_key_text);
+  // false when the set has none.
+  bool remove_element(const Expr& element);
 };
 
 struct TableModel {

@@ -408,12 +408,6 @@ class JsonReader {
     return std::nullopt;
   }
 
-  static std::optional<std::size_t> rule_with_handle(const ChainModel& c, std::uint64_t handle) {
-    for (std::size_t i = 0; i < c.rules.size(); ++i)
-      if (c.rules[i].handle == handle) return i;
-    return std::nullopt;
-  }
-
   // A rule of the listing ("rule" item: its "handle" is its own) or of an add, insert or
   // replace command, where "handle" and "index" name the rule it goes next to or replaces
   // [libnftables-json(5); nft 1.0.6, run: add ignores them and appends, insert puts the
@@ -444,13 +438,13 @@ class JsonReader {
         error_at_byte(at, "replace rule without a \"handle\": nothing to replace");
         return;
       }
-      replaced = rule_with_handle(*c, *handle);
+      replaced = c->rule_with_handle(*handle);
       if (!replaced) {
         unknown_handle("not applied");
         return;
       }
     } else if (verb == "insert" && handle) {
-      place = rule_with_handle(*c, *handle);
+      place = c->rule_with_handle(*handle);
       if (!place) {
         unknown_handle("the rule is inserted at the start of the chain instead");
         place = 0;
@@ -520,7 +514,7 @@ class JsonReader {
                 : fmt::format("chain {} {} {} does not exist (nft: No such file or directory)", family, table, chain));
       return;
     }
-    auto found = rule_with_handle(*c, *handle);
+    auto found = c->rule_with_handle(*handle);
     if (!found) {
       error_at_byte(at,
                     fmt::format("delete rule \"handle\": {}: no rule of chain {} {} {} is known to have handle {} (no "
@@ -530,6 +524,11 @@ class JsonReader {
       return;
     }
     c->rules.erase(c->rules.begin() + static_cast<std::ptrdiff_t>(*found));
+  }
+
+  // An element of an "elem" list: a map's [key, value] pairs, a set's values.
+  Expr set_element(const SetModel& s, const json& item) {
+    return s.is_map && item.is_array() && item.size() == 2 ? map_elem(item) : value(item);
   }
 
   void add_elements(const json& e) {
@@ -543,7 +542,7 @@ class JsonReader {
     if (!e.contains("elem")) return;
     const json& elems = e["elem"];
     for (const auto& item : elems.is_array() ? elems : json::array({elems}))
-      s->elements.push_back(s->is_map && item.is_array() && item.size() == 2 ? map_elem(item) : value(item));
+      s->elements.push_back(set_element(*s, item));
   }
 
   // delete element: removes the elements with the same key text (as the text form does).
@@ -558,13 +557,10 @@ class JsonReader {
     if (!e.contains("elem")) return;
     const json& elems = e["elem"];
     for (const auto& item : elems.is_array() ? elems : json::array({elems})) {
-      std::string key =
-          element_key_text(s->is_map && item.is_array() && item.size() == 2 ? map_elem(item) : value(item));
-      auto it = std::find_if(s->elements.begin(), s->elements.end(),
-                             [&](const Expr& have) { return element_key_text(have) == key; });
-      if (it != s->elements.end()) {
-        s->elements.erase(it);
-      } else if (s->dynamic) {
+      Expr element = set_element(*s, item);
+      if (s->remove_element(element)) continue;
+      std::string key = element_key_text(element);
+      if (s->dynamic) {
         error_at_byte(at,
                       fmt::format("delete element: {} is not among the listed elements of {} {} {}, which is filled at "
                                   "run time: nothing removed for it",

@@ -113,6 +113,21 @@ void Model::reindex() {
     set_at_.emplace(object_key(sets[i].family, sets[i].table, sets[i].name), i);
 }
 
+std::optional<std::size_t> ChainModel::rule_with_handle(std::uint64_t handle) const {
+  for (std::size_t i = 0; i < rules.size(); ++i)
+    if (rules[i].handle == handle) return i;
+  return std::nullopt;
+}
+
+bool SetModel::remove_element(const Expr& element) {
+  std::string key = element_key_text(element);
+  auto it =
+      std::find_if(elements.begin(), elements.end(), [&](const Expr& have) { return element_key_text(have) == key; });
+  if (it == elements.end()) return false;
+  elements.erase(it);
+  return true;
+}
+
 std::string element_key_text(const Expr& e) {
   auto joined = [](const std::vector<Expr>& items, const char* sep) {
     std::string out;
@@ -1317,7 +1332,7 @@ class FileParser {
         }
         at = static_cast<std::size_t>(number);
       } else if (!where.empty()) {
-        at = rule_with_handle(*c, number);
+        at = c->rule_with_handle(number);
       }
       if (verb == "replace") {
         if (!at) {
@@ -1409,14 +1424,8 @@ class FileParser {
       antlr4::ParserRuleContext* at = written.size() == elements.items.size()
                                           ? static_cast<antlr4::ParserRuleContext*>(written[i])
                                           : static_cast<antlr4::ParserRuleContext*>(e->setExpr());
+      if (set.remove_element(el) || destroy) continue;
       std::string key = element_key_text(el);
-      auto it = std::find_if(set.elements.begin(), set.elements.end(),
-                             [&](const Expr& have) { return element_key_text(have) == key; });
-      if (it != set.elements.end()) {
-        set.elements.erase(it);
-        continue;
-      }
-      if (destroy) continue;
       if (set.dynamic) {
         error_at(at,
                  fmt::format("'delete element': {} is not among the listed elements of {} {} {}, which is filled at "
@@ -1430,12 +1439,6 @@ class FileParser {
                              set.family, set.table, set.name, key));
       }
     }
-  }
-
-  static std::optional<std::size_t> rule_with_handle(const ChainModel& c, std::uint64_t handle) {
-    for (std::size_t i = 0; i < c.rules.size(); ++i)
-      if (c.rules[i].handle == handle) return i;
-    return std::nullopt;
   }
 
   // delete rule F T C handle N: removes the rule whose `# handle N` comment the file has.
@@ -1458,7 +1461,7 @@ class FileParser {
                  fmt::format("chain {} {} {} does not exist (nft: No such file or directory)", family, table, chain));
       return;
     }
-    auto at = rule_with_handle(*c, *handle);
+    auto at = c->rule_with_handle(*handle);
     if (!at) {
       auto* t = d->VALUE()->getSymbol();
       error(static_cast<int>(t->getLine()), static_cast<int>(t->getCharPositionInLine()) + 1,
