@@ -1337,9 +1337,8 @@ class FileParser {
       if (verb == "replace") {
         if (!at) {
           error_at(position,
-                   fmt::format("'replace rule ... handle {}': no rule of chain {} {} {} is known to have handle {} "
-                               "(the file has no '# handle {}' comment after one of its rules): not applied",
-                               number, family, table, chain, number, number),
+                   unknown_handle(fmt::format("replace rule ... handle {}", number), family, table, chain, number,
+                                  "not applied"),
                    "FWM091");
           return;
         }
@@ -1352,10 +1351,9 @@ class FileParser {
         to = insert ? *at : *at + 1;
       } else if (!where.empty()) {
         error_at(position,
-                 fmt::format("'{} {}': no rule of chain {} {} {} is known to have handle {} (the file has no '# handle "
-                             "{}' comment after one of its rules): the rule is {} of the chain instead",
-                             where, number, family, table, chain, number, number,
-                             insert ? "inserted at the start" : "added at the end"),
+                 unknown_handle(fmt::format("{} {}", where, number), family, table, chain, number,
+                                insert ? "the rule is inserted at the start of the chain instead"
+                                       : "the rule is added at the end of the chain instead"),
                  "FWM091");
       }
       c->rules.insert(c->rules.begin() + static_cast<std::ptrdiff_t>(to), std::move(rm));
@@ -1441,6 +1439,16 @@ class FileParser {
     }
   }
 
+  // The FWM091 text for a handle that no rule of the chain is known to have: `command` as
+  // written, `outcome` what was done instead.
+  static std::string unknown_handle(const std::string& command, const std::string& family, const std::string& table,
+                                    const std::string& chain, std::uint64_t handle, const char* outcome) {
+    return fmt::format(
+        "'{}': no rule of chain {} {} {} is known to have handle {} (the file has no '# handle {}' "
+        "comment after one of its rules): {}",
+        command, family, table, chain, handle, handle, outcome);
+  }
+
   // delete rule F T C handle N: removes the rule whose `# handle N` comment the file has.
   void delete_rule(P::DeleteRuleContext* d) {
     std::string family = family_of(d->family()), table = ident(d->table), chain = ident(d->chain);
@@ -1465,9 +1473,8 @@ class FileParser {
     if (!at) {
       auto* t = d->VALUE()->getSymbol();
       error(static_cast<int>(t->getLine()), static_cast<int>(t->getCharPositionInLine()) + 1,
-            fmt::format("'{} rule ... handle {}': no rule of chain {} {} {} is known to have handle {} (the file has "
-                        "no '# handle {}' comment after one of its rules): not applied",
-                        destroy ? "destroy" : "delete", *handle, family, table, chain, *handle, *handle),
+            unknown_handle(fmt::format("{} rule ... handle {}", destroy ? "destroy" : "delete", *handle), family, table,
+                           chain, *handle, "not applied"),
             "", "FWM091");
       return;
     }
