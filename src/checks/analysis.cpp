@@ -3,11 +3,12 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <future>
 #include <set>
-#include <cstdlib>
 
 #include "checks/check_support.h"
+#include "util/timing.h"
 
 namespace fwm {
 
@@ -45,12 +46,12 @@ std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, 
   ctx.evaluation_problems = &evaluation_problems;
   OpenPathEvaluations open_paths(rs, ctx.limits);
   ctx.open_paths = &open_paths;
-  bool timing = std::getenv("FWM_TIMING") != nullptr;
+  bool timing = timing_enabled();
   auto t0 = std::chrono::steady_clock::now();
   auto lap = [&](const char* what) {
     if (!timing) return;
     auto now = std::chrono::steady_clock::now();
-    fmt::print(stderr, "timing: {} {:.3f}s\n", what, std::chrono::duration<double>(now - t0).count());
+    print_timing(what, std::chrono::duration<double>(now - t0).count());
     t0 = now;
   };
   // Rule anomalies (one evaluation per deciding rule) run on the second core while the

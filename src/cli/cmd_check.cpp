@@ -10,13 +10,14 @@
 #include "checks/analysis.h"
 #include "checks/ipsec_media.h"
 #include "checks/port_axes.h"
-#include "cli/project_config.h"
 #include "cli/commands.h"
+#include "cli/project_config.h"
 #include "frontends/frontend.h"
 #include "frontends/ipsec/ipsec_reader.h"
 #include "matrix/coverage.h"
 #include "matrix/topology.h"
 #include "report/report.h"
+#include "util/timing.h"
 
 namespace fwm {
 
@@ -178,9 +179,10 @@ int cmd_check(const CheckArgs& args) {
   if (!ipsec_views.empty() && !pack)
     report.notes.push_back("--ipsec given without --role: the IPsec exemption checks (FWM010, FWM011) did not run");
   if (!ipsec_views.empty() && pack && ipsec_media_scopes(*pack, a.roles, lb_mode).empty())
-    report.notes.push_back(fmt::format("the pack's IPsec exemption table names no media traffic for role {}: "
-                                       "FWM010 and FWM011 had nothing to check",
-                                       fmt::join(a.roles, ",")));
+    report.notes.push_back(
+        fmt::format("the pack's IPsec exemption table names no media traffic for role {}: "
+                    "FWM010 and FWM011 had nothing to check",
+                    fmt::join(a.roles, ",")));
   // Progress on a terminal for runs over several files (stderr; silent when redirected).
   bool progress = a.files.size() > 1 && isatty(STDERR_FILENO);
   std::size_t done = 0;
@@ -227,19 +229,24 @@ int cmd_check(const CheckArgs& args) {
     for (auto& f : report.findings)
       if (auto it = config.severity.find(f.rule_id); it != config.severity.end()) f.level = it->second;
   }
-  if (!pack)
-    report.notes.push_back("no --role given: the port-matrix checks (FWM001-FWM003) did not run");
+  if (!pack) report.notes.push_back("no --role given: the port-matrix checks (FWM001-FWM003) did not run");
   sort_findings(report.findings);
   if (!a.baseline.empty())
     for (auto& f : report.findings) f.baseline_state = baseline.count(f.fingerprint()) ? "unchanged" : "new";
 
   std::string text;
-  if (a.report == "sarif") text = render_sarif(report);
-  else if (a.report == "json") text = render_json(report);
-  else if (a.report == "markdown") text = render_markdown(report);
-  else if (a.report == "html") text = render_html(report);
-  else text = render_text(report, a.output.empty() && isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR"));
+  if (a.report == "sarif")
+    text = render_sarif(report);
+  else if (a.report == "json")
+    text = render_json(report);
+  else if (a.report == "markdown")
+    text = render_markdown(report);
+  else if (a.report == "html")
+    text = render_html(report);
+  else
+    text = render_text(report, a.output.empty() && isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR"));
   if (!write_output(a.output, text)) return 2;
+  if (timing_enabled()) print_timing("report written", 0);
 
   if (input_error) return 2;
   int threshold = fail_rank(a.fail_on);

@@ -99,19 +99,16 @@ struct ChainOutcome {
 
 enum class Overlap { None, Some, Maybe };
 
-// Splits w by the rule match m: `matched` receives the part inside m, `rest`
-// the parts outside. Returns Maybe when the match depends on a rewritten field
-// that only partly overlaps (the rewrite picks one value we cannot know), None
-// when disjoint. w is left untouched when None, moved from otherwise (a piece
-// with a long list of holes is not copied once per rule that cuts it).
-Overlap split(Work& w, const Match& m, Work& matched, std::vector<Work>& rest) {
+// Whether w meets the match m at all, without allocating: every constrained field must
+// intersect. Maybe when the match depends on a rewritten field that only partly
+// overlaps (the rewrite picks one value we cannot know). Tells split() which destination
+// fields it has to cut (those not rewritten).
+Overlap overlap(const Work& w, const Match& m, bool& split_dport, bool& split_dst) {
   const Box& b = w.box;
   if (m.never || !m.families.test(static_cast<std::size_t>(b.family))) return Overlap::None;
   bool maybe = false;
-
-  // First pass, without allocating: every constrained field must intersect.
   if (m.proto && (b.proto & *m.proto).none()) return Overlap::None;
-  bool split_dport = false;
+  split_dport = false;
   if (m.dport) {
     if (const PortSet* rewritten = w.rewritten_dport()) {
       const auto& seen = *rewritten;
@@ -123,7 +120,7 @@ Overlap split(Work& w, const Match& m, Work& matched, std::vector<Work>& rest) {
     }
   }
   if (m.sport && !b.sport.intersects(*m.sport)) return Overlap::None;
-  bool split_dst = false;
+  split_dst = false;
   if (m.dst) {
     const auto& want = m.dst->of(b.family);
     if (const AddrIntervals* rewritten = w.rewritten_dst()) {
@@ -139,10 +136,20 @@ Overlap split(Work& w, const Match& m, Work& matched, std::vector<Work>& rest) {
   if (m.in_iface && (b.in_iface & *m.in_iface).none()) return Overlap::None;
   if (m.out_iface && (b.out_iface & *m.out_iface).none()) return Overlap::None;
   if (m.state && (b.state & *m.state).none()) return Overlap::None;
+  return maybe ? Overlap::Maybe : Overlap::Some;
+}
 
-  // Second pass: peel off the parts outside the match, field by field. A field
-  // the box already lies inside costs no copy.
-  const Family family = b.family;  // b is w's box, moved from below
+// Splits w by the rule match m: `matched` receives the part inside m, `rest` the parts
+// outside; returns what overlap() says. w is left untouched when None, moved from
+// otherwise (a piece with a long list of holes is not copied once per rule that cuts it).
+Overlap split(Work& w, const Match& m, Work& matched, std::vector<Work>& rest) {
+  bool split_dport = false, split_dst = false;
+  const Overlap found = overlap(w, m, split_dport, split_dst);
+  if (found == Overlap::None) return found;
+
+  // Peel off the parts outside the match, field by field. A field the box already lies
+  // inside costs no copy.
+  const Family family = w.box.family;  // w is moved from below
   Work cur = std::move(w);
   auto peel_set = [&](auto field_ptr, const auto& want) {
     auto& field = cur.box.*field_ptr;
@@ -174,7 +181,7 @@ Overlap split(Work& w, const Match& m, Work& matched, std::vector<Work>& rest) {
   if (m.out_iface) peel_bits(&Box::out_iface, *m.out_iface);
   if (m.state) peel_bits(&Box::state, *m.state);
   matched = std::move(cur);
-  return maybe ? Overlap::Maybe : Overlap::Some;
+  return found;
 }
 
 bool same_decider(const Decider& a, const Decider& b) {
@@ -435,6 +442,20 @@ class Evaluator {
       const Rule& rule = chain.rules[i];
       if (rule.action.kind == ActionKind::Continue || &rule == opts_.skip_rule) continue;
       if (opts_.skip_if && opts_.skip_if(rule)) continue;
+      if (rule.action.kind == ActionKind::Jump && call_changes_nothing(rule.action.target_chain)) {
+        // The call hands every piece back as it was: no need to cut the pieces by its
+        // match (kube-proxy jumps to KUBE-MARK-MASQ from every endpoint chain by source
+        // address). The rule still counts as reached by the pieces it overlaps.
+        if (opts_.on_match)
+          for (const auto& w : live) {
+            bool split_dport = false, split_dst = false;
+            if (overlap(w, rule.match, split_dport, split_dst) != Overlap::None) {
+              opts_.on_match(rule);
+              break;
+            }
+          }
+        continue;
+      }
       if (live.size() > opts_.max_pieces) {
         result_.truncated = true;
         result_.problems.push_back(
@@ -731,12 +752,33 @@ class Evaluator {
     }
   }
 
+  // Whether a jump to `target` returns every piece unchanged: the chain exists, is not
+  // being evaluated, the call stays within the depth limit, and every rule of it only
+  // counts, logs or marks (or it has none). Such a call neither decides nor rewrites
+  // anything, so its rules' splits would only fragment the region.
+  bool call_changes_nothing(int target) {
+    if (target < 0 || static_cast<std::size_t>(target) >= rs_.chains.size() || on_stack(target) ||
+        stack_.size() >= opts_.max_call_depth)
+      return false;
+    if (no_effect_.empty()) no_effect_.assign(rs_.chains.size(), -1);
+    auto& known = no_effect_[static_cast<std::size_t>(target)];
+    if (known < 0) {
+      const auto& rules = rs_.chains[static_cast<std::size_t>(target)].rules;
+      known = std::all_of(rules.begin(), rules.end(),
+                          [](const Rule& r) { return r.action.kind == ActionKind::Continue; })
+                  ? 1
+                  : 0;
+    }
+    return known == 1;
+  }
+
   const Ruleset& rs_;
   const EvalOptions& opts_;
   EvalResult& result_;
   std::shared_ptr<const RuleIndex> index_;
   std::vector<int> stack_;
   bool atomized_ = false;  // some piece was cut by destination: coalesce the results
+  std::vector<std::int8_t> no_effect_;  // per chain: call_changes_nothing() (-1: not yet known)
 };
 
 }  // namespace

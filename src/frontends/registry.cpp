@@ -10,6 +10,7 @@
 #include "frontends/nftables/nftables_frontend.h"
 #include "frontends/pf/pf_frontend.h"
 #include "frontends/windows/windows_frontend.h"
+#include "util/timing.h"
 
 namespace fwm {
 
@@ -78,9 +79,9 @@ LoadResult load_ruleset_file(const TextFile& file, const LoadOptions& options) {
       if (name != format) continue;
       auto t0 = std::chrono::steady_clock::now();
       f.load(file, format, options, result);
-      if (std::getenv("FWM_TIMING"))
-        fmt::print(stderr, "timing: load {} {:.3f}s\n", format,
-                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      if (timing_enabled())
+        print_timing(fmt::format("load {}", format).c_str(),
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       return result;
     }
   }

@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "eval/anomalies.h"
 #include "frontends/frontend.h"
 #include "port_answer.h"
 
@@ -143,6 +144,30 @@ TEST_CASE("source and interface restrictions are kept per piece", "[eval]") {
   REQUIRE(answer(*rs, kProtoTcp, "10.1.2.3", "eth0").accepted == PortSet({{22, 22}, {135, 135}}));
   REQUIRE(answer(*rs, kProtoTcp, "192.0.2.1", "eth0").accepted == PortSet(22, 22));
   REQUIRE(answer(*rs, kProtoTcp, "192.0.2.1", "lo").accepted == all_ports());
+}
+
+TEST_CASE("a jump to a chain that only marks, logs or is empty leaves the pieces whole", "[eval][anomalies]") {
+  auto rs = load(table("DROP",
+                       "-A INPUT -s 10.0.0.1/32 -j MARKER\n"
+                       "-A INPUT -s 10.0.0.2/32 -j EMPTY\n"
+                       "-A INPUT -p tcp --dport 80 -j ACCEPT\n"
+                       "-A INPUT -p tcp --dport 80 -j MARKER\n"  // no packet reaches it
+                       "-A INPUT -p tcp --dport 81 -j DECIDES\n",
+                       ":MARKER - [0:0]\n:EMPTY - [0:0]\n:DECIDES - [0:0]\n"
+                       "-A MARKER -j MARK --set-xmark 0x4000/0x4000\n-A MARKER -j LOG\n"
+                       "-A DECIDES -s 10.0.0.1/32 -j ACCEPT\n"));
+  Box q = Box::everything(Family::V4, rs->ifaces.size());
+  q.proto = proto_only(kProtoTcp);
+  auto result = evaluate(*rs, *rs->pipeline(Family::V4, Direction::In), q);
+  // Port 80 accepted, 81 from 10.0.0.1 accepted, the rest of 81 and all other ports
+  // denied: the jumps to MARKER and EMPTY cut nothing.
+  CHECK(result.pieces.size() == 4);
+  CHECK(port_verdicts(result.pieces, all_ports()).accepted == PortSet(80, 80));
+  // The jumps still count as reached; the second jump to MARKER is not.
+  AnomalyReport report = find_anomalies(*rs);
+  REQUIRE(report.shadowed.size() == 1);
+  CHECK(report.shadowed[0].rule->span.line == 14);
+  CHECK(report.unreachable_chains.empty());
 }
 
 TEST_CASE("multiport --ports matches source or destination port", "[eval]") {
