@@ -3,11 +3,11 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <cstdint>
 #include <future>
 #include <map>
 #include <optional>
 #include <set>
-#include <unordered_set>
 
 namespace fwm {
 
@@ -69,22 +69,47 @@ std::optional<Decider> covered_by_own_class(const Ruleset& rs, const Rule& rule,
   return instead;
 }
 
+// Flags per rule of a ruleset, by chain and position (the evaluator reports a match for
+// every piece that meets a rule: a flag is far cheaper to set than a set to grow).
+class RuleFlags {
+ public:
+  explicit RuleFlags(const Ruleset& rs) : rs_(&rs), first_(rs.chains.size() + 1, 0) {
+    for (std::size_t c = 0; c < rs.chains.size(); ++c) first_[c + 1] = first_[c] + rs.chains[c].rules.size();
+    flags_.assign(first_.back(), 0);
+  }
+  void set(const Rule& r) { flags_[slot(r)] = 1; }
+  bool test(const Rule& r) const { return flags_[slot(r)] != 0; }
+  void merge(const RuleFlags& other) {
+    for (std::size_t i = 0; i < flags_.size(); ++i) flags_[i] |= other.flags_[i];
+  }
+
+ private:
+  std::size_t slot(const Rule& r) const {
+    const auto& rules = rs_->chains[static_cast<std::size_t>(r.chain)].rules;
+    return first_[static_cast<std::size_t>(r.chain)] + static_cast<std::size_t>(&r - rules.data());
+  }
+  const Ruleset* rs_;
+  std::vector<std::size_t> first_;  // per chain: the slot of its first rule
+  std::vector<std::uint8_t> flags_;
+};
+
 // What the whole-region evaluation of one path found.
 struct PathSurvey {
-  std::unordered_set<const Rule*> hit;
-  std::set<int> reached_chains;
+  explicit PathSurvey(const Ruleset& rs) : hit(rs), reached_chains(rs.chains.size(), 0) {}
+  RuleFlags hit;
+  std::vector<std::uint8_t> reached_chains;          // per chain
   std::vector<std::pair<const Rule*, Box>> decided;  // pieces decided by a deciding rule
 };
 
 PathSurvey survey_path(const Ruleset& rs, const Pipeline& p, const AnomalyOptions& options) {
-  PathSurvey survey;
+  PathSurvey survey(rs);
   EvalOptions opts = limited(options);
   opts.on_match = [&survey](const Rule& r) {
-    survey.hit.insert(&r);
-    if (r.action.kind == ActionKind::Jump || r.action.kind == ActionKind::Goto)
-      survey.reached_chains.insert(r.action.target_chain);
+    survey.hit.set(r);
+    if ((r.action.kind == ActionKind::Jump || r.action.kind == ActionKind::Goto) && r.action.target_chain >= 0)
+      survey.reached_chains[static_cast<std::size_t>(r.action.target_chain)] = 1;
   };
-  for (const auto& stage : p.stages) survey.reached_chains.insert(stage.chain);
+  for (const auto& stage : p.stages) survey.reached_chains[static_cast<std::size_t>(stage.chain)] = 1;
   auto result = evaluate(rs, p, whole_region(rs, p.family), opts);
   for (auto& piece : result.pieces)
     if (piece.decider.rule && decides(*piece.decider.rule) && piece.verdict != Verdict::Undetermined)
@@ -96,7 +121,7 @@ PathSurvey survey_path(const Ruleset& rs, const Pipeline& p, const AnomalyOption
 // inbound one, where kube-proxy's DNAT rules split the region most) is often as long as
 // all the others together.
 std::vector<PathSurvey> survey_paths(const Ruleset& rs, const AnomalyOptions& options) {
-  std::vector<PathSurvey> surveys(rs.pipelines.size());
+  std::vector<PathSurvey> surveys(rs.pipelines.size(), PathSurvey(rs));
   std::atomic<std::size_t> next{0};
   auto work = [&] {
     for (std::size_t i = next++; i < surveys.size(); i = next++) surveys[i] = survey_path(rs, rs.pipelines[i], options);
@@ -115,17 +140,17 @@ std::vector<PathSurvey> survey_paths(const Ruleset& rs, const AnomalyOptions& op
 
 AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
   AnomalyReport report;
-  std::unordered_set<const Rule*> hit;
+  RuleFlags hit(rs);
   // Pieces each deciding rule decides, per path.
   std::map<const Rule*, std::vector<std::pair<const Pipeline*, Box>>> decided;
-  std::set<int> reached_chains;
+  std::vector<std::uint8_t> reached_chains(rs.chains.size(), 0);
   std::vector<PathSurvey> surveys = survey_paths(rs, options);
   for (std::size_t i = 0; i < surveys.size(); ++i) {
     PathSurvey& survey = surveys[i];
     hit.merge(survey.hit);
-    reached_chains.merge(survey.reached_chains);
+    for (std::size_t c = 0; c < reached_chains.size(); ++c) reached_chains[c] |= survey.reached_chains[c];
     for (auto& [rule, box] : survey.decided) decided[rule].push_back({&rs.pipelines[i], std::move(box)});
-    survey = PathSurvey();  // its boxes are in `decided` now
+    survey = PathSurvey(rs);  // its boxes are in `decided` now
   }
   // Chains that nothing jumps to are reported once, not rule by rule.
   std::set<int> referenced;
@@ -134,7 +159,7 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
       if (r.action.target_chain >= 0) referenced.insert(r.action.target_chain);
   for (std::size_t i = 0; i < rs.chains.size(); ++i) {
     const Chain& c = rs.chains[i];
-    bool in_pipeline = reached_chains.count(static_cast<int>(i)) > 0;
+    bool in_pipeline = reached_chains[i] != 0;
     if (!c.builtin && !referenced.count(static_cast<int>(i)) && !c.rules.empty()) {
       report.unreachable_chains.push_back(&c);
       continue;
@@ -146,7 +171,7 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
         if (s.chain == static_cast<int>(i)) chain_on_a_path = true;
     if (c.builtin && !chain_on_a_path) continue;  // e.g. nat INPUT: no path of ours runs it
     for (const auto& r : c.rules) {
-      if (r.action.kind == ActionKind::Continue || hit.count(&r) || r.match.never_by_packet_model) continue;
+      if (r.action.kind == ActionKind::Continue || hit.test(r) || r.match.never_by_packet_model) continue;
       if (c.action_classes_unordered && decides(r)) {
         if (auto instead = covered_by_own_class(rs, r, options)) {
           report.redundant.push_back({&r, *instead});

@@ -764,10 +764,10 @@ class Evaluator {
     auto& known = no_effect_[static_cast<std::size_t>(target)];
     if (known < 0) {
       const auto& rules = rs_.chains[static_cast<std::size_t>(target)].rules;
-      known = std::all_of(rules.begin(), rules.end(),
-                          [](const Rule& r) { return r.action.kind == ActionKind::Continue; })
-                  ? 1
-                  : 0;
+      known =
+          std::all_of(rules.begin(), rules.end(), [](const Rule& r) { return r.action.kind == ActionKind::Continue; })
+              ? 1
+              : 0;
     }
     return known == 1;
   }
@@ -777,7 +777,7 @@ class Evaluator {
   EvalResult& result_;
   std::shared_ptr<const RuleIndex> index_;
   std::vector<int> stack_;
-  bool atomized_ = false;  // some piece was cut by destination: coalesce the results
+  bool atomized_ = false;               // some piece was cut by destination: coalesce the results
   std::vector<std::int8_t> no_effect_;  // per chain: call_changes_nothing() (-1: not yet known)
 };
 
