@@ -132,7 +132,8 @@ const EvalResult* OpenPathEvaluations::get(Family f, Direction d) {
   auto& slot = results_[{f, d}];
   if (!slot) {
     slot = std::make_unique<EvalResult>();
-    if (const Pipeline* p = rs_.pipeline(f, d)) *slot = evaluate_within(rs_, *p, open_region(rs_, f, d), limits_);
+    if (const Pipeline* p = rs_.pipeline(f, d))
+      *slot = evaluate_within(rs_, *p, open_region(rs_, f, d), limits_, /*join_rewritten=*/true);
   }
   return rs_.pipeline(f, d) ? slot.get() : nullptr;
 }
@@ -146,7 +147,7 @@ const EvalResult* open_path_evaluation(const AnalysisContext& ctx, Family f, Dir
   if (ctx.open_paths) return ctx.open_paths->get(f, d);
   const Pipeline* p = ctx.ruleset->pipeline(f, d);
   if (!p) return nullptr;
-  storage = evaluate_within(*ctx.ruleset, *p, open_region(*ctx.ruleset, f, d), ctx.limits);
+  storage = evaluate_within(*ctx.ruleset, *p, open_region(*ctx.ruleset, f, d), ctx.limits, /*join_rewritten=*/true);
   return &storage;
 }
 

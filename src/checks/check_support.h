@@ -27,7 +27,8 @@ Box open_region(const Ruleset& rs, Family f, Direction d);
 // Evaluations of open_region() per (family, direction), computed on first use and kept
 // for the other checks of the same analysis: the whole-path evaluation of a large
 // ruleset is the most expensive step of FWM020 and FWM021, and its result does not
-// depend on the check. Safe to call from several threads.
+// depend on the check. Neither reads Piece::uncertain_by, so the evaluations join
+// rewritten pieces (EvalOptions::join_rewritten). Safe to call from several threads.
 class OpenPathEvaluations {
  public:
   OpenPathEvaluations(const Ruleset& rs, const Limits& limits) : rs_(rs), limits_(limits) {}

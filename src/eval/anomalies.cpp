@@ -104,6 +104,7 @@ struct PathSurvey {
 PathSurvey survey_path(const Ruleset& rs, const Pipeline& p, const AnomalyOptions& options) {
   PathSurvey survey(rs);
   EvalOptions opts = limited(options);
+  opts.join_rewritten = true;  // the survey keeps rules reached and deciders, never uncertain_by
   opts.on_match = [&survey](const Rule& r) {
     survey.hit.set(r);
     if ((r.action.kind == ActionKind::Jump || r.action.kind == ActionKind::Goto) && r.action.target_chain >= 0)
@@ -195,6 +196,7 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
     Decider instead;
     for (const auto& [pipeline, box] : pieces) {
       EvalOptions opts = limited(options);
+      opts.join_rewritten = true;  // verdicts and deciders only
       opts.skip_rule = rule;
       auto result = evaluate(rs, *pipeline, box, opts);
       for (const auto& piece : result.pieces) {

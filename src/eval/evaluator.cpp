@@ -587,7 +587,8 @@ class Evaluator {
       if (piece.verdict == Verdict::Undetermined) piece.uncertain_by = w.maybe_rule ? w.maybe_rule : d.rule;
       final_pieces.push_back(std::move(piece));
     };
-    for (const Stage& stage : p.stages) {
+    for (std::size_t s = 0; s < p.stages.size(); ++s) {
+      const Stage& stage = p.stages[s];
       const Chain& chain = rs_.chains[static_cast<std::size_t>(stage.chain)];
       ChainOutcome out = run_chain(stage.chain, 0, std::move(pieces));
       pieces.clear();
@@ -608,6 +609,8 @@ class Evaluator {
         }
       }
       if (atomized_) coalesce_parts(pieces);
+      if (opts_.join_rewritten && stage.nat && s + 1 < p.stages.size() && pieces.size() > 1)
+        join_rewritten(pieces, destination_atoms(p, s + 1, p.family));
     }
     for (auto& w : pieces) {
       Decider d = w.accept_decider;
@@ -750,6 +753,104 @@ class Evaluator {
         return;
       }
     }
+  }
+
+  // The boundaries of the destination intervals of every rule the stages from `first` on
+  // can reach (through jumps and gotos), sorted: between two of them, no rule tells one
+  // destination from another.
+  std::vector<u128> destination_atoms(const Pipeline& p, std::size_t first, Family family) const {
+    std::vector<std::uint8_t> seen(rs_.chains.size(), 0);
+    std::vector<int> todo;
+    for (std::size_t s = first; s < p.stages.size(); ++s) todo.push_back(p.stages[s].chain);
+    std::vector<u128> bounds;
+    const u128 max = family_max(family);
+    while (!todo.empty()) {
+      int c = todo.back();
+      todo.pop_back();
+      if (c < 0 || static_cast<std::size_t>(c) >= seen.size() || seen[static_cast<std::size_t>(c)]) continue;
+      seen[static_cast<std::size_t>(c)] = 1;
+      for (const Rule& r : rs_.chains[static_cast<std::size_t>(c)].rules) {
+        if (r.action.target_chain >= 0) todo.push_back(r.action.target_chain);
+        if (!r.match.dst) continue;
+        for (const auto& iv : r.match.dst->of(family).intervals()) {
+          bounds.push_back(iv.lo);
+          if (iv.hi < max) bounds.push_back(iv.hi + 1);
+        }
+      }
+    }
+    std::sort(bounds.begin(), bounds.end());
+    bounds.erase(std::unique(bounds.begin(), bounds.end()), bounds.end());
+    return bounds;
+  }
+
+  // Joins pieces that differ only in their original destination and in a rewritten
+  // destination that lies, for each of them, between the same two `atoms` boundaries
+  // (EvalOptions::join_rewritten). Later rules see the rewritten destination only, and
+  // each of them holds all of such an interval or none of it, so the joined piece meets
+  // every later rule exactly as each part would. Order of first appearance is kept.
+  static void join_rewritten(std::vector<Work>& pieces, const std::vector<u128>& atoms) {
+    auto atom_of = [&atoms](const AddrIntervals& set) -> std::ptrdiff_t {
+      if (set.empty()) return -1;
+      auto above = std::upper_bound(atoms.begin(), atoms.end(), set.intervals().front().lo);
+      if (above != atoms.end() && set.intervals().back().hi >= *above) return -1;  // spans a boundary
+      return above - atoms.begin();
+    };
+    auto same_except_destination = [](const Work& a, const Work& b) {
+      const Box &x = a.box, &y = b.box;
+      return x.family == y.family && x.proto == y.proto && x.src == y.src && x.sport == y.sport && x.dport == y.dport &&
+             x.in_iface == y.in_iface && x.out_iface == y.out_iface && x.state == y.state && a.maybe == b.maybe &&
+             same_decider(a.accept_decider, b.accept_decider) && (a.rewrites->dport == b.rewrites->dport);
+    };
+    std::unordered_multimap<std::size_t, std::size_t> groups;  // hash -> index in out
+    std::vector<Work> out;
+    std::vector<std::vector<Interval<u128>>> original, rewritten;  // per joined piece of out: its parts'
+    out.reserve(pieces.size());
+    for (auto& w : pieces) {
+      std::ptrdiff_t atom = w.rewritten_dst() ? atom_of(*w.rewritten_dst()) : -1;
+      if (atom < 0) {
+        out.push_back(std::move(w));
+        original.emplace_back();
+        rewritten.emplace_back();
+        continue;
+      }
+      Box key = w.box;
+      key.dst = AddrIntervals();
+      std::size_t h = hash_but(key, &Box::dst) * 31 + static_cast<std::size_t>(atom);
+      h = h * 31 + w.maybe;
+      bool joined = false;
+      auto [lo, hi] = groups.equal_range(h);
+      for (auto it = lo; it != hi; ++it) {
+        Work& into = out[it->second];
+        if (atom_of(*into.rewritten_dst()) != atom || !same_except_destination(into, w)) continue;
+        const auto& dst = w.box.dst.intervals();
+        original[it->second].insert(original[it->second].end(), dst.begin(), dst.end());
+        const auto& seen = w.rewritten_dst()->intervals();
+        rewritten[it->second].insert(rewritten[it->second].end(), seen.begin(), seen.end());
+        joined = true;
+        break;
+      }
+      if (!joined) {
+        groups.emplace(h, out.size());
+        out.push_back(std::move(w));
+        original.emplace_back();
+        rewritten.emplace_back();
+      }
+    }
+    auto united = [](std::vector<Interval<u128>>& more, const AddrIntervals& with) {
+      more.insert(more.end(), with.intervals().begin(), with.intervals().end());
+      std::sort(more.begin(), more.end(), [](const auto& x, const auto& y) { return x.lo < y.lo; });
+      AddrIntervals all;
+      for (const auto& iv : more) all.add(iv.lo, iv.hi);
+      return all;
+    };
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      if (original[i].empty()) continue;
+      out[i].box.dst = united(original[i], out[i].box.dst);
+      auto rewrites = std::make_shared<Rewrites>(*out[i].rewrites);
+      rewrites->dst = united(rewritten[i], *out[i].rewritten_dst());
+      out[i].rewrites = std::move(rewrites);
+    }
+    pieces = std::move(out);
   }
 
   // Whether a jump to `target` returns every piece unchanged: the chain exists, is not

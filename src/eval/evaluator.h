@@ -38,6 +38,13 @@ struct EvalOptions {
   // that each continue with their own rule list make this pay only for very large
   // chains, so the default keeps it for chains of tens of thousands of addresses.
   std::size_t min_cuts_to_split = 65536;
+  // After a NAT stage, join the pieces whose destination it rewrote when no rule of the
+  // later stages can tell their rewritten destinations apart (kube-proxy's endpoints,
+  // one piece per service, all meet the filter table's rules alike). Verdicts, deciders
+  // and the rules reached stay exact; a joined piece names only the first of its parts'
+  // unknown rules as uncertain_by. For analyses that do not report that: the rule
+  // anomaly surveys and the open-path evaluations of FWM020/FWM021.
+  bool join_rewritten = false;
 };
 
 struct EvalResult {

@@ -43,8 +43,10 @@ void classify(CoverageSlice& slice) {
 
 }  // namespace
 
-EvalResult evaluate_within(const Ruleset& rs, const Pipeline& pipeline, const Box& query, const Limits& limits) {
+EvalResult evaluate_within(const Ruleset& rs, const Pipeline& pipeline, const Box& query, const Limits& limits,
+                           bool join_rewritten) {
   EvalOptions options;
+  options.join_rewritten = join_rewritten;
   options.max_call_depth = limits.max_call_depth;
   options.max_pieces = limits.max_pieces;
   EvalResult result = evaluate(rs, pipeline, query, options);

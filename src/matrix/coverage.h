@@ -13,7 +13,10 @@ namespace fwm {
 
 // An evaluation within the user's limits (--max-call-depth, --max-pieces): the problems
 // a limit causes name the flag that raises it.
-EvalResult evaluate_within(const Ruleset& rs, const Pipeline& pipeline, const Box& query, const Limits& limits);
+// `join_rewritten`: EvalOptions::join_rewritten (for results that never name an unknown
+// rule as the reason a piece is undetermined).
+EvalResult evaluate_within(const Ruleset& rs, const Pipeline& pipeline, const Box& query, const Limits& limits,
+                           bool join_rewritten = false);
 
 struct CoverageOptions {
   std::size_t threads = 2;
@@ -25,9 +28,9 @@ struct CoverageSlice {
   Family family = Family::V4;
   int protocol = kProtoTcp;
   PortSet required;
-  PortSet open;          // some packet from a non-loopback peer reaches it and is accepted
-  PortSet undetermined;  // not open, but some packet depends on an unknown condition
-  PortSet denied;        // every packet to these ports is denied
+  PortSet open;               // some packet from a non-loopback peer reaches it and is accepted
+  PortSet undetermined;       // not open, but some packet depends on an unknown condition
+  PortSet denied;             // every packet to these ports is denied
   std::vector<Piece> pieces;  // the evaluator's partition of the query
   std::vector<std::string> problems;
   bool no_path = false;  // the ruleset has no pipeline for this family/direction

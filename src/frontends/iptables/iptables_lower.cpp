@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <map>
 #include <set>
@@ -12,6 +13,7 @@
 #include "ir/packet_model.h"
 #include "ir/services.h"
 #include "ir/suppressions.h"
+#include "util/timing.h"
 
 namespace fwm::iptables {
 
@@ -750,7 +752,10 @@ FrontendEntry frontend_entry() {
   entry.names = {"iptables", "ip6tables"};
   entry.detect = [](const TextFile& file) { return detect(file.text); };
   entry.load = [](const TextFile& file, const std::string&, const LoadOptions& options, LoadResult& result) {
+    auto t0 = std::chrono::steady_clock::now();
     auto model = parse(file);
+    if (timing_enabled())
+      print_timing("iptables parse", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     // An explicit --format decides the family; detection keeps what the file says.
     if (options.format == "ip6tables") model.family = Family::V6;
     if (options.format == "iptables") model.family = Family::V4;
