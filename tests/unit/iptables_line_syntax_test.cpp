@@ -227,3 +227,45 @@ TEST_CASE("iptables: cached line shapes give the model ANTLR gives line by line"
     CHECK(reader.cached_reads() > lines * 9 / 10);
   }
 }
+
+TEST_CASE("iptables: a large file read in two halves at once gives the model of one pass", "[iptables]") {
+  // mixed_dump() switches tables halfway through and carries errors of every kind.
+  std::string dump = mixed_dump(8000);
+  std::vector<std::string> lines;
+  std::istringstream in(dump);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  REQUIRE(lines.size() > 30000);
+  auto with_line_at = [&](std::size_t at, const std::string& inserted) {
+    std::string text;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      if (i == at) text += inserted + "\n";
+      text += lines[i] + "\n";
+    }
+    return text;
+  };
+  std::size_t middle = (lines.size() + 1) / 2;
+  struct Variant {
+    const char* what;
+    std::string text;
+  };
+  std::vector<Variant> variants = {
+      {"as generated", dump},
+      // The second half starts right after a table opens or closes.
+      {"a table opened just before the middle", with_line_at(middle - 1, "COMMIT\n*raw")},
+      {"a table closed just before the middle", with_line_at(middle - 1, "COMMIT")},
+      // A line that looks like a table header but is not one: the guess at the second
+      // half's table is wrong, and the half is read again.
+      {"a broken table header before the middle", with_line_at(middle - 3, "*raw \"")},
+  };
+  for (const auto& variant : variants) {
+    INFO(variant.what);
+    TextFile file;
+    file.path = "halves.rules";
+    file.text = variant.text;
+    auto one_pass = iptables::parse(file, true, false);
+    auto halves = iptables::parse(file, true, true);
+    REQUIRE(one_pass.rules.size() > 20000);
+    REQUIRE(one_pass.diagnostics.size() >= 60);
+    require_same(one_pass, halves);
+  }
+}

@@ -5,6 +5,9 @@
 
 #include <fmt/format.h>
 
+#include <future>
+#include <thread>
+
 #include "frontends/iptables/iptables_line_syntax.h"
 
 namespace fwm::iptables {
@@ -110,16 +113,28 @@ bool detect(const std::string& text) {
   return hits >= 2;
 }
 
-Model parse(const TextFile& file, bool cache_shapes) {
-  Model model;
-  auto lines = split_lines(file.text);
-  model.line_count = lines.size();
+namespace {
 
-  LineReader reader(cache_shapes);
-
+// Where reading stands between two lines: the table being filled (and the line that
+// opened it), and what the addresses so far say about the family.
+struct ParseState {
   std::string table;
   int table_line = 0;
   bool v6_hint = false, v4_hint = false;
+
+  bool same_table(const ParseState& other) const {
+    return table == other.table && (table.empty() || table_line == other.table_line);
+  }
+};
+
+// Reads lines [from, to) into `model`, going on from `state`.
+void parse_lines(const TextFile& file, const std::vector<std::string_view>& lines, std::size_t from, std::size_t to,
+                 bool cache_shapes, ParseState& state, Model& model) {
+  LineReader reader(cache_shapes);
+  std::string& table = state.table;
+  int& table_line = state.table_line;
+  bool& v6_hint = state.v6_hint;
+  bool& v4_hint = state.v4_hint;
 
   auto error = [&](int line_no, int col, std::string msg, std::string_view text) {
     model.diagnostics.push_back(make_diagnostic("FWM090", Severity::Error,
@@ -127,7 +142,7 @@ Model parse(const TextFile& file, bool cache_shapes) {
                                                 std::move(msg), std::string(text)));
   };
 
-  for (std::size_t idx = 0; idx < lines.size(); ++idx) {
+  for (std::size_t idx = from; idx < to; ++idx) {
     int line_no = static_cast<int>(idx) + 1;
     std::string_view raw = lines[idx];
     std::string text = trim(raw);
@@ -267,13 +282,77 @@ Model parse(const TextFile& file, bool cache_shapes) {
     }
     model.rules.push_back(std::move(rule));
   }
+}
+
+// The table a line opens or closes, read without the grammar: a guess at the state before
+// line `at`, checked once the lines before it are read.
+ParseState table_state_before(const std::vector<std::string_view>& lines, std::size_t at) {
+  ParseState guess;
+  for (std::size_t idx = at; idx-- > 0;) {
+    std::string text = trim(lines[idx]);
+    if (text == "COMMIT") return guess;
+    if (!text.empty() && text[0] == '*') {
+      guess.table = text.substr(1);
+      guess.table_line = static_cast<int>(idx) + 1;
+      return guess;
+    }
+  }
+  return guess;
+}
+
+// Files shorter than this are read on one thread.
+constexpr std::size_t kMinLinesForTwoThreads = 20000;
+
+}  // namespace
+
+Model parse(const TextFile& file, bool cache_shapes, bool two_threads) {
+  Model model;
+  auto lines = split_lines(file.text);
+  model.line_count = lines.size();
+  ParseState state;
+  if (!two_threads || lines.size() < kMinLinesForTwoThreads || std::thread::hardware_concurrency() < 2) {
+    parse_lines(file, lines, 0, lines.size(), cache_shapes, state, model);
+  } else {
+    // Both halves at once: the second starts from a guess at the table open at its first
+    // line, and is read again from the real state if the guess was wrong. The halves'
+    // findings come out in line order, as from one pass.
+    std::size_t half = lines.size() / 2;
+    const ParseState guess = table_state_before(lines, half);
+    ParseState second_state = guess;
+    Model second;
+    auto second_half = std::async(
+        std::launch::async, [&] { parse_lines(file, lines, half, lines.size(), cache_shapes, second_state, second); });
+    parse_lines(file, lines, 0, half, cache_shapes, state, model);
+    second_half.get();
+    if (state.same_table(guess)) {
+      auto append = [](auto& into, auto& from) {
+        into.insert(into.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+      };
+      append(model.chains, second.chains);
+      append(model.rules, second.rules);
+      append(model.diagnostics, second.diagnostics);
+      state.table = second_state.table;
+      state.table_line = second_state.table_line;
+      state.v6_hint |= second_state.v6_hint;
+      state.v4_hint |= second_state.v4_hint;
+    } else {
+      parse_lines(file, lines, half, lines.size(), cache_shapes, state, model);
+    }
+  }
+  const std::string& table = state.table;
+  const int table_line = state.table_line;
+  auto error = [&](int line_no, int col, std::string msg, std::string_view text) {
+    model.diagnostics.push_back(make_diagnostic("FWM090", Severity::Error,
+                                                {file.path, line_no, col, line_no, static_cast<int>(text.size()) + 1},
+                                                std::move(msg), std::string(text)));
+  };
   if (!table.empty())
     error(table_line, 1,
           fmt::format("table {} is never committed: iptables-restore would apply none of it "
                       "(COMMIT expected before the end of the file)",
                       table),
           fmt::format("*{}", table));
-  if (!model.family_from_header && v6_hint && !v4_hint) model.family = Family::V6;
+  if (!model.family_from_header && state.v6_hint && !state.v4_hint) model.family = Family::V6;
   return model;
 }
 

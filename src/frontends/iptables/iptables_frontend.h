@@ -48,7 +48,8 @@ struct Model {
 bool detect(const std::string& text);
 // Guesses the family from the header ("ip6tables-save") or the addresses used.
 // `cache_shapes`: see LineReader (iptables_line_syntax.h); false runs ANTLR on every line.
-Model parse(const TextFile& file, bool cache_shapes = true);
+// `two_threads`: large files are read in two halves at once (the same model as one pass).
+Model parse(const TextFile& file, bool cache_shapes = true, bool two_threads = true);
 // Takes the model by value and releases each line once lowered (large rulesets).
 Ruleset lower(Model model, const std::string& file);
 
