@@ -51,7 +51,8 @@ bool detect(const std::string& text);
 // `two_threads`: large files are read in two halves at once (the same model as one pass).
 Model parse(const TextFile& file, bool cache_shapes = true, bool two_threads = true);
 // Takes the model by value and releases each line once lowered (large rulesets).
-Ruleset lower(Model model, const std::string& file);
+// `two_threads`: large models are lowered in two halves at once (the same ruleset).
+Ruleset lower(Model model, const std::string& file, bool two_threads = true);
 
 // Registry entry: formats "iptables" and "ip6tables" (the latter forces IPv6).
 FrontendEntry frontend_entry();

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <future>
 #include <map>
 #include <set>
+#include <thread>
 #include <unordered_map>
 
 #include "frontends/iptables/iptables_frontend.h"
@@ -130,12 +132,49 @@ const std::string kShortOptions = "ACDIRLSFZNXPEpsdiojgmfcwWvnx46h";
 // Matches that are an error without any of their options.
 const std::set<std::string> kModulesNeedingOptions = {"multiport", "iprange", "state", "conntrack", "comment"};
 
+// The chains of a ruleset by "table name", and from which rule line on each exists: a
+// built-in chain the file never declares comes into being with its first rule, and
+// lines before that cannot jump to it.
+struct ChainNames {
+  std::unordered_map<std::string, int> index;
+  std::vector<std::size_t> exists_from;  // per chain: the first rule line that sees it
+
+  // The chain named `key` as rule line `line` sees it, or -1.
+  int find(const std::string& key, std::size_t line) const {
+    auto it = index.find(key);
+    if (it == index.end() || exists_from[static_cast<std::size_t>(it->second)] > line) return -1;
+    return it->second;
+  }
+};
+
+// What lowering reports, in order: diagnostics, some of them once per file for all the
+// rules that use a construct (an unmodelled match, say) with a count of those rules.
+struct LoweringReport {
+  std::vector<Diagnostic> diagnostics;
+  std::vector<std::string> once_keys;                       // per diagnostic: its key, or empty
+  std::map<std::string, std::pair<int, std::size_t>> once;  // key -> (diagnostic, rules using it)
+
+  void add(Diagnostic d, std::string once_key = {}) {
+    diagnostics.push_back(std::move(d));
+    once_keys.push_back(std::move(once_key));
+  }
+  // Counts one more use of `key`; false the first time (the caller then adds its diagnostic).
+  bool seen_again(const std::string& key) {
+    auto it = once.find(key);
+    if (it == once.end()) {
+      once[key] = {static_cast<int>(diagnostics.size()), 1};
+      return false;
+    }
+    ++it->second.second;
+    return true;
+  }
+};
+
 class RuleLowering {
  public:
-  RuleLowering(const RuleLine& line, Family family, Ruleset& rs,
-               const std::unordered_map<std::string, int>& chain_index,
-               std::map<std::string, std::pair<int, std::size_t>>& unknown_counts)
-      : line_(line), family_(family), rs_(rs), chain_index_(chain_index), unknown_counts_(unknown_counts) {}
+  RuleLowering(const RuleLine& line, std::size_t line_position, Family family, const ChainNames& chains,
+               LoweringReport& report)
+      : line_(line), position_(line_position), family_(family), chains_(chains), report_(report) {}
 
   // Returns the IR rules (usually one; "--ports" becomes two disjoint ones).
   bool lower(std::vector<Rule>& out) {
@@ -386,31 +425,23 @@ class RuleLowering {
     d.span.column = opt.column;
     d.message = std::move(message);
     d.snippet = line_.text;
-    rs_.diagnostics.push_back(std::move(d));
+    report_.add(std::move(d));
     return false;
   }
 
   // An FWM091 note, once per file: the reverse-path filter decided on the packet model.
   void assumed_reverse_path(const std::string& what) {
     std::string key = "assumed: rpfilter";
-    if (auto it = unknown_counts_.find(key); it != unknown_counts_.end()) {
-      ++it->second.second;
-      return;
-    }
-    unknown_counts_[key] = {static_cast<int>(rs_.diagnostics.size()), 1};
-    rs_.diagnostics.push_back(
-        make_diagnostic("FWM091", Severity::Note, line_.span, packet_model::reverse_path_note(what), line_.text));
+    if (report_.seen_again(key)) return;
+    report_.add(
+        make_diagnostic("FWM091", Severity::Note, line_.span, packet_model::reverse_path_note(what), line_.text), key);
   }
 
   void unknown(Match& m, const std::string& what, const Option& opt) {
     m.unknowns.push_back(what);
     // One diagnostic per construct (module, or option/target outside a module), with a count.
     std::string key = what.rfind("-j ", 0) == 0 ? what : (module_.empty() ? what.substr(0, what.find(' ')) : module_);
-    auto it = unknown_counts_.find(key);
-    if (it != unknown_counts_.end()) {
-      ++it->second.second;
-      return;
-    }
+    if (report_.seen_again(key)) return;
     Diagnostic d;
     d.id = "FWM091";
     d.severity = Severity::Warning;
@@ -421,8 +452,7 @@ class RuleLowering {
         "(they may or may not match)",
         what);
     d.snippet = line_.text;
-    unknown_counts_[key] = {static_cast<int>(rs_.diagnostics.size()), 1};
-    rs_.diagnostics.push_back(std::move(d));
+    report_.add(std::move(d), key);
   }
 
   bool port_range(const Option& opt, const std::string& text, PortSet& into) {
@@ -503,10 +533,9 @@ class RuleLowering {
     } else if (kContinueTargets.count(target)) {
       a.kind = ActionKind::Continue;
     } else {
-      auto it = chain_index_.find(line_.table + " " + target);
-      if (it != chain_index_.end()) {
+      if (int chain = chains_.find(line_.table + " " + target, position_); chain >= 0) {
         a.kind = ActionKind::Jump;
-        a.target_chain = it->second;
+        a.target_chain = chain;
         return true;
       }
       bool looks_like_target = std::all_of(
@@ -570,14 +599,14 @@ class RuleLowering {
   }
 
   bool resolve_chain(Rule& rule, const std::string& target) {
-    auto it = chain_index_.find(line_.table + " " + target);
-    if (it == chain_index_.end()) {
+    int chain = chains_.find(line_.table + " " + target, position_);
+    if (chain < 0) {
       Option pseudo;
       pseudo.column = 1;
       return fail(pseudo, fmt::format("{} to chain '{}', which is not declared in table {}", is_goto_ ? "goto" : "jump",
                                       target, line_.table));
     }
-    rule.action.target_chain = it->second;
+    rule.action.target_chain = chain;
     return true;
   }
 
@@ -593,10 +622,10 @@ class RuleLowering {
   }
 
   const RuleLine& line_;
+  std::size_t position_;  // of the line in Model::rules
   Family family_;
-  Ruleset& rs_;
-  const std::unordered_map<std::string, int>& chain_index_;
-  std::map<std::string, std::pair<int, std::size_t>>& unknown_counts_;
+  const ChainNames& chains_;
+  LoweringReport& report_;
   bool has_port_protocol() const {
     return protocol_ == kProtoTcp || protocol_ == kProtoUdp || protocol_ == kProtoSctp || protocol_ == kProtoDccp ||
            protocol_ == kProtoUdplite;
@@ -649,17 +678,35 @@ void add_pipelines(Ruleset& rs, Family family) {
 
 }  // namespace
 
-Ruleset lower(Model model, const std::string& file) {
+namespace {
+
+// What becomes of one rule line, decided in file order before any is lowered.
+enum class LineFate { Flush, Reported, Lowered };
+
+// One line's lowering: its rules, and where its diagnostics are in its thread's report.
+struct LoweredLine {
+  std::vector<Rule> rules;
+  bool ok = false;
+  std::size_t report = 0;  // which LoweringReport
+  std::size_t first_diagnostic = 0, end_diagnostic = 0;
+};
+
+// Lines lowered on one thread when there are fewer than this.
+constexpr std::size_t kMinLinesForTwoThreads = 20000;
+
+}  // namespace
+
+Ruleset lower(Model model, const std::string& file, bool two_threads) {
   Ruleset rs;
   rs.format = model.family == Family::V6 ? "ip6tables" : "iptables";
   rs.file = file;
   rs.line_count = model.line_count;
   rs.diagnostics = model.diagnostics;
-  std::unordered_map<std::string, int> chain_index;  // "table chain" -> index; looked up for every jump
-  auto ensure_chain = [&](const std::string& table, const std::string& name) -> int {
+  ChainNames chains;  // looked up for every jump
+  auto ensure_chain = [&](const std::string& table, const std::string& name, std::size_t from_line) -> int {
     std::string key = table + " " + name;
-    auto it = chain_index.find(key);
-    if (it != chain_index.end()) return it->second;
+    auto it = chains.index.find(key);
+    if (it != chains.index.end()) return it->second;
     Chain c;
     c.name = key;
     c.table = table;
@@ -667,11 +714,15 @@ Ruleset lower(Model model, const std::string& file) {
     if (c.builtin) c.policy = PolicyKind::Accept;  // the kernel default until a policy is set
     rs.chains.push_back(std::move(c));
     int idx = static_cast<int>(rs.chains.size()) - 1;
-    chain_index[key] = idx;
+    chains.index[key] = idx;
+    chains.exists_from.push_back(from_line);
     return idx;
   };
+  rs.chains.reserve(model.chains.size());
+  chains.index.reserve(model.chains.size());
+  chains.exists_from.reserve(model.chains.size());
   for (const auto& decl : model.chains) {
-    int idx = ensure_chain(decl.table, decl.name);
+    int idx = ensure_chain(decl.table, decl.name, 0);
     Chain& c = rs.chains[static_cast<std::size_t>(idx)];
     if (c.builtin) {
       c.policy = decl.policy == "DROP" ? PolicyKind::Deny : PolicyKind::Accept;
@@ -681,63 +732,181 @@ Ruleset lower(Model model, const std::string& file) {
   }
   // Restore-style commands that create chains or set policies.
   for (const auto& r : model.rules) {
-    if (is(r.command, "-N") || is(r.command, "--new-chain")) ensure_chain(r.table, r.chain);
+    if (is(r.command, "-N") || is(r.command, "--new-chain")) ensure_chain(r.table, r.chain, 0);
     if ((is(r.command, "-P") || is(r.command, "--policy")) && !r.options.empty() && !r.options[0].values.empty()) {
-      int idx = ensure_chain(r.table, r.chain);
+      int idx = ensure_chain(r.table, r.chain, 0);
       Chain& c = rs.chains[static_cast<std::size_t>(idx)];
       c.policy = r.options[0].values[0] == "DROP" ? PolicyKind::Deny : PolicyKind::Accept;
       c.policy_span = r.span;
       c.policy_text = r.text;
     }
   }
-  std::map<std::string, std::pair<int, std::size_t>> unknown_counts;
-  for (auto& r : model.rules) {
-    // Each line's vendor model is released once lowered, so that the peak holds one
-    // copy of a large ruleset, not two.
-    struct Release {
-      RuleLine& line;
-      ~Release() { line = RuleLine{}; }
-    } release{r};
+  // In file order: what each line does, the diagnostics of lines that are not lowered,
+  // and the built-in chains the file never declares, which come into being with their
+  // first rule.
+  const std::size_t n = model.rules.size();
+  std::vector<LineFate> fate(n, LineFate::Reported);
+  std::vector<int> target_chain(n, -1);
+  std::vector<std::pair<std::size_t, Diagnostic>> not_lowered;  // line, diagnostic; in file order
+  std::size_t to_lower = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const RuleLine& r = model.rules[i];
     bool append = is(r.command, "-A") || is(r.command, "--append");
     bool insert = is(r.command, "-I") || is(r.command, "--insert");
     if (is(r.command, "-F") || is(r.command, "--flush")) {
-      for (auto& c : rs.chains)
-        if (c.table == r.table && (r.chain.empty() || c.name == r.table + " " + r.chain)) c.rules.clear();
+      fate[i] = LineFate::Flush;
       continue;
     }
     if (!append && !insert) {
-      if (r.command != "-N" && r.command != "--new-chain" && r.command != "-P" && r.command != "--policy") {
-        rs.diagnostics.push_back(make_diagnostic("FWM091", Severity::Warning, r.span,
+      if (r.command != "-N" && r.command != "--new-chain" && r.command != "-P" && r.command != "--policy")
+        not_lowered.emplace_back(i,
+                                 make_diagnostic("FWM091", Severity::Warning, r.span,
                                                  fmt::format("command {} is read but not applied", r.command), r.text));
-      }
       continue;
     }
-    auto known = chain_index.find(r.table + " " + r.chain);
-    if (known == chain_index.end() && !is_builtin_chain(r.table, r.chain)) {
-      rs.diagnostics.push_back(
+    std::string key = r.table + " " + r.chain;
+    if (chains.index.find(key) == chains.index.end() && !is_builtin_chain(r.table, r.chain)) {
+      not_lowered.emplace_back(
+          i,
           make_diagnostic("FWM090", Severity::Error, r.span,
                           fmt::format("chain '{}' is not declared in table {} (iptables-restore: chain does not exist)",
                                       r.chain, r.table),
                           r.text));
       continue;
     }
-    int idx = known != chain_index.end() ? known->second : ensure_chain(r.table, r.chain);
-    std::vector<Rule> lowered;
-    RuleLowering lowering(r, model.family, rs, chain_index, unknown_counts);
-    if (!lowering.lower(lowered)) continue;
-    auto& rules = rs.chains[static_cast<std::size_t>(idx)].rules;
+    target_chain[i] = ensure_chain(r.table, r.chain, i);
+    fate[i] = LineFate::Lowered;
+    ++to_lower;
+  }
+  // Lowering, on two threads for large files: each line depends only on the chains
+  // above. Each thread keeps its own report; they are merged in file order below.
+  std::vector<LoweredLine> lowered(n);
+  std::size_t threads =
+      two_threads && to_lower >= kMinLinesForTwoThreads && std::thread::hardware_concurrency() >= 2 ? 2 : 1;
+  std::vector<LoweringReport> reports(threads);
+  // Without -I and -F (iptables-save never writes them) every chain's rules are its lines'
+  // in file order: each thread lowers the lines of its own chains straight into them, so
+  // that no second copy of the rules is made. Otherwise the lines are lowered first and
+  // put in place in file order below.
+  bool appends_only = true;
+  for (std::size_t i = 0; i < n && appends_only; ++i)
+    if (fate[i] == LineFate::Flush ||
+        (fate[i] == LineFate::Lowered && (is(model.rules[i].command, "-I") || is(model.rules[i].command, "--insert"))))
+      appends_only = false;
+  std::vector<std::size_t> thread_of_chain(rs.chains.size(), 0);
+  if (appends_only) {
+    std::vector<std::size_t> lines_of(rs.chains.size(), 0);
+    for (std::size_t i = 0; i < n; ++i)
+      if (fate[i] == LineFate::Lowered) ++lines_of[static_cast<std::size_t>(target_chain[i])];
+    std::vector<std::size_t> by_size(rs.chains.size());
+    for (std::size_t c = 0; c < by_size.size(); ++c) {
+      by_size[c] = c;
+      rs.chains[c].rules.reserve(lines_of[c]);
+    }
+    std::stable_sort(by_size.begin(), by_size.end(),
+                     [&](std::size_t a, std::size_t b) { return lines_of[a] > lines_of[b]; });
+    std::vector<std::size_t> load(threads, 0);  // the largest chains first, each to the lighter thread
+    for (std::size_t c : by_size) {
+      std::size_t t = static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+      thread_of_chain[c] = t;
+      load[t] += lines_of[c];
+    }
+  }
+  auto lower_line = [&](std::size_t t, std::size_t i, std::vector<Rule>& into) {
+    LoweredLine& out = lowered[i];
+    out.report = t;
+    out.first_diagnostic = reports[t].diagnostics.size();
+    RuleLine& r = model.rules[i];
+    std::size_t before = into.size();
+    out.ok = RuleLowering(r, i, model.family, chains, reports[t]).lower(into);
+    out.end_diagnostic = reports[t].diagnostics.size();
+    for (std::size_t k = before; k < into.size(); ++k) into[k].chain = target_chain[i];
+    // Released now, so that the peak holds one copy of a large ruleset, not two; the
+    // placement below still reads the command and -I's position.
+    if (appends_only) {
+      r = RuleLine{};
+    } else {
+      if (!is(r.command, "-I") && !is(r.command, "--insert")) r.options = {};
+      r.text = {};
+    }
+  };
+  auto lower_lines = [&](std::size_t t, std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to; ++i) {
+      if (fate[i] != LineFate::Lowered) continue;
+      if (!appends_only) {
+        lower_line(t, i, lowered[i].rules);
+        continue;
+      }
+      auto c = static_cast<std::size_t>(target_chain[i]);
+      if (thread_of_chain[c] != t) continue;
+      auto& rules = rs.chains[c].rules;
+      std::size_t before = rules.size();
+      lower_line(t, i, rules);
+      if (!lowered[i].ok) rules.resize(before);  // a line that fails adds nothing
+    }
+  };
+  if (threads == 1) {
+    lower_lines(0, 0, n);
+  } else if (appends_only) {
+    auto second = std::async(std::launch::async, lower_lines, 1, 0, n);
+    lower_lines(0, 0, n);
+    second.get();
+  } else {
+    auto second_half = std::async(std::launch::async, lower_lines, 1, n / 2, n);
+    lower_lines(0, 0, n / 2);
+    second_half.get();
+  }
+  // In file order: diagnostics, and each lowered line's rules into place.
+  std::map<std::string, std::pair<int, std::size_t>> once;  // key -> (diagnostic, rules using it)
+  std::size_t next_not_lowered = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    // Each line's vendor model is released once placed, so that the peak holds one
+    // copy of a large ruleset, not two.
+    struct Release {
+      RuleLine& line;
+      ~Release() { line = RuleLine{}; }
+    } release{model.rules[i]};
+    const RuleLine& r = model.rules[i];
+    if (fate[i] == LineFate::Flush) {
+      for (auto& c : rs.chains)
+        if (c.table == r.table && (r.chain.empty() || c.name == r.table + " " + r.chain)) c.rules.clear();
+      continue;
+    }
+    if (fate[i] == LineFate::Reported) {
+      if (next_not_lowered < not_lowered.size() && not_lowered[next_not_lowered].first == i)
+        rs.diagnostics.push_back(std::move(not_lowered[next_not_lowered++].second));
+      continue;
+    }
+    LoweredLine& line = lowered[i];
+    LoweringReport& report = reports[line.report];
+    for (std::size_t d = line.first_diagnostic; d < line.end_diagnostic; ++d) {
+      const std::string& key = report.once_keys[d];
+      if (key.empty()) {
+        rs.diagnostics.push_back(std::move(report.diagnostics[d]));
+        continue;
+      }
+      std::size_t uses = report.once[key].second;  // this thread's; the line is its first
+      if (auto seen = once.find(key); seen != once.end()) {
+        seen->second.second += uses;
+      } else {
+        once[key] = {static_cast<int>(rs.diagnostics.size()), uses};
+        rs.diagnostics.push_back(std::move(report.diagnostics[d]));
+      }
+    }
+    if (!line.ok || appends_only) continue;
+    auto& rules = rs.chains[static_cast<std::size_t>(target_chain[i])].rules;
     std::size_t pos = rules.size();
-    if (insert) {
+    if (is(r.command, "-I") || is(r.command, "--insert")) {
       pos = 0;
       for (const auto& o : r.options)
         if (o.name.empty() && !o.values.empty() && std::all_of(o.values[0].begin(), o.values[0].end(), ::isdigit))
           pos = std::min<std::size_t>(std::stoul(o.values[0]) - 1, rules.size());
     }
-    for (auto& rule : lowered) rule.chain = idx;
-    rules.insert(rules.begin() + static_cast<std::ptrdiff_t>(pos), std::make_move_iterator(lowered.begin()),
-                 std::make_move_iterator(lowered.end()));
+    rules.insert(rules.begin() + static_cast<std::ptrdiff_t>(pos), std::make_move_iterator(line.rules.begin()),
+                 std::make_move_iterator(line.rules.end()));
+    line.rules = {};
   }
-  for (auto& [key, entry] : unknown_counts)
+  for (auto& [key, entry] : once)
     if (entry.second > 1)
       rs.diagnostics[static_cast<std::size_t>(entry.first)].message += fmt::format(" ({} rules use it)", entry.second);
   for (auto& c : rs.chains)
