@@ -44,7 +44,10 @@ std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, 
   ctx.limits = request.limits;
   std::vector<std::string> evaluation_problems;
   ctx.evaluation_problems = &evaluation_problems;
-  OpenPathEvaluations open_paths(rs, ctx.limits);
+  // One memo of calls into large chains for the open paths and the anomaly surveys: both
+  // walk the same service chains with pieces that differ in fields those never look at.
+  auto memo = make_chain_call_memo();
+  OpenPathEvaluations open_paths(rs, ctx.limits, memo);
   ctx.open_paths = &open_paths;
   bool timing = timing_enabled();
   auto t0 = std::chrono::steady_clock::now();
@@ -60,6 +63,7 @@ std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, 
   anomaly_options.max_redundancy_checks = request.limits.max_redundancy_checks;
   anomaly_options.max_call_depth = request.limits.max_call_depth;
   anomaly_options.max_pieces = request.limits.max_pieces;
+  anomaly_options.memo = memo;
   auto anomaly_job =
       std::async(std::launch::async, [&rs, anomaly_options] { return find_anomalies(rs, anomaly_options); });
   std::vector<RequirementCoverage> coverage;

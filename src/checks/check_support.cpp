@@ -133,7 +133,7 @@ const EvalResult* OpenPathEvaluations::get(Family f, Direction d) {
   if (!slot) {
     slot = std::make_unique<EvalResult>();
     if (const Pipeline* p = rs_.pipeline(f, d))
-      *slot = evaluate_within(rs_, *p, open_region(rs_, f, d), limits_, /*join_rewritten=*/true);
+      *slot = evaluate_within(rs_, *p, open_region(rs_, f, d), limits_, /*join_rewritten=*/true, memo_);
   }
   return rs_.pipeline(f, d) ? slot.get() : nullptr;
 }

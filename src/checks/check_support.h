@@ -13,8 +13,8 @@ enum class GapKind { Denied, Undetermined };
 
 // Reports, for every requirement selected by `want_optional`, the ports of kind `kind`,
 // one finding per deciding rule or policy.
-void report_requirement_gaps(const AnalysisContext& ctx, const CheckInfo& info, GapKind kind,
-                             bool want_optional, std::vector<Finding>& out);
+void report_requirement_gaps(const AnalysisContext& ctx, const CheckInfo& info, GapKind kind, bool want_optional,
+                             std::vector<Finding>& out);
 
 // The region of new connections to the host (inbound path) from non-loopback peers in
 // `sources` (all non-loopback addresses when null) for one family and protocol.
@@ -31,7 +31,8 @@ Box open_region(const Ruleset& rs, Family f, Direction d);
 // rewritten pieces (EvalOptions::join_rewritten). Safe to call from several threads.
 class OpenPathEvaluations {
  public:
-  OpenPathEvaluations(const Ruleset& rs, const Limits& limits) : rs_(rs), limits_(limits) {}
+  OpenPathEvaluations(const Ruleset& rs, const Limits& limits, std::shared_ptr<ChainCallMemo> memo = nullptr)
+      : rs_(rs), limits_(limits), memo_(std::move(memo)) {}
   // Null when the ruleset has no such path.
   const EvalResult* get(Family f, Direction d);
   // Frees the evaluations once no check needs them (they are large for large rulesets).
@@ -40,6 +41,7 @@ class OpenPathEvaluations {
  private:
   const Ruleset& rs_;
   Limits limits_;
+  std::shared_ptr<ChainCallMemo> memo_;
   std::mutex mutex_;
   std::map<std::pair<Family, Direction>, std::unique_ptr<EvalResult>> results_;
 };

@@ -105,6 +105,7 @@ PathSurvey survey_path(const Ruleset& rs, const Pipeline& p, const AnomalyOption
   PathSurvey survey(rs);
   EvalOptions opts = limited(options);
   opts.join_rewritten = true;  // the survey keeps rules reached and deciders, never uncertain_by
+  opts.memo = options.memo;
   opts.on_match = [&survey](const Rule& r) {
     survey.hit.set(r);
     if ((r.action.kind == ActionKind::Jump || r.action.kind == ActionKind::Goto) && r.action.target_chain >= 0)

@@ -34,6 +34,8 @@ struct AnomalyOptions {
   // Limits of each evaluation the analysis runs (as EvalOptions).
   std::size_t max_call_depth = EvalOptions().max_call_depth;
   std::size_t max_pieces = EvalOptions().max_pieces;
+  // Shared with the other evaluations of the same analysis (EvalOptions::memo).
+  std::shared_ptr<ChainCallMemo> memo;
 };
 
 AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options = {});

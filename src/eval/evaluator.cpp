@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <future>
 #include <memory>
+#include <mutex>
 #include <unordered_map>
 
 #include "ir/rule_index.h"
@@ -381,6 +383,98 @@ void coalesce_parts(std::vector<Item>& items) {
   transpose_to_ports(items);
 }
 
+// Box fields, for what the rules below a chain look at or change.
+enum BoxField : std::uint16_t {
+  kFieldProto = 1,
+  kFieldSrc = 2,
+  kFieldDst = 4,
+  kFieldSport = 8,
+  kFieldDport = 16,
+  kFieldInIface = 32,
+  kFieldOutIface = 64,
+  kFieldState = 128,
+};
+
+std::uint16_t fields_of(const Rule& r) {
+  const Match& m = r.match;
+  std::uint16_t f = 0;
+  if (m.proto) f |= kFieldProto;
+  if (m.src) f |= kFieldSrc;
+  if (m.dst) f |= kFieldDst;
+  if (m.sport) f |= kFieldSport;
+  if (m.dport) f |= kFieldDport;
+  if (m.in_iface || !m.in_patterns.empty()) f |= kFieldInIface;
+  if (m.out_iface || !m.out_patterns.empty()) f |= kFieldOutIface;
+  if (m.state || r.action.kind == ActionKind::SetState) f |= kFieldState;
+  return f;
+}
+
+// A field no rule below a chain looks at or changes leaves a call into it with the value
+// it came in with, in every part: the call's result for one piece is that for another
+// piece that differs only there, with the field put back.
+void clear_fields(std::uint16_t fields, Box& box) {
+  if (fields & kFieldProto) box.proto.reset();
+  if (fields & kFieldSrc) box.src = AddrIntervals();
+  if (fields & kFieldDst) box.dst = AddrIntervals();
+  if (fields & kFieldSport) box.sport = PortSet();
+  if (fields & kFieldDport) box.dport = PortSet();
+  if (fields & kFieldInIface) box.in_iface.reset();
+  if (fields & kFieldOutIface) box.out_iface.reset();
+  if (fields & kFieldState) box.state.reset();
+}
+void copy_fields(std::uint16_t fields, Box& to, const Box& from) {
+  if (fields & kFieldProto) to.proto = from.proto;
+  if (fields & kFieldSrc) to.src = from.src;
+  if (fields & kFieldDst) to.dst = from.dst;
+  if (fields & kFieldSport) to.sport = from.sport;
+  if (fields & kFieldDport) to.dport = from.dport;
+  if (fields & kFieldInIface) to.in_iface = from.in_iface;
+  if (fields & kFieldOutIface) to.out_iface = from.out_iface;
+  if (fields & kFieldState) to.state = from.state;
+}
+
+// What the memo knows of a chain: whether calls into it are kept, the chains it reaches,
+// how deep its calls nest, and the fields their rules look at or change.
+struct ChainFacts {
+  bool memoized = false;     // large (indexed) and no call below it leads back into a chain above
+  std::vector<int> reaches;  // sorted: the chain and every chain below it
+  std::size_t depth = 0;     // calls nested below it, at most
+  std::uint16_t fields = 0;
+};
+
+// One call's result, as evaluated for the first piece that made it.
+struct CallResult {
+  ChainOutcome outcome;
+  std::vector<const Rule*> matched;  // every rule a piece met, in order (repeats kept)
+  std::vector<std::string> problems;
+  bool atomized = false, truncated = false;
+};
+
+struct CallKey {
+  int chain = -1;
+  std::size_t max_pieces = 0, max_call_depth = 0, min_cuts = 0;
+  bool use_index = true;
+  Work piece;  // the fields the chain ignores cleared
+};
+
+}  // namespace
+
+class ChainCallMemo {
+ public:
+  struct Entry {
+    CallKey key;
+    std::shared_future<std::shared_ptr<const CallResult>> result;
+  };
+  std::mutex mutex;
+  const Ruleset* ruleset = nullptr;
+  std::vector<std::unique_ptr<ChainFacts>> facts;  // per chain, on first use
+  std::unordered_multimap<std::size_t, std::shared_ptr<Entry>> calls;
+};
+
+std::shared_ptr<ChainCallMemo> make_chain_call_memo() { return std::make_shared<ChainCallMemo>(); }
+
+namespace {
+
 class Evaluator {
  public:
   Evaluator(const Ruleset& rs, const EvalOptions& opts, EvalResult& result)
@@ -446,11 +540,11 @@ class Evaluator {
         // The call hands every piece back as it was: no need to cut the pieces by its
         // match (kube-proxy jumps to KUBE-MARK-MASQ from every endpoint chain by source
         // address). The rule still counts as reached by the pieces it overlaps.
-        if (opts_.on_match)
+        if (opts_.on_match || !recorders_.empty())
           for (const auto& w : live) {
             bool split_dport = false, split_dst = false;
             if (overlap(w, rule.match, split_dport, split_dst) != Overlap::None) {
-              opts_.on_match(rule);
+              matched_rule(rule);
               break;
             }
           }
@@ -491,7 +585,7 @@ class Evaluator {
             }
           }
         bool maybe = ov == Overlap::Maybe || rule.match.has_unknown();
-        if (opts_.on_match) opts_.on_match(rule);
+        matched_rule(rule);
         if (maybe && !matched.maybe_rule) matched.maybe_rule = &rule;
         std::size_t before = next.size();
         apply(rule, chain_index, i, std::move(matched), maybe, next, out);
@@ -686,7 +780,7 @@ class Evaluator {
         }
         std::vector<Work> one;
         one.push_back(std::move(m));
-        ChainOutcome sub = run_chain(rule.action.target_chain, 0, std::move(one));
+        ChainOutcome sub = call_chain(rule.action.target_chain, std::move(one));
         for (auto& d : sub.decided) {
           if (maybe) {
             tag(d.work, d.verdict);
@@ -753,6 +847,138 @@ class Evaluator {
         return;
       }
     }
+  }
+
+  // EvalOptions::on_match, and the calls being kept for the memo.
+  void matched_rule(const Rule& rule) {
+    if (opts_.on_match) opts_.on_match(rule);
+    for (auto* record : recorders_) record->push_back(&rule);
+  }
+
+  // The facts of `chain` (memo's mutex held).
+  const ChainFacts& facts_of(ChainCallMemo& memo, int chain) {
+    auto& slot = memo.facts[static_cast<std::size_t>(chain)];
+    if (slot) return *slot;
+    slot = std::make_unique<ChainFacts>();
+    ChainFacts& facts = *slot;
+    // Depth-first over the calls: a call back into a chain on the way down (a loop) makes
+    // the chain's calls depend on the caller's stack, so they are not kept.
+    const std::size_t n = rs_.chains.size();
+    std::vector<std::uint8_t> state(n, 0);  // 0 unseen, 1 on the way down, 2 done
+    std::vector<std::size_t> depth(n, 0);
+    bool loop = false;
+    std::vector<std::pair<int, std::size_t>> stack{{chain, 0}};  // chain, next rule
+    state[static_cast<std::size_t>(chain)] = 1;
+    while (!stack.empty() && !loop) {
+      auto& [c, next] = stack.back();
+      const auto& rules = rs_.chains[static_cast<std::size_t>(c)].rules;
+      if (next == rules.size()) {
+        state[static_cast<std::size_t>(c)] = 2;
+        facts.reaches.push_back(c);
+        int done = c;
+        stack.pop_back();
+        if (!stack.empty())
+          depth[static_cast<std::size_t>(stack.back().first)] =
+              std::max(depth[static_cast<std::size_t>(stack.back().first)], depth[static_cast<std::size_t>(done)] + 1);
+        continue;
+      }
+      const Rule& r = rules[next++];
+      facts.fields |= fields_of(r);
+      int target = r.action.target_chain;
+      if (target < 0 || (r.action.kind != ActionKind::Jump && r.action.kind != ActionKind::Goto)) continue;
+      auto t = static_cast<std::size_t>(target);
+      if (state[t] == 1) {
+        loop = true;
+      } else if (state[t] == 2) {
+        depth[static_cast<std::size_t>(c)] = std::max(depth[static_cast<std::size_t>(c)], depth[t] + 1);
+      } else {
+        state[t] = 1;
+        stack.emplace_back(target, 0);
+      }
+    }
+    std::sort(facts.reaches.begin(), facts.reaches.end());
+    facts.depth = depth[static_cast<std::size_t>(chain)];
+    facts.memoized = !loop && index_->chain(chain) != nullptr;
+    return facts;
+  }
+
+  // A call into `target` for `live` (one piece): through the memo when the call's result
+  // cannot depend on anything but the piece's fields that the chain looks at.
+  ChainOutcome call_chain(int target, std::vector<Work> live) {
+    ChainCallMemo* memo = opts_.memo.get();
+    if (!memo || live.size() != 1 || opts_.skip_rule || opts_.skip_if || !index_->chain(target))
+      return run_chain(target, 0, std::move(live));  // small chains are cheaper to walk than to look up
+    std::unique_lock<std::mutex> lock(memo->mutex);
+    if (!memo->ruleset) memo->ruleset = &rs_;
+    if (memo->ruleset != &rs_) return run_chain(target, 0, std::move(live));
+    if (memo->facts.size() != rs_.chains.size()) memo->facts.resize(rs_.chains.size());
+    const ChainFacts& facts = facts_of(*memo, target);
+    bool independent = facts.memoized && stack_.size() + facts.depth + 1 < opts_.max_call_depth;
+    for (int c : stack_)
+      if (std::binary_search(facts.reaches.begin(), facts.reaches.end(), c)) independent = false;
+    if (!independent) {
+      lock.unlock();
+      return run_chain(target, 0, std::move(live));
+    }
+    const std::uint16_t ignored = static_cast<std::uint16_t>(~facts.fields);
+    CallKey key{target, opts_.max_pieces, opts_.max_call_depth, opts_.min_cuts_to_split, opts_.use_index, live.front()};
+    clear_fields(ignored, key.piece.box);
+    std::size_t h = hash_but(key.piece.box, &Box::dst) ^ (hash_provenance(key.piece) * 0x9e3779b97f4a7c15ULL);
+    for (const auto& iv : key.piece.box.dst.intervals()) h = h * 31 + static_cast<std::size_t>(iv.lo ^ (iv.hi >> 3));
+    h = h * 31 + static_cast<std::size_t>(target);
+    std::shared_future<std::shared_ptr<const CallResult>> known;
+    auto [first, last] = memo->calls.equal_range(h);
+    for (auto it = first; it != last; ++it) {
+      const CallKey& other = it->second->key;
+      if (other.chain == key.chain && other.max_pieces == key.max_pieces &&
+          other.max_call_depth == key.max_call_depth && other.min_cuts == key.min_cuts &&
+          other.use_index == key.use_index && same_but(other.piece.box, key.piece.box, &Box::dst) &&
+          other.piece.box.dst == key.piece.box.dst && same_provenance(other.piece, key.piece)) {
+        known = it->second->result;
+        break;
+      }
+    }
+    if (known.valid()) {
+      lock.unlock();
+      std::shared_ptr<const CallResult> result = known.get();  // waits while another thread evaluates it
+      ChainOutcome out = result->outcome;
+      for (auto& d : out.decided) copy_fields(ignored, d.work.box, live.front().box);
+      for (auto& w : out.returned) copy_fields(ignored, w.box, live.front().box);
+      for (const Rule* r : result->matched) matched_rule(*r);
+      result_.problems.insert(result_.problems.end(), result->problems.begin(), result->problems.end());
+      if (result->truncated) result_.truncated = true;
+      if (result->atomized) atomized_ = true;
+      return out;
+    }
+    auto entry = std::make_shared<ChainCallMemo::Entry>();
+    entry->key = std::move(key);
+    std::promise<std::shared_ptr<const CallResult>> promise;
+    entry->result = promise.get_future().share();
+    memo->calls.emplace(h, entry);
+    lock.unlock();
+    auto result = std::make_shared<CallResult>();
+    std::size_t problems_before = result_.problems.size();
+    bool truncated_before = result_.truncated, atomized_before = atomized_;
+    result_.truncated = false;
+    atomized_ = false;
+    recorders_.push_back(&result->matched);
+    try {
+      result->outcome = run_chain(target, 0, std::move(live));
+    } catch (...) {
+      recorders_.pop_back();
+      promise.set_exception(std::current_exception());
+      throw;
+    }
+    recorders_.pop_back();
+    result->problems.assign(result_.problems.begin() + static_cast<std::ptrdiff_t>(problems_before),
+                            result_.problems.end());
+    result->truncated = result_.truncated;
+    result->atomized = atomized_;
+    result_.truncated = result_.truncated || truncated_before;
+    atomized_ = atomized_ || atomized_before;
+    ChainOutcome out = result->outcome;
+    promise.set_value(std::move(result));
+    return out;
   }
 
   // The boundaries of the destination intervals of every rule the stages from `first` on
@@ -878,8 +1104,9 @@ class Evaluator {
   EvalResult& result_;
   std::shared_ptr<const RuleIndex> index_;
   std::vector<int> stack_;
-  bool atomized_ = false;               // some piece was cut by destination: coalesce the results
-  std::vector<std::int8_t> no_effect_;  // per chain: call_changes_nothing() (-1: not yet known)
+  bool atomized_ = false;                             // some piece was cut by destination: coalesce the results
+  std::vector<std::int8_t> no_effect_;                // per chain: call_changes_nothing() (-1: not yet known)
+  std::vector<std::vector<const Rule*>*> recorders_;  // the memoized calls under way: rules matched
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,11 +16,18 @@ enum class Verdict { Accept, Deny, Undetermined };
 const char* verdict_name(Verdict v);
 
 struct Piece {
-  Box box;             // in terms of the original query (before any rewrite)
+  Box box;  // in terms of the original query (before any rewrite)
   Verdict verdict = Verdict::Deny;
-  Decider decider;     // the rule / policy that gave the final verdict
+  Decider decider;                     // the rule / policy that gave the final verdict
   const Rule* uncertain_by = nullptr;  // for Undetermined: the first rule whose condition is unknown
 };
+
+// Results of calls into large chains, shared by the evaluations of one analysis (safe to
+// use from several threads): the rule anomaly surveys and the open-path evaluations each
+// walk kube-proxy's service chain from nat PREROUTING with pieces that differ only in
+// fields no rule of that chain looks at, so the walk is done once and its result reused.
+class ChainCallMemo;
+std::shared_ptr<ChainCallMemo> make_chain_call_memo();
 
 struct EvalOptions {
   std::size_t max_call_depth = 256;
@@ -45,6 +53,8 @@ struct EvalOptions {
   // unknown rules as uncertain_by. For analyses that do not report that: the rule
   // anomaly surveys and the open-path evaluations of FWM020/FWM021.
   bool join_rewritten = false;
+  // See ChainCallMemo; null: every call is evaluated. Not used when rules are skipped.
+  std::shared_ptr<ChainCallMemo> memo;
 };
 
 struct EvalResult {

@@ -44,9 +44,10 @@ void classify(CoverageSlice& slice) {
 }  // namespace
 
 EvalResult evaluate_within(const Ruleset& rs, const Pipeline& pipeline, const Box& query, const Limits& limits,
-                           bool join_rewritten) {
+                           bool join_rewritten, std::shared_ptr<ChainCallMemo> memo) {
   EvalOptions options;
   options.join_rewritten = join_rewritten;
+  options.memo = std::move(memo);
   options.max_call_depth = limits.max_call_depth;
   options.max_pieces = limits.max_pieces;
   EvalResult result = evaluate(rs, pipeline, query, options);

@@ -16,7 +16,7 @@ namespace fwm {
 // `join_rewritten`: EvalOptions::join_rewritten (for results that never name an unknown
 // rule as the reason a piece is undetermined).
 EvalResult evaluate_within(const Ruleset& rs, const Pipeline& pipeline, const Box& query, const Limits& limits,
-                           bool join_rewritten = false);
+                           bool join_rewritten = false, std::shared_ptr<ChainCallMemo> memo = nullptr);
 
 struct CoverageOptions {
   std::size_t threads = 2;

@@ -3,10 +3,15 @@
 #include <fmt/format.h>
 #include <sys/resource.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 
 namespace fwm {
+
+namespace {
+const auto kStarted = std::chrono::steady_clock::now();
+}  // namespace
 
 bool timing_enabled() {
   static const bool enabled = std::getenv("FWM_TIMING") != nullptr;
@@ -19,8 +24,9 @@ void print_timing(const char* what, double seconds) {
   statm >> size_pages >> resident_pages;
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  fmt::print(stderr, "timing: {} {:.3f}s rss {} MB peak {} MB\n", what, seconds, resident_pages * 4096 / (1024 * 1024),
-             usage.ru_maxrss / 1024);
+  fmt::print(stderr, "timing: {} {:.3f}s (at {:.3f}s) rss {} MB peak {} MB\n", what, seconds,
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - kStarted).count(),
+             resident_pages * 4096 / (1024 * 1024), usage.ru_maxrss / 1024);
 }
 
 }  // namespace fwm

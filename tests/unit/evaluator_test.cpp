@@ -1,7 +1,11 @@
 // Evaluator semantics, driven through small iptables-save rulesets.
 #include "eval/evaluator.h"
 
+#include <fmt/format.h>
+
 #include <catch2/catch.hpp>
+#include <future>
+#include <set>
 
 #include "eval/anomalies.h"
 #include "frontends/frontend.h"
@@ -229,6 +233,107 @@ TEST_CASE("join_rewritten joins DNAT pieces later rules cannot tell apart, and n
     CHECK_FALSE((holds("10.96.0.2") && holds("10.96.0.3")));
   }
   CHECK(both > 0);
+}
+
+TEST_CASE("a shared memo of calls into large chains gives every evaluation its own result", "[eval]") {
+  // A chain large enough to be indexed, called from nat PREROUTING and OUTPUT, that looks
+  // at destinations, ports and sources but not at states or interfaces.
+  std::string nat =
+      "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+      ":POSTROUTING ACCEPT [0:0]\n:BIG - [0:0]\n:MARKS - [0:0]\n"
+      "-A PREROUTING -j BIG\n-A OUTPUT -j BIG\n-A MARKS -j MARK --set-xmark 0x1/0x1\n";
+  for (int i = 0; i < 60; ++i)
+    nat += fmt::format("-A BIG -d 10.96.0.{}/32 -p tcp --dport {} -j DNAT --to-destination 10.244.0.{}:8080\n", i,
+                       80 + i % 3, i);
+  nat +=
+      "-A BIG -s 192.0.2.0/24 -j MARKS\n"
+      "-A BIG -p tcp --dport 443 -m statistic --mode random --probability 0.5 -j DNAT --to-destination 10.1.1.1\n"
+      "COMMIT\n";
+  auto rs = load(nat + table("DROP",
+                             "-A INPUT -i lo -j ACCEPT\n"
+                             "-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"
+                             "-A INPUT -d 10.244.0.7/32 -j DROP\n"
+                             "-A INPUT -s 10.0.0.0/8 -p tcp --dport 8080 -j ACCEPT\n"
+                             "-A INPUT -p tcp --dport 443 -j ACCEPT\n"));
+  std::vector<Box> queries;
+  Box whole = Box::everything(Family::V4, rs->ifaces.size());
+  whole.state = ct_all();
+  queries.push_back(whole);
+  // The same but for fields the large chain never looks at: answered from the memo.
+  Box whole_new = whole;
+  whole_new.state = ct_only(CtState::New);
+  queries.push_back(whole_new);
+  Box whole_not_lo = whole;
+  whole_not_lo.in_iface.reset(rs->ifaces.classify("lo"));
+  queries.push_back(whole_not_lo);
+  Box open = Box::everything(Family::V4, rs->ifaces.size());
+  open.src = open.src.subtract(parse_address_expr("127.0.0.0/8").set.of(Family::V4));
+  open.in_iface.reset(rs->ifaces.classify("lo"));
+  queries.push_back(open);
+  Box tcp_from_lan = open;
+  tcp_from_lan.proto = proto_only(kProtoTcp);
+  tcp_from_lan.src = parse_address_expr("10.1.0.0/16").set.of(Family::V4);
+  queries.push_back(tcp_from_lan);
+  std::size_t max_pieces = 2'000'000;
+  auto run = [&](const Pipeline& p, const Box& q, std::shared_ptr<ChainCallMemo> memo, std::set<const Rule*>& hits) {
+    EvalOptions options;
+    options.max_pieces = max_pieces;
+    options.memo = std::move(memo);
+    options.on_match = [&hits](const Rule& r) { hits.insert(&r); };
+    return evaluate(*rs, p, q, options);
+  };
+  auto memo = make_chain_call_memo();
+  int compared = 0, truncated = 0;
+  // The second round answers from the memo; the third cuts the evaluations short inside
+  // the large chain, whose problems the memo must report again.
+  for (int round = 0; round < 3; ++round) {
+    if (round == 2) {
+      max_pieces = 4;
+      memo = make_chain_call_memo();
+    }
+    for (Direction d : {Direction::In, Direction::Out})
+      for (const Box& q : queries) {
+        const Pipeline& p = *rs->pipeline(Family::V4, d);
+        std::set<const Rule*> hits_alone, hits_shared;
+        auto alone = run(p, q, nullptr, hits_alone);
+        auto shared = run(p, q, memo, hits_shared);
+        REQUIRE(alone.pieces.size() == shared.pieces.size());
+        for (std::size_t i = 0; i < alone.pieces.size(); ++i) {
+          const Piece &a = alone.pieces[i], &b = shared.pieces[i];
+          REQUIRE(a.verdict == b.verdict);
+          REQUIRE(a.decider.rule == b.decider.rule);
+          REQUIRE(a.decider.policy == b.decider.policy);
+          REQUIRE(a.uncertain_by == b.uncertain_by);
+          REQUIRE(a.box.src == b.box.src);
+          REQUIRE(a.box.dst == b.box.dst);
+          REQUIRE(a.box.dport == b.box.dport);
+          REQUIRE(a.box.proto == b.box.proto);
+          REQUIRE(a.box.in_iface == b.box.in_iface);
+          REQUIRE(a.box.out_iface == b.box.out_iface);
+          REQUIRE(a.box.state == b.box.state);
+        }
+        REQUIRE(hits_alone == hits_shared);
+        REQUIRE(alone.problems == shared.problems);
+        REQUIRE(alone.truncated == shared.truncated);
+        if (alone.truncated) ++truncated;
+        ++compared;
+      }
+  }
+  CHECK(compared == 30);
+  CHECK(truncated >= 2);
+  max_pieces = 2'000'000;
+  // From two threads at once, with the same memo.
+  auto other_memo = make_chain_call_memo();
+  std::set<const Rule*> h1, h2, h3;
+  auto in = rs->pipeline(Family::V4, Direction::In);
+  auto first = std::async(std::launch::async, [&] { return run(*in, whole, other_memo, h1); });
+  auto second = run(*in, whole, other_memo, h2);
+  auto expected = run(*in, whole, nullptr, h3);
+  auto got = first.get();
+  CHECK(got.pieces.size() == expected.pieces.size());
+  CHECK(second.pieces.size() == expected.pieces.size());
+  CHECK(h1 == h3);
+  CHECK(h2 == h3);
 }
 
 TEST_CASE("multiport --ports matches source or destination port", "[eval]") {
