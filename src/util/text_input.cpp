@@ -103,7 +103,7 @@ std::size_t invalid_utf8_at(const std::string& s) {
   return std::string::npos;
 }
 
-std::string normalise_newlines(const std::string& in) {
+std::string normalise_newlines(std::string in) {
   if (in.find('\r') == std::string::npos) return in;
   std::string out;
   out.reserve(in.size());
@@ -120,7 +120,7 @@ std::string normalise_newlines(const std::string& in) {
 
 }  // namespace
 
-TextFile decode_text(std::string path, const std::string& bytes) {
+TextFile decode_text(std::string path, std::string bytes) {
   TextFile f;
   f.path = std::move(path);
   std::string utf8;
@@ -128,7 +128,7 @@ TextFile decode_text(std::string path, const std::string& bytes) {
     // A binary Windows registry hive (netsh advfirewall export): passed on byte for byte
     // for the frontends that read hives.
     f.encoding = "regf";
-    f.text = bytes;
+    f.text = std::move(bytes);
     return f;
   }
   if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0xFF && static_cast<unsigned char>(bytes[1]) == 0xFE) {
@@ -146,7 +146,7 @@ TextFile decode_text(std::string path, const std::string& bytes) {
     if (!decode_utf16(bytes, 0, true, utf8, f.error)) return f;
   } else {
     f.encoding = "utf-8";
-    utf8 = bytes;
+    utf8 = std::move(bytes);
   }
   if (auto nul = utf8.find('\0'); nul != std::string::npos) {
     f.error = fmt::format("{}: contains a NUL byte at offset {}: not a text file", f.path, nul);
@@ -165,7 +165,7 @@ TextFile decode_text(std::string path, const std::string& bytes) {
     utf8 = std::move(latin1);
     f.encoding = "latin-1";
   }
-  f.text = normalise_newlines(utf8);
+  f.text = normalise_newlines(std::move(utf8));
   return f;
 }
 
@@ -177,7 +177,7 @@ TextFile read_text_file(const std::string& path, const ReadLimits& limits) {
     f.error = err;
     return f;
   }
-  TextFile f = decode_text(path, bytes);
+  TextFile f = decode_text(path, std::move(bytes));
   if (f.ok()) f.error = line_length_error(f, limits.max_line_length);
   return f;
 }

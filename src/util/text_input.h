@@ -36,7 +36,7 @@ TextFile read_text_file(const std::string& path, const ReadLimits& limits = {});
 std::string line_length_error(const TextFile& file, std::size_t max_line_length);
 
 // Decodes bytes that may carry a BOM or be UTF-16; normalises CRLF / CR to LF.
-TextFile decode_text(std::string path, const std::string& bytes);
+TextFile decode_text(std::string path, std::string bytes);
 
 // Splits text into lines (views into text) without the '\n'.
 std::vector<std::string_view> split_lines(const std::string& text);
