@@ -243,7 +243,10 @@ TEST_CASE("iptables: a large file read in two halves at once gives the model of 
     }
     return text;
   };
-  std::size_t middle = (lines.size() + 1) / 2;
+  // The second half starts at the first line at or after the middle byte.
+  std::size_t middle = 0;
+  for (std::size_t offset = 0; offset < dump.size() / 2; offset += lines[middle++].size() + 1) {
+  }
   struct Variant {
     const char* what;
     std::string text;
@@ -264,7 +267,7 @@ TEST_CASE("iptables: a large file read in two halves at once gives the model of 
     file.text = variant.text;
     auto one_pass = iptables::parse(file, true, false);
     auto halves = iptables::parse(file, true, true);
-    REQUIRE(one_pass.rules.size() > 20000);
+    REQUIRE(one_pass.rules.size() > 10000);
     REQUIRE(one_pass.diagnostics.size() >= 60);
     require_same(one_pass, halves);
   }

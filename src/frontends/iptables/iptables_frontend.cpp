@@ -316,7 +316,14 @@ Model parse(const TextFile& file, bool cache_shapes, bool two_threads) {
     // Both halves at once: the second starts from a guess at the table open at its first
     // line, and is read again from the real state if the guess was wrong. The halves'
     // findings come out in line order, as from one pass.
-    std::size_t half = lines.size() / 2;
+    // Halves of the bytes rather than of the lines: iptables-save writes every chain
+    // declaration (short) before the rules (long).
+    const char* middle = file.text.data() + file.text.size() / 2;
+    std::size_t half = static_cast<std::size_t>(
+        std::lower_bound(lines.begin(), lines.end(), middle,
+                         [](std::string_view line, const char* at) { return line.data() < at; }) -
+        lines.begin());
+    half = std::clamp<std::size_t>(half, 1, lines.size() - 1);
     const ParseState guess = table_state_before(lines, half);
     ParseState second_state = guess;
     Model second;
