@@ -14,6 +14,10 @@ namespace fwm::iptables {
 
 namespace {
 
+bool is_quoted(const std::string& raw) {
+  return raw.size() >= 2 && ((raw.front() == '"' && raw.back() == '"') || (raw.front() == '\'' && raw.back() == '\''));
+}
+
 std::string unquote(const std::string& raw) {
   if (raw.size() >= 2 && raw.front() == '"' && raw.back() == '"') {
     std::string out;
@@ -50,6 +54,13 @@ const char* kBuiltinChains[][6] = {
 // further value that reads as "-Xvalue" is split into option -X with value "value".
 void split_attached_short_options(std::vector<Option>& options) {
   static const std::string single_value = "psdiojgm";
+  // Most lines have no such word: leave their options where they are.
+  if (std::none_of(options.begin(), options.end(), [](const Option& opt) {
+        bool takes_one =
+            opt.name.empty() || (opt.name.size() == 2 && single_value.find(opt.name[1]) != std::string::npos);
+        return takes_one && opt.values.size() > (opt.name.empty() ? 0u : 1u);
+      }))
+    return;
   std::vector<Option> out;
   for (auto& opt : options) {
     bool takes_one = opt.name.empty() || (opt.name.size() == 2 && single_value.find(opt.name[1]) != std::string::npos);
@@ -216,12 +227,8 @@ void parse_lines(const TextFile& file, const std::vector<std::string_view>& line
     }
     RuleLine rule;
     rule.table = table;
-    rule.span = span;
-    rule.text = text;
-    if (!line.counters.empty()) {
-      // "[pkts:bytes] -A ..." (iptables-save -c): the counters are not part of the rule.
-      rule.text = trim(std::string_view(text).substr(line.counters.size()));
-    }
+    rule.span = std::move(span);
+    rule.options.reserve(line.elements.size());
     bool first = true;
     bool bad = false;
     for (auto& el : line.elements) {
@@ -238,7 +245,8 @@ void parse_lines(const TextFile& file, const std::vector<std::string_view>& line
       }
       opt.negated = el.negated;
       opt.column = el.column;
-      for (const auto& v : el.values) opt.values.push_back(unquote(v));
+      opt.values.reserve(opt.values.size() + el.values.size());
+      for (auto& v : el.values) opt.values.push_back(is_quoted(v) ? unquote(v) : std::move(v));
       if (first) {
         first = false;
         static const char* commands[] = {
@@ -280,6 +288,8 @@ void parse_lines(const TextFile& file, const std::vector<std::string_view>& line
       error(line_no, 1, fmt::format("command {} needs a chain name", rule.command), text);
       continue;
     }
+    // "[pkts:bytes] -A ..." (iptables-save -c): the counters are not part of the rule.
+    rule.text = line.counters.empty() ? std::move(text) : trim(std::string_view(text).substr(line.counters.size()));
     model.rules.push_back(std::move(rule));
   }
 }

@@ -172,15 +172,14 @@ struct LoweringReport {
 
 class RuleLowering {
  public:
-  RuleLowering(const RuleLine& line, std::size_t line_position, Family family, const ChainNames& chains,
+  // `line` gives its text and span to the rules (it is released once lowered).
+  RuleLowering(RuleLine& line, std::size_t line_position, Family family, const ChainNames& chains,
                LoweringReport& report)
       : line_(line), position_(line_position), family_(family), chains_(chains), report_(report) {}
 
   // Returns the IR rules (usually one; "--ports" becomes two disjoint ones).
   bool lower(std::vector<Rule>& out) {
     Rule rule;
-    rule.span = line_.span;
-    rule.text = line_.text;
     Match& m = rule.match;
     m.families.reset();
     m.families.set(static_cast<std::size_t>(family_));
@@ -395,6 +394,8 @@ class RuleLowering {
     }
     if (!set_action(rule, target_name, target_options)) return false;
     rule.normalized = normalized();
+    rule.span = std::move(line_.span);  // no diagnostic of this line after here
+    rule.text = std::move(line_.text);
     if (either_ports) {
       if (either_negated) {
         PortSet outside = either_ports->complement(kMaxPort);
@@ -611,17 +612,29 @@ class RuleLowering {
   }
 
   std::string normalized() const {
-    std::string out = fmt::format("{} {}", line_.table, line_.chain);
+    std::size_t size = line_.table.size() + line_.chain.size() + 1;
+    for (const auto& o : line_.options) {
+      size += o.name.size() + 3;
+      for (const auto& v : o.values) size += v.size() + 1;
+    }
+    std::string out;
+    out.reserve(size);
+    out += line_.table;
+    out += ' ';
+    out += line_.chain;
     for (const auto& o : line_.options) {
       if (o.name == "-c" || o.name == "--set-counters" || o.name.empty()) continue;
       out += o.negated ? " ! " : " ";
       out += o.name;
-      for (const auto& v : o.values) out += " " + v;
+      for (const auto& v : o.values) {
+        out += ' ';
+        out += v;
+      }
     }
     return out;
   }
 
-  const RuleLine& line_;
+  RuleLine& line_;
   std::size_t position_;  // of the line in Model::rules
   Family family_;
   const ChainNames& chains_;
