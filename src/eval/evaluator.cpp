@@ -436,10 +436,12 @@ void copy_fields(std::uint16_t fields, Box& to, const Box& from) {
 // What the memo knows of a chain: whether calls into it are kept, the chains it reaches,
 // how deep its calls nest, and the fields their rules look at or change.
 struct ChainFacts {
-  bool memoized = false;     // large (indexed) and no call below it leads back into a chain above
-  std::vector<int> reaches;  // sorted: the chain and every chain below it
-  std::size_t depth = 0;     // calls nested below it, at most
-  std::uint16_t fields = 0;
+  bool memoized = false;         // large (indexed) and no call below it leads back into a chain above
+  std::vector<int> reaches;      // sorted: the chain and every chain below it
+  std::size_t depth = 0;         // calls nested below it, at most
+  std::uint16_t fields = 0;      // looked at by rules that cut pieces, or changed
+  std::uint16_t hit_fields = 0;  // looked at only by jumps to chains that change nothing: they cut
+                                 // nothing, but decide which rules count as matched
 };
 
 // One call's result, as evaluated for the first piece that made it.
@@ -454,7 +456,8 @@ struct CallKey {
   int chain = -1;
   std::size_t max_pieces = 0, max_call_depth = 0, min_cuts = 0;
   bool use_index = true;
-  Work piece;  // the fields the chain ignores cleared
+  Work piece;      // the fields the chain ignores cleared
+  Box hit_fields;  // the piece's ChainFacts::hit_fields (all others cleared)
 };
 
 }  // namespace
@@ -883,7 +886,11 @@ class Evaluator {
         continue;
       }
       const Rule& r = rules[next++];
-      facts.fields |= fields_of(r);
+      bool only_counted = r.action.kind == ActionKind::Jump && r.action.target_chain >= 0 &&
+                          std::all_of(rs_.chains[static_cast<std::size_t>(r.action.target_chain)].rules.begin(),
+                                      rs_.chains[static_cast<std::size_t>(r.action.target_chain)].rules.end(),
+                                      [](const Rule& inner) { return inner.action.kind == ActionKind::Continue; });
+      (only_counted ? facts.hit_fields : facts.fields) |= fields_of(r);
       int target = r.action.target_chain;
       if (target < 0 || (r.action.kind != ActionKind::Jump && r.action.kind != ActionKind::Goto)) continue;
       auto t = static_cast<std::size_t>(target);
@@ -921,8 +928,12 @@ class Evaluator {
       return run_chain(target, 0, std::move(live));
     }
     const std::uint16_t ignored = static_cast<std::uint16_t>(~facts.fields);
-    CallKey key{target, opts_.max_pieces, opts_.max_call_depth, opts_.min_cuts_to_split, opts_.use_index, live.front()};
+    CallKey key{target,          opts_.max_pieces, opts_.max_call_depth, opts_.min_cuts_to_split,
+                opts_.use_index, live.front(),     live.front().box};
     clear_fields(ignored, key.piece.box);
+    clear_fields(static_cast<std::uint16_t>(~(facts.hit_fields & ignored)), key.hit_fields);
+    // Whether the rules matched are wanted: then the fields that decide them must agree.
+    const bool want_matches = opts_.on_match || !recorders_.empty();
     std::size_t h = hash_but(key.piece.box, &Box::dst) ^ (hash_provenance(key.piece) * 0x9e3779b97f4a7c15ULL);
     for (const auto& iv : key.piece.box.dst.intervals()) h = h * 31 + static_cast<std::size_t>(iv.lo ^ (iv.hi >> 3));
     h = h * 31 + static_cast<std::size_t>(target);
@@ -933,7 +944,9 @@ class Evaluator {
       if (other.chain == key.chain && other.max_pieces == key.max_pieces &&
           other.max_call_depth == key.max_call_depth && other.min_cuts == key.min_cuts &&
           other.use_index == key.use_index && same_but(other.piece.box, key.piece.box, &Box::dst) &&
-          other.piece.box.dst == key.piece.box.dst && same_provenance(other.piece, key.piece)) {
+          other.piece.box.dst == key.piece.box.dst && same_provenance(other.piece, key.piece) &&
+          (!want_matches ||
+           (same_but(other.hit_fields, key.hit_fields, &Box::dst) && other.hit_fields.dst == key.hit_fields.dst))) {
         known = it->second->result;
         break;
       }

@@ -275,22 +275,28 @@ TEST_CASE("a shared memo of calls into large chains gives every evaluation its o
   tcp_from_lan.src = parse_address_expr("10.1.0.0/16").set.of(Family::V4);
   queries.push_back(tcp_from_lan);
   std::size_t max_pieces = 2'000'000;
+  bool want_matches = true;  // off: answers may come from calls made for other sources
   auto run = [&](const Pipeline& p, const Box& q, std::shared_ptr<ChainCallMemo> memo, std::set<const Rule*>& hits) {
     EvalOptions options;
     options.max_pieces = max_pieces;
     options.memo = std::move(memo);
-    options.on_match = [&hits](const Rule& r) { hits.insert(&r); };
+    if (want_matches) options.on_match = [&hits](const Rule& r) { hits.insert(&r); };
     return evaluate(*rs, p, q, options);
   };
   auto memo = make_chain_call_memo();
   int compared = 0, truncated = 0;
-  // The second round answers from the memo; the third cuts the evaluations short inside
-  // the large chain, whose problems the memo must report again.
-  for (int round = 0; round < 3; ++round) {
-    if (round == 2) {
-      max_pieces = 4;
-      memo = make_chain_call_memo();
-    }
+  // Sources that the large chain's only source rule (a jump to a chain that changes
+  // nothing) does not match: the pieces are those of `whole`, the rules matched are not.
+  Box other_sources = whole;
+  other_sources.src = parse_address_expr("198.51.100.0/24").set.of(Family::V4);
+  queries.push_back(other_sources);
+  // The second round answers from the memo; the third does not want the rules matched,
+  // so that the call made for `whole` answers for `other_sources`; the fourth cuts the
+  // evaluations short inside the large chain, whose problems the memo must report again.
+  for (int round = 0; round < 4; ++round) {
+    want_matches = round != 2;
+    if (round >= 2) memo = make_chain_call_memo();
+    if (round == 3) max_pieces = 4;
     for (Direction d : {Direction::In, Direction::Out})
       for (const Box& q : queries) {
         const Pipeline& p = *rs->pipeline(Family::V4, d);
@@ -319,9 +325,10 @@ TEST_CASE("a shared memo of calls into large chains gives every evaluation its o
         ++compared;
       }
   }
-  CHECK(compared == 30);
+  CHECK(compared == 48);
   CHECK(truncated >= 2);
   max_pieces = 2'000'000;
+  want_matches = true;
   // From two threads at once, with the same memo.
   auto other_memo = make_chain_call_memo();
   std::set<const Rule*> h1, h2, h3;
