@@ -9,7 +9,9 @@ n=${1:?usage: gen-iptables.sh N [SEED]}
 seed=${2:-42}
 awk -v n="$n" -v seed="$seed" '
 function hash(i,   s, k) { s = ""; for (k = 0; k < 16; k++) s = s substr("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", int(rand() * 32) + 1, 1); return s }
-function ip(base, i) { return base "." int(i / 256) % 256 "." i % 256 }
+# The i-th address after base (two octets); past 65536 it carries into the second octet,
+# so that no two services or endpoints share an address (kube-proxy never writes that).
+function ip(base, i,   o) { split(base, o, "."); return o[1] "." (o[2] + int(i / 65536)) "." int(i / 256) % 256 "." i % 256 }
 BEGIN {
   srand(seed)
   ports[0] = 80; ports[1] = 443; ports[2] = 8080; ports[3] = 53; ports[4] = 9090; ports[5] = 6379; ports[6] = 5432; ports[7] = 3000
