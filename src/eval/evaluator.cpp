@@ -478,6 +478,10 @@ std::shared_ptr<ChainCallMemo> make_chain_call_memo() { return std::make_shared<
 
 namespace {
 
+// A memoized call is walked in two halves on two threads when at least this many rules
+// of the chain can meet the piece (run_chain_in_halves()).
+constexpr std::size_t kMinRulesForTwoThreads = 8192;
+
 class Evaluator {
  public:
   Evaluator(const Ruleset& rs, const EvalOptions& opts, EvalResult& result)
@@ -976,7 +980,7 @@ class Evaluator {
     atomized_ = false;
     recorders_.push_back(&result->matched);
     try {
-      result->outcome = run_chain(target, 0, std::move(live));
+      result->outcome = run_chain_in_halves(target, std::move(live));
     } catch (...) {
       recorders_.pop_back();
       promise.set_exception(std::current_exception());
@@ -991,6 +995,53 @@ class Evaluator {
     atomized_ = atomized_ || atomized_before;
     ChainOutcome out = result->outcome;
     promise.set_value(std::move(result));
+    return out;
+  }
+
+  // A memoized call for one piece that very many rules of the chain can meet: the piece
+  // is cut in two at the middle of those rules' destinations and the upper half walked
+  // on a second thread, by an evaluator of its own whose matched rules are replayed
+  // here (the other evaluations of the analysis are waiting for this call meanwhile).
+  // Each packet meets the same rules either way; the halves' parts stay apart.
+  ChainOutcome run_chain_in_halves(int target, std::vector<Work> live) {
+    const ChainIndex* index = opts_.use_index ? index_->chain(target) : nullptr;
+    if (!index || live.size() != 1 || live.front().rewritten_dst()) return run_chain(target, 0, std::move(live));
+    const Work& w = live.front();
+    std::vector<u128> starts;
+    for (int pos : index->candidates(index_query(w), 0)) {
+      const Match& m = rs_.chains[static_cast<std::size_t>(target)].rules[static_cast<std::size_t>(pos)].match;
+      if (m.dst && !m.dst->of(w.box.family).empty()) starts.push_back(m.dst->of(w.box.family).intervals().front().lo);
+    }
+    if (starts.size() < kMinRulesForTwoThreads) return run_chain(target, 0, std::move(live));
+    auto middle = starts.begin() + static_cast<std::ptrdiff_t>(starts.size() / 2);
+    std::nth_element(starts.begin(), middle, starts.end());
+    const u128 cut = *middle;
+    Work low = w, high = w;
+    low.box.dst = w.box.dst.intersect(AddrIntervals(0, cut == 0 ? 0 : cut - 1));
+    high.box.dst = w.box.dst.intersect(AddrIntervals(cut, family_max(w.box.family)));
+    if (cut == 0 || low.box.dst.empty() || high.box.dst.empty()) return run_chain(target, 0, std::move(live));
+    EvalOptions side_options = opts_;
+    side_options.on_match = nullptr;  // called on this thread only, below
+    EvalResult side_result;
+    Evaluator side(rs_, side_options, side_result);
+    side.stack_ = stack_;
+    std::vector<const Rule*> side_matched;
+    side.recorders_.push_back(&side_matched);
+    auto upper = std::async(std::launch::async, [&side, &high, target] {
+      std::vector<Work> one;
+      one.push_back(std::move(high));
+      return side.run_chain(target, 0, std::move(one));
+    });
+    std::vector<Work> one;
+    one.push_back(std::move(low));
+    ChainOutcome out = run_chain(target, 0, std::move(one));
+    ChainOutcome other = upper.get();
+    for (auto& d : other.decided) out.decided.push_back(std::move(d));
+    for (auto& r : other.returned) out.returned.push_back(std::move(r));
+    for (const Rule* r : side_matched) matched_rule(*r);
+    result_.problems.insert(result_.problems.end(), side_result.problems.begin(), side_result.problems.end());
+    if (side_result.truncated) result_.truncated = true;
+    if (side.atomized_) atomized_ = true;
     return out;
   }
 

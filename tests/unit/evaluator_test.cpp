@@ -343,6 +343,52 @@ TEST_CASE("a shared memo of calls into large chains gives every evaluation its o
   CHECK(h2 == h3);
 }
 
+TEST_CASE("a memoized call into a chain of many destinations, walked in two halves, meets the same rules", "[eval]") {
+  // 10,000 services (more than kMinRulesForTwoThreads), a quarter of them rejected in the
+  // filter table, and a source rule that decides the rules matched, not the pieces.
+  std::string text =
+      "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+      ":POSTROUTING ACCEPT [0:0]\n:SERVICES - [0:0]\n:MARKS - [0:0]\n"
+      "-A PREROUTING -j SERVICES\n-A MARKS -j MARK --set-xmark 0x1/0x1\n";
+  for (int i = 0; i < 10000; ++i) {
+    text += fmt::format("-A SERVICES -d 10.96.{}.{}/32 -p tcp --dport {} -j DNAT --to-destination 10.244.{}.{}:8080\n",
+                        i / 256, i % 256, 80 + i % 4, i / 256, i % 256);
+    if (i % 1000 == 0) text += fmt::format("-A SERVICES -s 192.0.2.{}/32 -j MARKS\n", i / 1000);
+  }
+  std::string filter;
+  for (int i = 0; i < 10000; i += 4) filter += fmt::format("-A INPUT -d 10.244.{}.{}/32 -j REJECT\n", i / 256, i % 256);
+  auto rs = load(text + "COMMIT\n" + table("DROP", filter + "-A INPUT -p tcp --dport 8080 -j ACCEPT\n"));
+  const Pipeline& in = *rs->pipeline(Family::V4, Direction::In);
+  Box whole = Box::everything(Family::V4, rs->ifaces.size());
+  std::set<const Rule*> plain_hits, halves_hits;
+  EvalOptions plain;
+  plain.on_match = [&](const Rule& r) { plain_hits.insert(&r); };
+  EvalOptions halves = plain;
+  halves.on_match = [&](const Rule& r) { halves_hits.insert(&r); };
+  halves.memo = make_chain_call_memo();
+  auto a = evaluate(*rs, in, whole, plain);
+  auto b = evaluate(*rs, in, whole, halves);
+  CHECK(plain_hits == halves_hits);
+  CHECK(plain_hits.size() > 10000);
+  auto fate = [](const EvalResult& r, const std::string& dst, std::uint32_t port) {
+    u128 d = parse_address_expr(dst).set.of(Family::V4).intervals().front().lo;
+    u128 s = parse_address_expr("198.51.100.1").set.of(Family::V4).intervals().front().lo;
+    for (const auto& piece : r.pieces)
+      if (piece.box.dst.contains(d) && piece.box.dport.contains(port) && piece.box.src.contains(s) &&
+          piece.box.proto.test(kProtoTcp) && piece.box.in_iface.any())
+        return std::make_pair(piece.verdict, piece.decider.rule);
+    return std::make_pair(Verdict::Undetermined, static_cast<const Rule*>(nullptr));
+  };
+  for (int i = 0; i < 10000; i += 37)
+    for (std::uint32_t port : {80u, 81u, 82u, 83u, 8080u}) {
+      std::string dst = fmt::format("10.96.{}.{}", i / 256, i % 256);
+      INFO(dst << ":" << port);
+      CHECK(fate(a, dst, port) == fate(b, dst, port));
+    }
+  CHECK(fate(a, "10.96.0.1", 81).first == Verdict::Accept);  // DNAT to 10.244.0.1:8080
+  CHECK(fate(a, "10.96.0.4", 80).first == Verdict::Deny);    // 10.244.0.4 is rejected
+}
+
 TEST_CASE("multiport --ports matches source or destination port", "[eval]") {
   auto rs = load(table("DROP", "-A INPUT -p tcp -m multiport --ports 5060,5061 -j ACCEPT\n"));
   auto rs_neg = load(table("ACCEPT", "-A INPUT -p tcp -m multiport ! --ports 5060,5061 -j DROP\n"));
