@@ -696,7 +696,9 @@ class Evaluator {
       Decider policy_decider{nullptr, &chain, {}};
       Verdict policy = Verdict::Accept;
       if (chain.policy == PolicyKind::Deny) policy = Verdict::Deny;
+      out.decided.reserve(out.decided.size() + out.returned.size());  // no slack: these can be many
       for (auto& w : out.returned) out.decided.push_back({std::move(w), policy, policy_decider});
+      pieces.reserve(out.decided.size());
       for (auto& d : out.decided) {
         bool passes = d.verdict == Verdict::Accept ||
                       (stage.nat && d.verdict != Verdict::Deny && d.verdict != Verdict::Undetermined);
@@ -1036,7 +1038,9 @@ class Evaluator {
     one.push_back(std::move(low));
     ChainOutcome out = run_chain(target, 0, std::move(one));
     ChainOutcome other = upper.get();
+    out.decided.reserve(out.decided.size() + other.decided.size());
     for (auto& d : other.decided) out.decided.push_back(std::move(d));
+    out.returned.reserve(out.returned.size() + other.returned.size());
     for (auto& r : other.returned) out.returned.push_back(std::move(r));
     for (const Rule* r : side_matched) matched_rule(*r);
     result_.problems.insert(result_.problems.end(), side_result.problems.begin(), side_result.problems.end());
