@@ -240,6 +240,16 @@ std::size_t hash_provenance(const Piece& p) {
   return h * 31 + std::hash<const void*>()(p.decider.policy);
 }
 
+// The union of `parts` and of `with`, in one sort (rather than one merge per part).
+// `parts` is left sorted.
+AddrIntervals united(std::vector<Interval<u128>>& parts, const AddrIntervals& with = {}) {
+  parts.insert(parts.end(), with.intervals().begin(), with.intervals().end());
+  std::sort(parts.begin(), parts.end(), [](const auto& x, const auto& y) { return x.lo < y.lo; });
+  AddrIntervals all;
+  for (const auto& iv : parts) all.add(iv.lo, iv.hi);
+  return all;
+}
+
 // Joins items that differ only in one address field (the parts a piece was cut
 // into that met the same fate), keeping the order of first appearance.
 template <class Item>
@@ -269,17 +279,8 @@ void coalesce_along(std::vector<Item>& items, AddrIntervals Box::*free) {
       joined.emplace_back();
     }
   }
-  // Unions in one sort per group rather than one merge per joined item.
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    auto& more = joined[i];
-    if (more.empty()) continue;
-    AddrIntervals& field = out[i].box.*free;
-    more.insert(more.end(), field.intervals().begin(), field.intervals().end());
-    std::sort(more.begin(), more.end(), [](const auto& x, const auto& y) { return x.lo < y.lo; });
-    AddrIntervals united;
-    for (const auto& iv : more) united.add(iv.lo, iv.hi);
-    field = std::move(united);
-  }
+  for (std::size_t i = 0; i < out.size(); ++i)
+    if (!joined[i].empty()) out[i].box.*free = united(joined[i], out[i].box.*free);
   items = std::move(out);
 }
 
@@ -341,9 +342,7 @@ void transpose_to_ports(std::vector<Item>& items) {
         if (items[i].box.dport.contains(lo))
           parts.insert(parts.end(), items[i].box.dst.intervals().begin(), items[i].box.dst.intervals().end());
       if (parts.empty()) continue;
-      std::sort(parts.begin(), parts.end(), [](const auto& x, const auto& y) { return x.lo < y.lo; });
-      AddrIntervals dst;
-      for (const auto& iv : parts) dst.add(iv.lo, iv.hi);
+      AddrIntervals dst = united(parts);
       std::size_t h = 0;
       for (const auto& iv : dst.intervals()) h = h * 1000003u + static_cast<std::size_t>(iv.lo ^ (iv.hi >> 7));
       bool found = false;
@@ -1130,13 +1129,6 @@ class Evaluator {
         rewritten.emplace_back();
       }
     }
-    auto united = [](std::vector<Interval<u128>>& more, const AddrIntervals& with) {
-      more.insert(more.end(), with.intervals().begin(), with.intervals().end());
-      std::sort(more.begin(), more.end(), [](const auto& x, const auto& y) { return x.lo < y.lo; });
-      AddrIntervals all;
-      for (const auto& iv : more) all.add(iv.lo, iv.hi);
-      return all;
-    };
     for (std::size_t i = 0; i < out.size(); ++i) {
       if (original[i].empty()) continue;
       out[i].box.dst = united(original[i], out[i].box.dst);

@@ -777,8 +777,8 @@ Ruleset lower(Model model, const std::string& file, bool two_threads) {
                                                  fmt::format("command {} is read but not applied", r.command), r.text));
       continue;
     }
-    std::string key = r.table + " " + r.chain;
-    if (chains.index.find(key) == chains.index.end() && !is_builtin_chain(r.table, r.chain)) {
+    auto known = chains.index.find(r.table + " " + r.chain);
+    if (known == chains.index.end() && !is_builtin_chain(r.table, r.chain)) {
       not_lowered.emplace_back(
           i,
           make_diagnostic("FWM090", Severity::Error, r.span,
@@ -787,7 +787,7 @@ Ruleset lower(Model model, const std::string& file, bool two_threads) {
                           r.text));
       continue;
     }
-    target_chain[i] = ensure_chain(r.table, r.chain, i);
+    target_chain[i] = known != chains.index.end() ? known->second : ensure_chain(r.table, r.chain, i);
     fate[i] = LineFate::Lowered;
     ++to_lower;
   }
