@@ -152,7 +152,7 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
     hit.merge(survey.hit);
     for (std::size_t c = 0; c < reached_chains.size(); ++c) reached_chains[c] |= survey.reached_chains[c];
     for (auto& [rule, box] : survey.decided) decided[rule].push_back({&rs.pipelines[i], std::move(box)});
-    survey = PathSurvey(rs);  // its boxes are in `decided` now
+    survey.decided = {};  // its boxes are in `decided` now
   }
   // Chains that nothing jumps to are reported once, not rule by rule.
   std::set<int> referenced;

@@ -250,6 +250,18 @@ AddrIntervals united(std::vector<Interval<u128>>& parts, const AddrIntervals& wi
   return all;
 }
 
+// Grouping by hash: the group filed under `hash` that `belongs` accepts, or else a new
+// group numbered `count`, filed under `hash`. Returns the group and whether it is new.
+template <class Belongs>
+std::pair<std::size_t, bool> group_of(std::unordered_multimap<std::size_t, std::size_t>& index, std::size_t hash,
+                                      std::size_t count, Belongs&& belongs) {
+  auto [first, last] = index.equal_range(hash);
+  for (auto it = first; it != last; ++it)
+    if (belongs(it->second)) return {it->second, false};
+  index.emplace(hash, count);
+  return {count, true};
+}
+
 // Joins items that differ only in one address field (the parts a piece was cut
 // into that met the same fate), keeping the order of first appearance.
 template <class Item>
@@ -261,22 +273,15 @@ void coalesce_along(std::vector<Item>& items, AddrIntervals Box::*free) {
   out.reserve(items.size());
   for (auto& item : items) {
     std::size_t h = hash_but(item.box, free) ^ (hash_provenance(item) * 0x9e3779b97f4a7c15ULL);
-    bool found = false;
-    auto [lo, hi] = seen.equal_range(h);
-    for (auto it = lo; it != hi; ++it) {
-      Item& into = out[it->second];
-      if (same_but(into.box, item.box, free) && same_provenance(into, item)) {
-        auto& more = joined[it->second];
-        const auto& ivs = (item.box.*free).intervals();
-        more.insert(more.end(), ivs.begin(), ivs.end());
-        found = true;
-        break;
-      }
-    }
-    if (!found) {
-      seen.emplace(h, out.size());
+    auto [group, is_new] = group_of(seen, h, out.size(), [&](std::size_t g) {
+      return same_but(out[g].box, item.box, free) && same_provenance(out[g], item);
+    });
+    if (is_new) {
       out.push_back(std::move(item));
       joined.emplace_back();
+    } else {
+      const auto& ivs = (item.box.*free).intervals();
+      joined[group].insert(joined[group].end(), ivs.begin(), ivs.end());
     }
   }
   for (std::size_t i = 0; i < out.size(); ++i)
@@ -302,18 +307,12 @@ void transpose_to_ports(std::vector<Item>& items) {
     Box key = items[i].box;
     key.dport = PortSet();
     std::size_t h = hash_but(key, &Box::dst) ^ (hash_provenance(items[i]) * 0x9e3779b97f4a7c15ULL);
-    bool found = false;
-    auto [lo, hi] = seen.equal_range(h);
-    for (auto it = lo; it != hi; ++it) {
-      if (same(items[groups[it->second].front()], items[i])) {
-        groups[it->second].push_back(i);
-        found = true;
-        break;
-      }
-    }
-    if (!found) {
-      seen.emplace(h, groups.size());
+    auto [group, is_new] =
+        group_of(seen, h, groups.size(), [&](std::size_t g) { return same(items[groups[g].front()], items[i]); });
+    if (is_new) {
       groups.push_back({i});
+    } else {
+      groups[group].push_back(i);
     }
   }
   std::vector<Item> out;
@@ -345,17 +344,12 @@ void transpose_to_ports(std::vector<Item>& items) {
       AddrIntervals dst = united(parts);
       std::size_t h = 0;
       for (const auto& iv : dst.intervals()) h = h * 1000003u + static_cast<std::size_t>(iv.lo ^ (iv.hi >> 7));
-      bool found = false;
-      auto [first, last] = index.equal_range(h);
-      for (auto it = first; it != last; ++it)
-        if (by_addresses[it->second].first == dst) {
-          by_addresses[it->second].second.add(lo, hi);
-          found = true;
-          break;
-        }
-      if (!found) {
-        index.emplace(h, by_addresses.size());
+      auto [same_addresses, is_new] =
+          group_of(index, h, by_addresses.size(), [&](std::size_t g) { return by_addresses[g].first == dst; });
+      if (is_new) {
         by_addresses.push_back({std::move(dst), PortSet(lo, hi)});
+      } else {
+        by_addresses[same_addresses].second.add(lo, hi);
       }
     }
     if (by_addresses.size() >= group.size()) {  // no gain: keep the items as they are
@@ -962,10 +956,7 @@ class Evaluator {
       ChainOutcome out = result->outcome;
       for (auto& d : out.decided) copy_fields(ignored, d.work.box, live.front().box);
       for (auto& w : out.returned) copy_fields(ignored, w.box, live.front().box);
-      for (const Rule* r : result->matched) matched_rule(*r);
-      result_.problems.insert(result_.problems.end(), result->problems.begin(), result->problems.end());
-      if (result->truncated) result_.truncated = true;
-      if (result->atomized) atomized_ = true;
+      take_over(result->matched, result->problems, result->truncated, result->atomized);
       return out;
     }
     auto entry = std::make_shared<ChainCallMemo::Entry>();
@@ -1041,11 +1032,19 @@ class Evaluator {
     for (auto& d : other.decided) out.decided.push_back(std::move(d));
     out.returned.reserve(out.returned.size() + other.returned.size());
     for (auto& r : other.returned) out.returned.push_back(std::move(r));
-    for (const Rule* r : side_matched) matched_rule(*r);
-    result_.problems.insert(result_.problems.end(), side_result.problems.begin(), side_result.problems.end());
-    if (side_result.truncated) result_.truncated = true;
-    if (side.atomized_) atomized_ = true;
+    take_over(side_matched, side_result.problems, side_result.truncated, side.atomized_);
     return out;
+  }
+
+  // What a call evaluated elsewhere (the memo, the other half's thread) did, as if
+  // evaluated here: the rules its pieces matched, its problems, whether it was cut short
+  // and whether it cut pieces by destination.
+  void take_over(const std::vector<const Rule*>& matched, const std::vector<std::string>& problems, bool truncated,
+                 bool atomized) {
+    for (const Rule* r : matched) matched_rule(*r);
+    result_.problems.insert(result_.problems.end(), problems.begin(), problems.end());
+    if (truncated) result_.truncated = true;
+    if (atomized) atomized_ = true;
   }
 
   // The boundaries of the destination intervals of every rule the stages from `first` on
@@ -1110,23 +1109,18 @@ class Evaluator {
       key.dst = AddrIntervals();
       std::size_t h = hash_but(key, &Box::dst) * 31 + static_cast<std::size_t>(atom);
       h = h * 31 + w.maybe;
-      bool joined = false;
-      auto [lo, hi] = groups.equal_range(h);
-      for (auto it = lo; it != hi; ++it) {
-        Work& into = out[it->second];
-        if (atom_of(*into.rewritten_dst()) != atom || !same_except_destination(into, w)) continue;
-        const auto& dst = w.box.dst.intervals();
-        original[it->second].insert(original[it->second].end(), dst.begin(), dst.end());
-        const auto& seen = w.rewritten_dst()->intervals();
-        rewritten[it->second].insert(rewritten[it->second].end(), seen.begin(), seen.end());
-        joined = true;
-        break;
-      }
-      if (!joined) {
-        groups.emplace(h, out.size());
+      auto [group, is_new] = group_of(groups, h, out.size(), [&](std::size_t g) {
+        return atom_of(*out[g].rewritten_dst()) == atom && same_except_destination(out[g], w);
+      });
+      if (is_new) {
         out.push_back(std::move(w));
         original.emplace_back();
         rewritten.emplace_back();
+      } else {
+        const auto& dst = w.box.dst.intervals();
+        original[group].insert(original[group].end(), dst.begin(), dst.end());
+        const auto& seen = w.rewritten_dst()->intervals();
+        rewritten[group].insert(rewritten[group].end(), seen.begin(), seen.end());
       }
     }
     for (std::size_t i = 0; i < out.size(); ++i) {
