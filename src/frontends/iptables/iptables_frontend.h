@@ -1,7 +1,10 @@
 // iptables-save / ip6tables-save / iptables-restore frontend.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "frontends/frontend_entry.h"
@@ -53,6 +56,32 @@ Model parse(const TextFile& file, bool cache_shapes = true, bool two_threads = t
 // Takes the model by value and releases each line once lowered (large rulesets).
 // `two_threads`: large models are lowered in two halves at once (the same ruleset).
 Ruleset lower(Model model, const std::string& file, bool two_threads = true);
+
+// The one-pass load: files whose every rule line appends to a declared chain, and whose
+// family is known (a header, or `family`), are read and lowered line by line, with no
+// vendor model of the whole file in between. Empty when the file is not such a file; the
+// caller then parses and lowers it (the same ruleset, in two steps).
+std::optional<Ruleset> load_in_one_pass(const TextFile& file, std::optional<Family> family, bool two_threads = true);
+
+// The one-pass load reads a file in two passes: the other lines first, then the rule
+// lines (those starting with '-' or '['), handed on one by one.
+struct TableChange {
+  std::size_t line = 0;  // 0-based index of a table header or a COMMIT line
+  std::string table;     // the table open after it ("" after COMMIT)
+};
+// Called with each rule line read and its 0-based index; false stops the reading.
+using RuleSink = std::function<bool(RuleLine&, std::size_t)>;
+// Every line but the rule lines, into a model without rules; `tables` gets where each table
+// starts and ends, `end_of_file_diagnostics` what is due after the last line.
+Model parse_other_lines(const TextFile& file, const std::vector<std::string_view>& lines,
+                        std::vector<TableChange>& tables, std::vector<Diagnostic>& end_of_file_diagnostics);
+// The rule lines of [from, to), each handed to `sink` as read; their syntax errors, in line
+// order, go to `diagnostics`.
+void parse_rule_lines(const TextFile& file, const std::vector<std::string_view>& lines, std::size_t from,
+                      std::size_t to, const std::vector<TableChange>& tables, const RuleSink& sink,
+                      std::vector<Diagnostic>& diagnostics);
+// The line at the middle of the text's bytes (where a file is cut for two threads).
+std::size_t middle_line(const TextFile& file, const std::vector<std::string_view>& lines);
 
 // Registry entry: formats "iptables" and "ip6tables" (the latter forces IPv6).
 FrontendEntry frontend_entry();

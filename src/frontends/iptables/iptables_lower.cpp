@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <future>
@@ -707,6 +708,92 @@ struct LoweredLine {
 // Lines lowered on one thread when there are fewer than this.
 constexpr std::size_t kMinLinesForTwoThreads = 20000;
 
+// The ruleset's chains as they come into being, and their names for the lowering.
+class ChainTable {
+ public:
+  ChainTable(Ruleset& rs, ChainNames& names) : rs_(rs), names_(names) {}
+
+  // The chain `name` of `table`, created if new: seen by rule lines from `from_line` on.
+  int ensure(const std::string& table, const std::string& name, std::size_t from_line) {
+    std::string key = table + " " + name;
+    auto it = names_.index.find(key);
+    if (it != names_.index.end()) return it->second;
+    Chain c;
+    c.name = key;
+    c.table = table;
+    c.builtin = is_builtin_chain(table, name);
+    if (c.builtin) c.policy = PolicyKind::Accept;  // the kernel default until a policy is set
+    rs_.chains.push_back(std::move(c));
+    int idx = static_cast<int>(rs_.chains.size()) - 1;
+    names_.index[key] = idx;
+    names_.exists_from.push_back(from_line);
+    return idx;
+  }
+
+  // The chains the file declares (":NAME POLICY"), with the built-in chains' policies.
+  void declare(const std::vector<ChainDecl>& decls) {
+    rs_.chains.reserve(decls.size());
+    names_.index.reserve(decls.size());
+    names_.exists_from.reserve(decls.size());
+    for (const auto& decl : decls) {
+      Chain& c = rs_.chains[static_cast<std::size_t>(ensure(decl.table, decl.name, 0))];
+      if (c.builtin) {
+        c.policy = decl.policy == "DROP" ? PolicyKind::Deny : PolicyKind::Accept;
+        c.policy_span = decl.span;
+        c.policy_text = decl.text;
+      }
+    }
+  }
+
+ private:
+  Ruleset& rs_;
+  ChainNames& names_;
+};
+
+// Lowering diagnostics taken into the ruleset in file order: those reported once per file
+// keep their first place and get the count of rules from every report.
+class OnceMerger {
+ public:
+  explicit OnceMerger(std::vector<Diagnostic>& into) : into_(into) {}
+
+  void take(LoweringReport& report, std::size_t d) {
+    const std::string& key = report.once_keys[d];
+    if (key.empty()) {
+      into_.push_back(std::move(report.diagnostics[d]));
+      return;
+    }
+    std::size_t uses = report.once[key].second;  // this report's; the diagnostic is its first
+    if (auto seen = once_.find(key); seen != once_.end()) {
+      seen->second.second += uses;
+    } else {
+      once_[key] = {into_.size(), uses};
+      into_.push_back(std::move(report.diagnostics[d]));
+    }
+  }
+
+  // Adds the counts of rules to the diagnostics reported once.
+  void finish() {
+    for (auto& [key, entry] : once_)
+      if (entry.second > 1) into_[entry.first].message += fmt::format(" ({} rules use it)", entry.second);
+  }
+
+ private:
+  std::vector<Diagnostic>& into_;
+  std::map<std::string, std::pair<std::size_t, std::size_t>> once_;  // key -> (diagnostic, rules using it)
+};
+
+// Gives each rule its position in its chain, adds the pipelines and resolves interfaces.
+void complete(Ruleset& rs, Family family) {
+  for (auto& c : rs.chains)
+    for (std::size_t i = 0; i < c.rules.size(); ++i) c.rules[i].index = static_cast<int>(i);
+  add_pipelines(rs, family);
+  rs.finalize();
+}
+
+bool use_two_threads(bool wanted, std::size_t lines) {
+  return wanted && lines >= kMinLinesForTwoThreads && std::thread::hardware_concurrency() >= 2;
+}
+
 }  // namespace
 
 Ruleset lower(Model model, const std::string& file, bool two_threads) {
@@ -716,33 +803,11 @@ Ruleset lower(Model model, const std::string& file, bool two_threads) {
   rs.line_count = model.line_count;
   rs.diagnostics = model.diagnostics;
   ChainNames chains;  // looked up for every jump
-  auto ensure_chain = [&](const std::string& table, const std::string& name, std::size_t from_line) -> int {
-    std::string key = table + " " + name;
-    auto it = chains.index.find(key);
-    if (it != chains.index.end()) return it->second;
-    Chain c;
-    c.name = key;
-    c.table = table;
-    c.builtin = is_builtin_chain(table, name);
-    if (c.builtin) c.policy = PolicyKind::Accept;  // the kernel default until a policy is set
-    rs.chains.push_back(std::move(c));
-    int idx = static_cast<int>(rs.chains.size()) - 1;
-    chains.index[key] = idx;
-    chains.exists_from.push_back(from_line);
-    return idx;
+  ChainTable table(rs, chains);
+  auto ensure_chain = [&](const std::string& t, const std::string& name, std::size_t from_line) {
+    return table.ensure(t, name, from_line);
   };
-  rs.chains.reserve(model.chains.size());
-  chains.index.reserve(model.chains.size());
-  chains.exists_from.reserve(model.chains.size());
-  for (const auto& decl : model.chains) {
-    int idx = ensure_chain(decl.table, decl.name, 0);
-    Chain& c = rs.chains[static_cast<std::size_t>(idx)];
-    if (c.builtin) {
-      c.policy = decl.policy == "DROP" ? PolicyKind::Deny : PolicyKind::Accept;
-      c.policy_span = decl.span;
-      c.policy_text = decl.text;
-    }
-  }
+  table.declare(model.chains);
   // Restore-style commands that create chains or set policies.
   for (const auto& r : model.rules) {
     if (is(r.command, "-N") || is(r.command, "--new-chain")) ensure_chain(r.table, r.chain, 0);
@@ -794,8 +859,7 @@ Ruleset lower(Model model, const std::string& file, bool two_threads) {
   // Lowering, on two threads for large files: each line depends only on the chains
   // above. Each thread keeps its own report; they are merged in file order below.
   std::vector<LoweredLine> lowered(n);
-  std::size_t threads =
-      two_threads && to_lower >= kMinLinesForTwoThreads && std::thread::hardware_concurrency() >= 2 ? 2 : 1;
+  std::size_t threads = use_two_threads(two_threads, to_lower) ? 2 : 1;
   std::vector<LoweringReport> reports(threads);
   // Without -I and -F (iptables-save never writes them) every chain's rules are its lines'
   // in file order: each thread lowers the lines of its own chains straight into them, so
@@ -870,7 +934,7 @@ Ruleset lower(Model model, const std::string& file, bool two_threads) {
     second_half.get();
   }
   // In file order: diagnostics, and each lowered line's rules into place.
-  std::map<std::string, std::pair<int, std::size_t>> once;  // key -> (diagnostic, rules using it)
+  OnceMerger merger(rs.diagnostics);
   std::size_t next_not_lowered = 0;
   for (std::size_t i = 0; i < n; ++i) {
     // Each line's vendor model is released once placed, so that the peak holds one
@@ -891,21 +955,7 @@ Ruleset lower(Model model, const std::string& file, bool two_threads) {
       continue;
     }
     LoweredLine& line = lowered[i];
-    LoweringReport& report = reports[line.report];
-    for (std::size_t d = line.first_diagnostic; d < line.end_diagnostic; ++d) {
-      const std::string& key = report.once_keys[d];
-      if (key.empty()) {
-        rs.diagnostics.push_back(std::move(report.diagnostics[d]));
-        continue;
-      }
-      std::size_t uses = report.once[key].second;  // this thread's; the line is its first
-      if (auto seen = once.find(key); seen != once.end()) {
-        seen->second.second += uses;
-      } else {
-        once[key] = {static_cast<int>(rs.diagnostics.size()), uses};
-        rs.diagnostics.push_back(std::move(report.diagnostics[d]));
-      }
-    }
+    for (std::size_t d = line.first_diagnostic; d < line.end_diagnostic; ++d) merger.take(reports[line.report], d);
     if (!line.ok || appends_only) continue;
     auto& rules = rs.chains[static_cast<std::size_t>(target_chain[i])].rules;
     std::size_t pos = rules.size();
@@ -919,13 +969,100 @@ Ruleset lower(Model model, const std::string& file, bool two_threads) {
                  std::make_move_iterator(line.rules.end()));
     line.rules = {};
   }
-  for (auto& [key, entry] : once)
-    if (entry.second > 1)
-      rs.diagnostics[static_cast<std::size_t>(entry.first)].message += fmt::format(" ({} rules use it)", entry.second);
-  for (auto& c : rs.chains)
-    for (std::size_t i = 0; i < c.rules.size(); ++i) c.rules[i].index = static_cast<int>(i);
-  add_pipelines(rs, model.family);
-  rs.finalize();
+  merger.finish();
+  complete(rs, model.family);
+  return rs;
+}
+
+std::optional<Ruleset> load_in_one_pass(const TextFile& file, std::optional<Family> family, bool two_threads) {
+  const auto lines = split_lines(file.text);
+  std::vector<TableChange> tables;
+  std::vector<Diagnostic> end_of_file_diagnostics;
+  Model declarations = parse_other_lines(file, lines, tables, end_of_file_diagnostics);
+  if (family) {
+    declarations.family = *family;
+  } else if (!declarations.family_from_header) {
+    return std::nullopt;  // the addresses of every rule decide it
+  }
+  Ruleset rs;
+  rs.format = declarations.family == Family::V6 ? "ip6tables" : "iptables";
+  rs.file = file.path;
+  rs.line_count = lines.size();
+  ChainNames chains;
+  ChainTable(rs, chains).declare(declarations.chains);
+
+  // Each rule line is lowered as soon as it is read, on two threads for large files: the
+  // first half's rules go straight into their chains, the second half's into chains of
+  // its own, appended below. A line that is not "-A" to a declared chain (-I, -N, -F, a
+  // built-in chain the file never declares) stops both: the caller takes the two-step way.
+  struct Part {
+    std::vector<Diagnostic> syntax_errors;
+    LoweringReport report;
+    std::vector<std::vector<Rule>> rules;  // per chain (second half)
+  };
+  std::atomic<bool> give_up{false};
+  const std::size_t threads = use_two_threads(two_threads, lines.size()) ? 2 : 1;
+  std::vector<Part> parts(threads);
+  auto read_part = [&](std::size_t t, std::size_t from, std::size_t to) {
+    Part& part = parts[t];
+    if (t > 0) part.rules.resize(rs.chains.size());
+    RuleSink lower_line = [&](RuleLine& line, std::size_t idx) {
+      if (give_up.load(std::memory_order_relaxed)) return false;
+      auto it = is(line.command, "-A") || is(line.command, "--append")
+                    ? chains.index.find(line.table + " " + line.chain)
+                    : chains.index.end();
+      if (it == chains.index.end()) {
+        give_up = true;
+        return false;
+      }
+      auto c = static_cast<std::size_t>(it->second);
+      auto& into = t == 0 ? rs.chains[c].rules : part.rules[c];
+      std::size_t before = into.size();
+      if (!RuleLowering(line, idx, declarations.family, chains, part.report).lower(into)) into.resize(before);
+      for (std::size_t k = before; k < into.size(); ++k) into[k].chain = it->second;
+      return true;
+    };
+    parse_rule_lines(file, lines, from, to, tables, lower_line, part.syntax_errors);
+  };
+  if (threads == 1) {
+    read_part(0, 0, lines.size());
+  } else {
+    std::size_t half = middle_line(file, lines);
+    auto second_half = std::async(std::launch::async, read_part, 1, half, lines.size());
+    read_part(0, 0, half);
+    second_half.get();
+  }
+  if (give_up) return std::nullopt;
+
+  for (std::size_t t = 1; t < threads; ++t)
+    for (std::size_t c = 0; c < rs.chains.size(); ++c) {
+      auto& from = parts[t].rules[c];
+      auto& into = rs.chains[c].rules;
+      if (into.empty()) {
+        into.swap(from);
+      } else {
+        into.insert(into.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+      }
+      from = {};
+    }
+  // Diagnostics as the two steps give them: syntax errors in line order, then what is due
+  // at the end of the file, then the lowering's in file order.
+  rs.diagnostics = std::move(declarations.diagnostics);
+  for (auto& part : parts) {
+    std::size_t middle = rs.diagnostics.size();
+    rs.diagnostics.insert(rs.diagnostics.end(), std::make_move_iterator(part.syntax_errors.begin()),
+                          std::make_move_iterator(part.syntax_errors.end()));
+    std::inplace_merge(rs.diagnostics.begin(), rs.diagnostics.begin() + static_cast<std::ptrdiff_t>(middle),
+                       rs.diagnostics.end(),
+                       [](const Diagnostic& a, const Diagnostic& b) { return a.span.line < b.span.line; });
+  }
+  rs.diagnostics.insert(rs.diagnostics.end(), std::make_move_iterator(end_of_file_diagnostics.begin()),
+                        std::make_move_iterator(end_of_file_diagnostics.end()));
+  OnceMerger merger(rs.diagnostics);
+  for (auto& part : parts)
+    for (std::size_t d = 0; d < part.report.diagnostics.size(); ++d) merger.take(part.report, d);
+  merger.finish();
+  complete(rs, declarations.family);
   return rs;
 }
 
@@ -935,12 +1072,18 @@ FrontendEntry frontend_entry() {
   entry.detect = [](const TextFile& file) { return detect(file.text); };
   entry.load = [](const TextFile& file, const std::string&, const LoadOptions& options, LoadResult& result) {
     auto t0 = std::chrono::steady_clock::now();
+    // An explicit --format decides the family; detection keeps what the file says.
+    std::optional<Family> family;
+    if (options.format == "ip6tables") family = Family::V6;
+    if (options.format == "iptables") family = Family::V4;
+    if (auto ruleset = load_in_one_pass(file, family)) {
+      result.ruleset = std::make_unique<Ruleset>(std::move(*ruleset));
+      return;
+    }
     auto model = parse(file);
     if (timing_enabled())
       print_timing("iptables parse", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    // An explicit --format decides the family; detection keeps what the file says.
-    if (options.format == "ip6tables") model.family = Family::V6;
-    if (options.format == "iptables") model.family = Family::V4;
+    if (family) model.family = *family;
     result.ruleset = std::make_unique<Ruleset>(lower(std::move(model), file.path));
   };
   return entry;
