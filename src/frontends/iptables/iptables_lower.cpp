@@ -979,6 +979,7 @@ std::optional<Ruleset> load_in_one_pass(const TextFile& file, std::optional<Fami
   std::vector<TableChange> tables;
   std::vector<Diagnostic> end_of_file_diagnostics;
   Model declarations = parse_other_lines(file, lines, tables, end_of_file_diagnostics);
+  if (timing_enabled()) print_timing("iptables declarations", 0);
   if (family) {
     declarations.family = *family;
   } else if (!declarations.family_from_header) {
@@ -1033,6 +1034,7 @@ std::optional<Ruleset> load_in_one_pass(const TextFile& file, std::optional<Fami
     second_half.get();
   }
   if (give_up) return std::nullopt;
+  if (timing_enabled()) print_timing("iptables rules read and lowered", 0);
 
   for (std::size_t t = 1; t < threads; ++t)
     for (std::size_t c = 0; c < rs.chains.size(); ++c) {
