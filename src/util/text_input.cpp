@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <string_view>
@@ -87,6 +88,14 @@ bool decode_utf16(const std::string& bytes, std::size_t start, bool little, std:
 std::size_t invalid_utf8_at(const std::string& s) {
   std::size_t i = 0;
   while (i < s.size()) {
+    // Eight ASCII bytes at a time (most configuration files are ASCII throughout).
+    while (i + 8 <= s.size()) {
+      std::uint64_t word;
+      std::memcpy(&word, s.data() + i, 8);
+      if (word & 0x8080808080808080ULL) break;
+      i += 8;
+    }
+    if (i >= s.size()) break;
     auto c = static_cast<unsigned char>(s[i]);
     std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
     if (n == 0 || i + n > s.size()) return i;
@@ -131,7 +140,8 @@ TextFile decode_text(std::string path, std::string bytes) {
     f.text = std::move(bytes);
     return f;
   }
-  if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0xFF && static_cast<unsigned char>(bytes[1]) == 0xFE) {
+  if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0xFF &&
+      static_cast<unsigned char>(bytes[1]) == 0xFE) {
     f.encoding = "utf-16le";
     if (!decode_utf16(bytes, 2, true, utf8, f.error)) return f;
   } else if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0xFE &&

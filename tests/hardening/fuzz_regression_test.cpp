@@ -48,6 +48,15 @@ TEST_CASE("fuzz regressions: ipsec.conf with bytes outside strict UTF-8", "[hard
   CHECK(decoded.encoding == "latin-1");
   CHECK(decode_text("o.txt", "\xC0\xAF").encoding == "latin-1");  // overlong '/'
   CHECK(decode_text("u.txt", "caf\xC3\xA9").encoding == "utf-8");
+  // The same after runs of ASCII of every length (the check reads eight ASCII bytes at a time).
+  for (std::size_t run = 0; run < 20; ++run) {
+    std::string ascii(run, 'a');
+    INFO(run << " ASCII bytes first");
+    CHECK(decode_text("s.txt", ascii + "\xED\xA0\x80" + ascii).encoding == "latin-1");
+    CHECK(decode_text("u.txt", ascii + "caf\xC3\xA9" + ascii).encoding == "utf-8");
+    CHECK(decode_text("t.txt", ascii + "\xC3").encoding == "latin-1");  // cut short at the end
+    CHECK(decode_text("a.txt", ascii + "\x7F").encoding == "utf-8");
+  }
 }
 
 TEST_CASE("fuzz regressions: a line of blanks after a continuation in a Windows IPsec script", "[hardening]") {
@@ -57,7 +66,9 @@ TEST_CASE("fuzz regressions: a line of blanks after a continuation in a Windows 
   ipsec::IpsecLoad loaded;
   REQUIRE_NOTHROW(loaded = ipsec::load_ipsec_policy_bytes("policy", bytes));
   CHECK((loaded.policy || !loaded.error.empty()));
-  std::string script = "New-NetIPsecRule -DisplayName \"media\" `\n   \n  -Protocol UDP -LocalPort 49152-57500 -InboundSecurity None -OutboundSecurity None\n";
+  std::string script =
+      "New-NetIPsecRule -DisplayName \"media\" `\n   \n  -Protocol UDP -LocalPort 49152-57500 -InboundSecurity None "
+      "-OutboundSecurity None\n";
   REQUIRE_NOTHROW(loaded = ipsec::load_ipsec_policy_bytes("rules.ps1", script));
   CHECK((loaded.policy || !loaded.error.empty()));
 }
