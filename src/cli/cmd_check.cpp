@@ -17,6 +17,7 @@
 #include "matrix/coverage.h"
 #include "matrix/topology.h"
 #include "report/report.h"
+#include "util/process_exit.h"
 #include "util/timing.h"
 
 namespace fwm {
@@ -221,6 +222,13 @@ int cmd_check(const CheckArgs& args) {
       }
       report.findings.insert(report.findings.end(), std::make_move_iterator(findings.begin()),
                              std::make_move_iterator(findings.end()));
+    }
+    // Findings keep no reference into the ruleset: free it before the next file, or leave
+    // the last one to the end of the process.
+    if (&file == &a.files.back()) {
+      free_or_leave_until_exit(std::move(loaded));
+    } else {
+      loaded = {};
     }
   }
   if (progress) fmt::print(stderr, "\r\x1b[K");
