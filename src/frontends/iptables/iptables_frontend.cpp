@@ -149,13 +149,6 @@ struct LinePass {
   const RuleSink* sink = nullptr;                     // rule lines: instead of Model::rules
 };
 
-// A line whose first character other than blanks is '-' or '[' (counters): a command,
-// or a syntax error, and nothing else.
-bool is_rule_line(std::string_view raw) {
-  std::size_t b = raw.find_first_not_of(" \t");
-  return b != std::string_view::npos && (raw[b] == '-' || raw[b] == '[');
-}
-
 // Reads lines [from, to) into `model`, going on from `state`.
 void parse_lines(const TextFile& file, const std::vector<std::string_view>& lines, std::size_t from, std::size_t to,
                  bool cache_shapes, ParseState& state, Model& model, const LinePass& pass = {}) {
@@ -367,14 +360,19 @@ void end_of_file(const TextFile& file, const ParseState& state, std::vector<Diag
 
 }  // namespace
 
-std::size_t middle_line(const TextFile& file, const std::vector<std::string_view>& lines) {
-  if (lines.size() < 2) return lines.size();
-  const char* middle = file.text.data() + file.text.size() / 2;
+bool is_rule_line(std::string_view raw) {
+  std::size_t b = raw.find_first_not_of(" \t");
+  return b != std::string_view::npos && (raw[b] == '-' || raw[b] == '[');
+}
+
+std::size_t middle_line(const std::vector<std::string_view>& lines, std::size_t from, std::size_t to) {
+  if (to - from < 2) return to;
+  const char* middle = lines[from].data() + (lines[to - 1].data() + lines[to - 1].size() - lines[from].data()) / 2;
+  auto begin = lines.begin() + static_cast<std::ptrdiff_t>(from), end = lines.begin() + static_cast<std::ptrdiff_t>(to);
   std::size_t half = static_cast<std::size_t>(
-      std::lower_bound(lines.begin(), lines.end(), middle,
-                       [](std::string_view line, const char* at) { return line.data() < at; }) -
+      std::lower_bound(begin, end, middle, [](std::string_view line, const char* at) { return line.data() < at; }) -
       lines.begin());
-  return std::clamp<std::size_t>(half, 1, lines.size() - 1);
+  return std::clamp<std::size_t>(half, from + 1, to - 1);
 }
 
 Model parse(const TextFile& file, bool cache_shapes, bool two_threads) {
@@ -390,7 +388,7 @@ Model parse(const TextFile& file, bool cache_shapes, bool two_threads) {
     // findings come out in line order, as from one pass.
     // Halves of the bytes rather than of the lines: iptables-save writes every chain
     // declaration (short) before the rules (long).
-    std::size_t half = middle_line(file, lines);
+    std::size_t half = middle_line(lines, 0, lines.size());
     const ParseState guess = table_state_before(lines, half);
     ParseState second_state = guess;
     Model second;

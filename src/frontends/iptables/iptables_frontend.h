@@ -80,8 +80,12 @@ Model parse_other_lines(const TextFile& file, const std::vector<std::string_view
 void parse_rule_lines(const TextFile& file, const std::vector<std::string_view>& lines, std::size_t from,
                       std::size_t to, const std::vector<TableChange>& tables, const RuleSink& sink,
                       std::vector<Diagnostic>& diagnostics);
-// The line at the middle of the text's bytes (where a file is cut for two threads).
-std::size_t middle_line(const TextFile& file, const std::vector<std::string_view>& lines);
+// A line whose first character other than blanks is '-' or '[' (counters): a command, or
+// a syntax error, and nothing else.
+bool is_rule_line(std::string_view raw);
+// The line at the middle of the bytes of lines [from, to) (where they are cut for two
+// threads), strictly after `from` and before `to` when there are two lines or more.
+std::size_t middle_line(const std::vector<std::string_view>& lines, std::size_t from, std::size_t to);
 
 // Registry entry: formats "iptables" and "ip6tables" (the latter forces IPv6).
 FrontendEntry frontend_entry();

@@ -1028,7 +1028,10 @@ std::optional<Ruleset> load_in_one_pass(const TextFile& file, std::optional<Fami
   if (threads == 1) {
     read_part(0, 0, lines.size());
   } else {
-    std::size_t half = middle_line(file, lines);
+    // Halves of the rule lines' bytes: this pass skips the declarations, which come first.
+    std::size_t first_rule = 0;
+    while (first_rule + 2 < lines.size() && !is_rule_line(lines[first_rule])) ++first_rule;
+    std::size_t half = middle_line(lines, first_rule, lines.size());
     auto second_half = std::async(std::launch::async, read_part, 1, half, lines.size());
     read_part(0, 0, half);
     second_half.get();
@@ -1042,7 +1045,8 @@ std::optional<Ruleset> load_in_one_pass(const TextFile& file, std::optional<Fami
       auto& into = rs.chains[c].rules;
       if (into.empty()) {
         into.swap(from);
-      } else {
+      } else if (!from.empty()) {
+        into.reserve(into.size() + from.size());  // exactly: no spare room to give back
         into.insert(into.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
       }
       from = {};
