@@ -62,6 +62,12 @@ bool covers_everything(const IntervalSet<T>& set, T max_value) {
   return set.size() == 1 && set.intervals()[0].lo == 0 && set.intervals()[0].hi == max_value;
 }
 
+// The share of its domain [0, max_value] that a set covers, roughly.
+template <class T>
+double share_of_domain(const IntervalSet<T>& set, T max_value) {
+  return static_cast<double>(set.count()) / (static_cast<double>(max_value) + 1.0);
+}
+
 // Sorted union of a sorted list and unsorted positions.
 std::vector<int> merge_positions(const std::vector<int>& sorted, std::vector<int> more) {
   std::sort(more.begin(), more.end());
@@ -122,10 +128,22 @@ std::vector<int> ChainIndex::candidates(const IndexQuery& q, std::size_t start) 
     for (const auto* e : hits) more.push_back(e->pos);
     consider(merge_positions(wild, std::move(more)));
   };
-  // The destination first: it is the most selective field of large chains.
-  if (q.dst && !covers_everything(*q.dst, q.v6 ? kMaxV6 : kMaxV4))
-    by_stabber(q.v6 ? dst_v6_ : dst_v4_, *q.dst, dst_wild_);
-  if (q.dport && !covers_everything(*q.dport, kMaxPort)) by_stabber(dport_, *q.dport, dport_wild_);
+  // The narrower of destination and port first (usually the destination, the most
+  // selective field of large chains): the second then stops as soon as it finds more
+  // rules than the first. A piece with one port and every address but a few (what a
+  // rule "-d IP --dport P" leaves of the ports it does not match) would otherwise stab
+  // every rule of the chain by address, once per rule that cuts it.
+  const bool use_dst = q.dst && !covers_everything(*q.dst, q.v6 ? kMaxV6 : kMaxV4);
+  const bool use_dport = q.dport && !covers_everything(*q.dport, kMaxPort);
+  auto by_dst = [&] { by_stabber(q.v6 ? dst_v6_ : dst_v4_, *q.dst, dst_wild_); };
+  auto by_dport = [&] { by_stabber(dport_, *q.dport, dport_wild_); };
+  if (use_dst && use_dport && share_of_domain(*q.dport, kMaxPort) < share_of_domain(*q.dst, q.v6 ? kMaxV6 : kMaxV4)) {
+    by_dport();
+    by_dst();
+  } else {
+    if (use_dst) by_dst();
+    if (use_dport) by_dport();
+  }
   if (q.proto && q.proto->count() <= kMaxIndexedProtos) {
     std::size_t estimate = proto_wild_.size();
     for (std::size_t p = 0; p < 256; ++p)

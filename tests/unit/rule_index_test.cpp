@@ -162,4 +162,22 @@ TEST_CASE("rule index: a query for one port visits only the rules that can match
   IndexQuery by_dst;
   by_dst.dst = &dst;
   CHECK(index->candidates(by_dst, 0) == std::vector<int>{257, 500});
+  // Every address but one and one port (what "-d IP --dport P" leaves of another port):
+  // the port decides, whichever field the index asks first.
+  AddrIntervals all_but_one = AddrIntervals(0, kMaxV4);
+  all_but_one.subtract_in_place(dst);
+  PortSet one_port(1257, 1257);
+  IndexQuery wide_dst;
+  wide_dst.dst = &all_but_one;
+  wide_dst.dport = &one_port;
+  CHECK(index->candidates(wide_dst, 0) == std::vector<int>{257});
+  PortSet other_port(1258, 1258);
+  wide_dst.dport = &other_port;
+  CHECK(index->candidates(wide_dst, 0) == std::vector<int>{258});
+  wide_dst.dport = &port;
+  CHECK(index->candidates(wide_dst, 0) == std::vector<int>{500});
+  wide_dst.dst = &dst;  // and the other way round: one address, every port but one
+  PortSet all_but_5061{{0, 5060}, {5062, kMaxPort}};
+  wide_dst.dport = &all_but_5061;
+  CHECK(index->candidates(wide_dst, 0) == std::vector<int>{257, 500});
 }

@@ -976,6 +976,7 @@ Ruleset lower(Model model, const std::string& file, bool two_threads) {
 
 std::optional<Ruleset> load_in_one_pass(const TextFile& file, std::optional<Family> family, bool two_threads) {
   const auto lines = split_lines(file.text);
+  if (timing_enabled()) print_timing("iptables lines split", 0);
   std::vector<TableChange> tables;
   std::vector<Diagnostic> end_of_file_diagnostics;
   Model declarations = parse_other_lines(file, lines, tables, end_of_file_diagnostics);
@@ -991,6 +992,7 @@ std::optional<Ruleset> load_in_one_pass(const TextFile& file, std::optional<Fami
   rs.line_count = lines.size();
   ChainNames chains;
   ChainTable(rs, chains).declare(declarations.chains);
+  if (timing_enabled()) print_timing("iptables chains declared", 0);
 
   // Each rule line is lowered as soon as it is read, on two threads for large files: the
   // first half's rules go straight into their chains, the second half's into chains of
