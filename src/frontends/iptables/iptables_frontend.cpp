@@ -231,8 +231,6 @@ void parse_lines(const TextFile& file, const std::vector<std::string_view>& line
       decl.table = table;
       decl.name = line.chain_decl.substr(1);
       decl.policy = unquote(line.policy);
-      decl.span = span;
-      decl.text = text;
       bool builtin = is_builtin_chain(table, decl.name);
       if (builtin && decl.policy != "ACCEPT" && decl.policy != "DROP") {
         error(line_no, line.policy_column,
@@ -246,6 +244,8 @@ void parse_lines(const TextFile& file, const std::vector<std::string_view>& line
               text);
         continue;
       }
+      decl.span = std::move(span);
+      decl.text = std::move(text);
       model.chains.push_back(std::move(decl));
       continue;
     }
@@ -358,6 +358,48 @@ void end_of_file(const TextFile& file, const ParseState& state, std::vector<Diag
       text));
 }
 
+// Reads every line of `pass` into `model`: in two halves at once when `half` is inside
+// the file. The second half starts from a guess at the table open at its first line, and
+// is read again from the real state if the guess was wrong. The halves' findings come
+// out in line order, as from one pass.
+void parse_in_halves(const TextFile& file, const std::vector<std::string_view>& lines, std::size_t half,
+                     bool cache_shapes, const LinePass& pass, ParseState& state, Model& model) {
+  if (half == 0 || half >= lines.size()) {
+    parse_lines(file, lines, 0, lines.size(), cache_shapes, state, model, pass);
+    return;
+  }
+  const ParseState guess = table_state_before(lines, half);
+  ParseState second_state = guess;
+  Model second;
+  std::vector<TableChange> second_changes;
+  LinePass second_pass = pass;
+  if (pass.table_changes) second_pass.table_changes = &second_changes;
+  auto second_half = std::async(std::launch::async, [&] {
+    parse_lines(file, lines, half, lines.size(), cache_shapes, second_state, second, second_pass);
+  });
+  parse_lines(file, lines, 0, half, cache_shapes, state, model, pass);
+  second_half.get();
+  if (!state.same_table(guess)) {
+    parse_lines(file, lines, half, lines.size(), cache_shapes, state, model, pass);
+    return;
+  }
+  auto append = [](auto& into, auto& from) {
+    into.insert(into.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+  };
+  append(model.chains, second.chains);
+  append(model.rules, second.rules);
+  append(model.diagnostics, second.diagnostics);
+  if (pass.table_changes) append(*pass.table_changes, second_changes);
+  state.table = second_state.table;
+  state.table_line = second_state.table_line;
+  state.v6_hint |= second_state.v6_hint;
+  state.v4_hint |= second_state.v4_hint;
+}
+
+bool use_two_threads(bool wanted, std::size_t lines) {
+  return wanted && lines >= kMinLinesForTwoThreads && std::thread::hardware_concurrency() >= 2;
+}
+
 }  // namespace
 
 bool is_rule_line(std::string_view raw) {
@@ -380,51 +422,33 @@ Model parse(const TextFile& file, bool cache_shapes, bool two_threads) {
   auto lines = split_lines(file.text);
   model.line_count = lines.size();
   ParseState state;
-  if (!two_threads || lines.size() < kMinLinesForTwoThreads || std::thread::hardware_concurrency() < 2) {
-    parse_lines(file, lines, 0, lines.size(), cache_shapes, state, model);
-  } else {
-    // Both halves at once: the second starts from a guess at the table open at its first
-    // line, and is read again from the real state if the guess was wrong. The halves'
-    // findings come out in line order, as from one pass.
-    // Halves of the bytes rather than of the lines: iptables-save writes every chain
-    // declaration (short) before the rules (long).
-    std::size_t half = middle_line(lines, 0, lines.size());
-    const ParseState guess = table_state_before(lines, half);
-    ParseState second_state = guess;
-    Model second;
-    auto second_half = std::async(
-        std::launch::async, [&] { parse_lines(file, lines, half, lines.size(), cache_shapes, second_state, second); });
-    parse_lines(file, lines, 0, half, cache_shapes, state, model);
-    second_half.get();
-    if (state.same_table(guess)) {
-      auto append = [](auto& into, auto& from) {
-        into.insert(into.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
-      };
-      append(model.chains, second.chains);
-      append(model.rules, second.rules);
-      append(model.diagnostics, second.diagnostics);
-      state.table = second_state.table;
-      state.table_line = second_state.table_line;
-      state.v6_hint |= second_state.v6_hint;
-      state.v4_hint |= second_state.v4_hint;
-    } else {
-      parse_lines(file, lines, half, lines.size(), cache_shapes, state, model);
-    }
-  }
+  // Halves of the bytes rather than of the lines: iptables-save writes every chain
+  // declaration (short) before the rules (long).
+  std::size_t half = use_two_threads(two_threads, lines.size()) ? middle_line(lines, 0, lines.size()) : 0;
+  parse_in_halves(file, lines, half, cache_shapes, LinePass{}, state, model);
   end_of_file(file, state, model.diagnostics);
   if (!model.family_from_header && state.v6_hint && !state.v4_hint) model.family = Family::V6;
   return model;
 }
 
 Model parse_other_lines(const TextFile& file, const std::vector<std::string_view>& lines,
-                        std::vector<TableChange>& tables, std::vector<Diagnostic>& end_of_file_diagnostics) {
+                        std::vector<TableChange>& tables, std::vector<Diagnostic>& end_of_file_diagnostics,
+                        bool two_threads) {
   Model model;
   model.line_count = lines.size();
   ParseState state;
   LinePass pass;
   pass.rule_lines = false;
   pass.table_changes = &tables;
-  parse_lines(file, lines, 0, lines.size(), true, state, model, pass);
+  // Halves of the lines this pass reads (the declarations).
+  std::size_t half = 0;
+  if (use_two_threads(two_threads, lines.size())) {
+    std::size_t others = 0;
+    for (auto line : lines) others += is_rule_line(line) ? 0 : 1;
+    for (std::size_t seen = 0; half < lines.size() && seen < others / 2; ++half)
+      seen += is_rule_line(lines[half]) ? 0 : 1;
+  }
+  parse_in_halves(file, lines, half, true, pass, state, model);
   end_of_file(file, state, end_of_file_diagnostics);
   return model;
 }

@@ -74,7 +74,8 @@ using RuleSink = std::function<bool(RuleLine&, std::size_t)>;
 // Every line but the rule lines, into a model without rules; `tables` gets where each table
 // starts and ends, `end_of_file_diagnostics` what is due after the last line.
 Model parse_other_lines(const TextFile& file, const std::vector<std::string_view>& lines,
-                        std::vector<TableChange>& tables, std::vector<Diagnostic>& end_of_file_diagnostics);
+                        std::vector<TableChange>& tables, std::vector<Diagnostic>& end_of_file_diagnostics,
+                        bool two_threads = true);
 // The rule lines of [from, to), each handed to `sink` as read; their syntax errors, in line
 // order, go to `diagnostics`.
 void parse_rule_lines(const TextFile& file, const std::vector<std::string_view>& lines, std::size_t from,

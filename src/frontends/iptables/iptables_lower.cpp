@@ -715,19 +715,19 @@ class ChainTable {
 
   // The chain `name` of `table`, created if new: seen by rule lines from `from_line` on.
   int ensure(const std::string& table, const std::string& name, std::size_t from_line) {
-    std::string key = table + " " + name;
-    auto it = names_.index.find(key);
-    if (it != names_.index.end()) return it->second;
+    std::string key;
+    key.reserve(table.size() + 1 + name.size());
+    key.append(table).append(1, ' ').append(name);
+    auto [it, created] = names_.index.try_emplace(std::move(key), static_cast<int>(rs_.chains.size()));
+    if (!created) return it->second;
     Chain c;
-    c.name = key;
+    c.name = it->first;
     c.table = table;
     c.builtin = is_builtin_chain(table, name);
     if (c.builtin) c.policy = PolicyKind::Accept;  // the kernel default until a policy is set
     rs_.chains.push_back(std::move(c));
-    int idx = static_cast<int>(rs_.chains.size()) - 1;
-    names_.index[key] = idx;
     names_.exists_from.push_back(from_line);
-    return idx;
+    return it->second;
   }
 
   // The chains the file declares (":NAME POLICY"), with the built-in chains' policies.
@@ -979,7 +979,7 @@ std::optional<Ruleset> load_in_one_pass(const TextFile& file, std::optional<Fami
   if (timing_enabled()) print_timing("iptables lines split", 0);
   std::vector<TableChange> tables;
   std::vector<Diagnostic> end_of_file_diagnostics;
-  Model declarations = parse_other_lines(file, lines, tables, end_of_file_diagnostics);
+  Model declarations = parse_other_lines(file, lines, tables, end_of_file_diagnostics, two_threads);
   if (timing_enabled()) print_timing("iptables declarations", 0);
   if (family) {
     declarations.family = *family;
