@@ -62,6 +62,13 @@ bool covers_everything(const IntervalSet<T>& set, T max_value) {
   return set.size() == 1 && set.intervals()[0].lo == 0 && set.intervals()[0].hi == max_value;
 }
 
+// Calls `f` with each protocol number in the set, in ascending order (a word at a time:
+// most sets hold one protocol or a few).
+template <class F>
+void for_each_protocol(const std::bitset<256>& protocols, F&& f) {
+  for (std::size_t p = protocols._Find_first(); p < protocols.size(); p = protocols._Find_next(p)) f(p);
+}
+
 // The share of its domain [0, max_value] that a set covers, roughly.
 template <class T>
 double share_of_domain(const IntervalSet<T>& set, T max_value) {
@@ -90,8 +97,7 @@ ChainIndex::ChainIndex(const Chain& chain) {
     if (!m.proto || m.proto->count() > kMaxIndexedProtos) {
       proto_wild_.push_back(pos);
     } else {
-      for (std::size_t p = 0; p < 256; ++p)
-        if (m.proto->test(p)) by_proto_[p].push_back(pos);
+      for_each_protocol(*m.proto, [&](std::size_t p) { by_proto_[p].push_back(pos); });
     }
     if (!m.dport) {
       dport_wild_.push_back(pos);
@@ -146,17 +152,16 @@ std::vector<int> ChainIndex::candidates(const IndexQuery& q, std::size_t start) 
   }
   if (q.proto && q.proto->count() <= kMaxIndexedProtos) {
     std::size_t estimate = proto_wild_.size();
-    for (std::size_t p = 0; p < 256; ++p)
-      if (q.proto->test(p)) estimate += by_proto_[p].size();
+    for_each_protocol(*q.proto, [&](std::size_t p) { estimate += by_proto_[p].size(); });
     if (estimate < best->size()) {
       std::vector<int> list = proto_wild_;
-      for (std::size_t p = 0; p < 256; ++p) {
-        if (!q.proto->test(p) || by_proto_[p].empty()) continue;
+      for_each_protocol(*q.proto, [&](std::size_t p) {
+        if (by_proto_[p].empty()) return;
         std::vector<int> joined;
         joined.reserve(list.size() + by_proto_[p].size());
         std::set_union(list.begin(), list.end(), by_proto_[p].begin(), by_proto_[p].end(), std::back_inserter(joined));
         list = std::move(joined);
-      }
+      });
       consider(std::move(list));
     }
   }
