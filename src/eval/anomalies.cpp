@@ -7,13 +7,16 @@
 #include <future>
 #include <map>
 #include <optional>
-#include <set>
+#include <thread>
 
 namespace fwm {
 
 namespace {
 
 // Every packet of one family on a path: all states, all interfaces (loopback too).
+// Fewer redundancy checks than this are made on one thread.
+constexpr std::size_t kMinChecksForTwoThreads = 64;
+
 Box whole_region(const Ruleset& rs, Family f) {
   Box q = Box::everything(f, rs.ifaces.size());
   q.state = ct_all();
@@ -155,14 +158,14 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
     survey.decided = {};  // its boxes are in `decided` now
   }
   // Chains that nothing jumps to are reported once, not rule by rule.
-  std::set<int> referenced;
+  std::vector<std::uint8_t> referenced(rs.chains.size(), 0);
   for (const auto& c : rs.chains)
     for (const auto& r : c.rules)
-      if (r.action.target_chain >= 0) referenced.insert(r.action.target_chain);
+      if (r.action.target_chain >= 0) referenced[static_cast<std::size_t>(r.action.target_chain)] = 1;
   for (std::size_t i = 0; i < rs.chains.size(); ++i) {
     const Chain& c = rs.chains[i];
     bool in_pipeline = reached_chains[i] != 0;
-    if (!c.builtin && !referenced.count(static_cast<int>(i)) && !c.rules.empty()) {
+    if (!c.builtin && !referenced[i] && !c.rules.empty()) {
       report.unreachable_chains.push_back(&c);
       continue;
     }
@@ -183,34 +186,52 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
       report.shadowed.push_back({&r});
     }
   }
-  // Redundancy: evaluate what each deciding rule decides as if the rule were absent.
-  std::size_t checks = 0;
-  for (const auto& [rule, pieces] : decided) {
-    if (++checks > options.max_redundancy_checks) {
+  // Redundancy: evaluate what each deciding rule decides as if the rule were absent. The
+  // checks are independent: two threads share them, and the results are taken in order.
+  std::vector<const std::pair<const Rule* const, std::vector<std::pair<const Pipeline*, Box>>>*> to_check;
+  for (const auto& entry : decided) {
+    if (to_check.size() == options.max_redundancy_checks) {
       report.cut_short = true;
       report.cut_reason =
           fmt::format("redundancy was checked for the first {} deciding rules only", options.max_redundancy_checks);
       break;
     }
-    Verdict own = rule->action.kind == ActionKind::Accept ? Verdict::Accept : Verdict::Deny;
-    bool same = true;
-    Decider instead;
-    for (const auto& [pipeline, box] : pieces) {
-      EvalOptions opts = limited(options);
-      opts.join_rewritten = true;  // verdicts and deciders only
-      opts.skip_rule = rule;
-      auto result = evaluate(rs, *pipeline, box, opts);
-      for (const auto& piece : result.pieces) {
-        if (piece.verdict != own) {
-          same = false;
-          break;
-        }
-        if (!instead.rule && !instead.policy) instead = piece.decider;
-      }
-      if (!same) break;
-    }
-    if (same) report.redundant.push_back({rule, instead});
+    to_check.push_back(&entry);
   }
+  std::vector<std::optional<Decider>> redundant_instead(to_check.size());
+  std::atomic<std::size_t> next{0};
+  auto check = [&] {
+    for (std::size_t k = next++; k < to_check.size(); k = next++) {
+      const auto& [rule, pieces] = *to_check[k];
+      Verdict own = rule->action.kind == ActionKind::Accept ? Verdict::Accept : Verdict::Deny;
+      bool same = true;
+      Decider instead;
+      for (const auto& [pipeline, box] : pieces) {
+        EvalOptions opts = limited(options);
+        opts.join_rewritten = true;  // verdicts and deciders only
+        opts.skip_rule = rule;
+        auto result = evaluate(rs, *pipeline, box, opts);
+        for (const auto& piece : result.pieces) {
+          if (piece.verdict != own) {
+            same = false;
+            break;
+          }
+          if (!instead.rule && !instead.policy) instead = piece.decider;
+        }
+        if (!same) break;
+      }
+      if (same) redundant_instead[k] = instead;
+    }
+  };
+  if (to_check.size() >= kMinChecksForTwoThreads && std::thread::hardware_concurrency() >= 2) {
+    auto helper = std::async(std::launch::async, check);
+    check();
+    helper.get();
+  } else {
+    check();
+  }
+  for (std::size_t k = 0; k < to_check.size(); ++k)
+    if (redundant_instead[k]) report.redundant.push_back({to_check[k]->first, *redundant_instead[k]});
   return report;
 }
 

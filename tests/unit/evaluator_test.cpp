@@ -174,6 +174,28 @@ TEST_CASE("a jump to a chain that only marks, logs or is empty leaves the pieces
   CHECK(report.unreachable_chains.empty());
 }
 
+TEST_CASE("redundant rules: many checks (shared by two threads) give the redundant rules in order", "[eval]") {
+  // Fifteen blocks of ten one-port accepts; a later range accepts the even blocks again,
+  // which makes their one-port rules redundant (and the ranges themselves shadowed).
+  std::string body;
+  for (int port = 1000; port < 1150; ++port) body += fmt::format("-A INPUT -p tcp --dport {} -j ACCEPT\n", port);
+  for (int block = 0; block < 15; block += 2)
+    body += fmt::format("-A INPUT -p tcp --dport {}:{} -j ACCEPT\n", 1000 + block * 10, 1009 + block * 10);
+  auto rs = load(table("DROP", body));
+  AnomalyReport report = find_anomalies(*rs);
+  std::vector<int> lines, expected;
+  for (const auto& r : report.redundant) {
+    lines.push_back(r.rule->span.line);
+    REQUIRE(r.instead.rule);
+    CHECK(r.instead.rule->text.find(fmt::format("--dport {}:", 1000 + (r.rule->span.line - 5) / 10 * 10)) !=
+          std::string::npos);
+  }
+  for (int i = 0; i < 150; ++i)
+    if (i / 10 % 2 == 0) expected.push_back(5 + i);  // the first rule is on line 5
+  CHECK(lines == expected);
+  CHECK(report.shadowed.size() == 8);
+}
+
 TEST_CASE("join_rewritten joins DNAT pieces later rules cannot tell apart, and nothing else", "[eval]") {
   // Four services DNATed to endpoints; the filter table tells 10.244.0.2 and port 9000
   // apart from the other endpoints, and the last service keeps its port.
