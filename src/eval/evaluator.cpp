@@ -471,9 +471,11 @@ std::shared_ptr<ChainCallMemo> make_chain_call_memo() { return std::make_shared<
 
 namespace {
 
-// A memoized call is walked in two halves on two threads when at least this many rules
-// of the chain can meet the piece (run_chain_in_halves()).
+// A memoized call is walked in parts on two threads when at least this many rules of the
+// chain can meet the piece (run_chain_in_parts()).
 constexpr std::size_t kMinRulesForTwoThreads = 8192;
+// The parts such a call is cut into (run_chain_in_parts()).
+constexpr std::size_t kPartsOfALargeCall = 8;
 
 class Evaluator {
  public:
@@ -972,7 +974,7 @@ class Evaluator {
     atomized_ = false;
     recorders_.push_back(&result->matched);
     try {
-      result->outcome = run_chain_in_halves(target, std::move(live));
+      result->outcome = run_chain_in_parts(target, std::move(live));
     } catch (...) {
       recorders_.pop_back();
       promise.set_exception(std::current_exception());
@@ -991,11 +993,13 @@ class Evaluator {
   }
 
   // A memoized call for one piece that very many rules of the chain can meet: the piece
-  // is cut in two at the middle of those rules' destinations and the upper half walked
-  // on a second thread, by an evaluator of its own whose matched rules are replayed
-  // here (the other evaluations of the analysis are waiting for this call meanwhile).
-  // Each packet meets the same rules either way; the halves' parts stay apart.
-  ChainOutcome run_chain_in_halves(int target, std::vector<Work> live) {
+  // is cut into parts at quantiles of those rules' destinations, and two threads (this
+  // one and a helper) take the parts in turn, each walked by an evaluator of its own
+  // whose matched rules are replayed here in the parts' order (the other evaluations of
+  // the analysis are waiting for this call meanwhile). More parts than threads keep both
+  // busy to the end: the parts' costs differ. Each packet meets the same rules either
+  // way; the parts' pieces stay apart.
+  ChainOutcome run_chain_in_parts(int target, std::vector<Work> live) {
     const ChainIndex* index = opts_.use_index ? index_->chain(target) : nullptr;
     if (!index || live.size() != 1 || live.front().rewritten_dst()) return run_chain(target, 0, std::move(live));
     const Work& w = live.front();
@@ -1005,34 +1009,50 @@ class Evaluator {
       if (m.dst && !m.dst->of(w.box.family).empty()) starts.push_back(m.dst->of(w.box.family).intervals().front().lo);
     }
     if (starts.size() < kMinRulesForTwoThreads) return run_chain(target, 0, std::move(live));
-    auto middle = starts.begin() + static_cast<std::ptrdiff_t>(starts.size() / 2);
-    std::nth_element(starts.begin(), middle, starts.end());
-    const u128 cut = *middle;
-    Work low = w, high = w;
-    low.box.dst = w.box.dst.intersect(AddrIntervals(0, cut == 0 ? 0 : cut - 1));
-    high.box.dst = w.box.dst.intersect(AddrIntervals(cut, family_max(w.box.family)));
-    if (cut == 0 || low.box.dst.empty() || high.box.dst.empty()) return run_chain(target, 0, std::move(live));
+    std::sort(starts.begin(), starts.end());
+    std::vector<Work> parts;
+    u128 from = 0;
+    for (std::size_t k = 1; k <= kPartsOfALargeCall; ++k) {
+      u128 to = k == kPartsOfALargeCall ? family_max(w.box.family) : starts[starts.size() * k / kPartsOfALargeCall];
+      if (k < kPartsOfALargeCall && (to <= from)) continue;  // repeated starts: no part between them
+      u128 last = k == kPartsOfALargeCall ? to : to - 1;
+      Work part = w;
+      part.box.dst = w.box.dst.intersect(AddrIntervals(from, last));
+      if (!part.box.dst.empty()) parts.push_back(std::move(part));
+      from = to;
+    }
+    if (parts.size() < 2) return run_chain(target, 0, std::move(live));
+    struct PartResult {
+      ChainOutcome outcome;
+      std::vector<const Rule*> matched;
+      EvalResult result;
+      bool atomized = false;
+    };
+    std::vector<PartResult> results(parts.size());
+    std::atomic<std::size_t> next{0};
     EvalOptions side_options = opts_;
     side_options.on_match = nullptr;  // called on this thread only, below
-    EvalResult side_result;
-    Evaluator side(rs_, side_options, side_result);
-    side.stack_ = stack_;
-    std::vector<const Rule*> side_matched;
-    side.recorders_.push_back(&side_matched);
-    auto upper = std::async(std::launch::async, [&side, &high, target] {
-      std::vector<Work> one;
-      one.push_back(std::move(high));
-      return side.run_chain(target, 0, std::move(one));
-    });
-    std::vector<Work> one;
-    one.push_back(std::move(low));
-    ChainOutcome out = run_chain(target, 0, std::move(one));
-    ChainOutcome other = upper.get();
-    out.decided.reserve(out.decided.size() + other.decided.size());
-    for (auto& d : other.decided) out.decided.push_back(std::move(d));
-    out.returned.reserve(out.returned.size() + other.returned.size());
-    for (auto& r : other.returned) out.returned.push_back(std::move(r));
-    take_over(side_matched, side_result.problems, side_result.truncated, side.atomized_);
+    auto walk = [&] {
+      for (std::size_t k = next++; k < parts.size(); k = next++) {
+        PartResult& r = results[k];
+        Evaluator side(rs_, side_options, r.result);
+        side.stack_ = stack_;
+        side.recorders_.push_back(&r.matched);
+        std::vector<Work> one;
+        one.push_back(std::move(parts[k]));
+        r.outcome = side.run_chain(target, 0, std::move(one));
+        r.atomized = side.atomized_;
+      }
+    };
+    auto helper = std::async(std::launch::async, walk);
+    walk();
+    helper.get();
+    ChainOutcome out;
+    for (auto& r : results) {
+      for (auto& d : r.outcome.decided) out.decided.push_back(std::move(d));
+      for (auto& ret : r.outcome.returned) out.returned.push_back(std::move(ret));
+      take_over(r.matched, r.result.problems, r.result.truncated, r.atomized);
+    }
     return out;
   }
 

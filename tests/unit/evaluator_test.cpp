@@ -365,7 +365,8 @@ TEST_CASE("a shared memo of calls into large chains gives every evaluation its o
   CHECK(h2 == h3);
 }
 
-TEST_CASE("a memoized call into a chain of many destinations, walked in two halves, meets the same rules", "[eval]") {
+TEST_CASE("a memoized call into a chain of many destinations, walked in parts on two threads, meets the same rules",
+          "[eval]") {
   // 10,000 services (more than kMinRulesForTwoThreads), a quarter of them rejected in the
   // filter table, and a source rule that decides the rules matched, not the pieces.
   std::string text =
