@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <future>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -98,6 +99,13 @@ int cmd_check(const CheckArgs& args) {
           std::find(a.limits_given.begin(), a.limits_given.end(), s.key) == a.limits_given.end())
         a.limits.*s.member = it->second;
   }
+  // The first file is loaded while the topology, the rule pack and the IPsec policies are
+  // read (a large ruleset takes far longer than they do).
+  auto load_options = [&a]() -> LoadOptions { return {a.format, a.profile, a.allow_outside, a.limits}; };
+  std::future<LoadResult> first_file;
+  if (!a.files.empty())
+    first_file = std::async(std::launch::async,
+                            [path = a.files.front(), options = load_options()] { return load_ruleset(path, options); });
   // Network mode: the topology names the roles (and may name the pack and lb_mode).
   std::optional<Topology> topology;
   if (!a.topology.empty()) {
@@ -189,7 +197,7 @@ int cmd_check(const CheckArgs& args) {
   std::size_t done = 0;
   for (const auto& file : a.files) {
     if (progress) fmt::print(stderr, "\r\x1b[K[{}/{}] {}", ++done, a.files.size(), file);
-    auto loaded = load_ruleset(file, {a.format, a.profile, a.allow_outside, a.limits});
+    auto loaded = &file == &a.files.front() ? first_file.get() : load_ruleset(file, load_options());
     if (!loaded.ruleset) {
       if (a.format.empty())
         if (auto ipsec_format = ipsec::detect_ipsec_format(read_text_file(file)); !ipsec_format.empty())
