@@ -790,6 +790,40 @@ void complete(Ruleset& rs, Family family) {
   rs.finalize();
 }
 
+// The chain a rule line appends to ("-A NAME ...", after counters), read without the
+// grammar; empty for any other line.
+std::string_view appended_chain(std::string_view line) {
+  std::size_t at = line.find_first_not_of(" \t");
+  if (at != std::string_view::npos && line[at] == '[') {  // counters
+    at = line.find(']', at);
+    if (at != std::string_view::npos) at = line.find_first_not_of(" \t", at + 1);
+  }
+  if (at == std::string_view::npos) return {};
+  line.remove_prefix(at);
+  std::size_t command = line.rfind("-A ", 0) == 0 ? 3 : line.rfind("--append ", 0) == 0 ? 9 : 0;
+  if (command == 0) return {};
+  line.remove_prefix(command);
+  at = line.find_first_not_of(" \t");
+  if (at == std::string_view::npos) return {};
+  line.remove_prefix(at);
+  return line.substr(0, line.find_first_of(" \t"));
+}
+
+// The line nearest to `at` (within a few thousand lines) where a chain's lines give way to
+// another's, or `at`. Only a cheaper join of two threads' rules depends on it.
+std::size_t chain_boundary_near(const std::vector<std::string_view>& lines, std::size_t at) {
+  constexpr std::size_t kReach = 4096;
+  auto boundary = [&](std::size_t i) {
+    std::string_view before = appended_chain(lines[i - 1]), here = appended_chain(lines[i]);
+    return !before.empty() && !here.empty() && before != here;
+  };
+  for (std::size_t d = 0; d < kReach; ++d) {
+    if (at + d >= 1 && at + d < lines.size() && boundary(at + d)) return at + d;
+    if (d > 0 && d < at && boundary(at - d)) return at - d;
+  }
+  return at;
+}
+
 bool use_two_threads(bool wanted, std::size_t lines) {
   return wanted && lines >= kMinLinesForTwoThreads && std::thread::hardware_concurrency() >= 2;
 }
@@ -1030,12 +1064,21 @@ std::optional<Ruleset> load_in_one_pass(const TextFile& file, std::optional<Fami
   if (threads == 1) {
     read_part(0, 0, lines.size());
   } else {
-    // Halves of the rule lines' bytes: this pass skips the declarations, which come first.
+    // Halves of the rule lines' bytes (this pass skips the declarations, which come
+    // first), cut where one chain's lines end and another's begin when that is near: a
+    // chain both halves fill is joined by moving the second half's rules.
     std::size_t first_rule = 0;
     while (first_rule + 2 < lines.size() && !is_rule_line(lines[first_rule])) ++first_rule;
-    std::size_t half = middle_line(lines, first_rule, lines.size());
-    auto second_half = std::async(std::launch::async, read_part, 1, half, lines.size());
-    read_part(0, 0, half);
+    std::size_t half = chain_boundary_near(lines, middle_line(lines, first_rule, lines.size()));
+    // Whichever half is read first frees the declarations, which are not needed any more.
+    std::atomic<bool> one_half_done{false};
+    auto read_half = [&](std::size_t t, std::size_t from, std::size_t to) {
+      read_part(t, from, to);
+      if (one_half_done.exchange(true)) return;
+      std::vector<ChainDecl>().swap(declarations.chains);
+    };
+    auto second_half = std::async(std::launch::async, read_half, 1, half, lines.size());
+    read_half(0, 0, half);
     second_half.get();
   }
   if (give_up) return std::nullopt;
