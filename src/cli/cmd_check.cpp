@@ -231,13 +231,9 @@ int cmd_check(const CheckArgs& args) {
       report.findings.insert(report.findings.end(), std::make_move_iterator(findings.begin()),
                              std::make_move_iterator(findings.end()));
     }
-    // Findings keep no reference into the ruleset: free it before the next file, or leave
-    // the last one to the end of the process.
-    if (&file == &a.files.back()) {
-      free_or_leave_until_exit(std::move(loaded));
-    } else {
-      loaded = {};
-    }
+    // Findings keep no reference into the ruleset: the last one is left to the end of the
+    // process (the others are freed at the end of their turn).
+    if (&file == &a.files.back()) free_or_leave_until_exit(std::move(loaded));
   }
   if (progress) fmt::print(stderr, "\r\x1b[K");
   if (!config.path.empty()) {

@@ -188,7 +188,7 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
   }
   // Redundancy: evaluate what each deciding rule decides as if the rule were absent. The
   // checks are independent: two threads share them, and the results are taken in order.
-  std::vector<const std::pair<const Rule* const, std::vector<std::pair<const Pipeline*, Box>>>*> to_check;
+  std::vector<const decltype(decided)::value_type*> to_check;
   for (const auto& entry : decided) {
     if (to_check.size() == options.max_redundancy_checks) {
       report.cut_short = true;
