@@ -178,9 +178,19 @@ class RuleLowering {
                LoweringReport& report)
       : line_(line), position_(line_position), family_(family), chains_(chains), report_(report) {}
 
-  // Returns the IR rules (usually one; "--ports" becomes two disjoint ones).
+  // Appends the IR rules (usually one; "--ports" becomes two disjoint ones) to `out`; on
+  // failure appends nothing.
   bool lower(std::vector<Rule>& out) {
-    Rule rule;
+    const std::size_t before = out.size();
+    if (lower_into(out)) return true;
+    out.resize(before);
+    return false;
+  }
+
+ private:
+  // The rule is built in place, as the last of `out`: a rule is large to move.
+  bool lower_into(std::vector<Rule>& out) {
+    Rule& rule = out.emplace_back();
     Match& m = rule.match;
     m.families.reset();
     m.families.set(static_cast<std::size_t>(family_));
@@ -402,23 +412,18 @@ class RuleLowering {
         PortSet outside = either_ports->complement(kMaxPort);
         rule.match.sport = rule.match.sport ? rule.match.sport->intersect(outside) : outside;
         rule.match.dport = rule.match.dport ? rule.match.dport->intersect(outside) : outside;
-        out.push_back(std::move(rule));
       } else {
         Rule by_dport = rule;
         rule.match.sport = rule.match.sport ? rule.match.sport->intersect(*either_ports) : *either_ports;
         PortSet not_sport = either_ports->complement(kMaxPort);
         by_dport.match.sport = by_dport.match.sport ? by_dport.match.sport->intersect(not_sport) : not_sport;
         by_dport.match.dport = by_dport.match.dport ? by_dport.match.dport->intersect(*either_ports) : *either_ports;
-        out.push_back(std::move(rule));
-        out.push_back(std::move(by_dport));
+        out.push_back(std::move(by_dport));  // `rule` is not used after: the push may move it
       }
-    } else {
-      out.push_back(std::move(rule));
     }
     return true;
   }
 
- private:
   bool fail(const Option& opt, std::string message) {
     Diagnostic d;
     d.id = "FWM090";
@@ -950,10 +955,7 @@ Ruleset lower(Model model, const std::string& file, bool two_threads) {
       }
       auto c = static_cast<std::size_t>(target_chain[i]);
       if (thread_of_chain[c] != t) continue;
-      auto& rules = rs.chains[c].rules;
-      std::size_t before = rules.size();
-      lower_line(t, i, rules);
-      if (!lowered[i].ok) rules.resize(before);  // a line that fails adds nothing
+      lower_line(t, i, rs.chains[c].rules);  // a line that fails adds nothing
     }
   };
   if (threads == 1) {
@@ -1055,7 +1057,7 @@ std::optional<Ruleset> load_in_one_pass(const TextFile& file, std::optional<Fami
       auto c = static_cast<std::size_t>(it->second);
       auto& into = t == 0 ? rs.chains[c].rules : part.rules[c];
       std::size_t before = into.size();
-      if (!RuleLowering(line, idx, declarations.family, chains, part.report).lower(into)) into.resize(before);
+      RuleLowering(line, idx, declarations.family, chains, part.report).lower(into);  // adds nothing if it fails
       for (std::size_t k = before; k < into.size(); ++k) into[k].chain = it->second;
       return true;
     };
