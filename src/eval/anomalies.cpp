@@ -2,12 +2,11 @@
 
 #include <fmt/format.h>
 
-#include <atomic>
 #include <cstdint>
-#include <future>
 #include <map>
 #include <optional>
-#include <thread>
+
+#include "util/two_threads.h"
 
 namespace fwm {
 
@@ -127,17 +126,8 @@ PathSurvey survey_path(const Ruleset& rs, const Pipeline& p, const AnomalyOption
 // all the others together.
 std::vector<PathSurvey> survey_paths(const Ruleset& rs, const AnomalyOptions& options) {
   std::vector<PathSurvey> surveys(rs.pipelines.size(), PathSurvey(rs));
-  std::atomic<std::size_t> next{0};
-  auto work = [&] {
-    for (std::size_t i = next++; i < surveys.size(); i = next++) surveys[i] = survey_path(rs, rs.pipelines[i], options);
-  };
-  if (surveys.size() > 1) {
-    auto helper = std::async(std::launch::async, work);
-    work();
-    helper.get();
-  } else {
-    work();
-  }
+  for_each_index_on_two_threads(surveys.size(), true,
+                                [&](std::size_t i) { surveys[i] = survey_path(rs, rs.pipelines[i], options); });
   return surveys;
 }
 
@@ -199,37 +189,27 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
     to_check.push_back(&entry);
   }
   std::vector<std::optional<Decider>> redundant_instead(to_check.size());
-  std::atomic<std::size_t> next{0};
-  auto check = [&] {
-    for (std::size_t k = next++; k < to_check.size(); k = next++) {
-      const auto& [rule, pieces] = *to_check[k];
-      Verdict own = rule->action.kind == ActionKind::Accept ? Verdict::Accept : Verdict::Deny;
-      bool same = true;
-      Decider instead;
-      for (const auto& [pipeline, box] : pieces) {
-        EvalOptions opts = limited(options);
-        opts.join_rewritten = true;  // verdicts and deciders only
-        opts.skip_rule = rule;
-        auto result = evaluate(rs, *pipeline, box, opts);
-        for (const auto& piece : result.pieces) {
-          if (piece.verdict != own) {
-            same = false;
-            break;
-          }
-          if (!instead.rule && !instead.policy) instead = piece.decider;
+  for_each_index_on_two_threads(to_check.size(), to_check.size() >= kMinChecksForTwoThreads, [&](std::size_t k) {
+    const auto& [rule, pieces] = *to_check[k];
+    Verdict own = rule->action.kind == ActionKind::Accept ? Verdict::Accept : Verdict::Deny;
+    bool same = true;
+    Decider instead;
+    for (const auto& [pipeline, box] : pieces) {
+      EvalOptions opts = limited(options);
+      opts.join_rewritten = true;  // verdicts and deciders only
+      opts.skip_rule = rule;
+      auto result = evaluate(rs, *pipeline, box, opts);
+      for (const auto& piece : result.pieces) {
+        if (piece.verdict != own) {
+          same = false;
+          break;
         }
-        if (!same) break;
+        if (!instead.rule && !instead.policy) instead = piece.decider;
       }
-      if (same) redundant_instead[k] = instead;
+      if (!same) break;
     }
-  };
-  if (to_check.size() >= kMinChecksForTwoThreads && std::thread::hardware_concurrency() >= 2) {
-    auto helper = std::async(std::launch::async, check);
-    check();
-    helper.get();
-  } else {
-    check();
-  }
+    if (same) redundant_instead[k] = instead;
+  });
   for (std::size_t k = 0; k < to_check.size(); ++k)
     if (redundant_instead[k]) report.redundant.push_back({to_check[k]->first, *redundant_instead[k]});
   return report;

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "ir/rule_index.h"
+#include "util/two_threads.h"
 
 namespace fwm {
 
@@ -374,6 +375,13 @@ void coalesce_parts(std::vector<Item>& items) {
   coalesce_along(items, &Box::src);
   coalesce_along(items, &Box::dst);
   transpose_to_ports(items);
+}
+
+// A chain whose rules only count, log or mark (or that has none): a call into it changes
+// no packet's fate.
+bool only_continue_rules(const Chain& chain) {
+  return std::all_of(chain.rules.begin(), chain.rules.end(),
+                     [](const Rule& r) { return r.action.kind == ActionKind::Continue; });
 }
 
 // Box fields, for what the rules below a chain look at or change.
@@ -888,9 +896,7 @@ class Evaluator {
       }
       const Rule& r = rules[next++];
       bool only_counted = r.action.kind == ActionKind::Jump && r.action.target_chain >= 0 &&
-                          std::all_of(rs_.chains[static_cast<std::size_t>(r.action.target_chain)].rules.begin(),
-                                      rs_.chains[static_cast<std::size_t>(r.action.target_chain)].rules.end(),
-                                      [](const Rule& inner) { return inner.action.kind == ActionKind::Continue; });
+                          only_continue_rules(rs_.chains[static_cast<std::size_t>(r.action.target_chain)]);
       (only_counted ? facts.hit_fields : facts.fields) |= fields_of(r);
       int target = r.action.target_chain;
       if (target < 0 || (r.action.kind != ActionKind::Jump && r.action.kind != ActionKind::Goto)) continue;
@@ -1029,24 +1035,18 @@ class Evaluator {
       bool atomized = false;
     };
     std::vector<PartResult> results(parts.size());
-    std::atomic<std::size_t> next{0};
     EvalOptions side_options = opts_;
     side_options.on_match = nullptr;  // called on this thread only, below
-    auto walk = [&] {
-      for (std::size_t k = next++; k < parts.size(); k = next++) {
-        PartResult& r = results[k];
-        Evaluator side(rs_, side_options, r.result);
-        side.stack_ = stack_;
-        side.recorders_.push_back(&r.matched);
-        std::vector<Work> one;
-        one.push_back(std::move(parts[k]));
-        r.outcome = side.run_chain(target, 0, std::move(one));
-        r.atomized = side.atomized_;
-      }
-    };
-    auto helper = std::async(std::launch::async, walk);
-    walk();
-    helper.get();
+    for_each_index_on_two_threads(parts.size(), true, [&](std::size_t k) {
+      PartResult& r = results[k];
+      Evaluator side(rs_, side_options, r.result);
+      side.stack_ = stack_;
+      side.recorders_.push_back(&r.matched);
+      std::vector<Work> one;
+      one.push_back(std::move(parts[k]));
+      r.outcome = side.run_chain(target, 0, std::move(one));
+      r.atomized = side.atomized_;
+    });
     ChainOutcome out;
     for (auto& r : results) {
       for (auto& d : r.outcome.decided) out.decided.push_back(std::move(d));
@@ -1056,7 +1056,7 @@ class Evaluator {
     return out;
   }
 
-  // What a call evaluated elsewhere (the memo, the other half's thread) did, as if
+  // What a call evaluated elsewhere (the memo, a part's evaluator) did, as if
   // evaluated here: the rules its pieces matched, its problems, whether it was cut short
   // and whether it cut pieces by destination.
   void take_over(const std::vector<const Rule*>& matched, const std::vector<std::string>& problems, bool truncated,
@@ -1163,13 +1163,7 @@ class Evaluator {
       return false;
     if (no_effect_.empty()) no_effect_.assign(rs_.chains.size(), -1);
     auto& known = no_effect_[static_cast<std::size_t>(target)];
-    if (known < 0) {
-      const auto& rules = rs_.chains[static_cast<std::size_t>(target)].rules;
-      known =
-          std::all_of(rules.begin(), rules.end(), [](const Rule& r) { return r.action.kind == ActionKind::Continue; })
-              ? 1
-              : 0;
-    }
+    if (known < 0) known = only_continue_rules(rs_.chains[static_cast<std::size_t>(target)]) ? 1 : 0;
     return known == 1;
   }
 

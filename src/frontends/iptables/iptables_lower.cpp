@@ -152,23 +152,15 @@ struct ChainNames {
 // rules that use a construct (an unmodelled match, say) with a count of those rules.
 struct LoweringReport {
   std::vector<Diagnostic> diagnostics;
-  std::vector<std::string> once_keys;                       // per diagnostic: its key, or empty
-  std::map<std::string, std::pair<int, std::size_t>> once;  // key -> (diagnostic, rules using it)
+  std::vector<std::string> once_keys;       // per diagnostic: its key, or empty
+  std::map<std::string, std::size_t> uses;  // key -> rules using it
 
   void add(Diagnostic d, std::string once_key = {}) {
     diagnostics.push_back(std::move(d));
     once_keys.push_back(std::move(once_key));
   }
   // Counts one more use of `key`; false the first time (the caller then adds its diagnostic).
-  bool seen_again(const std::string& key) {
-    auto it = once.find(key);
-    if (it == once.end()) {
-      once[key] = {static_cast<int>(diagnostics.size()), 1};
-      return false;
-    }
-    ++it->second.second;
-    return true;
-  }
+  bool seen_again(const std::string& key) { return ++uses[key] > 1; }
 };
 
 class RuleLowering {
@@ -767,7 +759,7 @@ class OnceMerger {
       into_.push_back(std::move(report.diagnostics[d]));
       return;
     }
-    std::size_t uses = report.once[key].second;  // this report's; the diagnostic is its first
+    std::size_t uses = report.uses.at(key);  // this report's; the diagnostic is its first
     if (auto seen = once_.find(key); seen != once_.end()) {
       seen->second.second += uses;
     } else {
