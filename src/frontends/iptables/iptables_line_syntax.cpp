@@ -1,5 +1,7 @@
 #include "frontends/iptables/iptables_line_syntax.h"
 
+#include <cstdint>
+#include <cstring>
 #include <unordered_map>
 
 #include "IptablesLexer.h"
@@ -100,12 +102,29 @@ constexpr std::size_t kMaxShapes = 4096;
 
 }  // namespace
 
+// True if every byte is printable ASCII or a tab, eight bytes at a time (lines with other
+// bytes are left to ANTLR).
+bool printable_ascii(std::string_view line) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL, kHighs = 0x8080808080808080ULL;
+  std::size_t i = 0;
+  for (; i + 8 <= line.size(); i += 8) {
+    std::uint64_t chunk;
+    std::memcpy(&chunk, line.data() + i, 8);
+    std::uint64_t is_del = chunk ^ (0x7f * kOnes);  // a zero byte where a byte is 0x7f
+    bool suspect = (chunk & kHighs) != 0 || ((chunk - 0x20 * kOnes) & ~chunk & kHighs) != 0 ||
+                   ((is_del - kOnes) & ~is_del & kHighs) != 0;
+    if (suspect) break;  // a byte below 0x20 (a tab, perhaps), 0x7f or above: looked at one by one
+  }
+  for (; i < line.size(); ++i) {
+    auto byte = static_cast<unsigned char>(line[i]);
+    if ((byte < 0x20 && byte != '\t') || byte >= 0x7f) return false;
+  }
+  return true;
+}
+
 bool scan_tokens(std::string_view line, std::vector<ScannedToken>& out) {
   out.clear();
-  for (char c : line) {
-    auto byte = static_cast<unsigned char>(c);
-    if ((byte < 0x20 && c != '\t') || byte >= 0x7f) return false;  // control and non-ASCII bytes: ANTLR decides
-  }
+  if (!printable_ascii(line)) return false;  // control and non-ASCII bytes: ANTLR decides
   std::size_t i = 0;
   while (i < line.size()) {
     char c = line[i];
@@ -130,21 +149,36 @@ bool scan_tokens(std::string_view line, std::vector<ScannedToken>& out) {
       t.type = IptablesLexer::NOT;
       t.length = 1;
     } else {
-      // The longest match wins; on equal length the rule listed first in the grammar.
-      const std::pair<std::size_t, std::size_t> candidates[] = {
-          {IptablesLexer::TABLE_HEADER, table_header_at(line, i)},
-          {IptablesLexer::CHAIN_DECL, chain_decl_at(line, i)},
-          {IptablesLexer::COMMIT, commit_at(line, i)},
-          {IptablesLexer::COUNTERS, counters_at(line, i)},
-          {IptablesLexer::LONG_OPT, long_opt_at(line, i)},
-          {IptablesLexer::SHORT_OPT, short_opt_at(line, i)},
-          {IptablesLexer::WORD, word_at(line, i)},
-      };
-      for (const auto& [type, length] : candidates)
+      // The longest match wins; on equal length the rule listed first in the grammar. A
+      // rule whose first character is not `c` matches nothing here, so only those whose
+      // first character it is are tried, in the grammar's order; then WORD.
+      auto take = [&t](std::size_t type, std::size_t length) {
         if (length > t.length) {
           t.type = type;
           t.length = length;
         }
+      };
+      switch (c) {
+        case '*':
+          take(IptablesLexer::TABLE_HEADER, table_header_at(line, i));
+          break;
+        case ':':
+          take(IptablesLexer::CHAIN_DECL, chain_decl_at(line, i));
+          break;
+        case 'C':
+          take(IptablesLexer::COMMIT, commit_at(line, i));
+          break;
+        case '[':
+          take(IptablesLexer::COUNTERS, counters_at(line, i));
+          break;
+        case '-':
+          take(IptablesLexer::LONG_OPT, long_opt_at(line, i));
+          take(IptablesLexer::SHORT_OPT, short_opt_at(line, i));
+          break;
+        default:
+          break;
+      }
+      take(IptablesLexer::WORD, word_at(line, i));
       if (t.length == 0) return false;
     }
     out.push_back(t);
