@@ -52,18 +52,33 @@ const char* kBuiltinChains[][6] = {
 // getopt lets a short option carry its value ("-ptcp", "-s1.2.3.4"): the lexer sees one
 // word, which lands as a stray value. Options taking one value get the first value; a
 // further value that reads as "-Xvalue" is split into option -X with value "value".
+bool takes_one_value(const Option& opt) {  // the extra value after "-A CHAIN" too
+  if (opt.name.empty()) return true;
+  if (opt.name.size() != 2) return false;
+  switch (opt.name[1]) {
+    case 'p':
+    case 's':
+    case 'd':
+    case 'i':
+    case 'o':
+    case 'j':
+    case 'g':
+    case 'm':
+      return true;
+    default:
+      return false;
+  }
+}
+
 void split_attached_short_options(std::vector<Option>& options) {
-  static const std::string single_value = "psdiojgm";
   // Most lines have no such word: leave their options where they are.
   if (std::none_of(options.begin(), options.end(), [](const Option& opt) {
-        bool takes_one =
-            opt.name.empty() || (opt.name.size() == 2 && single_value.find(opt.name[1]) != std::string::npos);
-        return takes_one && opt.values.size() > (opt.name.empty() ? 0u : 1u);
+        return takes_one_value(opt) && opt.values.size() > (opt.name.empty() ? 0u : 1u);
       }))
     return;
   std::vector<Option> out;
   for (auto& opt : options) {
-    bool takes_one = opt.name.empty() || (opt.name.size() == 2 && single_value.find(opt.name[1]) != std::string::npos);
+    bool takes_one = takes_one_value(opt);
     std::size_t keep = opt.name.empty() ? 0 : 1;
     if (!takes_one || opt.values.size() <= keep) {
       out.push_back(std::move(opt));
@@ -268,7 +283,8 @@ void parse_lines(const TextFile& file, const std::vector<std::string_view>& line
       }
       Option opt;
       opt.name = std::move(el.option);
-      if (auto eq = opt.name.find('='); eq != std::string::npos) {  // --protocol=tcp
+      if (auto eq = opt.name.size() > 2 ? opt.name.find('=') : std::string::npos;
+          eq != std::string::npos) {  // --protocol=tcp (a long option: a short one is two characters)
         opt.values.push_back(opt.name.substr(eq + 1));
         opt.name = opt.name.substr(0, eq);
       }
@@ -278,11 +294,10 @@ void parse_lines(const TextFile& file, const std::vector<std::string_view>& line
       for (auto& v : el.values) opt.values.push_back(is_quoted(v) ? unquote(v) : std::move(v));
       if (first) {
         first = false;
-        static const char* commands[] = {
+        static const std::string_view commands[] = {
             "-A", "--append",       "-I", "--insert", "-N", "--new-chain", "-P", "--policy",  "-F", "--flush",
             "-X", "--delete-chain", "-D", "--delete", "-Z", "--zero",      "-R", "--replace", "-E", "--rename-chain"};
-        if (std::find_if(std::begin(commands), std::end(commands), [&](const char* c) { return opt.name == c; }) ==
-            std::end(commands)) {
+        if (std::find(std::begin(commands), std::end(commands), std::string_view(opt.name)) == std::end(commands)) {
           error(line_no, opt.column, fmt::format("expected a command such as -A CHAIN, found '{}'", opt.name), text);
           bad = true;
           break;
@@ -299,14 +314,18 @@ void parse_lines(const TextFile& file, const std::vector<std::string_view>& line
         }
         continue;
       }
-      for (const auto& v : opt.values)
-        if (v.find(':') != std::string::npos &&
-            (opt.name == "-s" || opt.name == "-d" || opt.name == "--source" || opt.name == "--destination"))
-          v6_hint = true;
-        else if (opt.name == "-s" || opt.name == "-d")
-          v4_hint = true;
-      if (opt.name == "--icmpv6-type" ||
-          (opt.name == "-p" && !opt.values.empty() && (opt.values[0] == "ipv6-icmp" || opt.values[0] == "icmpv6")))
+      // The family an address tells, for files without a header (the option first: every
+      // value of every option would be searched for ':' otherwise).
+      const bool short_address_option = is(opt.name, "-s") || is(opt.name, "-d");
+      if (short_address_option || is(opt.name, "--source") || is(opt.name, "--destination"))
+        for (const auto& v : opt.values) {
+          if (v.find(':') != std::string::npos)
+            v6_hint = true;
+          else if (short_address_option)
+            v4_hint = true;
+        }
+      if (is(opt.name, "--icmpv6-type") ||
+          (is(opt.name, "-p") && !opt.values.empty() && (opt.values[0] == "ipv6-icmp" || opt.values[0] == "icmpv6")))
         v6_hint = true;
       rule.options.push_back(std::move(opt));
     }

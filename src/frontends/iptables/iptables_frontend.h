@@ -1,6 +1,7 @@
 // iptables-save / ip6tables-save / iptables-restore frontend.
 #pragma once
 
+#include <cstring>
 #include <functional>
 #include <optional>
 #include <string>
@@ -12,6 +13,13 @@
 #include "util/text_input.h"
 
 namespace fwm::iptables {
+
+// Whether `s` is the literal, the length first: option names are compared with dozens of
+// literals for every option of every rule.
+template <std::size_t N>
+bool is(std::string_view s, const char (&literal)[N]) {
+  return s.size() == N - 1 && std::memcmp(s.data(), literal, N - 1) == 0;
+}
 
 // Vendor model: what the file says, before lowering to the IR.
 struct Option {

@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "frontends/iptables/iptables_frontend.h"
 #include "ir/packet_model.h"
@@ -41,22 +42,16 @@ std::string upper(std::string s) {
   return s;
 }
 
-// Whether `s` is the literal: the length first. Option names are compared with dozens of
-// literals for every option of every rule.
-template <std::size_t N>
-bool is(const std::string& s, const char (&literal)[N]) {
-  return s.size() == N - 1 && std::memcmp(s.data(), literal, N - 1) == 0;
-}
-
-// Non-terminating targets: evaluation continues with the next rule.
-const std::set<std::string> kContinueTargets = {
+// Non-terminating targets: evaluation continues with the next rule. (Hashed sets and maps
+// of views: every rule line looks its target and modules up.)
+const std::unordered_set<std::string_view> kContinueTargets = {
     "LOG",       "NFLOG",    "ULOG",    "MARK",        "CONNMARK", "TRACE",       "AUDIT",      "DSCP",   "TOS",
     "TCPMSS",    "CLASSIFY", "SECMARK", "CONNSECMARK", "TTL",      "HL",          "ECN",        "TEE",    "CHECKSUM",
     "IDLETIMER", "LED",      "SET",     "RATEEST",     "HMARK",    "TCPOPTSTRIP", "NETMAP_LOG", "IPMARK", "NFCT",
 };
 
 // Match modules that depend on state outside the file: their conditions are unknown.
-const std::map<std::string, std::string> kUnknownModules = {
+const std::unordered_map<std::string_view, std::string_view> kUnknownModules = {
     {"limit", "rate limit"},
     {"hashlimit", "per-host rate limit"},
     {"recent", "recently-seen list"},
@@ -131,7 +126,8 @@ const std::map<std::string, std::string> kUnknownModules = {
 const std::string kShortOptions = "ACDIRLSFZNXPEpsdiojgmfcwWvnx46h";
 
 // Matches that are an error without any of their options.
-const std::set<std::string> kModulesNeedingOptions = {"multiport", "iprange", "state", "conntrack", "comment"};
+const std::unordered_set<std::string_view> kModulesNeedingOptions = {"multiport", "iprange", "state", "conntrack",
+                                                                     "comment"};
 
 // The chains of a ruleset by "table name", and from which rule line on each exists: a
 // built-in chain the file never declares comes into being with its first rule, and
@@ -140,11 +136,19 @@ struct ChainNames {
   std::unordered_map<std::string, int> index;
   std::vector<std::size_t> exists_from;  // per chain: the first rule line that sees it
 
-  // The chain named `key` as rule line `line` sees it, or -1.
-  int find(const std::string& key, std::size_t line) const {
+  // Chain `name` of `table`, or -1.
+  int index_of(std::string_view table, std::string_view name) const {
+    thread_local std::string key;  // "table name", built without allocating once grown
+    key.assign(table);
+    key += ' ';
+    key += name;
     auto it = index.find(key);
-    if (it == index.end() || exists_from[static_cast<std::size_t>(it->second)] > line) return -1;
-    return it->second;
+    return it == index.end() ? -1 : it->second;
+  }
+  // Chain `name` of `table` as rule line `line` sees it, or -1.
+  int find(std::string_view table, std::string_view name, std::size_t line) const {
+    int chain = index_of(table, name);
+    return chain < 0 || exists_from[static_cast<std::size_t>(chain)] > line ? -1 : chain;
   }
 };
 
@@ -496,22 +500,22 @@ class RuleLowering {
       a.kind = ActionKind::Goto;
       return resolve_chain(rule, target);
     }
-    if (target == "ACCEPT") {
+    if (is(target, "ACCEPT")) {
       a.kind = ActionKind::Accept;
-    } else if (target == "DROP" || target == "REJECT") {
+    } else if (is(target, "DROP") || is(target, "REJECT")) {
       a.kind = ActionKind::Deny;
-    } else if (target == "RETURN") {
+    } else if (is(target, "RETURN")) {
       a.kind = ActionKind::Return;
-    } else if (target == "QUEUE" || target == "NFQUEUE" || target == "SYNPROXY") {
+    } else if (is(target, "QUEUE") || is(target, "NFQUEUE") || is(target, "SYNPROXY")) {
       a.kind = ActionKind::Unknown;
-    } else if (target == "NOTRACK" || (target == "CT" && opt_value("--notrack"))) {
+    } else if (is(target, "NOTRACK") || (is(target, "CT") && opt_value("--notrack"))) {
       a.kind = ActionKind::SetState;
       a.new_state = ct_only(CtState::Untracked);
-    } else if (target == "CT") {
+    } else if (is(target, "CT")) {
       a.kind = ActionKind::Continue;
-    } else if (target == "SNAT" || target == "MASQUERADE") {
+    } else if (is(target, "SNAT") || is(target, "MASQUERADE")) {
       a.kind = ActionKind::Accept;  // ends the nat chain; the nat stage does not filter
-    } else if (target == "REDIRECT") {
+    } else if (is(target, "REDIRECT")) {
       a.kind = ActionKind::Rewrite;
       if (auto ports = opt_value("--to-ports")) {
         if (!has_port_protocol()) return fail(*opts.front(), "REDIRECT --to-ports needs -p tcp, udp, sctp or dccp");
@@ -522,7 +526,7 @@ class RuleLowering {
         a.new_dport = set;
       }
       // REDIRECT sends the packet to the host itself: the destination becomes local.
-    } else if (target == "DNAT") {
+    } else if (is(target, "DNAT")) {
       a.kind = ActionKind::Rewrite;
       auto to = opt_value("--to-destination");
       if (!to) return fail(line_.options.back(), "DNAT needs --to-destination");
@@ -532,7 +536,7 @@ class RuleLowering {
     } else if (kContinueTargets.count(target)) {
       a.kind = ActionKind::Continue;
     } else {
-      if (int chain = chains_.find(line_.table + " " + target, position_); chain >= 0) {
+      if (int chain = chains_.find(line_.table, target, position_); chain >= 0) {
         a.kind = ActionKind::Jump;
         a.target_chain = chain;
         return true;
@@ -598,7 +602,7 @@ class RuleLowering {
   }
 
   bool resolve_chain(Rule& rule, const std::string& target) {
-    int chain = chains_.find(line_.table + " " + target, position_);
+    int chain = chains_.find(line_.table, target, position_);
     if (chain < 0) {
       Option pseudo;
       pseudo.column = 1;
@@ -1039,18 +1043,16 @@ std::optional<Ruleset> load_in_one_pass(const TextFile& file, std::optional<Fami
     if (t > 0) part.rules.resize(rs.chains.size());
     RuleSink lower_line = [&](RuleLine& line, std::size_t idx) {
       if (give_up.load(std::memory_order_relaxed)) return false;
-      auto it = is(line.command, "-A") || is(line.command, "--append")
-                    ? chains.index.find(line.table + " " + line.chain)
-                    : chains.index.end();
-      if (it == chains.index.end()) {
+      int chain = is(line.command, "-A") || is(line.command, "--append") ? chains.index_of(line.table, line.chain) : -1;
+      if (chain < 0) {
         give_up = true;
         return false;
       }
-      auto c = static_cast<std::size_t>(it->second);
+      auto c = static_cast<std::size_t>(chain);
       auto& into = t == 0 ? rs.chains[c].rules : part.rules[c];
       std::size_t before = into.size();
       RuleLowering(line, idx, declarations.family, chains, part.report).lower(into);  // adds nothing if it fails
-      for (std::size_t k = before; k < into.size(); ++k) into[k].chain = it->second;
+      for (std::size_t k = before; k < into.size(); ++k) into[k].chain = chain;
       return true;
     };
     parse_rule_lines(file, lines, from, to, tables, lower_line, part.syntax_errors);
