@@ -21,9 +21,9 @@ struct Wide {
 class AcceptAll final : public Check {
  public:
   const CheckInfo& info() const override {
-    static const CheckInfo kInfo{"FWM020", "AcceptAll",
-                                 "A rule or policy accepts every port of a protocol, or every protocol, from any source",
-                                 Severity::Error, false};
+    static const CheckInfo kInfo{
+        "FWM020", "AcceptAll", "A rule or policy accepts every port of a protocol, or every protocol, from any source",
+        Severity::Error, false};
     return kInfo;
   }
 
@@ -68,11 +68,11 @@ class AcceptAll final : public Check {
           finding.level = info().default_level;
           finding.location = decider_location(rs, w.decider, finding.snippet);
           std::string family = rs.covers(Family::V4) && rs.covers(Family::V6) ? fmt::format(" {}", family_name(f)) : "";
-          finding.message = fmt::format("{} accepts {} from any source on the{} {} path{}.",
-                                        decider_text(w.decider), fmt::join(w.what, " and "), family,
-                                        direction_name(d),
+          finding.message = fmt::format("{} accepts {} from any source on the{} {} path{}.", decider_text(w.decider),
+                                        fmt::join(w.what, " and "), family, direction_name(d),
                                         w.decider.rule ? "" : " (nothing before it denies the rest)");
-          finding.fingerprint_basis = fmt::format("{}|{}|{}", direction_name(d), family_name(f), decider_basis(w.decider));
+          finding.fingerprint_basis =
+              fmt::format("{}|{}|{}", direction_name(d), family_name(f), decider_basis(*ctx.ruleset, w.decider));
           finding.properties["direction"] = direction_name(d);
           finding.properties["family"] = family_name(f);
           std::string reason;

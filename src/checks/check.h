@@ -13,15 +13,15 @@
 
 namespace fwm {
 
-struct IpsecPolicy;        // ir/ipsec_policy.h
+struct IpsecPolicy;         // ir/ipsec_policy.h
 class OpenPathEvaluations;  // checks/check_support.h
 
 struct CheckInfo {
-  std::string id;     // FWM001
-  std::string name;   // RequiredPortDenied (SARIF rule name)
+  std::string id;    // FWM001
+  std::string name;  // RequiredPortDenied (SARIF rule name)
   std::string short_description;
   Severity default_level = Severity::Error;
-  bool needs_roles = false;  // runs only when --role/--topology name roles
+  bool needs_roles = false;      // runs only when --role/--topology name roles
   bool needs_anomalies = false;  // reads AnalysisContext::anomalies (computed concurrently)
 };
 
@@ -32,8 +32,8 @@ struct AnalysisContext {
   std::string lb_mode = "hardware";
   const std::vector<RequirementCoverage>* coverage = nullptr;  // when roles are given
   const AnomalyReport* anomalies = nullptr;                    // shadowed / redundant rules
-  const std::vector<const IpsecPolicy*>* ipsec = nullptr;     // --ipsec files (FWM010, FWM011)
-  Limits limits;                                              // evaluation limits (--max-call-depth ...)
+  const std::vector<const IpsecPolicy*>* ipsec = nullptr;      // --ipsec files (FWM010, FWM011)
+  Limits limits;                                               // evaluation limits (--max-call-depth ...)
   // Problems of the checks' evaluations (limits hit, jump loops), reported as notes.
   std::vector<std::string>* evaluation_problems = nullptr;
   // Whole-path evaluations several checks read (FWM020, FWM021): each computed once.
@@ -56,7 +56,7 @@ std::string check_help_uri(const std::string& id);
 // Helpers shared by checks.
 SourceSpan decider_location(const Ruleset& rs, const Decider& d, std::string& snippet);
 std::string decider_text(const Decider& d);
-std::string decider_basis(const Decider& d);
+std::string decider_basis(const Ruleset& rs, const Decider& d);
 bool suppressed_by(const Decider& d, const std::string& id, std::string& reason);
 
 }  // namespace fwm

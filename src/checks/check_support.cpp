@@ -33,8 +33,11 @@ std::string decider_text(const Decider& d) {
   return d.implicit.empty() ? std::string("the implicit default") : std::string(d.implicit);
 }
 
-std::string decider_basis(const Decider& d) {
-  if (d.rule) return d.rule->normalized.empty() ? d.rule->text : d.rule->normalized;
+std::string decider_basis(const Ruleset& rs, const Decider& d) {
+  if (d.rule) {
+    std::string normalized = normalized_text(rs, *d.rule);
+    return normalized.empty() ? d.rule->text : normalized;
+  }
   if (d.policy)
     return fmt::format("policy {} {}", d.policy->name, d.policy->policy == PolicyKind::Deny ? "DROP" : "ACCEPT");
   return "implicit " + std::string(d.implicit);
@@ -273,7 +276,7 @@ void report_requirement_gaps(const AnalysisContext& ctx, const CheckInfo& info, 
             f.message += " (No line of the file decides this; reported at line 1.)";
         }
         f.fingerprint_basis = fmt::format("{}|{}|{}|{}", req.id, proto_name(slice.protocol), family_name(slice.family),
-                                          decider_basis(where));
+                                          decider_basis(rs, where));
         f.properties["requirement"] = req.id;
         f.properties["role"] = req.role;
         f.properties["protocol"] = proto_name(slice.protocol);

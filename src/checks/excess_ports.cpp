@@ -42,12 +42,13 @@ class ExcessPorts final : public Check {
           PortSet within = g.ports.intersect(needed[proto]);
           finding.message = fmt::format(
               "{} accepts {} {}{} beyond what role{} {} need{}{}.", decider_text(g.decider), pname,
-              format_ports(excess), rs.covers(Family::V4) && rs.covers(Family::V6) ? fmt::format(" ({})", family_name(f)) : "",
+              format_ports(excess),
+              rs.covers(Family::V4) && rs.covers(Family::V6) ? fmt::format(" ({})", family_name(f)) : "",
               ctx.roles.size() == 1 ? "" : "s", fmt::join(ctx.roles, ", "), ctx.roles.size() == 1 ? "s" : "",
               within.empty() ? " (none of its ports is required)"
                              : fmt::format(" (the required part is {} {})", pname, format_ports(within)));
-          finding.fingerprint_basis =
-              fmt::format("{}|{}|{}|{}", fmt::join(ctx.roles, ","), proto_name(proto), family_name(f), decider_basis(g.decider));
+          finding.fingerprint_basis = fmt::format("{}|{}|{}|{}", fmt::join(ctx.roles, ","), proto_name(proto),
+                                                  family_name(f), decider_basis(*ctx.ruleset, g.decider));
           finding.properties["protocol"] = proto_name(proto);
           finding.properties["excess_ports"] = format_ports(excess, 1000);
           finding.properties["family"] = family_name(f);

@@ -8,8 +8,8 @@ namespace fwm {
 class RedundantRuleCheck final : public Check {
  public:
   const CheckInfo& info() const override {
-    static const CheckInfo kInfo{"FWM031", "RedundantRule", "A rule is redundant: removing it changes no verdict",
-                                 Severity::Note, false, true};
+    static const CheckInfo kInfo{"FWM031",       "RedundantRule", "A rule is redundant: removing it changes no verdict",
+                                 Severity::Note, false,           true};
     return kInfo;
   }
   void run(const AnalysisContext& ctx, std::vector<Finding>& out) const override {
@@ -20,10 +20,11 @@ class RedundantRuleCheck final : public Check {
       f.level = info().default_level;
       f.location = r.rule->span;
       f.snippet = r.rule->text;
-      f.message = fmt::format("rule `{}` (line {}) is redundant: without it every packet it decides gets the same "
-                              "verdict from {}",
-                              r.rule->text, r.rule->span.line, decider_text(r.instead));
-      f.fingerprint_basis = r.rule->normalized;
+      f.message = fmt::format(
+          "rule `{}` (line {}) is redundant: without it every packet it decides gets the same "
+          "verdict from {}",
+          r.rule->text, r.rule->span.line, decider_text(r.instead));
+      f.fingerprint_basis = normalized_text(*ctx.ruleset, *r.rule);
       std::string reason;
       if (suppressed_by(Decider{r.rule, nullptr, {}}, info().id, reason)) f.suppression = reason;
       out.push_back(std::move(f));

@@ -32,12 +32,13 @@ class SensitivePortExposed final : public Check {
             finding.rule_id = info().id;
             finding.level = info().default_level;
             finding.location = decider_location(rs, g.decider, finding.snippet);
-            finding.message = fmt::format("{} {} ({}) is accepted from untrusted sources {} by {}; trusted networks are "
-                                          "RFC 1918, ULA and loopback.",
-                                          pname, format_ports(g.ports), sensitive.service,
-                                          format_addr_intervals(f, g.sources, 4), decider_text(g.decider));
+            finding.message = fmt::format(
+                "{} {} ({}) is accepted from untrusted sources {} by {}; trusted networks are "
+                "RFC 1918, ULA and loopback.",
+                pname, format_ports(g.ports), sensitive.service, format_addr_intervals(f, g.sources, 4),
+                decider_text(g.decider));
             finding.fingerprint_basis = fmt::format("{}|{}|{}|{}", proto_name(proto), format_ports(sensitive.ports),
-                                                    family_name(f), decider_basis(g.decider));
+                                                    family_name(f), decider_basis(*ctx.ruleset, g.decider));
             finding.properties["protocol"] = proto_name(proto);
             finding.properties["port"] = format_ports(g.ports);
             std::string reason;

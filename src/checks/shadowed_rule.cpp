@@ -9,8 +9,9 @@ namespace fwm {
 class ShadowedRuleCheck final : public Check {
  public:
   const CheckInfo& info() const override {
-    static const CheckInfo kInfo{"FWM030", "ShadowedRule", "A rule is shadowed: earlier rules decide everything it matches",
-                                 Severity::Warning, false, true};
+    static const CheckInfo kInfo{
+        "FWM030",          "ShadowedRule", "A rule is shadowed: earlier rules decide everything it matches",
+        Severity::Warning, false,          true};
     return kInfo;
   }
   void run(const AnalysisContext& ctx, std::vector<Finding>& out) const override {
@@ -22,10 +23,11 @@ class ShadowedRuleCheck final : public Check {
       f.level = info().default_level;
       f.location = s.rule->span;
       f.snippet = s.rule->text;
-      f.message = fmt::format("rule `{}` (line {}) is never reached: the rules before it in chain {} (or the "
-                              "chains that lead to it) decide every packet it matches",
-                              s.rule->text, s.rule->span.line, rs.chains[static_cast<std::size_t>(s.rule->chain)].name);
-      f.fingerprint_basis = s.rule->normalized;
+      f.message = fmt::format(
+          "rule `{}` (line {}) is never reached: the rules before it in chain {} (or the "
+          "chains that lead to it) decide every packet it matches",
+          s.rule->text, s.rule->span.line, rs.chains[static_cast<std::size_t>(s.rule->chain)].name);
+      f.fingerprint_basis = normalized_text(rs, *s.rule);
       std::string reason;
       if (suppressed_by(Decider{s.rule, nullptr, {}}, info().id, reason)) f.suppression = reason;
       out.push_back(std::move(f));
@@ -37,9 +39,10 @@ class ShadowedRuleCheck final : public Check {
       f.level = info().default_level;
       f.location = first.span;
       f.snippet = first.text;
-      f.message = fmt::format("chain {} is never reached: no rule jumps to it, so its {} rule{} take no part in any "
-                              "verdict",
-                              c->name, c->rules.size(), c->rules.size() == 1 ? "" : "s");
+      f.message = fmt::format(
+          "chain {} is never reached: no rule jumps to it, so its {} rule{} take no part in any "
+          "verdict",
+          c->name, c->rules.size(), c->rules.size() == 1 ? "" : "s");
       f.fingerprint_basis = "unreachable chain " + c->name;
       out.push_back(std::move(f));
     }

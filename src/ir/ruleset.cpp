@@ -182,6 +182,11 @@ std::vector<IfacePattern> Ruleset::interface_patterns() const {
   return out;
 }
 
+std::string normalized_text(const Ruleset& rs, const Rule& rule) {
+  if (!rule.normalized.empty() || !rs.normalizer) return rule.normalized;
+  return rs.normalizer->normalized(rs, rule);
+}
+
 void align_interfaces(Ruleset& a, Ruleset& b) {
   auto from_a = a.interface_patterns();
   a.finalize(b.interface_patterns());

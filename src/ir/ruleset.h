@@ -192,6 +192,7 @@ struct Rule {
   SourceSpan span;
   std::string text;                       // original text of the rule (one line, trimmed)
   std::string normalized;                 // content used for fingerprints: no counters, handles, ids
+                                          // (empty: see normalized_text())
   int chain = -1;                         // owning chain index
   int index = 0;                          // position in the chain
   std::vector<std::string> suppressions;  // result ids suppressed inline
@@ -231,6 +232,17 @@ struct Pipeline {
 };
 
 class RuleIndex;
+struct Ruleset;
+
+// Builds a rule's normalized text when the frontend did not keep it (Rule::normalized
+// empty): the text it would have kept. A ruleset of a million rules need not carry a
+// second copy of every rule's text for the few that findings name. Safe to call from
+// several threads.
+class RuleNormalizer {
+ public:
+  virtual ~RuleNormalizer() = default;
+  virtual std::string normalized(const Ruleset& rs, const Rule& rule) const = 0;
+};
 
 struct Ruleset {
   std::string format;  // "iptables", "nftables", ...
@@ -250,11 +262,18 @@ struct Ruleset {
   void finalize(const std::vector<IfacePattern>& extra_patterns = {});
   std::vector<IfacePattern> interface_patterns() const;
 
+  // Builds Rule::normalized for the rules that do not keep it; null: they all do.
+  std::shared_ptr<const RuleNormalizer> normalizer;
+
   // The evaluator's index of large chains (rule_index.h): built on first use, dropped by
   // finalize(). Not part of the ruleset's meaning.
   mutable std::shared_ptr<const RuleIndex> index_cache;
   mutable std::shared_ptr<std::mutex> index_mutex = std::make_shared<std::mutex>();
 };
+
+// A rule's normalized text (what fingerprints are built from): kept, or built by the
+// ruleset's normalizer (empty when it has neither).
+std::string normalized_text(const Ruleset& rs, const Rule& rule);
 
 // Gives two rulesets the same interface alphabet, so that their boxes can be compared.
 void align_interfaces(Ruleset& a, Ruleset& b);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "frontends/iptables/iptables_line_syntax.h"
@@ -153,6 +154,60 @@ struct ParseState {
   }
 };
 
+// What is wrong with a command line's elements: where, and what.
+struct CommandProblem {
+  int column = 1;
+  std::string message;
+};
+
+// The command, chain and options of a command line's elements (moved from), as the model
+// keeps them: "--opt=value" split, values unquoted, the values after "-A CHAIN" as options
+// without a name. Attached short options ("-ptcp") are left to the caller.
+bool read_command(std::vector<ElementSyntax>& elements, RuleLine& rule, CommandProblem& problem) {
+  rule.options.reserve(elements.size());
+  bool first = true;
+  for (auto& el : elements) {
+    if (el.dangling_not) {
+      problem = {el.column, "'!' is not followed by an option"};
+      return false;
+    }
+    Option opt;
+    opt.name = std::move(el.option);
+    if (auto eq = opt.name.size() > 2 ? opt.name.find('=') : std::string::npos;
+        eq != std::string::npos) {  // --protocol=tcp (a long option: a short one is two characters)
+      opt.values.push_back(opt.name.substr(eq + 1));
+      opt.name = opt.name.substr(0, eq);
+    }
+    opt.negated = el.negated;
+    opt.column = el.column;
+    opt.values.reserve(opt.values.size() + el.values.size());
+    for (auto& v : el.values) opt.values.push_back(is_quoted(v) ? unquote(v) : std::move(v));
+    if (first) {
+      first = false;
+      static const std::string_view commands[] = {
+          "-A", "--append",       "-I", "--insert", "-N", "--new-chain", "-P", "--policy",  "-F", "--flush",
+          "-X", "--delete-chain", "-D", "--delete", "-Z", "--zero",      "-R", "--replace", "-E", "--rename-chain"};
+      if (std::find(std::begin(commands), std::end(commands), std::string_view(opt.name)) == std::end(commands)) {
+        problem = {opt.column, fmt::format("expected a command such as -A CHAIN, found '{}'", opt.name)};
+        return false;
+      }
+      rule.command = opt.name;
+      if (!opt.values.empty()) rule.chain = opt.values[0];
+      // "-A CHAIN" takes one value; "-I CHAIN 3" may carry a position; "-P CHAIN POLICY".
+      for (std::size_t k = 1; k < opt.values.size(); ++k) {
+        Option extra;
+        extra.name = "";
+        extra.values = {opt.values[k]};
+        extra.column = opt.column;
+        rule.options.push_back(std::move(extra));
+      }
+      continue;
+    }
+    rule.options.push_back(std::move(opt));
+  }
+  return true;
+}
+
 // Which lines parse_lines reads. A whole parse reads every line into the model; the
 // one-pass load reads the other lines first (to know the tables and chains), then the
 // rule lines, each handed to a sink as soon as it is read.
@@ -272,50 +327,12 @@ void parse_lines(const TextFile& file, const std::vector<std::string_view>& line
     RuleLine rule;
     rule.table = table;
     rule.span = std::move(span);
-    rule.options.reserve(line.elements.size());
-    bool first = true;
-    bool bad = false;
-    for (auto& el : line.elements) {
-      if (el.dangling_not) {
-        error(line_no, el.column, "'!' is not followed by an option", text);
-        bad = true;
-        break;
-      }
-      Option opt;
-      opt.name = std::move(el.option);
-      if (auto eq = opt.name.size() > 2 ? opt.name.find('=') : std::string::npos;
-          eq != std::string::npos) {  // --protocol=tcp (a long option: a short one is two characters)
-        opt.values.push_back(opt.name.substr(eq + 1));
-        opt.name = opt.name.substr(0, eq);
-      }
-      opt.negated = el.negated;
-      opt.column = el.column;
-      opt.values.reserve(opt.values.size() + el.values.size());
-      for (auto& v : el.values) opt.values.push_back(is_quoted(v) ? unquote(v) : std::move(v));
-      if (first) {
-        first = false;
-        static const std::string_view commands[] = {
-            "-A", "--append",       "-I", "--insert", "-N", "--new-chain", "-P", "--policy",  "-F", "--flush",
-            "-X", "--delete-chain", "-D", "--delete", "-Z", "--zero",      "-R", "--replace", "-E", "--rename-chain"};
-        if (std::find(std::begin(commands), std::end(commands), std::string_view(opt.name)) == std::end(commands)) {
-          error(line_no, opt.column, fmt::format("expected a command such as -A CHAIN, found '{}'", opt.name), text);
-          bad = true;
-          break;
-        }
-        rule.command = opt.name;
-        if (!opt.values.empty()) rule.chain = opt.values[0];
-        // "-A CHAIN" takes one value; "-I CHAIN 3" may carry a position; "-P CHAIN POLICY".
-        for (std::size_t k = 1; k < opt.values.size(); ++k) {
-          Option extra;
-          extra.name = "";
-          extra.values = {opt.values[k]};
-          extra.column = opt.column;
-          rule.options.push_back(std::move(extra));
-        }
-        continue;
-      }
-      // The family an address tells, for files without a header (the option first: every
-      // value of every option would be searched for ':' otherwise).
+    CommandProblem problem;
+    const bool read = read_command(line.elements, rule, problem);
+    // The family an address tells, for files without a header (the option first: every
+    // value of every option would be searched for ':' otherwise); the options before a
+    // problem tell it too.
+    for (const Option& opt : rule.options) {
       const bool short_address_option = is(opt.name, "-s") || is(opt.name, "-d");
       if (short_address_option || is(opt.name, "--source") || is(opt.name, "--destination"))
         for (const auto& v : opt.values) {
@@ -327,9 +344,11 @@ void parse_lines(const TextFile& file, const std::vector<std::string_view>& line
       if (is(opt.name, "--icmpv6-type") ||
           (is(opt.name, "-p") && !opt.values.empty() && (opt.values[0] == "ipv6-icmp" || opt.values[0] == "icmpv6")))
         v6_hint = true;
-      rule.options.push_back(std::move(opt));
     }
-    if (bad) continue;
+    if (!read) {
+      error(line_no, problem.column, std::move(problem.message), text);
+      continue;
+    }
     split_attached_short_options(rule.options);
     if (rule.chain.empty() && rule.command != "-F" && rule.command != "--flush" && rule.command != "-X" &&
         rule.command != "--delete-chain" && rule.command != "-Z" && rule.command != "--zero") {
@@ -345,6 +364,28 @@ void parse_lines(const TextFile& file, const std::vector<std::string_view>& line
     }
   }
 }
+
+// Reads a lowered rule's text again for its normalized text.
+class LineNormalizer : public RuleNormalizer {
+ public:
+  std::string normalized(const Ruleset& rs, const Rule& rule) const override {
+    RuleLine line;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      LineSyntax syntax = reader_.read(rule.text);
+      CommandProblem problem;
+      // The text was read once already: it is a command line.
+      if (syntax.kind != LineSyntax::Kind::Command || !read_command(syntax.elements, line, problem)) return rule.text;
+    }
+    split_attached_short_options(line.options);
+    if (rule.chain >= 0) line.table = rs.chains[static_cast<std::size_t>(rule.chain)].table;
+    return normalized_rule_text(line);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  mutable LineReader reader_;
+};
 
 // The table a line opens or closes, read without the grammar: a guess at the state before
 // line `at`, checked once the lines before it are read.
@@ -484,5 +525,30 @@ void parse_rule_lines(const TextFile& file, const std::vector<std::string_view>&
   parse_lines(file, lines, from, to, true, state, model, pass);
   diagnostics = std::move(model.diagnostics);
 }
+
+std::string normalized_rule_text(const RuleLine& line) {
+  std::size_t size = line.table.size() + line.chain.size() + 1;
+  for (const auto& o : line.options) {
+    size += o.name.size() + 3;
+    for (const auto& v : o.values) size += v.size() + 1;
+  }
+  std::string out;
+  out.reserve(size);
+  out += line.table;
+  out += ' ';
+  out += line.chain;
+  for (const auto& o : line.options) {
+    if (is(o.name, "-c") || is(o.name, "--set-counters") || o.name.empty()) continue;
+    out += o.negated ? " ! " : " ";
+    out += o.name;
+    for (const auto& v : o.values) {
+      out += ' ';
+      out += v;
+    }
+  }
+  return out;
+}
+
+std::shared_ptr<const RuleNormalizer> make_rule_normalizer() { return std::make_shared<LineNormalizer>(); }
 
 }  // namespace fwm::iptables

@@ -3,6 +3,7 @@
 
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -95,6 +96,13 @@ bool is_rule_line(std::string_view raw);
 // The line at the middle of the bytes of lines [from, to) (where they are cut for two
 // threads), strictly after `from` and before `to` when there are two lines or more.
 std::size_t middle_line(const std::vector<std::string_view>& lines, std::size_t from, std::size_t to);
+
+// A rule line's normalized text, what fingerprints are built from: table, chain and
+// options as read (values unquoted), without counters.
+std::string normalized_rule_text(const RuleLine& line);
+// Builds the normalized text of the rules lowered from iptables lines (which do not keep
+// it) by reading their text again.
+std::shared_ptr<const RuleNormalizer> make_rule_normalizer();
 
 // Registry entry: formats "iptables" and "ip6tables" (the latter forces IPv6).
 FrontendEntry frontend_entry();

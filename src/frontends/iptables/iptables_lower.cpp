@@ -400,7 +400,6 @@ class RuleLowering {
       assumed_reverse_path(rpfilter_inverted_ ? "-m rpfilter --invert" : "-m rpfilter");
     }
     if (!set_action(rule, target_name, target_options)) return false;
-    rule.normalized = normalized();
     rule.span = std::move(line_.span);  // no diagnostic of this line after here
     rule.text = std::move(line_.text);
     if (either_ports) {
@@ -613,29 +612,6 @@ class RuleLowering {
     return true;
   }
 
-  std::string normalized() const {
-    std::size_t size = line_.table.size() + line_.chain.size() + 1;
-    for (const auto& o : line_.options) {
-      size += o.name.size() + 3;
-      for (const auto& v : o.values) size += v.size() + 1;
-    }
-    std::string out;
-    out.reserve(size);
-    out += line_.table;
-    out += ' ';
-    out += line_.chain;
-    for (const auto& o : line_.options) {
-      if (o.name == "-c" || o.name == "--set-counters" || o.name.empty()) continue;
-      out += o.negated ? " ! " : " ";
-      out += o.name;
-      for (const auto& v : o.values) {
-        out += ' ';
-        out += v;
-      }
-    }
-    return out;
-  }
-
   RuleLine& line_;
   std::size_t position_;  // of the line in Model::rules
   Family family_;
@@ -835,6 +811,7 @@ Ruleset lower(Model model, const std::string& file, bool two_threads) {
   Ruleset rs;
   rs.format = model.family == Family::V6 ? "ip6tables" : "iptables";
   rs.file = file;
+  rs.normalizer = make_rule_normalizer();
   rs.line_count = model.line_count;
   rs.diagnostics = model.diagnostics;
   ChainNames chains;  // looked up for every jump
@@ -1021,6 +998,7 @@ std::optional<Ruleset> load_in_one_pass(const TextFile& file, std::optional<Fami
   Ruleset rs;
   rs.format = declarations.family == Family::V6 ? "ip6tables" : "iptables";
   rs.file = file.path;
+  rs.normalizer = make_rule_normalizer();
   rs.line_count = lines.size();
   ChainNames chains;
   ChainTable(rs, chains).declare(declarations.chains);
