@@ -199,7 +199,8 @@ void Ruleset::finalize(const std::vector<IfacePattern>& extra_patterns) {
     index_cache.reset();
   }
   ifaces = IfaceAlphabet();
-  for (const auto& p : interface_patterns()) ifaces.note(p);
+  const std::vector<IfacePattern> patterns = interface_patterns();
+  for (const auto& p : patterns) ifaces.note(p);
   for (const auto& p : extra_patterns) ifaces.note(p);
   ifaces.freeze();
   IfaceSet universe;
@@ -215,6 +216,7 @@ void Ruleset::finalize(const std::vector<IfacePattern>& extra_patterns) {
     // Chains grow rule by rule while a frontend lowers them: give back the spare
     // capacity (up to half of a large chain) now that they are complete.
     chain.rules.shrink_to_fit();
+    if (patterns.empty()) continue;  // no rule names an interface: nothing to resolve
     for (auto& rule : chain.rules) {
       auto& m = rule.match;
       if (!m.in_patterns.empty()) m.in_iface = resolve(m.in_patterns, m.in_negated);

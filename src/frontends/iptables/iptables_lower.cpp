@@ -760,9 +760,11 @@ class OnceMerger {
 };
 
 // Gives each rule its position in its chain, adds the pipelines and resolves interfaces.
-void complete(Ruleset& rs, Family family) {
-  for (auto& c : rs.chains)
-    for (std::size_t i = 0; i < c.rules.size(); ++i) c.rules[i].index = static_cast<int>(i);
+// `indexed`: every rule's index is its position in its chain already.
+void complete(Ruleset& rs, Family family, bool indexed = false) {
+  if (!indexed)
+    for (auto& c : rs.chains)
+      for (std::size_t i = 0; i < c.rules.size(); ++i) c.rules[i].index = static_cast<int>(i);
   add_pipelines(rs, family);
   rs.finalize();
 }
@@ -1030,7 +1032,10 @@ std::optional<Ruleset> load_in_one_pass(const TextFile& file, std::optional<Fami
       auto& into = t == 0 ? rs.chains[c].rules : part.rules[c];
       std::size_t before = into.size();
       RuleLowering(line, idx, declarations.family, chains, part.report).lower(into);  // adds nothing if it fails
-      for (std::size_t k = before; k < into.size(); ++k) into[k].chain = chain;
+      for (std::size_t k = before; k < into.size(); ++k) {  // the second half's are moved on below
+        into[k].chain = chain;
+        into[k].index = static_cast<int>(k);
+      }
       return true;
     };
     parse_rule_lines(file, lines, from, to, tables, lower_line, part.syntax_errors);
@@ -1065,6 +1070,7 @@ std::optional<Ruleset> load_in_one_pass(const TextFile& file, std::optional<Fami
       if (into.empty()) {
         into.swap(from);
       } else if (!from.empty()) {
+        for (Rule& r : from) r.index += static_cast<int>(into.size());
         into.reserve(into.size() + from.size());  // exactly: no spare room to give back
         into.insert(into.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
       }
@@ -1087,7 +1093,7 @@ std::optional<Ruleset> load_in_one_pass(const TextFile& file, std::optional<Fami
   for (auto& part : parts)
     for (std::size_t d = 0; d < part.report.diagnostics.size(); ++d) merger.take(part.report, d);
   merger.finish();
-  complete(rs, declarations.family);
+  complete(rs, declarations.family, /*indexed=*/true);
   return rs;
 }
 
