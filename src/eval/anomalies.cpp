@@ -75,8 +75,11 @@ std::optional<Decider> covered_by_own_class(const Ruleset& rs, const Rule& rule,
 // every piece that meets a rule: a flag is far cheaper to set than a set to grow).
 class RuleFlags {
  public:
-  explicit RuleFlags(const Ruleset& rs) : rs_(&rs), first_(rs.chains.size() + 1, 0) {
-    for (std::size_t c = 0; c < rs.chains.size(); ++c) first_[c + 1] = first_[c] + rs.chains[c].rules.size();
+  explicit RuleFlags(const Ruleset& rs) : first_(rs.chains.size() + 1, 0), rules_of_(rs.chains.size()) {
+    for (std::size_t c = 0; c < rs.chains.size(); ++c) {
+      first_[c + 1] = first_[c] + rs.chains[c].rules.size();
+      rules_of_[c] = rs.chains[c].rules.data();
+    }
     flags_.assign(first_.back(), 0);
   }
   void set(const Rule& r) { flags_[slot(r)] = 1; }
@@ -86,12 +89,14 @@ class RuleFlags {
   }
 
  private:
+  // (From the chain's first rule rather than its Chain: the survey asks for every rule a
+  // piece meets, and these two arrays stay in cache where the chains would not.)
   std::size_t slot(const Rule& r) const {
-    const auto& rules = rs_->chains[static_cast<std::size_t>(r.chain)].rules;
-    return first_[static_cast<std::size_t>(r.chain)] + static_cast<std::size_t>(&r - rules.data());
+    const auto c = static_cast<std::size_t>(r.chain);
+    return first_[c] + static_cast<std::size_t>(&r - rules_of_[c]);
   }
-  const Ruleset* rs_;
-  std::vector<std::size_t> first_;  // per chain: the slot of its first rule
+  std::vector<std::size_t> first_;     // per chain: the slot of its first rule
+  std::vector<const Rule*> rules_of_;  // per chain: its first rule
   std::vector<std::uint8_t> flags_;
 };
 

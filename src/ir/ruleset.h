@@ -188,13 +188,15 @@ struct Action {
 
 struct Rule {
   Match match;
+  // Where the rule is, next to what it does: the rule anomaly survey reads both for every
+  // rule a piece meets, from one cache line.
+  int chain = -1;  // owning chain index
+  int index = 0;   // position in the chain
   Action action;
   SourceSpan span;
   std::string text;                       // original text of the rule (one line, trimmed)
   std::string normalized;                 // content used for fingerprints: no counters, handles, ids
                                           // (empty: see normalized_text())
-  int chain = -1;                         // owning chain index
-  int index = 0;                          // position in the chain
   std::vector<std::string> suppressions;  // result ids suppressed inline
 };
 
