@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -204,15 +205,20 @@ std::string line_length_error(const TextFile& file, std::size_t max_line_length)
     if (second != std::string::npos && std::string_view("{[]\"").find(text[second]) != std::string_view::npos)
       return {};
   }
-  std::size_t start = 0, line = 1;
-  while (start < text.size()) {
-    auto end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    if (end - start > max_line_length)
+  // Lines before `start` are short enough. While the rest is longer than a line may be,
+  // the line at `start` must end within max_line_length bytes: the last newline of that
+  // window ends it and every line before it. (One search per window, not one per line.)
+  std::size_t start = 0;
+  while (text.size() - start > max_line_length) {
+    const void* newline = memrchr(text.data() + start, '\n', max_line_length + 1);
+    if (!newline) {
+      auto end = text.find('\n', start);
+      if (end == std::string::npos) end = text.size();
+      auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(start), '\n');
       return fmt::format("{}:{}: line is {} bytes long, longer than allowed{}", file.path, line, end - start,
                          limit_hint(max_line_length, "bytes", kMaxLineLengthFlag));
-    start = end + 1;
-    ++line;
+    }
+    start = static_cast<std::size_t>(static_cast<const char*>(newline) - text.data()) + 1;
   }
   return {};
 }

@@ -3,6 +3,8 @@
 // the same input passes with the limit raised. The defaults are the evaluator's.
 #include "util/limits.h"
 
+#include <fmt/format.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <random>
@@ -14,6 +16,7 @@
 #include "frontends/frontend.h"
 #include "matrix/coverage.h"
 #include "test_support.h"
+#include "util/text_input.h"
 
 using namespace fwm;
 using fwm::test::run_command;
@@ -207,6 +210,34 @@ TEST_CASE("limits: line length", "[limits]") {
   CHECK(contains(cli.out, "long.rules:3: line is"));
   CHECK(contains(cli.out, "--max-line-length raises it"));
   CHECK(fwmatrix("check " + shell_quote(path) + " --no-config --max-line-length 1K").exit_code == 0);
+}
+
+TEST_CASE("limits: the first line longer than the limit, whatever the lengths around it", "[limits]") {
+  // line_length_error searches once per window of the limit's size: against a line-by-line
+  // reading, on random lengths (empty lines, a last line with and without its newline).
+  std::mt19937 random(20261130);
+  for (int round = 0; round < 300; ++round) {
+    TextFile file;
+    file.path = "t.rules";
+    file.encoding = "utf-8";
+    std::vector<std::size_t> lengths(1 + random() % 12);
+    for (auto& length : lengths) {
+      length = random() % 4 == 0 ? 0 : random() % 40;
+      file.text += std::string(length, 'x') + "\n";
+    }
+    if (random() % 2) file.text.pop_back();  // no newline after the last line
+    const std::size_t limit = random() % 45;
+    std::string expected;
+    for (std::size_t i = 0; i < lengths.size() && expected.empty(); ++i)
+      if (lengths[i] > limit) expected = fmt::format("t.rules:{}: line is {} bytes long", i + 1, lengths[i]);
+    INFO(file.text << " limit " << limit);
+    std::string error = line_length_error(file, limit);
+    if (expected.empty()) {
+      CHECK(error.empty());
+    } else {
+      CHECK(error.rfind(expected, 0) == 0);
+    }
+  }
 }
 
 TEST_CASE("limits: include depth (pf and nftables)", "[limits]") {
