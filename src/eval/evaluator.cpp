@@ -384,31 +384,17 @@ bool only_continue_rules(const Chain& chain) {
                      [](const Rule& r) { return r.action.kind == ActionKind::Continue; });
 }
 
-// Box fields, for what the rules below a chain look at or change.
+// Box fields, for what the rules below a chain look at or change (fields_of(), RuleField).
 enum BoxField : std::uint16_t {
-  kFieldProto = 1,
-  kFieldSrc = 2,
-  kFieldDst = 4,
-  kFieldSport = 8,
-  kFieldDport = 16,
-  kFieldInIface = 32,
-  kFieldOutIface = 64,
-  kFieldState = 128,
+  kFieldProto = kRuleFieldProto,
+  kFieldSrc = kRuleFieldSrc,
+  kFieldDst = kRuleFieldDst,
+  kFieldSport = kRuleFieldSport,
+  kFieldDport = kRuleFieldDport,
+  kFieldInIface = kRuleFieldInIface,
+  kFieldOutIface = kRuleFieldOutIface,
+  kFieldState = kRuleFieldState,
 };
-
-std::uint16_t fields_of(const Rule& r) {
-  const Match& m = r.match;
-  std::uint16_t f = 0;
-  if (m.proto) f |= kFieldProto;
-  if (m.src) f |= kFieldSrc;
-  if (m.dst) f |= kFieldDst;
-  if (m.sport) f |= kFieldSport;
-  if (m.dport) f |= kFieldDport;
-  if (m.in_iface || !m.in_patterns.empty()) f |= kFieldInIface;
-  if (m.out_iface || !m.out_patterns.empty()) f |= kFieldOutIface;
-  if (m.state || r.action.kind == ActionKind::SetState) f |= kFieldState;
-  return f;
-}
 
 // A field no rule below a chain looks at or changes leaves a call into it with the value
 // it came in with, in every part: the call's result for one piece is that for another
@@ -885,8 +871,7 @@ class Evaluator {
       auto& [c, next] = stack.back();
       const auto& rules = rs_.chains[static_cast<std::size_t>(c)].rules;
       if (next == rules.size()) {
-        state[static_cast<std::size_t>(c)] = 2;
-        facts.reaches.push_back(c);
+        state[static_cast<std::size_t>(c)] = 2;  // reached: listed in `reaches` below
         int done = c;
         stack.pop_back();
         if (!stack.empty())
@@ -910,7 +895,8 @@ class Evaluator {
         stack.emplace_back(target, 0);
       }
     }
-    std::sort(facts.reaches.begin(), facts.reaches.end());
+    for (std::size_t c = 0; c < n; ++c)  // in order: binary-searched (a sort of ~60k chains took 2-3 ms)
+      if (state[c] == 2) facts.reaches.push_back(static_cast<int>(c));
     facts.depth = depth[static_cast<std::size_t>(chain)];
     facts.memoized = !loop && index_->chain(chain) != nullptr;
     return facts;

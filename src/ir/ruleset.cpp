@@ -182,6 +182,20 @@ std::vector<IfacePattern> Ruleset::interface_patterns() const {
   return out;
 }
 
+std::uint16_t rule_fields(const Rule& rule) {
+  const Match& m = rule.match;
+  std::uint16_t f = 0;
+  if (m.proto) f |= kRuleFieldProto;
+  if (m.src) f |= kRuleFieldSrc;
+  if (m.dst) f |= kRuleFieldDst;
+  if (m.sport) f |= kRuleFieldSport;
+  if (m.dport) f |= kRuleFieldDport;
+  if (m.in_iface || !m.in_patterns.empty()) f |= kRuleFieldInIface;
+  if (m.out_iface || !m.out_patterns.empty()) f |= kRuleFieldOutIface;
+  if (m.state || rule.action.kind == ActionKind::SetState) f |= kRuleFieldState;
+  return f;
+}
+
 std::string normalized_text(const Ruleset& rs, const Rule& rule) {
   if (!rule.normalized.empty() || !rs.normalizer) return rule.normalized;
   return rs.normalizer->normalized(rs, rule);
@@ -212,15 +226,18 @@ void Ruleset::finalize(const std::vector<IfacePattern>& extra_patterns) {
     if (negated) set = universe & ~set;
     return set;
   };
+  const bool fill_fields = !rule_fields_filled;
+  rule_fields_filled = false;
   for (auto& chain : chains) {
     // Chains grow rule by rule while a frontend lowers them: give back the spare
     // capacity (up to half of a large chain) now that they are complete.
     chain.rules.shrink_to_fit();
-    if (patterns.empty()) continue;  // no rule names an interface: nothing to resolve
+    if (patterns.empty() && !fill_fields) continue;  // nothing to resolve, nothing to fill
     for (auto& rule : chain.rules) {
       auto& m = rule.match;
       if (!m.in_patterns.empty()) m.in_iface = resolve(m.in_patterns, m.in_negated);
       if (!m.out_patterns.empty()) m.out_iface = resolve(m.out_patterns, m.out_negated);
+      if (fill_fields) rule.fields = rule_fields(rule) | kRuleFieldsKnown;
     }
   }
 }

@@ -153,14 +153,14 @@ struct Match {
   // Raw interface conditions; resolved into sets by Ruleset::finalize().
   std::vector<IfacePattern> in_patterns, out_patterns;
   bool in_negated = false, out_negated = false;
-  HeapOptional<IfaceSet> in_iface, out_iface;
-  std::optional<CtStateSet> state;
-  std::vector<std::string> unknowns;  // human-readable conditions not modelled
-  bool never = false;                 // a condition that no packet satisfies
+  bool never = false;  // a condition that no packet satisfies
   // `never` only for the packets fwmatrix asks about (a connection's first packet: not a
   // later fragment, SYN alone set, from a routable source): the rule still matches
   // others, so it is not dead code (no FWM030).
   bool never_by_packet_model = false;
+  HeapOptional<IfaceSet> in_iface, out_iface;
+  std::optional<CtStateSet> state;
+  std::vector<std::string> unknowns;  // human-readable conditions not modelled
 
   bool has_unknown() const { return !unknowns.empty(); }
 };
@@ -186,12 +186,29 @@ struct Action {
   std::optional<CtStateSet> new_state;  // SetState
 };
 
+// The packet fields a rule looks at or changes: those its match tests (a field left at
+// "any" is not tested), and the conntrack state for SetState. kRuleFieldsKnown marks
+// Rule::fields as filled.
+enum RuleField : std::uint16_t {
+  kRuleFieldProto = 1,
+  kRuleFieldSrc = 2,
+  kRuleFieldDst = 4,
+  kRuleFieldSport = 8,
+  kRuleFieldDport = 16,
+  kRuleFieldInIface = 32,
+  kRuleFieldOutIface = 64,
+  kRuleFieldState = 128,
+  kRuleFieldsKnown = 0x8000,
+};
+
 struct Rule {
   Match match;
-  // Where the rule is, next to what it does: the rule anomaly survey reads both for every
-  // rule a piece meets, from one cache line.
-  int chain = -1;  // owning chain index
-  int index = 0;   // position in the chain
+  // Where the rule is and what it looks at, next to what it does: the evaluator reads
+  // these for every rule below a memoized call, and the rule anomaly survey for every
+  // rule a piece meets, from one cache line rather than from all of the match.
+  int chain = -1;            // owning chain index
+  int index = 0;             // position in the chain
+  std::uint16_t fields = 0;  // rule_fields() | kRuleFieldsKnown, once finalize() (or the frontend) filled it
   Action action;
   SourceSpan span;
   std::string text;                       // original text of the rule (one line, trimmed)
@@ -259,9 +276,13 @@ struct Ruleset {
   int find_chain(const std::string& name) const;
   const Pipeline* pipeline(Family f, Direction d) const;
   bool covers(Family f) const;
-  // Resolves interface patterns into sets over the alphabet. Call after building; call
-  // again with another ruleset's patterns to share one alphabet with it (diff).
+  // Resolves interface patterns into sets over the alphabet and fills Rule::fields. Call
+  // after building; call again with another ruleset's patterns to share one alphabet with
+  // it (diff).
   void finalize(const std::vector<IfacePattern>& extra_patterns = {});
+  // Set by a frontend that filled every Rule::fields as it built the rules: the next
+  // finalize() leaves them (and clears this).
+  bool rule_fields_filled = false;
   std::vector<IfacePattern> interface_patterns() const;
 
   // Builds Rule::normalized for the rules that do not keep it; null: they all do.
@@ -272,6 +293,14 @@ struct Ruleset {
   mutable std::shared_ptr<const RuleIndex> index_cache;
   mutable std::shared_ptr<std::mutex> index_mutex = std::make_shared<std::mutex>();
 };
+
+// The fields `rule` looks at or changes (RuleField), from its match and action.
+std::uint16_t rule_fields(const Rule& rule);
+// Rule::fields when filled, else rule_fields().
+inline std::uint16_t fields_of(const Rule& rule) {
+  return (rule.fields & kRuleFieldsKnown) ? static_cast<std::uint16_t>(rule.fields & ~kRuleFieldsKnown)
+                                          : rule_fields(rule);
+}
 
 // A rule's normalized text (what fingerprints are built from): kept, or built by the
 // ruleset's normalizer (empty when it has neither).

@@ -178,9 +178,13 @@ class RuleLowering {
   // failure appends nothing.
   bool lower(std::vector<Rule>& out) {
     const std::size_t before = out.size();
-    if (lower_into(out)) return true;
-    out.resize(before);
-    return false;
+    if (!lower_into(out)) {
+      out.resize(before);
+      return false;
+    }
+    for (std::size_t k = before; k < out.size(); ++k)  // while the rule is in cache (Ruleset::rule_fields_filled)
+      out[k].fields = rule_fields(out[k]) | kRuleFieldsKnown;
+    return true;
   }
 
  private:
@@ -1093,6 +1097,7 @@ std::optional<Ruleset> load_in_one_pass(const TextFile& file, std::optional<Fami
   for (auto& part : parts)
     for (std::size_t d = 0; d < part.report.diagnostics.size(); ++d) merger.take(part.report, d);
   merger.finish();
+  rs.rule_fields_filled = true;  // RuleLowering::lower() filled them
   complete(rs, declarations.family, /*indexed=*/true);
   return rs;
 }
