@@ -129,11 +129,74 @@ const std::string kShortOptions = "ACDIRLSFZNXPEpsdiojgmfcwWvnx46h";
 const std::unordered_set<std::string_view> kModulesNeedingOptions = {"multiport", "iprange", "state", "conntrack",
                                                                      "comment"};
 
+// Chain numbers by "table name": open addressing over a power-of-two array of slots
+// holding each name's hash, its place in one buffer of names, and its chain. Every rule
+// line looks up its own chain and usually a jump target; std::unordered_map spent that
+// time dividing by its prime bucket count and following a node and a key per lookup.
+class ChainNameTable {
+ public:
+  void reserve(std::size_t names) {
+    if (names * 2 > slots_.size()) rehash(slot_count_for(names));
+  }
+  // The chain named `key`, or -1.
+  int find(std::string_view key) const {
+    if (slots_.empty()) return -1;
+    const std::uint64_t hash = hash_of(key);
+    for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
+      const Slot& slot = slots_[i];
+      if (slot.chain < 0) return -1;
+      if (slot.hash == hash && name(slot) == key) return slot.chain;
+    }
+  }
+  // Adds `key` as chain `chain` unless it is there: the chain it names, and whether it is new.
+  std::pair<int, bool> insert(std::string_view key, int chain) {
+    if ((count_ + 1) * 2 > slots_.size()) rehash(slot_count_for(count_ + 1));
+    const std::uint64_t hash = hash_of(key);
+    std::size_t i = hash & mask_;
+    for (; slots_[i].chain >= 0; i = (i + 1) & mask_)
+      if (slots_[i].hash == hash && name(slots_[i]) == key) return {slots_[i].chain, false};
+    slots_[i] = {hash, static_cast<std::uint32_t>(names_.size()), static_cast<std::uint32_t>(key.size()), chain};
+    names_.append(key);
+    ++count_;
+    return {chain, true};
+  }
+
+ private:
+  struct Slot {
+    std::uint64_t hash = 0;
+    std::uint32_t offset = 0;  // of the name in names_
+    std::uint32_t length = 0;
+    int chain = -1;  // -1: empty
+  };
+  static std::uint64_t hash_of(std::string_view key) { return std::hash<std::string_view>()(key); }
+  static std::size_t slot_count_for(std::size_t names) {
+    std::size_t count = 16;
+    while (count < names * 2) count *= 2;  // at most half full
+    return count;
+  }
+  std::string_view name(const Slot& slot) const { return std::string_view(names_).substr(slot.offset, slot.length); }
+  void rehash(std::size_t slot_count) {
+    std::vector<Slot> old(slot_count);
+    old.swap(slots_);
+    mask_ = slot_count - 1;
+    for (const Slot& slot : old) {
+      if (slot.chain < 0) continue;
+      std::size_t i = slot.hash & mask_;
+      while (slots_[i].chain >= 0) i = (i + 1) & mask_;
+      slots_[i] = slot;
+    }
+  }
+  std::vector<Slot> slots_;
+  std::size_t mask_ = 0;
+  std::size_t count_ = 0;
+  std::string names_;  // every name, one after the other
+};
+
 // The chains of a ruleset by "table name", and from which rule line on each exists: a
 // built-in chain the file never declares comes into being with its first rule, and
 // lines before that cannot jump to it.
 struct ChainNames {
-  std::unordered_map<std::string, int> index;
+  ChainNameTable index;
   std::vector<std::size_t> exists_from;  // per chain: the first rule line that sees it
 
   // Chain `name` of `table`, or -1.
@@ -142,8 +205,7 @@ struct ChainNames {
     key.assign(table);
     key += ' ';
     key += name;
-    auto it = index.find(key);
-    return it == index.end() ? -1 : it->second;
+    return index.find(key);
   }
   // Chain `name` of `table` as rule line `line` sees it, or -1.
   int find(std::string_view table, std::string_view name, std::size_t line) const {
@@ -699,16 +761,16 @@ class ChainTable {
     std::string key;
     key.reserve(table.size() + 1 + name.size());
     key.append(table).append(1, ' ').append(name);
-    auto [it, created] = names_.index.try_emplace(std::move(key), static_cast<int>(rs_.chains.size()));
-    if (!created) return it->second;
+    auto [chain, created] = names_.index.insert(key, static_cast<int>(rs_.chains.size()));
+    if (!created) return chain;
     Chain c;
-    c.name = it->first;
+    c.name = std::move(key);
     c.table = table;
     c.builtin = is_builtin_chain(table, name);
     if (c.builtin) c.policy = PolicyKind::Accept;  // the kernel default until a policy is set
     rs_.chains.push_back(std::move(c));
     names_.exists_from.push_back(from_line);
-    return it->second;
+    return chain;
   }
 
   // The chains the file declares (":NAME POLICY"), with the built-in chains' policies.
@@ -860,8 +922,8 @@ Ruleset lower(Model model, const std::string& file, bool two_threads) {
                                                  fmt::format("command {} is read but not applied", r.command), r.text));
       continue;
     }
-    auto known = chains.index.find(r.table + " " + r.chain);
-    if (known == chains.index.end() && !is_builtin_chain(r.table, r.chain)) {
+    const int known = chains.index_of(r.table, r.chain);
+    if (known < 0 && !is_builtin_chain(r.table, r.chain)) {
       not_lowered.emplace_back(
           i,
           make_diagnostic("FWM090", Severity::Error, r.span,
@@ -870,7 +932,7 @@ Ruleset lower(Model model, const std::string& file, bool two_threads) {
                           r.text));
       continue;
     }
-    target_chain[i] = known != chains.index.end() ? known->second : ensure_chain(r.table, r.chain, i);
+    target_chain[i] = known >= 0 ? known : ensure_chain(r.table, r.chain, i);
     fate[i] = LineFate::Lowered;
     ++to_lower;
   }
