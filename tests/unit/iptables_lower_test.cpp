@@ -207,6 +207,7 @@ TEST_CASE("iptables: a rule's normalized text is its table, chain and options as
       "[5:300] -A INPUT -p tcp -m tcp --dport 22 -m comment --comment \"ssh \\\"admin\\\"\" -j SSH\n"
       "-A INPUT ! -s 10.0.0.0/8 --protocol=udp -c 1 2 -j DROP\n"
       "  -A INPUT -ptcp --dport 80 -j ACCEPT  \n"
+      "-A INPUT -m comment --comment 'single quoted' -m comment --comment \"\" -j ACCEPT\n"
       "-A SSH -p tcp -m multiport --ports 22,2222 -j ACCEPT\n"
       "COMMIT\n";
   auto rs = iptables::load_in_one_pass(file, std::nullopt, false);
@@ -214,13 +215,15 @@ TEST_CASE("iptables: a rule's normalized text is its table, chain and options as
   REQUIRE(rs->diagnostics.empty());
   const Chain& input = rs->chains[static_cast<std::size_t>(rs->find_chain("filter INPUT"))];
   const Chain& ssh = rs->chains[static_cast<std::size_t>(rs->find_chain("filter SSH"))];
-  REQUIRE(input.rules.size() == 3);
+  REQUIRE(input.rules.size() == 4);
   REQUIRE(ssh.rules.size() == 2);            // --ports: by source port, and by destination port
   CHECK(input.rules[0].normalized.empty());  // built when asked for
   CHECK(normalized_text(*rs, input.rules[0]) ==
         "filter INPUT -p tcp -m tcp --dport 22 -m comment --comment ssh \"admin\" -j SSH");
   CHECK(normalized_text(*rs, input.rules[1]) == "filter INPUT ! -s 10.0.0.0/8 --protocol udp -j DROP");
   CHECK(normalized_text(*rs, input.rules[2]) == "filter INPUT -p tcp --dport 80 -j ACCEPT");
+  CHECK(normalized_text(*rs, input.rules[3]) ==
+        "filter INPUT -m comment --comment single quoted -m comment --comment  -j ACCEPT");
   for (const Rule& r : ssh.rules)
     CHECK(normalized_text(*rs, r) == "filter SSH -p tcp -m multiport --ports 22,2222 -j ACCEPT");
   // The two-step path builds the same.

@@ -19,9 +19,17 @@ bool is_quoted(const std::string& raw) {
   return raw.size() >= 2 && ((raw.front() == '"' && raw.back() == '"') || (raw.front() == '\'' && raw.back() == '\''));
 }
 
-std::string unquote(const std::string& raw) {
+// `raw` without its quotes, and in double quotes with each backslash escape resolved.
+// Taken by value: a value moved in is unquoted in place when it has no escape.
+std::string unquote(std::string raw) {
   if (raw.size() >= 2 && raw.front() == '"' && raw.back() == '"') {
+    if (raw.find('\\') == std::string::npos) {
+      raw.pop_back();
+      raw.erase(0, 1);
+      return raw;
+    }
     std::string out;
+    out.reserve(raw.size());
     for (std::size_t i = 1; i + 1 < raw.size(); ++i) {
       if (raw[i] == '\\' && i + 2 < raw.size()) {
         out += raw[++i];
@@ -31,7 +39,10 @@ std::string unquote(const std::string& raw) {
     }
     return out;
   }
-  if (raw.size() >= 2 && raw.front() == '\'' && raw.back() == '\'') return raw.substr(1, raw.size() - 2);
+  if (raw.size() >= 2 && raw.front() == '\'' && raw.back() == '\'') {
+    raw.pop_back();
+    raw.erase(0, 1);
+  }
   return raw;
 }
 
@@ -181,7 +192,7 @@ bool read_command(std::vector<ElementSyntax>& elements, RuleLine& rule, CommandP
     opt.negated = el.negated;
     opt.column = el.column;
     opt.values.reserve(opt.values.size() + el.values.size());
-    for (auto& v : el.values) opt.values.push_back(is_quoted(v) ? unquote(v) : std::move(v));
+    for (auto& v : el.values) opt.values.push_back(is_quoted(v) ? unquote(std::move(v)) : std::move(v));
     if (first) {
       first = false;
       static const std::string_view commands[] = {
