@@ -43,6 +43,8 @@ struct ChainDecl {
   std::string table;
   std::string name;
   std::string policy;  // "ACCEPT", "DROP", "-"
+  // Where a built-in chain's policy is set; empty for other chains (nothing refers to
+  // their declarations, and kube-proxy dumps hold tens of thousands).
   SourceSpan span;
   std::string text;
 };
