@@ -377,13 +377,6 @@ void coalesce_parts(std::vector<Item>& items) {
   transpose_to_ports(items);
 }
 
-// A chain whose rules only count, log or mark (or that has none): a call into it changes
-// no packet's fate.
-bool only_continue_rules(const Chain& chain) {
-  return std::all_of(chain.rules.begin(), chain.rules.end(),
-                     [](const Rule& r) { return r.action.kind == ActionKind::Continue; });
-}
-
 // Box fields, for what the rules below a chain look at or change (fields_of(), RuleField).
 enum BoxField : std::uint16_t {
   kFieldProto = kRuleFieldProto,
@@ -881,7 +874,7 @@ class Evaluator {
       }
       const Rule& r = rules[next++];
       bool only_counted = r.action.kind == ActionKind::Jump && r.action.target_chain >= 0 &&
-                          only_continue_rules(rs_.chains[static_cast<std::size_t>(r.action.target_chain)]);
+                          index_->only_continue_rules(rs_, r.action.target_chain);
       (only_counted ? facts.hit_fields : facts.fields) |= fields_of(r);
       int target = r.action.target_chain;
       if (target < 0 || (r.action.kind != ActionKind::Jump && r.action.kind != ActionKind::Goto)) continue;
@@ -1147,10 +1140,7 @@ class Evaluator {
     if (target < 0 || static_cast<std::size_t>(target) >= rs_.chains.size() || on_stack(target) ||
         stack_.size() >= opts_.max_call_depth)
       return false;
-    if (no_effect_.empty()) no_effect_.assign(rs_.chains.size(), -1);
-    auto& known = no_effect_[static_cast<std::size_t>(target)];
-    if (known < 0) known = only_continue_rules(rs_.chains[static_cast<std::size_t>(target)]) ? 1 : 0;
-    return known == 1;
+    return index_->only_continue_rules(rs_, target);
   }
 
   const Ruleset& rs_;
@@ -1159,7 +1149,6 @@ class Evaluator {
   std::shared_ptr<const RuleIndex> index_;
   std::vector<int> stack_;
   bool atomized_ = false;                             // some piece was cut by destination: coalesce the results
-  std::vector<std::int8_t> no_effect_;                // per chain: call_changes_nothing() (-1: not yet known)
   std::vector<std::vector<const Rule*>*> recorders_;  // the memoized calls under way: rules matched
 };
 

@@ -169,7 +169,7 @@ std::vector<int> ChainIndex::candidates(const IndexQuery& q, std::size_t start) 
   return std::vector<int>(first, best->end());
 }
 
-RuleIndex::RuleIndex(const Ruleset& rs) {
+RuleIndex::RuleIndex(const Ruleset& rs) : only_continue_(new std::atomic<std::uint64_t>[rs.chains.size()]()) {
   chains_.resize(rs.chains.size());
   for (std::size_t i = 0; i < rs.chains.size(); ++i) {
     std::size_t size = rs.chains[i].rules.size();
@@ -186,6 +186,17 @@ bool RuleIndex::fits(const Ruleset& rs) const {
   // A short chain grown past the threshold since is still walked rule by rule: right,
   // only slower.
   return true;
+}
+
+bool RuleIndex::only_continue_rules(const Ruleset& rs, int chain) const {
+  const auto c = static_cast<std::size_t>(chain);
+  const auto& rules = rs.chains[c].rules;
+  const std::uint64_t known = only_continue_[c].load(std::memory_order_relaxed);
+  if (known != 0 && known >> 2 == rules.size()) return (known & 3) == 2;
+  const bool only =
+      std::all_of(rules.begin(), rules.end(), [](const Rule& r) { return r.action.kind == ActionKind::Continue; });
+  only_continue_[c].store((std::uint64_t(rules.size()) << 2) | (only ? 2 : 1), std::memory_order_relaxed);
+  return only;
 }
 
 std::shared_ptr<const RuleIndex> rule_index(const Ruleset& rs) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <bitset>
 #include <cstddef>
 #include <cstdint>
@@ -87,10 +88,18 @@ class RuleIndex {
   // chains hold as many rules as when it was built (short chains are walked rule by
   // rule, so rules added to them need no new index). Cheap: evaluate() asks on every call.
   bool fits(const Ruleset& rs) const;
+  // Whether every rule of chain `chain` only counts, logs or marks (or it has none): a call
+  // into it changes no packet's fate. Worked out once per chain and rule count, by
+  // whichever evaluation asks first (from any thread): kube-proxy's service chains are
+  // asked about by every evaluation that walks them.
+  bool only_continue_rules(const Ruleset& rs, int chain) const;
 
  private:
   std::vector<std::unique_ptr<ChainIndex>> chains_;
   std::vector<std::pair<std::size_t, std::size_t>> indexed_sizes_;  // chain, rules when built
+  // Per chain: its rule count when worked out, times 4, plus 2 (only continue) or 1 (not);
+  // 0 before.
+  std::unique_ptr<std::atomic<std::uint64_t>[]> only_continue_;
 };
 
 // The ruleset's index, built on first use and kept with the ruleset
