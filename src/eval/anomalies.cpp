@@ -75,12 +75,13 @@ std::optional<Decider> covered_by_own_class(const Ruleset& rs, const Rule& rule,
 // every piece that meets a rule: a flag is far cheaper to set than a set to grow).
 class RuleFlags {
  public:
-  explicit RuleFlags(const Ruleset& rs) : first_(rs.chains.size() + 1, 0), rules_of_(rs.chains.size()) {
+  explicit RuleFlags(const Ruleset& rs) : chains_(rs.chains.size()) {
+    std::size_t slots = 0;
     for (std::size_t c = 0; c < rs.chains.size(); ++c) {
-      first_[c + 1] = first_[c] + rs.chains[c].rules.size();
-      rules_of_[c] = rs.chains[c].rules.data();
+      chains_[c] = {rs.chains[c].rules.data(), slots};
+      slots += rs.chains[c].rules.size();
     }
-    flags_.assign(first_.back(), 0);
+    flags_.assign(slots, 0);
   }
   void set(const Rule& r) { flags_[slot(r)] = 1; }
   bool test(const Rule& r) const { return flags_[slot(r)] != 0; }
@@ -89,14 +90,17 @@ class RuleFlags {
   }
 
  private:
-  // (From the chain's first rule rather than its Chain: the survey asks for every rule a
-  // piece meets, and these two arrays stay in cache where the chains would not.)
+  // (From one entry per chain rather than from its Chain: the survey asks for every rule a
+  // piece meets, and this array stays in cache where the chains would not.)
   std::size_t slot(const Rule& r) const {
-    const auto c = static_cast<std::size_t>(r.chain);
-    return first_[c] + static_cast<std::size_t>(&r - rules_of_[c]);
+    const ChainSlots& c = chains_[static_cast<std::size_t>(r.chain)];
+    return c.first_slot + static_cast<std::size_t>(&r - c.first_rule);
   }
-  std::vector<std::size_t> first_;     // per chain: the slot of its first rule
-  std::vector<const Rule*> rules_of_;  // per chain: its first rule
+  struct ChainSlots {
+    const Rule* first_rule = nullptr;
+    std::size_t first_slot = 0;
+  };
+  std::vector<ChainSlots> chains_;
   std::vector<std::uint8_t> flags_;
 };
 
