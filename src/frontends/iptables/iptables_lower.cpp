@@ -141,7 +141,7 @@ class ChainNameTable {
   // The chain named `key`, or -1.
   int find(std::string_view key) const {
     if (slots_.empty()) return -1;
-    const std::uint64_t hash = hash_of(key);
+    const std::uint32_t hash = hash_of(key);
     for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
       const Slot& slot = slots_[i];
       if (slot.chain < 0) return -1;
@@ -151,7 +151,7 @@ class ChainNameTable {
   // Adds `key` as chain `chain` unless it is there: the chain it names, and whether it is new.
   std::pair<int, bool> insert(std::string_view key, int chain) {
     if ((count_ + 1) * 2 > slots_.size()) rehash(slot_count_for(count_ + 1));
-    const std::uint64_t hash = hash_of(key);
+    const std::uint32_t hash = hash_of(key);
     std::size_t i = hash & mask_;
     for (; slots_[i].chain >= 0; i = (i + 1) & mask_)
       if (slots_[i].hash == hash && name(slots_[i]) == key) return {slots_[i].chain, false};
@@ -162,13 +162,15 @@ class ChainNameTable {
   }
 
  private:
-  struct Slot {
-    std::uint64_t hash = 0;
+  struct Slot {  // 16 bytes: a million chains' table stays 32 MB
+    std::uint32_t hash = 0;
     std::uint32_t offset = 0;  // of the name in names_
     std::uint32_t length = 0;
     int chain = -1;  // -1: empty
   };
-  static std::uint64_t hash_of(std::string_view key) { return std::hash<std::string_view>()(key); }
+  static std::uint32_t hash_of(std::string_view key) {
+    return static_cast<std::uint32_t>(std::hash<std::string_view>()(key));
+  }
   static std::size_t slot_count_for(std::size_t names) {
     std::size_t count = 16;
     while (count < names * 2) count *= 2;  // at most half full
