@@ -461,8 +461,13 @@ namespace {
 // A memoized call is walked in parts on two threads when at least this many rules of the
 // chain can meet the piece (run_chain_in_parts()).
 constexpr std::size_t kMinRulesForTwoThreads = 8192;
-// The parts such a call is cut into (run_chain_in_parts()).
+// The parts such a call is cut into (run_chain_in_parts()): at least this many, and more
+// for larger chains, so that a part's rules stay about as many whatever the chain's size
+// (a part's pieces look their candidate rules up by destination, and each lookup lists
+// the part's rules that the piece's addresses reach: with eight parts of a 200,000-rule
+// chain, that made the look-ups grow with the square of the chain).
 constexpr std::size_t kPartsOfALargeCall = 8;
+constexpr std::size_t kRulesPerPart = 2500;
 
 class Evaluator {
  public:
@@ -995,12 +1000,13 @@ class Evaluator {
     }
     if (starts.size() < kMinRulesForTwoThreads) return run_chain(target, 0, std::move(live));
     std::sort(starts.begin(), starts.end());
+    const std::size_t part_count = std::max(kPartsOfALargeCall, starts.size() / kRulesPerPart);
     std::vector<Work> parts;
     u128 from = 0;
-    for (std::size_t k = 1; k <= kPartsOfALargeCall; ++k) {
-      u128 to = k == kPartsOfALargeCall ? family_max(w.box.family) : starts[starts.size() * k / kPartsOfALargeCall];
-      if (k < kPartsOfALargeCall && (to <= from)) continue;  // repeated starts: no part between them
-      u128 last = k == kPartsOfALargeCall ? to : to - 1;
+    for (std::size_t k = 1; k <= part_count; ++k) {
+      u128 to = k == part_count ? family_max(w.box.family) : starts[starts.size() * k / part_count];
+      if (k < part_count && (to <= from)) continue;  // repeated starts: no part between them
+      u128 last = k == part_count ? to : to - 1;
       Work part = w;
       part.box.dst = w.box.dst.intersect(AddrIntervals(from, last));
       if (!part.box.dst.empty()) parts.push_back(std::move(part));
