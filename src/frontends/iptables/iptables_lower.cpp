@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -149,9 +150,10 @@ class ChainNameTable {
     }
   }
   // Adds `key` as chain `chain` unless it is there: the chain it names, and whether it is new.
-  std::pair<int, bool> insert(std::string_view key, int chain) {
+  std::pair<int, bool> insert(std::string_view key, int chain) { return insert(key, hash_of(key), chain); }
+  // The same for a key whose hash_of() is known.
+  std::pair<int, bool> insert(std::string_view key, std::uint32_t hash, int chain) {
     if ((count_ + 1) * 2 > slots_.size()) rehash(slot_count_for(count_ + 1));
-    const std::uint32_t hash = hash_of(key);
     std::size_t i = hash & mask_;
     for (; slots_[i].chain >= 0; i = (i + 1) & mask_)
       if (slots_[i].hash == hash && name(slots_[i]) == key) return {slots_[i].chain, false};
@@ -159,6 +161,14 @@ class ChainNameTable {
     names_.append(key);
     ++count_;
     return {chain, true};
+  }
+  static std::uint32_t hash_of(std::string_view key) {
+    return static_cast<std::uint32_t>(std::hash<std::string_view>()(key));
+  }
+  // Starts loading the slot where a key of this hash is looked for: a large dump's table
+  // is far larger than the caches.
+  void prefetch(std::uint32_t hash) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[hash & mask_]);
   }
 
  private:
@@ -168,9 +178,6 @@ class ChainNameTable {
     std::uint32_t length = 0;
     int chain = -1;  // -1: empty
   };
-  static std::uint32_t hash_of(std::string_view key) {
-    return static_cast<std::uint32_t>(std::hash<std::string_view>()(key));
-  }
   static std::size_t slot_count_for(std::size_t names) {
     std::size_t count = 16;
     while (count < names * 2) count *= 2;  // at most half full
@@ -760,10 +767,52 @@ class ChainTable {
 
   // The chain `name` of `table`, created if new: seen by rule lines from `from_line` on.
   int ensure(const std::string& table, const std::string& name, std::size_t from_line) {
+    std::string key = key_of(table, name);
+    const std::uint32_t hash = ChainNameTable::hash_of(key);
+    return ensure(std::move(key), hash, table, name, from_line);
+  }
+
+  // The chains the file declares (":NAME POLICY"), with the built-in chains' policies.
+  void declare(const std::vector<ChainDecl>& decls) {
+    rs_.chains.reserve(decls.size());
+    names_.index.reserve(decls.size());
+    names_.exists_from.reserve(decls.size());
+    // Each name's key and hash a few declarations ahead, its slot prefetched.
+    constexpr std::size_t kAhead = 8;
+    std::array<std::string, kAhead> keys;
+    std::array<std::uint32_t, kAhead> hashes{};
+    auto prepare = [&](std::size_t d) {
+      keys[d % kAhead] = key_of(decls[d].table, decls[d].name);
+      hashes[d % kAhead] = ChainNameTable::hash_of(keys[d % kAhead]);
+      names_.index.prefetch(hashes[d % kAhead]);
+    };
+    for (std::size_t d = 0; d < std::min(kAhead, decls.size()); ++d) prepare(d);
+    for (std::size_t d = 0; d < decls.size(); ++d) {
+      std::string key = std::move(keys[d % kAhead]);
+      const std::uint32_t hash = hashes[d % kAhead];
+      if (d + kAhead < decls.size()) prepare(d + kAhead);
+      const ChainDecl& decl = decls[d];
+      Chain& c = rs_.chains[static_cast<std::size_t>(ensure(std::move(key), hash, decl.table, decl.name, 0))];
+      if (c.builtin) {
+        c.policy = decl.policy == "DROP" ? PolicyKind::Deny : PolicyKind::Accept;
+        c.policy_span = decl.span;
+        c.policy_text = decl.text;
+      }
+    }
+  }
+
+ private:
+  static std::string key_of(const std::string& table, const std::string& name) {
     std::string key;
     key.reserve(table.size() + 1 + name.size());
     key.append(table).append(1, ' ').append(name);
-    auto [chain, created] = names_.index.insert(key, static_cast<int>(rs_.chains.size()));
+    return key;
+  }
+
+  // The chain `key` ("table name", hashed to `hash`), created if new.
+  int ensure(std::string key, std::uint32_t hash, const std::string& table, const std::string& name,
+             std::size_t from_line) {
+    auto [chain, created] = names_.index.insert(key, hash, static_cast<int>(rs_.chains.size()));
     if (!created) return chain;
     Chain c;
     c.name = std::move(key);
@@ -775,22 +824,6 @@ class ChainTable {
     return chain;
   }
 
-  // The chains the file declares (":NAME POLICY"), with the built-in chains' policies.
-  void declare(const std::vector<ChainDecl>& decls) {
-    rs_.chains.reserve(decls.size());
-    names_.index.reserve(decls.size());
-    names_.exists_from.reserve(decls.size());
-    for (const auto& decl : decls) {
-      Chain& c = rs_.chains[static_cast<std::size_t>(ensure(decl.table, decl.name, 0))];
-      if (c.builtin) {
-        c.policy = decl.policy == "DROP" ? PolicyKind::Deny : PolicyKind::Accept;
-        c.policy_span = decl.span;
-        c.policy_text = decl.text;
-      }
-    }
-  }
-
- private:
   Ruleset& rs_;
   ChainNames& names_;
 };
