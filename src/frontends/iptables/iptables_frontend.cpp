@@ -283,7 +283,7 @@ void parse_lines(const TextFile& file, const std::vector<std::string_view>& line
     }
     if (text[0] == '#') continue;  // comments need no parse
 
-    LineSyntax line = reader.read(raw);
+    LineSyntax& line = reader.read(raw);
     if (line.kind == LineSyntax::Kind::SyntaxError) {
       error(line_no, line.error_column, fmt::format("cannot parse this line: {}", line.error_message), text);
       continue;
@@ -393,7 +393,7 @@ class LineNormalizer : public RuleNormalizer {
     RuleLine line;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      LineSyntax syntax = reader_.read(rule.text);
+      LineSyntax& syntax = reader_.read(rule.text);
       CommandProblem problem;
       // The text was read once already: it is a command line.
       if (syntax.kind != LineSyntax::Kind::Command || !read_command(syntax.elements, line, problem)) return rule.text;

@@ -208,14 +208,22 @@ struct LineReader::Impl {
     parser.getInterpreter<antlr4::atn::ParserATNSimulator>()->setPredictionMode(antlr4::atn::PredictionMode::SLL);
   }
 
-  LineSyntax from_shape(const Shape& shape, std::string_view line) const {
+  // Fills `out` (cleared first; its vectors keep their room) from a cached shape.
+  void from_shape(const Shape& shape, std::string_view line, LineSyntax& out) const {
     auto text = [&](std::size_t token) {
       const ScannedToken& t = scanned[token];
-      return std::string(line.substr(t.start, t.length));
+      return line.substr(t.start, t.length);
     };
     auto column = [&](std::size_t token) { return static_cast<int>(scanned[token].start) + 1; };
-    LineSyntax out;
     out.kind = shape.kind;
+    out.error_column = 1;
+    out.error_message.clear();
+    out.table_header.clear();
+    out.chain_decl.clear();
+    out.policy.clear();
+    out.policy_column = 1;
+    out.counters.clear();
+    out.elements.resize(shape.kind == LineSyntax::Kind::Command ? shape.elements.size() : 0);
     switch (shape.kind) {
       case LineSyntax::Kind::TableHeader:
         out.table_header = text(0);
@@ -227,24 +235,24 @@ struct LineReader::Impl {
         break;
       case LineSyntax::Kind::Command:
         if (shape.has_counters) out.counters = text(0);
-        out.elements.reserve(shape.elements.size());
-        for (const auto& e : shape.elements) {
-          ElementSyntax el;
+        for (std::size_t i = 0; i < shape.elements.size(); ++i) {
+          const auto& e = shape.elements[i];
+          ElementSyntax& el = out.elements[i];
           el.dangling_not = e.dangling_not;
           el.column = column(e.first_token);
+          el.negated = false;
+          el.option.clear();
+          el.values.resize(e.dangling_not ? 0 : e.value_count);
           if (!e.dangling_not) {
             el.option = text(e.option_token);
             el.negated = e.negated;
-            el.values.reserve(e.value_count);
-            for (std::size_t k = 0; k < e.value_count; ++k) el.values.push_back(text(e.first_value + k));
+            for (std::size_t k = 0; k < e.value_count; ++k) el.values[k] = text(e.first_value + k);
           }
-          out.elements.push_back(std::move(el));
         }
         break;
       default:
         break;
     }
-    return out;
   }
 
   // The ANTLR parse of the line; records its shape when `scanned_ok` and the lexer
@@ -324,23 +332,27 @@ struct LineReader::Impl {
     return n == scanned.size();
   }
 
-  LineSyntax read(std::string_view line) {
+  LineSyntax& read(std::string_view line) {
     bool scanned_ok = cache_shapes && scan_tokens(line, scanned);
     if (scanned_ok) {
       key.clear();
       for (const auto& t : scanned) key.push_back(static_cast<char>(t.type));
       if (auto it = shapes.find(key); it != shapes.end()) {
         ++cached_reads;
-        return from_shape(it->second, line);
+        from_shape(it->second, line, syntax);
+        return syntax;
       }
     }
-    return parse_with_antlr(line, scanned_ok);
+    syntax = parse_with_antlr(line, scanned_ok);
+    return syntax;
   }
+
+  LineSyntax syntax;  // what read() returns, filled again by each read
 };
 
 LineReader::LineReader(bool cache_shapes) : impl_(std::make_unique<Impl>()) { impl_->cache_shapes = cache_shapes; }
 LineReader::~LineReader() = default;
-LineSyntax LineReader::read(std::string_view line) { return impl_->read(line); }
+LineSyntax& LineReader::read(std::string_view line) { return impl_->read(line); }
 std::size_t LineReader::cached_reads() const { return impl_->cached_reads; }
 std::size_t LineReader::shapes() const { return impl_->shapes.size(); }
 

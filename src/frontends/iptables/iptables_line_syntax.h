@@ -58,7 +58,10 @@ class LineReader {
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;
 
-  LineSyntax read(std::string_view line);
+  // The line's syntax, in an object the reader keeps and fills again on the next read
+  // (its vectors keep their room: a large dump's lines would otherwise allocate them
+  // anew, line after line). Valid until then; the caller may move from it.
+  LineSyntax& read(std::string_view line);
 
   // Lines read through a cached shape, and distinct shapes cached (for tests, benches).
   std::size_t cached_reads() const;
