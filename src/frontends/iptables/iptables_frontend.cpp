@@ -15,37 +15,6 @@ namespace fwm::iptables {
 
 namespace {
 
-bool is_quoted(const std::string& raw) {
-  return raw.size() >= 2 && ((raw.front() == '"' && raw.back() == '"') || (raw.front() == '\'' && raw.back() == '\''));
-}
-
-// `raw` without its quotes, and in double quotes with each backslash escape resolved.
-// Taken by value: a value moved in is unquoted in place when it has no escape.
-std::string unquote(std::string raw) {
-  if (raw.size() >= 2 && raw.front() == '"' && raw.back() == '"') {
-    if (raw.find('\\') == std::string::npos) {
-      raw.pop_back();
-      raw.erase(0, 1);
-      return raw;
-    }
-    std::string out;
-    out.reserve(raw.size());
-    for (std::size_t i = 1; i + 1 < raw.size(); ++i) {
-      if (raw[i] == '\\' && i + 2 < raw.size()) {
-        out += raw[++i];
-      } else {
-        out += raw[i];
-      }
-    }
-    return out;
-  }
-  if (raw.size() >= 2 && raw.front() == '\'' && raw.back() == '\'') {
-    raw.pop_back();
-    raw.erase(0, 1);
-  }
-  return raw;
-}
-
 std::string_view trim_view(std::string_view s) {
   std::size_t b = 0, e = s.size();
   while (b < e && (s[b] == ' ' || s[b] == '\t')) ++b;
@@ -178,52 +147,103 @@ struct CommandProblem {
   std::string message;
 };
 
-// The command, chain and options of a command line's elements (moved from), as the model
-// keeps them: "--opt=value" split, values unquoted, the values after "-A CHAIN" as options
-// without a name. Attached short options ("-ptcp") are left to the caller.
-bool read_command(std::vector<ElementSyntax>& elements, RuleLine& rule, CommandProblem& problem) {
-  rule.options.reserve(elements.size());
+// `raw` without its quotes (double-quoted: each backslash escape resolved) into `out`,
+// whose room is reused.
+void unquote_into(std::string_view raw, std::string& out) {
+  if (raw.size() >= 2 && raw.front() == '"' && raw.back() == '"') {
+    if (raw.find('\\') == std::string_view::npos) {
+      out.assign(raw.substr(1, raw.size() - 2));
+      return;
+    }
+    out.clear();
+    for (std::size_t i = 1; i + 1 < raw.size(); ++i) {
+      if (raw[i] == '\\' && i + 2 < raw.size()) {
+        out += raw[++i];
+      } else {
+        out += raw[i];
+      }
+    }
+    return;
+  }
+  if (raw.size() >= 2 && raw.front() == '\'' && raw.back() == '\'') {
+    out.assign(raw.substr(1, raw.size() - 2));
+    return;
+  }
+  out.assign(raw);
+}
+
+// The command, chain and options of a command line's elements, as the model keeps them:
+// "--opt=value" split, values unquoted, the values after "-A CHAIN" as options without a
+// name. Attached short options ("-ptcp") are left to the caller. `rule`'s options, and
+// their names and values, are filled again in place: one RuleLine read line after line
+// allocates only where a line is longer than those before it. On a problem, `rule` holds
+// the options before it.
+bool read_command(const std::vector<ElementSyntax>& elements, RuleLine& rule, CommandProblem& problem) {
+  std::size_t used = 0;  // options of this line so far
+  auto next_option = [&]() -> Option& {
+    if (used == rule.options.size()) rule.options.emplace_back();
+    return rule.options[used++];
+  };
+  auto finish = [&](bool ok) {
+    rule.options.resize(used);
+    return ok;
+  };
   bool first = true;
-  for (auto& el : elements) {
+  for (const auto& el : elements) {
     if (el.dangling_not) {
       problem = {el.column, "'!' is not followed by an option"};
-      return false;
+      return finish(false);
     }
-    Option opt;
-    opt.name = std::move(el.option);
-    if (auto eq = opt.name.size() > 2 ? opt.name.find('=') : std::string::npos;
-        eq != std::string::npos) {  // --protocol=tcp (a long option: a short one is two characters)
-      opt.values.push_back(opt.name.substr(eq + 1));
-      opt.name = opt.name.substr(0, eq);
+    std::string_view name = el.option;
+    std::string_view attached;  // --protocol=tcp (a long option: a short one is two characters)
+    bool has_attached = false;
+    if (auto eq = name.size() > 2 ? name.find('=') : std::string_view::npos; eq != std::string_view::npos) {
+      attached = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      has_attached = true;
     }
-    opt.negated = el.negated;
-    opt.column = el.column;
-    opt.values.reserve(opt.values.size() + el.values.size());
-    for (auto& v : el.values) opt.values.push_back(is_quoted(v) ? unquote(std::move(v)) : std::move(v));
     if (first) {
       first = false;
       static const std::string_view commands[] = {
           "-A", "--append",       "-I", "--insert", "-N", "--new-chain", "-P", "--policy",  "-F", "--flush",
           "-X", "--delete-chain", "-D", "--delete", "-Z", "--zero",      "-R", "--replace", "-E", "--rename-chain"};
-      if (std::find(std::begin(commands), std::end(commands), std::string_view(opt.name)) == std::end(commands)) {
-        problem = {opt.column, fmt::format("expected a command such as -A CHAIN, found '{}'", opt.name)};
-        return false;
+      if (std::find(std::begin(commands), std::end(commands), name) == std::end(commands)) {
+        problem = {el.column, fmt::format("expected a command such as -A CHAIN, found '{}'", name)};
+        return finish(false);
       }
-      rule.command = opt.name;
-      if (!opt.values.empty()) rule.chain = opt.values[0];
+      rule.command.assign(name);
+      rule.chain.clear();
       // "-A CHAIN" takes one value; "-I CHAIN 3" may carry a position; "-P CHAIN POLICY".
-      for (std::size_t k = 1; k < opt.values.size(); ++k) {
-        Option extra;
-        extra.name = "";
-        extra.values = {opt.values[k]};
-        extra.column = opt.column;
-        rule.options.push_back(std::move(extra));
-      }
+      std::size_t values = 0;
+      auto add_value = [&](std::string_view raw, bool quoted) {
+        std::string& into = values++ == 0 ? rule.chain : [&]() -> std::string& {
+          Option& extra = next_option();
+          extra.name.clear();
+          extra.negated = false;
+          extra.column = el.column;
+          extra.values.resize(1);
+          return extra.values[0];
+        }();
+        if (quoted) {
+          unquote_into(raw, into);
+        } else {
+          into.assign(raw);
+        }
+      };
+      if (has_attached) add_value(attached, false);
+      for (const auto& v : el.values) add_value(v, true);
       continue;
     }
-    rule.options.push_back(std::move(opt));
+    Option& opt = next_option();
+    opt.name.assign(name);
+    opt.negated = el.negated;
+    opt.column = el.column;
+    opt.values.resize((has_attached ? 1 : 0) + el.values.size());
+    std::size_t k = 0;
+    if (has_attached) opt.values[k++].assign(attached);
+    for (const auto& v : el.values) unquote_into(v, opt.values[k++]);
   }
-  return true;
+  return finish(true);
 }
 
 // Which lines parse_lines reads. A whole parse reads every line into the model; the
@@ -262,6 +282,7 @@ void parse_lines(const TextFile& file, const std::vector<std::string_view>& line
     if (next_table_change > 0) table = changes[next_table_change - 1].table;
   }
 
+  RuleLine rule;  // filled again for each rule line (read_command() reuses its room)
   for (std::size_t idx = from; idx < to; ++idx) {
     int line_no = static_cast<int>(idx) + 1;
     std::string_view raw = lines[idx];
@@ -319,7 +340,7 @@ void parse_lines(const TextFile& file, const std::vector<std::string_view>& line
       ChainDecl decl;
       decl.table = table;
       decl.name = line.chain_decl.substr(1);
-      decl.policy = unquote(line.policy);
+      unquote_into(line.policy, decl.policy);
       bool builtin = is_builtin_chain(table, decl.name);
       if (builtin && decl.policy != "ACCEPT" && decl.policy != "DROP") {
         error(line_no, line.policy_column,
@@ -345,7 +366,6 @@ void parse_lines(const TextFile& file, const std::vector<std::string_view>& line
       error(line_no, 1, "rule outside a table (expected a '*table' line first)", text);
       continue;
     }
-    RuleLine rule;
     rule.table = table;
     rule.span = span();
     CommandProblem problem;
