@@ -159,6 +159,24 @@ TEST_CASE("limits: file size", "[limits]") {
   CHECK(contains(ipsec.out, "the limit is 200 bytes; --max-file-size raises it"));
 }
 
+TEST_CASE("files are read whole, large ones in two halves at once", "[limits]") {
+  ScratchDir dir;
+  for (std::size_t size : {std::size_t(0), std::size_t(1), std::size_t(4099), (std::size_t(4) << 20) - 1,
+                           (std::size_t(4) << 20) + 12345}) {
+    INFO("size " << size);
+    std::string content(size, 'x');
+    for (std::size_t i = 0; i < size; ++i) content[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
+    for (std::size_t i = 80; i < size; i += 81) content[i] = '\n';
+    auto path = dir.file("read-" + std::to_string(size) + ".txt", content);
+    std::string bytes;
+    REQUIRE(read_bytes(path, bytes).empty());
+    CHECK(bytes.size() == size);
+    CHECK(bytes == content);  // every byte in place, whichever half read it
+  }
+  std::string bytes;
+  CHECK(contains(read_bytes((dir.path / "missing.txt").string(), bytes), "cannot read"));
+}
+
 TEST_CASE("limits: line length", "[limits]") {
   std::string comment(200, 'c');
   std::string text = "*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 443 -m comment --comment \"" + comment +
