@@ -1082,6 +1082,7 @@ Ruleset lower(Model model, const std::string& file, bool two_threads) {
     line.rules = {};
   }
   merger.finish();
+  rs.rule_fields_filled = true;  // RuleLowering::lower() filled them
   complete(rs, model.family);
   return rs;
 }
