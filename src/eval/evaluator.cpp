@@ -377,40 +377,28 @@ void coalesce_parts(std::vector<Item>& items) {
   transpose_to_ports(items);
 }
 
-// Box fields, for what the rules below a chain look at or change (fields_of(), RuleField).
-enum BoxField : std::uint16_t {
-  kFieldProto = kRuleFieldProto,
-  kFieldSrc = kRuleFieldSrc,
-  kFieldDst = kRuleFieldDst,
-  kFieldSport = kRuleFieldSport,
-  kFieldDport = kRuleFieldDport,
-  kFieldInIface = kRuleFieldInIface,
-  kFieldOutIface = kRuleFieldOutIface,
-  kFieldState = kRuleFieldState,
-};
-
 // A field no rule below a chain looks at or changes leaves a call into it with the value
 // it came in with, in every part: the call's result for one piece is that for another
 // piece that differs only there, with the field put back.
 void clear_fields(std::uint16_t fields, Box& box) {
-  if (fields & kFieldProto) box.proto.reset();
-  if (fields & kFieldSrc) box.src = AddrIntervals();
-  if (fields & kFieldDst) box.dst = AddrIntervals();
-  if (fields & kFieldSport) box.sport = PortSet();
-  if (fields & kFieldDport) box.dport = PortSet();
-  if (fields & kFieldInIface) box.in_iface.reset();
-  if (fields & kFieldOutIface) box.out_iface.reset();
-  if (fields & kFieldState) box.state.reset();
+  if (fields & kRuleFieldProto) box.proto.reset();
+  if (fields & kRuleFieldSrc) box.src = AddrIntervals();
+  if (fields & kRuleFieldDst) box.dst = AddrIntervals();
+  if (fields & kRuleFieldSport) box.sport = PortSet();
+  if (fields & kRuleFieldDport) box.dport = PortSet();
+  if (fields & kRuleFieldInIface) box.in_iface.reset();
+  if (fields & kRuleFieldOutIface) box.out_iface.reset();
+  if (fields & kRuleFieldState) box.state.reset();
 }
 void copy_fields(std::uint16_t fields, Box& to, const Box& from) {
-  if (fields & kFieldProto) to.proto = from.proto;
-  if (fields & kFieldSrc) to.src = from.src;
-  if (fields & kFieldDst) to.dst = from.dst;
-  if (fields & kFieldSport) to.sport = from.sport;
-  if (fields & kFieldDport) to.dport = from.dport;
-  if (fields & kFieldInIface) to.in_iface = from.in_iface;
-  if (fields & kFieldOutIface) to.out_iface = from.out_iface;
-  if (fields & kFieldState) to.state = from.state;
+  if (fields & kRuleFieldProto) to.proto = from.proto;
+  if (fields & kRuleFieldSrc) to.src = from.src;
+  if (fields & kRuleFieldDst) to.dst = from.dst;
+  if (fields & kRuleFieldSport) to.sport = from.sport;
+  if (fields & kRuleFieldDport) to.dport = from.dport;
+  if (fields & kRuleFieldInIface) to.in_iface = from.in_iface;
+  if (fields & kRuleFieldOutIface) to.out_iface = from.out_iface;
+  if (fields & kRuleFieldState) to.state = from.state;
 }
 
 // What the memo knows of a chain: whether calls into it are kept, the chains it reaches,

@@ -100,8 +100,6 @@ class LineErrors : public antlr4::BaseErrorListener {
 // Caches beyond this many shapes are not grown (hostile input: every line a new shape).
 constexpr std::size_t kMaxShapes = 4096;
 
-}  // namespace
-
 // True if every byte is printable ASCII or a tab, eight bytes at a time (lines with other
 // bytes are left to ANTLR).
 bool printable_ascii(std::string_view line) {
@@ -121,6 +119,8 @@ bool printable_ascii(std::string_view line) {
   }
   return true;
 }
+
+}  // namespace
 
 bool scan_tokens(std::string_view line, std::vector<ScannedToken>& out) {
   out.clear();
