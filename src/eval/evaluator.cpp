@@ -100,6 +100,17 @@ struct ChainOutcome {
   std::vector<Work> returned;
 };
 
+// Room in `v` for `more` elements: exactly that when it has to grow by more than it
+// holds (a call's thousands of pieces handed on at once), else the usual doubling. A
+// vector grown by doubling to 20,000 pieces of about 300 bytes keeps 3 MB unused and
+// holds both buffers while it moves.
+template <class T>
+void make_room(std::vector<T>& v, std::size_t more) {
+  const std::size_t needed = v.size() + more;
+  if (needed <= v.capacity()) return;
+  v.reserve(more > v.size() ? needed : std::max(needed, 2 * v.capacity()));
+}
+
 enum class Overlap { None, Some, Maybe };
 
 // Whether w meets the match m at all, without allocating: every constrained field must
@@ -420,6 +431,37 @@ struct CallResult {
   bool atomized = false, truncated = false;
 };
 
+// A call's pieces: its own, or those of a result the memo keeps (shared, so copied out
+// one by one) with the fields the chain ignores put back from the piece that made the
+// call.
+struct CallOutcome {
+  ChainOutcome owned;
+  std::shared_ptr<const CallResult> kept;
+  std::uint16_t ignored = 0;  // fields copied from `caller` into kept pieces
+  Box caller;
+
+  const ChainOutcome& pieces() const { return kept ? kept->outcome : owned; }
+  // Calls on_decided(Decided&&) and on_returned(Work&&) for each piece in order.
+  template <class OnDecided, class OnReturned>
+  void hand_out(OnDecided on_decided, OnReturned on_returned) {
+    if (!kept) {
+      for (auto& d : owned.decided) on_decided(std::move(d));
+      for (auto& w : owned.returned) on_returned(std::move(w));
+      return;
+    }
+    for (const auto& d : kept->outcome.decided) {
+      Decided copy = d;
+      copy_fields(ignored, copy.work.box, caller);
+      on_decided(std::move(copy));
+    }
+    for (const auto& w : kept->outcome.returned) {
+      Work copy = w;
+      copy_fields(ignored, copy.box, caller);
+      on_returned(std::move(copy));
+    }
+  }
+};
+
 struct CallKey {
   int chain = -1;
   std::size_t max_pieces = 0, max_call_depth = 0, min_cuts = 0;
@@ -578,7 +620,13 @@ class Evaluator {
       }
       live.swap(next);
     }
-    for (auto& w : live) out.returned.push_back(std::move(w));
+    next = {};  // as large as `live` can be: freed before `live` is handed back
+    if (out.returned.empty()) {
+      out.returned.swap(live);
+    } else {
+      make_room(out.returned, live.size());
+      for (auto& w : live) out.returned.push_back(std::move(w));
+    }
   }
 
   // How far a piece reaches in the fields the rule index looks at: from the lowest to the
@@ -671,25 +719,34 @@ class Evaluator {
       Decider policy_decider{nullptr, &chain, {}};
       Verdict policy = Verdict::Accept;
       if (chain.policy == PolicyKind::Deny) policy = Verdict::Deny;
-      out.decided.reserve(out.decided.size() + out.returned.size());  // no slack: these can be many
-      for (auto& w : out.returned) out.decided.push_back({std::move(w), policy, policy_decider});
-      pieces.reserve(out.decided.size());
-      for (auto& d : out.decided) {
-        bool passes = d.verdict == Verdict::Accept ||
-                      (stage.nat && d.verdict != Verdict::Deny && d.verdict != Verdict::Undetermined);
-        if (passes) {
-          Work w = std::move(d.work);
+      auto passes = [&](Verdict v) {
+        return v == Verdict::Accept || (stage.nat && v != Verdict::Deny && v != Verdict::Undetermined);
+      };
+      auto pass_or_finish = [&](Work& w, Verdict v, const Decider& d) {
+        if (passes(v)) {
           w.maybe &= static_cast<std::uint8_t>(~kMaybeAccept);
-          if (!stage.nat && (d.decider.rule || !w.accept_decider.rule)) w.accept_decider = d.decider;
+          if (!stage.nat && (d.rule || !w.accept_decider.rule)) w.accept_decider = d;
           pieces.push_back(std::move(w));
         } else {
-          finish(d.work, d.verdict, d.decider);
+          finish(w, v, d);
         }
-      }
+      };
+      // The pieces can be many (kube-proxy's services): each list is reserved to size
+      // and freed as soon as it is passed on.
+      std::size_t passing = 0;
+      for (const auto& d : out.decided) passing += passes(d.verdict) ? 1 : 0;
+      if (passes(policy)) passing += out.returned.size();
+      pieces.reserve(passing);
+      make_room(final_pieces, out.decided.size() + out.returned.size() - passing);
+      for (auto& d : out.decided) pass_or_finish(d.work, d.verdict, d.decider);
+      out.decided = {};
+      for (auto& w : out.returned) pass_or_finish(w, policy, policy_decider);
+      out.returned = {};
       if (atomized_) coalesce_parts(pieces);
       if (opts_.join_rewritten && stage.nat && s + 1 < p.stages.size() && pieces.size() > 1)
         join_rewritten(pieces, destination_atoms(p, s + 1, p.family));
     }
+    make_room(final_pieces, pieces.size());
     for (auto& w : pieces) {
       Decider d = w.accept_decider;
       if (!d.rule && !d.policy) d.implicit = "no chain filters this path";
@@ -764,27 +821,35 @@ class Evaluator {
         }
         std::vector<Work> one;
         one.push_back(std::move(m));
-        ChainOutcome sub = call_chain(rule.action.target_chain, std::move(one));
-        for (auto& d : sub.decided) {
-          if (maybe) {
-            tag(d.work, d.verdict);
-            next.push_back(std::move(d.work));
-          } else {
-            out.decided.push_back(std::move(d));
-          }
+        CallOutcome sub = call_chain(rule.action.target_chain, std::move(one));
+        const ChainOutcome& pieces = sub.pieces();
+        if (maybe) {
+          make_room(next, pieces.decided.size() + pieces.returned.size());
+        } else {
+          make_room(out.decided, pieces.decided.size());
+          make_room(is_goto ? out.returned : next, pieces.returned.size());
         }
-        for (auto& w : sub.returned) {
-          if (!is_goto) {
-            next.push_back(std::move(w));
-          } else if (maybe) {
-            // Either returned to our caller or continued here: we cannot tell
-            // which.
-            tag(w, Verdict::Undetermined);
-            next.push_back(std::move(w));
-          } else {
-            out.returned.push_back(std::move(w));
-          }
-        }
+        sub.hand_out(
+            [&](Decided&& d) {
+              if (maybe) {
+                tag(d.work, d.verdict);
+                next.push_back(std::move(d.work));
+              } else {
+                out.decided.push_back(std::move(d));
+              }
+            },
+            [&](Work&& w) {
+              if (!is_goto) {
+                next.push_back(std::move(w));
+              } else if (maybe) {
+                // Either returned to our caller or continued here: we cannot tell
+                // which.
+                tag(w, Verdict::Undetermined);
+                next.push_back(std::move(w));
+              } else {
+                out.returned.push_back(std::move(w));
+              }
+            });
         return;
       }
       case ActionKind::Return: {
@@ -890,13 +955,13 @@ class Evaluator {
 
   // A call into `target` for `live` (one piece): through the memo when the call's result
   // cannot depend on anything but the piece's fields that the chain looks at.
-  ChainOutcome call_chain(int target, std::vector<Work> live) {
+  CallOutcome call_chain(int target, std::vector<Work> live) {
     ChainCallMemo* memo = opts_.memo.get();
     if (!memo || live.size() != 1 || opts_.skip_rule || opts_.skip_if || !index_->chain(target))
-      return run_chain(target, 0, std::move(live));  // small chains are cheaper to walk than to look up
+      return {run_chain(target, 0, std::move(live))};  // small chains are cheaper to walk than to look up
     std::unique_lock<std::mutex> lock(memo->mutex);
     if (!memo->ruleset) memo->ruleset = &rs_;
-    if (memo->ruleset != &rs_) return run_chain(target, 0, std::move(live));
+    if (memo->ruleset != &rs_) return {run_chain(target, 0, std::move(live))};
     if (memo->facts.size() != rs_.chains.size()) memo->facts.resize(rs_.chains.size());
     const ChainFacts& facts = facts_of(*memo, target);
     bool independent = facts.memoized && stack_.size() + facts.depth + 1 < opts_.max_call_depth;
@@ -904,7 +969,7 @@ class Evaluator {
       if (std::binary_search(facts.reaches.begin(), facts.reaches.end(), c)) independent = false;
     if (!independent) {
       lock.unlock();
-      return run_chain(target, 0, std::move(live));
+      return {run_chain(target, 0, std::move(live))};
     }
     const std::uint16_t ignored = static_cast<std::uint16_t>(~facts.fields);
     CallKey key{target,          opts_.max_pieces, opts_.max_call_depth, opts_.min_cuts_to_split,
@@ -933,11 +998,8 @@ class Evaluator {
     if (known.valid()) {
       lock.unlock();
       std::shared_ptr<const CallResult> result = known.get();  // waits while another thread evaluates it
-      ChainOutcome out = result->outcome;
-      for (auto& d : out.decided) copy_fields(ignored, d.work.box, live.front().box);
-      for (auto& w : out.returned) copy_fields(ignored, w.box, live.front().box);
       take_over(result->matched, result->problems, result->truncated, result->atomized);
-      return out;
+      return {{}, std::move(result), ignored, std::move(live.front().box)};
     }
     auto entry = std::make_shared<ChainCallMemo::Entry>();
     entry->key = std::move(key);
@@ -965,9 +1027,9 @@ class Evaluator {
     result->atomized = atomized_;
     result_.truncated = result_.truncated || truncated_before;
     atomized_ = atomized_ || atomized_before;
-    ChainOutcome out = result->outcome;
+    std::shared_ptr<const CallResult> kept = result;
     promise.set_value(std::move(result));
-    return out;
+    return {{}, std::move(kept)};  // evaluated for this very piece: nothing to put back
   }
 
   // A memoized call for one piece that very many rules of the chain can meet: the piece
@@ -1021,6 +1083,13 @@ class Evaluator {
       r.atomized = side.atomized_;
     });
     ChainOutcome out;
+    std::size_t decided = 0, returned = 0;
+    for (const auto& r : results) {
+      decided += r.outcome.decided.size();
+      returned += r.outcome.returned.size();
+    }
+    out.decided.reserve(decided);
+    out.returned.reserve(returned);
     for (auto& r : results) {
       for (auto& d : r.outcome.decided) out.decided.push_back(std::move(d));
       for (auto& ret : r.outcome.returned) out.returned.push_back(std::move(ret));
