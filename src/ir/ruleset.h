@@ -12,14 +12,15 @@
 #include <vector>
 
 #include "ir/address.h"
+#include "ir/file_name.h"
 #include "ir/interval_set.h"
 
 namespace fwm {
 
 struct SourceSpan {
-  std::string file;  // as given on the command line (relative stays relative)
-  int line = 0;      // 1-based; 0 = no line
-  int column = 1;    // 1-based
+  FileName file;   // as given on the command line (relative stays relative)
+  int line = 0;    // 1-based; 0 = no line
+  int column = 1;  // 1-based
   int end_line = 0;
   int end_column = 0;
 };

@@ -396,7 +396,7 @@ TEST_CASE("pf: include and load anchor read files next to the config", "[pf]") {
     if (r.text == "block in quick proto tcp to port 23") {
       found = true;
       CHECK(r.span.line == 2);
-      CHECK(r.span.file.find("sfb.conf") != std::string::npos);
+      CHECK(r.span.file.str().find("sfb.conf") != std::string::npos);
     }
   CHECK(found);
   fs::remove_all(dir);
