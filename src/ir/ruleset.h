@@ -14,6 +14,7 @@
 #include "ir/address.h"
 #include "ir/file_name.h"
 #include "ir/interval_set.h"
+#include "ir/sparse.h"
 
 namespace fwm {
 
@@ -152,7 +153,7 @@ struct Match {
   std::optional<AddrSet> src, dst;
   std::optional<PortSet> sport, dport;
   // Raw interface conditions; resolved into sets by Ruleset::finalize().
-  std::vector<IfacePattern> in_patterns, out_patterns;
+  SparseVector<IfacePattern> in_patterns, out_patterns;
   bool in_negated = false, out_negated = false;
   bool never = false;  // a condition that no packet satisfies
   // `never` only for the packets fwmatrix asks about (a connection's first packet: not a
@@ -161,7 +162,7 @@ struct Match {
   bool never_by_packet_model = false;
   HeapOptional<IfaceSet> in_iface, out_iface;
   std::optional<CtStateSet> state;
-  std::vector<std::string> unknowns;  // human-readable conditions not modelled
+  SparseVector<std::string> unknowns;  // human-readable conditions not modelled
 
   bool has_unknown() const { return !unknowns.empty(); }
 };
@@ -212,10 +213,10 @@ struct Rule {
   std::uint16_t fields = 0;  // rule_fields() | kRuleFieldsKnown, once finalize() (or the frontend) filled it
   Action action;
   SourceSpan span;
-  std::string text;                       // original text of the rule (one line, trimmed)
-  std::string normalized;                 // content used for fingerprints: no counters, handles, ids
-                                          // (empty: see normalized_text())
-  std::vector<std::string> suppressions;  // result ids suppressed inline
+  std::string text;                        // original text of the rule (one line, trimmed)
+  SparseString normalized;                 // content used for fingerprints: no counters, handles, ids
+                                           // (empty: see normalized_text())
+  SparseVector<std::string> suppressions;  // result ids suppressed inline
 };
 
 enum class PolicyKind { Accept, Deny, Return };

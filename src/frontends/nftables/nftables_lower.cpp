@@ -42,7 +42,7 @@ bool intersect_into(Match& a, const Match& b) {
   if (b.sport) a.sport = a.sport ? a.sport->intersect(*b.sport) : *b.sport;
   if (b.dport) a.dport = a.dport ? a.dport->intersect(*b.dport) : *b.dport;
   if (b.state) a.state = a.state ? (*a.state & *b.state) : *b.state;
-  auto merge_iface = [&](std::vector<IfacePattern>& pa, bool& na, const std::vector<IfacePattern>& pb, bool nb,
+  auto merge_iface = [&](SparseVector<IfacePattern>& pa, bool& na, const SparseVector<IfacePattern>& pb, bool nb,
                          const char* what) {
     if (pb.empty()) return;
     if (pa.empty()) {
@@ -54,7 +54,7 @@ bool intersect_into(Match& a, const Match& b) {
   };
   merge_iface(a.in_patterns, a.in_negated, b.in_patterns, b.in_negated, "input");
   merge_iface(a.out_patterns, a.out_negated, b.out_patterns, b.out_negated, "output");
-  a.unknowns.insert(a.unknowns.end(), b.unknowns.begin(), b.unknowns.end());
+  a.unknowns.append(b.unknowns.begin(), b.unknowns.end());
   a.never = a.never || b.never;
   a.never_by_packet_model = a.never_by_packet_model || b.never_by_packet_model;
   if (a.families.none() || (a.proto && a.proto->none()) || (a.sport && a.sport->empty()) ||

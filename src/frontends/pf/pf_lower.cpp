@@ -348,8 +348,8 @@ class Lowering {
 
   // a := a AND b (interface lists exactly when they name the same patterns,
   // else by name).
-  static void combine_ifaces(std::vector<IfacePattern>& a, bool& a_neg, const std::vector<IfacePattern>& b, bool b_neg,
-                             bool& never) {
+  static void combine_ifaces(SparseVector<IfacePattern>& a, bool& a_neg, const SparseVector<IfacePattern>& b,
+                             bool b_neg, bool& never) {
     if (b.empty()) return;
     if (a.empty()) {
       a = b;
