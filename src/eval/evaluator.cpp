@@ -722,26 +722,35 @@ class Evaluator {
       auto passes = [&](Verdict v) {
         return v == Verdict::Accept || (stage.nat && v != Verdict::Deny && v != Verdict::Undetermined);
       };
+      auto passed = [&](Work& w, const Decider& d) {
+        w.maybe &= static_cast<std::uint8_t>(~kMaybeAccept);
+        if (!stage.nat && (d.rule || !w.accept_decider.rule)) w.accept_decider = d;
+      };
       auto pass_or_finish = [&](Work& w, Verdict v, const Decider& d) {
         if (passes(v)) {
-          w.maybe &= static_cast<std::uint8_t>(~kMaybeAccept);
-          if (!stage.nat && (d.rule || !w.accept_decider.rule)) w.accept_decider = d;
+          passed(w, d);
           pieces.push_back(std::move(w));
         } else {
           finish(w, v, d);
         }
       };
-      // The pieces can be many (kube-proxy's services): each list is reserved to size
-      // and freed as soon as it is passed on.
-      std::size_t passing = 0;
-      for (const auto& d : out.decided) passing += passes(d.verdict) ? 1 : 0;
-      if (passes(policy)) passing += out.returned.size();
-      pieces.reserve(passing);
-      make_room(final_pieces, out.decided.size() + out.returned.size() - passing);
-      for (auto& d : out.decided) pass_or_finish(d.work, d.verdict, d.decider);
-      out.decided = {};
-      for (auto& w : out.returned) pass_or_finish(w, policy, policy_decider);
-      out.returned = {};
+      // The pieces can be many (kube-proxy's services): the list of those that all pass
+      // by the policy goes on as it is; else each list is reserved to size and freed as
+      // soon as it is passed on.
+      if (out.decided.empty() && passes(policy)) {
+        pieces = std::move(out.returned);
+        for (auto& w : pieces) passed(w, policy_decider);
+      } else {
+        std::size_t passing = 0;
+        for (const auto& d : out.decided) passing += passes(d.verdict) ? 1 : 0;
+        if (passes(policy)) passing += out.returned.size();
+        pieces.reserve(passing);
+        make_room(final_pieces, out.decided.size() + out.returned.size() - passing);
+        for (auto& d : out.decided) pass_or_finish(d.work, d.verdict, d.decider);
+        out.decided = {};
+        for (auto& w : out.returned) pass_or_finish(w, policy, policy_decider);
+        out.returned = {};
+      }
       if (atomized_) coalesce_parts(pieces);
       if (opts_.join_rewritten && stage.nat && s + 1 < p.stages.size() && pieces.size() > 1)
         join_rewritten(pieces, destination_atoms(p, s + 1, p.family));
@@ -1141,7 +1150,8 @@ class Evaluator {
   // destination that lies, for each of them, between the same two `atoms` boundaries
   // (EvalOptions::join_rewritten). Later rules see the rewritten destination only, and
   // each of them holds all of such an interval or none of it, so the joined piece meets
-  // every later rule exactly as each part would. Order of first appearance is kept.
+  // every later rule exactly as each part would. Order of first appearance is kept. Done
+  // in place: a joined piece goes where its first part was, at or before the part read.
   static void join_rewritten(std::vector<Work>& pieces, const std::vector<u128>& atoms) {
     auto atom_of = [&atoms](const AddrIntervals& set) -> std::ptrdiff_t {
       if (set.empty()) return -1;
@@ -1155,29 +1165,30 @@ class Evaluator {
              x.in_iface == y.in_iface && x.out_iface == y.out_iface && x.state == y.state && a.maybe == b.maybe &&
              same_decider(a.accept_decider, b.accept_decider) && (a.rewrites->dport == b.rewrites->dport);
     };
-    std::unordered_multimap<std::size_t, std::size_t> groups;  // hash -> index in out
-    std::vector<Work> out;
-    std::vector<std::vector<Interval<u128>>> original, rewritten;  // per joined piece of out: its parts'
-    out.reserve(pieces.size());
+    std::unordered_multimap<std::size_t, std::size_t> groups;      // hash -> index of the joined piece
+    std::size_t kept = 0;                                          // pieces[0, kept) are the joined pieces
+    std::vector<std::vector<Interval<u128>>> original, rewritten;  // per joined piece: its later parts'
+    auto keep = [&](Work& w) {
+      if (&pieces[kept] != &w) pieces[kept] = std::move(w);
+      ++kept;
+      original.emplace_back();
+      rewritten.emplace_back();
+    };
     for (auto& w : pieces) {
       std::ptrdiff_t atom = w.rewritten_dst() ? atom_of(*w.rewritten_dst()) : -1;
       if (atom < 0) {
-        out.push_back(std::move(w));
-        original.emplace_back();
-        rewritten.emplace_back();
+        keep(w);
         continue;
       }
       Box key = w.box;
       key.dst = AddrIntervals();
       std::size_t h = hash_but(key, &Box::dst) * 31 + static_cast<std::size_t>(atom);
       h = h * 31 + w.maybe;
-      auto [group, is_new] = group_of(groups, h, out.size(), [&](std::size_t g) {
-        return atom_of(*out[g].rewritten_dst()) == atom && same_except_destination(out[g], w);
+      auto [group, is_new] = group_of(groups, h, kept, [&](std::size_t g) {
+        return atom_of(*pieces[g].rewritten_dst()) == atom && same_except_destination(pieces[g], w);
       });
       if (is_new) {
-        out.push_back(std::move(w));
-        original.emplace_back();
-        rewritten.emplace_back();
+        keep(w);
       } else {
         const auto& dst = w.box.dst.intervals();
         original[group].insert(original[group].end(), dst.begin(), dst.end());
@@ -1185,14 +1196,15 @@ class Evaluator {
         rewritten[group].insert(rewritten[group].end(), seen.begin(), seen.end());
       }
     }
-    for (std::size_t i = 0; i < out.size(); ++i) {
+    pieces.resize(kept);
+    if (kept < pieces.capacity() / 2) pieces.shrink_to_fit();
+    for (std::size_t i = 0; i < kept; ++i) {
       if (original[i].empty()) continue;
-      out[i].box.dst = united(original[i], out[i].box.dst);
-      auto rewrites = std::make_shared<Rewrites>(*out[i].rewrites);
-      rewrites->dst = united(rewritten[i], *out[i].rewritten_dst());
-      out[i].rewrites = std::move(rewrites);
+      pieces[i].box.dst = united(original[i], pieces[i].box.dst);
+      auto rewrites = std::make_shared<Rewrites>(*pieces[i].rewrites);
+      rewrites->dst = united(rewritten[i], *pieces[i].rewritten_dst());
+      pieces[i].rewrites = std::move(rewrites);
     }
-    pieces = std::move(out);
   }
 
   // Whether a jump to `target` returns every piece unchanged: the chain exists, is not
