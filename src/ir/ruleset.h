@@ -227,7 +227,7 @@ struct Chain {
   bool builtin = false;
   std::optional<PolicyKind> policy;  // for built-in chains
   SourceSpan policy_span;            // where the policy is set (line 0: implicit)
-  std::string policy_text;
+  SparseString policy_text;          // empty but for built-in chains
   std::vector<Rule> rules;
   // Rules of one action form an unordered set; the order only ranks the action classes
   // (Windows: bypass, block, allow). A rule kept from deciding by rules of its own
@@ -311,11 +311,25 @@ std::string normalized_text(const Ruleset& rs, const Rule& rule);
 // Gives two rulesets the same interface alphabet, so that their boxes can be compared.
 void align_interfaces(Ruleset& a, Ruleset& b);
 
+// A string literal's text, one pointer wide (a piece of the region carries one or two
+// deciders): reads like a std::string_view; empty by default.
+class StaticText {
+ public:
+  StaticText() = default;
+  StaticText(const char* literal) : text_(literal ? literal : "") {}  // NOLINT: converts like a view
+  operator std::string_view() const { return text_; }                 // NOLINT
+  bool empty() const { return *text_ == '\0'; }
+  friend bool operator==(StaticText a, StaticText b) { return std::string_view(a) == std::string_view(b); }
+
+ private:
+  const char* text_ = "";
+};
+
 // A reference to what decided a piece of the query region.
 struct Decider {
   const Rule* rule = nullptr;     // the deciding rule, or
   const Chain* policy = nullptr;  // the chain whose policy applied, or neither: implicit default
-  std::string_view implicit;      // description of an implicit default (a string literal)
+  StaticText implicit;            // description of an implicit default
 };
 
 }  // namespace fwm

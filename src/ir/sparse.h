@@ -107,6 +107,10 @@ class SparseString {
     assign(std::move(text));
     return *this;
   }
+  SparseString& operator=(const char* text) {
+    assign(text);
+    return *this;
+  }
 
   const std::string& str() const { return text_ ? *text_ : none(); }
   operator const std::string&() const { return str(); }  // NOLINT: reads like the string
