@@ -150,7 +150,7 @@ class HeapOptional {
 struct Match {
   std::bitset<2> families = std::bitset<2>().set();  // bit 0 IPv4, bit 1 IPv6
   std::optional<ProtoSet> proto;
-  std::optional<AddrSet> src, dst;
+  HeapOptional<AddrSet> src, dst;  // one pointer wide: most rules test neither
   std::optional<PortSet> sport, dport;
   // Raw interface conditions; resolved into sets by Ruleset::finalize().
   SparseVector<IfacePattern> in_patterns, out_patterns;
