@@ -128,6 +128,10 @@ class HeapOptional {
     value_ = std::make_unique<T>(std::move(value));
     return *this;
   }
+  HeapOptional& operator=(const std::optional<T>& value) {
+    value_ = value ? std::make_unique<T>(*value) : nullptr;
+    return *this;
+  }
   explicit operator bool() const { return value_ != nullptr; }
   bool has_value() const { return value_ != nullptr; }
   const T& operator*() const { return *value_; }
@@ -149,7 +153,7 @@ class HeapOptional {
 // statically (unknowns). A field left at "any" costs nothing in the evaluator.
 struct Match {
   std::bitset<2> families = std::bitset<2>().set();  // bit 0 IPv4, bit 1 IPv6
-  std::optional<ProtoSet> proto;
+  HeapOptional<ProtoSet> proto;
   HeapOptional<AddrSet> src, dst;  // one pointer wide: most rules test neither
   std::optional<PortSet> sport, dport;
   // Raw interface conditions; resolved into sets by Ruleset::finalize().
