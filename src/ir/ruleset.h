@@ -155,7 +155,7 @@ struct Match {
   std::bitset<2> families = std::bitset<2>().set();  // bit 0 IPv4, bit 1 IPv6
   HeapOptional<ProtoSet> proto;
   HeapOptional<AddrSet> src, dst;  // one pointer wide: most rules test neither
-  std::optional<PortSet> sport, dport;
+  HeapOptional<PortSet> sport, dport;
   // Raw interface conditions; resolved into sets by Ruleset::finalize().
   SparseVector<IfacePattern> in_patterns, out_patterns;
   bool in_negated = false, out_negated = false;
@@ -165,7 +165,7 @@ struct Match {
   // others, so it is not dead code (no FWM030).
   bool never_by_packet_model = false;
   HeapOptional<IfaceSet> in_iface, out_iface;
-  std::optional<CtStateSet> state;
+  HeapOptional<CtStateSet> state;
   SparseVector<std::string> unknowns;  // human-readable conditions not modelled
 
   bool has_unknown() const { return !unknowns.empty(); }
@@ -185,11 +185,11 @@ enum class ActionKind {
 
 struct Action {
   ActionKind kind = ActionKind::Continue;
-  std::string label;                    // as written: "DROP", "REJECT --reject-with tcp-reset", chain name
-  int target_chain = -1;                // for Jump/Goto, index into Ruleset::chains
-  HeapOptional<PortSet> new_dport;      // Rewrite
-  HeapOptional<AddrSet> new_daddr;      // Rewrite
-  std::optional<CtStateSet> new_state;  // SetState
+  std::string label;                   // as written: "DROP", "REJECT --reject-with tcp-reset", chain name
+  int target_chain = -1;               // for Jump/Goto, index into Ruleset::chains
+  HeapOptional<PortSet> new_dport;     // Rewrite
+  HeapOptional<AddrSet> new_daddr;     // Rewrite
+  HeapOptional<CtStateSet> new_state;  // SetState
 };
 
 // The packet fields a rule looks at or changes: those its match tests (a field left at
