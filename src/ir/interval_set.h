@@ -5,7 +5,11 @@
 #include <algorithm>
 #include <cstdint>
 #include <initializer_list>
+#include <span>
+#include <type_traits>
 #include <vector>
+
+#include "ir/small_vector.h"
 
 namespace fwm {
 
@@ -30,7 +34,7 @@ class IntervalSet {
   }
   static IntervalSet single(T v) { return IntervalSet(v, v); }
 
-  const std::vector<Interval<T>>& intervals() const { return items_; }
+  std::span<const Interval<T>> intervals() const { return {items_.data(), items_.size()}; }
   bool empty() const { return items_.empty(); }
   std::size_t size() const { return items_.size(); }
   bool operator==(const IntervalSet&) const = default;
@@ -213,11 +217,11 @@ class IntervalSet {
   }
 
   // The first interval whose hi is >= v (intervals are sorted by lo and by hi).
-  typename std::vector<Interval<T>>::const_iterator first_reaching(T v) const {
+  auto first_reaching(T v) const {
     return std::lower_bound(items_.begin(), items_.end(), v,
                             [](const Interval<T>& iv, T value) { return iv.hi < value; });
   }
-  typename std::vector<Interval<T>>::iterator first_reaching(T v) {
+  auto first_reaching(T v) {
     return std::lower_bound(items_.begin(), items_.end(), v,
                             [](const Interval<T>& iv, T value) { return iv.hi < value; });
   }
@@ -238,7 +242,11 @@ class IntervalSet {
     return false;
   }
 
-  std::vector<Interval<T>> items_;
+  // Port sets keep their one interval in place (OneInPlaceVector); address intervals, of
+  // 32 bytes, do not fit.
+  using Storage =
+      std::conditional_t<sizeof(Interval<T>) <= sizeof(void*), OneInPlaceVector<Interval<T>>, std::vector<Interval<T>>>;
+  Storage items_;
 };
 
 using PortSet = IntervalSet<std::uint32_t>;
