@@ -149,15 +149,54 @@ class HeapOptional {
 };
 
 // ---------------------------------------------------------------------------------
+// The address families a match applies to: a std::bitset<2> in one byte (bit 0 IPv4,
+// bit 1 IPv6), so that it packs with a match's flags. Both by default.
+class FamilySet {
+ public:
+  FamilySet() = default;
+  FamilySet(std::bitset<2> bits) : bits_(static_cast<std::uint8_t>(bits.to_ulong())) {}  // NOLINT: converts
+  operator std::bitset<2>() const { return std::bitset<2>(bits_); }                      // NOLINT
+  bool test(std::size_t i) const { return (bits_ >> i) & 1U; }
+  FamilySet& set() {
+    bits_ = 3;
+    return *this;
+  }
+  FamilySet& set(std::size_t i, bool on = true) {
+    bits_ = static_cast<std::uint8_t>(on ? bits_ | (1U << i) : bits_ & ~(1U << i));
+    return *this;
+  }
+  FamilySet& reset() {
+    bits_ = 0;
+    return *this;
+  }
+  FamilySet& reset(std::size_t i) { return set(i, false); }
+  bool none() const { return bits_ == 0; }
+  bool any() const { return bits_ != 0; }
+  std::size_t count() const { return static_cast<std::size_t>(test(0)) + test(1); }
+  FamilySet& operator&=(FamilySet other) {
+    bits_ &= other.bits_;
+    return *this;
+  }
+  FamilySet& operator|=(FamilySet other) {
+    bits_ |= other.bits_;
+    return *this;
+  }
+  friend bool operator==(FamilySet a, FamilySet b) { return a.bits_ == b.bits_; }
+
+ private:
+  std::uint8_t bits_ = 3;
+};
+
+// ---------------------------------------------------------------------------------
 // A rule's match: a product of per-field sets, plus conditions that cannot be decided
 // statically (unknowns). A field left at "any" costs nothing in the evaluator.
 struct Match {
-  std::bitset<2> families = std::bitset<2>().set();  // bit 0 IPv4, bit 1 IPv6
   HeapOptional<ProtoSet> proto;
   HeapOptional<AddrSet> src, dst;  // one pointer wide: most rules test neither
   HeapOptional<PortSet> sport, dport;
   // Raw interface conditions; resolved into sets by Ruleset::finalize().
   SparseVector<IfacePattern> in_patterns, out_patterns;
+  FamilySet families;  // bit 0 IPv4, bit 1 IPv6; both unless set
   bool in_negated = false, out_negated = false;
   bool never = false;  // a condition that no packet satisfies
   // `never` only for the packets fwmatrix asks about (a connection's first packet: not a
@@ -185,8 +224,8 @@ enum class ActionKind {
 
 struct Action {
   ActionKind kind = ActionKind::Continue;
-  std::string label;                   // as written: "DROP", "REJECT --reject-with tcp-reset", chain name
   int target_chain = -1;               // for Jump/Goto, index into Ruleset::chains
+  std::string label;                   // as written: "DROP", "REJECT --reject-with tcp-reset", chain name
   HeapOptional<PortSet> new_dport;     // Rewrite
   HeapOptional<AddrSet> new_daddr;     // Rewrite
   HeapOptional<CtStateSet> new_state;  // SetState
@@ -228,15 +267,15 @@ enum class PolicyKind { Accept, Deny, Return };
 struct Chain {
   std::string name;  // "filter INPUT", "MEDIA"
   std::string table;
-  bool builtin = false;
   std::optional<PolicyKind> policy;  // for built-in chains
-  SourceSpan policy_span;            // where the policy is set (line 0: implicit)
-  SparseString policy_text;          // empty but for built-in chains
-  std::vector<Rule> rules;
+  bool builtin = false;
   // Rules of one action form an unordered set; the order only ranks the action classes
   // (Windows: bypass, block, allow). A rule kept from deciding by rules of its own
   // action is then redundant rather than shadowed.
   bool action_classes_unordered = false;
+  SourceSpan policy_span;    // where the policy is set (line 0: implicit)
+  SparseString policy_text;  // empty but for built-in chains
+  std::vector<Rule> rules;
 };
 
 enum class Direction { In, Out, Forward };
