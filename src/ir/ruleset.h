@@ -225,7 +225,10 @@ enum class ActionKind {
 struct Action {
   ActionKind kind = ActionKind::Continue;
   int target_chain = -1;               // for Jump/Goto, index into Ruleset::chains
-  std::string label;                   // as written: "DROP", "REJECT --reject-with tcp-reset", chain name
+  // As written: "DROP", "REJECT --reject-with tcp-reset", "jump MEDIA". A frontend may
+  // leave it empty for a jump or goto it resolved to a chain, whose name says the same:
+  // kube-proxy's dumps have one such rule in two.
+  std::string label;
   HeapOptional<PortSet> new_dport;     // Rewrite
   HeapOptional<AddrSet> new_daddr;     // Rewrite
   HeapOptional<CtStateSet> new_state;  // SetState

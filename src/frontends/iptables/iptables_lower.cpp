@@ -613,6 +613,7 @@ class RuleLowering {
       if (int chain = chains_.find(line_.table, target, position_); chain >= 0) {
         a.kind = ActionKind::Jump;
         a.target_chain = chain;
+        std::string().swap(a.label);  // the chain's name says it (Action::label)
         return true;
       }
       bool looks_like_target = std::all_of(
@@ -684,6 +685,7 @@ class RuleLowering {
                                       target, line_.table));
     }
     rule.action.target_chain = chain;
+    std::string().swap(rule.action.label);  // the chain's name says it (Action::label)
     return true;
   }
 
