@@ -28,6 +28,11 @@ Box requirement_query(const Ruleset& rs, const Requirement& req, Family family, 
   return q;
 }
 
+void keep_unaccepted_pieces(CoverageSlice& slice) {
+  std::erase_if(slice.pieces, [](const Piece& p) { return p.verdict == Verdict::Accept; });
+  slice.pieces.shrink_to_fit();
+}
+
 namespace {
 
 void classify(CoverageSlice& slice) {
@@ -39,6 +44,7 @@ void classify(CoverageSlice& slice) {
   slice.open = slice.open.intersect(slice.required);
   slice.undetermined = any_undetermined.intersect(slice.required).subtract(slice.open);
   slice.denied = slice.required.subtract(slice.open).subtract(slice.undetermined);
+  keep_unaccepted_pieces(slice);
 }
 
 }  // namespace

@@ -28,10 +28,12 @@ struct CoverageSlice {
   Family family = Family::V4;
   int protocol = kProtoTcp;
   PortSet required;
-  PortSet open;               // some packet from a non-loopback peer reaches it and is accepted
-  PortSet undetermined;       // not open, but some packet depends on an unknown condition
-  PortSet denied;             // every packet to these ports is denied
-  std::vector<Piece> pieces;  // the evaluator's partition of the query
+  PortSet open;          // some packet from a non-loopback peer reaches it and is accepted
+  PortSet undetermined;  // not open, but some packet depends on an unknown condition
+  PortSet denied;        // every packet to these ports is denied
+  // The pieces of the evaluator's partition of the query that are not accepted (what
+  // gap findings name the deciders of); the accepted ones are summed up in `open`.
+  std::vector<Piece> pieces;
   std::vector<std::string> problems;
   bool no_path = false;  // the ruleset has no pipeline for this family/direction
   // Network mode (--topology): the slice is a region source -> destination on the
@@ -41,6 +43,11 @@ struct CoverageSlice {
   std::string source_label;
   std::string destination_label;
 };
+
+// Keeps only the pieces gap findings read (those not accepted), once a slice is
+// classified: a requirement's accepted pieces can be thousands (one per kube-proxy
+// service rule the query crosses), kept for the whole analysis.
+void keep_unaccepted_pieces(CoverageSlice& slice);
 
 struct RequirementCoverage {
   const Requirement* requirement = nullptr;

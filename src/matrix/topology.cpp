@@ -246,6 +246,7 @@ void evaluate_whole_region(CoverageSlice& slice, const Ruleset& rs, const Pipeli
   slice.denied = denied.intersect(slice.required);
   slice.undetermined = undetermined.intersect(slice.required).subtract(slice.denied);
   slice.open = slice.required.subtract(slice.denied).subtract(slice.undetermined);
+  keep_unaccepted_pieces(slice);
 }
 
 }  // namespace
