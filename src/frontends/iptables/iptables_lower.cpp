@@ -558,9 +558,17 @@ class RuleLowering {
   }
 
   bool set_action(Rule& rule, const std::string& target, const std::vector<const Option*>& opts) {
+    bool ok = set_target(rule, target, opts);
     Action& a = rule.action;
+    if (a.target_chain >= 0) return ok;  // a jump or goto to a chain: its name says it (Action::label)
     a.label = target;
     for (const Option* o : opts) a.label += fmt::format(" {} {}", o->name, fmt::join(o->values, " "));
+    return ok;
+  }
+
+  // The action's kind and what it needs, from the target and its options.
+  bool set_target(Rule& rule, const std::string& target, const std::vector<const Option*>& opts) {
+    Action& a = rule.action;
     auto opt_value = [&](const char* name) -> std::optional<std::string> {
       for (const Option* o : opts)
         if (o->name == name && !o->values.empty()) return o->values[0];
@@ -613,7 +621,6 @@ class RuleLowering {
       if (int chain = chains_.find(line_.table, target, position_); chain >= 0) {
         a.kind = ActionKind::Jump;
         a.target_chain = chain;
-        std::string().swap(a.label);  // the chain's name says it (Action::label)
         return true;
       }
       bool looks_like_target = std::all_of(
@@ -685,7 +692,6 @@ class RuleLowering {
                                       target, line_.table));
     }
     rule.action.target_chain = chain;
-    std::string().swap(rule.action.label);  // the chain's name says it (Action::label)
     return true;
   }
 
