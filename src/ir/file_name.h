@@ -22,8 +22,6 @@ class FileName {
   const std::string& str() const { return *text_; }
   operator const std::string&() const { return *text_; }  // NOLINT: reads like a string
   bool empty() const { return text_->empty(); }
-  std::size_t size() const { return text_->size(); }
-  const char* c_str() const { return text_->c_str(); }
 
   // Equal text is the same copy.
   friend bool operator==(const FileName& a, const FileName& b) { return a.text_ == b.text_; }

@@ -104,58 +104,12 @@ std::string proto_name(int proto);
 std::optional<int> proto_number(const std::string& name);  // "tcp", "6", "ipv6-icmp"...
 
 // ---------------------------------------------------------------------------------
-// An optional value kept on the heap: one pointer wide, for fields that most rules leave
-// empty (an interface set, a NAT target), so that a ruleset of a million rules does not
-// carry their inline space. Reads like std::optional; copies copy the value.
-template <class T>
-class HeapOptional {
- public:
-  HeapOptional() = default;
-  HeapOptional(const T& value) : value_(std::make_unique<T>(value)) {}  // NOLINT: converts like optional
-  HeapOptional(T&& value) : value_(std::make_unique<T>(std::move(value))) {}
-  HeapOptional(const HeapOptional& other) : value_(other ? std::make_unique<T>(*other) : nullptr) {}
-  HeapOptional(HeapOptional&&) noexcept = default;
-  HeapOptional& operator=(const HeapOptional& other) {
-    if (this != &other) value_ = other ? std::make_unique<T>(*other) : nullptr;
-    return *this;
-  }
-  HeapOptional& operator=(HeapOptional&&) noexcept = default;
-  HeapOptional& operator=(const T& value) {
-    value_ = std::make_unique<T>(value);
-    return *this;
-  }
-  HeapOptional& operator=(T&& value) {
-    value_ = std::make_unique<T>(std::move(value));
-    return *this;
-  }
-  HeapOptional& operator=(const std::optional<T>& value) {
-    value_ = value ? std::make_unique<T>(*value) : nullptr;
-    return *this;
-  }
-  explicit operator bool() const { return value_ != nullptr; }
-  bool has_value() const { return value_ != nullptr; }
-  const T& operator*() const { return *value_; }
-  T& operator*() { return *value_; }
-  const T* operator->() const { return value_.get(); }
-  T* operator->() { return value_.get(); }
-  void reset() { value_.reset(); }
-  operator std::optional<T>() const { return value_ ? std::optional<T>(*value_) : std::nullopt; }
-  bool operator==(const HeapOptional& other) const {
-    return value_ && other.value_ ? *value_ == *other.value_ : value_ == other.value_;
-  }
-
- private:
-  std::unique_ptr<T> value_;
-};
-
-// ---------------------------------------------------------------------------------
 // The address families a match applies to: a std::bitset<2> in one byte (bit 0 IPv4,
 // bit 1 IPv6), so that it packs with a match's flags. Both by default.
 class FamilySet {
  public:
   FamilySet() = default;
   FamilySet(std::bitset<2> bits) : bits_(static_cast<std::uint8_t>(bits.to_ulong())) {}  // NOLINT: converts
-  operator std::bitset<2>() const { return std::bitset<2>(bits_); }                      // NOLINT
   bool test(std::size_t i) const { return (bits_ >> i) & 1U; }
   FamilySet& set() {
     bits_ = 3;
@@ -175,10 +129,6 @@ class FamilySet {
   std::size_t count() const { return static_cast<std::size_t>(test(0)) + test(1); }
   FamilySet& operator&=(FamilySet other) {
     bits_ &= other.bits_;
-    return *this;
-  }
-  FamilySet& operator|=(FamilySet other) {
-    bits_ |= other.bits_;
     return *this;
   }
   friend bool operator==(FamilySet a, FamilySet b) { return a.bits_ == b.bits_; }
@@ -224,7 +174,7 @@ enum class ActionKind {
 
 struct Action {
   ActionKind kind = ActionKind::Continue;
-  int target_chain = -1;               // for Jump/Goto, index into Ruleset::chains
+  int target_chain = -1;  // for Jump/Goto, index into Ruleset::chains
   // As written: "DROP", "REJECT --reject-with tcp-reset", "jump MEDIA". A frontend may
   // leave it empty for a jump or goto it resolved to a chain, whose name says the same:
   // kube-proxy's dumps have one such rule in two.

@@ -1,17 +1,62 @@
-// Containers for rule fields that most rules leave empty (unknown conditions, interface
-// patterns, inline suppressions, a normalized text): one pointer wide when empty, so that
-// a ruleset of a million rules does not carry their inline room. They read like
-// std::vector and std::string.
+// Containers for rule fields that most rules leave empty (the sets a match tests, unknown
+// conditions, interface patterns, inline suppressions, a normalized text): one pointer
+// wide when empty, so that a ruleset of a million rules does not carry their inline room.
+// They read like std::optional, std::vector and std::string.
 #pragma once
 
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace fwm {
 
+// An optional value kept on the heap: one pointer wide. Reads like std::optional; copies
+// copy the value.
+template <class T>
+class HeapOptional {
+ public:
+  HeapOptional() = default;
+  HeapOptional(const T& value) : value_(std::make_unique<T>(value)) {}  // NOLINT: converts like optional
+  HeapOptional(T&& value) : value_(std::make_unique<T>(std::move(value))) {}
+  HeapOptional(const HeapOptional& other) : value_(other ? std::make_unique<T>(*other) : nullptr) {}
+  HeapOptional(HeapOptional&&) noexcept = default;
+  HeapOptional& operator=(const HeapOptional& other) {
+    if (this != &other) value_ = other ? std::make_unique<T>(*other) : nullptr;
+    return *this;
+  }
+  HeapOptional& operator=(HeapOptional&&) noexcept = default;
+  HeapOptional& operator=(const T& value) {
+    value_ = std::make_unique<T>(value);
+    return *this;
+  }
+  HeapOptional& operator=(T&& value) {
+    value_ = std::make_unique<T>(std::move(value));
+    return *this;
+  }
+  HeapOptional& operator=(const std::optional<T>& value) {
+    value_ = value ? std::make_unique<T>(*value) : nullptr;
+    return *this;
+  }
+  explicit operator bool() const { return value_ != nullptr; }
+  bool has_value() const { return value_ != nullptr; }
+  const T& operator*() const { return *value_; }
+  T& operator*() { return *value_; }
+  const T* operator->() const { return value_.get(); }
+  T* operator->() { return value_.get(); }
+  void reset() { value_.reset(); }
+  operator std::optional<T>() const { return value_ ? std::optional<T>(*value_) : std::nullopt; }
+  bool operator==(const HeapOptional& other) const {
+    return value_ && other.value_ ? *value_ == *other.value_ : value_ == other.value_;
+  }
+
+ private:
+  std::unique_ptr<T> value_;
+};
+
+// A vector most owners leave empty: a HeapOptional that holds none while empty.
 template <class T>
 class SparseVector {
  public:
@@ -22,13 +67,6 @@ class SparseVector {
   SparseVector() = default;
   SparseVector(std::initializer_list<T> items) { assign(std::vector<T>(items)); }
   SparseVector(std::vector<T> items) { assign(std::move(items)); }  // NOLINT: converts like the vector
-  SparseVector(const SparseVector& other) { assign(other.vec()); }
-  SparseVector(SparseVector&&) noexcept = default;
-  SparseVector& operator=(const SparseVector& other) {
-    if (this != &other) assign(other.vec());
-    return *this;
-  }
-  SparseVector& operator=(SparseVector&&) noexcept = default;
   SparseVector& operator=(std::vector<T> items) {
     assign(std::move(items));
     return *this;
@@ -62,7 +100,9 @@ class SparseVector {
   }
   template <class It>
   void append(It first, It last) {
-    if (first != last) grow().insert(grow().end(), first, last);
+    if (first == last) return;
+    std::vector<T>& items = grow();
+    items.insert(items.end(), first, last);
   }
   void pop_back() {
     items_->pop_back();
@@ -78,31 +118,24 @@ class SparseVector {
     return empty;
   }
   std::vector<T>& grow() {
-    if (!items_) items_ = std::make_unique<std::vector<T>>();
+    if (!items_) items_ = std::vector<T>();
     return *items_;
   }
   void assign(std::vector<T> items) {
     if (items.empty())
       items_.reset();
     else
-      items_ = std::make_unique<std::vector<T>>(std::move(items));
+      items_ = std::move(items);
   }
-  std::unique_ptr<std::vector<T>> items_;
+  HeapOptional<std::vector<T>> items_;  // none while empty
 };
 
-// A string most owners leave empty: one pointer wide until set.
+// A string most owners leave empty: a HeapOptional that holds none while empty.
 class SparseString {
  public:
   SparseString() = default;
   SparseString(std::string text) { assign(std::move(text)); }  // NOLINT: converts like the string
   SparseString(const char* text) { assign(text); }             // NOLINT
-  SparseString(const SparseString& other) { assign(other.str()); }
-  SparseString(SparseString&&) noexcept = default;
-  SparseString& operator=(const SparseString& other) {
-    if (this != &other) assign(other.str());
-    return *this;
-  }
-  SparseString& operator=(SparseString&&) noexcept = default;
   SparseString& operator=(std::string text) {
     assign(std::move(text));
     return *this;
@@ -127,9 +160,9 @@ class SparseString {
     if (text.empty())
       text_.reset();
     else
-      text_ = std::make_unique<std::string>(std::move(text));
+      text_ = std::move(text);
   }
-  std::unique_ptr<std::string> text_;
+  HeapOptional<std::string> text_;  // none while empty
 };
 
 }  // namespace fwm
