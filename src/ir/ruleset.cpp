@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
+#include <tuple>
 #include <cctype>
 #include <cstring>
 
@@ -107,34 +109,66 @@ void IfaceAlphabet::note(const IfacePattern& p) {
 void IfaceAlphabet::freeze() {
   if (frozen_) return;
   frozen_ = true;
-  std::vector<std::string> exact, prefixes;
+  // Each distinct name and prefix, with how many times the rules name it.
+  std::map<std::pair<std::string, bool>, std::size_t> uses;
   for (const auto& p : noted_) {
     if (p.prefix && p.name.empty()) continue;  // "+" alone matches everything
-    (p.prefix ? prefixes : exact).push_back(p.name);
+    ++uses[{p.name, p.prefix}];
   }
-  std::sort(exact.begin(), exact.end());
-  exact.erase(std::unique(exact.begin(), exact.end()), exact.end());
-  std::sort(prefixes.begin(), prefixes.end());
-  prefixes.erase(std::unique(prefixes.begin(), prefixes.end()), prefixes.end());
-  for (const auto& e : exact) classes_.push_back({e, e, false});
-  for (const auto& p : prefixes) classes_.push_back({p + "*", p, true});
+  noted_ = {};
+  std::vector<std::pair<std::string, bool>> kept;
+  kept.reserve(uses.size());
+  for (const auto& [pattern, count] : uses) kept.push_back(pattern);
+  // One class is "*". Beyond that, the most used names and prefixes keep a class of their
+  // own ("lo" always: loopback traffic is told apart; a prefix before a name used as
+  // often); the others fall into the class of
+  // their longest kept prefix, or "*", and the rules naming them are matched
+  // approximately (Ruleset::finalize).
+  constexpr std::size_t room = kMaxIfaceClasses - 1;
+  if (kept.size() > room) {
+    auto rank = [&](const std::pair<std::string, bool>& p) {
+      bool loopback = !p.second && p.first == "lo";
+      return std::make_tuple(!loopback, -static_cast<std::ptrdiff_t>(uses[p]), !p.second, p.first);
+    };
+    std::stable_sort(kept.begin(), kept.end(), [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+    left_out_ = kept.size() - room;
+    kept.resize(room);
+    std::sort(kept.begin(), kept.end());
+  }
+  for (const auto& [name, prefix] : kept)
+    if (!prefix) classes_.push_back({name, name, false});
+  for (const auto& [name, prefix] : kept)
+    if (prefix) classes_.push_back({name + "*", name, true});
   classes_.push_back({"*", "", true});
-  if (classes_.size() > kMaxIfaceClasses) classes_.resize(kMaxIfaceClasses);
 }
 
-std::size_t IfaceAlphabet::classify(const std::string& ifname) const {
-  // Exact class first, then the longest prefix class, then "*".
-  std::size_t best = classes_.size() - 1;
+std::size_t IfaceAlphabet::enclosing_prefix_class(const std::string& name) const {
+  std::size_t best = classes_.size() - 1;  // "*"
   std::size_t best_len = 0;
   for (std::size_t i = 0; i < classes_.size(); ++i) {
     const auto& c = classes_[i];
-    if (!c.prefix && c.key == ifname) return i;
-    if (c.prefix && !c.key.empty() && ifname.rfind(c.key, 0) == 0 && c.key.size() > best_len) {
+    if (c.prefix && !c.key.empty() && name.rfind(c.key, 0) == 0 && c.key.size() > best_len) {
       best = i;
       best_len = c.key.size();
     }
   }
   return best;
+}
+
+std::size_t IfaceAlphabet::partly_matching(const IfacePattern& p) const {
+  if (left_out_ == 0 || (p.prefix && p.name.empty())) return npos;
+  for (const auto& c : classes_)
+    if (c.prefix == p.prefix && c.key == p.name) return npos;  // the pattern's own class
+  // The names the pattern matches beyond its classes inside it fall into one class: the
+  // longest kept prefix of the pattern's name (shorter than it, for a prefix pattern).
+  return enclosing_prefix_class(p.name);
+}
+
+std::size_t IfaceAlphabet::classify(const std::string& ifname) const {
+  // Exact class first, then the longest prefix class, then "*".
+  for (std::size_t i = 0; i < classes_.size(); ++i)
+    if (!classes_[i].prefix && classes_[i].key == ifname) return i;
+  return enclosing_prefix_class(ifname);
 }
 
 std::vector<std::size_t> IfaceAlphabet::matching(const IfacePattern& p) const {
@@ -207,6 +241,13 @@ void align_interfaces(Ruleset& a, Ruleset& b) {
   b.finalize(from_a);
 }
 
+namespace {
+// Ends the unknown a rule gets for an interface pattern matched approximately, and the
+// diagnostic that says how many; finalize() finds its own by them when called again.
+constexpr std::string_view kApproximateInterface = "(matched approximately: too many interface names to tell apart)";
+constexpr std::string_view kApproximateInterfaces = "where their packets may cross those interfaces";
+}  // namespace
+
 void Ruleset::finalize(const std::vector<IfacePattern>& extra_patterns) {
   {
     std::lock_guard<std::mutex> lock(*index_mutex);
@@ -219,13 +260,31 @@ void Ruleset::finalize(const std::vector<IfacePattern>& extra_patterns) {
   ifaces.freeze();
   IfaceSet universe;
   for (std::size_t i = 0; i < ifaces.size(); ++i) universe.set(i);
-  auto resolve = [&](const std::vector<IfacePattern>& patterns, bool negated) {
-    IfaceSet set;
-    for (const auto& p : patterns)
-      for (auto i : ifaces.matching(p)) set.set(i);
-    if (negated) set = universe & ~set;
-    return set;
+  // A pattern left without a class of its own matches part of the class it falls into:
+  // the rule's set over-approximates what it matches (a negated one: all but the classes
+  // certainly matched), and the rule says so with an unknown, so that the evaluator
+  // gives the packets it may match an undetermined verdict rather than guess.
+  auto resolve = [&](const std::vector<IfacePattern>& patterns, bool negated, Match& m) {
+    IfaceSet inside, partly;
+    for (const auto& p : patterns) {
+      for (auto i : ifaces.matching(p)) inside.set(i);
+      if (auto i = ifaces.partly_matching(p); i != IfaceAlphabet::npos) {
+        partly.set(i);
+        m.unknowns.push_back(fmt::format("{}interface {}{} {}", negated ? "not " : "", p.name, p.prefix ? "*" : "",
+                                         kApproximateInterface));
+      }
+    }
+    return negated ? universe & ~inside : inside | partly;
   };
+  auto drop_approximations = [](Match& m) {
+    std::vector<std::string> kept = m.unknowns;
+    std::erase_if(kept, [](const std::string& u) { return u.ends_with(kApproximateInterface); });
+    if (kept.size() != m.unknowns.size()) m.unknowns = std::move(kept);
+  };
+  std::erase_if(diagnostics, [](const Diagnostic& d) { return d.message.ends_with(kApproximateInterfaces); });
+  const bool approximate = ifaces.left_out() > 0;
+  const Rule* first_approximated = nullptr;
+  std::size_t approximated = 0;
   const bool fill_fields = !rule_fields_filled;
   rule_fields_filled = false;
   for (auto& chain : chains) {
@@ -235,11 +294,24 @@ void Ruleset::finalize(const std::vector<IfacePattern>& extra_patterns) {
     if (patterns.empty() && !fill_fields) continue;  // nothing to resolve, nothing to fill
     for (auto& rule : chain.rules) {
       auto& m = rule.match;
-      if (!m.in_patterns.empty()) m.in_iface = resolve(m.in_patterns, m.in_negated);
-      if (!m.out_patterns.empty()) m.out_iface = resolve(m.out_patterns, m.out_negated);
+      if (!m.in_patterns.empty() || !m.out_patterns.empty()) {
+        if (!m.unknowns.empty()) drop_approximations(m);  // from an earlier finalize()
+        const std::size_t unknowns_before = m.unknowns.size();
+        if (!m.in_patterns.empty()) m.in_iface = resolve(m.in_patterns, m.in_negated, m);
+        if (!m.out_patterns.empty()) m.out_iface = resolve(m.out_patterns, m.out_negated, m);
+        if (approximate && m.unknowns.size() > unknowns_before && approximated++ == 0) first_approximated = &rule;
+      }
       if (fill_fields) rule.fields = rule_fields(rule) | kRuleFieldsKnown;
     }
   }
+  if (first_approximated)
+    diagnostics.push_back(make_diagnostic(
+        "FWM091", Severity::Warning, first_approximated->span,
+        fmt::format("the rules name {} interfaces and interface prefixes; fwmatrix tells {} apart and matches the "
+                    "{} least used approximately: {} rule(s), from this one, get undetermined verdicts {}",
+                    ifaces.left_out() + kMaxIfaceClasses - 1, kMaxIfaceClasses - 1, ifaces.left_out(), approximated,
+                    kApproximateInterfaces),
+        first_approximated->text));
 }
 
 }  // namespace fwm

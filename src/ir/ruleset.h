@@ -66,8 +66,16 @@ class IfaceAlphabet {
     if (l == "lo" || l == "lo*") return true;
     return l.size() > 2 && l.rfind("lo", 0) == 0 && l.find_first_not_of("0123456789", 2) == std::string::npos;
   }
-  // Classes matched by a pattern.
+  // Classes whose every name the pattern matches.
   std::vector<std::size_t> matching(const IfacePattern& p) const;
+  // The class of which the pattern matches some names but not all, or npos when the
+  // classes of matching() are exactly the pattern's names. Only when the ruleset names
+  // more interfaces and prefixes than the alphabet has classes for (approximate()).
+  std::size_t partly_matching(const IfacePattern& p) const;
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+  // Names and prefixes that got no class of their own (the least used ones) when the
+  // ruleset names more than kMaxIfaceClasses - 1; zero otherwise.
+  std::size_t left_out() const { return left_out_; }
   // The class a concrete interface name falls into.
   std::size_t classify(const std::string& ifname) const;
 
@@ -79,7 +87,10 @@ class IfaceAlphabet {
   };
   std::vector<IfacePattern> noted_;
   std::vector<Class> classes_;
+  std::size_t left_out_ = 0;
   bool frozen_ = false;
+  // The prefix class (or "*") a name falls into, exact classes aside.
+  std::size_t enclosing_prefix_class(const std::string& name) const;
 };
 
 constexpr std::size_t kMaxIfaceClasses = 256;

@@ -479,3 +479,78 @@ TEST_CASE("every rule knows the fields it looks at, filled as it was lowered or 
   changed->finalize();
   CHECK(first.fields == (kRuleFieldProto | kRuleFieldDport | kRuleFieldSrc | kRuleFieldsKnown));
 }
+
+TEST_CASE("interfaces beyond the alphabet's classes are matched approximately, never dropped", "[eval]") {
+  // 300 VLAN interfaces, each allowed one port; with lo, wan9 and the prefix eth+ that is
+  // 303 names, 48 more than the 255 classes beside "*". The names that get no class (lo
+  // and the prefix stay; the rest are used once: the last by name) fall into "*", and
+  // their rules are undetermined.
+  std::string body = "-A INPUT -i lo -j ACCEPT\n-A INPUT ! -i wan9 -p tcp --dport 9 -j ACCEPT\n";
+  for (int n = 0; n < 300; ++n) body += fmt::format("-A INPUT -i vlan{} -p tcp --dport {} -j ACCEPT\n", n, 1000 + n);
+  body += "-A INPUT -i eth+ -p tcp --dport 22 -j ACCEPT\n";
+  auto rs = load(table("DROP", body));
+  REQUIRE(rs->ifaces.size() == kMaxIfaceClasses);
+  REQUIRE(rs->ifaces.left_out() == 48);
+  REQUIRE(rs->ifaces.class_name(rs->ifaces.size() - 1) == "*");
+  REQUIRE(rs->ifaces.class_name(rs->ifaces.classify("eth3")) == "eth*");
+  REQUIRE(rs->ifaces.class_name(rs->ifaces.classify("vlan0")) == "vlan0");
+  REQUIRE(rs->ifaces.class_name(rs->ifaces.classify("vlan99")) == "*");
+  PortSet left_out_ports;
+  std::set<std::string> left_out;
+  for (int n = 0; n < 300; ++n) {
+    std::string name = fmt::format("vlan{}", n);
+    if (rs->ifaces.class_name(rs->ifaces.classify(name)) == "*") {
+      left_out.insert(name);
+      left_out_ports = left_out_ports.unite(PortSet::single(1000 + n));
+    }
+  }
+  REQUIRE(left_out.size() == 47);
+  REQUIRE(left_out.count("vlan99"));
+  REQUIRE_FALSE(left_out.count("vlan299"));
+  for (int n = 0; n < 300; ++n) {
+    std::string name = fmt::format("vlan{}", n);
+    INFO(name);
+    auto a = answer(*rs, kProtoTcp, nullptr, name.c_str());
+    const PortSet own = PortSet::single(1000 + n);
+    // Never denied: the port is open on that interface.
+    REQUIRE(a.accepted.unite(a.undetermined).contains(static_cast<std::uint32_t>(1000 + n)));
+    if (left_out.count(name)) {
+      // Accepted for certain by no rule: the whole "*" class is in doubt for the ports
+      // its names' rules open, and for port 9 (not open on wan9).
+      REQUIRE(a.accepted.empty());
+      REQUIRE(a.undetermined == left_out_ports.unite(PortSet::single(9)));
+    } else {
+      REQUIRE(a.accepted == own);
+      // Port 9 is open on every interface but wan9: the negated rule matches vlan0 for
+      // certain but carries the approximation's unknown.
+      REQUIRE(a.undetermined == PortSet::single(9));
+    }
+  }
+  auto eth = answer(*rs, kProtoTcp, nullptr, "eth0");
+  REQUIRE(eth.accepted == PortSet::single(22));
+  REQUIRE(eth.undetermined == PortSet::single(9));
+  for (const char* other_name : {"wlan0", "wan9"}) {
+    auto other = answer(*rs, kProtoTcp, nullptr, other_name);
+    REQUIRE(other.accepted.empty());
+    REQUIRE(other.undetermined == left_out_ports.unite(PortSet::single(9)));
+  }
+  // One warning, at the first rule matched approximately, counts them.
+  std::size_t warnings = 0;
+  for (const auto& d : rs->diagnostics)
+    if (d.id == "FWM091" && d.message.find("48 least used") != std::string::npos) {
+      ++warnings;
+      REQUIRE(d.severity == Severity::Warning);
+      REQUIRE(d.span.line == 6);  // the negated wan9 rule
+      REQUIRE(d.message.find("48 rule(s)") != std::string::npos);
+    }
+  REQUIRE(warnings == 1);
+  // Finalizing again (as diff does, to share an alphabet) neither repeats the unknowns
+  // nor the warning.
+  rs->finalize();
+  std::size_t unknowns = 0;
+  for (const auto& chain : rs->chains)
+    for (const auto& rule : chain.rules) unknowns += rule.match.unknowns.size();
+  REQUIRE(unknowns == 48);
+  REQUIRE(std::count_if(rs->diagnostics.begin(), rs->diagnostics.end(),
+                        [](const Diagnostic& d) { return d.id == "FWM091"; }) == 1);
+}
