@@ -3,10 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <map>
-#include <tuple>
 #include <cctype>
 #include <cstring>
+#include <map>
+#include <tuple>
 
 namespace fwm {
 
