@@ -103,7 +103,8 @@ AddrSet assumed_local_addresses(const IpsecPolicy& policy) {
 }
 
 std::vector<IpsecScopeResult> evaluate_media_scopes(const IpsecPolicy& policy,
-                                                    const std::vector<IpsecMediaScope>& scopes) {
+                                                    const std::vector<IpsecMediaScope>& scopes,
+                                                    std::size_t max_pieces) {
   std::vector<IpsecScopeResult> out;
   AddrSet local = assumed_local_addresses(policy);
   for (const auto& scope : scopes) {
@@ -115,7 +116,7 @@ std::vector<IpsecScopeResult> evaluate_media_scopes(const IpsecPolicy& policy,
       // Peers are other hosts: not loopback.
       q.remote_addr = q.remote_addr.subtract(parse_address_expr(f == Family::V4 ? "127.0.0.0/8" : "::1").set.of(f));
       if (q.empty()) continue;
-      out.push_back({&scope, f, q, evaluate_ipsec(policy, q)});
+      out.push_back({&scope, f, q, evaluate_ipsec(policy, q, max_pieces)});
     }
   }
   return out;

@@ -36,9 +36,10 @@ struct IpsecScopeResult {
   IpsecEvalResult eval;
 };
 
-// Evaluates every media scope of the roles, for both families, over one policy.
+// Evaluates every media scope of the roles, for both families, over one policy, each
+// into at most `max_pieces` pieces (--max-pieces).
 std::vector<IpsecScopeResult> evaluate_media_scopes(const IpsecPolicy& policy,
-                                                    const std::vector<IpsecMediaScope>& scopes);
+                                                    const std::vector<IpsecMediaScope>& scopes, std::size_t max_pieces);
 
 // Text helpers.
 std::string ipsec_entry_text(const IpsecEntry& e);

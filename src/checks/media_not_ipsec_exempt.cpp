@@ -8,6 +8,7 @@
 #include "checks/check_support.h"
 #include "checks/ipsec_media.h"
 #include "ir/services.h"
+#include "util/limits.h"
 
 namespace fwm {
 
@@ -26,7 +27,7 @@ class MediaNotIpsecExempt final : public Check {
       AddrSet local = assumed_local_addresses(*policy);
       std::optional<IpsecPolicy> swapped;
       if (policy->endpoint_pairs) swapped = swap_endpoints(*policy);
-      for (const auto& r : evaluate_media_scopes(*policy, scopes))
+      for (const auto& r : evaluate_media_scopes(*policy, scopes, ctx.limits.max_pieces))
         report(ctx, *policy, swapped ? &*swapped : nullptr, local, r, out);
     }
   }
@@ -72,7 +73,7 @@ class MediaNotIpsecExempt final : public Check {
       }
       if (swapped && piece.verdict != IpsecVerdict::Undetermined) {
         // Mentioned only when the swapped orientation exempts all of the piece.
-        auto alt = evaluate_ipsec(*swapped, piece.box).pieces;
+        auto alt = evaluate_ipsec(*swapped, piece.box, ctx.limits.max_pieces).pieces;
         bool all_exempt = std::all_of(alt.begin(), alt.end(),
                                       [](const IpsecPiece& sp) { return sp.verdict == IpsecVerdict::Bypass; });
         for (const auto& sp : alt) {
@@ -109,7 +110,12 @@ class MediaNotIpsecExempt final : public Check {
                                                       format_addr_intervals(r.family, r.query.local_addr));
       std::string deciding = g.decider ? fmt::format("entry {}", ipsec_entry_text(*g.decider)) : policy.default_text;
       std::string what;
-      if (undetermined) {
+      if (undetermined && !g.uncertain && r.eval.truncated) {
+        what = fmt::format(
+            "may not be exempt from IPsec: fwmatrix stopped evaluating the policy when it split into "
+            "too many pieces{}",
+            limit_hint(ctx.limits.max_pieces, "pieces", kMaxPiecesFlag));
+      } else if (undetermined) {
         what = fmt::format(
             "may not be exempt from IPsec: it depends on {}, which cannot be decided from the file; "
             "otherwise {} decides ({})",

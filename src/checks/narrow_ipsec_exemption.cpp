@@ -30,7 +30,7 @@ class NarrowIpsecExemption final : public Check {
       };
       std::map<const IpsecEntry*, Covered> covered;
       std::vector<const IpsecEntry*> order;
-      for (const auto& r : evaluate_media_scopes(*policy, scopes)) {
+      for (const auto& r : evaluate_media_scopes(*policy, scopes, ctx.limits.max_pieces)) {
         for (const auto& piece : r.eval.pieces) {
           if (piece.verdict != IpsecVerdict::Bypass || !piece.decider) continue;
           if (!covered.count(piece.decider)) order.push_back(piece.decider);

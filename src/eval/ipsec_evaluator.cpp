@@ -162,9 +162,10 @@ struct Evaluation {
   void run(const IpsecBox& start, std::size_t k0, std::vector<IpsecPiece>& out) {
     std::vector<std::pair<IpsecBox, std::size_t>> work{{start, k0}};
     while (!work.empty()) {
-      if (result.truncated) return;
-      if (out.size() + work.size() + result.pieces.size() > max_pieces) {
+      if (result.truncated || out.size() + work.size() > max_pieces) {
+        // Stopped: what is left is undetermined, not dropped.
         result.truncated = true;
+        for (auto& [box, k] : work) out.push_back({std::move(box), IpsecVerdict::Undetermined, nullptr, nullptr});
         return;
       }
       auto [box, k] = std::move(work.back());

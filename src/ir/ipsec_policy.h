@@ -92,12 +92,14 @@ struct IpsecPiece {
 
 struct IpsecEvalResult {
   std::vector<IpsecPiece> pieces;
+  // The region split into more than max_pieces pieces: what was left to decide is in
+  // `pieces` as Undetermined, with neither a decider nor an uncertain_by.
   bool truncated = false;
 };
 
 // Partitions `query` by what the policy does with it (interval arithmetic: whole
-// ranges, never port by port).
-IpsecEvalResult evaluate_ipsec(const IpsecPolicy& policy, const IpsecBox& query, std::size_t max_pieces = 200000);
+// ranges, never port by port). The pieces always cover all of `query`.
+IpsecEvalResult evaluate_ipsec(const IpsecPolicy& policy, const IpsecBox& query, std::size_t max_pieces = 2'000'000);
 
 // The part of `box` the selector matches (ignoring unknowns), if any.
 std::optional<IpsecBox> ipsec_intersect(const IpsecBox& box, const IpsecSelector& sel);

@@ -591,3 +591,74 @@ TEST_CASE("Get-NetIPsecRule CSV exports: header-driven, quoting, ';' delimiter, 
   REQUIRE(bad->diagnostics.size() == 1);
   CHECK(bad->diagnostics[0].span.line == 2);
 }
+
+TEST_CASE("ipsec evaluation past --max-pieces: the rest is undetermined, never dropped", "[ipsec][limits]") {
+  std::string text;
+  for (int i = 0; i < 40; ++i)
+    text += "spdadd 0.0.0.0/0 10.0.0.5/32[" + std::to_string(50000 + 2 * i) + "] udp -P in none;\n";
+  text += "spdadd 0.0.0.0/0 0.0.0.0/0 any -P in ipsec esp/transport//require;\n";
+  auto p = load("many.conf", text, "setkey");
+  REQUIRE(p->diagnostics.empty());
+  IpsecBox q = IpsecBox::everything(Family::V4, Direction::In);
+  q.proto = proto_only(kProtoUdp);
+  q.local_addr = parse_address_expr("10.0.0.5").set.v4;
+  auto whole = evaluate_ipsec(*p, q);
+  CHECK_FALSE(whole.truncated);
+  PortSet bypassed;
+  for (const auto& piece : whole.pieces) {
+    CHECK(piece.verdict != IpsecVerdict::Undetermined);
+    if (piece.verdict == IpsecVerdict::Bypass) bypassed.add(piece.box.local_port);
+  }
+  CHECK(bypassed.intervals().size() == 40);
+
+  auto cut = evaluate_ipsec(*p, q, 5);
+  CHECK(cut.truncated);
+  PortSet covered, undetermined;
+  for (const auto& piece : cut.pieces) {
+    covered.add(piece.box.local_port);
+    if (piece.verdict == IpsecVerdict::Undetermined) {
+      CHECK(piece.decider == nullptr);
+      CHECK(piece.uncertain_by == nullptr);
+      undetermined.add(piece.box.local_port);
+    } else {
+      // What was decided before the stop agrees with the whole evaluation.
+      CHECK((piece.verdict == IpsecVerdict::Bypass) ==
+            bypassed.covers(piece.box.local_port.intervals().front().lo, piece.box.local_port.intervals().back().hi));
+    }
+  }
+  CHECK(covered == all_ports());
+  CHECK_FALSE(undetermined.empty());
+  // Every port the whole evaluation bypasses is either bypassed or undetermined: none is
+  // reported protected.
+  for (const auto& piece : cut.pieces)
+    if (piece.verdict == IpsecVerdict::Protect) CHECK(piece.box.local_port.intersect(bypassed).empty());
+}
+
+TEST_CASE("FWM010 says when the IPsec evaluation stopped at --max-pieces", "[ipsec][limits]") {
+  auto pack = find_pack("sfb2015", "");
+  REQUIRE(pack.pack);
+  auto rs = load_ruleset_bytes("fw.rules", "*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n", {"", ""});
+  REQUIRE(rs.ruleset);
+  std::string text =
+      "netsh advfirewall consec add rule name=Req endpoint1=any endpoint2=any action=requireinrequestout\n";
+  for (int i = 0; i < 20; ++i)
+    text += "netsh advfirewall consec add rule name=Audio" + std::to_string(i) +
+            " endpoint1=any endpoint2=any protocol=udp port1=" + std::to_string(49152 + 3 * i) +
+            " action=noauthentication\n";
+  auto policy = load("media.bat", text);
+  std::vector<const IpsecPolicy*> views{policy.get()};
+  AnalysisRequest request{&*pack.pack, {"mediation"}, "hardware"};
+  request.ipsec = &views;
+  request.limits.max_pieces = 4;
+  std::vector<std::string> notes;
+  auto findings = analyze(*rs.ruleset, request, notes);
+  std::size_t stopped = 0;
+  for (const auto& f : findings)
+    if (f.rule_id == "FWM010" && f.message.find("stopped evaluating the policy") != std::string::npos) {
+      ++stopped;
+      CHECK(f.level == Severity::Warning);
+      CHECK(f.properties.at("ipsec_verdict") == "undetermined");
+      CHECK(f.message.find("the limit is 4 pieces; --max-pieces raises it") != std::string::npos);
+    }
+  CHECK(stopped > 0);
+}
