@@ -154,6 +154,42 @@ TEST_CASE("nftables item trees: the corpus and the shared dumps read the same ei
   CHECK(reused > 0);
 }
 
+TEST_CASE("nftables token chunks: a chunk end anywhere reads the same as one chunk", "[nftables][item-trees]") {
+  // Chunks far smaller than the default put a chunk end near every item: items read from
+  // their shape, items the parser reads up to the chunk's end (a set written over many
+  // lines, a long line of elements) and broken items.
+  std::string text = generated_ruleset(300);
+  text += "table ip lists {\n  set many {\n    type ipv4_addr\n    elements = {\n";
+  for (int i = 0; i < 400; ++i) text += fmt::format("      10.1.{}.{},\n", i / 250, i % 250);
+  text += "    }\n  }\n  set wide { type ipv4_addr; elements = { ";
+  for (int i = 0; i < 1500; ++i) text += fmt::format("10.2.{}.{}, ", i / 250, i % 250);
+  text += "10.3.0.1 } }\n  chain c {\n    ip saddr @many drop\n    ip saddr { 10.4.0.1, 10.4.0.2,\n";
+  text += "      10.4.0.3 } accept\n  }\n}\n";
+  TextFile file = decode_text("chunks.nft", text);
+  REQUIRE(file.ok());
+  ParseOptions one_chunk;
+  one_chunk.chunk_tokens = std::size_t(1) << 30;
+  Model whole = parse(file, one_chunk);
+  CHECK(whole.token_chunks == 1);
+  CHECK(whole.items_reread == 0);
+  const std::string expected = describe(whole);
+  ParseOptions parsed_by_antlr;
+  parsed_by_antlr.reuse_item_trees = false;
+  parsed_by_antlr.scan_tokens = false;
+  REQUIRE(describe(parse(file, parsed_by_antlr)) == expected);
+  for (std::size_t chunk : {1, 7, 300, 1000, 4096}) {
+    INFO("chunk_tokens " << chunk);
+    ParseOptions small;
+    small.chunk_tokens = chunk;
+    Model m = parse(file, small);
+    CHECK(describe(m) == expected);
+    CHECK(m.tokens_scanned);
+    CHECK(m.token_chunks > 1);
+    if (chunk < 1000) CHECK(m.items_reread > 0);  // the 400-line set, the line of 1,500 elements
+    if (chunk >= 1000) CHECK(m.items_reused > 500);
+  }
+}
+
 TEST_CASE("nftables item trees: the grammar has no token labels, which a reused tree would not re-point",
           "[nftables][item-trees]") {
   // A reused tree's rule contexts and leaves are laid onto the new item's tokens; a token

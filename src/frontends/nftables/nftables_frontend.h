@@ -132,6 +132,8 @@ struct Model {
   std::size_t items_parsed = 0;  // items that went through the parser
   std::size_t items_reused = 0;  // items read from the tree of an earlier item of their shape
   bool tokens_scanned = false;   // the token scanner split the input (not ANTLR's lexer)
+  std::size_t token_chunks = 0;  // chunks of scanned tokens made into ANTLR tokens
+  std::size_t items_reread = 0;  // items read again from a larger chunk (they reached its end)
 
   // Look-ups by family/table/name; create the object when `create` is set. Chains and
   // sets are found through an index (rulesets with thousands of chains, e.g. one per
@@ -159,6 +161,9 @@ struct ParseOptions {
   // Split the file into tokens with the plain scanner (nftables_token_scanner.h) instead
   // of ANTLR's lexer. Off: ANTLR's lexer (tests compare both).
   bool scan_tokens = true;
+  // Scanned tokens made into ANTLR tokens at a time (the chunk grows to hold an item
+  // that is longer). Tests set it small to put chunk ends everywhere.
+  std::size_t chunk_tokens = std::size_t(1) << 16;
 };
 
 // True if the text looks like nftables (block or command form).

@@ -369,6 +369,10 @@ std::optional<int> priority_name(const std::string& family, const std::string& n
 
 class FileParser {
  public:
+  // Tokens a chunk holds beyond the end of the line its first item starts on: more than
+  // the longest item read from its shape (ItemShapes::kMaxItemTokens).
+  static constexpr std::size_t kChunkMargin = 2 * ItemShapes::kMaxItemTokens;
+
   FileParser(Model& model, std::vector<Block>& stack, const ParseOptions& options, int depth)
       : model_(model), stack_(stack), options_(options), depth_(depth) {}
 
@@ -383,11 +387,17 @@ class FileParser {
     scanned_ = options_.scan_tokens && scan_tokens(file.text, scanned);
     antlr4::ANTLRInputStream input(scanned_ ? std::string() : file.text);
     NftablesLexer lexer(&input);
-    std::unique_ptr<antlr4::ListTokenSource> scanned_source;
-    if (scanned_) {
+    // The scanner's tokens become ANTLR tokens a chunk at a time (about 110 bytes each:
+    // a whole file's at once took 100 MB for 50,000 rules). A chunk starts at an item and
+    // holds at least the rest of its line and kChunkMargin tokens more, so that an item
+    // read from its shape lies inside it; an item the parser reads up to the chunk's end
+    // is read again from a chunk twice as large. The file's last chunk ends with its EOF.
+    const std::size_t scanned_count = scanned.size();  // the last is the EOF
+    std::size_t chunk_begin = 0, chunk_end = 0;
+    auto source_of = [&](std::size_t begin, std::size_t end) {
       std::vector<std::unique_ptr<antlr4::Token>> list;
-      list.reserve(scanned.size());
-      for (const ScannedToken& t : scanned) {
+      list.reserve(end - begin + 1);
+      auto add = [&](const ScannedToken& t) {
         auto token =
             std::make_unique<antlr4::CommonToken>(std::pair<antlr4::TokenSource*, antlr4::CharStream*>(&lexer, &input),
                                                   t.type, antlr4::Token::DEFAULT_CHANNEL, t.start, t.stop);
@@ -395,9 +405,35 @@ class FileParser {
         token->setCharPositionInLine(t.column);
         if (t.type != antlr4::Token::EOF) token->setText(file.text.substr(t.start, t.stop - t.start + 1));
         list.push_back(std::move(token));
+      };
+      for (std::size_t i = begin; i < end; ++i) add(scanned[i]);
+      if (end < scanned_count) {  // the chunk's own end: an EOF where the next token starts
+        ScannedToken eof = scanned[end];
+        eof.type = antlr4::Token::EOF;
+        eof.stop = eof.start - 1;
+        add(eof);
       }
-      scanned_source = std::make_unique<antlr4::ListTokenSource>(std::move(list));
+      return std::make_unique<antlr4::ListTokenSource>(std::move(list));
+    };
+    // The end of a chunk starting at `begin` (an item's first token) at least `size` long.
+    // The first newline from `begin` on (the last found is kept: a line of many items
+    // is scanned once, not once per item).
+    std::size_t newline_from = 1, newline_at = 0;
+    auto chunk_end_from = [&](std::size_t begin, std::size_t size) {
+      if (begin < newline_from || begin > newline_at) {
+        newline_from = newline_at = begin;
+        while (newline_at < scanned_count && scanned[newline_at].type != P::NL) ++newline_at;
+      }
+      const std::size_t line_end = newline_at;
+      std::size_t end = std::max(begin + std::max<std::size_t>(size, 1), line_end + 1 + kChunkMargin);
+      return std::min(end, scanned_count);
+    };
+    std::unique_ptr<antlr4::ListTokenSource> scanned_source;
+    if (scanned_) {
+      chunk_end = chunk_end_from(0, options_.chunk_tokens);
+      scanned_source = source_of(0, chunk_end);
       model_.tokens_scanned = true;
+      ++model_.token_chunks;
     }
     WatchedTokenStream tokens(scanned_source ? static_cast<antlr4::TokenSource*>(scanned_source.get()) : &lexer);
     NftablesParser parser(&tokens);
@@ -412,9 +448,29 @@ class FileParser {
     input_ = &input;
     tokens.fill();
     ItemShapes shapes;
+    auto last_chunk = [&] { return !scanned_ || chunk_end == scanned_count; };
+    // Makes scanner tokens [begin, end) the stream's tokens, from an item's first token.
+    auto load_chunk = [&](std::size_t begin, std::size_t end) {
+      auto next_source = source_of(begin, end);
+      tokens.setTokenSource(next_source.get());  // drops the previous chunk's tokens
+      scanned_source = std::move(next_source);
+      chunk_begin = begin;
+      chunk_end = end;
+      ++model_.token_chunks;
+      tokens.fill();
+      parser.reset();  // its trees point at the previous chunk's tokens
+      shapes.clear();
+      tokens.seek(0);
+      tokens.furthest = 0;
+    };
     std::size_t start_depth = stack_.size();
-    while (tokens.LA(1) != antlr4::Token::EOF) {
+    while (tokens.LA(1) != antlr4::Token::EOF || !last_chunk()) {
       std::size_t start = tokens.index();
+      if (!last_chunk() &&
+          (tokens.size() - 1 - start < kChunkMargin || chunk_end_from(chunk_begin + start, 0) > chunk_end)) {
+        load_chunk(chunk_begin + start, chunk_end_from(chunk_begin + start, options_.chunk_tokens));
+        continue;
+      }
       BlockKind kind = stack_.back().kind;
       bool shaped = options_.reuse_item_trees && shapes.shape_at(tokens, start, kind);
       std::size_t next = 0;
@@ -433,12 +489,19 @@ class FileParser {
       parser.getErrorHandler()->reset(&parser);
       errors.reset();
       antlr4::ParserRuleContext* tree = nullptr;
-      ++model_.items_parsed;
       try {
         tree = parse_item(parser, kind);
       } catch (const antlr4::ParseCancellationException&) {
         errors.has_error = true;
       }
+      if (!last_chunk() && std::max(tokens.index(), tokens.furthest) + 1 >= tokens.size()) {
+        // The parser read up to the chunk's end: read the item again from a larger chunk.
+        ++model_.items_reread;
+        std::size_t size = 2 * (chunk_end - chunk_begin - start);
+        load_chunk(chunk_begin + start, chunk_end_from(chunk_begin + start, size));
+        continue;
+      }
+      ++model_.items_parsed;
       // The first item of a shape checks the scanner against ANTLR's lexer.
       if (scanned_source && !lexer_agrees(tokens, start, std::max(tokens.index(), tokens.furthest + 1)))
         throw ScannerDisagreed{};
