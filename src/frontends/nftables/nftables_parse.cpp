@@ -1024,15 +1024,19 @@ class FileParser {
       }
       r.stmts.push_back(std::move(s));
     }
-    // '#' comments on the rule's lines may carry suppressions too.
+    // '#' comments on the rule's lines may carry suppressions too. On its first line such
+    // a comment comes after the rule's start (searched from there in an ASCII file, where
+    // columns are bytes: a line of many rules is not searched once per rule).
     for (int l = first; l <= last && l >= 1 && static_cast<std::size_t>(l) <= lines_.size(); ++l) {
       std::string_view line = lines_[static_cast<std::size_t>(l) - 1];
-      auto hash = line.find('#');
+      std::size_t from = l == first && scanned_ ? std::min<std::size_t>(a->getCharPositionInLine(), line.size()) : 0;
+      auto hash = line.find('#', from);
       if (hash != std::string_view::npos) read_suppressions(line.substr(hash), r.suppressions);
     }
     if (last >= 1 && static_cast<std::size_t>(last) <= lines_.size()) {
       std::string_view line = lines_[static_cast<std::size_t>(last) - 1];
-      std::size_t after = byte_offset(line, b->getCharPositionInLine()) + b->getText().size();
+      std::size_t column = b->getCharPositionInLine();
+      std::size_t after = (scanned_ ? column : byte_offset(line, column)) + b->getText().size();
       if (after <= line.size()) r.handle = handle_comment(line.substr(after));
     }
     return r;
