@@ -160,6 +160,40 @@ TEST_CASE("pf: undefined macros and syntax errors are FWM090 with positions", "[
   CHECK(ports(*rs, kProtoTcp).accepted == PortSet(8443, 8443));
 }
 
+TEST_CASE("pf: a macro naming an undefined macro, or macros too deep or in a loop, is FWM090 saying which",
+          "[pf]") {
+  auto rs = load_pf(
+      "block in all\n"
+      "inner = \"$missing\"\n"
+      "pass in proto tcp to port $inner\n"
+      "a = \"$b\"\n"
+      "b = \"$a\"\n"
+      "pass in proto tcp to port $a\n"
+      "pass in proto tcp to port 8443\n");
+  REQUIRE(count(*rs, "FWM090") == 2);
+  CHECK(rs->diagnostics[0].span.line == 3);
+  CHECK(rs->diagnostics[0].message.find("macro 'inner' names macro 'missing', which is not defined") !=
+        std::string::npos);
+  CHECK(rs->diagnostics[1].span.line == 6);
+  CHECK(rs->diagnostics[1].message.find("macro 'a' names macros nested more than 32 deep (or leading back to it)") !=
+        std::string::npos);
+  CHECK(ports(*rs, kProtoTcp).accepted == PortSet(8443, 8443));
+
+  // A chain of macros within the depth is expanded; one deeper is not.
+  auto chain = [](int length) {
+    std::string text = "block in all\n";
+    for (int i = 0; i + 1 < length; ++i) text += fmt::format("m{} = \"$m{}\"\n", i, i + 1);
+    text += fmt::format("m{} = \"443\"\npass in proto tcp to port $m0\n", length - 1);
+    return text;
+  };
+  auto shallow = load_pf(chain(30));
+  CHECK(count(*shallow, "FWM090") == 0);
+  CHECK(ports(*shallow, kProtoTcp).accepted == PortSet(443, 443));
+  auto deep = load_pf(chain(40));
+  REQUIRE(count(*deep, "FWM090") == 1);
+  CHECK(first(*deep, "FWM090")->message.find("nested more than 32 deep") != std::string::npos);
+}
+
 TEST_CASE("pf: tables with negated entries use the most specific entry", "[pf]") {
   auto rs = load_pf(
       "table <edge> const { 192.0.2.0/24, !192.0.2.0/28, 192.0.2.7 }\n"

@@ -359,23 +359,28 @@ class Reader {
       }
       std::string value;
       expansion_too_large_ = false;
+      macro_too_deep_ = false;
+      missing_inner_macro_.clear();
       if (!macro_value(name, value, 0)) {
         if (expansion_too_large_)
           error_at(b, e,
                    fmt::format("macro '{}' expands to more than {} bytes (macros naming macros multiply): "
                                "not expanded ({} raises this limit)",
                                name, model_.limits.max_macro_expansion, kMaxMacroExpansionFlag));
-        else if (macros_.count(name))
+        else if (macro_too_deep_)
           error_at(b, e,
-                   fmt::format("macro '{}' expands to itself (its value names a macro that leads back to it, "
-                               "or one that is not defined)",
-                               name));
+                   fmt::format("macro '{}' names macros nested more than {} deep (or leading back to it): "
+                               "not expanded",
+                               name, kMaxMacroDepth));
         else if (!model_.unavailable_includes.empty())
           note_unmodelled(b, e,
                           fmt::format("macro '{}' is not defined here; it may come from "
                                       "the unavailable "
                                       "include \"{}\": this statement is not read",
-                                      name, model_.unavailable_includes.front()));
+                                      missing_inner_macro_.empty() ? name : missing_inner_macro_,
+                                      model_.unavailable_includes.front()));
+        else if (!missing_inner_macro_.empty())
+          error_at(b, e, fmt::format("macro '{}' names macro '{}', which is not defined", name, missing_inner_macro_));
         else
           error_at(b, e,
                    fmt::format("macro '{}' is not defined (macros must be "
@@ -392,7 +397,14 @@ class Reader {
   // A macro's value with the macros it names (outside quotes) expanded in turn.
   bool macro_value(const std::string& name, std::string& out, int depth) {
     auto it = macros_.find(name);
-    if (it == macros_.end() || depth > kMaxMacroDepth) return false;
+    if (it == macros_.end()) {
+      if (depth > 0) missing_inner_macro_ = name;
+      return false;
+    }
+    if (depth > kMaxMacroDepth) {
+      macro_too_deep_ = true;
+      return false;
+    }
     const std::string& v = it->second;
     char quote = 0;
     for (std::size_t i = 0; i < v.size(); ++i) {
@@ -1395,6 +1407,8 @@ class Reader {
   std::map<std::string, std::string>& macros_;
   int& unnamed_;
   bool expansion_too_large_ = false;
+  bool macro_too_deep_ = false;      // the last expansion stopped at kMaxMacroDepth
+  std::string missing_inner_macro_;  // the undefined macro the last expansion's value named
   std::string read_error_;
   const Source* src_ = nullptr;
   std::vector<Comment>* comments_ = nullptr;
