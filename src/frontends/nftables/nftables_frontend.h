@@ -179,6 +179,9 @@ Model parse(const TextFile& file, const ParseOptions& options = {});
 Model parse_json(const TextFile& file);
 // limits.max_set_combinations bounds the IR rules one nft rule expands into.
 Ruleset lower(const Model& model, const std::string& file, const std::string& format, const Limits& limits = {});
+// The same, freeing each chain's rules in `model` as soon as they are lowered (the model
+// of a large file and its IR are then never both whole).
+Ruleset lower(Model&& model, const std::string& file, const std::string& format, const Limits& limits = {});
 
 // Registry entry: formats "nftables" and "nft-json".
 FrontendEntry frontend_entry();

@@ -1035,7 +1035,12 @@ std::vector<IfacePattern> device_patterns(const std::string& spec) {
 
 }  // namespace
 
-Ruleset lower(const Model& model, const std::string& file, const std::string& format, const Limits& limits) {
+namespace {
+
+// `consumed`: the model itself, whose chains' rules are freed once lowered; null to
+// leave the model as it is.
+Ruleset lower_model(const Model& model, Model* consumed, const std::string& file, const std::string& format,
+                    const Limits& limits) {
   Ruleset rs;
   rs.format = format;
   rs.file = file;
@@ -1090,6 +1095,7 @@ Ruleset lower(const Model& model, const std::string& file, const std::string& fo
         out.push_back(std::move(rule));
       }
     }
+    if (consumed) std::vector<RuleModel>().swap(consumed->chains[i].rules);
   }
   for (auto& [key, entry] : counts)
     if (entry.second > 1)
@@ -1097,6 +1103,16 @@ Ruleset lower(const Model& model, const std::string& file, const std::string& fo
   add_pipelines(rs, model, ir_index);
   rs.finalize();
   return rs;
+}
+
+}  // namespace
+
+Ruleset lower(const Model& model, const std::string& file, const std::string& format, const Limits& limits) {
+  return lower_model(model, nullptr, file, format, limits);
+}
+
+Ruleset lower(Model&& model, const std::string& file, const std::string& format, const Limits& limits) {
+  return lower_model(model, &model, file, format, limits);
 }
 
 FrontendEntry frontend_entry() {
