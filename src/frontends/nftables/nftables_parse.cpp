@@ -1013,7 +1013,9 @@ class FileParser {
     r.span = {file_->path, first, static_cast<int>(a->getCharPositionInLine()) + 1, last,
               static_cast<int>(b->getCharPositionInLine() + b->getText().size()) + 1};
     r.text = source_text(body);
-    for (auto* st : body->statement()) {
+    const std::vector<P::StatementContext*> statements = body->statement();
+    r.stmts.reserve(statements.size());  // a Stmt is 320 bytes: no spare room, no moves
+    for (auto* st : statements) {
       Stmt s = statement(st);
       if (auto* c = dynamic_cast<P::CommentStatementContext*>(st))
         read_suppressions(unquote(c->string()->getText()), r.suppressions);
