@@ -121,9 +121,8 @@ void IfaceAlphabet::freeze() {
   for (const auto& [pattern, count] : uses) kept.push_back(pattern);
   // One class is "*". Beyond that, the most used names and prefixes keep a class of their
   // own ("lo" always: loopback traffic is told apart; a prefix before a name used as
-  // often); the others fall into the class of
-  // their longest kept prefix, or "*", and the rules naming them are matched
-  // approximately (Ruleset::finalize).
+  // often); the others fall into the class of their longest kept prefix, or "*", and the
+  // rules naming them are matched approximately (Ruleset::finalize).
   constexpr std::size_t room = kMaxIfaceClasses - 1;
   if (kept.size() > room) {
     auto rank = [&](const std::pair<std::string, bool>& p) {
