@@ -127,7 +127,8 @@ void IfaceAlphabet::freeze() {
   if (kept.size() > room) {
     auto rank = [&](const std::pair<std::string, bool>& p) {
       bool loopback = !p.second && p.first == "lo";
-      return std::make_tuple(!loopback, -static_cast<std::ptrdiff_t>(uses[p]), !p.second, p.first);
+      return std::tuple<bool, std::ptrdiff_t, bool, const std::string&>(
+          !loopback, -static_cast<std::ptrdiff_t>(uses.at(p)), !p.second, p.first);
     };
     std::stable_sort(kept.begin(), kept.end(), [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
     left_out_ = kept.size() - room;

@@ -415,10 +415,10 @@ class FileParser {
       }
       return std::make_unique<antlr4::ListTokenSource>(std::move(list));
     };
-    // The end of a chunk starting at `begin` (an item's first token) at least `size` long.
-    // The first newline from `begin` on (the last found is kept: a line of many items
-    // is scanned once, not once per item).
-    std::size_t newline_from = 1, newline_at = 0;
+    // The end of a chunk starting at `begin` (an item's first token): at least `size`
+    // tokens, and kChunkMargin past the first newline from `begin` on. That newline is
+    // kept for the next call: a line of many items is searched once, not once per item.
+    std::size_t newline_from = 1, newline_at = 0;  // the newline at newline_at is the first from newline_from on
     auto chunk_end_from = [&](std::size_t begin, std::size_t size) {
       if (begin < newline_from || begin > newline_at) {
         newline_from = newline_at = begin;
