@@ -253,6 +253,9 @@ void Ruleset::finalize(const std::vector<IfacePattern>& extra_patterns) {
     std::lock_guard<std::mutex> lock(*index_mutex);
     index_cache.reset();
   }
+  // An earlier finalize() that matched interfaces approximately left unknowns and a
+  // diagnostic to take back.
+  const bool approximated_before = ifaces.left_out() > 0;
   ifaces = IfaceAlphabet();
   const std::vector<IfacePattern> patterns = interface_patterns();
   for (const auto& p : patterns) ifaces.note(p);
@@ -281,7 +284,8 @@ void Ruleset::finalize(const std::vector<IfacePattern>& extra_patterns) {
     std::erase_if(kept, [](const std::string& u) { return u.ends_with(kApproximateInterface); });
     if (kept.size() != m.unknowns.size()) m.unknowns = std::move(kept);
   };
-  std::erase_if(diagnostics, [](const Diagnostic& d) { return d.message.ends_with(kApproximateInterfaces); });
+  if (approximated_before)
+    std::erase_if(diagnostics, [](const Diagnostic& d) { return d.message.ends_with(kApproximateInterfaces); });
   const bool approximate = ifaces.left_out() > 0;
   const Rule* first_approximated = nullptr;
   std::size_t approximated = 0;
@@ -295,7 +299,7 @@ void Ruleset::finalize(const std::vector<IfacePattern>& extra_patterns) {
     for (auto& rule : chain.rules) {
       auto& m = rule.match;
       if (!m.in_patterns.empty() || !m.out_patterns.empty()) {
-        if (!m.unknowns.empty()) drop_approximations(m);  // from an earlier finalize()
+        if (approximated_before && !m.unknowns.empty()) drop_approximations(m);
         const std::size_t unknowns_before = m.unknowns.size();
         if (!m.in_patterns.empty()) m.in_iface = resolve(m.in_patterns, m.in_negated, m);
         if (!m.out_patterns.empty()) m.out_iface = resolve(m.out_patterns, m.out_negated, m);

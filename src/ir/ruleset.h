@@ -70,7 +70,7 @@ class IfaceAlphabet {
   std::vector<std::size_t> matching(const IfacePattern& p) const;
   // The class of which the pattern matches some names but not all, or npos when the
   // classes of matching() are exactly the pattern's names. Only when the ruleset names
-  // more interfaces and prefixes than the alphabet has classes for (approximate()).
+  // more interfaces and prefixes than the alphabet has classes for (left_out() > 0).
   std::size_t partly_matching(const IfacePattern& p) const;
   static constexpr std::size_t npos = static_cast<std::size_t>(-1);
   // Names and prefixes that got no class of their own (the least used ones) when the
