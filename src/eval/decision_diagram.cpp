@@ -1,0 +1,276 @@
+#include "eval/decision_diagram.h"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+namespace fwm {
+
+namespace {
+constexpr std::uint32_t kTerminalVar = std::numeric_limits<std::uint32_t>::max();
+constexpr std::uint32_t kFreeVar = kTerminalVar - 1;
+constexpr std::size_t kFirstCollection = std::size_t(1) << 20;  // nodes
+constexpr std::size_t kMinCache = std::size_t(1) << 16, kMaxCache = std::size_t(1) << 20;
+
+std::size_t power_of_two_at_least(std::size_t n) {
+  std::size_t p = 1;
+  while (p < n) p <<= 1;
+  return p;
+}
+
+std::size_t node_hash(std::uint32_t var, DiagramNode low, DiagramNode high) {
+  std::uint64_t h = std::uint64_t(var) * 0x9E3779B97F4A7C15ULL;
+  h ^= std::uint64_t(low) * 0xC2B2AE3D27D4EB4FULL + (h << 6) + (h >> 2);
+  h ^= std::uint64_t(high) * 0x165667B19E3779F9ULL + (h << 6) + (h >> 2);
+  return static_cast<std::size_t>(h ^ (h >> 31));
+}
+}  // namespace
+
+// ---------------------------------------------------------------------------------
+// Diagram handles
+
+Diagram::Diagram(DiagramManager* manager, DiagramNode node) : manager_(manager), node_(node) {
+  if (manager_) manager_->ref(node_);
+}
+Diagram::Diagram(const Diagram& other) : manager_(other.manager_), node_(other.node_) {
+  if (manager_) manager_->ref(node_);
+}
+Diagram::Diagram(Diagram&& other) noexcept : manager_(other.manager_), node_(other.node_) {
+  other.node_ = kDiagramFalse;
+}
+Diagram& Diagram::operator=(const Diagram& other) {
+  if (other.manager_) other.manager_->ref(other.node_);
+  if (manager_) manager_->unref(node_);
+  manager_ = other.manager_;
+  node_ = other.node_;
+  return *this;
+}
+Diagram& Diagram::operator=(Diagram&& other) noexcept {
+  if (this != &other) {
+    if (manager_) manager_->unref(node_);
+    manager_ = other.manager_;
+    node_ = other.node_;
+    other.node_ = kDiagramFalse;
+  }
+  return *this;
+}
+Diagram::~Diagram() {
+  if (manager_) manager_->unref(node_);
+}
+Diagram Diagram::operator&(const Diagram& other) const { return manager_->apply_and(*this, other); }
+Diagram Diagram::operator|(const Diagram& other) const {
+  DiagramManager* m = manager_ ? manager_ : other.manager_;
+  return m->apply_or(*this, other);
+}
+Diagram Diagram::operator-(const Diagram& other) const { return manager_->apply_diff(*this, other); }
+
+// ---------------------------------------------------------------------------------
+// The manager
+
+DiagramManager::DiagramManager(std::uint32_t var_count, std::size_t max_nodes)
+    : var_count_(var_count),
+      max_nodes_(max_nodes),
+      collect_at_(std::min(kFirstCollection, std::max<std::size_t>(max_nodes, 4096))) {
+  nodes_.push_back({kTerminalVar, kDiagramFalse, kDiagramFalse});
+  nodes_.push_back({kTerminalVar, kDiagramTrue, kDiagramTrue});
+  refs_.assign(2, 0);
+  table_.assign(std::size_t(1) << 12, 0);
+  cache_.assign(kMinCache, CacheEntry{});
+}
+
+Diagram DiagramManager::var(std::uint32_t v, bool positive) {
+  safe_point();
+  return {this, positive ? make(v, kDiagramFalse, kDiagramTrue) : make(v, kDiagramTrue, kDiagramFalse)};
+}
+
+DiagramVarSet DiagramManager::var_set(const std::vector<std::uint32_t>& vars) {
+  DiagramVarSet s;
+  s.id = next_var_set_++;
+  s.member.assign(var_count_, 0);
+  for (std::uint32_t v : vars) {
+    s.member[v] = 1;
+    s.last = std::max(s.last, v);
+  }
+  return s;
+}
+
+Diagram DiagramManager::range(const std::vector<std::uint32_t>& vars, u128 lo, u128 hi, const Diagram& below) {
+  safe_point();
+  const std::size_t w = vars.size();
+  auto bit = [w](u128 value, std::size_t depth) { return static_cast<int>((value >> (w - 1 - depth)) & 1); };
+  const DiagramNode rest = below.node();
+  // Depth-first over the bits: only the bits where the value is still pinned to lo or to hi
+  // get nodes (at most two chains below the first bit where lo and hi differ).
+  auto build = [&](auto& self, std::size_t depth, bool lo_tight, bool hi_tight) -> DiagramNode {
+    if ((!lo_tight && !hi_tight) || depth == w) return rest;
+    const int lb = bit(lo, depth), hb = bit(hi, depth);
+    DiagramNode zero =
+        (lo_tight && lb == 1) ? kDiagramFalse : self(self, depth + 1, lo_tight && lb == 0, hi_tight && hb == 0);
+    DiagramNode one =
+        (hi_tight && hb == 0) ? kDiagramFalse : self(self, depth + 1, lo_tight && lb == 1, hi_tight && hb == 1);
+    return make(vars[depth], zero, one);
+  };
+  if (lo > hi) return constant(false);
+  return {this, build(build, 0, true, true)};
+}
+
+Diagram DiagramManager::apply_and(const Diagram& a, const Diagram& b) {
+  safe_point();
+  return {this, and_rec(a.node(), b.node())};
+}
+Diagram DiagramManager::apply_or(const Diagram& a, const Diagram& b) {
+  safe_point();
+  return {this, or_rec(a.node(), b.node())};
+}
+Diagram DiagramManager::apply_diff(const Diagram& a, const Diagram& b) {
+  safe_point();
+  return {this, diff_rec(a.node(), b.node())};
+}
+Diagram DiagramManager::exists(const Diagram& a, const DiagramVarSet& vars) {
+  safe_point();
+  return {this, exists_rec(a.node(), vars)};
+}
+
+DiagramNode DiagramManager::make(std::uint32_t var, DiagramNode low, DiagramNode high) {
+  if (low == high) return low;
+  if ((nodes_.size() + 1) * 2 > table_.size()) rehash(table_.size() * 2);
+  const std::size_t mask = table_.size() - 1;
+  for (std::size_t i = node_hash(var, low, high) & mask;; i = (i + 1) & mask) {
+    DiagramNode n = table_[i];
+    if (n == 0) {
+      if (!free_.empty()) {
+        n = free_.back();
+        free_.pop_back();
+        nodes_[n] = {var, low, high};
+        refs_[n] = 0;
+      } else {
+        n = static_cast<DiagramNode>(nodes_.size());
+        nodes_.push_back({var, low, high});
+        refs_.push_back(0);
+      }
+      table_[i] = n;
+      peak_ = std::max(peak_, live_nodes());
+      return n;
+    }
+    const NodeData& d = nodes_[n];
+    if (d.var == var && d.low == low && d.high == high) return n;
+  }
+}
+
+void DiagramManager::rehash(std::size_t buckets) {
+  table_.assign(buckets, 0);
+  const std::size_t mask = buckets - 1;
+  for (DiagramNode n = 2; n < nodes_.size(); ++n) {
+    const NodeData& d = nodes_[n];
+    if (d.var == kFreeVar) continue;
+    std::size_t i = node_hash(d.var, d.low, d.high) & mask;
+    while (table_[i] != 0) i = (i + 1) & mask;
+    table_[i] = n;
+  }
+}
+
+void DiagramManager::safe_point() {
+  if (free_.empty() && nodes_.size() >= collect_at_) collect();
+}
+
+void DiagramManager::collect() {
+  std::vector<std::uint8_t> marked(nodes_.size(), 0);
+  marked[0] = marked[1] = 1;
+  std::vector<DiagramNode> stack;
+  for (DiagramNode n = 2; n < nodes_.size(); ++n)
+    if (refs_[n] > 0 && !marked[n]) {
+      stack.push_back(n);
+      marked[n] = 1;
+      while (!stack.empty()) {
+        DiagramNode m = stack.back();
+        stack.pop_back();
+        for (DiagramNode c : {nodes_[m].low, nodes_[m].high})
+          if (!marked[c]) {
+            marked[c] = 1;
+            stack.push_back(c);
+          }
+      }
+    }
+  free_.clear();
+  std::size_t live = 0;
+  for (DiagramNode n = static_cast<DiagramNode>(nodes_.size()); n-- > 2;) {
+    if (marked[n]) {
+      ++live;
+    } else {
+      nodes_[n].var = kFreeVar;
+      free_.push_back(n);
+    }
+  }
+  if (live > max_nodes_) throw DiagramNodeLimit{};
+  rehash(table_.size());
+  const std::size_t cache_size = std::clamp(power_of_two_at_least(nodes_.size() / 2), kMinCache, kMaxCache);
+  cache_.assign(cache_size, CacheEntry{});
+  // Collect again once the free slots are used up and the table holds twice the live
+  // nodes (never before the first collection's size).
+  collect_at_ = std::max(std::min(kFirstCollection, std::max<std::size_t>(max_nodes_, 4096)), 2 * live);
+}
+
+DiagramNode DiagramManager::and_rec(DiagramNode a, DiagramNode b) {
+  if (a == kDiagramFalse || b == kDiagramFalse) return kDiagramFalse;
+  if (a == kDiagramTrue || a == b) return b;
+  if (b == kDiagramTrue) return a;
+  if (a > b) std::swap(a, b);
+  CacheEntry& slot = cache_slot(kAnd, a, b);
+  if (slot.op == kAnd && slot.a == a && slot.b == b) return slot.result;
+  const std::uint32_t va = nodes_[a].var, vb = nodes_[b].var, v = std::min(va, vb);
+  DiagramNode a0 = va == v ? nodes_[a].low : a, a1 = va == v ? nodes_[a].high : a;
+  DiagramNode b0 = vb == v ? nodes_[b].low : b, b1 = vb == v ? nodes_[b].high : b;
+  DiagramNode low = and_rec(a0, b0);
+  DiagramNode high = and_rec(a1, b1);
+  DiagramNode r = make(v, low, high);
+  CacheEntry& again = cache_slot(kAnd, a, b);  // the table may have moved nodes, not the cache
+  again = {a, b, kAnd, r};
+  return r;
+}
+
+DiagramNode DiagramManager::or_rec(DiagramNode a, DiagramNode b) {
+  if (a == kDiagramTrue || b == kDiagramTrue) return kDiagramTrue;
+  if (a == kDiagramFalse || a == b) return b;
+  if (b == kDiagramFalse) return a;
+  if (a > b) std::swap(a, b);
+  CacheEntry& slot = cache_slot(kOr, a, b);
+  if (slot.op == kOr && slot.a == a && slot.b == b) return slot.result;
+  const std::uint32_t va = nodes_[a].var, vb = nodes_[b].var, v = std::min(va, vb);
+  DiagramNode a0 = va == v ? nodes_[a].low : a, a1 = va == v ? nodes_[a].high : a;
+  DiagramNode b0 = vb == v ? nodes_[b].low : b, b1 = vb == v ? nodes_[b].high : b;
+  DiagramNode low = or_rec(a0, b0);
+  DiagramNode high = or_rec(a1, b1);
+  DiagramNode r = make(v, low, high);
+  cache_slot(kOr, a, b) = {a, b, kOr, r};
+  return r;
+}
+
+DiagramNode DiagramManager::diff_rec(DiagramNode a, DiagramNode b) {
+  if (a == kDiagramFalse || b == kDiagramTrue || a == b) return kDiagramFalse;
+  if (b == kDiagramFalse) return a;
+  CacheEntry& slot = cache_slot(kDiff, a, b);
+  if (slot.op == kDiff && slot.a == a && slot.b == b) return slot.result;
+  const std::uint32_t va = nodes_[a].var, vb = nodes_[b].var, v = std::min(va, vb);
+  DiagramNode a0 = va == v ? nodes_[a].low : a, a1 = va == v ? nodes_[a].high : a;
+  DiagramNode b0 = vb == v ? nodes_[b].low : b, b1 = vb == v ? nodes_[b].high : b;
+  DiagramNode low = diff_rec(a0, b0);
+  DiagramNode high = diff_rec(a1, b1);
+  DiagramNode r = make(v, low, high);
+  cache_slot(kDiff, a, b) = {a, b, kDiff, r};
+  return r;
+}
+
+DiagramNode DiagramManager::exists_rec(DiagramNode a, const DiagramVarSet& vars) {
+  if (a <= kDiagramTrue || nodes_[a].var > vars.last) return a;
+  const std::uint32_t op = kExistsBase + vars.id;
+  CacheEntry& slot = cache_slot(op, a, 0);
+  if (slot.op == op && slot.a == a) return slot.result;
+  const NodeData d = nodes_[a];
+  DiagramNode low = exists_rec(d.low, vars);
+  DiagramNode high = exists_rec(d.high, vars);
+  DiagramNode r = vars.member[d.var] ? or_rec(low, high) : make(d.var, low, high);
+  cache_slot(op, a, 0) = {a, 0, op, r};
+  return r;
+}
+
+}  // namespace fwm
