@@ -116,6 +116,7 @@ PathSurvey survey_path(const Ruleset& rs, const Pipeline& p, const AnomalyOption
   PathSurvey survey(rs);
   EvalOptions opts = limited(options);
   opts.join_rewritten = true;  // the survey keeps rules reached and deciders, never uncertain_by
+  opts.engine = EvalEngine::Auto;
   opts.memo = options.memo;
   opts.on_match = [&survey](const Rule& r) {
     survey.hit.set(r);
@@ -207,6 +208,7 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
     for (const auto& [pipeline, box] : pieces) {
       EvalOptions opts = limited(options);
       opts.join_rewritten = true;  // verdicts and deciders only
+      opts.engine = EvalEngine::Auto;
       opts.skip_rule = rule;
       auto result = evaluate(rs, *pipeline, box, opts);
       for (const auto& piece : result.pieces) {

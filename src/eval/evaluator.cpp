@@ -3,11 +3,15 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <future>
 #include <memory>
 #include <mutex>
+#include <string_view>
 #include <unordered_map>
 
+#include "eval/bdd_evaluator.h"
 #include "ir/rule_index.h"
 #include "util/two_threads.h"
 
@@ -499,10 +503,25 @@ constexpr std::size_t kMinRulesForTwoThreads = 8192;
 constexpr std::size_t kPartsOfALargeCall = 8;
 constexpr std::size_t kRulesPerPart = 2500;
 
+// Thrown when the box evaluator's work passes EvalOptions::box_work_budget.
+struct BoxWorkExceeded {};
+
+// The pieces cut in one evaluation (shared with the evaluators of a call's parts), and
+// how many may be.
+struct WorkBudget {
+  std::atomic<std::size_t> spent{0};
+  std::size_t limit = 0;  // 0: none
+  void spend() {
+    if (limit && spent.fetch_add(1, std::memory_order_relaxed) >= limit) throw BoxWorkExceeded{};
+  }
+};
+
 class Evaluator {
  public:
-  Evaluator(const Ruleset& rs, const EvalOptions& opts, EvalResult& result)
-      : rs_(rs), opts_(opts), result_(result), index_(rule_index(rs)) {}
+  Evaluator(const Ruleset& rs, const EvalOptions& opts, EvalResult& result, std::shared_ptr<WorkBudget> budget = {})
+      : rs_(rs), opts_(opts), result_(result), index_(rule_index(rs)), budget_(std::move(budget)) {
+    if (!budget_) budget_ = std::make_shared<WorkBudget>();
+  }
 
   ChainOutcome run_chain(int chain_index, std::size_t start, std::vector<Work> live) {
     ChainOutcome out;
@@ -595,6 +614,7 @@ class Evaluator {
           next.push_back(std::move(w));
           continue;
         }
+        budget_->spend();
         // A part left outside the match that is much narrower than the piece was (the
         // piece's ports cut down to the rule's port, say) continues with a candidate list
         // of its own: otherwise every such part of a wide piece walks every later rule the
@@ -1027,6 +1047,14 @@ class Evaluator {
     } catch (...) {
       recorders_.pop_back();
       promise.set_exception(std::current_exception());
+      // Given up (BoxWorkExceeded): the call is not known, later evaluations make it again.
+      std::lock_guard<std::mutex> relock(memo->mutex);
+      auto [from, to] = memo->calls.equal_range(h);
+      for (auto it = from; it != to; ++it)
+        if (it->second == entry) {
+          memo->calls.erase(it);
+          break;
+        }
       throw;
     }
     recorders_.pop_back();
@@ -1083,7 +1111,7 @@ class Evaluator {
     side_options.on_match = nullptr;  // called on this thread only, below
     for_each_index_on_two_threads(parts.size(), true, [&](std::size_t k) {
       PartResult& r = results[k];
-      Evaluator side(rs_, side_options, r.result);
+      Evaluator side(rs_, side_options, r.result, budget_);
       side.stack_ = stack_;
       side.recorders_.push_back(&r.matched);
       std::vector<Work> one;
@@ -1225,6 +1253,7 @@ class Evaluator {
   std::vector<int> stack_;
   bool atomized_ = false;                             // some piece was cut by destination: coalesce the results
   std::vector<std::vector<const Rule*>*> recorders_;  // the memoized calls under way: rules matched
+  std::shared_ptr<WorkBudget> budget_;
 };
 
 }  // namespace
@@ -1239,12 +1268,51 @@ PortVerdicts port_verdicts(const std::vector<Piece>& pieces, const PortSet& univ
   return {universe.subtract(not_accepted), undetermined.subtract(denied)};
 }
 
-EvalResult evaluate(const Ruleset& ruleset, const Pipeline& pipeline, const Box& query, const EvalOptions& options) {
+namespace {
+
+std::size_t rule_count(const Ruleset& rs) {
+  std::size_t n = 0;
+  for (const auto& c : rs.chains) n += c.rules.size();
+  return n;
+}
+
+EvalResult evaluate_with_boxes(const Ruleset& ruleset, const Pipeline& pipeline, const Box& query,
+                               const EvalOptions& options, std::shared_ptr<WorkBudget> budget = {}) {
   EvalResult result;
   if (query.empty()) return result;
-  Evaluator ev(ruleset, options, result);
+  Evaluator ev(ruleset, options, result, std::move(budget));
   result.pieces = ev.run_pipeline(pipeline, query);
   return result;
+}
+
+// FWM_EVAL_ENGINE=boxes or =diagrams makes every EvalEngine::Auto evaluation take that
+// engine (the golden tests run once with each).
+EvalEngine engine_for(EvalEngine asked) {
+  if (asked != EvalEngine::Auto) return asked;
+  static const EvalEngine forced = [] {
+    const char* env = std::getenv("FWM_EVAL_ENGINE");
+    std::string_view name = env ? env : "";
+    return name == "boxes" ? EvalEngine::Boxes : name == "diagrams" ? EvalEngine::Diagrams : EvalEngine::Auto;
+  }();
+  return forced;
+}
+
+}  // namespace
+
+EvalResult evaluate(const Ruleset& ruleset, const Pipeline& pipeline, const Box& query, const EvalOptions& options) {
+  const EvalEngine engine = engine_for(options.engine);
+  if (engine == EvalEngine::Diagrams)
+    if (auto result = evaluate_with_bdds(ruleset, pipeline, query, options)) return std::move(*result);
+  if (engine == EvalEngine::Auto && !query.empty()) {
+    auto budget = std::make_shared<WorkBudget>();
+    budget->limit = options.box_work_budget ? options.box_work_budget : 4 * rule_count(ruleset) + 50'000;
+    try {
+      return evaluate_with_boxes(ruleset, pipeline, query, options, budget);
+    } catch (const BoxWorkExceeded&) {
+      if (auto result = evaluate_with_bdds(ruleset, pipeline, query, options)) return std::move(*result);
+    }
+  }
+  return evaluate_with_boxes(ruleset, pipeline, query, options);
 }
 
 }  // namespace fwm

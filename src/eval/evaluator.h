@@ -30,7 +30,19 @@ struct Piece {
 class ChainCallMemo;
 std::shared_ptr<ChainCallMemo> make_chain_call_memo();
 
+// Which evaluator answers (docs/architecture.md, "Two engines"). Boxes: the box
+// evaluator, which names the first unknown condition of each undetermined piece
+// (Piece::uncertain_by). Diagrams: the diagram evaluator (bdd_evaluator.h), whose cost
+// does not multiply with the cuts rules make on different fields. Auto: the box
+// evaluator while its work stays within box_work_budget, the diagram evaluator past it
+// (or the box evaluator without a budget where diagrams cannot model a rewrite).
+enum class EvalEngine { Boxes, Diagrams, Auto };
+
 struct EvalOptions {
+  EvalEngine engine = EvalEngine::Boxes;
+  // For EvalEngine::Auto: the pieces the box evaluator may cut (rule by rule) before it
+  // gives up for the diagram evaluator; 0: 16 per rule of the ruleset plus 200,000.
+  std::size_t box_work_budget = 0;
   std::size_t max_call_depth = 256;
   std::size_t max_pieces = 2'000'000;  // guard against fragmentation blow-ups
   // Rule-anomaly analysis: called for every rule that some packet of the region reaches
@@ -63,6 +75,7 @@ struct EvalResult {
   std::vector<Piece> pieces;
   std::vector<std::string> problems;  // jump cycles, depth or size limits hit
   bool truncated = false;
+  bool by_bdds = false;  // answered by the diagram evaluator
 };
 
 // Destination ports accepted for every packet of the pieces' region (universal over all

@@ -1,0 +1,425 @@
+// The region evaluator over packet-set diagrams (packet_bdd.h): the same semantics as the
+// box evaluator of evaluator.cpp, but the packets still live at a rule are one diagram
+// rather than a list of boxes, so that rules cutting the region on different fields
+// (a source /24 and a port range each, thousands of them) cost one diagram operation
+// each instead of multiplying pieces. See docs/architecture.md, "Two engines".
+#include "eval/bdd_evaluator.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "eval/packet_bdd.h"
+
+namespace fwm {
+
+namespace {
+
+bool same_decider(const Decider& a, const Decider& b) {
+  return a.rule == b.rule && a.policy == b.policy && a.implicit == b.implicit;
+}
+
+// Packets on their way, with the rule or policy that accepted them in an earlier stage.
+struct Flow {
+  Diagram set;
+  Decider accepted_by;
+};
+
+struct DecidedSet {
+  Diagram set;
+  Verdict verdict;
+  Decider decider;
+  Decider accepted_by;
+};
+
+struct Outcome {
+  std::vector<DecidedSet> decided;
+  std::vector<Flow> returned;
+};
+
+// Adds `flow` to `flows`, joined with the flow of the same earlier accept if there is one.
+void add_flow(std::vector<Flow>& flows, Flow flow) {
+  if (flow.set.is_false()) return;
+  for (Flow& f : flows)
+    if (same_decider(f.accepted_by, flow.accepted_by)) {
+      f.set |= flow.set;
+      return;
+    }
+  flows.push_back(std::move(flow));
+}
+
+class BddEvaluator {
+ public:
+  BddEvaluator(PacketBdds& bdds, const Ruleset& rs, const EvalOptions& opts, Family family, bool track_original,
+               EvalResult& result)
+      : bdds_(bdds),
+        layout_(bdds.layout()),
+        rs_(rs),
+        opts_(opts),
+        family_(family),
+        track_original_(track_original),
+        result_(result),
+        maybe_accept_(bdds.var(layout_.maybe_accept)),
+        maybe_deny_(bdds.var(layout_.maybe_deny)),
+        not_maybe_accept_(bdds.var(layout_.maybe_accept, false)),
+        not_maybe_deny_(bdds.var(layout_.maybe_deny, false)),
+        maybe_accept_var_(bdds.manager().var_set({layout_.maybe_accept})),
+        maybe_deny_var_(bdds.manager().var_set({layout_.maybe_deny})),
+        state_vars_(bdds.var_set({&layout_.state})),
+        dst_vars_(bdds.var_set({&layout_.dst})),
+        dport_vars_(bdds.var_set({&layout_.dport})),
+        matches_(rs.chains.size()) {}
+
+  // The final sets, by verdict and decider, in order of first appearance.
+  struct Final {
+    Verdict verdict;
+    Decider decider;
+    Diagram set;
+  };
+
+  std::vector<Final> run_pipeline(const Pipeline& p, const Box& query) {
+    std::vector<Flow> live{{bdds_.box(query, track_original_), {}}};
+    for (const Stage& stage : p.stages) {
+      const Chain& chain = rs_.chains[static_cast<std::size_t>(stage.chain)];
+      Outcome out = run_chain(stage.chain, 0, std::move(live));
+      live.clear();
+      const Decider policy_decider{nullptr, &chain, {}};
+      const Verdict policy = chain.policy == PolicyKind::Deny ? Verdict::Deny : Verdict::Accept;
+      auto passes = [&](Verdict v) {
+        return v == Verdict::Accept || (stage.nat && v != Verdict::Deny && v != Verdict::Undetermined);
+      };
+      auto pass = [&](Flow f, const Decider& d) {
+        // A later stage's deny is certain again: an earlier unknown only made the accept doubtful.
+        f.set = bdds_.manager().exists(f.set, maybe_accept_var_) & not_maybe_accept_;
+        if (!stage.nat && (d.rule || !f.accepted_by.rule)) f.accepted_by = d;
+        add_flow(live, std::move(f));
+      };
+      for (DecidedSet& d : out.decided) {
+        if (passes(d.verdict)) {
+          pass({std::move(d.set), d.accepted_by}, d.decider);
+        } else {
+          finish(d.set, d.verdict, d.decider);
+        }
+      }
+      for (Flow& f : out.returned) {
+        if (passes(policy)) {
+          pass(std::move(f), policy_decider);
+        } else {
+          finish(f.set, policy, policy_decider);
+        }
+      }
+    }
+    for (Flow& f : live) {
+      Decider d = f.accepted_by;
+      if (!d.rule && !d.policy) d.implicit = "no chain filters this path";
+      finish(f.set, Verdict::Accept, d);
+    }
+    return std::move(finals_);
+  }
+
+ private:
+  void finish(const Diagram& set, Verdict v, const Decider& d) {
+    if (set.is_false()) return;
+    if (v == Verdict::Deny) {
+      add_final(Verdict::Undetermined, d, set & maybe_accept_);
+      add_final(Verdict::Deny, d, set & not_maybe_accept_);
+    } else if (v == Verdict::Accept) {
+      add_final(Verdict::Undetermined, d, set & maybe_deny_);
+      add_final(Verdict::Accept, d, set & not_maybe_deny_);
+    } else {
+      add_final(Verdict::Undetermined, d, set);
+    }
+  }
+
+  void add_final(Verdict v, const Decider& d, const Diagram& set) {
+    if (set.is_false()) return;
+    const std::size_t h = std::hash<const void*>()(d.rule) * 31 + std::hash<const void*>()(d.policy) * 7 +
+                          std::hash<std::string_view>()(d.implicit) + static_cast<std::size_t>(v);
+    auto [from, to] = final_index_.equal_range(h);
+    for (auto it = from; it != to; ++it) {
+      Final& f = finals_[it->second];
+      if (f.verdict == v && same_decider(f.decider, d)) {
+        f.set |= set;
+        return;
+      }
+    }
+    final_index_.emplace(h, finals_.size());
+    finals_.push_back({v, d, set});
+  }
+
+  // The packets a rule's known conditions match (kept per rule: a chain called from
+  // several places is walked more than once).
+  const Diagram& match_of(const Rule& rule) {
+    auto& per_chain = matches_[static_cast<std::size_t>(rule.chain)];
+    if (per_chain.empty()) per_chain.resize(rs_.chains[static_cast<std::size_t>(rule.chain)].rules.size());
+    auto& slot = per_chain[static_cast<std::size_t>(rule.index)];
+    if (!slot) slot = std::make_unique<Diagram>(bdds_.match(rule.match));
+    return *slot;
+  }
+
+  // The flags an unknown condition sets on the packets it may have decided (Work::maybe).
+  Diagram tagged(const Diagram& set, Verdict v) {
+    Diagram out = set;
+    if (v != Verdict::Deny) out = bdds_.manager().exists(out, maybe_accept_var_) & maybe_accept_;
+    if (v != Verdict::Accept) out = bdds_.manager().exists(out, maybe_deny_var_) & maybe_deny_;
+    return out;
+  }
+
+  bool on_stack(int chain) const { return std::find(stack_.begin(), stack_.end(), chain) != stack_.end(); }
+
+  // As the box evaluator's can_call(), with the same problems.
+  bool can_call(const Rule& rule) {
+    int target = rule.action.target_chain;
+    if (target < 0) {
+      result_.problems.push_back(fmt::format("{}:{}: jump to a chain that does not exist ({})", rule.span.file,
+                                             rule.span.line, rule.action.label));
+      return false;
+    }
+    if (on_stack(target)) {
+      result_.problems.push_back(fmt::format("{}:{}: jump loop: chain {} is already being evaluated", rule.span.file,
+                                             rule.span.line, rs_.chains[static_cast<std::size_t>(target)].name));
+      return false;
+    }
+    if (stack_.size() >= opts_.max_call_depth) {
+      result_.problems.push_back(fmt::format("{}:{}: chain calls nested deeper than {}", rule.span.file, rule.span.line,
+                                             opts_.max_call_depth));
+      return false;
+    }
+    return true;
+  }
+
+  // Whether a jump to `target` hands every packet back unchanged (every rule of it only
+  // counts, logs or marks): it is not walked, as in the box evaluator.
+  bool call_changes_nothing(int target) const {
+    if (target < 0 || static_cast<std::size_t>(target) >= rs_.chains.size() || on_stack(target) ||
+        stack_.size() >= opts_.max_call_depth)
+      return false;
+    const auto& rules = rs_.chains[static_cast<std::size_t>(target)].rules;
+    return std::all_of(rules.begin(), rules.end(), [](const Rule& r) { return r.action.kind == ActionKind::Continue; });
+  }
+
+  void matched(const Rule& rule) const {
+    if (opts_.on_match) opts_.on_match(rule);
+  }
+
+  Outcome run_chain(int chain_index, std::size_t start, std::vector<Flow> live) {
+    Outcome out;
+    const Chain& chain = rs_.chains[static_cast<std::size_t>(chain_index)];
+    stack_.push_back(chain_index);
+    for (std::size_t i = start; i < chain.rules.size() && !live.empty(); ++i) {
+      const Rule& rule = chain.rules[i];
+      if (rule.action.kind == ActionKind::Continue || &rule == opts_.skip_rule) continue;
+      if (opts_.skip_if && opts_.skip_if(rule)) continue;
+      const Diagram& m = match_of(rule);
+      if (m.is_false()) continue;
+      if (rule.action.kind == ActionKind::Jump && call_changes_nothing(rule.action.target_chain)) {
+        if (opts_.on_match)
+          for (const Flow& f : live)
+            if (!(f.set & m).is_false()) {
+              matched(rule);
+              break;
+            }
+        continue;
+      }
+      const bool maybe = rule.match.has_unknown();
+      std::vector<Flow> handed_on;  // what the rule passes to the rules after it
+      for (Flow& f : live) {
+        Diagram hit = f.set & m;
+        if (hit.is_false()) continue;
+        matched(rule);
+        f.set = f.set - hit;
+        apply(rule, chain_index, i, {std::move(hit), f.accepted_by}, maybe, handed_on, out);
+      }
+      std::erase_if(live, [](const Flow& f) { return f.set.is_false(); });
+      for (Flow& f : handed_on) add_flow(live, std::move(f));
+    }
+    for (Flow& f : live) add_flow(out.returned, std::move(f));
+    stack_.pop_back();
+    return out;
+  }
+
+  void apply(const Rule& rule, int chain_index, std::size_t rule_pos, Flow hit, bool maybe,
+             std::vector<Flow>& handed_on, Outcome& out) {
+    const Decider here{&rule, nullptr, {}};
+    switch (rule.action.kind) {
+      case ActionKind::Continue:
+        handed_on.push_back(std::move(hit));
+        return;
+      case ActionKind::Accept:
+      case ActionKind::Deny:
+      case ActionKind::Unknown: {
+        const Verdict v = rule.action.kind == ActionKind::Accept ? Verdict::Accept
+                          : rule.action.kind == ActionKind::Deny ? Verdict::Deny
+                                                                 : Verdict::Undetermined;
+        if (maybe) {
+          hit.set = tagged(hit.set, v);
+          handed_on.push_back(std::move(hit));
+        } else {
+          out.decided.push_back({std::move(hit.set), v, here, hit.accepted_by});
+        }
+        return;
+      }
+      case ActionKind::Jump:
+      case ActionKind::Goto: {
+        const bool is_goto = rule.action.kind == ActionKind::Goto;
+        if (!can_call(rule)) {
+          out.decided.push_back({std::move(hit.set), Verdict::Undetermined, here, hit.accepted_by});
+          return;
+        }
+        Outcome sub = run_chain(rule.action.target_chain, 0, {std::move(hit)});
+        for (DecidedSet& d : sub.decided) {
+          if (maybe) {
+            handed_on.push_back({tagged(d.set, d.verdict), d.accepted_by});
+          } else {
+            out.decided.push_back(std::move(d));
+          }
+        }
+        for (Flow& f : sub.returned) {
+          if (!is_goto) {
+            handed_on.push_back(std::move(f));
+          } else if (maybe) {  // returned to our caller, or continued here: we cannot tell
+            f.set = tagged(f.set, Verdict::Undetermined);
+            handed_on.push_back(std::move(f));
+          } else {
+            out.returned.push_back(std::move(f));
+          }
+        }
+        return;
+      }
+      case ActionKind::Return: {
+        if (!maybe) {
+          out.returned.push_back(std::move(hit));
+          return;
+        }
+        // Either it returns now, or the rest of this chain decides it (or returns later).
+        stack_.pop_back();  // run_chain pushes this chain again
+        Outcome rest = run_chain(chain_index, rule_pos + 1, {std::move(hit)});
+        stack_.push_back(chain_index);
+        for (DecidedSet& d : rest.decided) out.returned.push_back({tagged(d.set, d.verdict), d.accepted_by});
+        for (Flow& f : rest.returned) out.returned.push_back(std::move(f));
+        return;
+      }
+      case ActionKind::Rewrite: {
+        if (maybe) {
+          hit.set = tagged(hit.set, Verdict::Undetermined);
+          handed_on.push_back(std::move(hit));
+          return;
+        }
+        if (rule.action.new_dport)
+          hit.set = bdds_.manager().exists(hit.set, dport_vars_) &
+                    bdds_.intervals(layout_.dport, *rule.action.new_dport, bdds_.yes());
+        if (rule.action.new_daddr)
+          hit.set = bdds_.manager().exists(hit.set, dst_vars_) &
+                    bdds_.intervals(layout_.dst, rule.action.new_daddr->of(family_), bdds_.yes());
+        out.decided.push_back({std::move(hit.set), Verdict::Accept, here, hit.accepted_by});
+        return;
+      }
+      case ActionKind::SetState: {
+        if (maybe) {
+          hit.set = tagged(hit.set, Verdict::Undetermined);
+        } else if (rule.action.new_state) {
+          hit.set = bdds_.manager().exists(hit.set, state_vars_) &
+                    bdds_.bits(layout_.state, *rule.action.new_state, bdds_.yes());
+        }
+        handed_on.push_back(std::move(hit));
+        return;
+      }
+    }
+  }
+
+  PacketBdds& bdds_;
+  const BddLayout& layout_;
+  const Ruleset& rs_;
+  const EvalOptions& opts_;
+  Family family_;
+  bool track_original_;
+  EvalResult& result_;
+  Diagram maybe_accept_, maybe_deny_, not_maybe_accept_, not_maybe_deny_;
+  DiagramVarSet maybe_accept_var_, maybe_deny_var_, state_vars_, dst_vars_, dport_vars_;
+  std::vector<std::vector<std::unique_ptr<Diagram>>> matches_;
+  std::vector<int> stack_;
+  std::vector<Final> finals_;
+  std::unordered_multimap<std::size_t, std::size_t> final_index_;  // hash of verdict and decider -> finals_
+};
+
+// Whether a set holds one value (a rewrite to it is deterministic).
+template <class Set>
+bool single_value(const Set& set) {
+  return set.size() == 1 && set.intervals().front().lo == set.intervals().front().hi;
+}
+
+}  // namespace
+
+BddSupport bdd_support(const Ruleset& rs, Family family) {
+  BddSupport support;
+  for (const Chain& c : rs.chains)
+    for (const Rule& r : c.rules) {
+      if (r.action.kind != ActionKind::Rewrite) continue;
+      if (!r.match.families.test(static_cast<std::size_t>(family))) continue;
+      support.rewrites = true;
+      // The box evaluator treats a rewrite to several values as a choice it cannot know
+      // (later matches on them are "maybe"); a diagram would hold every value at once.
+      if ((r.action.new_dport && !single_value(*r.action.new_dport)) ||
+          (r.action.new_daddr && !single_value(r.action.new_daddr->of(family)))) {
+        support.supported = false;
+        support.why = "a rewrite to several destinations";
+        return support;
+      }
+    }
+  return support;
+}
+
+std::optional<EvalResult> evaluate_with_bdds(const Ruleset& rs, const Pipeline& pipeline, const Box& query,
+                                             const EvalOptions& options) {
+  const BddSupport support = bdd_support(rs, query.family);
+  if (!support.supported) return std::nullopt;
+  EvalResult result;
+  result.by_bdds = true;
+  if (query.empty()) return result;
+  const std::size_t max_nodes =
+      options.max_pieces > (std::size_t(1) << 28) ? std::size_t(1) << 30 : options.max_pieces * 4;
+  PacketBdds bdds(query.family, max_nodes);
+  try {
+    std::vector<BddEvaluator::Final> finals;
+    {
+      BddEvaluator ev(bdds, rs, options, query.family, support.rewrites, result);
+      finals = ev.run_pipeline(pipeline, query);
+    }
+    for (auto& f : finals) {
+      std::vector<Box> boxes;
+      const std::size_t room =
+          options.max_pieces > result.pieces.size() ? options.max_pieces - result.pieces.size() : 0;
+      const bool whole = bdds.to_boxes(f.set, support.rewrites, room, boxes);
+      for (Box& b : boxes) {
+        Piece piece;
+        piece.box = std::move(b);
+        piece.verdict = f.verdict;
+        piece.decider = f.decider;
+        if (f.verdict == Verdict::Undetermined) piece.uncertain_by = f.decider.rule;
+        result.pieces.push_back(std::move(piece));
+      }
+      if (!whole) {
+        result.truncated = true;
+        result.problems.push_back(fmt::format(
+            "the region split into more than {} pieces when read back from its diagram; the rest is left out",
+            options.max_pieces));
+        break;
+      }
+    }
+  } catch (const DiagramNodeLimit&) {
+    result.pieces.clear();
+    Piece all;
+    all.box = query;
+    all.verdict = Verdict::Undetermined;
+    result.pieces.push_back(std::move(all));
+    result.truncated = true;
+    result.problems.push_back(
+        fmt::format("the region's diagram grew past {} nodes (4 per piece of the limit of more than {} pieces); "
+                    "the whole region is undetermined",
+                    max_nodes, options.max_pieces));
+  }
+  return result;
+}
+
+}  // namespace fwm
