@@ -5,6 +5,7 @@
 #include <map>
 
 #include "checks/check_support.h"
+#include "eval/packet_bdd.h"
 #include "ir/services.h"
 
 namespace fwm {
@@ -15,6 +16,47 @@ struct Wide {
   Decider decider;
   std::vector<std::string> what;  // "every TCP port", "every protocol"
 };
+
+// The protocols and the destinations, interfaces and states (as boxes whose source,
+// source port and destination port are the query's whole ranges) where the pieces hold
+// every source, source port and destination port of `query`.
+std::vector<Box> every_source_and_port(Family f, const Box& query, const std::vector<const Piece*>& pieces,
+                                       std::size_t max_pieces) {
+  // Only a decider whose pieces together reach every source and port can hold them all
+  // somewhere (most rules accept a few ports: no diagram for them).
+  AddrIntervals sources;
+  PortSet sports, dports;
+  for (const Piece* p : pieces) {
+    sources.add(p->box.src);
+    sports.add(p->box.sport);
+    dports.add(p->box.dport);
+  }
+  if (!query.src.subset_of(sources) || !query.sport.subset_of(sports) || !query.dport.subset_of(dports)) return {};
+  PacketBdds bdds(f, std::max<std::size_t>(max_pieces, 1u << 20) * 4);
+  std::vector<Box> out;
+  try {
+    Diagram accepted = bdds.no();
+    for (const Piece* p : pieces) accepted |= bdds.box(p->box, false);
+    Box domain = Box::everything(f, kMaxIfaceClasses);
+    domain.state = ct_all();
+    domain.src = query.src;
+    domain.sport = query.sport;
+    domain.dport = query.dport;
+    const BddLayout& l = bdds.layout();
+    const DiagramVarSet universal = bdds.var_set({&l.src, &l.sport, &l.dport});
+    Diagram some_missing = bdds.manager().exists(bdds.box(domain, false) - accepted, universal);
+    Diagram all_there = bdds.manager().exists(accepted, universal) - some_missing;
+    bdds.to_boxes(all_there, false, max_pieces, out);
+  } catch (const DiagramNodeLimit&) {
+    return {};
+  }
+  for (Box& b : out) {
+    b.src = query.src;
+    b.sport = query.sport;
+    b.dport = query.dport;
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -39,28 +81,33 @@ class AcceptAll final : public Check {
           ctx.evaluation_problems->insert(ctx.evaluation_problems->end(), result->problems.begin(),
                                           result->problems.end());
         std::map<std::pair<const Rule*, const Chain*>, Wide> wide;
-        for (const auto& piece : result->pieces) {
-          if (piece.verdict != Verdict::Accept) continue;
-          // Only whole-range pieces: all sources and all destination ports of the path.
-          if (piece.box.src != q.src || piece.box.dport != q.dport || piece.box.sport != q.sport) continue;
-          std::vector<std::string> what;
-          if (piece.box.proto.all()) {
-            what.push_back("every protocol and port");
-          } else if (piece.box.proto.count() >= 250) {
-            std::vector<std::string> missing;
-            for (int proto = 0; proto < 256; ++proto)
-              if (!piece.box.proto.test(static_cast<std::size_t>(proto))) missing.push_back(proto_name(proto));
-            what.push_back(fmt::format("every protocol but {}", fmt::join(missing, ", ")));
-          } else {
-            for (int proto : {kProtoTcp, kProtoUdp})
-              if (piece.box.proto.test(static_cast<std::size_t>(proto)))
-                what.push_back(fmt::format("every {} port", proto == kProtoTcp ? "TCP" : "UDP"));
+        // Per decider, the packets it accepts, whatever pieces the evaluation cut them into:
+        // a protocol counts when some destination, interface and state has all sources,
+        // source ports and destination ports of the path accepted by that one decider.
+        std::map<std::pair<const Rule*, const Chain*>, std::vector<const Piece*>> accepted;
+        for (const auto& piece : result->pieces)
+          if (piece.verdict == Verdict::Accept) accepted[{piece.decider.rule, piece.decider.policy}].push_back(&piece);
+        for (const auto& [key, pieces] : accepted) {
+          for (const Box& whole : every_source_and_port(f, q, pieces, ctx.limits.max_pieces)) {
+            std::vector<std::string> what;
+            if (whole.proto.all()) {
+              what.push_back("every protocol and port");
+            } else if (whole.proto.count() >= 250) {
+              std::vector<std::string> missing;
+              for (int proto = 0; proto < 256; ++proto)
+                if (!whole.proto.test(static_cast<std::size_t>(proto))) missing.push_back(proto_name(proto));
+              what.push_back(fmt::format("every protocol but {}", fmt::join(missing, ", ")));
+            } else {
+              for (int proto : {kProtoTcp, kProtoUdp})
+                if (whole.proto.test(static_cast<std::size_t>(proto)))
+                  what.push_back(fmt::format("every {} port", proto == kProtoTcp ? "TCP" : "UDP"));
+            }
+            if (what.empty()) continue;
+            auto& entry = wide[key];
+            entry.decider = pieces.front()->decider;
+            for (auto& w : what)
+              if (std::find(entry.what.begin(), entry.what.end(), w) == entry.what.end()) entry.what.push_back(w);
           }
-          if (what.empty()) continue;
-          auto& entry = wide[{piece.decider.rule, piece.decider.policy}];
-          entry.decider = piece.decider;
-          for (auto& w : what)
-            if (std::find(entry.what.begin(), entry.what.end(), w) == entry.what.end()) entry.what.push_back(w);
         }
         for (const auto& [key, w] : wide) {
           Finding finding;
