@@ -209,6 +209,7 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
       EvalOptions opts = limited(options);
       opts.join_rewritten = true;  // verdicts and deciders only
       opts.engine = EvalEngine::Auto;
+      opts.follow_fragmentation = false;
       opts.skip_rule = rule;
       auto result = evaluate(rs, *pipeline, box, opts);
       for (const auto& piece : result.pieces) {

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "eval/packet_bdd.h"
+#include "ir/rule_index.h"
 
 namespace fwm {
 
@@ -20,10 +21,12 @@ bool same_decider(const Decider& a, const Decider& b) {
   return a.rule == b.rule && a.policy == b.policy && a.implicit == b.implicit;
 }
 
-// Packets on their way, with the rule or policy that accepted them in an earlier stage.
+// Packets on their way, with the rule or policy that accepted them in an earlier stage and
+// the first rule with an unknown condition they met (Work::maybe_rule).
 struct Flow {
   Diagram set;
   Decider accepted_by;
+  const Rule* first_unknown = nullptr;
 };
 
 struct DecidedSet {
@@ -31,6 +34,7 @@ struct DecidedSet {
   Verdict verdict;
   Decider decider;
   Decider accepted_by;
+  const Rule* first_unknown = nullptr;
 };
 
 struct Outcome {
@@ -38,11 +42,12 @@ struct Outcome {
   std::vector<Flow> returned;
 };
 
-// Adds `flow` to `flows`, joined with the flow of the same earlier accept if there is one.
+// Adds `flow` to `flows`, joined with the flow of the same earlier accept and first
+// unknown rule if there is one.
 void add_flow(std::vector<Flow>& flows, Flow flow) {
   if (flow.set.is_false()) return;
   for (Flow& f : flows)
-    if (same_decider(f.accepted_by, flow.accepted_by)) {
+    if (same_decider(f.accepted_by, flow.accepted_by) && f.first_unknown == flow.first_unknown) {
       f.set |= flow.set;
       return;
     }
@@ -71,10 +76,21 @@ class BddEvaluator {
         dport_vars_(bdds.var_set({&layout_.dport})),
         matches_(rs.chains.size()) {}
 
+  // Prunes large chains to the rules that can meet `query` (no rewrite in the ruleset).
+  void prune_to(const Box& query) {
+    query_ = query;
+    hull_.proto = &query_.proto;
+    hull_.dport = &query_.dport;
+    hull_.dst = &query_.dst;
+    hull_.v6 = query_.family == Family::V6;
+    index_ = rule_index(rs_);
+  }
+
   // The final sets, by verdict and decider, in order of first appearance.
   struct Final {
     Verdict verdict;
     Decider decider;
+    const Rule* uncertain_by;
     Diagram set;
   };
 
@@ -97,55 +113,57 @@ class BddEvaluator {
       };
       for (DecidedSet& d : out.decided) {
         if (passes(d.verdict)) {
-          pass({std::move(d.set), d.accepted_by}, d.decider);
+          pass({std::move(d.set), d.accepted_by, d.first_unknown}, d.decider);
         } else {
-          finish(d.set, d.verdict, d.decider);
+          finish(d.set, d.verdict, d.decider, d.first_unknown);
         }
       }
       for (Flow& f : out.returned) {
         if (passes(policy)) {
           pass(std::move(f), policy_decider);
         } else {
-          finish(f.set, policy, policy_decider);
+          finish(f.set, policy, policy_decider, f.first_unknown);
         }
       }
     }
     for (Flow& f : live) {
       Decider d = f.accepted_by;
       if (!d.rule && !d.policy) d.implicit = "no chain filters this path";
-      finish(f.set, Verdict::Accept, d);
+      finish(f.set, Verdict::Accept, d, f.first_unknown);
     }
     return std::move(finals_);
   }
 
  private:
-  void finish(const Diagram& set, Verdict v, const Decider& d) {
+  void finish(const Diagram& set, Verdict v, const Decider& d, const Rule* first_unknown) {
     if (set.is_false()) return;
+    const Rule* uncertain_by = first_unknown ? first_unknown : d.rule;
     if (v == Verdict::Deny) {
-      add_final(Verdict::Undetermined, d, set & maybe_accept_);
-      add_final(Verdict::Deny, d, set & not_maybe_accept_);
+      add_final(Verdict::Undetermined, d, uncertain_by, set & maybe_accept_);
+      add_final(Verdict::Deny, d, nullptr, set & not_maybe_accept_);
     } else if (v == Verdict::Accept) {
-      add_final(Verdict::Undetermined, d, set & maybe_deny_);
-      add_final(Verdict::Accept, d, set & not_maybe_deny_);
+      add_final(Verdict::Undetermined, d, uncertain_by, set & maybe_deny_);
+      add_final(Verdict::Accept, d, nullptr, set & not_maybe_deny_);
     } else {
-      add_final(Verdict::Undetermined, d, set);
+      add_final(Verdict::Undetermined, d, uncertain_by, set);
     }
   }
 
-  void add_final(Verdict v, const Decider& d, const Diagram& set) {
+  void add_final(Verdict v, const Decider& d, const Rule* uncertain_by, const Diagram& set) {
     if (set.is_false()) return;
     const std::size_t h = std::hash<const void*>()(d.rule) * 31 + std::hash<const void*>()(d.policy) * 7 +
-                          std::hash<std::string_view>()(d.implicit) + static_cast<std::size_t>(v);
+                          std::hash<std::string_view>()(d.implicit) + static_cast<std::size_t>(v) +
+                          std::hash<const void*>()(uncertain_by) * 131;
     auto [from, to] = final_index_.equal_range(h);
     for (auto it = from; it != to; ++it) {
       Final& f = finals_[it->second];
-      if (f.verdict == v && same_decider(f.decider, d)) {
+      if (f.verdict == v && same_decider(f.decider, d) && f.uncertain_by == uncertain_by) {
         f.set |= set;
         return;
       }
     }
     final_index_.emplace(h, finals_.size());
-    finals_.push_back({v, d, set});
+    finals_.push_back({v, d, uncertain_by, set});
   }
 
   // The packets a rule's known conditions match (kept per rule: a chain called from
@@ -207,7 +225,14 @@ class BddEvaluator {
     Outcome out;
     const Chain& chain = rs_.chains[static_cast<std::size_t>(chain_index)];
     stack_.push_back(chain_index);
-    for (std::size_t i = start; i < chain.rules.size() && !live.empty(); ++i) {
+    // In a large chain, only the rules the index says can meet the query (exact while no
+    // rewrite moves packets out of the query's destinations).
+    const ChainIndex* index = index_ ? index_->chain(chain_index) : nullptr;
+    std::vector<int> positions;
+    if (index) positions = index->candidates(hull_, start);
+    const std::size_t count = index ? positions.size() : chain.rules.size() - std::min(start, chain.rules.size());
+    for (std::size_t k = 0; k < count && !live.empty(); ++k) {
+      const std::size_t i = index ? static_cast<std::size_t>(positions[k]) : start + k;
       const Rule& rule = chain.rules[i];
       if (rule.action.kind == ActionKind::Continue || &rule == opts_.skip_rule) continue;
       if (opts_.skip_if && opts_.skip_if(rule)) continue;
@@ -229,7 +254,10 @@ class BddEvaluator {
         if (hit.is_false()) continue;
         matched(rule);
         f.set = f.set - hit;
-        apply(rule, chain_index, i, {std::move(hit), f.accepted_by}, maybe, handed_on, out);
+        // A match that may or may not hold: these packets met their first unknown rule here,
+        // unless an earlier one.
+        const Rule* first_unknown = maybe && !f.first_unknown ? &rule : f.first_unknown;
+        apply(rule, chain_index, i, {std::move(hit), f.accepted_by, first_unknown}, maybe, handed_on, out);
       }
       std::erase_if(live, [](const Flow& f) { return f.set.is_false(); });
       for (Flow& f : handed_on) add_flow(live, std::move(f));
@@ -256,7 +284,8 @@ class BddEvaluator {
           hit.set = tagged(hit.set, v);
           handed_on.push_back(std::move(hit));
         } else {
-          out.decided.push_back({std::move(hit.set), v, here, hit.accepted_by});
+          const Rule* first_unknown = hit.first_unknown || v != Verdict::Undetermined ? hit.first_unknown : &rule;
+          out.decided.push_back({std::move(hit.set), v, here, hit.accepted_by, first_unknown});
         }
         return;
       }
@@ -264,13 +293,14 @@ class BddEvaluator {
       case ActionKind::Goto: {
         const bool is_goto = rule.action.kind == ActionKind::Goto;
         if (!can_call(rule)) {
-          out.decided.push_back({std::move(hit.set), Verdict::Undetermined, here, hit.accepted_by});
+          out.decided.push_back({std::move(hit.set), Verdict::Undetermined, here, hit.accepted_by,
+                                 hit.first_unknown ? hit.first_unknown : &rule});
           return;
         }
         Outcome sub = run_chain(rule.action.target_chain, 0, {std::move(hit)});
         for (DecidedSet& d : sub.decided) {
           if (maybe) {
-            handed_on.push_back({tagged(d.set, d.verdict), d.accepted_by});
+            handed_on.push_back({tagged(d.set, d.verdict), d.accepted_by, d.first_unknown ? d.first_unknown : &rule});
           } else {
             out.decided.push_back(std::move(d));
           }
@@ -280,6 +310,7 @@ class BddEvaluator {
             handed_on.push_back(std::move(f));
           } else if (maybe) {  // returned to our caller, or continued here: we cannot tell
             f.set = tagged(f.set, Verdict::Undetermined);
+            if (!f.first_unknown) f.first_unknown = &rule;
             handed_on.push_back(std::move(f));
           } else {
             out.returned.push_back(std::move(f));
@@ -296,7 +327,8 @@ class BddEvaluator {
         stack_.pop_back();  // run_chain pushes this chain again
         Outcome rest = run_chain(chain_index, rule_pos + 1, {std::move(hit)});
         stack_.push_back(chain_index);
-        for (DecidedSet& d : rest.decided) out.returned.push_back({tagged(d.set, d.verdict), d.accepted_by});
+        for (DecidedSet& d : rest.decided)
+          out.returned.push_back({tagged(d.set, d.verdict), d.accepted_by, d.first_unknown ? d.first_unknown : &rule});
         for (Flow& f : rest.returned) out.returned.push_back(std::move(f));
         return;
       }
@@ -312,7 +344,7 @@ class BddEvaluator {
         if (rule.action.new_daddr)
           hit.set = bdds_.manager().exists(hit.set, dst_vars_) &
                     bdds_.intervals(layout_.dst, rule.action.new_daddr->of(family_), bdds_.yes());
-        out.decided.push_back({std::move(hit.set), Verdict::Accept, here, hit.accepted_by});
+        out.decided.push_back({std::move(hit.set), Verdict::Accept, here, hit.accepted_by, hit.first_unknown});
         return;
       }
       case ActionKind::SetState: {
@@ -340,6 +372,9 @@ class BddEvaluator {
   std::vector<std::vector<std::unique_ptr<Diagram>>> matches_;
   std::vector<int> stack_;
   std::vector<Final> finals_;
+  Box query_;
+  IndexQuery hull_;
+  std::shared_ptr<const RuleIndex> index_;
   std::unordered_multimap<std::size_t, std::size_t> final_index_;  // hash of verdict and decider -> finals_
 };
 
@@ -384,6 +419,7 @@ std::optional<EvalResult> evaluate_with_bdds(const Ruleset& rs, const Pipeline& 
     std::vector<BddEvaluator::Final> finals;
     {
       BddEvaluator ev(bdds, rs, options, query.family, support.rewrites, result);
+      if (!support.rewrites && options.use_index) ev.prune_to(query);
       finals = ev.run_pipeline(pipeline, query);
     }
     for (auto& f : finals) {
@@ -396,7 +432,7 @@ std::optional<EvalResult> evaluate_with_bdds(const Ruleset& rs, const Pipeline& 
         piece.box = std::move(b);
         piece.verdict = f.verdict;
         piece.decider = f.decider;
-        if (f.verdict == Verdict::Undetermined) piece.uncertain_by = f.decider.rule;
+        piece.uncertain_by = f.uncertain_by;
         result.pieces.push_back(std::move(piece));
       }
       if (!whole) {

@@ -1304,11 +1304,14 @@ EvalResult evaluate(const Ruleset& ruleset, const Pipeline& pipeline, const Box&
   if (engine == EvalEngine::Diagrams)
     if (auto result = evaluate_with_bdds(ruleset, pipeline, query, options)) return std::move(*result);
   if (engine == EvalEngine::Auto && !query.empty()) {
+    if (options.follow_fragmentation && ruleset.boxes_fragment && ruleset.boxes_fragment->load())
+      if (auto result = evaluate_with_bdds(ruleset, pipeline, query, options)) return std::move(*result);
     auto budget = std::make_shared<WorkBudget>();
     budget->limit = options.box_work_budget ? options.box_work_budget : 4 * rule_count(ruleset) + 50'000;
     try {
       return evaluate_with_boxes(ruleset, pipeline, query, options, budget);
     } catch (const BoxWorkExceeded&) {
+      if (ruleset.boxes_fragment) ruleset.boxes_fragment->store(true);
       if (auto result = evaluate_with_bdds(ruleset, pipeline, query, options)) return std::move(*result);
     }
   }

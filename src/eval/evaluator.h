@@ -43,6 +43,10 @@ struct EvalOptions {
   // For EvalEngine::Auto: the pieces the box evaluator may cut (rule by rule) before it
   // gives up for the diagram evaluator; 0: 16 per rule of the ruleset plus 200,000.
   std::size_t box_work_budget = 0;
+  // For EvalEngine::Auto: once the box evaluator gave up on a ruleset, go to the diagram
+  // evaluator at once (Ruleset::boxes_fragment). Off for many small evaluations of narrow
+  // regions (the redundancy checks), where boxes stay cheap.
+  bool follow_fragmentation = true;
   std::size_t max_call_depth = 256;
   std::size_t max_pieces = 2'000'000;  // guard against fragmentation blow-ups
   // Rule-anomaly analysis: called for every rule that some packet of the region reaches

@@ -2,6 +2,7 @@
 // evaluator, checks and reporters only see it.
 #pragma once
 
+#include <atomic>
 #include <bitset>
 #include <map>
 #include <memory>
@@ -301,6 +302,9 @@ struct Ruleset {
   // finalize(). Not part of the ruleset's meaning.
   mutable std::shared_ptr<const RuleIndex> index_cache;
   mutable std::shared_ptr<std::mutex> index_mutex = std::make_shared<std::mutex>();
+  // Set once the box evaluator gave up on this ruleset (EvalEngine::Auto): the later
+  // automatic evaluations go to the diagram evaluator at once. Not part of its meaning.
+  mutable std::shared_ptr<std::atomic<bool>> boxes_fragment = std::make_shared<std::atomic<bool>>(false);
 };
 
 // The fields `rule` looks at or changes (RuleField), from its match and action.

@@ -53,9 +53,8 @@ EvalResult evaluate_within(const Ruleset& rs, const Pipeline& pipeline, const Bo
                            bool join_rewritten, std::shared_ptr<ChainCallMemo> memo) {
   EvalOptions options;
   options.join_rewritten = join_rewritten;
-  // Those who do not read Piece::uncertain_by (join_rewritten) take the diagram evaluator
-  // where the box evaluator would fragment.
-  if (join_rewritten) options.engine = EvalEngine::Auto;
+  // The diagram evaluator where the box evaluator would fragment.
+  options.engine = EvalEngine::Auto;
   options.memo = std::move(memo);
   options.max_call_depth = limits.max_call_depth;
   options.max_pieces = limits.max_pieces;
