@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "util/two_threads.h"
 
@@ -35,40 +36,67 @@ EvalOptions limited(const AnomalyOptions& options) {
   return opts;
 }
 
-std::optional<Decider> covered_by_own_class(const Ruleset& rs, const Rule& rule, const AnomalyOptions& options) {
-  std::optional<Decider> instead;
-  bool reached = false;
-  for (const auto& p : rs.pipelines) {
-    bool on_path = false;
-    for (const auto& s : p.stages)
-      if (s.chain == rule.chain) on_path = true;
-    if (!on_path) continue;
-    EvalOptions without_peers = limited(options);
-    without_peers.skip_if = [&](const Rule& other) {
-      return &other != &rule && other.chain == rule.chain && other.action.kind == rule.action.kind;
-    };
-    without_peers.on_match = [&](const Rule& r) {
-      if (&r == &rule) reached = true;
-    };
-    auto result = evaluate(rs, p, whole_region(rs, p.family), without_peers);
-    for (const auto& piece : result.pieces) {
-      if ((piece.decider.rule != &rule && piece.uncertain_by != &rule) || instead) continue;
-      // With its peers back, one of them decides (or makes undetermined) these packets.
-      for (const auto& again : evaluate(rs, p, piece.box, limited(options)).pieces) {
-        const Rule* by = again.decider.rule ? again.decider.rule : again.uncertain_by;
-        if (by && by != &rule) {
-          instead = Decider{by, nullptr, {}};
-          break;
+// The region a rule's match covers (its known conditions), within every packet of a path.
+Box match_region(const Ruleset& rs, const Rule& rule, Family f) {
+  Box b = whole_region(rs, f);
+  const Match& m = rule.match;
+  if (m.proto) b.proto &= *m.proto;
+  if (m.src) b.src = b.src.intersect(m.src->of(f));
+  if (m.dst) b.dst = b.dst.intersect(m.dst->of(f));
+  if (m.sport) b.sport = b.sport.intersect(*m.sport);
+  if (m.dport) b.dport = b.dport.intersect(*m.dport);
+  if (m.in_iface) b.in_iface &= *m.in_iface;
+  if (m.out_iface) b.out_iface &= *m.out_iface;
+  if (m.state) b.state &= *m.state;
+  return b;
+}
+
+// For chains whose action classes are unordered sets: of the deciding rules `unreached`
+// (no packet reaches them), those that some packet reaches once the other rules of their
+// own action are absent (they are kept from deciding by their own class: redundant), with
+// one of those rules that decides their packets instead. One evaluation per chain, action
+// and path, with every rule of that action absent: a rule is reached then when a packet
+// still live where it stands meets it.
+std::map<const Rule*, Decider> covered_by_own_class(const Ruleset& rs, const std::vector<const Rule*>& unreached,
+                                                    const AnomalyOptions& options) {
+  std::map<std::pair<int, ActionKind>, std::vector<const Rule*>> groups;
+  for (const Rule* r : unreached) groups[{r->chain, r->action.kind}].push_back(r);
+  std::map<const Rule*, Decider> out;
+  for (const auto& [key, rules] : groups) {
+    const auto [chain, kind] = key;
+    std::set<const Rule*> wanted(rules.begin(), rules.end()), reached;
+    for (const auto& p : rs.pipelines) {
+      bool on_path = false;
+      for (const auto& s : p.stages)
+        if (s.chain == chain) on_path = true;
+      if (!on_path) continue;
+      EvalOptions without_class = limited(options);
+      without_class.engine = EvalEngine::Auto;
+      without_class.join_rewritten = true;  // reached rules only
+      without_class.skip_if = [chain, kind](const Rule& other) {
+        return other.chain == chain && other.action.kind == kind;
+      };
+      without_class.on_skipped_match = [&](const Rule& r) {
+        if (wanted.count(&r)) reached.insert(&r);
+      };
+      (void)evaluate(rs, p, whole_region(rs, p.family), without_class);
+      for (const Rule* r : rules) {
+        if (!reached.count(r) || out.count(r)) continue;
+        // With its class back, one of its peers decides (or makes undetermined) its packets.
+        Decider instead;
+        for (const auto& again : evaluate(rs, p, match_region(rs, *r, p.family), limited(options)).pieces) {
+          const Rule* by = again.decider.rule ? again.decider.rule : again.uncertain_by;
+          if (by && by != r && by->chain == chain && by->action.kind == kind) {
+            instead = Decider{by, nullptr, {}};
+            break;
+          }
         }
+        if (!instead.rule) instead.implicit = "other rules of the same action (their order does not matter)";
+        out[r] = instead;
       }
     }
   }
-  if (!reached) return std::nullopt;
-  if (!instead) {
-    instead = Decider{};
-    instead->implicit = "other rules of the same action (their order does not matter)";
-  }
-  return instead;
+  return out;
 }
 
 // Flags per rule of a ruleset, by chain and position (the evaluator reports a match for
@@ -176,15 +204,23 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
       for (const auto& s : p.stages)
         if (s.chain == static_cast<int>(i)) chain_on_a_path = true;
     if (c.builtin && !chain_on_a_path) continue;  // e.g. nat INPUT: no path of ours runs it
-    for (const auto& r : c.rules) {
-      if (r.action.kind == ActionKind::Continue || hit.test(r) || r.match.never_by_packet_model) continue;
-      if (c.action_classes_unordered && decides(r)) {
-        if (auto instead = covered_by_own_class(rs, r, options)) {
-          report.redundant.push_back({&r, *instead});
-          continue;
-        }
+    std::vector<const Rule*> unreached;
+    for (const auto& r : c.rules)
+      if (r.action.kind != ActionKind::Continue && !hit.test(r) && !r.match.never_by_packet_model)
+        unreached.push_back(&r);
+    std::map<const Rule*, Decider> own_class;
+    if (c.action_classes_unordered) {
+      std::vector<const Rule*> deciding;
+      for (const Rule* r : unreached)
+        if (decides(*r)) deciding.push_back(r);
+      own_class = covered_by_own_class(rs, deciding, options);
+    }
+    for (const Rule* r : unreached) {
+      if (auto it = own_class.find(r); it != own_class.end()) {
+        report.redundant.push_back({r, it->second});
+        continue;
       }
-      report.shadowed.push_back({&r});
+      report.shadowed.push_back({r});
     }
   }
   // Redundancy: evaluate what each deciding rule decides as if the rule were absent. The

@@ -235,9 +235,18 @@ class BddEvaluator {
       const std::size_t i = index ? static_cast<std::size_t>(positions[k]) : start + k;
       const Rule& rule = chain.rules[i];
       if (rule.action.kind == ActionKind::Continue || &rule == opts_.skip_rule) continue;
-      if (opts_.skip_if && opts_.skip_if(rule)) continue;
+      const bool skipped = opts_.skip_if && opts_.skip_if(rule);
+      if (skipped && !opts_.on_skipped_match) continue;
       const Diagram& m = match_of(rule);
       if (m.is_false()) continue;
+      if (skipped) {
+        for (const Flow& f : live)
+          if (!(f.set & m).is_false()) {
+            opts_.on_skipped_match(rule);
+            break;
+          }
+        continue;
+      }
       if (rule.action.kind == ActionKind::Jump && call_changes_nothing(rule.action.target_chain)) {
         if (opts_.on_match)
           for (const Flow& f : live)

@@ -511,8 +511,13 @@ struct BoxWorkExceeded {};
 struct WorkBudget {
   std::atomic<std::size_t> spent{0};
   std::size_t limit = 0;  // 0: none
-  void spend() {
-    if (limit && spent.fetch_add(1, std::memory_order_relaxed) >= limit) throw BoxWorkExceeded{};
+  // Counted by each evaluator in batches (two threads on one counter would share its cache
+  // line at every cut).
+  static constexpr std::size_t kBatch = 256;
+  void spend(std::size_t& unspent) {
+    if (!limit || ++unspent < kBatch) return;
+    unspent = 0;
+    if (spent.fetch_add(kBatch, std::memory_order_relaxed) >= limit) throw BoxWorkExceeded{};
   }
 };
 
@@ -578,7 +583,17 @@ class Evaluator {
       std::size_t i = static_cast<std::size_t>(positions[k]);
       const Rule& rule = chain.rules[i];
       if (rule.action.kind == ActionKind::Continue || &rule == opts_.skip_rule) continue;
-      if (opts_.skip_if && opts_.skip_if(rule)) continue;
+      if (opts_.skip_if && opts_.skip_if(rule)) {
+        if (opts_.on_skipped_match)
+          for (const auto& w : live) {
+            bool split_dport = false, split_dst = false;
+            if (overlap(w, rule.match, split_dport, split_dst) != Overlap::None) {
+              opts_.on_skipped_match(rule);
+              break;
+            }
+          }
+        continue;
+      }
       if (rule.action.kind == ActionKind::Jump && call_changes_nothing(rule.action.target_chain)) {
         // The call hands every piece back as it was: no need to cut the pieces by its
         // match (kube-proxy jumps to KUBE-MARK-MASQ from every endpoint chain by source
@@ -614,7 +629,7 @@ class Evaluator {
           next.push_back(std::move(w));
           continue;
         }
-        budget_->spend();
+        budget_->spend(unspent_);
         // A part left outside the match that is much narrower than the piece was (the
         // piece's ports cut down to the rule's port, say) continues with a candidate list
         // of its own: otherwise every such part of a wide piece walks every later rule the
@@ -1254,6 +1269,7 @@ class Evaluator {
   bool atomized_ = false;                             // some piece was cut by destination: coalesce the results
   std::vector<std::vector<const Rule*>*> recorders_;  // the memoized calls under way: rules matched
   std::shared_ptr<WorkBudget> budget_;
+  std::size_t unspent_ = 0;  // cuts not yet counted in budget_
 };
 
 }  // namespace

@@ -54,6 +54,10 @@ struct EvalOptions {
   std::function<void(const Rule&)> on_match;
   const Rule* skip_rule = nullptr;
   std::function<bool(const Rule&)> skip_if;  // further rules to treat as absent
+  // Called for a rule skip_if treats as absent that some packet of the region reaches and
+  // matches (or may match): whether it would be reached with the rules skip_if names
+  // absent, for all of them in one evaluation.
+  std::function<void(const Rule&)> on_skipped_match;
   // Visit only the rules of large chains that the rule index says can overlap a piece
   // (and cut pieces at the destinations of many rules). Off: walk every rule (tests
   // compare both).
