@@ -1286,10 +1286,15 @@ PortVerdicts port_verdicts(const std::vector<Piece>& pieces, const PortSet& univ
 
 namespace {
 
+// Counted once per ruleset: the anomaly analysis makes thousands of evaluations of a
+// ruleset of 60,000 chains.
 std::size_t rule_count(const Ruleset& rs) {
+  if (rs.eval_hints)
+    if (std::size_t known = rs.eval_hints->rule_count.load(std::memory_order_relaxed)) return known;
   std::size_t n = 0;
   for (const auto& c : rs.chains) n += c.rules.size();
-  return n;
+  if (rs.eval_hints) rs.eval_hints->rule_count.store(n + 1, std::memory_order_relaxed);
+  return n + 1;
 }
 
 EvalResult evaluate_with_boxes(const Ruleset& ruleset, const Pipeline& pipeline, const Box& query,
@@ -1320,14 +1325,14 @@ EvalResult evaluate(const Ruleset& ruleset, const Pipeline& pipeline, const Box&
   if (engine == EvalEngine::Diagrams)
     if (auto result = evaluate_with_bdds(ruleset, pipeline, query, options)) return std::move(*result);
   if (engine == EvalEngine::Auto && !query.empty()) {
-    if (options.follow_fragmentation && ruleset.boxes_fragment && ruleset.boxes_fragment->load())
+    if (options.follow_fragmentation && ruleset.eval_hints && ruleset.eval_hints->boxes_fragment.load())
       if (auto result = evaluate_with_bdds(ruleset, pipeline, query, options)) return std::move(*result);
     auto budget = std::make_shared<WorkBudget>();
     budget->limit = options.box_work_budget ? options.box_work_budget : 4 * rule_count(ruleset) + 50'000;
     try {
       return evaluate_with_boxes(ruleset, pipeline, query, options, budget);
     } catch (const BoxWorkExceeded&) {
-      if (ruleset.boxes_fragment) ruleset.boxes_fragment->store(true);
+      if (ruleset.eval_hints) ruleset.eval_hints->boxes_fragment.store(true);
       if (auto result = evaluate_with_bdds(ruleset, pipeline, query, options)) return std::move(*result);
     }
   }

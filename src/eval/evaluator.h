@@ -44,7 +44,7 @@ struct EvalOptions {
   // gives up for the diagram evaluator; 0: 16 per rule of the ruleset plus 200,000.
   std::size_t box_work_budget = 0;
   // For EvalEngine::Auto: once the box evaluator gave up on a ruleset, go to the diagram
-  // evaluator at once (Ruleset::boxes_fragment). Off for many small evaluations of narrow
+  // evaluator at once (Ruleset::eval_hints). Off for many small evaluations of narrow
   // regions (the redundancy checks), where boxes stay cheap.
   bool follow_fragmentation = true;
   std::size_t max_call_depth = 256;

@@ -302,9 +302,12 @@ struct Ruleset {
   // finalize(). Not part of the ruleset's meaning.
   mutable std::shared_ptr<const RuleIndex> index_cache;
   mutable std::shared_ptr<std::mutex> index_mutex = std::make_shared<std::mutex>();
-  // Set once the box evaluator gave up on this ruleset (EvalEngine::Auto): the later
-  // automatic evaluations go to the diagram evaluator at once. Not part of its meaning.
-  mutable std::shared_ptr<std::atomic<bool>> boxes_fragment = std::make_shared<std::atomic<bool>>(false);
+  // What the evaluator learnt of this ruleset (EvalEngine::Auto). Not part of its meaning.
+  struct EvalHints {
+    std::atomic<bool> boxes_fragment{false};  // the box evaluator gave up: go to diagrams at once
+    std::atomic<std::size_t> rule_count{0};   // 0: not counted yet
+  };
+  mutable std::shared_ptr<EvalHints> eval_hints = std::make_shared<EvalHints>();
 };
 
 // The fields `rule` looks at or changes (RuleField), from its match and action.
