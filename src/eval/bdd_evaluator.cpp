@@ -74,7 +74,12 @@ class BddEvaluator {
         state_vars_(bdds.var_set({&layout_.state})),
         dst_vars_(bdds.var_set({&layout_.dst})),
         dport_vars_(bdds.var_set({&layout_.dport})),
-        matches_(rs.chains.size()) {}
+        matches_(rs.chains.size()) {
+    may_be_uncertain_ = false;
+    for (const Chain& c : rs.chains)
+      for (const Rule& r : c.rules)
+        if (r.match.has_unknown()) may_be_uncertain_ = true;
+  }
 
   // Prunes large chains to the rules that can meet `query` (no rewrite in the ruleset).
   void prune_to(const Box& query) {
@@ -107,7 +112,7 @@ class BddEvaluator {
       };
       auto pass = [&](Flow f, const Decider& d) {
         // A later stage's deny is certain again: an earlier unknown only made the accept doubtful.
-        f.set = bdds_.manager().exists(f.set, maybe_accept_var_) & not_maybe_accept_;
+        if (may_be_uncertain_) f.set = bdds_.manager().exists(f.set, maybe_accept_var_) & not_maybe_accept_;
         if (!stage.nat && (d.rule || !f.accepted_by.rule)) f.accepted_by = d;
         add_flow(live, std::move(f));
       };
@@ -138,6 +143,10 @@ class BddEvaluator {
   void finish(const Diagram& set, Verdict v, const Decider& d, const Rule* first_unknown) {
     if (set.is_false()) return;
     const Rule* uncertain_by = first_unknown ? first_unknown : d.rule;
+    if (!may_be_uncertain_ && v != Verdict::Undetermined) {  // no maybe flag is ever set
+      add_final(v, d, nullptr, set);
+      return;
+    }
     if (v == Verdict::Deny) {
       add_final(Verdict::Undetermined, d, uncertain_by, set & maybe_accept_);
       add_final(Verdict::Deny, d, nullptr, set & not_maybe_accept_);
@@ -377,6 +386,9 @@ class BddEvaluator {
   bool track_original_;
   EvalResult& result_;
   Diagram maybe_accept_, maybe_deny_, not_maybe_accept_, not_maybe_deny_;
+  // Whether some rule has an unknown condition (only those set the maybe flags): else the
+  // flags stay clear and verdicts need not be split by them.
+  bool may_be_uncertain_ = true;
   DiagramVarSet maybe_accept_var_, maybe_deny_var_, state_vars_, dst_vars_, dport_vars_;
   std::vector<std::vector<std::unique_ptr<Diagram>>> matches_;
   std::vector<int> stack_;

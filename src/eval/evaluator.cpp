@@ -1328,7 +1328,7 @@ EvalResult evaluate(const Ruleset& ruleset, const Pipeline& pipeline, const Box&
     if (options.follow_fragmentation && ruleset.eval_hints && ruleset.eval_hints->boxes_fragment.load())
       if (auto result = evaluate_with_bdds(ruleset, pipeline, query, options)) return std::move(*result);
     auto budget = std::make_shared<WorkBudget>();
-    budget->limit = options.box_work_budget ? options.box_work_budget : 4 * rule_count(ruleset) + 50'000;
+    budget->limit = options.box_work_budget ? options.box_work_budget : rule_count(ruleset) + 20'000;
     try {
       return evaluate_with_boxes(ruleset, pipeline, query, options, budget);
     } catch (const BoxWorkExceeded&) {

@@ -41,7 +41,7 @@ enum class EvalEngine { Boxes, Diagrams, Auto };
 struct EvalOptions {
   EvalEngine engine = EvalEngine::Boxes;
   // For EvalEngine::Auto: the pieces the box evaluator may cut (rule by rule) before it
-  // gives up for the diagram evaluator; 0: 16 per rule of the ruleset plus 200,000.
+  // gives up for the diagram evaluator; 0: one per rule of the ruleset plus 20,000.
   std::size_t box_work_budget = 0;
   // For EvalEngine::Auto: once the box evaluator gave up on a ruleset, go to the diagram
   // evaluator at once (Ruleset::eval_hints). Off for many small evaluations of narrow
