@@ -193,6 +193,14 @@ class BddEvaluator {
     return out;
   }
 
+  // The first unknown rule of packets that met `earlier` before and now `rule`. Not kept
+  // for analyses that do not report it (EvalOptions::join_rewritten): packets that differ
+  // only there stay in one flow, and undetermined ones are reported by their deciding rule.
+  const Rule* first_of(const Rule* earlier, const Rule& rule) const {
+    if (opts_.join_rewritten) return nullptr;
+    return earlier ? earlier : &rule;
+  }
+
   bool on_stack(int chain) const { return std::find(stack_.begin(), stack_.end(), chain) != stack_.end(); }
 
   // As the box evaluator's can_call(), with the same problems.
@@ -274,7 +282,7 @@ class BddEvaluator {
         f.set = f.set - hit;
         // A match that may or may not hold: these packets met their first unknown rule here,
         // unless an earlier one.
-        const Rule* first_unknown = maybe && !f.first_unknown ? &rule : f.first_unknown;
+        const Rule* first_unknown = maybe ? first_of(f.first_unknown, rule) : f.first_unknown;
         apply(rule, chain_index, i, {std::move(hit), f.accepted_by, first_unknown}, maybe, handed_on, out);
       }
       std::erase_if(live, [](const Flow& f) { return f.set.is_false(); });
@@ -302,7 +310,8 @@ class BddEvaluator {
           hit.set = tagged(hit.set, v);
           handed_on.push_back(std::move(hit));
         } else {
-          const Rule* first_unknown = hit.first_unknown || v != Verdict::Undetermined ? hit.first_unknown : &rule;
+          const Rule* first_unknown =
+              v == Verdict::Undetermined ? first_of(hit.first_unknown, rule) : hit.first_unknown;
           out.decided.push_back({std::move(hit.set), v, here, hit.accepted_by, first_unknown});
         }
         return;
@@ -311,14 +320,14 @@ class BddEvaluator {
       case ActionKind::Goto: {
         const bool is_goto = rule.action.kind == ActionKind::Goto;
         if (!can_call(rule)) {
-          out.decided.push_back({std::move(hit.set), Verdict::Undetermined, here, hit.accepted_by,
-                                 hit.first_unknown ? hit.first_unknown : &rule});
+          out.decided.push_back(
+              {std::move(hit.set), Verdict::Undetermined, here, hit.accepted_by, first_of(hit.first_unknown, rule)});
           return;
         }
         Outcome sub = run_chain(rule.action.target_chain, 0, {std::move(hit)});
         for (DecidedSet& d : sub.decided) {
           if (maybe) {
-            handed_on.push_back({tagged(d.set, d.verdict), d.accepted_by, d.first_unknown ? d.first_unknown : &rule});
+            handed_on.push_back({tagged(d.set, d.verdict), d.accepted_by, first_of(d.first_unknown, rule)});
           } else {
             out.decided.push_back(std::move(d));
           }
@@ -328,7 +337,7 @@ class BddEvaluator {
             handed_on.push_back(std::move(f));
           } else if (maybe) {  // returned to our caller, or continued here: we cannot tell
             f.set = tagged(f.set, Verdict::Undetermined);
-            if (!f.first_unknown) f.first_unknown = &rule;
+            f.first_unknown = first_of(f.first_unknown, rule);
             handed_on.push_back(std::move(f));
           } else {
             out.returned.push_back(std::move(f));
@@ -346,7 +355,7 @@ class BddEvaluator {
         Outcome rest = run_chain(chain_index, rule_pos + 1, {std::move(hit)});
         stack_.push_back(chain_index);
         for (DecidedSet& d : rest.decided)
-          out.returned.push_back({tagged(d.set, d.verdict), d.accepted_by, d.first_unknown ? d.first_unknown : &rule});
+          out.returned.push_back({tagged(d.set, d.verdict), d.accepted_by, first_of(d.first_unknown, rule)});
         for (Flow& f : rest.returned) out.returned.push_back(std::move(f));
         return;
       }

@@ -22,7 +22,7 @@ BddSupport bdd_support(const Ruleset& rs, Family family);
 // Evaluates like evaluate() with the diagram evaluator; nullopt when bdd_support() says it
 // cannot. Pieces are read back from the diagrams (one box per path through the fields),
 // with Piece::uncertain_by the first unknown rule on their way as the box evaluator names
-// it. Large chains are walked through the rule index (use_index) where no rewrite occurs;
+// it (with EvalOptions::join_rewritten, the deciding rule instead). Large chains are walked through the rule index (use_index) where no rewrite occurs;
 // EvalOptions::memo, join_rewritten and min_cuts_to_split do not apply.
 std::optional<EvalResult> evaluate_with_bdds(const Ruleset& rs, const Pipeline& pipeline, const Box& query,
                                              const EvalOptions& options);

@@ -133,11 +133,16 @@ Diagram DiagramManager::exists(const Diagram& a, const DiagramVarSet& vars) {
 
 DiagramNode DiagramManager::make(std::uint32_t var, DiagramNode low, DiagramNode high) {
   if (low == high) return low;
-  if ((nodes_.size() + 1) * 2 > table_.size()) rehash(table_.size() * 2);
+  if ((nodes_.size() + 1) * 10 > table_.size() * 7) rehash(table_.size() * 2);  // load at most 0.7
   const std::size_t mask = table_.size() - 1;
-  for (std::size_t i = node_hash(var, low, high) & mask;; i = (i + 1) & mask) {
-    DiagramNode n = table_[i];
-    if (n == 0) {
+  const std::size_t h = node_hash(var, low, high);
+  // A slot holds the node and 32 bits of its hash: most slots that hold another node are
+  // passed over without reading that node.
+  const std::uint64_t tag = (static_cast<std::uint64_t>(h >> 32) | 1) << 32;
+  for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+    const std::uint64_t slot = table_[i];
+    if (slot == 0) {
+      DiagramNode n;
       if (!free_.empty()) {
         n = free_.back();
         free_.pop_back();
@@ -148,10 +153,12 @@ DiagramNode DiagramManager::make(std::uint32_t var, DiagramNode low, DiagramNode
         nodes_.push_back({var, low, high});
         refs_.push_back(0);
       }
-      table_[i] = n;
+      table_[i] = tag | n;
       peak_ = std::max(peak_, live_nodes());
       return n;
     }
+    if ((slot & ~std::uint64_t(0xffffffff)) != tag) continue;
+    const DiagramNode n = static_cast<DiagramNode>(slot);
     const NodeData& d = nodes_[n];
     if (d.var == var && d.low == low && d.high == high) return n;
   }
@@ -163,9 +170,10 @@ void DiagramManager::rehash(std::size_t buckets) {
   for (DiagramNode n = 2; n < nodes_.size(); ++n) {
     const NodeData& d = nodes_[n];
     if (d.var == kFreeVar) continue;
-    std::size_t i = node_hash(d.var, d.low, d.high) & mask;
+    const std::size_t h = node_hash(d.var, d.low, d.high);
+    std::size_t i = h & mask;
     while (table_[i] != 0) i = (i + 1) & mask;
-    table_[i] = n;
+    table_[i] = ((static_cast<std::uint64_t>(h >> 32) | 1) << 32) | n;
   }
 }
 

@@ -127,7 +127,7 @@ class DiagramManager {
   std::vector<NodeData> nodes_;
   std::vector<std::uint32_t> refs_;
   std::vector<DiagramNode> free_;
-  std::vector<DiagramNode> table_;  // open addressing; 0 = empty
+  std::vector<std::uint64_t> table_;  // open addressing: hash bits << 32 | node; 0 = empty
   std::vector<CacheEntry> cache_;
   std::size_t collect_at_;
   std::size_t peak_ = 0;
