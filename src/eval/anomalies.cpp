@@ -253,7 +253,15 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
           same = false;
           break;
         }
-        if (!instead.rule && !instead.policy) instead = piece.decider;
+        // The first rule in the ruleset's order that decides some of them (else a policy),
+        // whatever order the evaluation left its pieces in.
+        if (!instead.rule && !instead.policy) {
+          instead = piece.decider;
+        } else if (piece.decider.rule &&
+                   (!instead.rule || std::make_pair(piece.decider.rule->chain, piece.decider.rule->index) <
+                                         std::make_pair(instead.rule->chain, instead.rule->index))) {
+          instead = piece.decider;
+        }
       }
       if (!same) break;
     }
