@@ -203,25 +203,11 @@ class BddEvaluator {
 
   bool on_stack(int chain) const { return std::find(stack_.begin(), stack_.end(), chain) != stack_.end(); }
 
-  // As the box evaluator's can_call(), with the same problems.
   bool can_call(const Rule& rule) {
-    int target = rule.action.target_chain;
-    if (target < 0) {
-      result_.problems.push_back(fmt::format("{}:{}: jump to a chain that does not exist ({})", rule.span.file,
-                                             rule.span.line, rule.action.label));
-      return false;
-    }
-    if (on_stack(target)) {
-      result_.problems.push_back(fmt::format("{}:{}: jump loop: chain {} is already being evaluated", rule.span.file,
-                                             rule.span.line, rs_.chains[static_cast<std::size_t>(target)].name));
-      return false;
-    }
-    if (stack_.size() >= opts_.max_call_depth) {
-      result_.problems.push_back(fmt::format("{}:{}: chain calls nested deeper than {}", rule.span.file, rule.span.line,
-                                             opts_.max_call_depth));
-      return false;
-    }
-    return true;
+    std::string problem = call_problem(rs_, rule, stack_, opts_.max_call_depth);
+    if (problem.empty()) return true;
+    result_.problems.push_back(std::move(problem));
+    return false;
   }
 
   // Whether a jump to `target` hands every packet back unchanged (every rule of it only

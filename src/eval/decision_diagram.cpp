@@ -218,54 +218,53 @@ void DiagramManager::collect() {
   collect_at_ = std::max(std::min(kFirstCollection, std::max<std::size_t>(max_nodes_, 4096)), 2 * live);
 }
 
-DiagramNode DiagramManager::and_rec(DiagramNode a, DiagramNode b) {
-  if (a == kDiagramFalse || b == kDiagramFalse) return kDiagramFalse;
-  if (a == kDiagramTrue || a == b) return b;
-  if (b == kDiagramTrue) return a;
-  if (a > b) std::swap(a, b);
-  CacheEntry& slot = cache_slot(kAnd, a, b);
-  if (slot.op == kAnd && slot.a == a && slot.b == b) return slot.result;
+namespace {
+constexpr DiagramNode kDescend = std::numeric_limits<DiagramNode>::max();  // no node has it
+}
+
+// The recursion of and, or and difference: `terminal` answers the cases it can without
+// descending (kDescend when it cannot); `commutes` orders the operands for the cache.
+template <class Terminal>
+DiagramNode DiagramManager::apply_rec(std::uint32_t op, bool commutes, DiagramNode a, DiagramNode b,
+                                      const Terminal& terminal) {
+  if (const DiagramNode t = terminal(a, b); t != kDescend) return t;
+  if (commutes && a > b) std::swap(a, b);
+  CacheEntry& slot = cache_slot(op, a, b);
+  if (slot.op == op && slot.a == a && slot.b == b) return slot.result;
   const std::uint32_t va = nodes_[a].var, vb = nodes_[b].var, v = std::min(va, vb);
-  DiagramNode a0 = va == v ? nodes_[a].low : a, a1 = va == v ? nodes_[a].high : a;
-  DiagramNode b0 = vb == v ? nodes_[b].low : b, b1 = vb == v ? nodes_[b].high : b;
-  DiagramNode low = and_rec(a0, b0);
-  DiagramNode high = and_rec(a1, b1);
-  DiagramNode r = make(v, low, high);
-  CacheEntry& again = cache_slot(kAnd, a, b);  // the table may have moved nodes, not the cache
-  again = {a, b, kAnd, r};
+  const DiagramNode a0 = va == v ? nodes_[a].low : a, a1 = va == v ? nodes_[a].high : a;
+  const DiagramNode b0 = vb == v ? nodes_[b].low : b, b1 = vb == v ? nodes_[b].high : b;
+  const DiagramNode low = apply_rec(op, commutes, a0, b0, terminal);
+  const DiagramNode high = apply_rec(op, commutes, a1, b1, terminal);
+  const DiagramNode r = make(v, low, high);
+  cache_slot(op, a, b) = {a, b, op, r};  // the recursion may have taken the slot
   return r;
+}
+
+DiagramNode DiagramManager::and_rec(DiagramNode a, DiagramNode b) {
+  return apply_rec(kAnd, true, a, b, [](DiagramNode x, DiagramNode y) {
+    if (x == kDiagramFalse || y == kDiagramFalse) return kDiagramFalse;
+    if (x == kDiagramTrue || x == y) return y;
+    if (y == kDiagramTrue) return x;
+    return kDescend;
+  });
 }
 
 DiagramNode DiagramManager::or_rec(DiagramNode a, DiagramNode b) {
-  if (a == kDiagramTrue || b == kDiagramTrue) return kDiagramTrue;
-  if (a == kDiagramFalse || a == b) return b;
-  if (b == kDiagramFalse) return a;
-  if (a > b) std::swap(a, b);
-  CacheEntry& slot = cache_slot(kOr, a, b);
-  if (slot.op == kOr && slot.a == a && slot.b == b) return slot.result;
-  const std::uint32_t va = nodes_[a].var, vb = nodes_[b].var, v = std::min(va, vb);
-  DiagramNode a0 = va == v ? nodes_[a].low : a, a1 = va == v ? nodes_[a].high : a;
-  DiagramNode b0 = vb == v ? nodes_[b].low : b, b1 = vb == v ? nodes_[b].high : b;
-  DiagramNode low = or_rec(a0, b0);
-  DiagramNode high = or_rec(a1, b1);
-  DiagramNode r = make(v, low, high);
-  cache_slot(kOr, a, b) = {a, b, kOr, r};
-  return r;
+  return apply_rec(kOr, true, a, b, [](DiagramNode x, DiagramNode y) {
+    if (x == kDiagramTrue || y == kDiagramTrue) return kDiagramTrue;
+    if (x == kDiagramFalse || x == y) return y;
+    if (y == kDiagramFalse) return x;
+    return kDescend;
+  });
 }
 
 DiagramNode DiagramManager::diff_rec(DiagramNode a, DiagramNode b) {
-  if (a == kDiagramFalse || b == kDiagramTrue || a == b) return kDiagramFalse;
-  if (b == kDiagramFalse) return a;
-  CacheEntry& slot = cache_slot(kDiff, a, b);
-  if (slot.op == kDiff && slot.a == a && slot.b == b) return slot.result;
-  const std::uint32_t va = nodes_[a].var, vb = nodes_[b].var, v = std::min(va, vb);
-  DiagramNode a0 = va == v ? nodes_[a].low : a, a1 = va == v ? nodes_[a].high : a;
-  DiagramNode b0 = vb == v ? nodes_[b].low : b, b1 = vb == v ? nodes_[b].high : b;
-  DiagramNode low = diff_rec(a0, b0);
-  DiagramNode high = diff_rec(a1, b1);
-  DiagramNode r = make(v, low, high);
-  cache_slot(kDiff, a, b) = {a, b, kDiff, r};
-  return r;
+  return apply_rec(kDiff, false, a, b, [](DiagramNode x, DiagramNode y) {
+    if (x == kDiagramFalse || y == kDiagramTrue || x == y) return kDiagramFalse;
+    if (y == kDiagramFalse) return x;
+    return kDescend;
+  });
 }
 
 DiagramNode DiagramManager::exists_rec(DiagramNode a, const DiagramVarSet& vars) {

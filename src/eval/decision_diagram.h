@@ -109,6 +109,8 @@ class DiagramManager {
     if (n > kDiagramTrue) --refs_[n];
   }
   DiagramNode make(std::uint32_t var, DiagramNode low, DiagramNode high);
+  template <class Terminal>
+  DiagramNode apply_rec(std::uint32_t op, bool commutes, DiagramNode a, DiagramNode b, const Terminal& terminal);
   DiagramNode and_rec(DiagramNode a, DiagramNode b);
   DiagramNode or_rec(DiagramNode a, DiagramNode b);
   DiagramNode diff_rec(DiagramNode a, DiagramNode b);

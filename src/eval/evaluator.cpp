@@ -810,23 +810,10 @@ class Evaluator {
   // Evaluates a call into `target` for w; false when the call cannot be
   // followed.
   bool can_call(const Rule& rule) {
-    int target = rule.action.target_chain;
-    if (target < 0) {
-      result_.problems.push_back(fmt::format("{}:{}: jump to a chain that does not exist ({})", rule.span.file,
-                                             rule.span.line, rule.action.label));
-      return false;
-    }
-    if (on_stack(target)) {
-      result_.problems.push_back(fmt::format("{}:{}: jump loop: chain {} is already being evaluated", rule.span.file,
-                                             rule.span.line, rs_.chains[static_cast<std::size_t>(target)].name));
-      return false;
-    }
-    if (stack_.size() >= opts_.max_call_depth) {
-      result_.problems.push_back(fmt::format("{}:{}: chain calls nested deeper than {}", rule.span.file, rule.span.line,
-                                             opts_.max_call_depth));
-      return false;
-    }
-    return true;
+    std::string problem = call_problem(rs_, rule, stack_, opts_.max_call_depth);
+    if (problem.empty()) return true;
+    result_.problems.push_back(std::move(problem));
+    return false;
   }
 
   void apply(const Rule& rule, int chain_index, std::size_t rule_pos, Work m, bool maybe, std::vector<Work>& next,
@@ -1273,6 +1260,20 @@ class Evaluator {
 };
 
 }  // namespace
+
+std::string call_problem(const Ruleset& rs, const Rule& rule, const std::vector<int>& stack,
+                         std::size_t max_call_depth) {
+  const int target = rule.action.target_chain;
+  if (target < 0)
+    return fmt::format("{}:{}: jump to a chain that does not exist ({})", rule.span.file, rule.span.line,
+                       rule.action.label);
+  if (std::find(stack.begin(), stack.end(), target) != stack.end())
+    return fmt::format("{}:{}: jump loop: chain {} is already being evaluated", rule.span.file, rule.span.line,
+                       rs.chains[static_cast<std::size_t>(target)].name);
+  if (stack.size() >= max_call_depth)
+    return fmt::format("{}:{}: chain calls nested deeper than {}", rule.span.file, rule.span.line, max_call_depth);
+  return {};
+}
 
 PortVerdicts port_verdicts(const std::vector<Piece>& pieces, const PortSet& universe) {
   PortSet not_accepted, undetermined, denied;

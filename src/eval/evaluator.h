@@ -94,6 +94,12 @@ struct PortVerdicts {
 };
 PortVerdicts port_verdicts(const std::vector<Piece>& pieces, const PortSet& universe);
 
+// Why a jump or goto of `rule` cannot be followed from the chains on `stack` (the chain
+// does not exist, a loop, calls nested deeper than `max_call_depth`), as the evaluators
+// report it; empty when it can.
+std::string call_problem(const Ruleset& rs, const Rule& rule, const std::vector<int>& stack,
+                         std::size_t max_call_depth);
+
 // Evaluates the path `pipeline` of `ruleset` for the packets of `query`.
 EvalResult evaluate(const Ruleset& ruleset, const Pipeline& pipeline, const Box& query,
                     const EvalOptions& options = {});
