@@ -63,7 +63,8 @@ std::map<const Rule*, Decider> covered_by_own_class(const Ruleset& rs, const std
   for (const Rule* r : unreached) groups[{r->chain, r->action.kind}].push_back(r);
   std::map<const Rule*, Decider> out;
   for (const auto& [key, rules] : groups) {
-    const auto [chain, kind] = key;
+    const int chain = key.first;  // (clang 14 cannot capture structured bindings)
+    const ActionKind kind = key.second;
     std::set<const Rule*> wanted(rules.begin(), rules.end()), reached;
     for (const auto& p : rs.pipelines) {
       bool on_path = false;
