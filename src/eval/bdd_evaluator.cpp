@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <unordered_map>
 
 #include "eval/packet_bdd.h"
@@ -16,10 +17,6 @@
 namespace fwm {
 
 namespace {
-
-bool same_decider(const Decider& a, const Decider& b) {
-  return a.rule == b.rule && a.policy == b.policy && a.implicit == b.implicit;
-}
 
 // Packets on their way, with the rule or policy that accepted them in an earlier stage and
 // the first rule with an unknown condition they met (Work::maybe_rule).
@@ -47,7 +44,7 @@ struct Outcome {
 void add_flow(std::vector<Flow>& flows, Flow flow) {
   if (flow.set.is_false()) return;
   for (Flow& f : flows)
-    if (same_decider(f.accepted_by, flow.accepted_by) && f.first_unknown == flow.first_unknown) {
+    if (f.accepted_by == flow.accepted_by && f.first_unknown == flow.first_unknown) {
       f.set |= flow.set;
       return;
     }
@@ -56,8 +53,10 @@ void add_flow(std::vector<Flow>& flows, Flow flow) {
 
 class BddEvaluator {
  public:
+  // `track_original`: a rewrite occurs (keep the original destination apart); `unknowns`:
+  // some rule has an unknown condition (else the maybe flags are never set).
   BddEvaluator(PacketBdds& bdds, const Ruleset& rs, const EvalOptions& opts, Family family, bool track_original,
-               EvalResult& result)
+               bool unknowns, EvalResult& result)
       : bdds_(bdds),
         layout_(bdds.layout()),
         rs_(rs),
@@ -74,12 +73,9 @@ class BddEvaluator {
         state_vars_(bdds.var_set({&layout_.state})),
         dst_vars_(bdds.var_set({&layout_.dst})),
         dport_vars_(bdds.var_set({&layout_.dport})),
-        matches_(rs.chains.size()) {
-    may_be_uncertain_ = false;
-    for (const Chain& c : rs.chains)
-      for (const Rule& r : c.rules)
-        if (r.match.has_unknown()) may_be_uncertain_ = true;
-  }
+        may_be_uncertain_(unknowns),
+        matches_(rs.chains.size()),
+        index_(rule_index(rs)) {}
 
   // Prunes large chains to the rules that can meet `query` (no rewrite in the ruleset).
   void prune_to(const Box& query) {
@@ -88,7 +84,7 @@ class BddEvaluator {
     hull_.dport = &query_.dport;
     hull_.dst = &query_.dst;
     hull_.v6 = query_.family == Family::V6;
-    index_ = rule_index(rs_);
+    prune_ = true;
   }
 
   // The final sets, by verdict and decider, in order of first appearance.
@@ -166,7 +162,7 @@ class BddEvaluator {
     auto [from, to] = final_index_.equal_range(h);
     for (auto it = from; it != to; ++it) {
       Final& f = finals_[it->second];
-      if (f.verdict == v && same_decider(f.decider, d) && f.uncertain_by == uncertain_by) {
+      if (f.verdict == v && f.decider == d && f.uncertain_by == uncertain_by) {
         f.set |= set;
         return;
       }
@@ -181,7 +177,7 @@ class BddEvaluator {
     auto& per_chain = matches_[static_cast<std::size_t>(rule.chain)];
     if (per_chain.empty()) per_chain.resize(rs_.chains[static_cast<std::size_t>(rule.chain)].rules.size());
     auto& slot = per_chain[static_cast<std::size_t>(rule.index)];
-    if (!slot) slot = std::make_unique<Diagram>(bdds_.match(rule.match));
+    if (!slot) slot = bdds_.match(rule.match);
     return *slot;
   }
 
@@ -201,23 +197,11 @@ class BddEvaluator {
     return earlier ? earlier : &rule;
   }
 
-  bool on_stack(int chain) const { return std::find(stack_.begin(), stack_.end(), chain) != stack_.end(); }
-
   bool can_call(const Rule& rule) {
     std::string problem = call_problem(rs_, rule, stack_, opts_.max_call_depth);
     if (problem.empty()) return true;
     result_.problems.push_back(std::move(problem));
     return false;
-  }
-
-  // Whether a jump to `target` hands every packet back unchanged (every rule of it only
-  // counts, logs or marks): it is not walked, as in the box evaluator.
-  bool call_changes_nothing(int target) const {
-    if (target < 0 || static_cast<std::size_t>(target) >= rs_.chains.size() || on_stack(target) ||
-        stack_.size() >= opts_.max_call_depth)
-      return false;
-    const auto& rules = rs_.chains[static_cast<std::size_t>(target)].rules;
-    return std::all_of(rules.begin(), rules.end(), [](const Rule& r) { return r.action.kind == ActionKind::Continue; });
   }
 
   void matched(const Rule& rule) const {
@@ -230,7 +214,7 @@ class BddEvaluator {
     stack_.push_back(chain_index);
     // In a large chain, only the rules the index says can meet the query (exact while no
     // rewrite moves packets out of the query's destinations).
-    const ChainIndex* index = index_ ? index_->chain(chain_index) : nullptr;
+    const ChainIndex* index = prune_ ? index_->chain(chain_index) : nullptr;
     std::vector<int> positions;
     if (index) positions = index->candidates(hull_, start);
     const std::size_t count = index ? positions.size() : chain.rules.size() - std::min(start, chain.rules.size());
@@ -250,7 +234,8 @@ class BddEvaluator {
           }
         continue;
       }
-      if (rule.action.kind == ActionKind::Jump && call_changes_nothing(rule.action.target_chain)) {
+      if (rule.action.kind == ActionKind::Jump &&
+          call_changes_nothing(rs_, *index_, rule.action.target_chain, stack_, opts_.max_call_depth)) {
         if (opts_.on_match)
           for (const Flow& f : live)
             if (!(f.set & m).is_false()) {
@@ -381,68 +366,47 @@ class BddEvaluator {
   bool track_original_;
   EvalResult& result_;
   Diagram maybe_accept_, maybe_deny_, not_maybe_accept_, not_maybe_deny_;
+  DiagramVarSet maybe_accept_var_, maybe_deny_var_, state_vars_, dst_vars_, dport_vars_;
   // Whether some rule has an unknown condition (only those set the maybe flags): else the
   // flags stay clear and verdicts need not be split by them.
-  bool may_be_uncertain_ = true;
-  DiagramVarSet maybe_accept_var_, maybe_deny_var_, state_vars_, dst_vars_, dport_vars_;
-  std::vector<std::vector<std::unique_ptr<Diagram>>> matches_;
+  bool may_be_uncertain_;
+  std::vector<std::vector<std::optional<Diagram>>> matches_;
   std::vector<int> stack_;
   std::vector<Final> finals_;
+  std::shared_ptr<const RuleIndex> index_;
+  bool prune_ = false;  // walk large chains through index_ (prune_to())
   Box query_;
   IndexQuery hull_;
-  std::shared_ptr<const RuleIndex> index_;
   std::unordered_multimap<std::size_t, std::size_t> final_index_;  // hash of verdict and decider -> finals_
 };
 
-// Whether a set holds one value (a rewrite to it is deterministic).
-template <class Set>
-bool single_value(const Set& set) {
-  return set.size() == 1 && set.intervals().front().lo == set.intervals().front().hi;
-}
-
 }  // namespace
-
-BddSupport bdd_support(const Ruleset& rs, Family family) {
-  BddSupport support;
-  for (const Chain& c : rs.chains)
-    for (const Rule& r : c.rules) {
-      if (r.action.kind != ActionKind::Rewrite) continue;
-      if (!r.match.families.test(static_cast<std::size_t>(family))) continue;
-      support.rewrites = true;
-      // The box evaluator treats a rewrite to several values as a choice it cannot know
-      // (later matches on them are "maybe"); a diagram would hold every value at once.
-      if ((r.action.new_dport && !single_value(*r.action.new_dport)) ||
-          (r.action.new_daddr && !single_value(r.action.new_daddr->of(family)))) {
-        support.supported = false;
-        support.why = "a rewrite to several destinations";
-        return support;
-      }
-    }
-  return support;
-}
 
 std::optional<EvalResult> evaluate_with_bdds(const Ruleset& rs, const Pipeline& pipeline, const Box& query,
                                              const EvalOptions& options) {
-  const BddSupport support = bdd_support(rs, query.family);
-  if (!support.supported) return std::nullopt;
+  const RuleIndex::WholeRuleset& whole = rule_index(rs)->whole_ruleset(rs);
+  const auto family = static_cast<std::size_t>(query.family);
+  // The box evaluator treats a rewrite to several values as a choice it cannot know (later
+  // matches on them are "maybe"); a diagram would hold every value at once.
+  if (!whole.rewrites_to_one_value[family]) return std::nullopt;
+  const bool rewrites = whole.rewrites[family];
   EvalResult result;
   result.by_bdds = true;
   if (query.empty()) return result;
-  const std::size_t max_nodes =
-      options.max_pieces > (std::size_t(1) << 28) ? std::size_t(1) << 30 : options.max_pieces * 4;
+  const std::size_t max_nodes = diagram_node_limit(options.max_pieces);
   PacketBdds bdds(query.family, max_nodes);
   try {
     std::vector<BddEvaluator::Final> finals;
     {
-      BddEvaluator ev(bdds, rs, options, query.family, support.rewrites, result);
-      if (!support.rewrites && options.use_index) ev.prune_to(query);
+      BddEvaluator ev(bdds, rs, options, query.family, rewrites, whole.unknown_conditions, result);
+      if (!rewrites && options.use_index) ev.prune_to(query);
       finals = ev.run_pipeline(pipeline, query);
     }
     for (auto& f : finals) {
       std::vector<Box> boxes;
       const std::size_t room =
           options.max_pieces > result.pieces.size() ? options.max_pieces - result.pieces.size() : 0;
-      const bool whole = bdds.to_boxes(f.set, support.rewrites, room, boxes);
+      const bool all_read = bdds.to_boxes(f.set, rewrites, room, boxes);
       for (Box& b : boxes) {
         Piece piece;
         piece.box = std::move(b);
@@ -451,7 +415,7 @@ std::optional<EvalResult> evaluate_with_bdds(const Ruleset& rs, const Pipeline& 
         piece.uncertain_by = f.uncertain_by;
         result.pieces.push_back(std::move(piece));
       }
-      if (!whole) {
+      if (!all_read) {
         result.truncated = true;
         result.problems.push_back(fmt::format(
             "the region split into more than {} pieces when read back from its diagram; the rest is left out",

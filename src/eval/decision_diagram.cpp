@@ -154,7 +154,6 @@ DiagramNode DiagramManager::make(std::uint32_t var, DiagramNode low, DiagramNode
         refs_.push_back(0);
       }
       table_[i] = tag | n;
-      peak_ = std::max(peak_, live_nodes());
       return n;
     }
     if ((slot & ~std::uint64_t(0xffffffff)) != tag) continue;

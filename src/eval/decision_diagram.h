@@ -87,7 +87,6 @@ class DiagramManager {
   bool is_terminal(DiagramNode n) const { return n <= kDiagramTrue; }
 
   std::size_t live_nodes() const { return nodes_.size() - free_.size(); }
-  std::size_t peak_nodes() const { return peak_; }
 
  private:
   friend class Diagram;
@@ -132,7 +131,6 @@ class DiagramManager {
   std::vector<std::uint64_t> table_;  // open addressing: hash bits << 32 | node; 0 = empty
   std::vector<CacheEntry> cache_;
   std::size_t collect_at_;
-  std::size_t peak_ = 0;
   std::uint32_t next_var_set_ = 0;
 };
 

@@ -202,10 +202,6 @@ Overlap split(Work& w, const Match& m, Work& matched, std::vector<Work>& rest) {
   return found;
 }
 
-bool same_decider(const Decider& a, const Decider& b) {
-  return a.rule == b.rule && a.policy == b.policy && a.implicit == b.implicit;
-}
-
 // Everything of a box but one address field (Box::dst or Box::src).
 bool same_but(const Box& a, const Box& b, AddrIntervals Box::*free) {
   return a.family == b.family && a.proto == b.proto && (free == &Box::src || a.src == b.src) &&
@@ -233,11 +229,11 @@ bool same_rewrites(const Work& a, const Work& b) {
 }
 
 bool same_provenance(const Work& a, const Work& b) {
-  return a.maybe == b.maybe && a.maybe_rule == b.maybe_rule && same_decider(a.accept_decider, b.accept_decider) &&
+  return a.maybe == b.maybe && a.maybe_rule == b.maybe_rule && a.accept_decider == b.accept_decider &&
          same_rewrites(a, b);
 }
 bool same_provenance(const Piece& a, const Piece& b) {
-  return a.verdict == b.verdict && a.uncertain_by == b.uncertain_by && same_decider(a.decider, b.decider);
+  return a.verdict == b.verdict && a.uncertain_by == b.uncertain_by && a.decider == b.decider;
 }
 
 std::size_t hash_provenance(const Work& w) {
@@ -510,12 +506,12 @@ struct BoxWorkExceeded {};
 // how many may be.
 struct WorkBudget {
   std::atomic<std::size_t> spent{0};
-  std::size_t limit = 0;  // 0: none
+  std::size_t limit = 0;
   // Counted by each evaluator in batches (two threads on one counter would share its cache
   // line at every cut).
   static constexpr std::size_t kBatch = 256;
   void spend(std::size_t& unspent) {
-    if (!limit || ++unspent < kBatch) return;
+    if (++unspent < kBatch) return;
     unspent = 0;
     if (spent.fetch_add(kBatch, std::memory_order_relaxed) >= limit) throw BoxWorkExceeded{};
   }
@@ -523,10 +519,9 @@ struct WorkBudget {
 
 class Evaluator {
  public:
+  // `budget`: null for no limit on the pieces cut.
   Evaluator(const Ruleset& rs, const EvalOptions& opts, EvalResult& result, std::shared_ptr<WorkBudget> budget = {})
-      : rs_(rs), opts_(opts), result_(result), index_(rule_index(rs)), budget_(std::move(budget)) {
-    if (!budget_) budget_ = std::make_shared<WorkBudget>();
-  }
+      : rs_(rs), opts_(opts), result_(result), index_(rule_index(rs)), budget_(std::move(budget)) {}
 
   ChainOutcome run_chain(int chain_index, std::size_t start, std::vector<Work> live) {
     ChainOutcome out;
@@ -629,7 +624,7 @@ class Evaluator {
           next.push_back(std::move(w));
           continue;
         }
-        budget_->spend(unspent_);
+        if (budget_) budget_->spend(unspent_);
         // A part left outside the match that is much narrower than the piece was (the
         // piece's ports cut down to the rule's port, say) continues with a candidate list
         // of its own: otherwise every such part of a wide piece walks every later rule the
@@ -1193,7 +1188,7 @@ class Evaluator {
       const Box &x = a.box, &y = b.box;
       return x.family == y.family && x.proto == y.proto && x.src == y.src && x.sport == y.sport && x.dport == y.dport &&
              x.in_iface == y.in_iface && x.out_iface == y.out_iface && x.state == y.state && a.maybe == b.maybe &&
-             same_decider(a.accept_decider, b.accept_decider) && (a.rewrites->dport == b.rewrites->dport);
+             a.accept_decider == b.accept_decider && (a.rewrites->dport == b.rewrites->dport);
     };
     std::unordered_multimap<std::size_t, std::size_t> groups;      // hash -> index of the joined piece
     std::size_t kept = 0;                                          // pieces[0, kept) are the joined pieces
@@ -1242,10 +1237,7 @@ class Evaluator {
   // counts, logs or marks (or it has none). Such a call neither decides nor rewrites
   // anything, so its rules' splits would only fragment the region.
   bool call_changes_nothing(int target) {
-    if (target < 0 || static_cast<std::size_t>(target) >= rs_.chains.size() || on_stack(target) ||
-        stack_.size() >= opts_.max_call_depth)
-      return false;
-    return index_->only_continue_rules(rs_, target);
+    return fwm::call_changes_nothing(rs_, *index_, target, stack_, opts_.max_call_depth);
   }
 
   const Ruleset& rs_;
@@ -1275,6 +1267,14 @@ std::string call_problem(const Ruleset& rs, const Rule& rule, const std::vector<
   return {};
 }
 
+bool call_changes_nothing(const Ruleset& rs, const RuleIndex& index, int target, const std::vector<int>& stack,
+                          std::size_t max_call_depth) {
+  if (target < 0 || static_cast<std::size_t>(target) >= rs.chains.size() ||
+      std::find(stack.begin(), stack.end(), target) != stack.end() || stack.size() >= max_call_depth)
+    return false;
+  return index.only_continue_rules(rs, target);
+}
+
 PortVerdicts port_verdicts(const std::vector<Piece>& pieces, const PortSet& universe) {
   PortSet not_accepted, undetermined, denied;
   for (const auto& piece : pieces) {
@@ -1286,17 +1286,6 @@ PortVerdicts port_verdicts(const std::vector<Piece>& pieces, const PortSet& univ
 }
 
 namespace {
-
-// Counted once per ruleset: the anomaly analysis makes thousands of evaluations of a
-// ruleset of 60,000 chains.
-std::size_t rule_count(const Ruleset& rs) {
-  if (rs.eval_hints)
-    if (std::size_t known = rs.eval_hints->rule_count.load(std::memory_order_relaxed)) return known;
-  std::size_t n = 0;
-  for (const auto& c : rs.chains) n += c.rules.size();
-  if (rs.eval_hints) rs.eval_hints->rule_count.store(n + 1, std::memory_order_relaxed);
-  return n + 1;
-}
 
 EvalResult evaluate_with_boxes(const Ruleset& ruleset, const Pipeline& pipeline, const Box& query,
                                const EvalOptions& options, std::shared_ptr<WorkBudget> budget = {}) {
@@ -1326,14 +1315,15 @@ EvalResult evaluate(const Ruleset& ruleset, const Pipeline& pipeline, const Box&
   if (engine == EvalEngine::Diagrams)
     if (auto result = evaluate_with_bdds(ruleset, pipeline, query, options)) return std::move(*result);
   if (engine == EvalEngine::Auto && !query.empty()) {
-    if (options.follow_fragmentation && ruleset.eval_hints && ruleset.eval_hints->boxes_fragment.load())
+    const auto index = rule_index(ruleset);
+    if (options.follow_fragmentation && index->boxes_fragment())
       if (auto result = evaluate_with_bdds(ruleset, pipeline, query, options)) return std::move(*result);
     auto budget = std::make_shared<WorkBudget>();
-    budget->limit = options.box_work_budget ? options.box_work_budget : rule_count(ruleset) + 20'000;
+    budget->limit = options.box_work_budget ? options.box_work_budget : index->rule_count() + 20'000;
     try {
       return evaluate_with_boxes(ruleset, pipeline, query, options, budget);
     } catch (const BoxWorkExceeded&) {
-      if (ruleset.eval_hints) ruleset.eval_hints->boxes_fragment.store(true);
+      index->note_boxes_fragment();
       if (auto result = evaluate_with_bdds(ruleset, pipeline, query, options)) return std::move(*result);
     }
   }

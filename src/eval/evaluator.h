@@ -29,6 +29,7 @@ struct Piece {
 // fields no rule of that chain looks at, so the walk is done once and its result reused.
 class ChainCallMemo;
 std::shared_ptr<ChainCallMemo> make_chain_call_memo();
+class RuleIndex;
 
 // Which evaluator answers (docs/architecture.md, "Two engines"). Boxes: the box
 // evaluator, which names the first unknown condition of each undetermined piece
@@ -44,7 +45,7 @@ struct EvalOptions {
   // gives up for the diagram evaluator; 0: one per rule of the ruleset plus 20,000.
   std::size_t box_work_budget = 0;
   // For EvalEngine::Auto: once the box evaluator gave up on a ruleset, go to the diagram
-  // evaluator at once (Ruleset::eval_hints). Off for many small evaluations of narrow
+  // evaluator at once (RuleIndex::boxes_fragment()). Off for many small evaluations of narrow
   // regions (the redundancy checks), where boxes stay cheap.
   bool follow_fragmentation = true;
   std::size_t max_call_depth = 256;
@@ -99,6 +100,12 @@ PortVerdicts port_verdicts(const std::vector<Piece>& pieces, const PortSet& univ
 // report it; empty when it can.
 std::string call_problem(const Ruleset& rs, const Rule& rule, const std::vector<int>& stack,
                          std::size_t max_call_depth);
+
+// Whether a jump to `target` from the chains on `stack` hands every packet back as it came
+// (the call can be followed and every rule of the chain only counts, logs or marks): the
+// evaluators do not walk it.
+bool call_changes_nothing(const Ruleset& rs, const RuleIndex& index, int target, const std::vector<int>& stack,
+                          std::size_t max_call_depth);
 
 // Evaluates the path `pipeline` of `ruleset` for the packets of `query`.
 EvalResult evaluate(const Ruleset& ruleset, const Pipeline& pipeline, const Box& query,

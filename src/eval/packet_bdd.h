@@ -33,6 +33,11 @@ struct BddLayout {
 
 class BoxReader;
 
+// The diagram nodes an evaluation may keep alive for `--max-pieces` (4 per piece).
+inline std::size_t diagram_node_limit(std::size_t max_pieces) {
+  return max_pieces > (std::size_t(1) << 28) ? std::size_t(1) << 30 : max_pieces * 4;
+}
+
 // The packet sets of one family, in a manager of their own (one evaluation, one thread).
 class PacketBdds {
  public:

@@ -173,6 +173,7 @@ RuleIndex::RuleIndex(const Ruleset& rs) : only_continue_(new std::atomic<std::ui
   chains_.resize(rs.chains.size());
   for (std::size_t i = 0; i < rs.chains.size(); ++i) {
     std::size_t size = rs.chains[i].rules.size();
+    rule_count_ += size;
     if (size < kIndexedChainMinRules) continue;
     chains_[i] = std::make_unique<ChainIndex>(rs.chains[i]);
     indexed_sizes_.emplace_back(i, size);
@@ -197,6 +198,28 @@ bool RuleIndex::only_continue_rules(const Ruleset& rs, int chain) const {
       std::all_of(rules.begin(), rules.end(), [](const Rule& r) { return r.action.kind == ActionKind::Continue; });
   only_continue_[c].store((std::uint64_t(rules.size()) << 2) | (only ? 2 : 1), std::memory_order_relaxed);
   return only;
+}
+
+const RuleIndex::WholeRuleset& RuleIndex::whole_ruleset(const Ruleset& rs) const {
+  std::call_once(whole_ruleset_once_, [&] {
+    auto one_value = [](const auto& set) {
+      return set.size() == 1 && set.intervals().front().lo == set.intervals().front().hi;
+    };
+    for (const Chain& c : rs.chains)
+      for (const Rule& r : c.rules) {
+        if (r.match.has_unknown()) whole_ruleset_.unknown_conditions = true;
+        if (r.action.kind != ActionKind::Rewrite) continue;
+        for (Family f : {Family::V4, Family::V6}) {
+          const auto i = static_cast<std::size_t>(f);
+          if (!r.match.families.test(i)) continue;
+          whole_ruleset_.rewrites[i] = true;
+          if ((r.action.new_dport && !one_value(*r.action.new_dport)) ||
+              (r.action.new_daddr && !one_value(r.action.new_daddr->of(f))))
+            whole_ruleset_.rewrites_to_one_value[i] = false;
+        }
+      }
+  });
+  return whole_ruleset_;
 }
 
 std::shared_ptr<const RuleIndex> rule_index(const Ruleset& rs) {

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "ir/interval_set.h"
@@ -94,12 +95,32 @@ class RuleIndex {
   // asked about by every evaluation that walks them.
   bool only_continue_rules(const Ruleset& rs, int chain) const;
 
+  // Rules in all chains when the index was built.
+  std::size_t rule_count() const { return rule_count_; }
+  // What the diagram evaluator needs to know of the whole ruleset, per family (0 IPv4, 1
+  // IPv6): whether a rule rewrites destinations (DNAT, REDIRECT) and whether every such
+  // rewrite is to one address and port; and whether any rule has an unknown condition.
+  // Worked out by the first evaluation that asks.
+  struct WholeRuleset {
+    std::array<bool, 2> rewrites{}, rewrites_to_one_value{true, true};
+    bool unknown_conditions = false;
+  };
+  const WholeRuleset& whole_ruleset(const Ruleset& rs) const;
+  // Set once the box evaluator gave up on this ruleset (EvalEngine::Auto): later automatic
+  // evaluations go to the diagram evaluator at once.
+  bool boxes_fragment() const { return boxes_fragment_.load(std::memory_order_relaxed); }
+  void note_boxes_fragment() const { boxes_fragment_.store(true, std::memory_order_relaxed); }
+
  private:
   std::vector<std::unique_ptr<ChainIndex>> chains_;
   std::vector<std::pair<std::size_t, std::size_t>> indexed_sizes_;  // chain, rules when built
   // Per chain: its rule count when worked out, times 4, plus 2 (only continue) or 1 (not);
   // 0 before.
   std::unique_ptr<std::atomic<std::uint64_t>[]> only_continue_;
+  std::size_t rule_count_ = 0;
+  mutable std::once_flag whole_ruleset_once_;
+  mutable WholeRuleset whole_ruleset_;
+  mutable std::atomic<bool> boxes_fragment_{false};
 };
 
 // The ruleset's index, built on first use and kept with the ruleset

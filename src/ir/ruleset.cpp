@@ -252,7 +252,6 @@ void Ruleset::finalize(const std::vector<IfacePattern>& extra_patterns) {
   {
     std::lock_guard<std::mutex> lock(*index_mutex);
     index_cache.reset();
-    eval_hints = std::make_shared<EvalHints>();
   }
   // An earlier finalize() that matched interfaces approximately left unknowns and a
   // diagnostic to take back.

@@ -2,7 +2,6 @@
 // evaluator, checks and reporters only see it.
 #pragma once
 
-#include <atomic>
 #include <bitset>
 #include <map>
 #include <memory>
@@ -302,12 +301,6 @@ struct Ruleset {
   // finalize(). Not part of the ruleset's meaning.
   mutable std::shared_ptr<const RuleIndex> index_cache;
   mutable std::shared_ptr<std::mutex> index_mutex = std::make_shared<std::mutex>();
-  // What the evaluator learnt of this ruleset (EvalEngine::Auto). Not part of its meaning.
-  struct EvalHints {
-    std::atomic<bool> boxes_fragment{false};  // the box evaluator gave up: go to diagrams at once
-    std::atomic<std::size_t> rule_count{0};   // 0: not counted yet
-  };
-  mutable std::shared_ptr<EvalHints> eval_hints = std::make_shared<EvalHints>();
 };
 
 // The fields `rule` looks at or changes (RuleField), from its match and action.
@@ -344,6 +337,7 @@ struct Decider {
   const Rule* rule = nullptr;     // the deciding rule, or
   const Chain* policy = nullptr;  // the chain whose policy applied, or neither: implicit default
   StaticText implicit;            // description of an implicit default
+  friend bool operator==(const Decider&, const Decider&) = default;
 };
 
 }  // namespace fwm
