@@ -20,8 +20,9 @@ struct Wide {
 // The protocols and the destinations, interfaces and states (as boxes whose source,
 // source port and destination port are the query's whole ranges) where the pieces hold
 // every source, source port and destination port of `query`.
+// Past the diagram limits, a problem naming the flag goes to `problems`.
 std::vector<Box> every_source_and_port(Family f, const Box& query, const std::vector<const Piece*>& pieces,
-                                       std::size_t max_pieces) {
+                                       const Limits& limits, std::vector<std::string>* problems) {
   // Only a decider whose pieces together reach every source and port can hold them all
   // somewhere (most rules accept a few ports: no diagram for them).
   AddrIntervals sources;
@@ -32,8 +33,15 @@ std::vector<Box> every_source_and_port(Family f, const Box& query, const std::ve
     dports.add(p->box.dport);
   }
   if (!query.src.subset_of(sources) || !query.sport.subset_of(sports) || !query.dport.subset_of(dports)) return {};
-  PacketBdds bdds(f, std::max<std::size_t>(max_pieces, 1u << 20) * 4);
+  PacketBdds bdds(f, diagram_node_limit(limits.max_pieces));
   std::vector<Box> out;
+  auto cut_short = [&](const char* what) {
+    if (problems)
+      problems->push_back(
+          with_eval_limit_hint(fmt::format("FWM020 is not decided for {}: its accepted packets {} more than {} pieces",
+                                           decider_text(pieces.front()->decider), what, limits.max_pieces),
+                               limits));
+  };
   try {
     Diagram accepted = bdds.no();
     for (const Piece* p : pieces) accepted |= bdds.box(p->box, false);
@@ -46,8 +54,9 @@ std::vector<Box> every_source_and_port(Family f, const Box& query, const std::ve
     const DiagramVarSet universal = bdds.var_set({&l.src, &l.sport, &l.dport});
     Diagram some_missing = bdds.manager().exists(bdds.box(domain, false) - accepted, universal);
     Diagram all_there = bdds.manager().exists(accepted, universal) - some_missing;
-    bdds.to_boxes(all_there, false, max_pieces, out);
+    if (!bdds.to_boxes(all_there, false, limits.max_pieces, out)) cut_short("split into");
   } catch (const DiagramNodeLimit&) {
+    cut_short("need more diagram nodes (4 per piece) than allow");
     return {};
   }
   for (Box& b : out) {
@@ -88,7 +97,7 @@ class AcceptAll final : public Check {
         for (const auto& piece : result->pieces)
           if (piece.verdict == Verdict::Accept) accepted[{piece.decider.rule, piece.decider.policy}].push_back(&piece);
         for (const auto& [key, pieces] : accepted) {
-          for (const Box& whole : every_source_and_port(f, q, pieces, ctx.limits.max_pieces)) {
+          for (const Box& whole : every_source_and_port(f, q, pieces, ctx.limits, ctx.evaluation_problems)) {
             std::vector<std::string> what;
             if (whole.proto.all()) {
               what.push_back("every protocol and port");
