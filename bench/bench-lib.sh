@@ -21,3 +21,17 @@ measure() {
   awk '{printf "%s %s %.2f\n", $1, $2, $3 + $4}' "$work/time"
 }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# summarize [DECIMALS]: from the runs in $work/fwm (fwmatrix) and $work/rst (the peer),
+# sets fwm_s (median seconds), fwm_mb (largest peak, MB), rst_s and ratio (fwm_s / rst_s
+# to DECIMALS places, default 2; "n/a" without a namespace).
+summarize() {
+  fwm_s=$(cut -d' ' -f1 "$work/fwm" | median)
+  fwm_mb=$(cut -d' ' -f2 "$work/fwm" | sort -g | tail -1 | awk '{printf "%.0f", $1/1024}')
+  if [ $have_ns = 1 ]; then
+    rst_s=$(cut -d' ' -f1 "$work/rst" | median)
+    ratio=$(awk -v a="$fwm_s" -v b="$rst_s" -v d="${1:-2}" 'BEGIN {printf "%.*f", d, (b > 0 ? a / b : 0)}')
+  else
+    rst_s="n/a"; ratio="n/a"
+  fi
+}

@@ -33,14 +33,7 @@ for n in "${sizes[@]}"; do
       fi
     fi
   done
-  fwm_s=$(cut -d' ' -f1 "$work/fwm" | median)
-  fwm_mb=$(cut -d' ' -f2 "$work/fwm" | sort -g | tail -1 | awk '{printf "%.0f", $1/1024}')
-  if [ $have_ns = 1 ]; then
-    rst_s=$(cut -d' ' -f1 "$work/rst" | median)
-    ratio=$(awk -v a="$fwm_s" -v b="$rst_s" 'BEGIN {printf "%.3f", (b > 0 ? a / b : 0)}')
-  else
-    rst_s="n/a"; ratio="n/a"
-  fi
+  summarize 3
   printf '%-9s %10s %12s %14s %10s\n' "$n" "$fwm_s" "$fwm_mb" "$rst_s" "$ratio"
 done
 [ $have_ns = 1 ] || echo "note: no network namespace (not root?): the peer's check was not timed" >&2
