@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <climits>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -35,6 +36,42 @@ EvalOptions limited(const AnomalyOptions& options) {
   opts.max_pieces = options.max_pieces;
   return opts;
 }
+
+// How many packets a box holds, roughly (a float: whole IPv6 ranges overflow integers).
+long double packets_in(const Box& b) {
+  return static_cast<long double>(b.proto.count()) * static_cast<long double>(b.src.count()) *
+         static_cast<long double>(b.dst.count()) * static_cast<long double>(b.sport.count()) *
+         static_cast<long double>(b.dport.count()) * static_cast<long double>(b.in_iface.count()) *
+         static_cast<long double>(b.out_iface.count()) * static_cast<long double>(b.state.count());
+}
+
+// The packets each decider decides, added piece by piece; main() is the decider of the
+// most packets (the first in ruleset order among equals): the same whichever way an
+// evaluation cut the region. Empty when nothing was added.
+class DeciderShares {
+ public:
+  void add(const Piece& p) {
+    auto& [decider, packets] = shares_[{p.decider.rule, p.decider.policy}];
+    decider = p.decider;
+    packets += packets_in(p.box);
+  }
+  Decider main() const {
+    auto order = [](const Decider& d) {
+      return d.rule ? std::make_pair(d.rule->chain, d.rule->index) : std::make_pair(INT_MAX, INT_MAX);
+    };
+    Decider best;
+    long double most = -1;
+    for (const auto& [key, entry] : shares_)
+      if (entry.second > most || (entry.second == most && order(entry.first) < order(best))) {
+        best = entry.first;
+        most = entry.second;
+      }
+    return best;
+  }
+
+ private:
+  std::map<std::pair<const Rule*, const Chain*>, std::pair<Decider, long double>> shares_;
+};
 
 // The region a rule's match covers (its known conditions), within every packet of a path.
 Box match_region(const Ruleset& rs, const Rule& rule, Family f) {
@@ -83,15 +120,13 @@ std::map<const Rule*, Decider> covered_by_own_class(const Ruleset& rs, const std
       (void)evaluate(rs, p, whole_region(rs, p.family), without_class);
       for (const Rule* r : rules) {
         if (!reached.count(r) || out.count(r)) continue;
-        // With its class back, one of its peers decides (or makes undetermined) its packets.
-        Decider instead;
-        for (const auto& again : evaluate(rs, p, match_region(rs, *r, p.family), limited(options)).pieces) {
-          const Rule* by = again.decider.rule ? again.decider.rule : again.uncertain_by;
-          if (by && by != r && by->chain == chain && by->action.kind == kind) {
-            instead = Decider{by, nullptr, {}};
-            break;
-          }
+        // With its class back, its peers decide its packets: the one that decides most.
+        DeciderShares peers;
+        for (const Piece& piece : evaluate(rs, p, match_region(rs, *r, p.family), limited(options)).pieces) {
+          const Rule* by = piece.decider.rule;
+          if (by && by != r && by->chain == chain && by->action.kind == kind) peers.add(piece);
         }
+        Decider instead = peers.main();
         if (!instead.rule) instead.implicit = "other rules of the same action (their order does not matter)";
         out[r] = instead;
       }
@@ -241,7 +276,7 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
     const auto& [rule, pieces] = *to_check[k];
     Verdict own = rule->action.kind == ActionKind::Accept ? Verdict::Accept : Verdict::Deny;
     bool same = true;
-    Decider instead;
+    DeciderShares instead;  // what decides its packets without it
     for (const auto& [pipeline, box] : pieces) {
       EvalOptions opts = limited(options);
       opts.join_rewritten = true;  // verdicts and deciders only
@@ -254,19 +289,11 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
           same = false;
           break;
         }
-        // The first rule in the ruleset's order that decides some of them (else a policy),
-        // whatever order the evaluation left its pieces in.
-        if (!instead.rule && !instead.policy) {
-          instead = piece.decider;
-        } else if (piece.decider.rule &&
-                   (!instead.rule || std::make_pair(piece.decider.rule->chain, piece.decider.rule->index) <
-                                         std::make_pair(instead.rule->chain, instead.rule->index))) {
-          instead = piece.decider;
-        }
+        instead.add(piece);
       }
       if (!same) break;
     }
-    if (same) redundant_instead[k] = instead;
+    if (same) redundant_instead[k] = instead.main();
   });
   for (std::size_t k = 0; k < to_check.size(); ++k)
     if (redundant_instead[k]) report.redundant.push_back({to_check[k]->first, *redundant_instead[k]});

@@ -101,11 +101,13 @@ class BoxReader {
         place_[fields_[f]->vars[bit]] = {static_cast<int>(f), static_cast<int>(bit)};
   }
 
-  // Variables of no field read (the maybe flags at the bottom) count as quantified away: a
-  // path that reaches a node of theirs holds for some value of them.
   // Forgets what it read (node numbers are reused once a collection freed them).
   void forget() { memo_.clear(); }
 
+  // Appends the boxes of `root` to `out` (fields not read keep `partial`'s values); false
+  // when more than `max_boxes` would be there. Variables of no field read (the maybe flags
+  // at the bottom) count as quantified away: a path that reaches a node of theirs holds for
+  // some value of them.
   bool read(DiagramNode root, Box& partial, std::size_t max_boxes, std::vector<Box>& out) {
     max_boxes_ = max_boxes;
     out_ = &out;
