@@ -70,7 +70,8 @@ Diagram Diagram::operator-(const Diagram& other) const { return manager_->apply_
 DiagramManager::DiagramManager(std::uint32_t var_count, std::size_t max_nodes)
     : var_count_(var_count),
       max_nodes_(max_nodes),
-      collect_at_(std::min(kFirstCollection, std::max<std::size_t>(max_nodes, 4096))) {
+      first_collection_(std::min(kFirstCollection, std::max<std::size_t>(max_nodes, 4096))),
+      collect_at_(first_collection_) {
   nodes_.push_back({kTerminalVar, kDiagramFalse, kDiagramFalse});
   nodes_.push_back({kTerminalVar, kDiagramTrue, kDiagramTrue});
   refs_.assign(2, 0);
@@ -214,7 +215,7 @@ void DiagramManager::collect() {
   cache_.assign(cache_size, CacheEntry{});
   // Collect again once the free slots are used up and the table holds twice the live
   // nodes (never before the first collection's size).
-  collect_at_ = std::max(std::min(kFirstCollection, std::max<std::size_t>(max_nodes_, 4096)), 2 * live);
+  collect_at_ = std::max(first_collection_, 2 * live);
 }
 
 namespace {

@@ -130,6 +130,7 @@ class DiagramManager {
   std::vector<DiagramNode> free_;
   std::vector<std::uint64_t> table_;  // open addressing: hash bits << 32 | node; 0 = empty
   std::vector<CacheEntry> cache_;
+  std::size_t first_collection_;  // nodes before the first collection
   std::size_t collect_at_;
   std::uint32_t next_var_set_ = 0;
 };
