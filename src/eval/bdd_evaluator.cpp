@@ -75,6 +75,7 @@ class BddEvaluator {
         dport_vars_(bdds.var_set({&layout_.dport})),
         may_be_uncertain_(unknowns),
         matches_(rs.chains.size()),
+        walks_(rs.chains.size(), 0),
         index_(rule_index(rs)) {}
 
   // Prunes large chains to the rules that can meet `query` (no rewrite in the ruleset).
@@ -83,6 +84,7 @@ class BddEvaluator {
     hull_.proto = &query_.proto;
     hull_.dport = &query_.dport;
     hull_.dst = &query_.dst;
+    hull_.src = &query_.src;
     hull_.v6 = query_.family == Family::V6;
     prune_ = true;
   }
@@ -171,11 +173,14 @@ class BddEvaluator {
     finals_.push_back({v, d, uncertain_by, set});
   }
 
-  // The packets a rule's known conditions match (kept per rule: a chain called from
-  // several places is walked more than once).
-  const Diagram& match_of(const Rule& rule) {
-    auto& per_chain = matches_[static_cast<std::size_t>(rule.chain)];
-    if (per_chain.empty()) per_chain.resize(rs_.chains[static_cast<std::size_t>(rule.chain)].rules.size());
+  // The packets a rule's known conditions match. Kept per rule once its chain is walked a
+  // second time (a chain called from several places); a chain walked once does not keep
+  // them: 100,000 rules' diagrams would stay alive (and slow every node lookup) for nothing.
+  Diagram match_of(const Rule& rule) {
+    const auto chain = static_cast<std::size_t>(rule.chain);
+    if (walks_[chain] < 2) return bdds_.match(rule.match);
+    auto& per_chain = matches_[chain];
+    if (per_chain.empty()) per_chain.resize(rs_.chains[chain].rules.size());
     auto& slot = per_chain[static_cast<std::size_t>(rule.index)];
     if (!slot) slot = bdds_.match(rule.match);
     return *slot;
@@ -211,6 +216,7 @@ class BddEvaluator {
   Outcome run_chain(int chain_index, std::size_t start, std::vector<Flow> live) {
     Outcome out;
     const Chain& chain = rs_.chains[static_cast<std::size_t>(chain_index)];
+    ++walks_[static_cast<std::size_t>(chain_index)];
     stack_.push_back(chain_index);
     // In a large chain, only the rules the index says can meet the query (exact while no
     // rewrite moves packets out of the query's destinations).
@@ -224,7 +230,7 @@ class BddEvaluator {
       if (rule.action.kind == ActionKind::Continue || &rule == opts_.skip_rule) continue;
       const bool skipped = opts_.skip_if && opts_.skip_if(rule);
       if (skipped && !opts_.on_skipped_match) continue;
-      const Diagram& m = match_of(rule);
+      const Diagram m = match_of(rule);
       if (m.is_false()) continue;
       if (skipped) {
         for (const Flow& f : live)
@@ -371,6 +377,7 @@ class BddEvaluator {
   // flags stay clear and verdicts need not be split by them.
   bool may_be_uncertain_;
   std::vector<std::vector<std::optional<Diagram>>> matches_;
+  std::vector<std::uint32_t> walks_;  // per chain: how often run_chain entered it
   std::vector<int> stack_;
   std::vector<Final> finals_;
   std::shared_ptr<const RuleIndex> index_;

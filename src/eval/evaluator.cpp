@@ -643,9 +643,20 @@ class Evaluator {
         if (maybe && !matched.maybe_rule) matched.maybe_rule = &rule;
         std::size_t before = next.size();
         apply(rule, chain_index, i, std::move(matched), maybe, next, out);
+        // What the rule hands on (a call's returned pieces, say) lies within the piece, so
+        // the piece's candidates still hold for it; only a much narrower part looks its own
+        // up (else each of a thousand calls in a row would look up the rules after it).
         if (handed_on && next.size() > before) {
-          for (std::size_t j = before; j < next.size(); ++j) handed_on->emplace_back(std::move(next[j]), i + 1);
-          next.resize(before);
+          std::size_t kept = before;
+          for (std::size_t j = before; j < next.size(); ++j) {
+            if (reach(next[j]).much_narrower_than(reach_before)) {
+              handed_on->emplace_back(std::move(next[j]), i + 1);
+            } else {
+              if (kept != j) next[kept] = std::move(next[j]);
+              ++kept;
+            }
+          }
+          next.resize(kept);
         }
       }
       live.swap(next);
@@ -681,6 +692,7 @@ class Evaluator {
     q.proto = &w.box.proto;
     q.dport = w.rewritten_dport() ? w.rewritten_dport() : &w.box.dport;
     q.dst = w.rewritten_dst() ? w.rewritten_dst() : &w.box.dst;
+    q.src = &w.box.src;
     q.v6 = w.box.family == Family::V6;
     return q;
   }

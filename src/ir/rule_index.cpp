@@ -87,22 +87,98 @@ std::vector<int> merge_positions(const std::vector<int>& sorted, std::vector<int
 
 }  // namespace
 
-ChainIndex::ChainIndex(const Chain& chain) {
+// The reach of a call: that of its chain, when the rule is a call (a goto hands back what
+// its chain does not decide to the caller's caller: it is not indexed by its chain) to a
+// chain that does something.
+const ChainReach* call_reach(const Rule& rule, const std::vector<ChainReach>& reach) {
+  if (rule.action.kind != ActionKind::Jump || rule.action.target_chain < 0) return nullptr;
+  const ChainReach& r = reach[static_cast<std::size_t>(rule.action.target_chain)];
+  return r.nothing ? nullptr : &r;
+}
+
+std::vector<ChainReach> chains_reach(const Ruleset& rs) {
+  std::vector<ChainReach> reach(rs.chains.size());
+  std::vector<std::uint8_t> state(rs.chains.size(), 0);  // 0 to do, 1 being worked out, 2 done
+  auto work_out = [&](auto& self, std::size_t c) -> void {
+    state[c] = 1;
+    ChainReach out;
+    PortSet ports;
+    std::bitset<256> protos;
+    IntervalSet<u128> sources_v4, sources_v6;
+    bool any_port = false, any_proto = false, any_source = false;
+    for (const Rule& rule : rs.chains[c].rules) {
+      if (rule.action.kind == ActionKind::Continue || rule.match.never) continue;
+      const Match& m = rule.match;
+      const ChainReach* called = nullptr;
+      if (rule.action.kind == ActionKind::Jump && rule.action.target_chain >= 0) {
+        const auto t = static_cast<std::size_t>(rule.action.target_chain);
+        if (state[t] == 0) self(self, t);
+        if (state[t] == 1) {
+          any_port = any_proto = any_source = true;  // a loop: anything
+          out.nothing = false;
+          continue;
+        }
+        if (reach[t].nothing) continue;  // the call changes nothing
+        called = &reach[t];
+      }
+      out.nothing = false;
+      if (m.dport) {
+        ports = ports.unite(*m.dport);
+      } else if (called && called->dport) {
+        ports = ports.unite(*called->dport);
+      } else {
+        any_port = true;
+      }
+      if (m.proto) {
+        protos |= *m.proto;
+      } else if (called && called->proto) {
+        protos |= *called->proto;
+      } else {
+        any_proto = true;
+      }
+      if (m.src) {
+        sources_v4 = sources_v4.unite(m.src->v4);
+        sources_v6 = sources_v6.unite(m.src->v6);
+      } else if (called && called->src_v4) {
+        sources_v4 = sources_v4.unite(*called->src_v4);
+        sources_v6 = sources_v6.unite(*called->src_v6);
+      } else {
+        any_source = true;
+      }
+    }
+    if (!any_port) out.dport = std::move(ports);
+    if (!any_proto) out.proto = protos;
+    if (!any_source) {
+      out.src_v4 = std::move(sources_v4);
+      out.src_v6 = std::move(sources_v6);
+    }
+    reach[c] = std::move(out);
+    state[c] = 2;
+  };
+  for (std::size_t c = 0; c < rs.chains.size(); ++c)
+    if (state[c] == 0) work_out(work_out, c);
+  return reach;
+}
+
+ChainIndex::ChainIndex(const Chain& chain, const std::vector<ChainReach>& reach) {
   for (std::size_t i = 0; i < chain.rules.size(); ++i) {
     const Rule& rule = chain.rules[i];
     const Match& m = rule.match;
     if (rule.action.kind == ActionKind::Continue || m.never) continue;
     int pos = static_cast<int>(i);
     all_.push_back(pos);
-    if (!m.proto || m.proto->count() > kMaxIndexedProtos) {
+    const ChainReach* called = call_reach(rule, reach);
+    const std::bitset<256>* proto = m.proto ? &*m.proto : called && called->proto ? &*called->proto : nullptr;
+    if (!proto || proto->count() > kMaxIndexedProtos) {
       proto_wild_.push_back(pos);
     } else {
-      for_each_protocol(*m.proto, [&](std::size_t p) { by_proto_[p].push_back(pos); });
+      for_each_protocol(*proto, [&](std::size_t p) { by_proto_[p].push_back(pos); });
     }
-    if (!m.dport) {
+    const PortSet* dport = m.dport ? &*m.dport : called && called->dport ? &*called->dport : nullptr;
+    if (!dport) {
       dport_wild_.push_back(pos);
     } else {
-      for (const auto& iv : m.dport->intervals()) dport_.add(iv.lo, iv.hi, pos);
+      for (const auto& iv : dport->intervals()) dport_.add(iv.lo, iv.hi, pos);
     }
     if (!m.dst) {
       dst_wild_.push_back(pos);
@@ -110,10 +186,20 @@ ChainIndex::ChainIndex(const Chain& chain) {
       for (const auto& iv : m.dst->v4.intervals()) dst_v4_.add(iv.lo, iv.hi, pos);
       for (const auto& iv : m.dst->v6.intervals()) dst_v6_.add(iv.lo, iv.hi, pos);
     }
+    const IntervalSet<u128>* src_v4 = m.src ? &m.src->v4 : called && called->src_v4 ? &*called->src_v4 : nullptr;
+    const IntervalSet<u128>* src_v6 = m.src ? &m.src->v6 : called && called->src_v6 ? &*called->src_v6 : nullptr;
+    if (!src_v4) {
+      src_wild_.push_back(pos);
+    } else {
+      for (const auto& iv : src_v4->intervals()) src_v4_.add(iv.lo, iv.hi, pos);
+      for (const auto& iv : src_v6->intervals()) src_v6_.add(iv.lo, iv.hi, pos);
+    }
   }
   dport_.build();
   dst_v4_.build();
   dst_v6_.build();
+  src_v4_.build();
+  src_v6_.build();
 }
 
 std::vector<int> ChainIndex::candidates(const IndexQuery& q, std::size_t start) const {
@@ -134,21 +220,27 @@ std::vector<int> ChainIndex::candidates(const IndexQuery& q, std::size_t start) 
     for (const auto* e : hits) more.push_back(e->pos);
     consider(merge_positions(wild, std::move(more)));
   };
-  // The narrower of destination and port first (usually the destination, the most
-  // selective field of large chains): the second then stops as soon as it finds more
+  // The narrowest of destination, source and port first (usually an address, the most
+  // selective field of large chains): the others then stop as soon as they find more
   // rules than the first. A piece with one port and every address but a few (what a
   // rule "-d IP --dport P" leaves of the ports it does not match) would otherwise stab
   // every rule of the chain by address, once per rule that cuts it.
-  const bool use_dst = q.dst && !covers_everything(*q.dst, q.v6 ? kMaxV6 : kMaxV4);
-  const bool use_dport = q.dport && !covers_everything(*q.dport, kMaxPort);
-  auto by_dst = [&] { by_stabber(q.v6 ? dst_v6_ : dst_v4_, *q.dst, dst_wild_); };
-  auto by_dport = [&] { by_stabber(dport_, *q.dport, dport_wild_); };
-  if (use_dst && use_dport && share_of_domain(*q.dport, kMaxPort) < share_of_domain(*q.dst, q.v6 ? kMaxV6 : kMaxV4)) {
-    by_dport();
-    by_dst();
-  } else {
-    if (use_dst) by_dst();
-    if (use_dport) by_dport();
+  const u128 max_address = q.v6 ? kMaxV6 : kMaxV4;
+  struct Field {
+    double share;
+    int which;  // 0 destination, 1 source, 2 port
+  };
+  std::array<Field, 3> fields{};
+  std::size_t used = 0;
+  if (q.dst && !covers_everything(*q.dst, max_address)) fields[used++] = {share_of_domain(*q.dst, max_address), 0};
+  if (q.src && !covers_everything(*q.src, max_address)) fields[used++] = {share_of_domain(*q.src, max_address), 1};
+  if (q.dport && !covers_everything(*q.dport, kMaxPort)) fields[used++] = {share_of_domain(*q.dport, kMaxPort), 2};
+  std::stable_sort(fields.begin(), fields.begin() + static_cast<std::ptrdiff_t>(used),
+                   [](const Field& a, const Field& b) { return a.share < b.share; });
+  for (std::size_t k = 0; k < used; ++k) {
+    if (fields[k].which == 0) by_stabber(q.v6 ? dst_v6_ : dst_v4_, *q.dst, dst_wild_);
+    if (fields[k].which == 1) by_stabber(q.v6 ? src_v6_ : src_v4_, *q.src, src_wild_);
+    if (fields[k].which == 2) by_stabber(dport_, *q.dport, dport_wild_);
   }
   if (q.proto && q.proto->count() <= kMaxIndexedProtos) {
     std::size_t estimate = proto_wild_.size();
@@ -169,23 +261,22 @@ std::vector<int> ChainIndex::candidates(const IndexQuery& q, std::size_t start) 
   return std::vector<int>(first, best->end());
 }
 
-RuleIndex::RuleIndex(const Ruleset& rs) : only_continue_(new std::atomic<std::uint64_t>[rs.chains.size()]()) {
+RuleIndex::RuleIndex(const Ruleset& rs)
+    : only_continue_(new std::atomic<std::uint64_t>[rs.chains.size()]()), reach_(chains_reach(rs)) {
   chains_.resize(rs.chains.size());
   for (std::size_t i = 0; i < rs.chains.size(); ++i) {
     std::size_t size = rs.chains[i].rules.size();
     rule_count_ += size;
+    chain_sizes_.push_back(size);
     if (size < kIndexedChainMinRules) continue;
-    chains_[i] = std::make_unique<ChainIndex>(rs.chains[i]);
-    indexed_sizes_.emplace_back(i, size);
+    chains_[i] = std::make_unique<ChainIndex>(rs.chains[i], reach_);
   }
 }
 
 bool RuleIndex::fits(const Ruleset& rs) const {
   if (rs.chains.size() != chains_.size()) return false;
-  for (const auto& [chain, size] : indexed_sizes_)
-    if (rs.chains[chain].rules.size() != size) return false;
-  // A short chain grown past the threshold since is still walked rule by rule: right,
-  // only slower.
+  for (std::size_t i = 0; i < chain_sizes_.size(); ++i)
+    if (rs.chains[i].rules.size() != chain_sizes_[i]) return false;
   return true;
 }
 

@@ -1,5 +1,5 @@
-// An index of the rules of large chains by protocol, destination port and
-// destination address, so that the evaluator only visits the rules that can
+// An index of the rules of large chains by protocol, destination port, destination
+// and source address, so that the evaluator only visits the rules that can
 // overlap a piece of the query region (a requirement for TCP 5061 never walks
 // 20,000 kube-proxy service rules for other ports). The index only narrows the
 // candidates: the evaluator still splits a piece by every candidate's full
@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "ir/interval_set.h"
@@ -54,12 +55,25 @@ struct IndexQuery {
   const std::bitset<256>* proto = nullptr;
   const IntervalSet<std::uint32_t>* dport = nullptr;
   const IntervalSet<u128>* dst = nullptr;
+  const IntervalSet<u128>* src = nullptr;
   bool v6 = false;
+};
+
+// What the rules of a chain can match at all, in the fields the index looks at, through
+// the chains it calls: a call whose chain has no rule for a packet hands it back unchanged.
+// No value: any.
+struct ChainReach {
+  std::optional<IntervalSet<std::uint32_t>> dport;
+  std::optional<std::bitset<256>> proto;
+  std::optional<IntervalSet<u128>> src_v4, src_v6;
+  bool nothing = true;  // no rule that does more than count (the call changes nothing)
 };
 
 class ChainIndex {
  public:
-  explicit ChainIndex(const Chain& chain);
+  // `reach`: per chain of the ruleset; a call (not a goto) without a port or protocol of its
+  // own is indexed by its chain's (RuleIndex::reach()).
+  ChainIndex(const Chain& chain, const std::vector<ChainReach>& reach);
   // Rule positions >= start that can overlap the query, ascending. Always a
   // superset of the rules whose match intersects the query.
   std::vector<int> candidates(const IndexQuery& q, std::size_t start) const;
@@ -72,6 +86,8 @@ class ChainIndex {
   IntervalStabber<std::uint32_t> dport_;
   std::vector<int> dst_wild_;
   IntervalStabber<u128> dst_v4_, dst_v6_;
+  std::vector<int> src_wild_;
+  IntervalStabber<u128> src_v4_, src_v6_;
 };
 
 // Chains with at least this many rules are indexed; shorter ones are walked in
@@ -85,9 +101,9 @@ class RuleIndex {
   const ChainIndex* chain(int index) const {
     return static_cast<std::size_t>(index) < chains_.size() ? chains_[static_cast<std::size_t>(index)].get() : nullptr;
   }
-  // Whether the index still describes rs: the same chains, and the indexed (large)
-  // chains hold as many rules as when it was built (short chains are walked rule by
-  // rule, so rules added to them need no new index). Cheap: evaluate() asks on every call.
+  // Whether the index still describes rs: the same chains, each with as many rules as when
+  // it was built (a short chain is walked rule by rule, but its reach indexes the calls to
+  // it). Cheap: evaluate() asks on every call.
   bool fits(const Ruleset& rs) const;
   // Whether every rule of chain `chain` only counts, logs or marks (or it has none): a call
   // into it changes no packet's fate. Worked out once per chain and rule count, by
@@ -97,6 +113,8 @@ class RuleIndex {
 
   // Rules in all chains when the index was built.
   std::size_t rule_count() const { return rule_count_; }
+  // Per chain: what its rules, and the chains they call, can match.
+  const std::vector<ChainReach>& reach() const { return reach_; }
   // What the diagram evaluator needs to know of the whole ruleset, per family (0 IPv4, 1
   // IPv6): whether a rule rewrites destinations (DNAT, REDIRECT) and whether every such
   // rewrite is to one address and port; and whether any rule has an unknown condition.
@@ -113,7 +131,8 @@ class RuleIndex {
 
  private:
   std::vector<std::unique_ptr<ChainIndex>> chains_;
-  std::vector<std::pair<std::size_t, std::size_t>> indexed_sizes_;  // chain, rules when built
+  std::vector<std::size_t> chain_sizes_;  // rules per chain when built
+  std::vector<ChainReach> reach_;
   // Per chain: its rule count when worked out, times 4, plus 2 (only continue) or 1 (not);
   // 0 before.
   std::unique_ptr<std::atomic<std::uint64_t>[]> only_continue_;

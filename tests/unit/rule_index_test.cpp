@@ -181,3 +181,65 @@ TEST_CASE("rule index: a query for one port visits only the rules that can match
   wide_dst.dport = &all_but_5061;
   CHECK(index->candidates(wide_dst, 0) == std::vector<int>{257, 500});
 }
+
+TEST_CASE("rule index: a call is indexed by what its chain can match, and rules by source", "[eval][index]") {
+  std::string text = "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n";
+  for (int c = 0; c < 60; ++c) text += fmt::format(":C{} - [0:0]\n", c);
+  text += ":EMPTY - [0:0]\n:WIDE - [0:0]\n:NESTED - [0:0]\n";
+  for (int c = 0; c < 60; ++c) {
+    text += fmt::format("-A C{} -s 10.{}.0.0/24 -p tcp --dport {} -j ACCEPT\n", c, c, 2000 + c);
+    text += fmt::format("-A C{} -s 10.{}.1.0/24 -p udp --dport {} -j DROP\n", c, c, 3000 + c);
+    text += fmt::format("-A INPUT -j C{}\n", c);  // positions 0..59
+  }
+  text += "-A INPUT -j EMPTY\n";   // 60: its chain has no rule (wild: the call changes nothing)
+  text += "-A INPUT -j WIDE\n";    // 61: its chain has a rule for every packet
+  text += "-A INPUT -j NESTED\n";  // 62: reaches through NESTED into C7
+  text += "-A INPUT -g C8\n";      // 63: a goto is not indexed by its chain
+  text += "-A WIDE -j RETURN\n-A NESTED -p tcp -j C7\n";
+  text += "COMMIT\n";
+  auto loaded = load_ruleset_bytes("calls.rules", text, {"iptables"});
+  REQUIRE(loaded.ruleset);
+  const Ruleset& rs = *loaded.ruleset;
+  const ChainIndex* index = rule_index(rs)->chain(rs.find_chain("filter INPUT"));
+  REQUIRE(index);
+  ProtoSet tcp = proto_only(kProtoTcp);
+  PortSet port(2007, 2007);
+  AddrIntervals src = parse_address_expr("10.7.0.5").set.v4;
+  IndexQuery q;
+  q.proto = &tcp;
+  q.dport = &port;
+  CHECK(index->candidates(q, 0) == std::vector<int>{7, 60, 61, 62, 63});
+  IndexQuery by_src;
+  by_src.src = &src;
+  CHECK(index->candidates(by_src, 0) == std::vector<int>{7, 60, 61, 62, 63});
+  AddrIntervals other = parse_address_expr("10.200.0.1").set.v4;
+  by_src.src = &other;
+  CHECK(index->candidates(by_src, 0) == std::vector<int>{60, 61, 63});
+
+  // And the verdicts with and without the index agree on probes across those chains.
+  const Pipeline* path = rs.pipeline(Family::V4, Direction::In);
+  REQUIRE(path);
+  Box whole = Box::everything(Family::V4, rs.ifaces.size());
+  whole.state = ct_all();
+  EvalOptions indexed, plain;
+  plain.use_index = false;
+  for (const Box& query : {whole}) {
+    auto a = evaluate(rs, *path, query, indexed);
+    auto b = evaluate(rs, *path, query, plain);
+    for (int c : {0, 7, 8, 59})
+      for (int third : {0, 1, 2})
+        for (std::uint32_t dport : {std::uint32_t(2000 + c), std::uint32_t(3000 + c), std::uint32_t(4000)})
+          for (int proto : {kProtoTcp, kProtoUdp}) {
+            Probe p{proto, 0x0a000001, dport, (u128(10) << 24) | (u128(c) << 16) | (u128(third) << 8) | 5,
+                    CtState::New};
+            INFO(fmt::format("chain {} src third octet {} dport {} proto {}", c, third, dport, proto));
+            const Piece* in_a = containing(a.pieces, p);
+            const Piece* in_b = containing(b.pieces, p);
+            REQUIRE(in_a);
+            REQUIRE(in_b);
+            CHECK(in_a->verdict == in_b->verdict);
+            CHECK(in_a->decider.rule == in_b->decider.rule);
+            CHECK(in_a->decider.policy == in_b->decider.policy);
+          }
+  }
+}
