@@ -99,6 +99,9 @@ std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, 
   AnomalyReport anomalies = anomaly_job.get();
   lap("anomalies (waited for)");
   ctx.anomalies = &anomalies;
+  for (const auto& problem : anomalies.survey_problems)
+    notes.push_back(fmt::format("{}: rule anomaly analysis: {}; rules no packet reaches are not reported",
+                                rs.file, with_eval_limit_hint(problem, request.limits)));
   if (anomalies.cut_short)
     notes.push_back(fmt::format("{}: rule anomaly analysis cut short: {} ({} raises this limit)", rs.file,
                                 anomalies.cut_reason, kMaxRedundancyChecksFlag));

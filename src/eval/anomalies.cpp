@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdint>
 #include <map>
@@ -174,6 +175,8 @@ struct PathSurvey {
   RuleFlags hit;
   std::vector<std::uint8_t> reached_chains;          // per chain
   std::vector<std::pair<const Rule*, Box>> decided;  // pieces decided by a deciding rule
+  bool complete = true;                              // false: a limit cut the evaluation short
+  std::vector<std::string> problems;
 };
 
 PathSurvey survey_path(const Ruleset& rs, const Pipeline& p, const AnomalyOptions& options) {
@@ -189,6 +192,10 @@ PathSurvey survey_path(const Ruleset& rs, const Pipeline& p, const AnomalyOption
   };
   for (const auto& stage : p.stages) survey.reached_chains[static_cast<std::size_t>(stage.chain)] = 1;
   auto result = evaluate(rs, p, whole_region(rs, p.family), opts);
+  survey.complete = !result.truncated;
+  for (auto& problem : result.problems)
+    survey.problems.push_back(
+        fmt::format("the survey of the {} {} path: {}", family_name(p.family), direction_name(p.direction), problem));
   for (auto& piece : result.pieces)
     if (piece.decider.rule && decides(*piece.decider.rule) && piece.verdict != Verdict::Undetermined)
       survey.decided.emplace_back(piece.decider.rule, std::move(piece.box));
@@ -215,8 +222,16 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
   std::map<const Rule*, std::vector<std::pair<const Pipeline*, Box>>> decided;
   std::vector<std::uint8_t> reached_chains(rs.chains.size(), 0);
   std::vector<PathSurvey> surveys = survey_paths(rs, options);
+  // Chains on a path whose survey a limit cut short: some of their rules were never
+  // walked, so "no packet reaches it" would be a guess.
+  std::vector<std::uint8_t> surveyed_in_part(rs.chains.size(), 0);
   for (std::size_t i = 0; i < surveys.size(); ++i) {
     PathSurvey& survey = surveys[i];
+    for (auto& problem : survey.problems)
+      if (std::find(report.survey_problems.begin(), report.survey_problems.end(), problem) ==
+          report.survey_problems.end())
+        report.survey_problems.push_back(std::move(problem));
+    if (!survey.complete) std::fill(surveyed_in_part.begin(), surveyed_in_part.end(), 1);
     hit.merge(survey.hit);
     for (std::size_t c = 0; c < reached_chains.size(); ++c) reached_chains[c] |= survey.reached_chains[c];
     for (auto& [rule, box] : survey.decided) decided[rule].push_back({&rs.pipelines[i], std::move(box)});
@@ -240,6 +255,7 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
       for (const auto& s : p.stages)
         if (s.chain == static_cast<int>(i)) chain_on_a_path = true;
     if (c.builtin && !chain_on_a_path) continue;  // e.g. nat INPUT: no path of ours runs it
+    if (surveyed_in_part[i]) continue;
     std::vector<const Rule*> unreached;
     for (const auto& r : c.rules)
       if (r.action.kind != ActionKind::Continue && !hit.test(r) && !r.match.never_by_packet_model)

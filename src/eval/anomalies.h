@@ -25,6 +25,9 @@ struct AnomalyReport {
   std::vector<const Chain*> unreachable_chains;  // user chains no path reaches
   bool cut_short = false;
   std::string cut_reason;
+  // What stopped the evaluation of a whole path (a limit): rules no packet reaches are
+  // then not reported for that path, since the survey did not see every rule.
+  std::vector<std::string> survey_problems;
 };
 
 struct AnomalyOptions {

@@ -483,3 +483,33 @@ TEST_CASE("limits: flags are checked, .fwmatrix.yaml sets limits, a flag wins", 
   project.file(".fwmatrix.yaml", "limits:\n  max_line_length: 1X\n");
   CHECK(fwmatrix("check " + shell_quote(file)).exit_code == 2);
 }
+
+TEST_CASE("limits: a survey cut short by a limit says so and reports no unreached rule", "[limits]") {
+  // Rules each on their own source and ports: with room for 4 pieces (16 diagram nodes) the
+  // survey of the path stops; the rules after the point where it stopped must not be
+  // called shadowed (they were never walked), and a note names the flag.
+  std::string rules = "*filter\n:INPUT DROP [0:0]\n";
+  for (int i = 0; i < 40; ++i)
+    rules += fmt::format("-A INPUT -s 10.{}.0.0/24 -p tcp --dport {}:{} -j {}\n", i, 1000 + i * 7, 1100 + i * 7,
+                         i % 2 ? "ACCEPT" : "DROP");
+  rules += "-A INPUT -s 10.3.0.0/24 -p tcp --dport 1021 -j ACCEPT\nCOMMIT\n";  // shadowed by rule 4
+  auto loaded = load_ruleset_bytes("sources.rules", rules, with_format("iptables"));
+  REQUIRE(loaded.ruleset);
+  AnomalyReport whole = find_anomalies(*loaded.ruleset, AnomalyOptions());
+  CHECK(whole.survey_problems.empty());
+  REQUIRE(whole.shadowed.size() == 1);
+  CHECK(whole.shadowed[0].rule->text.find("--dport 1021") != std::string::npos);
+  AnomalyOptions tiny;
+  tiny.max_pieces = 4;
+  AnomalyReport cut = find_anomalies(*loaded.ruleset, tiny);
+  CHECK(cut.shadowed.empty());
+  REQUIRE_FALSE(cut.survey_problems.empty());
+  CHECK(cut.survey_problems[0].find("the survey of the IPv4 in path") != std::string::npos);
+  AnalysisRequest request;
+  request.limits.max_pieces = 4;
+  std::vector<std::string> notes;
+  auto findings = analyze(*loaded.ruleset, request, notes);
+  CHECK(any_contains(notes, "rules no packet reaches are not reported"));
+  CHECK(any_contains(notes, "--max-pieces raises it"));
+  CHECK_FALSE(std::any_of(findings.begin(), findings.end(), [](const Finding& f) { return f.rule_id == "FWM030"; }));
+}
