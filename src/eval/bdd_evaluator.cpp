@@ -89,17 +89,13 @@ class BddEvaluator {
     prune_ = true;
   }
 
-  // The final sets, by verdict and decider, in order of first appearance.
-  struct Final {
-    Verdict verdict;
-    Decider decider;
-    const Rule* uncertain_by;
-    Diagram set;
-  };
-
-  std::vector<Final> run_pipeline(const Pipeline& p, const Box& query) {
+  // Runs the pipeline: the packets rules decide go to the result's pieces as they are
+  // decided, and then the packets of the policies and of no chain.
+  void run_pipeline(const Pipeline& p, const Box& query) {
     std::vector<Flow> live{{bdds_.box(query, track_original_), {}}};
-    for (const Stage& stage : p.stages) {
+    for (std::size_t stage_number = 0; stage_number < p.stages.size(); ++stage_number) {
+      const Stage& stage = p.stages[stage_number];
+      const bool last = stage_number + 1 == p.stages.size();
       const Chain& chain = rs_.chains[static_cast<std::size_t>(stage.chain)];
       Outcome out = run_chain(stage.chain, 0, std::move(live));
       live.clear();
@@ -112,7 +108,11 @@ class BddEvaluator {
         // A later stage's deny is certain again: an earlier unknown only made the accept doubtful.
         if (may_be_uncertain_) f.set = bdds_.manager().exists(f.set, maybe_accept_var_) & not_maybe_accept_;
         if (!stage.nat && (d.rule || !f.accepted_by.rule)) f.accepted_by = d;
-        add_flow(live, std::move(f));
+        if (last) {  // accepted: as decided now as after the loop (and never joined with others)
+          accept(std::move(f));
+        } else {
+          add_flow(live, std::move(f));
+        }
       };
       for (DecidedSet& d : out.decided) {
         if (passes(d.verdict)) {
@@ -129,15 +129,19 @@ class BddEvaluator {
         }
       }
     }
-    for (Flow& f : live) {
-      Decider d = f.accepted_by;
-      if (!d.rule && !d.policy) d.implicit = "no chain filters this path";
-      finish(f.set, Verdict::Accept, d, f.first_unknown);
-    }
-    return std::move(finals_);
+    for (Flow& f : live) accept(std::move(f));  // a path of no stage
+    for (const Final& f : finals_) read_pieces(f.verdict, f.decider, f.uncertain_by, f.set);
+    finals_.clear();
   }
 
  private:
+  // Packets through every stage: accepted by the rule or policy that accepted them last.
+  void accept(Flow f) {
+    Decider d = f.accepted_by;
+    if (!d.rule && !d.policy) d.implicit = "no chain filters this path";
+    finish(f.set, Verdict::Accept, d, f.first_unknown);
+  }
+
   void finish(const Diagram& set, Verdict v, const Decider& d, const Rule* first_unknown) {
     if (set.is_false()) return;
     const Rule* uncertain_by = first_unknown ? first_unknown : d.rule;
@@ -158,6 +162,14 @@ class BddEvaluator {
 
   void add_final(Verdict v, const Decider& d, const Rule* uncertain_by, const Diagram& set) {
     if (set.is_false()) return;
+    // A rule's packets are read into pieces at once: kept as diagrams to the end, the sets
+    // of 100,000 rules held millions of nodes (and every lookup got slower). Pieces of
+    // one decider need not be joined: they are disjoint, as every piece is. A policy's
+    // packets come from many flows and are joined first (fewer, wider pieces).
+    if (d.rule) {
+      read_pieces(v, d, uncertain_by, set);
+      return;
+    }
     const std::size_t h = std::hash<const void*>()(d.rule) * 31 + std::hash<const void*>()(d.policy) * 7 +
                           std::hash<std::string_view>()(d.implicit) + static_cast<std::size_t>(v) +
                           std::hash<const void*>()(uncertain_by) * 131;
@@ -171,6 +183,28 @@ class BddEvaluator {
     }
     final_index_.emplace(h, finals_.size());
     finals_.push_back({v, d, uncertain_by, set});
+  }
+
+  // Reads `set` into pieces of the result (as many as --max-pieces leaves room for).
+  void read_pieces(Verdict v, const Decider& d, const Rule* uncertain_by, const Diagram& set) {
+    if (result_.truncated) return;
+    std::vector<Box> boxes;
+    const std::size_t room = opts_.max_pieces > result_.pieces.size() ? opts_.max_pieces - result_.pieces.size() : 0;
+    const bool all_read = bdds_.to_boxes(set, track_original_, room, boxes);
+    for (Box& b : boxes) {
+      Piece piece;
+      piece.box = std::move(b);
+      piece.verdict = v;
+      piece.decider = d;
+      piece.uncertain_by = uncertain_by;
+      result_.pieces.push_back(std::move(piece));
+    }
+    if (!all_read) {
+      result_.truncated = true;
+      result_.problems.push_back(
+          fmt::format("the region split into more than {} pieces when read back from its diagram; the rest is left out",
+                      opts_.max_pieces));
+    }
   }
 
   // The packets a rule's known conditions match. Kept per rule once its chain is walked a
@@ -379,6 +413,14 @@ class BddEvaluator {
   std::vector<std::vector<std::optional<Diagram>>> matches_;
   std::vector<std::uint32_t> walks_;  // per chain: how often run_chain entered it
   std::vector<int> stack_;
+  // The packets of policies and of no chain, by verdict and decider, in order of first
+  // appearance.
+  struct Final {
+    Verdict verdict;
+    Decider decider;
+    const Rule* uncertain_by;
+    Diagram set;
+  };
   std::vector<Final> finals_;
   std::shared_ptr<const RuleIndex> index_;
   bool prune_ = false;  // walk large chains through index_ (prune_to())
@@ -403,33 +445,9 @@ std::optional<EvalResult> evaluate_with_bdds(const Ruleset& rs, const Pipeline& 
   const std::size_t max_nodes = diagram_node_limit(options.max_pieces);
   PacketBdds bdds(query.family, max_nodes);
   try {
-    std::vector<BddEvaluator::Final> finals;
-    {
-      BddEvaluator ev(bdds, rs, options, query.family, rewrites, whole.unknown_conditions, result);
-      if (!rewrites && options.use_index) ev.prune_to(query);
-      finals = ev.run_pipeline(pipeline, query);
-    }
-    for (auto& f : finals) {
-      std::vector<Box> boxes;
-      const std::size_t room =
-          options.max_pieces > result.pieces.size() ? options.max_pieces - result.pieces.size() : 0;
-      const bool all_read = bdds.to_boxes(f.set, rewrites, room, boxes);
-      for (Box& b : boxes) {
-        Piece piece;
-        piece.box = std::move(b);
-        piece.verdict = f.verdict;
-        piece.decider = f.decider;
-        piece.uncertain_by = f.uncertain_by;
-        result.pieces.push_back(std::move(piece));
-      }
-      if (!all_read) {
-        result.truncated = true;
-        result.problems.push_back(fmt::format(
-            "the region split into more than {} pieces when read back from its diagram; the rest is left out",
-            options.max_pieces));
-        break;
-      }
-    }
+    BddEvaluator ev(bdds, rs, options, query.family, rewrites, whole.unknown_conditions, result);
+    if (!rewrites && options.use_index) ev.prune_to(query);
+    ev.run_pipeline(pipeline, query);
   } catch (const DiagramNodeLimit&) {
     result.pieces.clear();
     Piece all;
