@@ -64,8 +64,19 @@ std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, 
   anomaly_options.max_call_depth = request.limits.max_call_depth;
   anomaly_options.max_pieces = request.limits.max_pieces;
   anomaly_options.memo = memo;
-  auto anomaly_job =
-      std::async(std::launch::async, [&rs, anomaly_options] { return find_anomalies(rs, anomaly_options); });
+  // The open paths are parts of the paths the survey evaluates: taken from it, not
+  // evaluated a second time (OpenPathEvaluations).
+  anomaly_options.on_path_surveyed = [&open_paths](const Pipeline& p, const EvalResult& survey) {
+    open_paths.offer_survey(p, survey);
+  };
+  open_paths.expect_surveys();
+  auto anomaly_job = std::async(std::launch::async, [&rs, &open_paths, anomaly_options] {
+    struct SurveysDone {
+      OpenPathEvaluations& paths;
+      ~SurveysDone() { paths.surveys_done(); }
+    } done{open_paths};
+    return find_anomalies(rs, anomaly_options);
+  });
   std::vector<RequirementCoverage> coverage;
   if (request.pack && request.topology) {
     NetworkCoverage net =
@@ -100,8 +111,8 @@ std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, 
   lap("anomalies (waited for)");
   ctx.anomalies = &anomalies;
   for (const auto& problem : anomalies.survey_problems)
-    notes.push_back(fmt::format("{}: rule anomaly analysis: {}; rules no packet reaches are not reported",
-                                rs.file, with_eval_limit_hint(problem, request.limits)));
+    notes.push_back(fmt::format("{}: rule anomaly analysis: {}; rules no packet reaches are not reported", rs.file,
+                                with_eval_limit_hint(problem, request.limits)));
   if (anomalies.cut_short)
     notes.push_back(fmt::format("{}: rule anomaly analysis cut short: {} ({} raises this limit)", rs.file,
                                 anomalies.cut_reason, kMaxRedundancyChecksFlag));

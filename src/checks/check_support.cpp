@@ -5,6 +5,7 @@
 #include <cctype>
 #include <map>
 
+#include "ir/rule_index.h"
 #include "ir/services.h"
 
 namespace fwm {
@@ -131,7 +132,8 @@ Box open_region(const Ruleset& rs, Family f, Direction d) {
 }
 
 const EvalResult* OpenPathEvaluations::get(Family f, Direction d) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (rs_.pipeline(f, d)) surveyed_.wait(lock, [&] { return !waiting_for_surveys_ || results_.count({f, d}) != 0; });
   auto& slot = results_[{f, d}];
   if (!slot) {
     slot = std::make_unique<EvalResult>();
@@ -139,6 +141,40 @@ const EvalResult* OpenPathEvaluations::get(Family f, Direction d) {
       *slot = evaluate_within(rs_, *p, open_region(rs_, f, d), limits_, /*join_rewritten=*/true, memo_);
   }
   return rs_.pipeline(f, d) ? slot.get() : nullptr;
+}
+
+void OpenPathEvaluations::expect_surveys() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  waiting_for_surveys_ = true;
+}
+
+void OpenPathEvaluations::offer_survey(const Pipeline& p, const EvalResult& survey) {
+  if (p.direction != Direction::In && p.direction != Direction::Forward) return;
+  std::unique_ptr<EvalResult> part;
+  if (!survey.truncated && !rule_index(rs_)->whole_ruleset(rs_).sets_state) {
+    // Exact: the open region differs from the survey's only in fields no rule rewrites
+    // (interfaces, source, state), so each packet's piece is its piece in either.
+    const Box region = open_region(rs_, p.family, p.direction);
+    part = std::make_unique<EvalResult>();
+    part->by_bdds = survey.by_bdds;
+    for (const auto& problem : survey.problems) part->problems.push_back(with_eval_limit_hint(problem, limits_));
+    for (const Piece& piece : survey.pieces)
+      if (auto box = intersect(piece.box, region)) {
+        Piece kept = piece;
+        kept.box = std::move(*box);
+        part->pieces.push_back(std::move(kept));
+      }
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto& slot = results_[{p.family, p.direction}];
+  if (!slot) slot = std::move(part);  // null: get() evaluates the path itself
+  surveyed_.notify_all();
+}
+
+void OpenPathEvaluations::surveys_done() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  waiting_for_surveys_ = false;
+  surveyed_.notify_all();
 }
 
 void OpenPathEvaluations::release() {

@@ -1,6 +1,7 @@
 // Shared reporting of requirement gaps (used by FWM001, FWM002, FWM003).
 #pragma once
 
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -29,6 +30,12 @@ Box open_region(const Ruleset& rs, Family f, Direction d);
 // ruleset is the most expensive step of FWM020 and FWM021, and its result does not
 // depend on the check. Neither reads Piece::uncertain_by, so the evaluations join
 // rewritten pieces (EvalOptions::join_rewritten). Safe to call from several threads.
+//
+// The anomaly survey evaluates every packet of each path on the other core: with
+// expect_surveys(), get() waits for that path's survey (offer_survey()) and keeps its part
+// in open_region() instead of evaluating the path a second time, unless a rule changes
+// the conntrack state (a piece's state is then the changed one, not the packet's) or a
+// limit cut the survey short. surveys_done() ends the wait (get() then evaluates itself).
 class OpenPathEvaluations {
  public:
   OpenPathEvaluations(const Ruleset& rs, const Limits& limits, std::shared_ptr<ChainCallMemo> memo = nullptr)
@@ -37,12 +44,17 @@ class OpenPathEvaluations {
   const EvalResult* get(Family f, Direction d);
   // Frees the evaluations once no check needs them (they are large for large rulesets).
   void release();
+  void expect_surveys();
+  void offer_survey(const Pipeline& p, const EvalResult& survey);
+  void surveys_done();
 
  private:
   const Ruleset& rs_;
   Limits limits_;
   std::shared_ptr<ChainCallMemo> memo_;
   std::mutex mutex_;
+  std::condition_variable surveyed_;
+  bool waiting_for_surveys_ = false;
   std::map<std::pair<Family, Direction>, std::unique_ptr<EvalResult>> results_;
 };
 

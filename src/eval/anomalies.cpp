@@ -192,6 +192,7 @@ PathSurvey survey_path(const Ruleset& rs, const Pipeline& p, const AnomalyOption
   };
   for (const auto& stage : p.stages) survey.reached_chains[static_cast<std::size_t>(stage.chain)] = 1;
   auto result = evaluate(rs, p, whole_region(rs, p.family), opts);
+  if (options.on_path_surveyed) options.on_path_surveyed(p, result);
   survey.complete = !result.truncated;
   for (auto& problem : result.problems)
     survey.problems.push_back(

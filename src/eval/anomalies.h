@@ -3,6 +3,7 @@
 // verdict (redundant). Computed with the region evaluator, never pairwise.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,9 @@ struct AnomalyOptions {
   std::size_t max_pieces = EvalOptions().max_pieces;
   // Shared with the other evaluations of the same analysis (EvalOptions::memo).
   std::shared_ptr<ChainCallMemo> memo;
+  // Called with each path's survey: the evaluation of every packet of the path (all
+  // states and interfaces), for an analysis that needs a part of it (OpenPathEvaluations).
+  std::function<void(const Pipeline&, const EvalResult&)> on_path_surveyed;
 };
 
 AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options = {});

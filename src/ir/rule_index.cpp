@@ -299,6 +299,7 @@ const RuleIndex::WholeRuleset& RuleIndex::whole_ruleset(const Ruleset& rs) const
     for (const Chain& c : rs.chains)
       for (const Rule& r : c.rules) {
         if (r.match.has_unknown()) whole_ruleset_.unknown_conditions = true;
+        if (r.action.kind == ActionKind::SetState) whole_ruleset_.sets_state = true;
         if (r.action.kind != ActionKind::Rewrite) continue;
         for (Family f : {Family::V4, Family::V6}) {
           const auto i = static_cast<std::size_t>(f);

@@ -122,6 +122,7 @@ class RuleIndex {
   struct WholeRuleset {
     std::array<bool, 2> rewrites{}, rewrites_to_one_value{true, true};
     bool unknown_conditions = false;
+    bool sets_state = false;  // some rule changes the conntrack state (NOTRACK)
   };
   const WholeRuleset& whole_ruleset(const Ruleset& rs) const;
   // Set once the box evaluator gave up on this ruleset (EvalEngine::Auto): later automatic
