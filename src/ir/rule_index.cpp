@@ -96,15 +96,29 @@ const ChainReach* call_reach(const Rule& rule, const std::vector<ChainReach>& re
   return r.nothing ? nullptr : &r;
 }
 
+// The set of the intervals, in any order.
+template <class T>
+IntervalSet<T> joined(std::vector<Interval<T>> intervals) {
+  std::sort(intervals.begin(), intervals.end(), [](const Interval<T>& a, const Interval<T>& b) { return a.lo < b.lo; });
+  IntervalSet<T> out;
+  for (const auto& iv : intervals) out.add(iv.lo, iv.hi);
+  return out;
+}
+
 std::vector<ChainReach> chains_reach(const Ruleset& rs) {
   std::vector<ChainReach> reach(rs.chains.size());
   std::vector<std::uint8_t> state(rs.chains.size(), 0);  // 0 to do, 1 being worked out, 2 done
   auto work_out = [&](auto& self, std::size_t c) -> void {
     state[c] = 1;
     ChainReach out;
-    PortSet ports;
+    // Intervals gathered, then sorted and joined once (a union per rule is quadratic in a
+    // chain of thousands of rules).
+    std::vector<Interval<std::uint32_t>> ports;
     std::bitset<256> protos;
-    IntervalSet<u128> sources_v4, sources_v6;
+    std::vector<Interval<u128>> sources_v4, sources_v6;
+    auto gather = [](auto& into, const auto& set) {
+      into.insert(into.end(), set.intervals().begin(), set.intervals().end());
+    };
     bool any_port = false, any_proto = false, any_source = false;
     for (const Rule& rule : rs.chains[c].rules) {
       if (rule.action.kind == ActionKind::Continue || rule.match.never) continue;
@@ -123,9 +137,9 @@ std::vector<ChainReach> chains_reach(const Ruleset& rs) {
       }
       out.nothing = false;
       if (m.dport) {
-        ports = ports.unite(*m.dport);
+        gather(ports, *m.dport);
       } else if (called && called->dport) {
-        ports = ports.unite(*called->dport);
+        gather(ports, *called->dport);
       } else {
         any_port = true;
       }
@@ -137,20 +151,20 @@ std::vector<ChainReach> chains_reach(const Ruleset& rs) {
         any_proto = true;
       }
       if (m.src) {
-        sources_v4 = sources_v4.unite(m.src->v4);
-        sources_v6 = sources_v6.unite(m.src->v6);
+        gather(sources_v4, m.src->v4);
+        gather(sources_v6, m.src->v6);
       } else if (called && called->src_v4) {
-        sources_v4 = sources_v4.unite(*called->src_v4);
-        sources_v6 = sources_v6.unite(*called->src_v6);
+        gather(sources_v4, *called->src_v4);
+        gather(sources_v6, *called->src_v6);
       } else {
         any_source = true;
       }
     }
-    if (!any_port) out.dport = std::move(ports);
+    if (!any_port) out.dport = joined(std::move(ports));
     if (!any_proto) out.proto = protos;
     if (!any_source) {
-      out.src_v4 = std::move(sources_v4);
-      out.src_v6 = std::move(sources_v6);
+      out.src_v4 = joined(std::move(sources_v4));
+      out.src_v6 = joined(std::move(sources_v6));
     }
     reach[c] = std::move(out);
     state[c] = 2;
