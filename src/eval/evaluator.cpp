@@ -507,6 +507,9 @@ struct BoxWorkExceeded {};
 struct WorkBudget {
   std::atomic<std::size_t> spent{0};
   std::size_t limit = 0;
+  // Set: give up as soon as another evaluation found that boxes fragment on this ruleset
+  // (the evaluations of an analysis start on both cores before any has found it).
+  const RuleIndex* gives_up_with = nullptr;
   // Counted by each evaluator in batches (two threads on one counter would share its cache
   // line at every cut).
   static constexpr std::size_t kBatch = 256;
@@ -514,6 +517,7 @@ struct WorkBudget {
     if (++unspent < kBatch) return;
     unspent = 0;
     if (spent.fetch_add(kBatch, std::memory_order_relaxed) >= limit) throw BoxWorkExceeded{};
+    if (gives_up_with && gives_up_with->boxes_fragment()) throw BoxWorkExceeded{};
   }
 };
 
@@ -1332,6 +1336,7 @@ EvalResult evaluate(const Ruleset& ruleset, const Pipeline& pipeline, const Box&
       if (auto result = evaluate_with_bdds(ruleset, pipeline, query, options)) return std::move(*result);
     auto budget = std::make_shared<WorkBudget>();
     budget->limit = options.box_work_budget ? options.box_work_budget : index->rule_count() + 20'000;
+    if (options.follow_fragmentation) budget->gives_up_with = index.get();
     try {
       return evaluate_with_boxes(ruleset, pipeline, query, options, budget);
     } catch (const BoxWorkExceeded&) {
