@@ -8,6 +8,7 @@
 #include <set>
 
 #include "checks/check_support.h"
+#include "ir/rule_index.h"
 #include "util/timing.h"
 
 namespace fwm {
@@ -65,11 +66,13 @@ std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, 
   anomaly_options.max_pieces = request.limits.max_pieces;
   anomaly_options.memo = memo;
   // The open paths are parts of the paths the survey evaluates: taken from it, not
-  // evaluated a second time (OpenPathEvaluations).
-  anomaly_options.on_path_surveyed = [&open_paths](const Pipeline& p, const EvalResult& survey) {
-    open_paths.offer_survey(p, survey);
-  };
-  open_paths.expect_surveys();
+  // evaluated a second time (OpenPathEvaluations), unless a rule changes the state.
+  if (!rule_index(rs)->whole_ruleset(rs).sets_state) {
+    anomaly_options.on_path_surveyed = [&open_paths](const Pipeline& p, const EvalResult& survey) {
+      open_paths.offer_survey(p, survey);
+    };
+    open_paths.expect_surveys();
+  }
   auto anomaly_job = std::async(std::launch::async, [&rs, &open_paths, anomaly_options] {
     struct SurveysDone {
       OpenPathEvaluations& paths;

@@ -3,12 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
 
+#include "util/timing.h"
 #include "util/two_threads.h"
 
 namespace fwm {
@@ -222,7 +224,16 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
   // Pieces each deciding rule decides, per path.
   std::map<const Rule*, std::vector<std::pair<const Pipeline*, Box>>> decided;
   std::vector<std::uint8_t> reached_chains(rs.chains.size(), 0);
+  const bool timing = timing_enabled();
+  auto lap_start = std::chrono::steady_clock::now();
+  auto lap = [&](const char* what) {  // FWM_TIMING: this thread's phases
+    if (!timing) return;
+    const auto now = std::chrono::steady_clock::now();
+    print_timing(what, std::chrono::duration<double>(now - lap_start).count());
+    lap_start = now;
+  };
   std::vector<PathSurvey> surveys = survey_paths(rs, options);
+  lap("anomalies: survey of every path");
   // Chains on a path whose survey a limit cut short: some of their rules were never
   // walked, so "no packet reaches it" would be a guess.
   std::vector<std::uint8_t> surveyed_in_part(rs.chains.size(), 0);
@@ -276,6 +287,7 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
       report.shadowed.push_back({r});
     }
   }
+  lap("anomalies: unreached rules");
   // Redundancy: evaluate what each deciding rule decides as if the rule were absent. The
   // checks are independent: two threads share them, and the results are taken in order.
   std::vector<const decltype(decided)::value_type*> to_check;
@@ -312,6 +324,7 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
     }
     if (same) redundant_instead[k] = instead.main();
   });
+  lap("anomalies: redundancy checks");
   for (std::size_t k = 0; k < to_check.size(); ++k)
     if (redundant_instead[k]) report.redundant.push_back({to_check[k]->first, *redundant_instead[k]});
   return report;
