@@ -73,8 +73,14 @@ class AcceptAll final : public Check {
  public:
   const CheckInfo& info() const override {
     static const CheckInfo kInfo{
-        "FWM020", "AcceptAll", "A rule or policy accepts every port of a protocol, or every protocol, from any source",
-        Severity::Error, false};
+        .id = "FWM020",
+        .name = "AcceptAll",
+        .short_description = "A rule or policy accepts every port of a protocol, or every protocol, from any source",
+        .default_level = Severity::Error,
+        .needs_roles = false,
+        .security_severity = "8.8",
+        .precision = "very-high",
+        .tags = {"security", "exposure", "external/cwe/cwe-284"}};
     return kInfo;
   }
 

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <future>
+#include <map>
 #include <set>
 
 #include "checks/check_support.h"
@@ -134,6 +135,41 @@ std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, 
       f.properties["variant"] = rs.variant;
     }
   return findings;
+}
+
+void merge_variant_findings(std::vector<Finding>& findings) {
+  std::vector<Finding> merged;
+  std::map<std::string, std::size_t> index;
+  for (Finding& f : findings) {
+    auto variant = f.properties.find("variant");
+    if (variant == f.properties.end()) {
+      merged.push_back(std::move(f));
+      continue;
+    }
+    const std::string label = "[" + variant->second + "] ";
+    const std::string suffix = "|" + variant->second;
+    std::string message = f.message.rfind(label, 0) == 0 ? f.message.substr(label.size()) : f.message;
+    std::string basis = f.fingerprint_basis.size() >= suffix.size() &&
+                                f.fingerprint_basis.compare(f.fingerprint_basis.size() - suffix.size(),
+                                                            suffix.size(), suffix) == 0
+                            ? f.fingerprint_basis.substr(0, f.fingerprint_basis.size() - suffix.size())
+                            : f.fingerprint_basis;
+    std::string key = fmt::format("{}\n{}\n{}\n{}\n{}\n{}\n{}", f.rule_id, f.location.file.str(), f.location.line,
+                                  f.location.column, message, basis, f.suppression.value_or(""));
+    auto [it, added] = index.try_emplace(key, merged.size());
+    if (added) {
+      merged.push_back(std::move(f));
+      continue;
+    }
+    Finding& first = merged[it->second];
+    const std::string first_variants = first.properties["variant"];
+    const std::string first_label = "[" + first_variants + "] ";
+    const std::string variants = first_variants + ", " + variant->second;
+    first.message = "[" + variants + "] " + first.message.substr(first_label.size());
+    first.fingerprint_basis = basis + "|" + variants;
+    first.properties["variant"] = variants;
+  }
+  findings = std::move(merged);
 }
 
 std::string semantic_key(const Finding& f) {

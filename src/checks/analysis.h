@@ -24,6 +24,11 @@ struct AnalysisRequest {
 // Findings of all checks for `rs` (variants labelled), plus notes on what did not run.
 std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, std::vector<std::string>& notes);
 
+// Findings of the variants of one file (Windows profiles) that say the same thing at the
+// same place become one, labelled with every variant ("[Domain, Private, Public] ..."):
+// one result per problem, not one per profile.
+void merge_variant_findings(std::vector<Finding>& findings);
+
 // A key that identifies a finding by meaning rather than by rule text, so that findings
 // of two versions (even of two formats) of a ruleset can be matched.
 std::string semantic_key(const Finding& f);

@@ -23,6 +23,12 @@ struct CheckInfo {
   Severity default_level = Severity::Error;
   bool needs_roles = false;      // runs only when --role/--topology name roles
   bool needs_anomalies = false;  // reads AnalysisContext::anomalies (computed concurrently)
+  // SARIF rule properties GitHub code scanning ranks and filters alerts by: a CVSS-like
+  // score (9.0+ critical, 7.0-8.9 high, 4.0-6.9 medium, below low), how often a result is
+  // right (very-high: exact interval arithmetic), and tags ("security" makes the score count).
+  std::string security_severity;
+  std::string precision;
+  std::vector<std::string> tags;
 };
 
 struct AnalysisContext {

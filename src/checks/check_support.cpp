@@ -68,15 +68,19 @@ bool suppressed_by(const Decider& d, const std::string& id, std::string& reason)
   return false;
 }
 
-namespace {
-
-std::string proto_upper(int p) {
-  std::string n = proto_name(p);
-  for (auto& c : n) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return n;
+void add_related_deciders(const Ruleset& rs, const std::vector<Decider>& deciders, const std::string& what,
+                          Finding& f) {
+  for (std::size_t i = 0; i < deciders.size(); ++i) {
+    if (f.related.size() == kMaxRelatedLocations) {
+      f.related_left_out += deciders.size() - i;
+      return;
+    }
+    const Decider& d = deciders[i];
+    if (!d.rule && !(d.policy && d.policy->policy_span.line > 0)) continue;  // no line to point at
+    std::string snippet;
+    f.related.push_back({decider_location(rs, d, snippet), fmt::format("{} {}", decider_text(d), what)});
+  }
 }
-
-}  // namespace
 
 Box inbound_region(const Ruleset& rs, Family f, int proto, const AddrSet* sources) {
   Box q = open_region(rs, f, Direction::In);
@@ -207,133 +211,6 @@ void report_diagnostics(const AnalysisContext& ctx, const CheckInfo& info, std::
     // The occurrence count "(N rules use it)" is not part of the identity.
     f.fingerprint_basis = d.message.substr(0, d.message.find(" (")) + "|" + d.snippet;
     out.push_back(std::move(f));
-  }
-}
-
-void report_requirement_gaps(const AnalysisContext& ctx, const CheckInfo& info, GapKind kind, bool want_optional,
-                             std::vector<Finding>& out) {
-  if (!ctx.coverage) return;
-  const Ruleset& rs = *ctx.ruleset;
-  for (const auto& cov : *ctx.coverage) {
-    const Requirement& req = *cov.requirement;
-    if (req.optional != want_optional) continue;
-    for (const auto& slice : cov.slices) {
-      if (slice.no_path) continue;
-      std::string family =
-          rs.covers(Family::V4) && rs.covers(Family::V6) ? fmt::format(" ({})", family_name(slice.family)) : "";
-      std::string who = fmt::format("required by {} (role {}: {}{}{}{})", req.id, req.role, req.service,
-                                    req.protocol_label.empty() ? "" : ", ", req.protocol_label,
-                                    req.direction == Direction::Out ? ", outbound" : "");
-      if (req.min_open) {
-        // "At least N ports of the range": only a shortfall is a gap.
-        std::uint32_t open = static_cast<std::uint32_t>(slice.open.count());
-        if (open >= *req.min_open) continue;
-        std::uint32_t undetermined = static_cast<std::uint32_t>(slice.undetermined.count());
-        bool shortfall_is_undetermined = open + undetermined >= *req.min_open;
-        if ((kind == GapKind::Undetermined) != shortfall_is_undetermined) continue;
-      }
-      const PortSet& gap = kind == GapKind::Denied ? slice.denied : slice.undetermined;
-      if (gap.empty() || (req.min_open && kind == GapKind::Denied && slice.open.count() >= *req.min_open)) continue;
-      Verdict want = kind == GapKind::Denied ? Verdict::Deny : Verdict::Undetermined;
-      struct Group {
-        Decider decider;
-        const Rule* uncertain = nullptr;
-        PortSet ports;
-        AddrIntervals sources;
-        AddrIntervals destinations;
-      };
-      std::vector<Group> groups;
-      std::map<std::tuple<const Rule*, const Chain*, const Rule*>, std::size_t> index;
-      for (const auto& piece : slice.pieces) {
-        if (piece.verdict != want) continue;
-        // Reply slices (network mode) are about the service port as the source port.
-        PortSet ports = (slice.reply ? piece.box.sport : piece.box.dport).intersect(gap);
-        if (ports.empty()) continue;
-        const Rule* unc = kind == GapKind::Undetermined ? piece.uncertain_by : nullptr;
-        auto key = std::make_tuple(piece.decider.rule, piece.decider.policy, unc);
-        auto it = index.find(key);
-        if (it == index.end()) {
-          index[key] = groups.size();
-          groups.push_back({piece.decider, unc, ports, piece.box.src, piece.box.dst});
-        } else {
-          groups[it->second].ports.add(ports);
-          groups[it->second].sources.add(piece.box.src);
-          groups[it->second].destinations.add(piece.box.dst);
-        }
-      }
-      for (const auto& g : groups) {
-        Finding f;
-        f.rule_id = info.id;
-        f.level = info.default_level;
-        f.requirement_id = req.id;
-        Decider where = g.decider;
-        if (kind == GapKind::Undetermined && g.uncertain) where = Decider{g.uncertain, nullptr, {}};
-        f.location = decider_location(rs, where, f.snippet);
-        std::string ports_text = format_ports(g.ports);
-        std::string part =
-            g.ports == slice.required ? "" : fmt::format(" of the required {}", format_ports(slice.required));
-        // Network mode: name the source and destination (role or network) and the
-        // addresses of the region that are cut.
-        std::string path;
-        if (slice.network)
-          path = fmt::format(" from {} to {} (cut: {} -> {})", slice.source_label, slice.destination_label,
-                             format_addr_intervals(slice.family, g.sources),
-                             format_addr_intervals(slice.family, g.destinations));
-        if (slice.reply) {
-          f.message = fmt::format(
-              "Replies (established) of {} {}{}{} are {}{}, {}. Decided by {}.", proto_upper(slice.protocol),
-              ports_text, part, family, kind == GapKind::Denied ? "denied" : "undetermined", path, who,
-              decider_text(kind == GapKind::Undetermined && g.uncertain ? Decider{g.uncertain, nullptr, {}}
-                                                                        : g.decider));
-        } else if (kind == GapKind::Denied) {
-          f.message = fmt::format("{} {}{}{} is denied{}, {}. Decided by {}.", proto_upper(slice.protocol), ports_text,
-                                  part, family, path, who, decider_text(g.decider));
-        } else if (slice.network) {
-          f.message = fmt::format(
-              "{} {}{}{} is undetermined{}, {}: it depends on {}, which cannot be decided from "
-              "the file; otherwise decided by {}.",
-              proto_upper(slice.protocol), ports_text, part, family, path, who,
-              g.uncertain ? decider_text(Decider{g.uncertain, nullptr, {}}) : "an unknown condition",
-              decider_text(g.decider));
-        } else {
-          f.message = fmt::format(
-              "{} {}{}{} is undetermined, {}: it depends on {}, which cannot be decided from the "
-              "file; otherwise decided by {}.",
-              proto_upper(slice.protocol), ports_text, part, family, who,
-              g.uncertain ? decider_text(Decider{g.uncertain, nullptr, {}}) : "an unknown condition",
-              decider_text(g.decider));
-        }
-        if (req.min_open)
-          f.message += fmt::format(" Only {} of the at least {} ports it needs in {} are open.", slice.open.count(),
-                                   *req.min_open, format_ports(slice.required));
-        if (!slice.problems.empty()) f.message += " Note: " + slice.problems.front();
-        if (!f.location.line || f.snippet.empty()) {
-          if (!g.decider.rule && !(g.decider.policy && g.decider.policy->policy_span.line))
-            f.message += " (No line of the file decides this; reported at line 1.)";
-        }
-        f.fingerprint_basis = fmt::format("{}|{}|{}|{}", req.id, proto_name(slice.protocol), family_name(slice.family),
-                                          decider_basis(rs, where));
-        f.properties["requirement"] = req.id;
-        f.properties["role"] = req.role;
-        f.properties["protocol"] = proto_name(slice.protocol);
-        f.properties["family"] = family_name(slice.family);
-        f.properties["ports"] = ports_text;
-        f.properties["required_ports"] = format_ports(slice.required);
-        f.properties["direction"] = direction_name(req.direction);
-        if (slice.network) {
-          f.fingerprint_basis +=
-              fmt::format("|{}|{}{}", slice.source_label, slice.destination_label, slice.reply ? "|reply" : "");
-          f.properties["source"] = slice.source_label;
-          f.properties["destination"] = slice.destination_label;
-          f.properties["source_addresses"] = format_addr_intervals(slice.family, g.sources);
-          f.properties["destination_addresses"] = format_addr_intervals(slice.family, g.destinations);
-          if (slice.reply) f.properties["reply"] = "true";
-        }
-        std::string reason;
-        if (suppressed_by(where, info.id, reason)) f.suppression = reason;
-        out.push_back(std::move(f));
-      }
-    }
   }
 }
 

@@ -12,6 +12,10 @@ namespace fwm {
 
 enum class GapKind { Denied, Undetermined };
 
+// Adds `deciders` (at most kMaxRelatedLocations, the rest counted) to f.related, each with
+// `what` after its text ("decides these packets").
+void add_related_deciders(const Ruleset& rs, const std::vector<Decider>& deciders, const std::string& what, Finding& f);
+
 // Reports, for every requirement selected by `want_optional`, the ports of kind `kind`,
 // one finding per deciding rule or policy.
 void report_requirement_gaps(const AnalysisContext& ctx, const CheckInfo& info, GapKind kind, bool want_optional,

@@ -9,8 +9,14 @@ namespace fwm {
 class ExcessPorts final : public Check {
  public:
   const CheckInfo& info() const override {
-    static const CheckInfo kInfo{"FWM021", "ExcessPorts", "A rule accepts ports beyond the role's requirements",
-                                 Severity::Warning, true};
+    static const CheckInfo kInfo{.id = "FWM021",
+                                 .name = "ExcessPorts",
+                                 .short_description = "A rule accepts ports beyond the role's requirements",
+                                 .default_level = Severity::Warning,
+                                 .needs_roles = true,
+                                 .security_severity = "6.5",
+                                 .precision = "very-high",
+                                 .tags = {"security", "exposure", "external/cwe/cwe-284"}};
     return kInfo;
   }
 

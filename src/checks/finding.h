@@ -10,6 +10,13 @@
 
 namespace fwm {
 
+// Another place that has a part in a finding (SARIF relatedLocations): the other rules
+// that decide part of a gap, the rules that cover a redundant rule.
+struct RelatedLocation {
+  SourceSpan location;
+  std::string message;
+};
+
 struct Finding {
   std::string rule_id;  // FWM001 ...
   Severity level = Severity::Error;
@@ -22,9 +29,14 @@ struct Finding {
   std::map<std::string, std::string> properties;
   std::optional<std::string> suppression;  // reason of an inline suppression
   std::string baseline_state;              // "", "new", "unchanged"
+  std::vector<RelatedLocation> related;    // at most kMaxRelatedLocations
+  std::size_t related_left_out = 0;        // further related places, counted only
 
   std::string fingerprint() const;
 };
+
+// Related locations kept per finding; the rest are counted (Finding::related_left_out).
+constexpr std::size_t kMaxRelatedLocations = 10;
 
 // 128-bit non-cryptographic hash (two FNV-1a-64 lanes) as 32 hex digits.
 std::string stable_hash(const std::string& text);

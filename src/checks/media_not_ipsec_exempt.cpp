@@ -15,8 +15,14 @@ namespace fwm {
 class MediaNotIpsecExempt final : public Check {
  public:
   const CheckInfo& info() const override {
-    static const CheckInfo kInfo{"FWM010", "MediaNotIpsecExempt", "Media traffic of a role is not exempt from IPsec",
-                                 Severity::Error, true};
+    static const CheckInfo kInfo{.id = "FWM010",
+                                 .name = "MediaNotIpsecExempt",
+                                 .short_description = "Media traffic of a role is not exempt from IPsec",
+                                 .default_level = Severity::Error,
+                                 .needs_roles = true,
+                                 .security_severity = "5.0",
+                                 .precision = "very-high",
+                                 .tags = {"security", "ipsec", "media"}};
     return kInfo;
   }
 

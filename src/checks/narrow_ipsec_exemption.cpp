@@ -13,9 +13,15 @@ namespace fwm {
 class NarrowIpsecExemption final : public Check {
  public:
   const CheckInfo& info() const override {
-    static const CheckInfo kInfo{"FWM011", "NarrowIpsecExemption",
-                                 "An IPsec exemption is narrower than the seed recommends but covers media",
-                                 Severity::Warning, true};
+    static const CheckInfo kInfo{
+        .id = "FWM011",
+        .name = "NarrowIpsecExemption",
+        .short_description = "An IPsec exemption is narrower than the seed recommends but covers media",
+        .default_level = Severity::Warning,
+        .needs_roles = true,
+        .security_severity = "3.0",
+        .precision = "very-high",
+        .tags = {"security", "ipsec", "media"}};
     return kInfo;
   }
 

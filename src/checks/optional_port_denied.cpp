@@ -6,7 +6,14 @@ namespace fwm {
 class OptionalPortDenied final : public Check {
  public:
   const CheckInfo& info() const override {
-    static const CheckInfo kInfo{"FWM003", "OptionalPortDenied", "An optional port is denied", Severity::Note, true};
+    static const CheckInfo kInfo{.id = "FWM003",
+                                 .name = "OptionalPortDenied",
+                                 .short_description = "An optional port is denied",
+                                 .default_level = Severity::Note,
+                                 .needs_roles = true,
+                                 .security_severity = "1.0",
+                                 .precision = "very-high",
+                                 .tags = {"security", "availability", "port-matrix"}};
     return kInfo;
   }
   void run(const AnalysisContext& ctx, std::vector<Finding>& out) const override {

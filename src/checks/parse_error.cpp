@@ -6,7 +6,14 @@ namespace fwm {
 class ParseError final : public Check {
  public:
   const CheckInfo& info() const override {
-    static const CheckInfo kInfo{"FWM090", "ParseError", "The input could not be parsed", Severity::Error, false};
+    static const CheckInfo kInfo{.id = "FWM090",
+                                 .name = "ParseError",
+                                 .short_description = "The input could not be parsed",
+                                 .default_level = Severity::Error,
+                                 .needs_roles = false,
+                                 .security_severity = "5.0",
+                                 .precision = "very-high",
+                                 .tags = {"security", "coverage"}};
     return kInfo;
   }
   void run(const AnalysisContext& ctx, std::vector<Finding>& out) const override {

@@ -6,7 +6,14 @@ namespace fwm {
 class RequiredPortDenied final : public Check {
  public:
   const CheckInfo& info() const override {
-    static const CheckInfo kInfo{"FWM001", "RequiredPortDenied", "A required port range is denied", Severity::Error, true};
+    static const CheckInfo kInfo{.id = "FWM001",
+                                 .name = "RequiredPortDenied",
+                                 .short_description = "A required port range is denied",
+                                 .default_level = Severity::Error,
+                                 .needs_roles = true,
+                                 .security_severity = "5.0",
+                                 .precision = "very-high",
+                                 .tags = {"security", "availability", "port-matrix"}};
     return kInfo;
   }
   void run(const AnalysisContext& ctx, std::vector<Finding>& out) const override {

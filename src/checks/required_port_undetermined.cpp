@@ -6,7 +6,14 @@ namespace fwm {
 class RequiredPortUndetermined final : public Check {
  public:
   const CheckInfo& info() const override {
-    static const CheckInfo kInfo{"FWM002", "RequiredPortUndetermined", "A required port range is undetermined", Severity::Warning, true};
+    static const CheckInfo kInfo{.id = "FWM002",
+                                 .name = "RequiredPortUndetermined",
+                                 .short_description = "A required port range is undetermined",
+                                 .default_level = Severity::Warning,
+                                 .needs_roles = true,
+                                 .security_severity = "3.0",
+                                 .precision = "high",
+                                 .tags = {"security", "availability", "port-matrix"}};
     return kInfo;
   }
   void run(const AnalysisContext& ctx, std::vector<Finding>& out) const override {

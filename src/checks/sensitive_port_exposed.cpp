@@ -10,9 +10,15 @@ namespace fwm {
 class SensitivePortExposed final : public Check {
  public:
   const CheckInfo& info() const override {
-    static const CheckInfo kInfo{"FWM022", "SensitivePortExposed",
-                                 "A sensitive service port is accepted from outside the trusted networks",
-                                 Severity::Error, true};
+    static const CheckInfo kInfo{
+        .id = "FWM022",
+        .name = "SensitivePortExposed",
+        .short_description = "A sensitive service port is accepted from outside the trusted networks",
+        .default_level = Severity::Error,
+        .needs_roles = true,
+        .security_severity = "8.1",
+        .precision = "very-high",
+        .tags = {"security", "exposure", "external/cwe/cwe-284"}};
     return kInfo;
   }
 

@@ -3,15 +3,22 @@
 #include <fmt/format.h>
 
 #include "checks/check.h"
+#include "checks/check_support.h"
 
 namespace fwm {
 
 class ShadowedRuleCheck final : public Check {
  public:
   const CheckInfo& info() const override {
-    static const CheckInfo kInfo{
-        "FWM030",          "ShadowedRule", "A rule is shadowed: earlier rules decide everything it matches",
-        Severity::Warning, false,          true};
+    static const CheckInfo kInfo{.id = "FWM030",
+                                 .name = "ShadowedRule",
+                                 .short_description = "A rule is shadowed: earlier rules decide everything it matches",
+                                 .default_level = Severity::Warning,
+                                 .needs_roles = false,
+                                 .needs_anomalies = true,
+                                 .security_severity = "2.0",
+                                 .precision = "very-high",
+                                 .tags = {"security", "maintainability", "correctness"}};
     return kInfo;
   }
   void run(const AnalysisContext& ctx, std::vector<Finding>& out) const override {
@@ -23,10 +30,19 @@ class ShadowedRuleCheck final : public Check {
       f.level = info().default_level;
       f.location = s.rule->span;
       f.snippet = s.rule->text;
-      f.message = fmt::format(
-          "rule `{}` (line {}) is never reached: the rules before it in chain {} (or the "
-          "chains that lead to it) decide every packet it matches",
-          s.rule->text, s.rule->span.line, rs.chains[static_cast<std::size_t>(s.rule->chain)].name);
+      if (s.covered_by.empty()) {
+        f.message = fmt::format(
+            "rule `{}` (line {}) is never reached: the rules before it in chain {} (or the "
+            "chains that lead to it) decide every packet it matches",
+            s.rule->text, s.rule->span.line, rs.chains[static_cast<std::size_t>(s.rule->chain)].name);
+      } else {
+        const std::size_t others = s.covered_by.size() - 1;
+        f.message = fmt::format("rule `{}` (line {}) is never reached: {}{} {} every packet it matches first",
+                                s.rule->text, s.rule->span.line, decider_text(s.covered_by.front()),
+                                others == 0 ? "" : fmt::format(" and {} other{}", others, others == 1 ? "" : "s"),
+                                others == 0 ? "decides" : "decide");
+        add_related_deciders(rs, s.covered_by, "decides packets this rule matches", f);
+      }
       f.fingerprint_basis = normalized_text(rs, *s.rule);
       std::string reason;
       if (suppressed_by(Decider{s.rule, nullptr, {}}, info().id, reason)) f.suppression = reason;

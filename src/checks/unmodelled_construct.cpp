@@ -6,7 +6,15 @@ namespace fwm {
 class UnmodelledConstruct final : public Check {
  public:
   const CheckInfo& info() const override {
-    static const CheckInfo kInfo{"FWM091", "UnmodelledConstruct", "A construct was read but not modelled; the analysis over-approximated it", Severity::Warning, false};
+    static const CheckInfo kInfo{
+        .id = "FWM091",
+        .name = "UnmodelledConstruct",
+        .short_description = "A construct was read but not modelled; the analysis over-approximated it",
+        .default_level = Severity::Warning,
+        .needs_roles = false,
+        .security_severity = "3.0",
+        .precision = "medium",
+        .tags = {"security", "coverage"}};
     return kInfo;
   }
   void run(const AnalysisContext& ctx, std::vector<Finding>& out) const override {

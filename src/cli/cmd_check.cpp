@@ -236,6 +236,7 @@ int cmd_check(const CheckArgs& args) {
     if (&file == &a.files.back()) free_or_leave_until_exit(std::move(loaded));
   }
   if (progress) fmt::print(stderr, "\r\x1b[K");
+  merge_variant_findings(report.findings);
   if (!config.path.empty()) {
     std::erase_if(report.findings, [&](const Finding& f) { return config.disabled.count(f.rule_id) > 0; });
     for (auto& f : report.findings)

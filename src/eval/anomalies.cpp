@@ -59,17 +59,22 @@ class DeciderShares {
     packets += packets_in(p.box);
   }
   Decider main() const {
+    auto all = ranked();
+    return all.empty() ? Decider{} : all.front();
+  }
+  // Every decider, the most packets first (among equals, ruleset order).
+  std::vector<Decider> ranked() const {
     auto order = [](const Decider& d) {
       return d.rule ? std::make_pair(d.rule->chain, d.rule->index) : std::make_pair(INT_MAX, INT_MAX);
     };
-    Decider best;
-    long double most = -1;
-    for (const auto& [key, entry] : shares_)
-      if (entry.second > most || (entry.second == most && order(entry.first) < order(best))) {
-        best = entry.first;
-        most = entry.second;
-      }
-    return best;
+    std::vector<std::pair<Decider, long double>> all;
+    for (const auto& [key, entry] : shares_) all.push_back(entry);
+    std::sort(all.begin(), all.end(), [&](const auto& a, const auto& b) {
+      return a.second != b.second ? a.second > b.second : order(a.first) < order(b.first);
+    });
+    std::vector<Decider> out;
+    for (auto& [d, packets] : all) out.push_back(d);
+    return out;
   }
 
  private:
@@ -97,11 +102,12 @@ Box match_region(const Ruleset& rs, const Rule& rule, Family f) {
 // one of those rules that decides their packets instead. One evaluation per chain, action
 // and path, with every rule of that action absent: a rule is reached then when a packet
 // still live where it stands meets it.
-std::map<const Rule*, Decider> covered_by_own_class(const Ruleset& rs, const std::vector<const Rule*>& unreached,
-                                                    const AnomalyOptions& options) {
+std::map<const Rule*, std::vector<Decider>> covered_by_own_class(const Ruleset& rs,
+                                                                 const std::vector<const Rule*>& unreached,
+                                                                 const AnomalyOptions& options) {
   std::map<std::pair<int, ActionKind>, std::vector<const Rule*>> groups;
   for (const Rule* r : unreached) groups[{r->chain, r->action.kind}].push_back(r);
-  std::map<const Rule*, Decider> out;
+  std::map<const Rule*, std::vector<Decider>> out;
   for (const auto& [key, rules] : groups) {
     const int chain = key.first;  // (clang 14 cannot capture structured bindings)
     const ActionKind kind = key.second;
@@ -129,9 +135,12 @@ std::map<const Rule*, Decider> covered_by_own_class(const Ruleset& rs, const std
           const Rule* by = piece.decider.rule;
           if (by && by != r && by->chain == chain && by->action.kind == kind) peers.add(piece);
         }
-        Decider instead = peers.main();
-        if (!instead.rule) instead.implicit = "other rules of the same action (their order does not matter)";
-        out[r] = instead;
+        std::vector<Decider> instead = peers.ranked();
+        if (instead.empty()) {
+          instead.push_back({});
+          instead.front().implicit = "other rules of the same action (their order does not matter)";
+        }
+        out[r] = std::move(instead);
       }
     }
   }
@@ -272,7 +281,7 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
     for (const auto& r : c.rules)
       if (r.action.kind != ActionKind::Continue && !hit.test(r) && !r.match.never_by_packet_model)
         unreached.push_back(&r);
-    std::map<const Rule*, Decider> own_class;
+    std::map<const Rule*, std::vector<Decider>> own_class;
     if (c.action_classes_unordered) {
       std::vector<const Rule*> deciding;
       for (const Rule* r : unreached)
@@ -281,12 +290,55 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
     }
     for (const Rule* r : unreached) {
       if (auto it = own_class.find(r); it != own_class.end()) {
-        report.redundant.push_back({r, it->second});
+        report.redundant.push_back({r, it->second.front(), it->second});
         continue;
       }
       report.shadowed.push_back({r});
     }
   }
+  // What keeps each shadowed rule from deciding: the deciders of the packets it matches,
+  // on every path that reaches its chain (a rule of another table or chain may be it).
+  const std::size_t lookups = std::min(report.shadowed.size(), options.max_covering_lookups);
+  for_each_index_on_two_threads(lookups, lookups >= kMinChecksForTwoThreads, [&](std::size_t k) {
+    ShadowedRule& shadowed = report.shadowed[k];
+    const Rule& rule = *shadowed.rule;
+    // Ranked by the new connections from other hosts they decide (what the rule is
+    // usually written for: a loopback or established-state rule before it decides a large
+    // part of its packets, but says little about why it is never reached), then by all.
+    DeciderShares typical_shares, shares;
+    for (std::size_t i = 0; i < surveys.size(); ++i) {
+      if (!surveys[i].reached_chains[static_cast<std::size_t>(rule.chain)]) continue;
+      const Pipeline& p = rs.pipelines[i];
+      if (!rule.match.families.test(static_cast<std::size_t>(p.family))) continue;
+      EvalOptions opts = limited(options);
+      opts.join_rewritten = true;
+      opts.engine = EvalEngine::Auto;
+      opts.follow_fragmentation = false;
+      Box typical = Box::everything(p.family, rs.ifaces.size());  // new connections
+      for (std::size_t c = 0; c < rs.ifaces.size(); ++c)
+        if (rs.ifaces.class_is_loopback(c)) {
+          typical.in_iface.reset(c);
+          typical.out_iface.reset(c);
+        }
+      for (const Piece& piece : evaluate(rs, p, match_region(rs, rule, p.family), opts).pieces) {
+        if (piece.decider.rule == &rule) continue;
+        shares.add(piece);
+        if (auto part = intersect(piece.box, typical)) typical_shares.add({*part, piece.verdict, piece.decider, {}});
+      }
+    }
+    shadowed.covered_by = typical_shares.ranked();
+    for (const Decider& d : shares.ranked())
+      if (std::find(shadowed.covered_by.begin(), shadowed.covered_by.end(), d) == shadowed.covered_by.end())
+        shadowed.covered_by.push_back(d);
+    // Those of its own verdict first: an earlier rule that does what it would do says
+    // most about why it is never reached (a copy, or a wider rule).
+    auto verdict_of = [](const Decider& d) {
+      if (d.rule) return d.rule->action.kind;
+      return d.policy && d.policy->policy == PolicyKind::Deny ? ActionKind::Deny : ActionKind::Accept;
+    };
+    std::stable_partition(shadowed.covered_by.begin(), shadowed.covered_by.end(),
+                          [&](const Decider& d) { return verdict_of(d) == rule.action.kind; });
+  });
   lap("anomalies: unreached rules");
   // Redundancy: evaluate what each deciding rule decides as if the rule were absent. The
   // checks are independent: two threads share them, and the results are taken in order.
@@ -300,7 +352,7 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
     }
     to_check.push_back(&entry);
   }
-  std::vector<std::optional<Decider>> redundant_instead(to_check.size());
+  std::vector<std::optional<std::vector<Decider>>> redundant_instead(to_check.size());
   for_each_index_on_two_threads(to_check.size(), to_check.size() >= kMinChecksForTwoThreads, [&](std::size_t k) {
     const auto& [rule, pieces] = *to_check[k];
     Verdict own = rule->action.kind == ActionKind::Accept ? Verdict::Accept : Verdict::Deny;
@@ -322,11 +374,15 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
       }
       if (!same) break;
     }
-    if (same) redundant_instead[k] = instead.main();
+    if (same) {
+      redundant_instead[k] = instead.ranked();
+      if (redundant_instead[k]->empty()) redundant_instead[k]->push_back({});
+    }
   });
   lap("anomalies: redundancy checks");
   for (std::size_t k = 0; k < to_check.size(); ++k)
-    if (redundant_instead[k]) report.redundant.push_back({to_check[k]->first, *redundant_instead[k]});
+    if (redundant_instead[k])
+      report.redundant.push_back({to_check[k]->first, redundant_instead[k]->front(), *redundant_instead[k]});
   return report;
 }
 

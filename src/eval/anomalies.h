@@ -13,11 +13,16 @@ namespace fwm {
 
 struct ShadowedRule {
   const Rule* rule;
+  // What decides the packets it matches, the decider of the most packets first (empty
+  // past AnomalyOptions::max_covering_lookups).
+  std::vector<Decider> covered_by = {};
 };
 
 struct RedundantRule {
   const Rule* rule;
-  Decider instead;  // what decides its packets when it is removed
+  Decider instead;  // what decides its packets when it is removed (the most of them)
+  // Every decider of its packets when it is removed, `instead` first.
+  std::vector<Decider> covered_by = {};
 };
 
 struct AnomalyReport {
@@ -35,6 +40,8 @@ struct AnomalyOptions {
   // Budget of rules whose redundancy is checked (each costs one evaluation of the
   // region it decides). Above it the analysis stops and says so.
   std::size_t max_redundancy_checks = 50'000;
+  // Shadowed rules whose covering rules are looked up (one evaluation each).
+  std::size_t max_covering_lookups = 5'000;
   // Limits of each evaluation the analysis runs (as EvalOptions).
   std::size_t max_call_depth = EvalOptions().max_call_depth;
   std::size_t max_pieces = EvalOptions().max_pieces;

@@ -25,6 +25,12 @@ std::string render_json(const Report& r) {
     o["snippet"] = f.snippet;
     if (!f.requirement_id.empty()) o["requirement"] = f.requirement_id;
     o["fingerprint"] = f.fingerprint();
+    if (!f.related.empty()) {
+      o["related"] = nlohmann::ordered_json::array();
+      for (const auto& rel : f.related)
+        o["related"].push_back({{"file", rel.location.file}, {"line", rel.location.line}, {"message", rel.message}});
+      if (f.related_left_out) o["related_left_out"] = f.related_left_out;
+    }
     if (!f.properties.empty()) o["properties"] = f.properties;
     if (f.suppression) o["suppressed"] = *f.suppression;
     if (!f.baseline_state.empty()) o["baseline_state"] = f.baseline_state;

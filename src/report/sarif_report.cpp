@@ -1,8 +1,8 @@
 // SARIF 2.1.0 for GitHub code scanning: rules with help and helpUri, results with a
 // physical location each, relative uris, fingerprints from content (fwmatrix/v1).
 #include <filesystem>
-#include <nlohmann/json.hpp>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "checks/check.h"
 #include "report/report.h"
@@ -69,8 +69,11 @@ std::string render_sarif(const Report& r) {
     rule["help"] = {{"text", doc.empty() ? with_period(info.short_description) : doc},
                     {"markdown", doc.empty() ? with_period(info.short_description) : doc}};
     rule["defaultConfiguration"] = {{"level", sarif_level(info.default_level)}};
-    rule["properties"] = {{"tags", json::array({"firewall", "network"})},
-                          {"precision", info.id == "FWM091" ? "medium" : "high"},
+    json tags = json::array({"firewall", "network"});
+    for (const auto& tag : info.tags) tags.push_back(tag);
+    rule["properties"] = {{"tags", std::move(tags)},
+                          {"precision", info.precision},
+                          {"security-severity", info.security_severity},
                           {"problem.severity", info.default_level == Severity::Error     ? "error"
                                                : info.default_level == Severity::Warning ? "warning"
                                                                                          : "recommendation"}};
@@ -99,13 +102,32 @@ std::string render_sarif(const Report& r) {
         region["endColumn"] = f.location.end_column;
     }
     if (!f.snippet.empty()) region["snippet"] = {{"text", f.snippet}};
-    res["locations"] = json::array({{{"physicalLocation",
-                                      {{"artifactLocation", {{"uri", uri_of(f.location.file)}, {"uriBaseId", "%SRCROOT%"}}},
-                                       {"region", region}}}}});
+    res["locations"] =
+        json::array({{{"physicalLocation",
+                       {{"artifactLocation", {{"uri", uri_of(f.location.file)}, {"uriBaseId", "%SRCROOT%"}}},
+                        {"region", region}}}}});
+    if (!f.related.empty()) {
+      json related = json::array();
+      for (std::size_t i = 0; i < f.related.size(); ++i) {
+        const RelatedLocation& rel = f.related[i];
+        json rel_region;
+        rel_region["startLine"] = std::max(1, rel.location.line);
+        rel_region["startColumn"] = std::max(1, rel.location.column);
+        related.push_back({{"id", i + 1},
+                           {"physicalLocation",
+                            {{"artifactLocation", {{"uri", uri_of(rel.location.file)}, {"uriBaseId", "%SRCROOT%"}}},
+                             {"region", rel_region}}},
+                           {"message", {{"text", with_period(rel.message)}}}});
+      }
+      res["relatedLocations"] = std::move(related);
+    }
     res["partialFingerprints"] = {{"fwmatrix/v1", f.fingerprint()}};
-    if (!f.properties.empty()) res["properties"] = f.properties;
-    if (f.suppression)
-      res["suppressions"] = json::array({{{"kind", "inSource"}, {"justification", *f.suppression}}});
+    if (!f.properties.empty() || f.related_left_out) {
+      json props = f.properties;
+      if (f.related_left_out) props["relatedLocationsLeftOut"] = f.related_left_out;
+      res["properties"] = std::move(props);
+    }
+    if (f.suppression) res["suppressions"] = json::array({{{"kind", "inSource"}, {"justification", *f.suppression}}});
     if (!f.baseline_state.empty()) res["baselineState"] = f.baseline_state;
     results.push_back(std::move(res));
   }

@@ -13,12 +13,23 @@ std::string render_text(const Report& r, bool color) {
   for (const auto& f : r.findings) {
     const char* level = severity_name(f.level);
     const char* code = f.level == Severity::Error ? "1;31" : f.level == Severity::Warning ? "1;33" : "1;36";
-    out += fmt::format("{}:{}:{}: {} {}: {}", f.location.file, f.location.line, f.location.column,
-                       paint(code, level), f.rule_id, f.message);
+    out += fmt::format("{}:{}:{}: {} {}: {}", f.location.file, f.location.line, f.location.column, paint(code, level),
+                       f.rule_id, f.message);
     if (f.suppression) out += fmt::format(" [suppressed: {}]", *f.suppression);
     if (!f.baseline_state.empty()) out += fmt::format(" [{}]", f.baseline_state);
     out += "\n";
     if (!f.snippet.empty()) out += fmt::format("    {}\n", paint("2", f.snippet));
+    if (!f.related.empty()) {
+      // The other places, by line (their texts are in the SARIF and JSON reports).
+      std::vector<std::string> lines;
+      for (const auto& rel : f.related)
+        lines.push_back(rel.location.file == f.location.file
+                            ? std::to_string(rel.location.line)
+                            : fmt::format("{}:{}", rel.location.file, rel.location.line));
+      out += fmt::format(
+          "    {} {}{}\n", paint("2", lines.size() + f.related_left_out == 1 ? "also line" : "also lines"),
+          fmt::join(lines, ", "), f.related_left_out ? fmt::format(" and {} more", f.related_left_out) : "");
+    }
   }
   for (const auto& n : r.notes) out += fmt::format("note: {}\n", n);
   auto c = count_findings(r);
@@ -27,8 +38,8 @@ std::string render_text(const Report& r, bool color) {
     if (!inputs.empty()) inputs += ", ";
     inputs += fmt::format("{} ({}, {} rules)", in.file, in.format, in.rules);
   }
-  out += fmt::format("{} error{}, {} warning{}, {} note{}{} in {}{}\n", c.errors, c.errors == 1 ? "" : "s",
-                     c.warnings, c.warnings == 1 ? "" : "s", c.notes, c.notes == 1 ? "" : "s",
+  out += fmt::format("{} error{}, {} warning{}, {} note{}{} in {}{}\n", c.errors, c.errors == 1 ? "" : "s", c.warnings,
+                     c.warnings == 1 ? "" : "s", c.notes, c.notes == 1 ? "" : "s",
                      c.suppressed ? fmt::format(", {} suppressed", c.suppressed) : "", inputs,
                      r.roles.empty() ? "" : fmt::format(" for role {}", fmt::join(r.roles, ",")));
   return out;

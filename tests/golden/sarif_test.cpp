@@ -108,3 +108,32 @@ TEST_CASE("sarif: the shared validator accepts our logs", "[sarif][validate]") {
   REQUIRE(r.exit_code == 0);
   REQUIRE(r.out.find("all 4 file(s) valid") != std::string::npos);
 }
+
+TEST_CASE("sarif: rules carry security-severity, precision and tags; gaps carry related locations",
+          "[sarif]") {
+  auto log = sarif_of("corpus/config/director-with-ssh.rules --role front-end", 1);
+  const auto& run = log["runs"][0];
+  for (const auto& rule : run["tool"]["driver"]["rules"]) {
+    INFO(rule["id"].get<std::string>());
+    const auto& props = rule["properties"];
+    const double score = std::stod(props["security-severity"].get<std::string>());
+    CHECK(score > 0.0);
+    CHECK(score <= 10.0);
+    const std::set<std::string> precisions = {"very-high", "high", "medium", "low"};
+    CHECK(precisions.count(props["precision"].get<std::string>()) == 1);
+    bool security = false;
+    for (const auto& tag : props["tags"]) security = security || tag == "security";
+    CHECK(security);  // GitHub reads security-severity only with this tag
+  }
+  // The shadowed duplicate SSH rule points at the rule that decides its packets first.
+  bool related_seen = false;
+  for (const auto& res : run["results"]) {
+    if (res["ruleId"] != "FWM030") continue;
+    REQUIRE(res.contains("relatedLocations"));
+    const auto& first = res["relatedLocations"][0];
+    CHECK(first["physicalLocation"]["region"]["startLine"] == 10);
+    CHECK(first["message"]["text"].get<std::string>().find("line 10") != std::string::npos);
+    related_seen = true;
+  }
+  CHECK(related_seen);
+}
