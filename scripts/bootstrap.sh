@@ -5,8 +5,13 @@ set -euo pipefail
 
 FWM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 FWM_BUILD=${FWM_BUILD_DIR:-$FWM_ROOT/build}
-FWM_PACKAGES=(cmake ninja-build g++ pkg-config antlr4 default-jre-headless libantlr4-runtime-dev libfmt-dev
-  libcli11-dev catch2 nlohmann-json3-dev libyaml-cpp-dev libhivex-dev libgoogle-perftools-dev)
+# What building fwmatrix needs (-DFWM_BUILD_TESTS=OFF: the Dockerfile's build stage and the
+# release packages); the tests add Catch2 (v2 or v3). uuid-dev: Debian's antlr4-runtime
+# CMake targets link -luuid, and libantlr4-runtime-dev does not depend on it (a clean
+# Debian 12 root, scripts/check-container, fails to link without it).
+FWM_BUILD_PACKAGES=(cmake ninja-build g++ pkg-config antlr4 default-jre-headless libantlr4-runtime-dev libfmt-dev
+  libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libhivex-dev libgoogle-perftools-dev uuid-dev)
+FWM_PACKAGES=("${FWM_BUILD_PACKAGES[@]}" catch2)
 
 fwm_missing_packages() {
   local missing=() p

@@ -2,7 +2,7 @@
 // the evaluator and of each frontend ask it the same way.
 #pragma once
 
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <string>
 #include <vector>
 

@@ -3,7 +3,7 @@
 #include <sys/wait.h>
 
 #include <algorithm>
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <cstdio>
 #include <filesystem>
 #include <fstream>

@@ -6,6 +6,7 @@
 
 #include <map>
 
+#include "cli/build_info.h"
 #include "cli/commands.h"
 #include "frontends/frontend.h"
 
@@ -69,7 +70,7 @@ struct LimitFlags {
 int run_cli(int argc, char** argv) {
   CLI::App app{"fwmatrix: static analysis of firewall configurations against a product's port matrix"};
   app.require_subcommand(0, 1);
-  app.set_version_flag("--version", std::string("fwmatrix ") + FWM_VERSION);
+  app.set_version_flag("--version", fmt::format("fwmatrix {} ({})", FWM_VERSION, build_commit()));
   std::string formats_help = fmt::format("input format (default: detected from content): {}", fmt::join(known_formats(), ", "));
 
   CheckArgs check;

@@ -5,7 +5,7 @@
 // configuration, batch files that only echo legacy commands into another file).
 #include <fmt/format.h>
 
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <filesystem>
 #include <fstream>
 #include <sstream>

@@ -6,7 +6,7 @@
 //  - corpus/real/iptables: real-world rulesets, every file must parse.
 #include <fmt/format.h>
 
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <filesystem>
 #include <fstream>
 #include <sstream>

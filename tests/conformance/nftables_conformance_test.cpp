@@ -10,7 +10,7 @@
 //    include files, shell-escaped quotes) are listed.
 #include <fmt/format.h>
 
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <filesystem>
 #include <fstream>
 #include <set>

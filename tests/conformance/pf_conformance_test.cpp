@@ -7,7 +7,7 @@
 //    where pfN.ok lists the expanded rules, their number matches ours.
 #include <fmt/format.h>
 
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <filesystem>
 #include <fstream>
 #include <map>

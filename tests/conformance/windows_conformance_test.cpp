@@ -6,7 +6,7 @@
 // or a silently empty result.
 #include <fmt/format.h>
 
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <filesystem>
 
 #include "frontends/frontend.h"

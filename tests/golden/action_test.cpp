@@ -1,7 +1,7 @@
 // The GitHub Action's steps (scripts/action-check) run locally on corpus files: one SARIF
 // per config with its own category, a Markdown summary, the exit code of the worst file,
 // and SARIF that the shared validator accepts.
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <filesystem>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>

@@ -5,7 +5,7 @@
 // followed by the exact expected stdout. A golden file with a "# command: ..." line runs
 // that fwmatrix command line instead (e.g. `diff OLD NEW --role R`); its name is free. FWM_UPDATE_GOLDEN=1 rewrites the files (review
 // the diff before committing).
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <cstdlib>
 #include <filesystem>
 #include <fmt/format.h>

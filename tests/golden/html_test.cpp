@@ -1,6 +1,6 @@
 // The HTML report rendered by a real browser: headless Chromium loads the file (no
 // network), runs its script, and the test checks the resulting DOM.
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <filesystem>
 #include <fmt/format.h>
 

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <regex>

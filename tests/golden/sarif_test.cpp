@@ -1,6 +1,6 @@
 // SARIF output: structure GitHub code scanning needs, fingerprints from content, and the
 // shared validator (schema 2.1.0, GitHub limits, Microsoft's SARIF rules) when present.
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <filesystem>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>

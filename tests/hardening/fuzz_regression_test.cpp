@@ -1,7 +1,7 @@
 // Inputs the fuzz targets (fuzz/) found crashing, run through the same path: load with the
 // format, analyse, render SARIF and JSON. Both crashes were bytes that the UTF-8 check let
 // through (surrogates, overlong forms) and that the ANTLR runtime or the JSON writer threw on.
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <string>
 
 #include "checks/analysis.h"

@@ -1,7 +1,7 @@
 // Hostile and unusual input: encodings, include depth and loops, macro expansion limits,
 // jump cycles and call depth, very long lines, includes that leave the input's directory,
 // a bad file among many, and byte-identical output across runs.
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <chrono>
 #include <filesystem>
 #include <random>

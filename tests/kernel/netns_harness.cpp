@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <chrono>
 #include <cstring>
 #include <nlohmann/json.hpp>

@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <chrono>
 #include <filesystem>
 #include <thread>

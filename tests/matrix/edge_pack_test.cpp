@@ -1,7 +1,7 @@
 // The Edge rule packs (sfb2015-edge, sfb2019-edge): row counts per firewall table, the
 // sources and destinations of every row, and the 2019 variant without XMPP.
 #include <algorithm>
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <cstdio>
 #include <filesystem>
 #include <fstream>

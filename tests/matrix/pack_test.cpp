@@ -1,6 +1,6 @@
 // The rule pack against its source: every row of every table of the seed document is a
 // requirement (or IPsec exemption) with the same table, row, role and ports.
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <filesystem>
 #include <fmt/format.h>
 #include <map>

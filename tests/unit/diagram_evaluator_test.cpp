@@ -4,7 +4,7 @@
 // verdict and deciding rule, and reach the same rules. Also the diagrams themselves.
 #include <fmt/format.h>
 
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <map>
 #include <random>
 #include <set>

@@ -3,7 +3,7 @@
 
 #include <fmt/format.h>
 
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <future>
 #include <set>
 

@@ -1,6 +1,6 @@
 #include "ir/file_name.h"
 
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <string>
 #include <thread>
 #include <vector>

@@ -1,5 +1,5 @@
 #include <bitset>
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <random>
 
 #include "ir/address.h"

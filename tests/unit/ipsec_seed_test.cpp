@@ -4,7 +4,7 @@
 // missing intervals (FWM010) and the narrowed entry (FWM011).
 #include <fmt/format.h>
 
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <map>
 #include <set>
 #include <sstream>

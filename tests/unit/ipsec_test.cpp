@@ -1,5 +1,5 @@
 // IPsec policy readers, the IPsec evaluation and the exemption checks.
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <set>
 
 #include "checks/analysis.h"

@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <filesystem>
 #include <fstream>
 #include <random>

@@ -2,7 +2,7 @@
 // one pass, in the same order.
 #include <fmt/format.h>
 
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 
 #include "frontends/iptables/iptables_frontend.h"
 

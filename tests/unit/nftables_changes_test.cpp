@@ -3,7 +3,7 @@
 // (add/insert at a handle or index, replace, delete rule), and `delete element`.
 #include <fmt/format.h>
 
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 
 #include "eval/evaluator.h"
 #include "frontends/frontend.h"

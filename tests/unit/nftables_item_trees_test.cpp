@@ -5,7 +5,7 @@
 // a generated ruleset with errors among its repeated shapes.
 #include <fmt/format.h>
 
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <filesystem>
 #include <fstream>
 #include <regex>

@@ -1,5 +1,5 @@
 // nftables frontend: parsing, lowering and verdicts through the evaluator.
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <filesystem>
 #include <fstream>
 

@@ -2,7 +2,7 @@
 // connection's first packet is not a later fragment, its source is routed back through
 // the interface it arrives on (reverse-path filters), and its destination is a unicast
 // address (fib daddr type). Each assumption is stated in an FWM091 note.
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 
 #include "eval/anomalies.h"
 #include "frontends/frontend.h"

@@ -1,7 +1,7 @@
 // pf frontend: parsing (macros, lists, tables, anchors, port operators) and
 // verdicts of the lowered first-match form against pf's last-match / quick
 // semantics.
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <filesystem>
 #include <fstream>
 #include <map>

@@ -2,7 +2,7 @@
 // exits after the command.
 #include "util/process_exit.h"
 
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 
 using namespace fwm;
 

@@ -1,6 +1,6 @@
 #include "ir/small_vector.h"
 
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <random>
 #include <vector>
 

@@ -1,7 +1,7 @@
 #include "ir/sparse.h"
 
 #include <algorithm>
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <string>
 #include <vector>
 

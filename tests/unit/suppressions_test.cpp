@@ -1,7 +1,7 @@
 // Inline suppressions, read the same way by every frontend (ir/suppressions.h).
 #include "ir/suppressions.h"
 
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 
 using namespace fwm;
 

@@ -2,7 +2,7 @@
 // file:line:col, media overrides, and forward-path coverage between addresses.
 #include "matrix/topology.h"
 
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <cstdio>
 #include <filesystem>
 #include <fstream>

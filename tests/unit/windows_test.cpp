@@ -4,7 +4,7 @@
 #include <iconv.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <cstring>
 #include <filesystem>
 #include <fstream>
