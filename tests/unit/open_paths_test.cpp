@@ -3,12 +3,12 @@
 // each decider must then decide the same packets as in an evaluation of its own.
 #include <fmt/format.h>
 
-#include <catch2/catch.hpp>
 #include <map>
 
 #include "checks/check_support.h"
 #include "eval/anomalies.h"
 #include "frontends/frontend.h"
+#include "fwm_catch.hpp"
 
 using namespace fwm;
 

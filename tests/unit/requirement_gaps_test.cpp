@@ -5,10 +5,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <catch2/catch.hpp>
 
 #include "checks/analysis.h"
 #include "frontends/frontend.h"
+#include "fwm_catch.hpp"
 
 using namespace fwm;
 
