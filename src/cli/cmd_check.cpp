@@ -19,6 +19,7 @@
 #include "matrix/topology.h"
 #include "report/report.h"
 #include "util/process_exit.h"
+#include "util/text_input.h"
 #include "util/timing.h"
 
 namespace fwm {
@@ -38,6 +39,37 @@ bool write_output(const std::string& path, const std::string& text) {
 }
 
 namespace {
+
+// The text report; --quiet leaves out the notes and the summary line.
+std::string render_text_output(const Report& report, bool color, bool quiet) {
+  if (!quiet) return render_text(report, color);
+  Report findings_only = report;
+  findings_only.notes.clear();
+  std::string text = render_text(findings_only, color);
+  std::string summary = render_summary(findings_only);
+  if (text.size() >= summary.size() && text.compare(text.size() - summary.size(), summary.size(), summary) == 0)
+    text.resize(text.size() - summary.size());
+  return text;
+}
+
+// A Windows IPsec script runs its commands at the start of a line (a document that
+// mentions them in prose or Markdown does not).
+bool runs_ipsec_command(const std::string& text) {
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::size_t first = text.find_first_not_of(" \t@", start);
+    if (first < end) {
+      std::string head = text.substr(first, std::min<std::size_t>(20, end - first));
+      std::transform(head.begin(), head.end(), head.begin(), [](unsigned char c) { return std::tolower(c); });
+      for (const char* command : {"netsh", "new-netipsecrule", "ipsecpol"})
+        if (head.rfind(command, 0) == 0) return true;
+    }
+    start = end + 1;
+  }
+  return false;
+}
 
 int level_rank(Severity s) { return s == Severity::Error ? 3 : s == Severity::Warning ? 2 : 1; }
 int fail_rank(const std::string& fail_on) {
@@ -105,7 +137,7 @@ int cmd_check(const CheckArgs& args) {
   std::future<LoadResult> first_file;
   if (!a.files.empty())
     first_file = std::async(std::launch::async,
-                            [path = a.files.front(), options = load_options()] { return load_ruleset(path, options); });
+                            [path = a.files.front(), options = load_options()] { return load_input(path, options); });
   // Network mode: the topology names the roles (and may name the pack and lb_mode).
   std::optional<Topology> topology;
   if (!a.topology.empty()) {
@@ -141,7 +173,18 @@ int cmd_check(const CheckArgs& args) {
       return 2;
     }
     topology = std::move(loaded.topology);
-    if (!a.roles.empty())  // --role with --topology: only those roles of the topology
+    // --role with --topology: only those roles of the topology; a role it does not place
+    // would be checked against nothing.
+    for (const auto& role : a.roles)
+      if (std::none_of(topology->roles.begin(), topology->roles.end(),
+                       [&](const TopologyRole& r) { return r.id == role; })) {
+        std::vector<std::string> placed;
+        for (const auto& r : topology->roles) placed.push_back(r.id);
+        fmt::print(stderr, "fwmatrix: role '{}' is not placed by the topology {} (it places: {})\n", role, a.topology,
+                   placed.empty() ? "no role" : fmt::format("{}", fmt::join(placed, ", ")));
+        return 2;
+      }
+    if (!a.roles.empty())
       std::erase_if(topology->roles, [&](const TopologyRole& r) {
         return std::find(a.roles.begin(), a.roles.end(), r.id) == a.roles.end();
       });
@@ -153,6 +196,10 @@ int cmd_check(const CheckArgs& args) {
   std::set<std::string> baseline;
   if (!a.baseline.empty() && !read_baseline(a.baseline, baseline)) return 2;
 
+  auto wants = [&a](const char* format) {
+    return std::any_of(a.outputs.begin(), a.outputs.end(), [&](const OutputSpec& o) { return o.format == format; });
+  };
+  const bool wants_html = wants("html");
   Report report;
   report.roles = a.roles;
   report.category = a.category;
@@ -180,7 +227,7 @@ int cmd_check(const CheckArgs& args) {
       f.fingerprint_basis = d.message + "|" + d.snippet;
       report.findings.push_back(std::move(f));
     }
-    if (a.report == "html") report.sources[p.file] = read_text_file(p.file).text;
+    if (wants_html) report.sources[p.file] = read_text_file(p.file).text;
     ipsec_views.push_back(loaded.policy.get());
     ipsec_policies.push_back(std::move(loaded.policy));
   }
@@ -193,17 +240,27 @@ int cmd_check(const CheckArgs& args) {
                     "FWM010 and FWM011 had nothing to check",
                     fmt::join(a.roles, ",")));
   // Progress on a terminal for runs over several files (stderr; silent when redirected).
-  bool progress = a.files.size() > 1 && isatty(STDERR_FILENO);
+  bool progress = a.files.size() > 1 && !a.quiet && isatty(STDERR_FILENO);
+  std::vector<std::string> unread;  // files that could not be read or recognised
   std::size_t done = 0;
   for (const auto& file : a.files) {
     if (progress) fmt::print(stderr, "\r\x1b[K[{}/{}] {}", ++done, a.files.size(), file);
-    auto loaded = &file == &a.files.front() ? first_file.get() : load_ruleset(file, load_options());
+    auto loaded = &file == &a.files.front() ? first_file.get() : load_input(file, load_options());
     if (!loaded.ruleset) {
-      if (a.format.empty())
-        if (auto ipsec_format = ipsec::detect_ipsec_format(read_text_file(file)); !ipsec_format.empty())
-          loaded.error += fmt::format(" (it looks like an IPsec policy, {}: give it with --ipsec)", ipsec_format);
+      // An IPsec policy given as a firewall file: say how to give it, when it reads as
+      // one (a document that only mentions the commands has no entries).
+      if (a.format.empty()) {
+        TextFile text = file == "-" ? decode_text(kStdinName, stdin_text()) : read_text_file(file);
+        if (auto ipsec_format = ipsec::detect_ipsec_format(text); !ipsec_format.empty())
+          if (auto policy = ipsec::load_ipsec_policy_file(text, ipsec_format);
+              policy.policy && !policy.policy->entries.empty() &&
+              (ipsec_format != "windows-script" || runs_ipsec_command(text.text)))
+            loaded.error += fmt::format(" (it looks like an IPsec policy, {}: give it with --ipsec)", ipsec_format);
+      }
+      if (progress) fmt::print(stderr, "\r\x1b[K");
       fmt::print(stderr, "fwmatrix: {}\n", loaded.error);
       input_error = true;
+      unread.push_back(file == "-" ? kStdinName : file);
       continue;
     }
     for (const Ruleset* variant : loaded.all()) {
@@ -218,8 +275,9 @@ int cmd_check(const CheckArgs& args) {
         ipsec_checked = true;
       }
       auto findings = analyze(rs, request, report.notes);
-      if (a.report == "html") {
-        report.sources[file] = read_text_file(file, read_limits(a.limits)).text;
+      if (wants_html) {
+        report.sources[file == "-" ? kStdinName : file] =
+            file == "-" ? stdin_text() : read_text_file(file, read_limits(a.limits)).text;
         if (pack && !topology) {
           CoverageOptions coverage_options;
           coverage_options.limits = a.limits;
@@ -236,6 +294,10 @@ int cmd_check(const CheckArgs& args) {
     if (&file == &a.files.back()) free_or_leave_until_exit(std::move(loaded));
   }
   if (progress) fmt::print(stderr, "\r\x1b[K");
+  // A fatal error (no input could be read): the error said so, there is nothing to report.
+  if (report.inputs.empty() && !unread.empty()) return 2;
+  if (!unread.empty())
+    report.notes.push_back(fmt::format("not checked (could not be read): {}", fmt::join(unread, ", ")));
   merge_variant_findings(report.findings);
   if (!config.path.empty()) {
     std::erase_if(report.findings, [&](const Finding& f) { return config.disabled.count(f.rule_id) > 0; });
@@ -247,19 +309,32 @@ int cmd_check(const CheckArgs& args) {
   if (!a.baseline.empty())
     for (auto& f : report.findings) f.baseline_state = baseline.count(f.fingerprint()) ? "unchanged" : "new";
 
-  std::string text;
-  if (a.report == "sarif")
-    text = render_sarif(report);
-  else if (a.report == "json")
-    text = render_json(report);
-  else if (a.report == "markdown")
-    text = render_markdown(report);
-  else if (a.report == "html")
-    text = render_html(report);
-  else
-    text = render_text(report, a.output.empty() && isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR"));
-  if (!write_output(a.output, text)) return 2;
+  if (a.new_only) {
+    auto unchanged = std::erase_if(report.findings, [](const Finding& f) { return f.baseline_state == "unchanged"; });
+    if (unchanged)
+      report.notes.push_back(fmt::format("{} finding{} already in the baseline not shown (--new-only)", unchanged,
+                                         unchanged == 1 ? "" : "s"));
+  }
+
+  bool text_on_stdout = false;
+  for (const auto& out : a.outputs) {
+    std::string text;
+    if (out.format == "sarif")
+      text = render_sarif(report);
+    else if (out.format == "json")
+      text = render_json(report);
+    else if (out.format == "markdown")
+      text = render_markdown(report);
+    else if (out.format == "html")
+      text = render_html(report);
+    else
+      text = render_text_output(report, out.to_stdout() && use_color(STDOUT_FILENO), a.quiet);
+    text_on_stdout |= out.format == "text" && out.to_stdout();
+    if (!write_output(out.path, text)) return 2;
+  }
   if (timing_enabled()) print_timing("report written", 0);
+  // The one-line summary: the end of a text report on stdout, else on stderr.
+  if (!text_on_stdout && !a.quiet) fmt::print(stderr, "{}", render_summary(report));
 
   if (input_error) return 2;
   int threshold = fail_rank(a.fail_on);

@@ -66,8 +66,8 @@ int cmd_diff(const DiffArgs& a) {
   old_options.limits = a.limits;
   new_options.format = a.format_new;
   new_options.limits = a.limits;
-  auto old_load = load_ruleset(a.old_file, old_options);
-  auto new_load = load_ruleset(a.new_file, new_options);
+  auto old_load = load_input(a.old_file, old_options);
+  auto new_load = load_input(a.new_file, new_options);
   for (const auto* l : {&old_load, &new_load})
     if (!l->ruleset) {
       fmt::print(stderr, "fwmatrix: {}\n", l->error);
@@ -138,15 +138,49 @@ int cmd_diff(const DiffArgs& a) {
   sort_findings(d.fixed_findings);
   sort_findings(sarif.findings);
 
-  std::string text;
-  if (a.report == "json") text = render_diff_json(d);
-  else if (a.report == "markdown") text = render_diff_markdown(d);
-  else if (a.report == "sarif") text = render_sarif(sarif);
-  else text = render_diff_text(d, a.output.empty() && isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR"));
-  if (!write_output(a.output, text)) return 2;
+  bool text_on_stdout = false;
+  for (const auto& out : a.outputs) {
+    std::string text;
+    if (out.format == "json")
+      text = render_diff_json(d);
+    else if (out.format == "markdown")
+      text = render_diff_markdown(d);
+    else if (out.format == "sarif")
+      text = render_sarif(sarif);
+    else {
+      DiffReport shown = d;
+      if (a.quiet) shown.notes.clear();
+      text = render_diff_text(shown, out.to_stdout() && use_color(STDOUT_FILENO));
+      // --quiet: without the last line (the counts).
+      if (a.quiet && !text.empty()) {
+        auto last = text.rfind('\n', text.size() - 2);
+        text.resize(last == std::string::npos ? 0 : last + 1);
+      }
+    }
+    text_on_stdout |= out.format == "text" && out.to_stdout();
+    if (!write_output(out.path, text)) return 2;
+  }
+  if (!text_on_stdout && !a.quiet) {
+    std::string text = render_diff_text(d, false);
+    auto last = text.rfind('\n', text.size() - 2);
+    fmt::print(stderr, "{}", last == std::string::npos ? text : text.substr(last + 1));
+  }
 
-  bool worse = std::any_of(d.requirements.begin(), d.requirements.end(), [](const auto& r) { return r.worse; }) ||
-               std::any_of(d.new_findings.begin(), d.new_findings.end(), is_exposure_or_gap);
+  // Exit 1: see --fail-on (DiffArgs::fail_on).
+  if (a.fail_on == "none") return 0;
+  bool requirement_worse =
+      std::any_of(d.requirements.begin(), d.requirements.end(), [](const auto& r) { return r.worse; });
+  bool worse = false;
+  if (a.fail_on.empty()) {
+    worse = std::any_of(d.new_findings.begin(), d.new_findings.end(), is_exposure_or_gap);
+  } else {
+    int threshold = a.fail_on == "error" ? 3 : a.fail_on == "warning" ? 2 : 1;
+    worse = std::any_of(d.new_findings.begin(), d.new_findings.end(), [threshold](const Finding& f) {
+      int rank = f.level == Severity::Error ? 3 : f.level == Severity::Warning ? 2 : 1;
+      return !f.suppression && rank >= threshold;
+    });
+  }
+  worse |= requirement_worse;
   return worse ? 1 : 0;
 }
 

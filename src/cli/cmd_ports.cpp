@@ -39,7 +39,7 @@ struct Loaded {
 
 Loaded load_for_path(const PathArgs& a) {
   Loaded l;
-  auto res = load_ruleset(a.file, {a.format, a.profile, a.allow_outside, a.limits});
+  auto res = load_input(a.file, {a.format, a.profile, a.allow_outside, a.limits});
   if (!res.ruleset) {
     fmt::print(stderr, "fwmatrix: {}\n", res.error);
     l.code = 2;

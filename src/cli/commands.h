@@ -6,11 +6,19 @@
 #include <vector>
 
 #include "eval/region.h"
+#include "frontends/frontend.h"
 #include "ir/ruleset.h"
 #include "report/report.h"
 #include "util/limits.h"
 
 namespace fwm {
+
+// One report of a run: a format and where it goes (empty path or "-": stdout).
+struct OutputSpec {
+  std::string format;
+  std::string path;
+  bool to_stdout() const { return path.empty() || path == "-"; }
+};
 
 struct CheckArgs {
   std::vector<std::string> files;
@@ -21,10 +29,11 @@ struct CheckArgs {
   std::vector<std::string> roles;
   std::string topology;
   std::vector<std::string> ipsec;
-  std::string report = "text";
-  std::string output;
+  std::vector<OutputSpec> outputs;  // --report FORMAT[=FILE] / -o FILE; empty: text to stdout
   std::string fail_on = "error";
   std::string baseline;
+  bool new_only = false;  // --new-only: only the findings that are new against --baseline
+  bool quiet = false;     // --quiet: no notes, no summary line, nothing on stderr but errors
   std::string lb_mode;
   std::string category;
   std::string config;  // explicit .fwmatrix.yaml
@@ -69,14 +78,26 @@ struct DiffArgs {
   std::string rules_dir;
   std::vector<std::string> roles;
   std::string lb_mode;
-  std::string report = "text";
-  std::string output;
+  std::vector<OutputSpec> outputs;  // as check's
+  std::string fail_on;              // empty: the default rule (a requirement worse, a new exposure or gap)
+  bool quiet = false;
   Limits limits;  // --max-... flags
 };
 int cmd_diff(const DiffArgs& a);
 
 // Writes text to `path` (or stdout when empty); false with a message on failure.
 bool write_output(const std::string& path, const std::string& text);
+
+// Loads a ruleset from `path`, or from standard input when `path` is "-" (read once per
+// process: a second "-" is an error).
+LoadResult load_input(const std::string& path, const LoadOptions& options);
+// The text read from standard input by load_input ("" before).
+const std::string& stdin_text();
+// The name a ruleset read from standard input carries in reports.
+inline constexpr const char* kStdinName = "stdin";
+
+// Colours for text written to this stream: a terminal and NO_COLOR unset or empty.
+bool use_color(int fd);
 
 // Builds the query box of `ports`/`explain` from the optional field filters; returns an
 // error message for bad values.

@@ -1,16 +1,23 @@
 #include "cli/project_config.h"
 
-#include <yaml-cpp/yaml.h>
-
-#include <filesystem>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <filesystem>
 
 #include "util/limits.h"
 
 namespace fwm {
 
 namespace fs = std::filesystem;
+
+const std::vector<std::string>& project_config_keys() {
+  static const std::vector<std::string> keys = {"roles",    "pack",    "lb_mode",  "fail_on",
+                                                "severity", "disable", "topology", "limits"};
+  return keys;
+}
 
 ConfigLoad load_project_config(const std::string& path) {
   ConfigLoad res;
@@ -21,14 +28,12 @@ ConfigLoad load_project_config(const std::string& path) {
       res.error = fmt::format("{}: expected a mapping of settings", path);
       return res;
     }
-    static const std::set<std::string> known = {"roles",    "pack",    "lb_mode",  "fail_on",
-                                                "severity", "disable", "topology", "limits"};
+    const auto& known = project_config_keys();
     for (const auto& kv : root) {
       std::string key = kv.first.as<std::string>();
-      if (!known.count(key)) {
-        res.error = fmt::format(
-            "{}:{}: unknown setting '{}' (known: roles, pack, lb_mode, fail_on, severity, disable, topology, limits)",
-            path, kv.first.Mark().line + 1, key);
+      if (std::find(known.begin(), known.end(), key) == known.end()) {
+        res.error = fmt::format("{}:{}: unknown setting '{}' (known: {})", path, kv.first.Mark().line + 1, key,
+                                fmt::join(known, ", "));
         return res;
       }
     }
@@ -44,9 +49,12 @@ ConfigLoad load_project_config(const std::string& path) {
     if (root["fail_on"]) res.config.fail_on = root["fail_on"].as<std::string>();
     for (const auto& kv : root["severity"]) {
       std::string id = kv.first.as<std::string>(), level = kv.second.as<std::string>();
-      if (level == "error") res.config.severity[id] = Severity::Error;
-      else if (level == "warning") res.config.severity[id] = Severity::Warning;
-      else if (level == "note") res.config.severity[id] = Severity::Note;
+      if (level == "error")
+        res.config.severity[id] = Severity::Error;
+      else if (level == "warning")
+        res.config.severity[id] = Severity::Warning;
+      else if (level == "note")
+        res.config.severity[id] = Severity::Note;
       else {
         res.error = fmt::format("{}:{}: severity of {} must be error, warning or note, not '{}'", path,
                                 kv.second.Mark().line + 1, id, level);

@@ -70,8 +70,10 @@ LoadResult load_ruleset_file(const TextFile& file, const LoadOptions& options) {
   }
   std::string format = options.format.empty() ? detect_format(file) : options.format;
   if (format.empty()) {
-    result.error = fmt::format("{}: cannot tell the format of this file (known: {}); use --format", path,
-                               fmt::join(known_formats(), ", "));
+    result.error = fmt::format(
+        "{}: not a firewall configuration: its content is none of the known formats ({}); if it is one, name "
+        "its format with --format",
+        path, fmt::join(known_formats(), ", "));
     return result;
   }
   for (const auto& f : frontends()) {

@@ -46,5 +46,8 @@ struct ReportCounts {
   std::size_t errors = 0, warnings = 0, notes = 0, suppressed = 0;
 };
 ReportCounts count_findings(const Report& r);
+// The one-line summary that ends the text report ("2 errors, 0 warnings, ... in FILE (...)"),
+// with its newline; the CLI prints it on stderr when no text report goes to stdout.
+std::string render_summary(const Report& r);
 
 }  // namespace fwm

@@ -1,3 +1,6 @@
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include "report/report.h"
 
 namespace fwm {
@@ -22,6 +25,19 @@ ReportCounts count_findings(const Report& r) {
     }
   }
   return c;
+}
+
+std::string render_summary(const Report& r) {
+  auto c = count_findings(r);
+  std::string inputs;
+  for (const auto& in : r.inputs) {
+    if (!inputs.empty()) inputs += ", ";
+    inputs += fmt::format("{} ({}, {} rules)", in.file, in.format, in.rules);
+  }
+  return fmt::format("{} error{}, {} warning{}, {} note{}{} in {}{}\n", c.errors, c.errors == 1 ? "" : "s", c.warnings,
+                     c.warnings == 1 ? "" : "s", c.notes, c.notes == 1 ? "" : "s",
+                     c.suppressed ? fmt::format(", {} suppressed", c.suppressed) : "", inputs,
+                     r.roles.empty() ? "" : fmt::format(" for role {}", fmt::join(r.roles, ",")));
 }
 
 }  // namespace fwm

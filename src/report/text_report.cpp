@@ -32,16 +32,7 @@ std::string render_text(const Report& r, bool color) {
     }
   }
   for (const auto& n : r.notes) out += fmt::format("note: {}\n", n);
-  auto c = count_findings(r);
-  std::string inputs;
-  for (const auto& in : r.inputs) {
-    if (!inputs.empty()) inputs += ", ";
-    inputs += fmt::format("{} ({}, {} rules)", in.file, in.format, in.rules);
-  }
-  out += fmt::format("{} error{}, {} warning{}, {} note{}{} in {}{}\n", c.errors, c.errors == 1 ? "" : "s", c.warnings,
-                     c.warnings == 1 ? "" : "s", c.notes, c.notes == 1 ? "" : "s",
-                     c.suppressed ? fmt::format(", {} suppressed", c.suppressed) : "", inputs,
-                     r.roles.empty() ? "" : fmt::format(" for role {}", fmt::join(r.roles, ",")));
+  out += render_summary(r);
   return out;
 }
 

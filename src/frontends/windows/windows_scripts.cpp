@@ -774,12 +774,46 @@ bool ps_incomplete(const std::string& s) {
   return quote || depth > 0 || (!t.empty() && (t.back() == '`' || t.back() == ',' || t.back() == '|'));
 }
 
+// True when `keyword` at `pos` of the (lower-case) line starts a command, as in a script
+// or a console transcript: at the start of the line or after `@`, a path, a pipe, `=`,
+// `;`, `&`, a bracket, a quote, a prompt (`C:\>`) or `call`/`start`/`do`/`/c`; not when
+// prose or Markdown mentions it (a README: "`netsh advfirewall export ...`").
+bool starts_command(const std::string& line, std::size_t pos) {
+  // netsh runs a firewall command: `netsh advfirewall ...`, `netsh adv f a r`, `netsh firewall`.
+  if (line.compare(pos, 5, "netsh") == 0) {
+    std::size_t next = pos + 5;
+    if (line.compare(next, 4, ".exe") == 0) next += 4;
+    while (next < line.size() && (line[next] == ' ' || line[next] == '\t' || line[next] == '"')) ++next;
+    if (line.compare(next, 3, "adv") != 0 && line.compare(next, 8, "firewall") != 0 && line.compare(next, 1, "-") != 0)
+      return false;
+  }
+  std::string before = trim_blank(std::string_view(line).substr(0, pos));
+  if (before.empty()) return true;
+  // A Markdown code span or table cell mentions the command; it does not run it.
+  if (before.find('`') != std::string::npos || before == "|") return false;
+  if (std::string_view("@|=;&({[\"'\\/>").find(before.back()) != std::string_view::npos) return true;
+  auto space = before.find_last_of(" \t");
+  std::string word = space == std::string::npos ? before : before.substr(space + 1);
+  for (const char* w : {"call", "start", "start-process", "do", "then", "else", "/c", "/k", "cmd", "exec"})
+    if (word == w) return true;
+  return false;
+}
+
 }  // namespace
 
 bool looks_like_script(const TextFile& file) {
   std::string l = lower_ascii(file.text.substr(0, 1 << 20));
-  return l.find("advfirewall") != std::string::npos || l.find("new-netfirewallrule") != std::string::npos ||
-         l.find("set-netfirewallprofile") != std::string::npos || l.find("adv f a r") != std::string::npos;
+  if (l.find("advfirewall") == std::string::npos && l.find("new-netfirewallrule") == std::string::npos &&
+      l.find("set-netfirewallprofile") == std::string::npos && l.find("adv f a r") == std::string::npos)
+    return false;
+  // Some line must run one of the commands: a document that only mentions them is no script.
+  for (auto line_view : split_lines(l)) {
+    std::string line(line_view);
+    for (const char* keyword : {"netsh", "advfirewall", "new-netfirewallrule", "set-netfirewallprofile"})
+      for (auto pos = line.find(keyword); pos != std::string::npos; pos = line.find(keyword, pos + 1))
+        if (starts_command(line, pos)) return true;
+  }
+  return false;
 }
 
 WinModel read_script(const TextFile& file) {
