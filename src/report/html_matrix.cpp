@@ -97,10 +97,11 @@ std::size_t column_of(const std::vector<Column>& cols, const PortAxis& a) {
   return 0;
 }
 
-std::string line_link(const std::string& file, std::size_t line, const SourceIndex& sources) {
+std::string line_link(const std::string& file, std::size_t line, const SourceIndex& sources, bool word = true) {
   auto it = sources.find(file);
-  if (it == sources.end()) return fmt::format("line {}", line);
-  return fmt::format(R"(<a href="#src-{}-L{}">line {}</a>)", it->second, line, line);
+  std::string text = word ? fmt::format("line {}", line) : std::to_string(line);
+  if (it == sources.end()) return text;
+  return fmt::format(R"(<a href="#src-{}-L{}">{}</a>)", it->second, line, text);
 }
 
 // "at line 5", "at lines 5, 9", "by the default deny policy of chain X": what decided.
@@ -118,9 +119,9 @@ std::string deciders_html(const std::vector<PortDecision>& ds, const std::string
     std::vector<std::string> links;
     for (auto line : lines) {
       if (links.size() == 4) break;
-      links.push_back(line_link(file, line, sources));
+      links.push_back(line_link(file, line, sources, lines.size() == 1));
     }
-    std::string text = fmt::format("at {}", fmt::join(links, ", "));
+    std::string text = fmt::format("at {}{}", lines.size() == 1 ? "" : "lines ", fmt::join(links, ", "));
     if (lines.size() > links.size()) text += fmt::format(" and {} more", lines.size() - links.size());
     parts.push_back(text);
   }
@@ -129,11 +130,18 @@ std::string deciders_html(const std::vector<PortDecision>& ds, const std::string
 }
 
 std::string deciders_title(const std::vector<PortDecision>& ds, const char* what) {
+  constexpr std::size_t kMax = 8;  // a blocklist denies each port by hundreds of rules
   std::string out;
-  for (const auto& d : ds) {
+  for (std::size_t i = 0; i < ds.size(); ++i) {
+    const auto& d = ds[i];
+    if (i == kMax) {
+      out += fmt::format("\nand {} more", ds.size() - kMax);
+      break;
+    }
     if (!out.empty()) out += "\n";
     out += fmt::format("{} {}: ", what, format_ports(d.ports, 6));
-    out += d.line ? fmt::format("line {}: {}", d.line, d.text) : d.text;
+    std::string text = d.text.size() > 200 ? d.text.substr(0, 200) + "…" : d.text;
+    out += d.line ? fmt::format("line {}: {}", d.line, text) : text;
     if (!d.because.empty()) out += fmt::format(" ({})", d.because);
   }
   return out;
