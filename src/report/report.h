@@ -17,12 +17,42 @@ struct InputSummary {
   std::size_t lines = 0;
 };
 
-// One port axis of the HTML report: a role set's inbound requirements on one protocol.
+// What decided part of a requirement's ports (HTML port matrix).
+struct PortDecision {
+  PortSet ports;
+  std::size_t line = 0;  // the deciding rule's or policy's line; 0: no line of the file
+  std::string text;      // the rule's text, or the policy or default that applied
+  std::string because;   // undetermined ports: the condition that cannot be decided
+};
+
+// One requirement of the rule pack on one port axis (file, family, protocol), inbound or
+// outbound: a cell of the HTML report's port matrix is made of these.
+struct RequirementPart {
+  std::string id;  // the pack's requirement id
+  std::string table;
+  int row = 0;
+  std::string role;  // role id
+  std::string service;
+  std::string protocol_label;
+  std::string note;
+  bool inbound = true;
+  bool optional = false;
+  std::uint32_t min_open = 0;  // "at least N ports of the range"; 0: every port
+  PortSet required, open, denied, undetermined;
+  bool no_path = false;  // the ruleset has no path in this direction: nothing filters it
+  std::vector<PortDecision> denied_by, undetermined_by;
+  std::vector<std::string> problems;
+};
+
+// One port axis of the HTML report: a role set's requirements on one protocol of one
+// file (Windows: one profile) and family. The sets are about the inbound path.
 struct PortAxis {
   std::string file;
+  std::string variant;  // "" or the Windows profile(s) ("Domain profile")
   std::string family;
   std::string protocol;  // "tcp" / "udp"
   PortSet required, open, denied, undetermined, accepted, excess;
+  std::vector<RequirementPart> requirements;
 };
 
 struct Report {

@@ -1,7 +1,7 @@
 // The command-line conventions of check and diff (issue 24): where the summary goes,
 // fatal errors, files that are no firewall config, roles a topology does not place,
 // standard input, several outputs, --quiet, diff --fail-on, --new-only, colours.
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <nlohmann/json.hpp>
 #include <string>
 

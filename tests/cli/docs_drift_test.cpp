@@ -4,7 +4,7 @@
 // key or result id added to the code and not to these files fails here.
 #include <yaml-cpp/yaml.h>
 
-#include <catch2/catch.hpp>
+#include "fwm_catch.hpp"
 #include <map>
 #include <regex>
 #include <set>
