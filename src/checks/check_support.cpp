@@ -25,6 +25,12 @@ SourceSpan decider_location(const Ruleset& rs, const Decider& d, std::string& sn
 
 std::string decider_text(const Decider& d) {
   if (d.rule) return fmt::format("rule `{}` (line {})", d.rule->text, d.rule->span.line);
+  if (d.policy && d.policy->action_classes_unordered) {  // Windows Firewall's words
+    const char* action = d.policy->policy == PolicyKind::Deny ? "Block" : "Allow";
+    if (d.policy->policy_span.line > 0)
+      return fmt::format("the default {} action {} (line {})", d.policy->name, action, d.policy->policy_span.line);
+    return fmt::format("the default {} action {} (no line sets it)", d.policy->name, action);
+  }
   if (d.policy) {
     const char* pol = d.policy->policy == PolicyKind::Deny ? "DROP" : "ACCEPT";
     if (d.policy->policy_span.line > 0)

@@ -133,7 +133,7 @@ class MediaNotIpsecExempt final : public Check {
         what = fmt::format("is not exempt from IPsec: {} requires or requests IPsec for it", deciding);
       }
       f.message = fmt::format(
-          "{} {} {}{} ({} media, {} ports of the host, {}){}{} {}. The seed's IPsec exception{} {} ask{} for "
+          "{} {} {}{} ({} media, {} ports of the host, {}){}{} {}. Microsoft's IPsec exception{} {} ask{} for "
           "no IPsec here.",
           pupper, dir, format_ports(g.ports), part, fmt::join(scope.media_names, "/"),
           scope.direction == Direction::In ? "destination" : "source", family_name(r.family), peers, host, what,

@@ -1,4 +1,4 @@
-// FWM011: an IPsec exemption covers media but is narrower than the seed recommends
+// FWM011: an IPsec exemption covers media but is narrower than Microsoft's port table recommends
 // (see docs/rules/FWM011.md).
 #include <fmt/format.h>
 
@@ -16,7 +16,7 @@ class NarrowIpsecExemption final : public Check {
     static const CheckInfo kInfo{
         .id = "FWM011",
         .name = "NarrowIpsecExemption",
-        .short_description = "An IPsec exemption is narrower than the seed recommends but covers media",
+        .short_description = "An IPsec exemption is narrower than Microsoft's port table recommends but covers media",
         .default_level = Severity::Warning,
         .needs_roles = true,
         .security_severity = "3.0",
@@ -77,7 +77,7 @@ class NarrowIpsecExemption final : public Check {
         f.level = info().default_level;
         f.location = ipsec_entry_location(*policy, e, f.snippet);
         f.message = fmt::format(
-            "The IPsec exemption {} covers media ({}) but is narrower than the seed recommends (any port, any peer): "
+            "The IPsec exemption {} covers media ({}) but is narrower than Microsoft's port table recommends (any port, any peer): "
             "{}. A change of the media ranges or of the peers would leave media subject to IPsec. Pack rows: {}.",
             ipsec_entry_text(*e), fmt::join(media, "; "), fmt::join(narrower, "; "), fmt::join(c.rows, ", "));
         f.requirement_id = c.rows.front();
