@@ -296,34 +296,49 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
       report.shadowed.push_back({r});
     }
   }
-  // What keeps each shadowed rule from deciding: the deciders of the packets it matches,
-  // on every path that reaches its chain (a rule of another table or chain may be it).
-  const std::size_t lookups = std::min(report.shadowed.size(), options.max_covering_lookups);
+  // What keeps each shadowed rule from deciding: the rules that decide the packets it
+  // matches, from the pieces the surveys already decided (no evaluation of its own; a
+  // rule of another table or chain may be it). Ranked by the new connections from other
+  // hosts they decide (what the rule is usually written for: a loopback or
+  // established-state rule before it decides a large part of its packets, but says little
+  // about why it is never reached), then by all packets.
+  std::size_t decided_pieces = 0;
+  for (const auto& [by, pieces] : decided) decided_pieces += pieces.size();
+  constexpr std::size_t kMaxPiecesLookedAt = 50'000'000;  // shadowed rules x decided pieces
+  const std::size_t lookups = std::min({report.shadowed.size(), options.max_covering_lookups,
+                                        kMaxPiecesLookedAt / std::max<std::size_t>(decided_pieces, 1)});
   for_each_index_on_two_threads(lookups, lookups >= kMinChecksForTwoThreads, [&](std::size_t k) {
     ShadowedRule& shadowed = report.shadowed[k];
     const Rule& rule = *shadowed.rule;
-    // Ranked by the new connections from other hosts they decide (what the rule is
-    // usually written for: a loopback or established-state rule before it decides a large
-    // part of its packets, but says little about why it is never reached), then by all.
     DeciderShares typical_shares, shares;
-    for (std::size_t i = 0; i < surveys.size(); ++i) {
-      if (!surveys[i].reached_chains[static_cast<std::size_t>(rule.chain)]) continue;
+    std::map<const Pipeline*, std::pair<Box, Box>> regions;  // per path: the rule's match, its typical part
+    for (std::size_t i = 0; i < rs.pipelines.size(); ++i) {
       const Pipeline& p = rs.pipelines[i];
+      // Only the paths that reach its chain, in a family it matches.
+      if (!surveys[i].reached_chains[static_cast<std::size_t>(rule.chain)]) continue;
       if (!rule.match.families.test(static_cast<std::size_t>(p.family))) continue;
-      EvalOptions opts = limited(options);
-      opts.join_rewritten = true;
-      opts.engine = EvalEngine::Auto;
-      opts.follow_fragmentation = false;
+      Box region = match_region(rs, rule, p.family);
       Box typical = Box::everything(p.family, rs.ifaces.size());  // new connections
       for (std::size_t c = 0; c < rs.ifaces.size(); ++c)
         if (rs.ifaces.class_is_loopback(c)) {
           typical.in_iface.reset(c);
           typical.out_iface.reset(c);
         }
-      for (const Piece& piece : evaluate(rs, p, match_region(rs, rule, p.family), opts).pieces) {
-        if (piece.decider.rule == &rule) continue;
-        shares.add(piece);
-        if (auto part = intersect(piece.box, typical)) typical_shares.add({*part, piece.verdict, piece.decider, {}});
+      regions[&p] = {region, typical};
+    }
+    for (const auto& [by, pieces] : decided) {
+      if (by == &rule) continue;
+      for (const auto& [pipeline, box] : pieces) {
+        auto path = regions.find(pipeline);
+        if (path == regions.end()) continue;
+        const auto& [region, typical] = path->second;
+        if ((box.proto & region.proto).none() || !box.dport.intersects(region.dport) || !box.src.intersects(region.src))
+          continue;  // most pieces, cheaply
+        auto part = intersect(box, region);
+        if (!part) continue;
+        const Decider d{by, nullptr, {}};
+        shares.add({*part, Verdict::Accept, d, {}});
+        if (auto common = intersect(*part, typical)) typical_shares.add({*common, Verdict::Accept, d, {}});
       }
     }
     shadowed.covered_by = typical_shares.ranked();

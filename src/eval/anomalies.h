@@ -40,7 +40,8 @@ struct AnomalyOptions {
   // Budget of rules whose redundancy is checked (each costs one evaluation of the
   // region it decides). Above it the analysis stops and says so.
   std::size_t max_redundancy_checks = 50'000;
-  // Shadowed rules whose covering rules are looked up (one evaluation each).
+  // Shadowed rules whose covering rules are looked up (each among the pieces the survey
+  // decided; fewer when they are very many).
   std::size_t max_covering_lookups = 5'000;
   // Limits of each evaluation the analysis runs (as EvalOptions).
   std::size_t max_call_depth = EvalOptions().max_call_depth;
