@@ -3,12 +3,12 @@
 
 #include <fmt/format.h>
 
-#include "fwm_catch.hpp"
 #include <future>
 #include <set>
 
 #include "eval/anomalies.h"
 #include "frontends/frontend.h"
+#include "fwm_catch.hpp"
 #include "port_answer.h"
 
 using namespace fwm;
@@ -553,4 +553,19 @@ TEST_CASE("interfaces beyond the alphabet's classes are matched approximately, n
   REQUIRE(unknowns == 48);
   REQUIRE(std::count_if(rs->diagnostics.begin(), rs->diagnostics.end(),
                         [](const Diagnostic& d) { return d.id == "FWM091"; }) == 1);
+}
+
+TEST_CASE("shadowed rules: the rule that decides their packets is named, in any table", "[eval]") {
+  // A raw-table DROP of SSH keeps the filter table's SSH accept from ever deciding: the
+  // raw rule is what covers it, not "the rules before it in chain filter INPUT".
+  auto rs = load(
+      "*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A PREROUTING -p tcp --dport 22 -j DROP\nCOMMIT\n"
+      "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+      "-A INPUT -i lo -j ACCEPT\n-A INPUT -p tcp --dport 22 -j ACCEPT\nCOMMIT\n");
+  AnomalyReport report = find_anomalies(*rs);
+  REQUIRE(report.shadowed.size() == 1);
+  CHECK(report.shadowed[0].rule->span.line == 11);
+  REQUIRE_FALSE(report.shadowed[0].covered_by.empty());
+  REQUIRE(report.shadowed[0].covered_by.front().rule);
+  CHECK(report.shadowed[0].covered_by.front().rule->span.line == 4);  // the raw DROP, not the loopback accept
 }
