@@ -153,9 +153,9 @@ std::vector<ChainReach> chains_reach(const Ruleset& rs) {
       if (m.src) {
         gather(sources_v4, m.src->v4);
         gather(sources_v6, m.src->v6);
-      } else if (called && called->src_v4) {
-        gather(sources_v4, *called->src_v4);
-        gather(sources_v6, *called->src_v6);
+      } else if (called && called->src) {
+        gather(sources_v4, called->src->v4);
+        gather(sources_v6, called->src->v6);
       } else {
         any_source = true;
       }
@@ -163,8 +163,7 @@ std::vector<ChainReach> chains_reach(const Ruleset& rs) {
     if (!any_port) out.dport = joined(std::move(ports));
     if (!any_proto) out.proto = protos;
     if (!any_source) {
-      out.src_v4 = joined(std::move(sources_v4));
-      out.src_v6 = joined(std::move(sources_v6));
+      out.src = AddrSet{joined(std::move(sources_v4)), joined(std::move(sources_v6))};
     }
     reach[c] = std::move(out);
     state[c] = 2;
@@ -200,13 +199,12 @@ ChainIndex::ChainIndex(const Chain& chain, const std::vector<ChainReach>& reach)
       for (const auto& iv : m.dst->v4.intervals()) dst_v4_.add(iv.lo, iv.hi, pos);
       for (const auto& iv : m.dst->v6.intervals()) dst_v6_.add(iv.lo, iv.hi, pos);
     }
-    const IntervalSet<u128>* src_v4 = m.src ? &m.src->v4 : called && called->src_v4 ? &*called->src_v4 : nullptr;
-    const IntervalSet<u128>* src_v6 = m.src ? &m.src->v6 : called && called->src_v6 ? &*called->src_v6 : nullptr;
-    if (!src_v4) {
+    const AddrSet* src = m.src ? &*m.src : called && called->src ? &*called->src : nullptr;
+    if (!src) {
       src_wild_.push_back(pos);
     } else {
-      for (const auto& iv : src_v4->intervals()) src_v4_.add(iv.lo, iv.hi, pos);
-      for (const auto& iv : src_v6->intervals()) src_v6_.add(iv.lo, iv.hi, pos);
+      for (const auto& iv : src->v4.intervals()) src_v4_.add(iv.lo, iv.hi, pos);
+      for (const auto& iv : src->v6.intervals()) src_v6_.add(iv.lo, iv.hi, pos);
     }
   }
   dport_.build();

@@ -16,6 +16,7 @@
 #include <optional>
 #include <vector>
 
+#include "ir/address.h"
 #include "ir/interval_set.h"
 
 namespace fwm {
@@ -65,7 +66,7 @@ struct IndexQuery {
 struct ChainReach {
   std::optional<IntervalSet<std::uint32_t>> dport;
   std::optional<std::bitset<256>> proto;
-  std::optional<IntervalSet<u128>> src_v4, src_v6;
+  std::optional<AddrSet> src;
   bool nothing = true;  // no rule that does more than count (the call changes nothing)
 };
 
