@@ -48,13 +48,6 @@ struct Gap {
   std::string answer;              // what must be equal to merge families or rows
 };
 
-long double packets_in(const Box& b, const PortSet& ports) {
-  return static_cast<long double>(b.proto.count()) * static_cast<long double>(b.src.count()) *
-         static_cast<long double>(b.dst.count()) * static_cast<long double>(b.sport.count()) *
-         static_cast<long double>(ports.count()) * static_cast<long double>(b.in_iface.count()) *
-         static_cast<long double>(b.out_iface.count()) * static_cast<long double>(b.state.count());
-}
-
 // Rules in ruleset order, then policies, then implicit defaults.
 std::tuple<int, int, int> ruleset_order(const Decider& d) {
   if (d.rule) return {0, d.rule->chain, d.rule->index};
@@ -94,7 +87,7 @@ std::optional<Gap> gap_of(const Ruleset& rs, const Requirement& req, const Cover
     part.ports.add(ports);
     part.sources.add(piece.box.src);
     part.destinations.add(piece.box.dst);
-    part.packets += packets_in(piece.box, ports);
+    part.packets += packet_count(piece.box, &ports);
     out.ports.add(ports);
   }
   if (out.parts.empty()) return std::nullopt;

@@ -40,14 +40,6 @@ EvalOptions limited(const AnomalyOptions& options) {
   return opts;
 }
 
-// How many packets a box holds, roughly (a float: whole IPv6 ranges overflow integers).
-long double packets_in(const Box& b) {
-  return static_cast<long double>(b.proto.count()) * static_cast<long double>(b.src.count()) *
-         static_cast<long double>(b.dst.count()) * static_cast<long double>(b.sport.count()) *
-         static_cast<long double>(b.dport.count()) * static_cast<long double>(b.in_iface.count()) *
-         static_cast<long double>(b.out_iface.count()) * static_cast<long double>(b.state.count());
-}
-
 // The packets each decider decides, added piece by piece; main() is the decider of the
 // most packets (the first in ruleset order among equals): the same whichever way an
 // evaluation cut the region. Empty when nothing was added.
@@ -56,7 +48,7 @@ class DeciderShares {
   void add(const Piece& p) {
     auto& [decider, packets] = shares_[{p.decider.rule, p.decider.policy}];
     decider = p.decider;
-    packets += packets_in(p.box);
+    packets += packet_count(p.box);
   }
   Decider main() const {
     auto all = ranked();

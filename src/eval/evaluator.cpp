@@ -46,6 +46,13 @@ bool Box::empty() const {
          out_iface.none() || state.none();
 }
 
+long double packet_count(const Box& b, const PortSet* dports) {
+  return static_cast<long double>(b.proto.count()) * static_cast<long double>(b.src.count()) *
+         static_cast<long double>(b.dst.count()) * static_cast<long double>(b.sport.count()) *
+         static_cast<long double>((dports ? *dports : b.dport).count()) * static_cast<long double>(b.in_iface.count()) *
+         static_cast<long double>(b.out_iface.count()) * static_cast<long double>(b.state.count());
+}
+
 std::optional<Box> intersect(const Box& a, const Box& b) {
   if (a.family != b.family) return std::nullopt;
   Box out;

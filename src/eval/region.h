@@ -24,6 +24,10 @@ struct Box {
   bool empty() const;
 };
 
+// How many packets a box holds, roughly (a float: whole IPv6 ranges overflow integers);
+// with `dports`, counting those destination ports instead of the box's.
+long double packet_count(const Box& b, const PortSet* dports = nullptr);
+
 // The common part of two boxes of the same family, if any.
 std::optional<Box> intersect(const Box& a, const Box& b);
 

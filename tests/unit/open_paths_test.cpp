@@ -14,18 +14,11 @@ using namespace fwm;
 
 namespace {
 
-long double packets_in(const Box& b) {
-  return static_cast<long double>(b.proto.count()) * static_cast<long double>(b.src.count()) *
-         static_cast<long double>(b.dst.count()) * static_cast<long double>(b.sport.count()) *
-         static_cast<long double>(b.dport.count()) * static_cast<long double>(b.in_iface.count()) *
-         static_cast<long double>(b.out_iface.count()) * static_cast<long double>(b.state.count());
-}
-
 // Packets per (verdict, deciding rule or policy).
 std::map<std::tuple<int, const Rule*, const Chain*>, long double> shares(const EvalResult& r) {
   std::map<std::tuple<int, const Rule*, const Chain*>, long double> out;
   for (const Piece& p : r.pieces)
-    out[{static_cast<int>(p.verdict), p.decider.rule, p.decider.policy}] += packets_in(p.box);
+    out[{static_cast<int>(p.verdict), p.decider.rule, p.decider.policy}] += packet_count(p.box);
   return out;
 }
 
