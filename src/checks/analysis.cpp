@@ -9,7 +9,6 @@
 #include <set>
 
 #include "checks/check_support.h"
-#include "ir/rule_index.h"
 #include "util/timing.h"
 
 namespace fwm {
@@ -67,13 +66,11 @@ std::vector<Finding> analyze(const Ruleset& rs, const AnalysisRequest& request, 
   anomaly_options.max_pieces = request.limits.max_pieces;
   anomaly_options.memo = memo;
   // The open paths are parts of the paths the survey evaluates: taken from it, not
-  // evaluated a second time (OpenPathEvaluations), unless a rule changes the state.
-  if (!rule_index(rs)->whole_ruleset(rs).sets_state) {
+  // evaluated a second time, where that is exact (OpenPathEvaluations::expect_surveys()).
+  if (open_paths.expect_surveys())
     anomaly_options.on_path_surveyed = [&open_paths](const Pipeline& p, const EvalResult& survey) {
       open_paths.offer_survey(p, survey);
     };
-    open_paths.expect_surveys();
-  }
   auto anomaly_job = std::async(std::launch::async, [&rs, &open_paths, anomaly_options] {
     struct SurveysDone {
       OpenPathEvaluations& paths;
@@ -149,11 +146,11 @@ void merge_variant_findings(std::vector<Finding>& findings) {
     const std::string label = "[" + variant->second + "] ";
     const std::string suffix = "|" + variant->second;
     std::string message = f.message.rfind(label, 0) == 0 ? f.message.substr(label.size()) : f.message;
-    std::string basis = f.fingerprint_basis.size() >= suffix.size() &&
-                                f.fingerprint_basis.compare(f.fingerprint_basis.size() - suffix.size(),
-                                                            suffix.size(), suffix) == 0
-                            ? f.fingerprint_basis.substr(0, f.fingerprint_basis.size() - suffix.size())
-                            : f.fingerprint_basis;
+    std::string basis =
+        f.fingerprint_basis.size() >= suffix.size() &&
+                f.fingerprint_basis.compare(f.fingerprint_basis.size() - suffix.size(), suffix.size(), suffix) == 0
+            ? f.fingerprint_basis.substr(0, f.fingerprint_basis.size() - suffix.size())
+            : f.fingerprint_basis;
     std::string key = fmt::format("{}\n{}\n{}\n{}\n{}\n{}\n{}", f.rule_id, f.location.file.str(), f.location.line,
                                   f.location.column, message, basis, f.suppression.value_or(""));
     auto [it, added] = index.try_emplace(key, merged.size());

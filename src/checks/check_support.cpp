@@ -153,15 +153,19 @@ const EvalResult* OpenPathEvaluations::get(Family f, Direction d) {
   return rs_.pipeline(f, d) ? slot.get() : nullptr;
 }
 
-void OpenPathEvaluations::expect_surveys() {
+bool OpenPathEvaluations::expect_surveys() {
+  // A rule that changes the conntrack state leaves the changed state in the survey's
+  // pieces, not the packet's: the open region cannot be cut out of them.
+  if (rule_index(rs_)->whole_ruleset(rs_).sets_state) return false;
   std::lock_guard<std::mutex> lock(mutex_);
   waiting_for_surveys_ = true;
+  return true;
 }
 
 void OpenPathEvaluations::offer_survey(const Pipeline& p, const EvalResult& survey) {
   if (p.direction != Direction::In && p.direction != Direction::Forward) return;
   std::unique_ptr<EvalResult> part;
-  if (!survey.truncated && !rule_index(rs_)->whole_ruleset(rs_).sets_state) {
+  if (!survey.truncated) {
     // Exact: the open region differs from the survey's only in fields no rule rewrites
     // (interfaces, source, state), so each packet's piece is its piece in either.
     const Box region = open_region(rs_, p.family, p.direction);

@@ -48,7 +48,9 @@ class OpenPathEvaluations {
   const EvalResult* get(Family f, Direction d);
   // Frees the evaluations once no check needs them (they are large for large rulesets).
   void release();
-  void expect_surveys();
+  // Whether get() is to wait for the surveys (false where their pieces cannot give the
+  // open paths): the caller then hands them to offer_survey().
+  bool expect_surveys();
   void offer_survey(const Pipeline& p, const EvalResult& survey);
   void surveys_done();
 
