@@ -279,16 +279,16 @@ RuleIndex::RuleIndex(const Ruleset& rs)
   for (std::size_t i = 0; i < rs.chains.size(); ++i) {
     std::size_t size = rs.chains[i].rules.size();
     rule_count_ += size;
-    chain_sizes_.push_back(size);
     if (size < kIndexedChainMinRules) continue;
     chains_[i] = std::make_unique<ChainIndex>(rs.chains[i], reach_);
+    indexed_sizes_.emplace_back(i, size);
   }
 }
 
 bool RuleIndex::fits(const Ruleset& rs) const {
   if (rs.chains.size() != chains_.size()) return false;
-  for (std::size_t i = 0; i < chain_sizes_.size(); ++i)
-    if (rs.chains[i].rules.size() != chain_sizes_[i]) return false;
+  for (const auto& [chain, size] : indexed_sizes_)
+    if (rs.chains[chain].rules.size() != size) return false;
   return true;
 }
 
