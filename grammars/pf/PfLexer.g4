@@ -113,6 +113,11 @@ LEAST_STATES: 'least-states' ;
 STICKY_ADDRESS : 'sticky-address' ;
 MAP_E_PORTSET : 'map-e-portset' ;
 L3          : 'l3' ;
+ENDPOINT_INDEPENDENT : 'endpoint-independent' ;
+MAX_PKT_SIZE: 'max-pkt-size' ;
+PREFER_IPV6_NEXTHOP : 'prefer-ipv6-nexthop' ;
+LIMITER     : 'limiter' ;
+SOURCE      : 'source' ;
 
 ARROW       : '->' ;
 NEQ         : '!=' ;

@@ -23,6 +23,7 @@ statement
   | hookRule
   | queueStmt
   | etherRule
+  | limiterDef
   ;
 
 // ---- macros, options, tables --------------------------------------------------------
@@ -39,7 +40,7 @@ setListItem : word | COMMA | NEWLINE | SLASH | LPAREN setListItem* RPAREN ;
 tableDef : TABLE LT name=word GT tableOpt* ;
 tableOpt
   : PERSIST | CONST | COUNTERS
-  | FILE path=STRING
+  | FILE path=word
   | LBRACE NEWLINE* ( tableEntry ( COMMA? NEWLINE* tableEntry )* )? COMMA? NEWLINE* RBRACE
   ;
 tableEntry : NOT? host ;
@@ -50,8 +51,8 @@ anchorRule
     ( LBRACE NEWLINE* ( statement ( NEWLINE+ statement )* )? NEWLINE* RBRACE )?
   ;
 anchorName : STRING | WORD ;
-loadAnchor : LOAD ANCHOR anchorName FROM path=STRING ;
-includeStmt : INCLUDE path=STRING ;
+loadAnchor : LOAD ANCHOR anchorName FROM path=word ;
+includeStmt : INCLUDE path=word ;   // pfctl: a quoted or bare string
 antispoofRule : ANTISPOOF logOpt? QUICK? logOpt? FOR ifList af? ( LABEL word )? ( RIDENTIFIER word )? ;
 
 // FreeBSD translation/scrub/dummynet hooks: `nat-anchor "x/*"`, ...
@@ -78,7 +79,7 @@ blockMode
   ;
 direction : IN | OUT ;
 logQuick : ( logOpt QUICK? | QUICK logOpt? )? ;
-logOpt : LOG ( LPAREN logItem ( COMMA logItem )* RPAREN )? | LOG_ALL ;
+logOpt : LOG ( LPAREN logItem ( COMMA logItem )* RPAREN )? ;   // `log-all` is gone (pfail52)
 logItem : word+ ;
 
 onIf : ON ifList | ON word word ;   // second form: `on rdomain 1`
@@ -129,17 +130,19 @@ osSpec : OS ( word | LBRACE NEWLINE* word ( COMMA? NEWLINE* word )* COMMA? NEWLI
 
 filterOpt
   : ( USER | GROUP ) idList                          # userOpt
-  | FLAGS ( ANY | word? SLASH word | word )          # flagsOpt
+  | FLAGS ( ANY | word? SLASH word )                 # flagsOpt
   | ( ICMP_TYPE | ICMP6_TYPE ) icmpList              # icmpOpt
   | TOS word                                         # tosOpt
   | stateKind STATE stateOpts?                       # stateOpt
   | NO STATE                                         # noStateOpt
-  | FRAGMENT ( REASSEMBLE | word )?                  # fragmentOpt
-  | ( ALLOW_OPTS | NO_DF | RANDOM_ID | ONCE | DIVERT_REPLY ) # flagOpt
-  | ( LABEL | TAG | PROBABILITY | RTABLE | MIN_TTL | MAX_MSS | SET_TOS | MAX_PKT_RATE | RIDENTIFIER | SCHEDULE ) word # valueOpt
+  | FRAGMENT ( REASSEMBLE | NO REASSEMBLE | word )?  # fragmentOpt
+  | ( ALLOW_OPTS | NO_DF | RANDOM_ID | ONCE | DIVERT_REPLY | PREFER_IPV6_NEXTHOP ) # flagOpt
+  | ( LABEL | TAG | PROBABILITY | RTABLE | MIN_TTL | MAX_MSS | SET_TOS | MAX_PKT_RATE | MAX_PKT_SIZE | RIDENTIFIER | SCHEDULE ) word ( SLASH word )? # valueOpt
   | NOT? TAGGED word                                 # taggedOpt
   | PRIO ( word | LPAREN word ( COMMA? word )* RPAREN )  # prioOpt
-  | SET ( PRIO | TOS | QUEUE | word ) ( word | LPAREN word ( COMMA? word )* RPAREN )    # setOpt
+  | SET setItem                                      # setOpt
+  | SET LPAREN setItem ( COMMA? setItem )* RPAREN     # setListOpt
+  | ( STATE | SOURCE ) LIMITER ( STRING | WORD WORD? ) ( LPAREN word* RPAREN )?  # limiterOpt   // "name" or `id 1`
   | QUEUE ( word | LPAREN word ( COMMA? word )* RPAREN )  # queueOpt
   | ( DNPIPE | DNQUEUE ) ( word | LPAREN word ( COMMA? word )* RPAREN )  # dummynetOpt
   | L3                                               # l3Opt
@@ -147,14 +150,16 @@ filterOpt
   | NOT? RECEIVED_ON ifList                          # receivedOnOpt
   | SCRUB LPAREN ( scrubItem ( COMMA? scrubItem )* )? RPAREN   # scrubOpt
   | kind=( NAT_TO | RDR_TO | BINAT_TO ) redirHosts ( PORT redirPort )? poolOpt*  # translateOpt
-  | AF_TO af FROM redirHosts ( TO redirHosts )?      # afToOpt
+  | AF_TO af FROM redirHosts ( TO redirHosts )? poolOpt*  # afToOpt
   | ( ROUTE_TO | REPLY_TO | DUP_TO ) routeTarget poolOpt*  # routeOpt2
   | FASTROUTE                                        # fastrouteOpt
-  | DIVERT_TO word PORT word                         # divertToOpt
+  | DIVERT_TO word ( PORT word )?                     # divertToOpt
   | DIVERT_PACKET PORT word                          # divertPacketOpt
   ;
 
-routeOpt : ( ROUTE_TO | REPLY_TO | DUP_TO ) routeTarget poolOpt* | FASTROUTE ;
+setItem : ( PRIO | TOS | QUEUE | word ) ( word | LPAREN word ( COMMA? word )* RPAREN ) ;
+
+routeOpt : ( ROUTE_TO | REPLY_TO | DUP_TO ) routeTarget poolOpt* PREFER_IPV6_NEXTHOP? | FASTROUTE ;
 routeTarget
   : LPAREN word word? ( SLASH word )? RPAREN
   | LBRACE NEWLINE* routeTarget ( COMMA? NEWLINE* routeTarget )* COMMA? NEWLINE* RBRACE
@@ -178,7 +183,7 @@ redirHosts
 redirHost : host ;
 redirPort : word ( DASH word )? ;
 poolOpt : BITMASK | RANDOM | SOURCE_HASH word? | ROUND_ROBIN | LEAST_STATES | STICKY_ADDRESS | STATIC_PORT
-        | MAP_E_PORTSET word SLASH word SLASH word ;
+        | MAP_E_PORTSET word SLASH word SLASH word | ENDPOINT_INDEPENDENT ;
 
 // ---- legacy translation (FreeBSD, old OpenBSD), scrub, queues, ethernet ------------
 natRule
@@ -196,6 +201,8 @@ scrubRule : SCRUB direction? logQuick onIf? af? protoSpec? hosts? filterOpt* ;
 
 queueStmt : ( ALTQ | QUEUE | OLDQUEUE ) looseItem* ;
 etherRule : ETHER looseItem* ;
+// FreeBSD state and source limiters: `state limiter "name" id 1 limit 1000 rate 1/10`.
+limiterDef : ( STATE | SOURCE ) LIMITER looseItem* ;
 looseItem : ~( NEWLINE | LBRACE | RBRACE | LPAREN | RPAREN ) | LBRACE ( looseItem | NEWLINE )* RBRACE | LPAREN ( looseItem | NEWLINE )* RPAREN ;
 
 // A name: any string or keyword (pf lets tables, interfaces and labels use them).
@@ -210,5 +217,6 @@ word
   | MAX_PKT_RATE | RECEIVED_ON | NAT_TO | RDR_TO | BINAT_TO | AF_TO | ROUTE_TO | REPLY_TO | DUP_TO | FASTROUTE
   | DIVERT_TO | DIVERT_REPLY | DIVERT_PACKET | RIDENTIFIER | DNPIPE | DNQUEUE | SCHEDULE | MIN_TTL | MAX_MSS
   | NO_DF | RANDOM_ID | REASSEMBLE | SET_TOS | STATIC_PORT | BITMASK | RANDOM | SOURCE_HASH | ROUND_ROBIN
-  | LEAST_STATES | STICKY_ADDRESS | MAP_E_PORTSET | L3 | LOG_ALL
+  | LEAST_STATES | STICKY_ADDRESS | MAP_E_PORTSET | L3 | LOG_ALL | ENDPOINT_INDEPENDENT | MAX_PKT_SIZE
+  | PREFER_IPV6_NEXTHOP | LIMITER | SOURCE
   ;

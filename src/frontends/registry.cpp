@@ -36,8 +36,13 @@ std::vector<std::string> known_formats() {
 }
 
 std::string detect_format(const TextFile& file) {
+  // pf is asked first: a pf file may begin with `table <x>` or `include "x"`, as nftables
+  // files do, and pf's detection rules nftables (and iptables) lines out.
+  auto is_pf = [](const FrontendEntry& f) { return f.names.front() == "pf"; };
   for (const auto& f : frontends())
-    if (f.detect(file)) return f.names.front();
+    if (is_pf(f) && f.detect(file)) return f.names.front();
+  for (const auto& f : frontends())
+    if (!is_pf(f) && f.detect(file)) return f.names.front();
   return {};
 }
 

@@ -32,6 +32,8 @@ namespace fs = std::filesystem;
 // ...): a value longer than Limits::max_macro_expansion (--max-macro-expansion) is refused
 // instead of filling the memory. Real macros are lists of a few thousand items at most.
 constexpr int kMaxMacroDepth = 32;
+// pfctl's lexer: `char buf[8096]`, one byte for the terminator and one kept free.
+constexpr std::size_t kMaxStringLength = 8094;
 
 // ---- source text and positions
 // ---------------------------------------------------------
@@ -84,6 +86,20 @@ Mapped logical_text(const Source& src, std::vector<Comment>& comments) {
     if (c == '\\' && i + 1 < t.size() && t[i + 1] == '\n') {
       ++i;
       continue;
+    }
+    if (c == '\\' && i + 2 < t.size() && t[i + 1] == '\r' && t[i + 2] == '\n') {
+      i += 2;  // a CRLF file
+      continue;
+    }
+    if (!quote && c == '\\' && i + 1 < t.size()) {
+      // pfctl's lgetc: a backslash not before a newline yields the next character
+      // (`10/8, \ # comment` is a blank and a comment).
+      ++i;
+      c = t[i];
+      if (c != '#' && c != '"' && c != '\'') {
+        out.push(c, i, i + 1);
+        continue;
+      }
     }
     if (quote) {
       // A quoted string may span lines (pfctl reads the newline as a blank).
@@ -437,6 +453,24 @@ class Reader {
     Mapped expanded;
     if (!expand(logical, s, expanded)) return;
     ++model_.statements;
+    // pfctl's lexer reads a string into an 8096-byte buffer: a longer one is "string too
+    // long" (pfail15).
+    for (std::size_t i = 0; i < expanded.text.size();) {
+      std::size_t j = i;
+      if (expanded.text[i] == '"' || expanded.text[i] == '\'') {
+        j = expanded.text.find(expanded.text[i], i + 1);
+        if (j == std::string::npos) j = expanded.text.size();
+      } else {
+        while (j < expanded.text.size() && !std::isspace(static_cast<unsigned char>(expanded.text[j]))) ++j;
+      }
+      if (j - i > kMaxStringLength) {
+        error_at(expanded.begin[i], expanded.end[i],
+                 fmt::format("pf syntax error: string too long ({} bytes; pfctl reads at most {})", j - i,
+                             kMaxStringLength));
+        return;
+      }
+      i = std::max(j + 1, i + 1);
+    }
     cur_ = &expanded;
     cp_to_byte_.clear();
     bool ascii = std::all_of(expanded.text.begin(), expanded.text.end(),
@@ -609,9 +643,11 @@ class Reader {
     } else if (auto* f = st->filterRule()) {
       filter(f, into);
     } else if (auto* n = st->natRule()) {
+      pool_checks(n, true, n->redirHosts(), n->redirPort(), n->poolOpt());
       translation(n, RuleKind::Nat, n->NO() != nullptr, n->PASS() != nullptr, n->onIf(), n->af(), n->protoSpec(),
                   n->hosts(), n->tagOpts(), n->redirHosts(), n->redirPort(), into);
     } else if (auto* r = st->rdrRule()) {
+      pool_checks(r, false, r->redirHosts(), r->redirPort(), r->poolOpt());
       translation(r, RuleKind::Rdr, r->NO() != nullptr, r->PASS() != nullptr, r->onIf(), r->af(), r->protoSpec(),
                   r->hosts(), r->tagOpts(), r->redirHosts(), r->redirPort(), into);
     } else if (auto* bn = st->binatRule()) {
@@ -630,7 +666,7 @@ class Reader {
             fmt::format("{} \"{}\" (translation rules loaded at run time)", h->kind->getText(), r.anchor_name);
         into.push_back(std::move(r));
       }
-    } else if (st->scrubRule() || st->queueStmt()) {
+    } else if (st->scrubRule() || st->queueStmt() || st->limiterDef()) {
       // Normalisation and queueing do not decide whether a packet passes.
     } else if (auto* e = st->etherRule()) {
       unmodelled_ctx(e,
@@ -733,6 +769,8 @@ class Reader {
     if (auto colon = text.find(':'); colon != std::string::npos) {
       name = text.substr(0, colon);
       mod = text.substr(colon + 1);
+      // pf.conf(5): `:0` (no aliases) may follow another modifier: (lo0:peer:0).
+      if (mod.size() > 2 && mod.ends_with(":0")) mod = mod.substr(0, mod.size() - 2);
       if (mod != "network" && mod != "broadcast" && mod != "peer" && mod != "0") {
         error_ctx(where, fmt::format("unknown interface modifier ':{}' in '{}' "
                                      "(expected :network, :broadcast, "
@@ -998,10 +1036,14 @@ class Reader {
   }
 
   void filter_options(PfRule& r, const std::vector<PfParser::FilterOptContext*>& opts) {
+    std::size_t user_items = 0, group_items = 0;
+    bool binat_to = false;
     for (auto* o : opts) {
       std::string text = o->getText();
       if (auto* u = dynamic_cast<PfParser::UserOptContext*>(o)) {
         r.unknowns.push_back(fmt::format("{} (socket owner)", collapse_blanks(expanded_text(u))));
+        // pfctl expands each user and each group of the lists into its own rule.
+        (u->USER() ? user_items : group_items) += u->idList()->idItem().size();
       } else if (auto* f = dynamic_cast<PfParser::FlagsOptContext*>(o)) {
         flags(r, f);
       } else if (dynamic_cast<PfParser::IcmpOptContext*>(o)) {
@@ -1009,6 +1051,7 @@ class Reader {
                                                           [](int p) { return p == kProtoIcmp || p == kProtoIcmp6; });
         if (!icmp_only) error_ctx(o, "icmp-type only applies to proto icmp / icmp6");
         r.unknowns.push_back(collapse_blanks(expanded_text(o)));
+      } else if (auto* tg = dynamic_cast<PfParser::TaggedOptContext*>(o); tg && number_not_name(tg->word(), "tag")) {
       } else if (dynamic_cast<PfParser::TosOptContext*>(o) || dynamic_cast<PfParser::TaggedOptContext*>(o) ||
                  dynamic_cast<PfParser::PrioOptContext*>(o) || dynamic_cast<PfParser::ReceivedOnOptContext*>(o) ||
                  dynamic_cast<PfParser::FastrouteOptContext*>(o) ||
@@ -1016,6 +1059,8 @@ class Reader {
         r.unknowns.push_back(collapse_blanks(expanded_text(o)));
       } else if (auto* v = dynamic_cast<PfParser::ValueOptContext*>(o)) {
         auto type = v->getStart()->getType();
+        if (type == PfLexer::LABEL) number_not_name(v->word(0), "label");
+        if (type == PfLexer::TAG) number_not_name(v->word(0), "tag");
         if (type == PfLexer::PROBABILITY || type == PfLexer::RTABLE || type == PfLexer::MAX_PKT_RATE ||
             type == PfLexer::SCHEDULE)
           r.unknowns.push_back(collapse_blanks(expanded_text(o)));
@@ -1035,13 +1080,17 @@ class Reader {
           }
         }
       } else if (auto* t = dynamic_cast<PfParser::TranslateOptContext*>(o)) {
+        pool_checks(t, t->kind->getType() == PfLexer::NAT_TO, t->redirHosts(), t->redirPort(), t->poolOpt());
+        if (t->kind->getType() == PfLexer::BINAT_TO) binat_to = true;  // pfctl: a nat-to and an rdr-to rule
         if (t->kind->getType() == PfLexer::RDR_TO || t->kind->getType() == PfLexer::BINAT_TO) {
           Translation tr;
           tr.hosts = redir_list(t->redirHosts());
-          if (t->redirPort()) tr.port = redir_port(t->redirPort());
+          if (t->redirPort()) redir_port(t->redirPort(), tr);
           tr.text = collapse_blanks(expanded_text(t));
           r.rdr_to = std::move(tr);
         }
+      } else if (auto* lim = dynamic_cast<PfParser::LimiterOptContext*>(o)) {
+        r.unknowns.push_back(fmt::format("{} (a limit on states)", collapse_blanks(expanded_text(lim))));
       } else if (dynamic_cast<PfParser::AfToOptContext*>(o)) {
         r.unknowns.push_back(fmt::format("{} (address family translation)", collapse_blanks(expanded_text(o))));
       } else if (auto* ro = dynamic_cast<PfParser::RouteOpt2Context*>(o)) {
@@ -1049,42 +1098,72 @@ class Reader {
       }
       (void)text;
     }
+    r.expansions *= std::max<std::size_t>(1, user_items) * std::max<std::size_t>(1, group_items) * (binat_to ? 2 : 1);
   }
 
   std::vector<HostItem> redir_list(PfParser::RedirHostsContext* rh) {
     std::vector<HostItem> out;
-    for (auto* h : rh->redirHost()) out.push_back(host(h->host(), false));
+    for (auto* h : rh->redirHost()) {
+      // pfctl's redirspec takes addresses, tables and interfaces, not no-route or
+      // urpf-failed (pfail30: "syntax error").
+      if (dynamic_cast<PfParser::NoRouteHostContext*>(h->host()) ||
+          dynamic_cast<PfParser::UrpfHostContext*>(h->host())) {
+        error_ctx(h, fmt::format("pf syntax error: '{}' is not a translation address", h->getText()));
+        continue;
+      }
+      out.push_back(host(h->host(), false));
+    }
     return out;
   }
 
-  std::optional<PortSet> redir_port(PfParser::RedirPortContext* rp) {
-    Endpoint scratch;
+  // pfctl's lexer returns a NUMBER for an unquoted run of digits, and labels and tags take
+  // a STRING (pfail53).
+  bool number_not_name(PfParser::WordContext* w, const char* what) {
+    std::string t = w->getText();
+    if (t.empty() ||
+        !std::all_of(t.begin(), t.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+      return false;
+    error_ctx(w, fmt::format("pf syntax error: a {} cannot be a number ('{}'; quote it)", what, t));
+    return true;
+  }
+
+  void redir_port(PfParser::RedirPortContext* rp, Translation& tr) {
     auto words = rp->word();
     std::string first = wtext(words[0]);
     // "8080", "8080:*" (keep the offset), "2000:2010", "2000 - 2010".
+    auto number = [&](const std::string& text) -> std::optional<std::uint32_t> {
+      auto p = parse_port(text);
+      return p.ok() ? std::optional<std::uint32_t>(p.value) : pf_service_port(text);
+    };
     std::string a = first.substr(0, first.find(':'));
-    auto pa = parse_port(a);
-    std::optional<std::uint32_t> va = pa.ok() ? std::optional<std::uint32_t>(pa.value) : pf_service_port(a);
+    auto va = number(a);
     if (!va) {
       error_ctx(rp, fmt::format("invalid translation port '{}'", first));
-      return std::nullopt;
+      return;
     }
     std::uint32_t hi = *va;
-    if (auto colon = first.find(':'); colon != std::string::npos && first.substr(colon + 1) != "*") {
-      auto pb = parse_port(first.substr(colon + 1));
-      if (pb.ok()) hi = std::max(hi, pb.value);
+    std::string second;
+    if (auto colon = first.find(':'); colon != std::string::npos) second = first.substr(colon + 1);
+    if (words.size() > 1) second = wtext(words[1]);
+    if (second == "*") {
+      tr.port_star = true;
+    } else if (!second.empty()) {
+      auto vb = number(second);
+      if (!vb || *vb < *va) {
+        error_ctx(rp, fmt::format("invalid port range '{}'", collapse_blanks(expanded_text(rp))));
+        return;
+      }
+      hi = *vb;
     }
-    if (words.size() > 1) {
-      auto pb = parse_port(wtext(words[1]));
-      if (pb.ok()) hi = std::max(hi, pb.value);
-    }
-    return PortSet(*va, hi);
+    tr.port = PortSet(*va, hi);
   }
 
   void flags(PfRule& r, PfParser::FlagsOptContext* f) {
     if (f->ANY()) return;
-    if (std::any_of(r.protos.begin(), r.protos.end(), [](int p) { return p != kProtoTcp; })) {
-      error_ctx(f, "flags only apply to tcp (the rule's protocol list has others)");
+    // pfctl: "flags only apply to tcp" unless the protocol list has tcp (pfail23; pf3
+    // has `proto { udp, icmp, tcp } ... flags S/SA`).
+    if (!r.protos.empty() && std::none_of(r.protos.begin(), r.protos.end(), [](int p) { return p == kProtoTcp; })) {
+      error_ctx(f, "flags only apply to tcp");
       r.never = true;
       return;
     }
@@ -1124,6 +1203,37 @@ class Reader {
       r.protos = others;
   }
 
+  // pfctl: route-to, reply-to and dup-to make no sense on block rules (FreeBSD 1067), and
+  // a rule of one address family needs a routing address of that family (1074, OpenBSD
+  // pfail8: "no routing address with matching address family found").
+  void route_checks(const PfRule& r, antlr4::ParserRuleContext* ctx, PfParser::RouteTargetContext* target,
+                    PfParser::AfContext* af, bool prefer_v6, bool af_to) {
+    if (!ctx->getStart() || ctx->getStart()->getType() == PfLexer::FASTROUTE) return;
+    if (r.kind == RuleKind::Block) {
+      error_ctx(ctx, "route-to, reply-to and dup-to are not supported on block rules");
+      return;
+    }
+    if (!af || !target || af_to) return;  // af-to: routed in the translated family
+    bool v6 = af->INET6() != nullptr, any_match = false, any_address = false;
+    std::function<void(PfParser::RouteTargetContext*)> walk = [&](PfParser::RouteTargetContext* t) {
+      for (auto* sub : t->routeTarget()) walk(sub);
+      if (t->LPAREN() && t->word().size() >= 2) {
+        std::string a = wtext(t->word(1));
+        if (auto ip = parse_ip(a.substr(0, a.find('/')))) {
+          any_address = true;
+          bool addr_v6 = a.find(':') != std::string::npos;
+          if (addr_v6 == v6 || (prefer_v6 && addr_v6)) any_match = true;  // FreeBSD prefer-ipv6-nexthop
+        } else {
+          any_match = true;  // a name: resolved by pfctl
+        }
+      } else if (!t->LPAREN() && t->routeTarget().empty()) {
+        any_match = true;
+      }
+    };
+    walk(target);
+    if (any_address && !any_match) error_ctx(ctx, "no routing address with matching address family found.");
+  }
+
   void filter(PfParser::FilterRuleContext* f, std::vector<PfRule>& into) {
     PfRule r;
     auto* act = f->action();
@@ -1132,8 +1242,17 @@ class Reader {
     if (auto* d = f->direction()) r.direction = d->IN() ? 1 : 2;
     fill_rule_origin(r, f);
     common(r, f->onIf(), f->af(), f->protoSpec(), f->hosts());
-    if (auto* ro = f->routeOpt())
+    const bool prefer_v6 = f->getText().find("prefer-ipv6-nexthop") != std::string::npos;
+    const auto filter_opts = f->filterOpt();
+    const bool af_to = std::any_of(filter_opts.begin(), filter_opts.end(),
+                                   [](auto* o) { return dynamic_cast<PfParser::AfToOptContext*>(o) != nullptr; });
+    if (auto* ro = f->routeOpt()) {
       if (ro->ROUTE_TO() || ro->FASTROUTE()) r.unknowns.push_back("route-to (packet routed elsewhere)");
+      route_checks(r, ro, ro->routeTarget(), f->af(), prefer_v6, af_to);
+    }
+    for (auto* o : f->filterOpt())
+      if (auto* ro2 = dynamic_cast<PfParser::RouteOpt2Context*>(o))
+        route_checks(r, ro2, ro2->routeTarget(), f->af(), prefer_v6, af_to);
     filter_options(r, f->filterOpt());
     if (r.kind == RuleKind::Block && r.rdr_to) r.rdr_to.reset();
     into.push_back(std::move(r));
@@ -1151,6 +1270,32 @@ class Reader {
       r.inet6 = af->INET6() != nullptr;
     }
     into.push_back(std::move(r));
+  }
+
+  // pfctl's pool checks (FreeBSD pfctl_test_list.inc 1033-1047): static-port and
+  // map-e-portset belong to nat, not with a port range or each other; bitmask needs a
+  // plain address.
+  void pool_checks(antlr4::ParserRuleContext* ctx, bool nat, PfParser::RedirHostsContext* target,
+                   PfParser::RedirPortContext* port, const std::vector<PfParser::PoolOptContext*>& opts) {
+    bool static_port = false, map_e = false, bitmask = false;
+    for (auto* o : opts) {
+      static_port = static_port || o->STATIC_PORT();
+      map_e = map_e || o->MAP_E_PORTSET();
+      bitmask = bitmask || o->BITMASK();
+    }
+    if (static_port && !nat) error_ctx(ctx, "the 'static-port' option is only valid with nat rules");
+    if (map_e && !nat) error_ctx(ctx, "the 'map-e-portset' option is only valid with nat rules");
+    if (static_port && nat && port)
+      error_ctx(ctx, "the 'static-port' option can't be used when specifying a port range");
+    if (map_e && nat && static_port) error_ctx(ctx, "the 'map-e-portset' option can't be used 'static-port'");
+    if (map_e && nat && port) error_ctx(ctx, "the 'map-e-portset' option can't be used when specifying a port range");
+    if (bitmask && target)
+      for (auto* h : target->redirHost()) {
+        if (dynamic_cast<PfParser::TableHostContext*>(h->host()))
+          error_ctx(h, "tables are not supported by pool type");
+        else if (dynamic_cast<PfParser::DynamicIfHostContext*>(h->host()))
+          error_ctx(h, fmt::format("interface {} is not supported by pool type", h->getText()));
+      }
   }
 
   void translation(antlr4::ParserRuleContext* ctx, RuleKind kind, bool no, bool pass, PfParser::OnIfContext* on,
@@ -1182,7 +1327,7 @@ class Reader {
     if (target) {
       Translation tr;
       tr.hosts = redir_list(target);
-      if (port) tr.port = redir_port(port);
+      if (port) redir_port(port, tr);
       tr.text = collapse_blanks(expanded_text(target));
       r.rdr_to = std::move(tr);
     }
@@ -1438,29 +1583,91 @@ std::size_t expanded_rule_count(const Model& model) {
   return n;
 }
 
+namespace {
+
+// The words of a line up to a '#' comment, split at blanks and tabs.
+std::vector<std::string_view> line_words(std::string_view line) {
+  std::vector<std::string_view> out;
+  if (auto hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
+  std::size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
+    std::size_t b = i;
+    while (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '\r') ++i;
+    if (i > b) out.push_back(line.substr(b, i - b));
+  }
+  return out;
+}
+
+// nftables statements that begin a line of an nftables file (pf has none of them):
+// `table inet filter {`, `flush ruleset`, `define X = ...`, `add rule ...`.
+bool nftables_line(const std::vector<std::string_view>& w) {
+  static const std::set<std::string_view> commands = {"flush",  "define",   "add",     "insert",  "create",
+                                                      "delete", "chain",    "replace", "destroy", "list",
+                                                      "reset",  "redefine", "undefine"};
+  if (commands.count(w[0])) return true;
+  // pf tables are `table <name>`; nftables tables are `table [family] name {`.
+  return w[0] == "table" && (w.size() < 2 || w[1].front() != '<');
+}
+
+// The first word of a pf statement (pf.conf(5) grammar: options, tables, filter,
+// translation, anchors; `pfctl -sr` prints the same words).
+bool pf_statement(const std::vector<std::string_view>& w) {
+  static const std::set<std::string_view> starts = {
+      "pass",         "block",           "match", "antispoof", "anchor", "nat-anchor", "rdr-anchor", "binat-anchor",
+      "scrub-anchor", "dummynet-anchor", "scrub", "altq",      "rdr",    "nat",        "binat",
+  };
+  std::string_view first = w[0];
+  if (auto brace = first.find_first_of("{<("); brace != std::string_view::npos && brace > 0)
+    first = first.substr(0, brace);  // `anchor"x"{`, `table<x>`
+  if (starts.count(first)) return true;
+  if (first == "table") return w[0].size() > 5 ? w[0][5] == '<' : w.size() > 1 && w[1].front() == '<';
+  if (first == "no" && w.size() > 1) return w[1] == "nat" || w[1] == "rdr" || w[1] == "binat";
+  if (first == "load" && w.size() > 1) return w[1] == "anchor";
+  if (first == "ether" && w.size() > 1) return w[1] == "pass" || w[1] == "block" || w[1] == "anchor";
+  if (first == "set" && w.size() > 1) {
+    static const std::set<std::string_view> options = {
+        "skip",         "block-policy",         "state-policy", "limit",         "timeout",      "optimization",
+        "loginterface", "ruleset-optimization", "reassemble",   "require-order", "fingerprints", "hostid",
+        "debug",        "state-defaults",       "syncookies",   "keepcounters",  "fail-policy",
+    };
+    return options.count(w[1]) > 0;
+  }
+  return false;
+}
+
+}  // namespace
+
+// pf.conf(5) statements at the start of a line (blanks and tabs between words);
+// nftables and iptables-save lines rule the file out (`table <x>` and `include "x"` begin
+// pf files and nftables files alike: the other lines decide).
 bool detect(const std::string& text) {
   std::size_t pos = 0;
   int seen = 0, hits = 0;
-  while (pos < text.size() && seen < 80) {
+  while (pos < text.size() && seen < 200) {
     auto end = text.find('\n', pos);
     if (end == std::string::npos) end = text.size();
     std::string_view line(text.data() + pos, end - pos);
     pos = end + 1;
-    auto b = line.find_first_not_of(" \t");
+    auto b = line.find_first_not_of(" \t\r\f");
     if (b == std::string_view::npos) continue;
     line = line.substr(b);
-    if (line[0] == '#') continue;
+    if (line[0] == '#') {
+      if (line.rfind("#!", 0) == 0 && line.find("nft") != std::string_view::npos) return false;
+      continue;
+    }
     if (line[0] == '@') {  // pfctl -vvsr rule numbers
-      auto sp = line.find(' ');
+      auto sp = line.find_first_of(" \t");
       line = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
       if (line.empty()) continue;
     }
+    if (line[0] == '[') continue;  // pfctl -vvsr counter lines
+    auto words = line_words(line);
+    if (words.empty()) continue;
     ++seen;
     if (line.rfind("-A ", 0) == 0 || line[0] == '*' || line.rfind(":INPUT", 0) == 0) return false;
-    for (const char* kw : {"pass ", "block ", "block\t", "pass\t", "antispoof ", "set skip ", "table <", "anchor ",
-                           "match ", "scrub ", "rdr-anchor ", "nat-anchor ", "load anchor ", "set block-policy"})
-      if (line.rfind(kw, 0) == 0) ++hits;
-    if (line == "block" || line == "pass") ++hits;
+    if (nftables_line(words)) return false;
+    if (pf_statement(words)) ++hits;
   }
   return hits >= 1;
 }

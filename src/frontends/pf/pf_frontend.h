@@ -75,7 +75,11 @@ enum class RuleKind {
 
 struct Translation {
   std::vector<HostItem> hosts;  // target addresses (pool)
-  std::optional<PortSet> port;  // target port (start of a range)
+  std::optional<PortSet> port;  // target ports: one, or the range written
+  // pf.conf(5): `port 2000:2999 rdr-to ... port 4000:*` redirects 2000 to 4000, 2001 to
+  // 4001, ...; an explicit range `port 4000:4999` maps the same way, wrapping around
+  // (pf_get_transaddr: (port - first) % size + start).
+  bool port_star = false;
   std::string text;
 };
 
@@ -129,7 +133,7 @@ struct Model {
   std::filesystem::path input_root;  // directory of the input (canonical): includes stay inside
   bool allow_outside = false;        // --allow-outside
   Limits limits;                     // include depth, macro expansion, sizes of read files
-  std::size_t statements = 0;  // statements read (all kinds)
+  std::size_t statements = 0;        // statements read (all kinds)
 };
 
 // Kernel rules pfctl would load for the main ruleset and inline anchors (filter rules
