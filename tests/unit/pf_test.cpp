@@ -1,7 +1,6 @@
 // pf frontend: parsing (macros, lists, tables, anchors, port operators) and
 // verdicts of the lowered first-match form against pf's last-match / quick
 // semantics.
-#include "fwm_catch.hpp"
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -9,6 +8,8 @@
 #include "eval/evaluator.h"
 #include "frontends/frontend.h"
 #include "frontends/pf/pf_frontend.h"
+#include "fwm_catch.hpp"
+#include "ir/services.h"
 #include "port_answer.h"
 
 using namespace fwm;
@@ -160,8 +161,7 @@ TEST_CASE("pf: undefined macros and syntax errors are FWM090 with positions", "[
   CHECK(ports(*rs, kProtoTcp).accepted == PortSet(8443, 8443));
 }
 
-TEST_CASE("pf: a macro naming an undefined macro, or macros too deep or in a loop, is FWM090 saying which",
-          "[pf]") {
+TEST_CASE("pf: a macro naming an undefined macro, or macros too deep or in a loop, is FWM090 saying which", "[pf]") {
   auto rs = load_pf(
       "block in all\n"
       "inner = \"$missing\"\n"
@@ -486,4 +486,194 @@ TEST_CASE("pf: inline suppressions from a trailing comment or a comment line rig
   CHECK(by_line[3] == std::vector<std::string>{"FWM021"});
   CHECK(by_line[4] == std::vector<std::string>{"FWM021", "FWM022"});
   CHECK(by_line[5].empty());
+}
+
+// ---- issue 25: detection, rdr port ranges, match rdr-to in place, interface groups,
+// real-world syntax.
+
+namespace {
+
+// Ports accepted / undetermined for packets to `dst` (an address expression).
+test::PortAnswer ports_to(const Ruleset& rs, int proto, const char* dst, const char* iface = nullptr) {
+  Box q = Box::everything(Family::V4, rs.ifaces.size());
+  q.proto = proto_only(proto);
+  q.dst = parse_address_expr(dst).set.of(Family::V4);
+  if (iface) {
+    q.in_iface.reset();
+    q.in_iface.set(rs.ifaces.classify(iface));
+  }
+  const Pipeline* p = rs.pipeline(Family::V4, Direction::In);
+  REQUIRE(p);
+  auto r = evaluate(rs, *p, q);
+  auto v = port_verdicts(r.pieces, all_ports());
+  return {v.accepted, v.undetermined, r.problems};
+}
+
+std::string detected(const std::string& text) {
+  TextFile f;
+  f.path = "pf.conf";
+  f.text = text;
+  return detect_format(f);
+}
+
+}  // namespace
+
+TEST_CASE("pf: files beginning with a table or an include are pf, not nftables", "[pf]") {
+  // pf.conf(5): `table <name> ...` and `include "file"` are pf statements; nftables
+  // tables are `table [family] name {` and its files may begin with include too.
+  CHECK(detected("table <bruteforce> persist\nblock in quick from <bruteforce>\npass in all\n") == "pf");
+  CHECK(detected("include \"/etc/pf.macros\"\n\npass in on $ext_if proto tcp to port 22\n") == "pf");
+  CHECK(detected("table<spamd-white> persist\n") == "pf");
+  CHECK(detected("include \"/etc/nftables.d/defines.nft\"\ntable inet filter {\n  chain input {\n  }\n}\n") ==
+        "nftables");
+  CHECK(detected("#!/usr/sbin/nft -f\nflush ruleset\ntable inet filter {\n}\n") == "nftables");
+  CHECK_FALSE(pf::detect("include \"a.nft\"\ndefine lan = 10.0.0.0/8\n"));
+  // Tabs between words, and a file of macros and rdr rules only.
+  CHECK(detected("ext_if=\"em0\"\n\tpass\tin\ton\t$ext_if\tproto\ttcp\tto\tport\t22\n") == "pf");
+  CHECK(detected("match\tin\tall\tscrub (no-df)\n") == "pf");
+  CHECK(detected("ext_if = \"em0\"\nweb = \"10.0.0.2\"\nrdr pass on $ext_if proto tcp to port 80 -> $web\n") == "pf");
+  CHECK(detected("no rdr on lo0 from any to any\n") == "pf");
+  // and iptables stays iptables
+  CHECK(detected("*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\nCOMMIT\n") == "iptables");
+}
+
+TEST_CASE("pf: rdr-to and legacy rdr `port a:*` map a port range one to one", "[pf]") {
+  // pf.conf(5), rdr-to: "match in ... port 2000:2999 rdr-to ... port 4000:* redirects port
+  // 2000 to 4000, 2001 to 4001, ..., 2999 to 4999"; legacy rdr (FreeBSD pf.conf(5)): the
+  // same with `-> ... port 4000:*`.
+  for (const char* rdr : {"rdr on em0 proto tcp from any to any port 2000:2010 -> 10.0.0.5 port 4000:*\n",
+                          "match in on em0 proto tcp to port 2000:2010 rdr-to 10.0.0.5 port 4000:*\n"}) {
+    INFO(rdr);
+    auto rs = load_pf(std::string(rdr) +
+                      "block in all\n"
+                      "pass in proto tcp to 10.0.0.5 port 4005\n"
+                      "pass in proto tcp to 10.0.0.5 port 4008:4100\n");
+    CHECK(count(*rs, "FWM090") == 0);
+    auto a = ports(*rs, kProtoTcp, "em0");
+    INFO(format_ports(a.accepted) << " / " << format_ports(a.undetermined));
+    CHECK(a.accepted == PortSet({{2005, 2005}, {2008, 2010}}));
+    CHECK(a.undetermined.empty());
+  }
+  // A single target port takes the whole range.
+  auto one = load_pf(
+      "rdr on em0 proto tcp from any to any port 2000:2010 -> 10.0.0.5 port 4000\n"
+      "block in all\n"
+      "pass in proto tcp to 10.0.0.5 port 4000\n");
+  CHECK(ports(*one, kProtoTcp, "em0").accepted == PortSet(2000, 2010));
+  // An explicit target range wraps around (pf_get_transaddr: (port - first) % size + start):
+  // 2000 -> 4000, 2001 -> 4001, 2002 -> 4000, ...
+  auto wrap = load_pf(
+      "rdr on em0 proto tcp from any to any port 2000:2005 -> 10.0.0.5 port 4000:4001\n"
+      "block in all\n"
+      "pass in proto tcp to 10.0.0.5 port 4001\n");
+  auto w = ports(*wrap, kProtoTcp, "em0");
+  CHECK(w.accepted == PortSet({{2001, 2001}, {2003, 2003}, {2005, 2005}}));
+  CHECK(w.undetermined.empty());
+}
+
+TEST_CASE("pf: match rdr-to translates for the rules after it only", "[pf]") {
+  // pf.conf(5), match: nat-to, binat-to, rdr-to ... become "sticky" for the rules after
+  // the match rule; a rule before it has already been evaluated on the packet as it came.
+  auto before = load_pf(
+      "block in all\n"
+      "pass in proto tcp to 10.0.0.5 port 80\n"
+      "match in proto tcp to 192.0.2.1 port 8080 rdr-to 10.0.0.5 port 80\n");
+  CHECK(count(*before, "FWM090") == 0);
+  CHECK(ports_to(*before, kProtoTcp, "192.0.2.1").accepted.empty());  // the pass saw 192.0.2.1:8080
+  CHECK(ports_to(*before, kProtoTcp, "192.0.2.1").undetermined.empty());
+  CHECK(ports_to(*before, kProtoTcp, "10.0.0.5").accepted == PortSet(80, 80));
+  auto after = load_pf(
+      "block in all\n"
+      "match in proto tcp to 192.0.2.1 port 8080 rdr-to 10.0.0.5 port 80\n"
+      "pass in proto tcp to 10.0.0.5 port 80\n");
+  CHECK(ports_to(*after, kProtoTcp, "192.0.2.1").accepted == PortSet(8080, 8080));
+  // A later block of the original port does not see it any more; an earlier quick
+  // block of the original destination still decides.
+  auto both = load_pf(
+      "block in quick proto tcp to 192.0.2.1 port 8081\n"
+      "pass in all\n"
+      "match in proto tcp to 192.0.2.1 port 8080:8081 rdr-to 10.0.0.5 port 80\n"
+      "block in proto tcp to 192.0.2.1 port 8080\n");
+  auto b = ports_to(*both, kProtoTcp, "192.0.2.1");
+  CHECK(b.accepted.contains(8080));
+  CHECK_FALSE(b.accepted.contains(8081));
+  CHECK(b.undetermined.empty());
+}
+
+TEST_CASE("pf: interface groups: clone families exact, other members undetermined", "[pf]") {
+  // ifconfig(8): cloned interfaces are members of their interface family group (vlan5 is
+  // in vlan); `ifconfig IF group NAME` adds any interface to any group at run time, and
+  // OpenBSD's egress holds the interfaces of the default routes.
+  auto rs = load_pf(
+      "block in all\n"
+      "pass in on vlan proto tcp to port 22\n"
+      "pass in on egress proto tcp to port 443\n"
+      "pass in on em1 proto tcp to port 25\n");
+  CHECK(count(*rs, "FWM090") == 0);
+  auto vlan5 = ports(*rs, kProtoTcp, "vlan5");
+  CHECK(vlan5.accepted.contains(22));
+  CHECK(vlan5.undetermined.contains(443));  // vlan5 may hold the default route
+  auto em0 = ports(*rs, kProtoTcp, "em0");
+  CHECK_FALSE(em0.accepted.contains(22));
+  CHECK(em0.undetermined.contains(22));  // not "closed": em0 may be put in group vlan
+  CHECK(em0.undetermined.contains(443));
+  CHECK_FALSE(em0.accepted.contains(25));
+  CHECK_FALSE(em0.undetermined.contains(25));  // an interface name is exact
+  auto egress = ports(*rs, kProtoTcp, "egress");
+  CHECK(egress.accepted.contains(443));
+  const Diagnostic* note = nullptr;
+  for (const auto& d : rs->diagnostics)
+    if (d.id == "FWM091" && d.message.find("'on egress'") != std::string::npos) note = &d;
+  REQUIRE(note);
+  CHECK(note->message.find("run time") != std::string::npos);
+  // set skip on a group: skipped for sure on its clone family, maybe elsewhere.
+  auto skip = load_pf("set skip on tun\nblock in all\n");
+  CHECK(ports(*skip, kProtoTcp, "tun0").accepted == all_ports());
+  CHECK(ports(*skip, kProtoTcp, "em0").undetermined == all_ports());
+}
+
+TEST_CASE("pf: real-world syntax from issue 25", "[pf]") {
+  // pfctl's lexer (parse.y lgetc): a backslash not before a newline yields the next
+  // character, so `\ # comment` in a continued table body is a blank and a comment.
+  auto table = load_pf(
+      "table <martians> { 0.0.0.0/8 10.0.0.0/8 \\   # RFC 1918\n"
+      "                   127.0.0.0/8 \\\n"
+      "                   # loopback above, link-local below\n"
+      "                   169.254.0.0/16 }\n"
+      "block in quick from <martians>\n");
+  CHECK(count(*table, "FWM090") == 0);
+  CHECK(ports(*table, kProtoTcp, nullptr, "127.0.0.5").accepted.empty());
+  CHECK(ports(*table, kProtoTcp, nullptr, "169.254.1.1").accepted.empty());
+  CHECK(ports(*table, kProtoTcp, nullptr, "192.0.2.1").accepted == all_ports());
+  // pf.conf(5) MACROS: a macro is text, so it may hold a rule's beginning or its state
+  // options.
+  auto macros = load_pf(
+      "allow = \"pass in quick\"\n"
+      "synstate = \"flags S/SA synproxy state\"\n"
+      "limits = \"keep state (max-src-conn 100, max-src-conn-rate 15/5, overload <bruteforce> flush global)\"\n"
+      "table <bruteforce> persist\n"
+      "block in all\n"
+      "$allow on em0 proto tcp to port 80 $synstate\n"
+      "$allow on em0 proto tcp to port 22 $limits\n");
+  CHECK(count(*macros, "FWM090") == 0);
+  auto m = ports(*macros, kProtoTcp, "em0");
+  CHECK(m.accepted == PortSet(80, 80));
+  CHECK(m.undetermined == PortSet(22, 22));  // state limits are not modelled
+  // `anchor "x"{` without a blank; FQ-CoDel queues (pf.conf(5) QUEUEING: flows, quantum);
+  // antispoof for a list of dynamic interfaces; `log (all)`.
+  auto misc = load_pf(
+      "queue rootq on em0 bandwidth 100M max 100M flows 1024 quantum 1514 qlimit 1024 default\n"
+      "antispoof for { (egress) (enc) }\n"
+      "block in all\n"
+      "anchor \"web\"{\n"
+      "  pass in proto tcp to port 443\n"
+      "}\n"
+      "anchor ssh{\n"
+      "  pass in log (all) proto tcp to port 22\n"
+      "}\n"
+      "pass log (all, to pflog1) proto tcp to port 25\n");
+  for (const auto& d : misc->diagnostics)
+    if (d.id == "FWM090") FAIL_CHECK(d.span.line << ": " << d.message);
+  auto t = ports(*misc, kProtoTcp, "em0", "192.0.2.1");
+  CHECK(t.accepted == PortSet({{22, 22}, {25, 25}, {443, 443}}));
 }

@@ -51,9 +51,51 @@ AddrSet loopback_addresses(bool network) {
 
 bool is_loopback_name(const std::string& n) { return n == "lo" || n == "lo0"; }
 
+constexpr const char* kGroupMembers = "(interface group members are set at run time)";
+
+// An interface group rather than an interface: ifconfig(8) forbids group names that end
+// in a digit, and interface names always end in their unit number. `any` (every
+// interface but loopback), `all` (the group of every interface) and the loopback group
+// `lo` are decided from the file.
+bool is_group_name(const std::string& n) {
+  return !n.empty() && !std::isdigit(static_cast<unsigned char>(n.back())) && n != "any" && n != "lo" && n != "all";
+}
+
+// ifconfig(8) (OpenBSD, FreeBSD): "cloned interfaces are members of their interface
+// family group by default", e.g. vlan5 is in the group vlan. The drivers that clone
+// interfaces (`ifconfig -C`) on OpenBSD and FreeBSD.
+bool is_clone_family(const std::string& n) {
+  static const std::set<std::string> families = {
+      "aggr",   "bpe",   "bridge", "carp",  "disc",   "edsc", "egre",  "enc",   "eoip", "epair", "etherip",
+      "geneve", "gif",   "gre",    "ipsec", "lagg",   "me",   "mgre",  "mpe",   "mpip", "mpw",   "nvgre",
+      "ovpn",   "pair",  "pflog",  "pflow", "pfsync", "ppp",  "pppoe", "sec",   "stf",  "svlan", "tap",
+      "tpmr",   "trunk", "tun",    "veb",   "vether", "vlan", "vport", "vxlan", "wg",
+  };
+  return families.count(n) > 0;
+}
+
 class Lowering {
  public:
-  Lowering(const Model& model, Ruleset& rs) : model_(model), rs_(rs) {}
+  Lowering(const Model& model, Ruleset& rs) : model_(model), rs_(rs) {
+    // pf.conf(5): match rules' rdr-to is "sticky": the rules after a matching one see the
+    // translated packet, the ones before it saw the packet as it came. The first
+    // top-level `match ... rdr-to` after pass/block rules is evaluated in place
+    // (late_chains); one before every filter rule is the same as translating first.
+    bool filter_seen = false;
+    for (std::size_t i = 0; i < model_.rules.size(); ++i) {
+      const auto& r = model_.rules[i];
+      if (r.kind == RuleKind::Match && r.rdr_to && filter_seen) {
+        late_ = i;
+        break;
+      }
+      if (r.kind != RuleKind::Match && r.kind != RuleKind::Nat && r.kind != RuleKind::Rdr && r.kind != RuleKind::Binat)
+        filter_seen = true;
+    }
+  }
+
+  // Chains reached from the filter chains (late match rdr-to), in order: their rules
+  // jump to -(2 + position); lower() adds them and sets the targets.
+  std::vector<std::pair<std::string, std::vector<Rule>>> sub_chains;
 
   std::vector<Rule> chain_rules(Ctx ctx) {
     ctx_ = ctx;
@@ -63,24 +105,141 @@ class Lowering {
     // not forwarded, and one skip rule per path keeps the findings readable.)
     for (const auto& item : model_.skip) {
       if (ctx == Ctx::FwdOut) break;
-      Rule r;
-      r.match = Match();
-      iface_patterns(r.match, {item});
-      r.action.kind = ActionKind::Accept;
-      r.action.label = "set skip";
-      r.span = item.span;
-      r.text = item.text;
-      r.normalized = fmt::format("set skip on {}", item.name);
-      out.push_back(std::move(r));
+      note_groups(item.span, item.text, {item});
+      for (auto& m : iface_matches({item})) {
+        Rule r;
+        r.match = std::move(m);
+        r.action.kind = ActionKind::Accept;
+        r.action.label = "set skip";
+        r.span = item.span;
+        r.text = item.text;
+        r.normalized = fmt::format("set skip on {}", item.name);
+        out.push_back(std::move(r));
+      }
     }
     for (const auto& rr : rdr_pass_rules_)
       if (inbound(ctx)) out.push_back(rr);
+    if (late_ && ctx != Ctx::HostOut) late_chains(out);
+    ctx_ = ctx;
     Flat flat;
     std::set<std::string> visiting;
     flatten(model_.rules, {Match()}, flat, visiting, 0);
     for (auto& r : flat.quick) out.push_back(std::move(r));
     for (auto it = flat.last.rbegin(); it != flat.last.rend(); ++it) out.push_back(std::move(*it));
     return out;
+  }
+
+  // The packets the late `match ... rdr-to` translates go to a chain of their own: the
+  // rules before it as they are, the rules after it on the translated packet (their
+  // destination conditions answered for the target: a target inside or outside them
+  // decides, one they hold in part is undetermined), pf's order (quick rules, then the
+  // last match) over both. The forward path's out pass sees the translated packet too.
+  void late_chains(std::vector<Rule>& out) {
+    const Ctx ctx = ctx_;
+    const PfRule& m = model_.rules[*late_];
+    std::vector<PfRule> before(model_.rules.begin(), model_.rules.begin() + static_cast<std::ptrdiff_t>(*late_));
+    std::vector<PfRule> after(model_.rules.begin() + static_cast<std::ptrdiff_t>(*late_) + 1, model_.rules.end());
+    ctx_ = ctx == Ctx::FwdOut ? Ctx::FwdIn : ctx;  // the rule matched on the way in
+    std::vector<Rule> pieces;
+    for (auto& c : conditions(m)) {
+      Rule ir = make_rule(m, std::move(c), ActionKind::Rewrite, "match rdr-to");
+      rewrite_action(ir.action, *m.rdr_to);
+      if (!restrict_to_target(ir)) continue;
+      for (auto& piece : port_mapped(std::move(ir), *m.rdr_to)) pieces.push_back(std::move(piece));
+    }
+    ctx_ = ctx;
+    std::optional<AddrSet> target;
+    {
+      AddrSet t;
+      bool known = true;
+      for (const auto& h : m.rdr_to->hosts) {
+        std::string why;
+        auto set = item_set(h, true, why);
+        if (!set || h.kind == HostItem::Kind::InterfaceAddr || h.kind == HostItem::Kind::Self) known = false;
+        if (set) t = t.unite(*set);
+      }
+      if (known && !t.empty()) target = t;
+    }
+    for (auto& piece : pieces) {
+      std::set<std::string> visiting;
+      Flat first, second;
+      if (ctx != Ctx::FwdOut) flatten(before, {Match()}, first, visiting, 0);
+      flatten(ctx != Ctx::FwdOut ? after : model_.rules, {Match()}, second, visiting, 0);  // out: all translated
+      auto translated = [&](std::vector<Rule>& rules) {
+        std::vector<Rule> kept;
+        for (auto& r : rules)
+          if (seen_translated(r.match, target, piece, m.rdr_to->text)) kept.push_back(std::move(r));
+        rules = std::move(kept);
+      };
+      translated(second.quick);
+      translated(second.last);
+      std::vector<Rule> chain;
+      for (auto& r : first.quick) chain.push_back(std::move(r));
+      for (auto& r : second.quick) chain.push_back(std::move(r));
+      for (auto it = second.last.rbegin(); it != second.last.rend(); ++it) chain.push_back(std::move(*it));
+      for (auto it = first.last.rbegin(); it != first.last.rend(); ++it) chain.push_back(std::move(*it));
+      Rule pass;
+      pass.action.kind = ActionKind::Accept;
+      pass.action.label = "pf default: pass when no rule matches";
+      pass.span = m.span;
+      pass.text = m.text;
+      pass.normalized = "pass (pf default)";
+      chain.push_back(std::move(pass));
+      Rule jump = piece;
+      jump.action = Action();
+      jump.action.kind = ActionKind::Jump;
+      jump.action.label = fmt::format("match rdr-to {}", m.rdr_to->text);
+      jump.action.target_chain = -2 - static_cast<int>(sub_chains.size());
+      std::string name = fmt::format("pf {} after match rdr-to (line {}, part {})",
+                                     ctx == Ctx::HostIn  ? "in"
+                                     : ctx == Ctx::FwdIn ? "forward in"
+                                                         : "forward out",
+                                     m.span.line, sub_chains.size() + 1);
+      sub_chains.emplace_back(std::move(name), std::move(chain));
+      out.push_back(std::move(jump));
+    }
+  }
+
+  // A rule's match as the translated packet meets it: false when it cannot match.
+  bool seen_translated(Match& m, const std::optional<AddrSet>& target, const Rule& piece, const std::string& text) {
+    if (m.dst) {
+      if (target && target->subtract(*m.dst).empty()) {
+        m.dst.reset();
+      } else if (target && target->intersect(*m.dst).empty()) {
+        return false;
+      } else {
+        m.dst.reset();
+        m.unknowns.push_back(fmt::format("destination after {} (the address the translation picks)", text));
+      }
+    }
+    if (m.dport && piece.action.new_dport) {
+      const PortSet& to = *piece.action.new_dport;
+      const PortSet& from = *piece.match.dport;
+      if (to.count() == 1) {
+        if (!m.dport->contains(to.intervals().front().lo)) return false;
+        m.dport.reset();
+      } else if (from.size() == 1 && to.size() == 1 && from.count() == to.count()) {
+        // A stretch moved by one offset: the ports that land inside the rule's.
+        std::int64_t shift = static_cast<std::int64_t>(to.intervals().front().lo) -
+                             static_cast<std::int64_t>(from.intervals().front().lo);
+        PortSet back;
+        for (const auto& iv : m.dport->intervals()) {
+          std::int64_t lo =
+              std::max<std::int64_t>(static_cast<std::int64_t>(iv.lo) - shift, from.intervals().front().lo);
+          std::int64_t hi =
+              std::min<std::int64_t>(static_cast<std::int64_t>(iv.hi) - shift, from.intervals().front().hi);
+          if (lo <= hi) back.add(static_cast<std::uint32_t>(lo), static_cast<std::uint32_t>(hi));
+        }
+        if (back.empty()) return false;
+        m.dport = back;
+      } else {
+        if (!to.intersects(*m.dport)) return false;
+        if (!to.subset_of(*m.dport))
+          m.unknowns.push_back(fmt::format("port after {} (the port the translation picks)", text));
+        m.dport.reset();
+      }
+    }
+    return true;
   }
 
   // Inbound translation stage: legacy rdr/binat (first match), then `match ...
@@ -116,27 +275,54 @@ class Lowering {
         if (it.negated) m.never = true;
         return;
       }
+      if (it.name == "all") {  // the group every interface is in
+        pats.clear();
+        neg = !it.negated;
+        if (it.negated) m.never = true;
+        return;
+      }
       IfacePattern p{it.name, false};
       if (it.name == "lo") p.prefix = true;  // the loopback group
+      // A clone family group holds every interface of the family (vlan: vlan0, vlan5,
+      // ...); any group also answers to its own name (`--iface egress`).
+      if (is_group_name(it.name) && is_clone_family(it.name)) p.prefix = true;
       pats.push_back(p);
       neg = it.negated;
     }
   }
 
-  // Interface groups (names not ending in a digit, like `egress`) cannot be
-  // resolved without the host: they stay a class of their own name.
-  void note_groups(const PfRule& r, const std::vector<IfaceItem>& items) {
+  // pf.conf(5) `on group`: the interfaces in the group. Membership beyond what
+  // ifconfig(8) fixes (clone families) is run-time state (`ifconfig em0 group wan`,
+  // egress = the interfaces of the default routes): for every interface the file does
+  // not place in the group the rule may or may not match.
+  static std::string group_unknown(const std::vector<IfaceItem>& items) {
+    std::vector<std::string> groups;
+    for (const auto& it : items)
+      if (is_group_name(it.name)) groups.push_back(it.name);
+    if (groups.empty()) return {};
+    return fmt::format("on {}{} {}", items.size() > 1 ? "one of " : "", fmt::join(groups, ", "), kGroupMembers);
+  }
+
+  // Interface groups (names not ending in a digit, like `egress`): members beyond the
+  // clone family are not known from the file.
+  void note_groups(const SourceSpan& span, const std::string& text, const std::vector<IfaceItem>& items) {
     for (const auto& it : items) {
-      if (it.name.empty() || it.name == "any" || it.name == "lo" ||
-          std::isdigit(static_cast<unsigned char>(it.name.back())))
-        continue;
+      if (!is_group_name(it.name)) continue;
       if (!groups_noted_.insert(it.name).second) continue;
-      rs_.diagnostics.push_back(
-          make_diagnostic("FWM091", Severity::Warning, r.span,
-                          fmt::format("'on {}' names an interface group; its members are not known from the file, so "
-                                      "it is treated as one interface named '{}' (query with --iface {})",
-                                      it.name, it.name, it.name),
-                          r.text));
+      std::string members =
+          is_clone_family(it.name)
+              ? fmt::format(
+                    "its {}N interfaces are in it (ifconfig(8): cloned interfaces belong to "
+                    "their family group), other interfaces may be added at run time",
+                    it.name)
+              : fmt::format("its members are set at run time{}",
+                            it.name == "egress" ? " (the interfaces holding the default routes)" : "");
+      rs_.diagnostics.push_back(make_diagnostic(
+          "FWM091", Severity::Warning, span,
+          fmt::format("'on {}' names an interface group: {}, so for other interfaces these rules are undetermined "
+                      "(--iface {} asks about an interface in the group)",
+                      it.name, members, it.name),
+          text));
     }
   }
 
@@ -268,6 +454,23 @@ class Lowering {
     return alts;
   }
 
+  // The interface part of a rule's matches: one match without groups; with groups the
+  // interfaces the file places in them, and the others as undetermined.
+  std::vector<Match> iface_matches(const std::vector<IfaceItem>& ifs) {
+    Match m;
+    if (ifs.empty()) return {m};
+    iface_patterns(m, ifs);
+    std::string unknown = group_unknown(ifs);
+    if (unknown.empty()) return {m};
+    bool in = inbound(ctx_);
+    bool negated = in ? m.in_negated : m.out_negated;
+    Match maybe = m;
+    (in ? maybe.in_negated : maybe.out_negated) = !negated;
+    maybe.unknowns.push_back(unknown);
+    if (negated) return {maybe};  // `on ! egress`: no interface is known to be outside
+    return {m, maybe};
+  }
+
   // The IR matches of a rule in the current context (one per list alternative
   // that cannot be merged); empty when the rule does not apply here.
   std::vector<Match> conditions(const PfRule& r) {
@@ -293,7 +496,7 @@ class Lowering {
     auto src_alts = endpoint_alts(r.from, false, fams);
     auto dst_alts = endpoint_alts(r.to, true, fams);
     if (fams.none()) return {};
-    note_groups(r, r.ifaces);
+    note_groups(r.span, r.text, r.ifaces);
     // `on { a, !b }`: list items with negation are separate rules.
     std::vector<std::vector<IfaceItem>> iface_alts;
     bool any_negated = std::any_of(r.ifaces.begin(), r.ifaces.end(), [](const IfaceItem& i) { return i.negated; });
@@ -304,33 +507,33 @@ class Lowering {
     }
     std::vector<Match> out;
     for (const auto& ifs : iface_alts)
-      for (const auto& s : src_alts)
-        for (const auto& d : dst_alts) {
-          Match m;
-          m.families = fams;
-          m.proto = proto;
-          if (!ifs.empty()) iface_patterns(m, ifs);
-          if (s.set && !s.set->is_all()) m.src = *s.set;
-          if (d.set && !d.set->is_all()) m.dst = *d.set;
-          if (!s.set) m.unknowns.push_back(fmt::format("from {}", s.unknown));
-          if (!d.set) m.unknowns.push_back(fmt::format("to {}", d.unknown));
-          if ((s.set && s.set->empty()) || (d.set && d.set->empty())) continue;
-          if (r.from.ports) {
-            if (!r.from.unknown_ports.empty())
-              m.unknowns.push_back("source port " + r.from.port_text.substr(4));
-            else
-              m.sport = *r.from.ports;
+      for (const auto& base : iface_matches(ifs))
+        for (const auto& s : src_alts)
+          for (const auto& d : dst_alts) {
+            Match m = base;
+            m.families = fams;
+            m.proto = proto;
+            if (s.set && !s.set->is_all()) m.src = *s.set;
+            if (d.set && !d.set->is_all()) m.dst = *d.set;
+            if (!s.set) m.unknowns.push_back(fmt::format("from {}", s.unknown));
+            if (!d.set) m.unknowns.push_back(fmt::format("to {}", d.unknown));
+            if ((s.set && s.set->empty()) || (d.set && d.set->empty())) continue;
+            if (r.from.ports) {
+              if (!r.from.unknown_ports.empty())
+                m.unknowns.push_back("source port " + r.from.port_text.substr(4));
+              else
+                m.sport = *r.from.ports;
+            }
+            if (r.to.ports) {
+              if (!r.to.unknown_ports.empty())
+                m.unknowns.push_back("port " + r.to.port_text.substr(4));
+              else
+                m.dport = *r.to.ports;
+            }
+            for (const auto& u : r.unknowns) m.unknowns.push_back(u);
+            if (m.never) continue;
+            out.push_back(std::move(m));
           }
-          if (r.to.ports) {
-            if (!r.to.unknown_ports.empty())
-              m.unknowns.push_back("port " + r.to.port_text.substr(4));
-            else
-              m.dport = *r.to.ports;
-          }
-          for (const auto& u : r.unknowns) m.unknowns.push_back(u);
-          if (m.never) continue;
-          out.push_back(std::move(m));
-        }
     return out;
   }
 
@@ -408,7 +611,8 @@ class Lowering {
     out.text = r.text;
     out.normalized = r.normalized;
     out.suppressions = r.suppressions;
-    for (const auto& u : out.match.unknowns) note_unknown(r, u);
+    for (const auto& u : out.match.unknowns)
+      if (!u.ends_with(kGroupMembers)) note_unknown(r, u);  // note_groups says it once per group
     return out;
   }
 
@@ -483,6 +687,9 @@ class Lowering {
             if (pass && r.rdr_to && inbound(ctx_)) {
               rewrite_action(ir.action, *r.rdr_to);
               if (!restrict_to_target(ir)) continue;
+              for (auto& piece : port_mapped(std::move(ir), *r.rdr_to))
+                (r.quick ? out.quick : out.last).push_back(std::move(piece));
+              continue;
             }
             (r.quick ? out.quick : out.last).push_back(std::move(ir));
           }
@@ -615,6 +822,55 @@ class Lowering {
     if (t.port) a.new_dport = *t.port;
   }
 
+  // The rule with its destination port translated as pf_get_transaddr does: one target
+  // port takes every packet; a range maps the matched ports in order, each list item from
+  // its first port (`:*`: a range as long as the item's). One rule per stretch of ports
+  // that moves by one offset; lower() later cuts them where later rules' ports change, so
+  // the filter never sees a stretch it treats in parts.
+  std::vector<Rule> port_mapped(Rule ir, const Translation& t) {
+    if (!t.port || (t.port->count() == 1 && !t.port_star)) return {std::move(ir)};
+    const auto target = t.port->intervals().front();
+    PortSet matched = ir.match.dport ? *ir.match.dport : PortSet(0, kMaxPort);
+    struct Stretch {
+      std::uint32_t lo, hi;
+      std::int64_t shift;
+    };
+    std::vector<Stretch> stretches;
+    for (const auto& iv : matched.intervals()) {
+      std::uint64_t size = t.port_star ? std::uint64_t{iv.hi} - iv.lo + 1 : std::uint64_t{target.hi} - target.lo + 1;
+      for (std::uint64_t lo = iv.lo; lo <= iv.hi && stretches.size() <= 64; lo += size) {
+        std::uint64_t hi = std::min<std::uint64_t>(iv.hi, lo + size - 1);
+        std::int64_t shift = static_cast<std::int64_t>(target.lo) - static_cast<std::int64_t>(lo);
+        // pf: a translated port past 65535 wraps (less 65535).
+        std::uint64_t last = static_cast<std::uint64_t>(static_cast<std::int64_t>(hi) + shift);
+        if (last > kMaxPort) {
+          std::uint64_t cut = kMaxPort - static_cast<std::uint64_t>(static_cast<std::int64_t>(lo) + shift) + lo;
+          stretches.push_back({static_cast<std::uint32_t>(lo), static_cast<std::uint32_t>(cut), shift});
+          stretches.push_back({static_cast<std::uint32_t>(cut + 1), static_cast<std::uint32_t>(hi), shift - kMaxPort});
+        } else {
+          stretches.push_back({static_cast<std::uint32_t>(lo), static_cast<std::uint32_t>(hi), shift});
+        }
+      }
+    }
+    if (stretches.size() > 64) {
+      // Many wraps (a wide match onto a few ports): every packet may get any target port.
+      PortSet any;
+      for (const auto& s : stretches)
+        any.add(static_cast<std::uint32_t>(s.lo + s.shift), static_cast<std::uint32_t>(s.hi + s.shift));
+      ir.action.new_dport = t.port_star ? any : *t.port;
+      return {std::move(ir)};
+    }
+    std::vector<Rule> out;
+    for (const auto& s : stretches) {
+      Rule piece = ir;
+      piece.match.dport = PortSet(s.lo, s.hi);
+      piece.action.new_dport =
+          PortSet(static_cast<std::uint32_t>(s.lo + s.shift), static_cast<std::uint32_t>(s.hi + s.shift));
+      out.push_back(std::move(piece));
+    }
+    return out;
+  }
+
   // A translation applies only to the address families of its target (pfctl infers
   // the rule's family from it).
   static bool restrict_to_target(Rule& ir) {
@@ -628,19 +884,22 @@ class Lowering {
     for (const auto& r : rules) {
       if (r.kind == RuleKind::Pass || r.kind == RuleKind::Block) filter_seen_ = true;
       if (r.kind == RuleKind::Anchor && r.anchor_inline) collect_rdr(r.children, legacy, match_rdr);
+      if (late_ && &r == &model_.rules[*late_]) continue;  // evaluated in place (late_chains)
       if (r.kind == RuleKind::Match && r.rdr_to && filter_seen_ && !late_rdr_noted_) {
         late_rdr_noted_ = true;
         rs_.diagnostics.push_back(make_diagnostic(
             "FWM091", Severity::Warning, r.span,
-            "'match ... rdr-to' after pass/block rules: pf translates only for the rules after it, fwmatrix applies "
-            "the translation before all filter rules (the rules above it are evaluated on the translated destination)",
+            "a second 'match ... rdr-to' after pass/block rules (or one inside an anchor): pf translates only for the "
+            "rules after it, fwmatrix applies this one before all filter rules (the rules above it are evaluated on "
+            "the translated destination)",
             r.text));
       }
       if (r.kind == RuleKind::Match && r.rdr_to) {
         for (auto& m : conditions(r)) {
           Rule ir = make_rule(r, std::move(m), ActionKind::Rewrite, "match rdr-to");
           rewrite_action(ir.action, *r.rdr_to);
-          if (restrict_to_target(ir)) match_rdr.push_back(std::move(ir));
+          if (!restrict_to_target(ir)) continue;
+          for (auto& piece : port_mapped(std::move(ir), *r.rdr_to)) match_rdr.push_back(std::move(piece));
         }
       }
       if (r.kind == RuleKind::Rdr && !r.unknown_verdict.empty()) {
@@ -670,8 +929,15 @@ class Lowering {
                             r.no_translation ? "no rdr" : "rdr");
         if (!r.no_translation && view.rdr_to) rewrite_action(ir.action, *view.rdr_to);
         if (!restrict_to_target(ir)) continue;
-        if (r.translation_pass && !r.no_translation) rdr_pass(r, ir.match, ir.action);
-        legacy.push_back(std::move(ir));
+        std::vector<Rule> pieces;
+        if (!r.no_translation && view.rdr_to)
+          pieces = port_mapped(std::move(ir), *view.rdr_to);
+        else
+          pieces.push_back(std::move(ir));
+        for (auto& piece : pieces) {
+          if (r.translation_pass && !r.no_translation) rdr_pass(r, piece.match, piece.action);
+          legacy.push_back(std::move(piece));
+        }
       }
     }
   }
@@ -700,6 +966,7 @@ class Lowering {
   Ctx ctx_ = Ctx::HostIn;
   std::vector<Rule> rdr_pass_rules_;
   bool filter_seen_ = false, late_rdr_noted_ = false;
+  std::optional<std::size_t> late_;  // the first top-level match rdr-to after filter rules
   std::set<std::string> groups_noted_, seen_unknowns_, unknown_anchor_noted_;
   std::map<std::string, std::pair<int, std::size_t>> unknown_counts_;
 };
@@ -723,6 +990,51 @@ int add_chain(Ruleset& rs, const std::string& name, std::vector<Rule> rules) {
 
 }  // namespace
 
+// A translation that moves a stretch of ports by one offset (Lowering::port_mapped) is
+// cut where a rule of `later` starts or stops matching ports, so that every piece lands
+// on ports the later rules treat alike and the evaluator never has to pick one port of
+// a rewritten range.
+void cut_port_stretches(std::vector<Rule>& rules, const std::vector<const std::vector<Rule>*>& later) {
+  std::set<std::uint64_t> bounds;  // first ports of the later rules' port runs and of the gaps after them
+  for (const auto* chain : later)
+    for (const auto& r : *chain)
+      if (r.match.dport)
+        for (const auto& iv : r.match.dport->intervals()) {
+          bounds.insert(iv.lo);
+          bounds.insert(std::uint64_t{iv.hi} + 1);
+        }
+  std::vector<Rule> out;
+  for (auto& r : rules) {
+    bool stretch = r.action.kind == ActionKind::Rewrite && r.action.new_dport && r.match.dport &&
+                   r.match.dport->size() == 1 && r.action.new_dport->size() == 1 && r.match.dport->count() > 1 &&
+                   r.match.dport->count() == r.action.new_dport->count();
+    if (!stretch) {
+      out.push_back(std::move(r));
+      continue;
+    }
+    const auto from = r.match.dport->intervals().front();
+    const std::int64_t shift =
+        static_cast<std::int64_t>(r.action.new_dport->intervals().front().lo) - static_cast<std::int64_t>(from.lo);
+    std::uint64_t lo = from.lo;
+    auto piece = [&](std::uint64_t a, std::uint64_t b) {
+      Rule p = r;
+      p.match.dport = PortSet(static_cast<std::uint32_t>(a), static_cast<std::uint32_t>(b));
+      p.action.new_dport = PortSet(static_cast<std::uint32_t>(static_cast<std::int64_t>(a) + shift),
+                                   static_cast<std::uint32_t>(static_cast<std::int64_t>(b) + shift));
+      out.push_back(std::move(p));
+    };
+    for (auto it = bounds.upper_bound(static_cast<std::uint64_t>(static_cast<std::int64_t>(from.lo) + shift));
+         it != bounds.end(); ++it) {
+      std::int64_t cut = static_cast<std::int64_t>(*it) - shift;  // first port of the next piece
+      if (cut > static_cast<std::int64_t>(from.hi)) break;
+      piece(lo, static_cast<std::uint64_t>(cut - 1));
+      lo = static_cast<std::uint64_t>(cut);
+    }
+    piece(lo, from.hi);
+  }
+  rules = std::move(out);
+}
+
 Ruleset lower(const Model& model, const std::string& file) {
   Ruleset rs;
   rs.format = "pf";
@@ -730,12 +1042,27 @@ Ruleset lower(const Model& model, const std::string& file) {
   rs.line_count = model.line_count;
   rs.diagnostics = model.diagnostics;
   Lowering lowering(model, rs);
-  auto rdr = lowering.rdr_rules();
-  int rdr_chain = rdr.empty() ? -1 : add_chain(rs, "pf rdr (inbound translation)", std::move(rdr));
-  int in = add_chain(rs, "pf in", lowering.chain_rules(Ctx::HostIn));
-  int out = add_chain(rs, "pf out", lowering.chain_rules(Ctx::HostOut));
-  int fwd_in = add_chain(rs, "pf forward in", lowering.chain_rules(Ctx::FwdIn));
-  int fwd_out = add_chain(rs, "pf forward out", lowering.chain_rules(Ctx::FwdOut));
+  auto rdr_rules = lowering.rdr_rules();
+  auto in_rules = lowering.chain_rules(Ctx::HostIn);
+  auto out_rules = lowering.chain_rules(Ctx::HostOut);
+  auto fwd_in_rules = lowering.chain_rules(Ctx::FwdIn);
+  auto fwd_out_rules = lowering.chain_rules(Ctx::FwdOut);
+  cut_port_stretches(rdr_rules, {&in_rules, &fwd_in_rules, &fwd_out_rules});
+  cut_port_stretches(fwd_in_rules, {&fwd_out_rules});
+  int rdr_chain = rdr_rules.empty() ? -1 : add_chain(rs, "pf rdr (inbound translation)", std::move(rdr_rules));
+  int in = add_chain(rs, "pf in", std::move(in_rules));
+  int out = add_chain(rs, "pf out", std::move(out_rules));
+  int fwd_in = add_chain(rs, "pf forward in", std::move(fwd_in_rules));
+  int fwd_out = add_chain(rs, "pf forward out", std::move(fwd_out_rules));
+  const int first_sub = static_cast<int>(rs.chains.size());
+  for (auto& [name, rules] : lowering.sub_chains) {
+    int idx = add_chain(rs, name, std::move(rules));
+    rs.chains[static_cast<std::size_t>(idx)].builtin = false;
+  }
+  for (auto& chain : rs.chains)
+    for (auto& r : chain.rules)
+      if (r.action.kind == ActionKind::Jump && r.action.target_chain <= -2)
+        r.action.target_chain = first_sub + (-2 - r.action.target_chain);
   lowering.finish_diagnostics();
   for (Family f : {Family::V4, Family::V6}) {
     Pipeline pin{f, Direction::In, {}};
