@@ -898,6 +898,14 @@ TEST_CASE("PowerShell scripts: a selection the script does not decide leaves the
   CHECK(has_diag(rs, "FWM091", 0,
                  "Disable-NetFirewallRule at line 6 may disable this rule (the rules pass "
                  "`Where-Object"));
+  // A rule without a group is in no group, whatever a -DisplayGroup variable holds.
+  auto g = load_text("group.ps1",
+                     "New-NetFirewallRule -DisplayName 'SSH' -Protocol TCP -LocalPort 22 -Action Allow\r\n"
+                     "New-NetFirewallRule -DisplayName 'Web' -Group 'IIS' -Protocol TCP -LocalPort 80 -Action Allow\r\n"
+                     "Get-NetFirewallRule -DisplayGroup $name | Set-NetFirewallRule -Enabled False\r\n");
+  REQUIRE(g.ruleset);
+  CHECK(answer(*g.ruleset, kProtoTcp).accepted == PortSet(22, 22));
+  CHECK(answer(*g.ruleset, kProtoTcp).undetermined == PortSet(80, 80));
 }
 
 // about_If / about_Switch / about_Functions / about_Try_Catch_Finally: a command in an

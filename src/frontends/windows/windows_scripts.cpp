@@ -187,8 +187,10 @@ Tri match_patterns(const std::vector<std::string>& patterns, const std::string& 
 // -DisplayGroup and -Description take wildcards; -Direction, -Action, -Enabled and
 // -PolicyStore are exact.
 Tri match_criterion(const Criterion& c, const WinRule& r) {
-  if (c.variable) return Tri::Maybe;
   const std::string& f = c.field;
+  // A rule without a group is in no group: no -Group or -DisplayGroup value selects it.
+  if ((f == "group" || f == "displaygroup") && r.group.empty()) return Tri::No;
+  if (c.variable) return Tri::Maybe;
   if (f == "name") {
     if (!r.id.empty()) return match_patterns(c.values, r.id);
     // New-NetFirewallRule without -Name: "The default value is a randomly assigned value" (a GUID).
@@ -199,7 +201,7 @@ Tri match_criterion(const Criterion& c, const WinRule& r) {
     return Tri::No;
   }
   if (f == "displayname") return match_patterns(c.values, r.name);
-  if (f == "group" || f == "displaygroup") return r.group.empty() ? Tri::No : match_patterns(c.values, r.group);
+  if (f == "group" || f == "displaygroup") return match_patterns(c.values, r.group);
   if (f == "description") return r.description.empty() ? Tri::Maybe : match_patterns(c.values, r.description);
   if (f == "direction") {
     if (r.direction_unknown) return Tri::Maybe;
