@@ -1113,3 +1113,21 @@ TEST_CASE("batch scripts: commands after goto labels and inside if blocks are un
   CHECK(tcp.undetermined.contains(443));
   CHECK(tcp.accepted.empty());
 }
+
+// Rename-NetFirewallRule -NewName and Copy-NetFirewallRule -NewName (NetSecurity cmdlet
+// reference): later commands select the renamed rule and the copy by their new names.
+TEST_CASE("PowerShell scripts: Rename- and Copy-NetFirewallRule give later commands new names", "[windows]") {
+  std::string script =
+      "New-NetFirewallRule -Name A -DisplayName 'A' -Protocol TCP -LocalPort 5061 -Action Allow\r\n"
+      "Copy-NetFirewallRule -Name A -NewName B\r\n"
+      "Rename-NetFirewallRule -Name A -NewName C\r\n"
+      "Remove-NetFirewallRule -Name C\r\n"
+      "Copy-NetFirewallRule -Name B -NewPolicyStore 'contoso.com\\fw'\r\n";
+  auto part = load_text("copy.ps1", script);
+  REQUIRE(part.ruleset);
+  CHECK(answer(*part.ruleset, kProtoTcp).accepted == PortSet(5061, 5061));  // the copy B remains
+  CHECK(has_diag(*part.ruleset, "FWM091", 5, "not this host's local store"));
+  auto full = load_text("copy2.ps1", script + "Disable-NetFirewallRule -Name B\r\n");
+  REQUIRE(full.ruleset);
+  CHECK(answer(*full.ruleset, kProtoTcp).accepted.empty());
+}

@@ -1253,6 +1253,68 @@ void ps_modify(ScriptState& st, const std::string& cmdlet_text, Change change,
     outside_rules(st, cmdlet_text, line_no, column_base, text);
 }
 
+// Rename-NetFirewallRule -NewName gives the selected rule a new Name (its id);
+// Copy-NetFirewallRule "copies an entire firewall rule, and associated filters, to the
+// same or to a different policy store" (-NewName, -NewPolicyStore). Both select rules
+// as Enable-NetFirewallRule does. A copy into another store (a GPO) is not a rule of
+// this host's local store: said, not added.
+void ps_rename_or_copy(ScriptState& st, PsCmdParser::CommandContext* cmd, bool copy, int line_no, int column_base,
+                       const std::string& text, const PsPipe& pipe, const std::string& block) {
+  static const std::vector<std::string> kNew = {"NewName", "NewPolicyStore", "NewGPOSession"};
+  std::string cmdlet_text = cmd->cmdlet->getText();
+  std::map<std::string, PsValue> params;
+  std::vector<std::string> splats;
+  auto fail = [&](int column, const std::string& message) {
+    st.model.diagnostics.push_back(parse_error(st.file, line_no, column, message, text));
+  };
+  if (!ps_params(cmd, with_common(concat({&kQuerySelectors, &kRuleInputParams, &kSessionParams, &kNew})), true,
+                 column_base, params, splats, fail))
+    return;
+  if (auto it = params.find("WhatIf"); it != params.end()) {
+    bool b = true;
+    if (ps_bool(it->second, b) && b) return;
+  }
+  const PsValue* new_name = params.count("NewName") ? &params.at("NewName") : nullptr;
+  if (!copy && (!new_name || new_name->items.empty()))
+    return fail(column_base, "Rename-NetFirewallRule needs -NewName");
+  std::string name = new_name && !new_name->items.empty() ? new_name->items[0] : "";
+  Selection sel = pipe.piped ? pipe.sel : query_selection(params, kQuerySelectors, splats);
+  std::string why = sel.unknown ? sel.why
+                                : "the selection depends on a script variable or on a property the script does not "
+                                  "state";
+  if (!copy) {
+    apply_change(
+        st, [&](const WinRule& r) { return select_rule(sel, r); }, why, Change::Set, [&](WinRule& r) { r.id = name; },
+        cmdlet_text, line_no, block);
+    return;
+  }
+  for (const char* store_param : {"NewPolicyStore", "NewGPOSession"}) {
+    auto it = params.find(store_param);
+    if (it == params.end() || (it->second.items.size() == 1 && lower_ascii(it->second.items[0]) == "persistentstore"))
+      continue;
+    st.model.diagnostics.push_back(make_diagnostic(
+        "FWM091", Severity::Warning, {st.file, line_no, column_base, line_no, column_base},
+        fmt::format("{} copies rules into the policy store {}, which is not this host's local store: the copies are "
+                    "not in the analysis",
+                    cmdlet_text, it->second.text),
+        text));
+    return;
+  }
+  std::vector<WinRule> copies;
+  for (const auto& r : st.model.rules) {
+    Tri t = select_rule(sel, r);
+    if (t == Tri::Yes && !block.empty()) t = Tri::Maybe;
+    if (t == Tri::No) continue;
+    WinRule c = r;
+    if (new_name) c.id = name;
+    if (t == Tri::Maybe)
+      c.conditions.push_back(fmt::format("{}{} at line {} may copy this rule ({})", kLaterPrefix, cmdlet_text, line_no,
+                                         block.empty() ? why : block));
+    copies.push_back(std::move(c));
+  }
+  for (auto& c : copies) st.model.rules.push_back(std::move(c));
+}
+
 void ps_command(ScriptState& st, PsCmdParser::CommandContext* cmd, int line_no, int column_base,
                 const std::string& text, const PsPipe& pipe, const std::string& block) {
   std::string cmdlet = lower_ascii(cmd->cmdlet->getText());
@@ -1263,6 +1325,8 @@ void ps_command(ScriptState& st, PsCmdParser::CommandContext* cmd, int line_no, 
   if (cmdlet == "disable-netfirewallrule") modify = Change::Disable;
   if (cmdlet == "remove-netfirewallrule") modify = Change::Remove;
   if (cmdlet == "set-netfirewallrule") modify = Change::Set;
+  if (cmdlet == "rename-netfirewallrule" || cmdlet == "copy-netfirewallrule")
+    return ps_rename_or_copy(st, cmd, cmdlet == "copy-netfirewallrule", line_no, column_base, text, pipe, block);
   if (!new_rule && !set_profile && !modify) {
     if (cmdlet.find("netfirewall") != std::string::npos && cmdlet.rfind("get-", 0) != 0 &&
         cmdlet.rfind("show-", 0) != 0)
