@@ -4,7 +4,6 @@
 #include <iconv.h>
 #include <unistd.h>
 
-#include "fwm_catch.hpp"
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +15,7 @@
 #include "eval/evaluator.h"
 #include "frontends/frontend.h"
 #include "frontends/windows/windows_frontend.h"
+#include "fwm_catch.hpp"
 #include "matrix/pack.h"
 #include "port_answer.h"
 #include "test_support.h"
@@ -823,4 +823,311 @@ TEST_CASE("anomalies follow Windows precedence: covered by blocks = shadowed, by
       REQUIRE(s.instead.rule);
       CHECK(s.instead.rule->span.line == 4);
     }
+}
+
+// ---- issue 25: later commands, store precedence, real-world syntax -----------------
+
+namespace {
+
+bool has_diag(const Ruleset& rs, const char* id, int line, const std::string& text) {
+  return std::any_of(rs.diagnostics.begin(), rs.diagnostics.end(), [&](const Diagnostic& d) {
+    return d.id == id && (line == 0 || d.span.line == line) && d.message.find(text) != std::string::npos;
+  });
+}
+
+std::size_t rule_count(const Ruleset& rs) {
+  std::size_t n = 0;
+  for (const auto& c : rs.chains) n += c.rules.size();
+  return n;
+}
+
+}  // namespace
+
+// Enable-/Disable-/Remove-/Set-NetFirewallRule (PowerShell NetSecurity reference): the
+// rules are selected "with the Name parameter (default), the DisplayName parameter,
+// rule properties [-Group, -DisplayGroup, -Direction, -Action ...], or by associated
+// filters or objects" (a pipeline); -Name, -DisplayName, -Group and -DisplayGroup accept
+// wildcards; -Name is at position 0. Applied in script order.
+TEST_CASE("PowerShell scripts: later Set-/Enable-/Disable-/Remove-NetFirewallRule apply in order", "[windows]") {
+  std::string script =
+      "New-NetFirewallRule -Name SIP -DisplayName 'SfB SIP' -Group 'SfB' -Protocol TCP -LocalPort 5061 -Action "
+      "Allow\r\n"
+      "New-NetFirewallRule -DisplayName 'SfB Web' -Group 'SfB' -Protocol TCP -LocalPort 443 -Action Allow\r\n"
+      "New-NetFirewallRule -DisplayName 'Legacy 8080' -Protocol TCP -LocalPort 8080 -Action Allow\r\n"
+      "New-NetFirewallRule -DisplayName 'Media' -Protocol UDP -LocalPort 3478 -Action Allow -Enabled False\r\n"
+      "Set-NetFirewallRule SIP -LocalPort 5061,5062\r\n"
+      "Disable-NetFirewallRule -DisplayName 'legacy*'\r\n"
+      "Get-NetFirewallRule -DisplayName Media | Enable-NetFirewallRule\r\n"
+      "Remove-NetFirewallRule -DisplayGroup SfB -Direction Outbound\r\n"
+      "Remove-NetFirewallRule -DisplayName 'SfB W?b' -EA SilentlyContinue\r\n"
+      "Enable-NetFirewallRule -DisplayGroup 'Remote Desktop'\r\n";
+  auto r = load_text("later.ps1", script);
+  REQUIRE(r.ruleset);
+  const Ruleset& rs = *r.ruleset;
+  CHECK(count_diags(rs, "FWM090") == 0);
+  CHECK(answer(rs, kProtoTcp).accepted == PortSet(5061, 5062));  // 8080 disabled, 443 removed
+  CHECK(answer(rs, kProtoTcp).undetermined.empty());
+  CHECK(answer(rs, kProtoUdp).accepted == PortSet(3478, 3478));  // enabled through the pipeline
+  CHECK(has_diag(rs, "FWM091", 10, "selects no rule this script creates"));
+  CHECK_FALSE(has_diag(rs, "FWM091", 0, "does not define"));
+  // Without the later commands the same rules say otherwise: the test can fail.
+  auto first4 = load_text("first4.ps1", script.substr(0, script.find("Set-NetFirewallRule")));
+  REQUIRE(first4.ruleset);
+  CHECK(answer(*first4.ruleset, kProtoTcp).accepted.contains(8080));
+}
+
+TEST_CASE("PowerShell scripts: a selection the script does not decide leaves the rules undetermined", "[windows]") {
+  std::string script =
+      "New-NetFirewallRule -DisplayName 'Web' -Protocol TCP -LocalPort 80 -Action Allow\r\n"
+      "New-NetFirewallRule -DisplayName 'SIP' -Protocol TCP -LocalPort 5061 -Action Allow\r\n"
+      "Disable-NetFirewallRule -All -WhatIf\r\n"
+      "Get-NetFirewallRule -DisplayName 'Web' |\r\n"
+      "  Where-Object { $_.Profile -match 'Domain|Any' } |\r\n"
+      "  Disable-NetFirewallRule\r\n"
+      "Set-NetFirewallRule -DisplayName 'SIP' -Enabled True\r\n"
+      "Set-NetFirewallRule -DisplayName $other -LocalPort 5062\r\n";
+  auto r = load_text("open.ps1", script);
+  REQUIRE(r.ruleset);
+  const Ruleset& rs = *r.ruleset;
+  CHECK(count_diags(rs, "FWM090") == 0);
+  auto tcp = answer(rs, kProtoTcp);
+  CHECK(tcp.undetermined.contains(80));      // -WhatIf changed nothing; the Where-Object filter is not evaluated
+  CHECK(tcp.undetermined.contains(5061));    // a variable display name may select it
+  CHECK(tcp.undetermined.contains(5062));    // ... and then it opens 5062 instead
+  CHECK_FALSE(tcp.accepted.contains(5061));  // (-Enabled True alone changed nothing)
+  CHECK(has_diag(rs, "FWM091", 0,
+                 "Disable-NetFirewallRule at line 6 may disable this rule (the rules pass "
+                 "`Where-Object"));
+  // A rule without a group is in no group, whatever a -DisplayGroup variable holds.
+  auto g = load_text("group.ps1",
+                     "New-NetFirewallRule -DisplayName 'SSH' -Protocol TCP -LocalPort 22 -Action Allow\r\n"
+                     "New-NetFirewallRule -DisplayName 'Web' -Group 'IIS' -Protocol TCP -LocalPort 80 -Action Allow\r\n"
+                     "Get-NetFirewallRule -DisplayGroup $name | Set-NetFirewallRule -Enabled False\r\n");
+  REQUIRE(g.ruleset);
+  CHECK(answer(*g.ruleset, kProtoTcp).accepted == PortSet(22, 22));
+  CHECK(answer(*g.ruleset, kProtoTcp).undetermined == PortSet(80, 80));
+}
+
+// about_If / about_Switch / about_Functions / about_Try_Catch_Finally: a command in an
+// if, else or switch arm, a loop or a function body may run never (or many times);
+// try and hashtables run as written. Such rules are kept, undetermined.
+TEST_CASE("PowerShell scripts: rules created inside if/switch blocks are undetermined, not dropped", "[windows]") {
+  std::string script =
+      "$rule = Get-NetFirewallRule -Name 'HTTP' -ErrorAction SilentlyContinue\r\n"
+      "if ($rule -eq $null)\r\n"
+      "{\r\n"
+      "   New-NetFirewallRule -Name 'HTTP' -DisplayName 'HTTP' -Protocol TCP -LocalPort 80 -Action Allow | "
+      "Out-Null\r\n"
+      "}\r\n"
+      "else { $rule | Set-NetFirewallRule -Enabled True }\r\n"
+      "switch ($role) {\r\n"
+      "  'edge' { New-NetFirewallRule -DisplayName 'Edge SIP' -Protocol TCP -LocalPort 5061 -Action Allow }\r\n"
+      "}\r\n"
+      "try { New-NetFirewallRule -DisplayName 'Always' -Protocol TCP -LocalPort 444 -Action Allow } catch { "
+      "Write-Warning 'x }' }\r\n"
+      "$h = @{ a = '{' }\r\n"
+      "function Open-Extra { New-NetFirewallRule -DisplayName 'Extra' -Protocol TCP -LocalPort 9000 -Action Allow }\r\n"
+      "<# New-NetFirewallRule -DisplayName 'Commented' -Protocol TCP -LocalPort 7 -Action Allow #>\r\n"
+      "New-NetFirewallRule -DisplayName 'After' -Protocol TCP -LocalPort 445 -Action Allow\r\n";
+  auto r = load_text("blocks.ps1", script);
+  REQUIRE(r.ruleset);
+  const Ruleset& rs = *r.ruleset;
+  CHECK(count_diags(rs, "FWM090") == 0);
+  auto tcp = answer(rs, kProtoTcp);
+  PortSet sure(444, 445);
+  CHECK(tcp.accepted == sure);
+  CHECK(tcp.undetermined.contains(80));
+  CHECK(tcp.undetermined.contains(5061));
+  CHECK(tcp.undetermined.contains(9000));
+  CHECK(rule_count(rs) >= 5);
+  CHECK(has_diag(rs, "FWM091", 4, "inside the if block at line 2"));
+  CHECK(has_diag(rs, "FWM091", 12, "function open-extra"));
+}
+
+// netsh advfirewall firewall "set rule group=|name= [dir=] [profile=] [localport=] ...
+// new ..." and "delete rule name= [dir=] [protocol=] [localport=] ..." (netsh help):
+// applied in order to the rules the script added; name=all selects every rule.
+TEST_CASE("netsh scripts: set rule ... new and delete rule with filters apply in order", "[windows]") {
+  std::string script =
+      "netsh advfirewall firewall add rule name=\"SfB SIP\" dir=in action=allow protocol=tcp localport=5061\r\n"
+      "netsh advfirewall firewall add rule name=\"Web\" dir=in action=allow protocol=tcp localport=80,443\r\n"
+      "netsh advfirewall firewall add rule name=\"Old\" dir=in action=allow protocol=udp localport=5000\r\n"
+      "netsh advfirewall firewall set rule name=\"SfB SIP\" new localport=5061-5062 remoteip=10.0.0.0/8\r\n"
+      "netsh advfirewall firewall delete rule name=all protocol=udp localport=5000\r\n"
+      "netsh advfirewall firewall delete rule name=\"Web\" dir=out\r\n"
+      "netsh advfirewall firewall set rule name=\"Web\" new enable=no\r\n"
+      "netsh advfirewall firewall set rule name=all localport=443,80 new enable=yes\r\n"
+      "netsh advfirewall firewall set rule name=\"SfB SIP\" new frobnicate=yes\r\n";
+  auto r = load_text("set.cmd", script);
+  REQUIRE(r.ruleset);
+  const Ruleset& rs = *r.ruleset;
+  auto tcp = answer(rs, kProtoTcp, Family::V4, "10.1.2.3");
+  PortSet expect(5061, 5062);
+  expect.add(80, 80);
+  expect.add(443, 443);
+  CHECK(tcp.accepted == expect);
+  PortSet web(80, 80);
+  web.add(443, 443);
+  CHECK(answer(rs, kProtoTcp).accepted == web);   // 5061 only from 10/8
+  CHECK(answer(rs, kProtoUdp).accepted.empty());  // Old deleted
+  CHECK(has_diag(rs, "FWM090", 9, "frobnicate"));
+  // A filter that overlaps without being equal is not decided.
+  auto m = load_text("maybe.cmd", script.substr(0, script.rfind("netsh")) +
+                                      "netsh advfirewall firewall delete rule name=all localport=443\r\n");
+  REQUIRE(m.ruleset);
+  auto undecided = answer(*m.ruleset, kProtoTcp).undetermined;
+  CHECK(undecided.contains(80));
+  CHECK(undecided.contains(443));
+  CHECK_FALSE(undecided.contains(5061));
+}
+
+// MS-GPFAS 2.2.2.19: a rule's id is the registry value name; rules with the same id in
+// group policy and in the local store "overwrite one another so that only one exists",
+// the GPO copy overriding the local one (cmdlet reference, parameter -Name). Value names
+// are case-insensitive; "NAME"=- deletes a value; a later value of the same name
+// replaces an earlier one.
+TEST_CASE(".reg with both stores: a group policy rule replaces the local rule with the same id", "[windows]") {
+  std::string gpo_key = "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\WindowsFirewall\\FirewallRules]\r\n";
+  std::string local_key =
+      "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\SharedAccess\\Parameters\\FirewallPolicy\\"
+      "FirewallRules]\r\n";
+  std::string text = "Windows Registry Editor Version 5.00\r\n\r\n" + gpo_key +
+                     "\"sfb-sip\"=\"v2.31|Action=Allow|Active=FALSE|Dir=In|Protocol=6|LPort=5061|\"\r\n"
+                     "\"Web\"=\"v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=8443|\"\r\n\r\n" +
+                     local_key +
+                     "\"SfB-SIP\"=\"v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=5061|\"\r\n"
+                     "\"Other\"=\"v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=444|\"\r\n"
+                     "\"Web\"=\"v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=80|\"\r\n"
+                     "\"Gone\"=\"v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=21|\"\r\n"
+                     "\"Gone\"=-\r\n"
+                     "\"Twice\"=\"v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=17|LPort=1|\"\r\n"
+                     "\"Twice\"=\"v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=17|LPort=2|\"\r\n";
+  auto r = load_text("stores.reg", text);
+  REQUIRE(r.ruleset);
+  PortSet expect(444, 444);
+  expect.add(8443, 8443);
+  CHECK(answer(*r.ruleset, kProtoTcp).accepted == expect);  // 5061: GPO copy disabled; 80: GPO copy is 8443
+  CHECK(answer(*r.ruleset, kProtoUdp).accepted == PortSet(2, 2));
+}
+
+// reg.exe ("reg add <KeyName> /v <ValueName> /t <Type> /d <Data> /f", "reg delete"):
+// a rule string written to a FirewallRules key is a rule, a profile DWORD a setting.
+// Batch files with LF line endings read like CRLF ones. netsh interface portproxy
+// relays a port without a firewall rule: reported, not modelled.
+TEST_CASE("scripts: reg.exe add on the firewall keys, LF line endings, netsh interface portproxy", "[windows]") {
+  std::string script =
+      "@echo off\n"
+      "reg add \"HKLM\\SYSTEM\\CurrentControlSet\\Services\\SharedAccess\\Parameters\\FirewallPolicy\\FirewallRules\" "
+      "/v \"SfB-SIP\" /t REG_SZ /d \"v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=5061|\" /f\n"
+      "reg add \"HKLM\\SYSTEM\\CurrentControlSet\\Services\\SharedAccess\\Parameters\\FirewallPolicy\\FirewallRules\" "
+      "/v Old /d \"v2.31|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=21|\" /f >nul\n"
+      "reg delete \"HKLM\\SYSTEM\\CurrentControlSet\\Services\\SharedAccess\\Parameters\\FirewallPolicy\\"
+      "FirewallRules\" /v Old /f\n"
+      "reg add \"HKLM\\SOFTWARE\\Policies\\Microsoft\\WindowsFirewall\\PublicProfile\" /v EnableFirewall /t "
+      "REG_DWORD /d 0 /f\n"
+      "reg add \"HKCU\\Console\" /v ScreenBufferSize /t REG_DWORD /d 0x23290050 /f\n"
+      "netsh interface portproxy add v4tov4 listenport=8443 listenaddress=0.0.0.0 connectport=443 "
+      "connectaddress=10.0.0.5\n"
+      "netsh advfirewall firewall add rule name=\"SfB Web\" dir=in action=allow protocol=tcp localport=444\n";
+  auto r = load_text("reg.cmd", script);
+  REQUIRE(r.ruleset);
+  CHECK(r.ruleset->format == "windows");
+  CHECK(count_diags(*r.ruleset, "FWM090") == 0);
+  std::map<std::string, const Ruleset*> by;
+  for (auto* rs : r.all()) by[rs->variant] = rs;
+  REQUIRE(by.count("Domain, Private profiles"));
+  REQUIRE(by.count("Public profile"));
+  PortSet expect(5061, 5061);
+  expect.add(444, 444);
+  CHECK(answer(*by["Domain, Private profiles"], kProtoTcp).accepted == expect);  // 21 deleted
+  CHECK(answer(*by["Public profile"], kProtoTcp).accepted == all_ports());       // firewall off
+  CHECK(has_diag(*r.ruleset, "FWM091", 7, "10.0.0.5 port 443"));
+  // The same script with CRLF line endings reads the same.
+  std::string crlf;
+  for (char c : script) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+  auto c = load_text("reg-crlf.cmd", crlf);
+  REQUIRE(c.ruleset);
+  CHECK(c.all().size() == r.all().size());
+  CHECK(rule_count(*c.ruleset) == rule_count(*r.ruleset));
+  // Only a port relay: still a Windows script, with the relay reported.
+  auto p = load_text("proxy.cmd", "netsh interface portproxy add v4tov4 listenport=8080 connectaddress=10.0.0.9\n");
+  REQUIRE(p.ruleset);
+  CHECK(has_diag(*p.ruleset, "FWM091", 1, "local port 8080"));
+}
+
+// Format-Table output (Get-NetFirewallRule | Format-Table Name, DisplayName > x.txt in
+// Windows PowerShell 5.1: UTF-16LE with BOM): it names rules but holds no port.
+TEST_CASE("PowerShell Format-Table output with only name columns: no ports to analyse, said precisely", "[windows]") {
+  std::string table =
+      "\r\nName                                   DisplayName\r\n"
+      "----                                   -----------\r\n"
+      "RemoteDesktop-UserMode-In-TCP          Remote Desktop - User Mode (TCP-In)\r\n"
+      "{6A2B0C55-7D1B-4C6F-9D34-1E0B7B1A2F11} Skype for Business\r\n\r\n";
+  auto r = load_text("names.txt", utf16le_bom(table));
+  REQUIRE(r.error.empty());
+  REQUIRE(r.ruleset);
+  CHECK(r.ruleset->format == "windows");
+  CHECK(has_diag(*r.ruleset, "FWM091", 2, "no ports to analyse"));
+  CHECK(has_diag(*r.ruleset, "FWM091", 2, "names 2 rules"));
+  CHECK(rule_count(*r.ruleset) <= 1);  // at most the profile default
+  // With the columns that decide a rule, the rows are rules (ports not exported: undetermined).
+  std::string wide =
+      "Name  DisplayName Enabled Direction Action Profile Protocol LocalPort\r\n"
+      "----  ----------- ------- --------- ------ ------- -------- ---------\r\n"
+      "SIP   SfB SIP     True    Inbound   Allow  Any     TCP      5061\r\n";
+  auto w = load_text("wide.txt", utf16le_bom(wide));
+  REQUIRE(w.ruleset);
+  CHECK(count_diags(*w.ruleset, "FWM090") == 0);
+  CHECK(answer(*w.ruleset, kProtoTcp).undetermined.contains(5061));
+}
+
+// cmd.exe control flow (help for if, for, goto): a label reached by goto runs only when
+// the jump is taken; a command on an if line or in a parenthesised if block runs only
+// when the condition holds. Such commands are undetermined, not applied as if certain.
+TEST_CASE("batch scripts: commands after goto labels and inside if blocks are undetermined", "[windows]") {
+  std::string script =
+      "@echo off\n"
+      "choice /c 12\n"
+      "if errorlevel 2 goto :remove\n"
+      "netsh advfirewall firewall add rule name=\"Game\" dir=in action=allow protocol=udp localport=6672\n"
+      "netsh advfirewall firewall show rule name=\"Game\"\n"
+      "goto :eof\n"
+      ":remove\n"
+      "netsh advfirewall firewall delete rule name=\"Game\"\n"
+      "goto :eof\n";
+  auto r = load_text("menu.cmd", script);
+  REQUIRE(r.ruleset);
+  CHECK(answer(*r.ruleset, kProtoUdp).undetermined.contains(6672));  // deleted only if the menu says so
+  CHECK(count_diags(*r.ruleset, "FWM091") >= 1);
+  CHECK_FALSE(has_diag(*r.ruleset, "FWM091", 5, "show"));  // show rule changes nothing
+  std::string ifs =
+      "netsh advfirewall firewall add rule name=\"Web\" dir=in action=allow protocol=tcp localport=443\r\n"
+      "if exist C:\\sip.flag (\r\n"
+      "  netsh advfirewall firewall add rule name=\"SIP\" dir=in action=allow protocol=tcp localport=5061\r\n"
+      ")\r\n"
+      "if \"%1\"==\"lock\" netsh advfirewall firewall set rule name=\"Web\" new enable=no\r\n";
+  auto b = load_text("if.bat", ifs);
+  REQUIRE(b.ruleset);
+  auto tcp = answer(*b.ruleset, kProtoTcp);
+  CHECK(tcp.undetermined.contains(5061));
+  CHECK(tcp.undetermined.contains(443));
+  CHECK(tcp.accepted.empty());
+}
+
+// Rename-NetFirewallRule -NewName and Copy-NetFirewallRule -NewName (NetSecurity cmdlet
+// reference): later commands select the renamed rule and the copy by their new names.
+TEST_CASE("PowerShell scripts: Rename- and Copy-NetFirewallRule give later commands new names", "[windows]") {
+  std::string script =
+      "New-NetFirewallRule -Name A -DisplayName 'A' -Protocol TCP -LocalPort 5061 -Action Allow\r\n"
+      "Copy-NetFirewallRule -Name A -NewName B\r\n"
+      "Rename-NetFirewallRule -Name A -NewName C\r\n"
+      "Remove-NetFirewallRule -Name C\r\n"
+      "Copy-NetFirewallRule -Name B -NewPolicyStore 'contoso.com\\fw'\r\n";
+  auto part = load_text("copy.ps1", script);
+  REQUIRE(part.ruleset);
+  CHECK(answer(*part.ruleset, kProtoTcp).accepted == PortSet(5061, 5061));  // the copy B remains
+  CHECK(has_diag(*part.ruleset, "FWM091", 5, "not this host's local store"));
+  auto full = load_text("copy2.ps1", script + "Disable-NetFirewallRule -Name B\r\n");
+  REQUIRE(full.ruleset);
+  CHECK(answer(*full.ruleset, kProtoTcp).accepted.empty());
 }

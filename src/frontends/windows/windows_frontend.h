@@ -7,6 +7,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,6 +58,9 @@ struct WinRule {
   std::string text;
   std::vector<std::string> suppressions;
   bool from_group_policy = false;  // registry sources: under Policies\Microsoft\WindowsFirewall
+  bool from_registry = false;      // a registry value (.reg, .wfw, reg.exe): `id` is its value name
+  std::string description;         // netsh description= / -Description (scripts: for -Description queries)
+  std::string policy_store;        // scripts: -PolicyStore of New-NetFirewallRule (empty: PersistentStore)
 };
 
 // Profile settings: unset fields keep the Windows defaults (firewall on, inbound
@@ -108,6 +112,26 @@ WinModel read_hive(const TextFile& file);
 WinModel read_netsh_show(const TextFile& file);
 WinModel read_script(const TextFile& file);
 WinModel read_powershell_export(const TextFile& file);
+
+// reg.exe command lines of a script (`reg add KEY /v NAME /t REG_SZ /d DATA /f`, `reg
+// delete KEY [/v NAME] /f`) on the firewall keys: applied to the model in order, as the
+// registry reader applies a .reg file. Commands on other keys are not firewall
+// configuration. `finish()` applies the store precedence (MS-GPFAS 2.2.2.19).
+class RegistryCommands {
+ public:
+  RegistryCommands(WinModel& model, std::string file);
+  ~RegistryCommands();
+  RegistryCommands(const RegistryCommands&) = delete;
+  RegistryCommands& operator=(const RegistryCommands&) = delete;
+  // args: the words after `reg` (`add`, key, switches), unquoted. False when the key is
+  // no firewall key (nothing applied).
+  bool run(const std::vector<std::string>& args, const SourceSpan& span, const std::string& text);
+  void finish();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // ---- lowering -------------------------------------------------------------------
 // One ruleset per profile; profiles whose rulesets come out identical are merged into

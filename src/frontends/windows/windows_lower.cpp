@@ -310,6 +310,18 @@ void lower_rule(LowerContext& cx, const WinRule& r, std::vector<Rule>& out) {
     }
   }
   for (const auto& c : r.conditions) {
+    // A later command of the script that may change the rule, or a block that may not
+    // create it (windows_scripts.cpp): one note per command or block.
+    for (const char* prefix : {"later command: ", "conditional creation: "}) {
+      if (c.rfind(prefix, 0) != 0) continue;
+      m.unknowns.push_back(c);
+      std::string what = c.substr(std::string(prefix).size());
+      cx.unknown_note(r, c,
+                      c.rfind("later", 0) == 0
+                          ? fmt::format("{}: the rules it may change are treated as undetermined", what)
+                          : fmt::format("rule created {}: treated as undetermined", what));
+    }
+    if (c.rfind("later command: ", 0) == 0 || c.rfind("conditional creation: ", 0) == 0) continue;
     if (c.find("(script variable)") != std::string::npos) {
       m.unknowns.push_back(c);
       cx.unknown_note(r, "variable",

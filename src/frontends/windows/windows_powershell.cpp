@@ -7,6 +7,7 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "frontends/windows/windows_frontend.h"
 
@@ -433,6 +434,108 @@ WinModel read_format_list(const TextFile& file) {
   return model;
 }
 
+// ---- Format-Table -----------------------------------------------------------------
+
+// Format-Table text: a header of property names, a line of dashes under each, then one
+// row per rule with each value under its header (about_Format.ps1xml; the default table
+// view and `Format-Table Prop1, Prop2`). Columns are located by the dash runs.
+struct TableColumns {
+  std::vector<std::string> names;                       // lower-cased
+  std::vector<std::pair<std::size_t, std::size_t>> at;  // code point [start, end) of each dash run
+};
+
+// Code point offsets of a UTF-8 line (the console aligns columns by character).
+std::vector<std::size_t> code_points(std::string_view line) {
+  std::vector<std::size_t> starts;
+  for (std::size_t i = 0; i < line.size(); ++i)
+    if ((static_cast<unsigned char>(line[i]) & 0xC0) != 0x80) starts.push_back(i);
+  starts.push_back(line.size());
+  return starts;
+}
+
+std::optional<TableColumns> table_header(std::string_view header, std::string_view dashes) {
+  std::string d = trim_blank(dashes);
+  if (d.empty() || d.find_first_not_of("- ") != std::string::npos || d.front() != '-') return std::nullopt;
+  TableColumns cols;
+  auto hp = code_points(header);
+  for (std::size_t i = 0; i < dashes.size();) {
+    if (dashes[i] != '-') {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < dashes.size() && dashes[j] == '-') ++j;
+    cols.at.emplace_back(i, j);
+    // The header text above the run (right-aligned headers end where the run ends).
+    std::size_t from = i < hp.size() - 1 ? hp[i] : header.size();
+    std::size_t to = j < hp.size() - 1 ? hp[j] : header.size();
+    std::string name = trim_blank(header.substr(from, to - from));
+    if (name.empty() || name.find(' ') != std::string::npos) return std::nullopt;
+    cols.names.push_back(lower_ascii(name));
+    i = j;
+  }
+  if (cols.names.empty()) return std::nullopt;
+  return cols;
+}
+
+// Finds a Format-Table header among the first lines: {header line index}.
+std::optional<std::size_t> find_table(const std::vector<std::string_view>& lines) {
+  std::size_t first = 0;
+  while (first < lines.size() && trim_blank(lines[first]).empty()) ++first;
+  if (first + 1 >= lines.size()) return std::nullopt;
+  auto cols = table_header(lines[first], lines[first + 1]);
+  if (!cols) return std::nullopt;
+  bool named = false;
+  for (const auto& n : cols->names) named = named || n == "name" || n == "displayname";
+  return named ? std::optional<std::size_t>(first) : std::nullopt;
+}
+
+WinModel read_format_table(const TextFile& file, std::size_t header) {
+  WinModel model;
+  model.source = "powershell-format-table";
+  auto lines = split_lines(file.text);
+  model.line_count = lines.size();
+  TableColumns cols = *table_header(lines[header], lines[header + 1]);
+  int header_line = static_cast<int>(header) + 1;
+  std::vector<std::pair<int, Record>> rows;
+  for (std::size_t i = header + 2; i < lines.size(); ++i) {
+    std::string_view line = lines[i];
+    if (trim_blank(line).empty()) continue;
+    auto cp = code_points(line);
+    std::size_t n = cp.size() - 1;
+    Record rec;
+    for (std::size_t k = 0; k < cols.names.size(); ++k) {
+      std::size_t from = std::min(cols.at[k].first, n);
+      std::size_t to = k + 1 < cols.names.size() ? std::min(cols.at[k + 1].first, n) : n;
+      rec[cols.names[k]] = trim_blank(line.substr(cp[from], cp[to] - cp[from]));
+    }
+    rows.emplace_back(static_cast<int>(i) + 1, std::move(rec));
+  }
+  // Without any of the properties that say what a rule matches, the table only names
+  // rules: there is nothing to analyse, and that is said precisely.
+  bool matching = false;
+  for (const auto& n : cols.names)
+    for (const char* k :
+         {"protocol", "localport", "remoteport", "localaddress", "remoteaddress", "direction", "action", "enabled"})
+      if (n == k) matching = true;
+  std::string header_text = trim_blank(lines[header]);
+  if (!matching) {
+    model.diagnostics.push_back(make_diagnostic(
+        "FWM091", Severity::Warning, {file.path, header_line, 1, header_line, static_cast<int>(header_text.size()) + 1},
+        fmt::format("this is Format-Table output of firewall rules with only the column{} {}: it names {} rule{} but "
+                    "holds no direction, action, protocol or port of any, so there are no ports to analyse (export "
+                    "the rules with their port and address filters, as in the README)",
+                    cols.names.size() == 1 ? "" : "s", fmt::join(cols.names, ", "), rows.size(),
+                    rows.size() == 1 ? "" : "s"),
+        header_text));
+    return model;
+  }
+  if (!check_columns(model, file.path, cols.names, header_line, header_text)) return model;
+  for (const auto& [line_no, rec] : rows)
+    record_to_rule(model, file.path, rec, line_no, trim_blank(lines[static_cast<std::size_t>(line_no) - 1]));
+  return model;
+}
+
 }  // namespace
 
 bool looks_like_powershell_export(const TextFile& file) {
@@ -459,6 +562,7 @@ bool looks_like_powershell_export(const TextFile& file) {
     }
     if (name && hits >= 2) return true;
   }
+  if (find_table(lines)) return true;
   int checked = 0;
   for (std::size_t i = first; i < lines.size() && checked < 20; ++i) {
     if (trim_blank(lines[i]).empty()) continue;
@@ -478,6 +582,7 @@ WinModel read_powershell_export(const TextFile& file) {
   while (first < lines.size() && trim_blank(lines[first]).empty()) ++first;
   std::string key, value;
   if (first < lines.size() && format_list_line(lines[first], key, value)) return read_format_list(file);
+  if (auto header = find_table(lines)) return read_format_table(file, *header);
   return read_csv(file);
 }
 

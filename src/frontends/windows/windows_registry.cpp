@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <set>
 
 #include "frontends/windows/windows_frontend.h"
 
@@ -68,12 +69,28 @@ class RegistryModelBuilder {
     if (key.kind != KeyKind::Rules) return;
     WinRule rule;
     rule.from_group_policy = key.group_policy;
+    rule.from_registry = true;
     rule.id = name;
     rule.span = span;
     rule.text = text;
+    // A value written again under the same name replaces the earlier one (as an import
+    // of the file, or a second `reg add ... /f`, does); value names are case-insensitive.
+    delete_values(key, &name);
     if (!parse_rule_string(data, rule, model_.diagnostics, span)) return;
     if (rule.name.empty()) rule.name = name;
     model_.rules.push_back(std::move(rule));
+  }
+
+  // Deletes the rule value `name` (nullptr: every rule value) of the store `key` is in.
+  void delete_values(const KeyClass& key, const std::string* name) {
+    if (key.kind != KeyKind::Rules) return;
+    auto& rules = model_.rules;
+    rules.erase(std::remove_if(rules.begin(), rules.end(),
+                               [&](const WinRule& r) {
+                                 return r.from_registry && r.from_group_policy == key.group_policy &&
+                                        (!name || lower_ascii(r.id) == lower_ascii(*name));
+                               }),
+                rules.end());
   }
 
   void dword_value(const KeyClass& key, const std::string& name, std::uint32_t value, const SourceSpan& span,
@@ -103,8 +120,27 @@ class RegistryModelBuilder {
     }
   }
 
-  // Connection security (IPsec) rules are not firewall rules: said once, not analysed.
+  // Store precedence, then connection security rules. A rule id names one rule: the
+  // registry value name is the rule's wszRuleId (MS-GPFAS 2.2.2.19: "the wszRuleId field
+  // of the FW_RULE structure ... is instead represented by the name of the registry
+  // value"), and when group policy and the local store are merged, rules with the same
+  // name "overwrite one another so that only one exists", the GPO copy overriding the
+  // local version (Enable-NetFirewallRule / Get-NetFirewallRule, parameter -Name). So a
+  // local rule whose id is also a group policy rule's id is not in force, whatever the
+  // order of the keys in the file. Connection security (IPsec) rules are not firewall
+  // rules: said once, not analysed.
   void finish() {
+    std::set<std::string> gpo_ids;
+    for (const auto& r : model_.rules)
+      if (r.from_registry && r.from_group_policy) gpo_ids.insert(lower_ascii(r.id));
+    if (!gpo_ids.empty()) {
+      auto& rules = model_.rules;
+      rules.erase(std::remove_if(rules.begin(), rules.end(),
+                                 [&](const WinRule& r) {
+                                   return r.from_registry && !r.from_group_policy && gpo_ids.count(lower_ascii(r.id));
+                                 }),
+                  rules.end());
+    }
     if (consec_rules_ == 0) return;
     model_.diagnostics.push_back(
         make_diagnostic("FWM091", Severity::Note, consec_span_,
@@ -186,7 +222,12 @@ WinModel read_reg(const TextFile& file) {
         continue;
       }
       std::string path = text.substr(1, text.size() - 2);
-      key = path.rfind('-', 0) == 0 ? KeyClass{} : classify_key(path);  // [-KEY] deletes
+      if (path.rfind('-', 0) == 0) {  // [-KEY] deletes the key and its values
+        builder.delete_values(classify_key(path.substr(1)), nullptr);
+        key = {};
+      } else {
+        key = classify_key(path);
+      }
       continue;
     }
     std::string name;
@@ -217,7 +258,9 @@ WinModel read_reg(const TextFile& file) {
       value_span.column = static_cast<int>(value_start) + 1;
       builder.rule_value(key, name, data, value_span, text);
     } else if (key.kind == KeyKind::Rules) {
-      if (text.compare(pos, 1, "-") != 0)
+      if (text.compare(pos, 1, "-") == 0 && pos + 1 == text.size())  // "NAME"=- deletes the value
+        builder.delete_values(key, &name);
+      else
         model.diagnostics.push_back(parse_error(file.path, line_no, static_cast<int>(pos) + 1,
                                                 "a firewall rule value must be a string (REG_SZ)", text));
     } else if (text.compare(pos, 6, "dword:") == 0) {
@@ -319,5 +362,87 @@ WinModel read_hive(const TextFile& file) {
     model.notes.push_back("the hive holds no FirewallRules or profile keys: nothing to analyse");
   return model;
 }
+
+// ---- reg.exe command lines ------------------------------------------------------
+
+struct RegistryCommands::Impl {
+  Impl(WinModel& model, std::string file) : model(model), file(file), builder(model, std::move(file)) {}
+  WinModel& model;
+  std::string file;
+  RegistryModelBuilder builder;
+};
+
+RegistryCommands::RegistryCommands(WinModel& model, std::string file)
+    : impl_(std::make_unique<Impl>(model, std::move(file))) {}
+RegistryCommands::~RegistryCommands() = default;
+
+// `REG ADD KeyName [/v ValueName | /ve] [/t Type] [/s Separator] [/d Data] [/f] [/reg:32|64]`
+// and `REG DELETE KeyName [/v ValueName | /ve | /va] [/f]` (reg.exe, Windows Commands
+// reference "reg add" / "reg delete"): /t defaults to REG_SZ; REG_DWORD data is decimal
+// or 0x-hexadecimal.
+bool RegistryCommands::run(const std::vector<std::string>& args, const SourceSpan& span, const std::string& text) {
+  if (args.size() < 2) return false;
+  std::string op = lower_ascii(args[0]);
+  KeyClass key = classify_key(args[1]);
+  if (key.kind == KeyKind::Ignored || (op != "add" && op != "delete")) return false;
+  std::optional<std::string> value_name, data;
+  std::string type = "reg_sz";
+  bool all_values = false;
+  for (std::size_t i = 2; i < args.size(); ++i) {
+    std::string a = lower_ascii(args[i]);
+    if (a == "/v" && i + 1 < args.size())
+      value_name = args[++i];
+    else if (a == "/ve")
+      value_name = "";
+    else if (a == "/va")
+      all_values = true;
+    else if (a == "/t" && i + 1 < args.size())
+      type = lower_ascii(args[++i]);
+    else if (a == "/d" && i + 1 < args.size())
+      data = args[++i];
+    else if (a == "/s" && i + 1 < args.size())
+      ++i;
+    else if (a == "/f" || a.rfind("/reg:", 0) == 0)
+      continue;
+    else {
+      impl_->model.diagnostics.push_back(parse_error(
+          span.file, span.line, span.column,
+          fmt::format("reg {}: '{}' is not a switch of reg.exe (/v, /ve, /t, /s, /d, /f, /reg:32|64)", op, args[i]),
+          text));
+      return true;
+    }
+  }
+  if (op == "delete") {
+    impl_->builder.delete_values(key, value_name && !all_values ? &*value_name : nullptr);
+    return true;
+  }
+  if (!value_name) return true;  // creates the key only
+  if (key.kind == KeyKind::Rules || key.kind == KeyKind::ConSecRules) {
+    if (type != "reg_sz" && type != "reg_expand_sz") {
+      impl_->model.diagnostics.push_back(parse_error(span.file, span.line, span.column,
+                                                     fmt::format("reg add: a firewall rule value must be REG_SZ, "
+                                                                 "not {}",
+                                                                 type),
+                                                     text));
+      return true;
+    }
+    impl_->builder.rule_value(key, *value_name, data.value_or(""), span, text);
+  } else if (type == "reg_dword") {
+    std::string d = data.value_or("0");
+    char* end = nullptr;
+    errno = 0;
+    unsigned long long v = std::strtoull(d.c_str(), &end, lower_ascii(d).rfind("0x", 0) == 0 ? 16 : 10);
+    if (d.empty() || (end && *end) || errno || v > 0xFFFFFFFFull) {
+      impl_->model.diagnostics.push_back(parse_error(
+          span.file, span.line, span.column,
+          fmt::format("reg add /t REG_DWORD /d {}: expected a decimal or 0x-hexadecimal 32-bit number", d), text));
+      return true;
+    }
+    impl_->builder.dword_value(key, *value_name, static_cast<std::uint32_t>(v), span, text);
+  }
+  return true;
+}
+
+void RegistryCommands::finish() { impl_->builder.finish(); }
 
 }  // namespace fwm::windows
