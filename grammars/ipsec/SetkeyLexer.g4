@@ -4,6 +4,7 @@ lexer grammar SetkeyLexer;
 SEMI       : ';' ;
 SPDADD     : 'spdadd' ;
 SPDUPDATE  : 'spdupdate' ;
+SPDDELETE  : 'spddelete' ;
 POLICY_OPT : '-P' ;
 DQSTRING   : '"' ~["]* '"' ;
 COMMENT    : '#' ~[\r\n]* -> skip ;

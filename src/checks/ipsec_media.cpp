@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "ir/services.h"
@@ -102,11 +103,86 @@ AddrSet assumed_local_addresses(const IpsecPolicy& policy) {
   return local;
 }
 
+IpsecPolicy swap_endpoints(const IpsecPolicy& p) {
+  IpsecPolicy s = p;
+  for (auto& e : s.entries) {
+    std::swap(e.selector.local_addr, e.selector.remote_addr);
+    std::swap(e.selector.local_port, e.selector.remote_port);
+  }
+  return s;
+}
+
+namespace {
+
+// Which endpoint of a Windows connection security rule the host is.
+//  - New-NetIPsecRule documents -LocalAddress as "the first end point of an IPsec rule"
+//    that "specifies the computers that are subject to the requirements of this rule":
+//    the host as Endpoint1 is proven.
+//  - The Windows Server 2008 help ("Computer Endpoints") says a rule "will apply to
+//    communications between any computer in Endpoint 1 and any computer in Endpoint
+//    2", and MS-FASP 2.2.55 (FW_CS_RULE: Endpoint1, Endpoint2, Endpoint1Ports,
+//    Endpoint2Ports) and MS-GPFAS 2.2.6.2 (EP1_4/EP2_4, EP1Port/EP2Port) name the two
+//    endpoints and their ports without saying which one is the local host. Whether a
+//    rule also applies with the host as Endpoint2 (its Port2 matched against the host's
+//    ports) is left open.
+// So: an exemption with the host as Endpoint1 decides (exemptions take precedence over
+// every other rule). Otherwise, where the host as Endpoint2 would change whether the
+// traffic is exempt, the piece is undetermined: an exemption that applies only with the
+// host as Endpoint2, or a rule that protects or discards only with the host as
+// Endpoint2 where nothing does with the host as Endpoint1.
+void combine_orientations(const IpsecPolicy& policy, const IpsecPolicy& swapped, IpsecEvalResult& eval,
+                          std::vector<IpsecOrientation>& notes, std::size_t max_pieces) {
+  // The swapped copy is temporary: its entries stand for the policy's, index for index.
+  auto original = [&](const IpsecEntry* e) -> const IpsecEntry* {
+    return e ? &policy.entries[static_cast<std::size_t>(e - swapped.entries.data())] : nullptr;
+  };
+  IpsecEvalResult out;
+  out.truncated = eval.truncated;
+  for (const auto& p : eval.pieces) {
+    bool exemption = p.verdict == IpsecVerdict::Bypass && p.decider;
+    if (p.verdict == IpsecVerdict::Undetermined || exemption) {
+      out.pieces.push_back(p);
+      notes.push_back({});
+      continue;
+    }
+    auto alt = evaluate_ipsec(swapped, p.box, max_pieces);
+    if (alt.truncated) out.truncated = true;
+    for (auto a : alt.pieces) {
+      a.decider = original(a.decider);
+      a.uncertain_by = original(a.uncertain_by);
+      bool open = false;
+      if (a.verdict == IpsecVerdict::Undetermined) {
+        open = true;
+      } else if (p.verdict == IpsecVerdict::Bypass) {
+        open = a.verdict != IpsecVerdict::Bypass;  // protected or discarded only as Endpoint2
+      } else {
+        open = a.verdict == IpsecVerdict::Bypass && a.decider;  // exempt only as Endpoint2
+      }
+      IpsecPiece piece = p;
+      piece.box = a.box;
+      if (!open) {
+        out.pieces.push_back(piece);
+        notes.push_back({});
+        continue;
+      }
+      piece.verdict = IpsecVerdict::Undetermined;
+      piece.uncertain_by = a.verdict == IpsecVerdict::Undetermined ? a.uncertain_by : a.decider;
+      out.pieces.push_back(piece);
+      notes.push_back({true, a.verdict, a.decider});
+    }
+  }
+  eval = std::move(out);
+}
+
+}  // namespace
+
 std::vector<IpsecScopeResult> evaluate_media_scopes(const IpsecPolicy& policy,
                                                     const std::vector<IpsecMediaScope>& scopes,
                                                     std::size_t max_pieces) {
   std::vector<IpsecScopeResult> out;
   AddrSet local = assumed_local_addresses(policy);
+  std::optional<IpsecPolicy> swapped;
+  if (policy.endpoint_pairs) swapped = swap_endpoints(policy);
   for (const auto& scope : scopes) {
     for (Family f : {Family::V4, Family::V6}) {
       IpsecBox q = IpsecBox::everything(f, scope.direction);
@@ -116,7 +192,9 @@ std::vector<IpsecScopeResult> evaluate_media_scopes(const IpsecPolicy& policy,
       // Peers are other hosts: not loopback.
       q.remote_addr = q.remote_addr.subtract(parse_address_expr(f == Family::V4 ? "127.0.0.0/8" : "::1").set.of(f));
       if (q.empty()) continue;
-      out.push_back({&scope, f, q, evaluate_ipsec(policy, q, max_pieces)});
+      IpsecScopeResult r{&scope, f, q, evaluate_ipsec(policy, q, max_pieces), {}};
+      if (swapped) combine_orientations(policy, *swapped, r.eval, r.orientation, max_pieces);
+      out.push_back(std::move(r));
     }
   }
   return out;

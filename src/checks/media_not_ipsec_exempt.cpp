@@ -31,26 +31,14 @@ class MediaNotIpsecExempt final : public Check {
     auto scopes = ipsec_media_scopes(*ctx.pack, ctx.roles, ctx.lb_mode);
     for (const IpsecPolicy* policy : *ctx.ipsec) {
       AddrSet local = assumed_local_addresses(*policy);
-      std::optional<IpsecPolicy> swapped;
-      if (policy->endpoint_pairs) swapped = swap_endpoints(*policy);
       for (const auto& r : evaluate_media_scopes(*policy, scopes, ctx.limits.max_pieces))
-        report(ctx, *policy, swapped ? &*swapped : nullptr, local, r, out);
+        report(ctx, *policy, local, r, out);
     }
   }
 
  private:
-  // The policy with endpoint 1 and endpoint 2 exchanged (Windows rule pairs).
-  static IpsecPolicy swap_endpoints(const IpsecPolicy& p) {
-    IpsecPolicy s = p;
-    for (auto& e : s.entries) {
-      std::swap(e.selector.local_addr, e.selector.remote_addr);
-      std::swap(e.selector.local_port, e.selector.remote_port);
-    }
-    return s;
-  }
-
-  void report(const AnalysisContext& ctx, const IpsecPolicy& policy, const IpsecPolicy* swapped, const AddrSet& local,
-              const IpsecScopeResult& r, std::vector<Finding>& out) const {
+  void report(const AnalysisContext& ctx, const IpsecPolicy& policy, const AddrSet& local, const IpsecScopeResult& r,
+              std::vector<Finding>& out) const {
     const IpsecMediaScope& scope = *r.scope;
     struct Group {
       IpsecVerdict verdict;
@@ -58,36 +46,34 @@ class MediaNotIpsecExempt final : public Check {
       const IpsecEntry* uncertain;
       PortSet ports;
       AddrIntervals remote;
+      PortSet remote_ports;
       std::vector<const IpsecEntry*> idle_exemptions;  // would match, but not installed
-      std::vector<std::string> swapped_exemptions;     // exempt only with the host as endpoint 2
+      IpsecOrientation orientation;                    // open: decided by which endpoint the host is
     };
     std::vector<Group> groups;
-    std::map<std::tuple<int, const IpsecEntry*, const IpsecEntry*>, std::size_t> index;
-    for (const auto& piece : r.eval.pieces) {
+    std::map<std::tuple<int, const IpsecEntry*, const IpsecEntry*, bool>, std::size_t> index;
+    for (std::size_t pi = 0; pi < r.eval.pieces.size(); ++pi) {
+      const IpsecPiece& piece = r.eval.pieces[pi];
       if (piece.verdict == IpsecVerdict::Bypass) continue;
-      auto key = std::make_tuple(static_cast<int>(piece.verdict), piece.decider, piece.uncertain_by);
+      IpsecOrientation orientation = pi < r.orientation.size() ? r.orientation[pi] : IpsecOrientation{};
+      auto key = std::make_tuple(static_cast<int>(piece.verdict), piece.decider, piece.uncertain_by, orientation.open);
       auto it = index.find(key);
       std::size_t gi;
       if (it == index.end()) {
         gi = index[key] = groups.size();
-        groups.push_back(
-            {piece.verdict, piece.decider, piece.uncertain_by, piece.box.local_port, piece.box.remote_addr, {}});
+        groups.push_back({piece.verdict,
+                          piece.decider,
+                          piece.uncertain_by,
+                          piece.box.local_port,
+                          piece.box.remote_addr,
+                          piece.box.remote_port,
+                          {},
+                          orientation});
       } else {
         gi = it->second;
         groups[gi].ports.add(piece.box.local_port);
         groups[gi].remote.add(piece.box.remote_addr);
-      }
-      if (swapped && piece.verdict != IpsecVerdict::Undetermined) {
-        // Mentioned only when the swapped orientation exempts all of the piece.
-        auto alt = evaluate_ipsec(*swapped, piece.box, ctx.limits.max_pieces).pieces;
-        bool all_exempt = std::all_of(alt.begin(), alt.end(),
-                                      [](const IpsecPiece& sp) { return sp.verdict == IpsecVerdict::Bypass; });
-        for (const auto& sp : alt) {
-          if (!all_exempt || !sp.decider) continue;
-          std::string text = ipsec_entry_text(*sp.decider);
-          auto& list = groups[gi].swapped_exemptions;
-          if (std::find(list.begin(), list.end(), text) == list.end()) list.push_back(text);
-        }
+        groups[gi].remote_ports.add(piece.box.remote_port);
       }
       for (const auto& e : policy.entries) {
         if (e.installed || e.action != IpsecAction::Bypass || !ipsec_intersect(piece.box, e.selector)) continue;
@@ -111,12 +97,32 @@ class MediaNotIpsecExempt final : public Check {
       std::string peers = g.remote == r.query.remote_addr
                               ? ""
                               : fmt::format(" for peers {}", format_addr_intervals(r.family, g.remote));
+      if (g.remote_ports != r.query.remote_port)
+        peers += fmt::format(" {} peer ports {}", scope.direction == Direction::In ? "from" : "to",
+                             format_ports(g.remote_ports));
       std::string host = local.is_all() ? ""
                                         : fmt::format(" (host addresses assumed from the exemptions: {})",
                                                       format_addr_intervals(r.family, r.query.local_addr));
       std::string deciding = g.decider ? fmt::format("entry {}", ipsec_entry_text(*g.decider)) : policy.default_text;
       std::string what;
-      if (undetermined && !g.uncertain && r.eval.truncated) {
+      if (undetermined && g.orientation.open) {
+        std::string as_ep2 =
+            g.orientation.endpoint2_verdict == IpsecVerdict::Undetermined
+                ? fmt::format("it depends on {}", g.uncertain ? ipsec_entry_text(*g.uncertain) : "an unknown condition")
+            : g.orientation.endpoint2_verdict == IpsecVerdict::Bypass
+                ? fmt::format("{} would exempt it", g.uncertain ? ipsec_entry_text(*g.uncertain) : "no rule")
+                : fmt::format(
+                      "{} would {}", g.uncertain ? fmt::format("entry {}", ipsec_entry_text(*g.uncertain)) : "a rule",
+                      g.orientation.endpoint2_verdict == IpsecVerdict::Discard ? "discard it"
+                                                                               : "require or request IPsec for it");
+        what = fmt::format(
+            "may not be exempt from IPsec: with the host as Endpoint1 {} decides ({}); with the host as Endpoint2 "
+            "{}. MS-FASP (FW_CS_RULE) and MS-GPFAS name the two endpoints of a connection security rule and "
+            "their ports but not which one is the local host, so whether the rule applies with the host as "
+            "Endpoint2 is undetermined",
+            deciding, g.decider ? ipsec_action_name(g.decider->action) : ipsec_action_name(policy.default_action),
+            as_ep2);
+      } else if (undetermined && !g.uncertain && r.eval.truncated) {
         what = fmt::format(
             "may not be exempt from IPsec: fwmatrix stopped evaluating the policy when it split into "
             "too many pieces{}",
@@ -141,11 +147,6 @@ class MediaNotIpsecExempt final : public Check {
       for (const IpsecEntry* idle : g.idle_exemptions)
         f.message += fmt::format(" The exemption {} would cover it but is not installed: {}.", ipsec_entry_text(*idle),
                                  idle->not_installed_why);
-      if (!g.swapped_exemptions.empty())
-        f.message += fmt::format(
-            " Only with the host as Endpoint2 would {} exempt it; fwmatrix takes the "
-            "host as Endpoint1.",
-            fmt::join(g.swapped_exemptions, ", "));
       f.requirement_id = scope.rows.front()->id;
       f.fingerprint_basis = fmt::format("{}|{}|{}|{}|{}", ipsec_rows_label(scope), pname, family_name(r.family), dir,
                                         where ? where->normalized : policy.default_text);
@@ -156,6 +157,8 @@ class MediaNotIpsecExempt final : public Check {
       f.properties["media_ports"] = format_ports(scope.local_ports, 1000);
       f.properties["ipsec_verdict"] = ipsec_verdict_name(g.verdict);
       f.properties["ipsec_file"] = policy.file;
+      // The part that only the host's endpoint (Endpoint1 or Endpoint2) decides.
+      if (g.orientation.open) f.properties["endpoint_orientation"] = "undetermined";
       if (where)
         for (const auto& s : where->suppressions)
           if (s == info().id) f.suppression = fmt::format("inline suppression on line {}", where->span.line);

@@ -4,7 +4,6 @@
 // missing intervals (FWM010) and the narrowed entry (FWM011).
 #include <fmt/format.h>
 
-#include "fwm_catch.hpp"
 #include <map>
 #include <set>
 #include <sstream>
@@ -13,6 +12,7 @@
 #include "checks/ipsec_media.h"
 #include "frontends/frontend.h"
 #include "frontends/ipsec/ipsec_reader.h"
+#include "fwm_catch.hpp"
 #include "ir/services.h"
 #include "matrix/pack.h"
 
@@ -119,6 +119,10 @@ Outcome run(const Pack& pack, const std::string& role, const std::string& format
   for (const auto& f : analyze(*rs.ruleset, request, notes)) {
     if (f.rule_id == "FWM011") ++o.fwm011;
     if (f.rule_id != "FWM010" || f.properties.at("family") != "IPv4") continue;
+    // Windows rules any/any: the sliver that only the host as Endpoint2 would exempt (a
+    // peer using the narrowed port) is undetermined by design (issue 25 item 8), reported
+    // apart from the part the host as Endpoint1 proves.
+    if (f.properties.count("endpoint_orientation")) continue;
     auto key = std::make_pair(f.properties.at("direction"), f.properties.at("protocol"));
     CHECK(o.fwm010.count(key) == 0);
     o.fwm010[key] = f.properties.at("ports");

@@ -190,6 +190,34 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
   return true;
 }
 
+// strongSwan's starter lexer (src/starter/parser/lexer.l): `conn` and `ca` at the start
+// of a line followed by blanks and a name, `config setup`; a `#` comment may follow.
+bool ipsec_conf_section(const std::string& t) {
+  std::string line = t.substr(0, t.find('#'));
+  std::size_t word_end = line.find_first_of(" \t");
+  if (word_end == std::string::npos) return false;
+  std::string word = line.substr(0, word_end);
+  std::string name = trim(line.substr(word_end));
+  if (name.empty()) return false;
+  if (word == "conn") return true;  // libreswan names such as `negotiationshunt=drop` too
+  if (word == "config") return name == "setup";
+  return word == "ca" && name.find_first_of(" \t=") == std::string::npos;
+}
+
+// An indented `key=value` parameter that only ipsec.conf(5) has.
+bool ipsec_conf_key(const std::string& t) {
+  auto eq = t.find('=');
+  if (eq == std::string::npos || eq == 0) return false;
+  std::string key = t.substr(0, eq);
+  static const char* keys[] = {"left",           "right",        "leftsubnet",  "rightsubnet", "leftprotoport",
+                               "rightprotoport", "leftid",       "rightid",     "authby",      "keyexchange",
+                               "also",           "auto",         "type",        "leftcert",    "leftauth",
+                               "rightauth",      "leftsourceip", "ikelifetime", "keylife",     "rekeymargin"};
+  for (const char* k : keys)
+    if (key == k) return true;
+  return false;
+}
+
 struct Signals {
   int json = 0, csv = 0, registry = 0, netsh_show = 0, win_script = 0, xfrm = 0, swanctl = 0, setkey = 0, openbsd = 0,
       ipsec_conf = 0;
@@ -242,7 +270,8 @@ Signals scan(const std::string& text) {
     if (t.rfind("children", 0) == 0 && t.find('{') != std::string::npos) s.swanctl += 2;
     if (t.rfind("spdadd", 0) == 0 || t.rfind("spdflush", 0) == 0 || t.rfind("spdupdate", 0) == 0) s.setkey += 3;
     if (!indented && (t.rfind("flow ", 0) == 0 || t.rfind("ike ", 0) == 0)) s.openbsd += 2;
-    if (!indented && (t.rfind("conn ", 0) == 0 || t == "config setup")) s.ipsec_conf += 2;
+    if (!indented && ipsec_conf_section(t)) s.ipsec_conf += 2;
+    if (indented && ipsec_conf_key(t)) s.ipsec_conf += 1;
   }
   return s;
 }

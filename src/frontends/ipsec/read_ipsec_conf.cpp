@@ -1,11 +1,15 @@
 // strongSwan / libreswan ipsec.conf: `conn` sections with type=passthrough|drop|tunnel|
 // transport, leftsubnet/rightsubnet, leftprotoport/rightprotoport, auto=route|add|start.
 // `left` is taken as the local side (the usual convention; strongSwan decides at run
-// time from the host's addresses).
+// time from the host's addresses). Sections and settings merge as strongSwan's starter
+// does (src/starter/parser/conf_parser.c): a second `config setup` or a second `conn`
+// of the same name adds to the first, a key given again replaces its value, `also=`
+// accumulates (the last one named is the most important) and `key=` with no value
+// unsets what `also=` / %default would supply.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
-#include <set>
 
 #include "IpsecConfLexer.h"
 #include "IpsecConfParser.h"
@@ -28,21 +32,42 @@ struct Conn {
   int line = 0;
   std::string header;
   std::map<std::string, Setting> settings;
+  std::vector<std::string> also;  // in file order
   std::vector<std::string> suppressions;
 };
 
-// Resolves `also=` and %default: own settings win over included ones, %default last.
-void resolve(const std::map<std::string, Conn>& conns, const Conn& c, std::map<std::string, Setting>& out,
-             std::set<std::string>& visiting) {
-  if (!visiting.insert(c.name).second) return;
-  for (const auto& [k, v] : c.settings)
-    if (!out.count(k)) out[k] = v;
-  auto also = c.settings.find("also");
-  if (also != c.settings.end())
-    for (const auto& other : split(also->second.value, ' ')) {
-      auto it = conns.find(other);
-      if (it != conns.end()) resolve(conns, it->second, out, visiting);
-    }
+// starter's linearisation of `also=` (resolve_also_single): the sections a conn
+// inherits from, most important first: for each also= from the last to the first, that
+// section and then its own parents; of a section named more than once only the last
+// occurrence counts; %default ends the list of a section without also=. Unknown names
+// and loops are left out.
+std::vector<const Conn*> parents(const std::map<std::string, Conn>& conns, const Conn& c, const Conn* def,
+                                 std::vector<std::string>& stack) {
+  std::vector<const Conn*> list;
+  stack.push_back(c.name);
+  for (auto it = c.also.rbegin(); it != c.also.rend(); ++it) {
+    auto found = conns.find(*it);
+    if (found == conns.end() || std::find(stack.begin(), stack.end(), *it) != stack.end()) continue;
+    list.push_back(&found->second);
+    for (const Conn* gp : parents(conns, found->second, def, stack)) list.push_back(gp);
+  }
+  stack.pop_back();
+  if (list.empty() && def && &c != def) list.push_back(def);
+  std::vector<const Conn*> out;
+  for (std::size_t i = 0; i < list.size(); ++i)
+    if (std::find(list.begin() + static_cast<std::ptrdiff_t>(i) + 1, list.end(), list[i]) == list.end())
+      out.push_back(list[i]);
+  return out;
+}
+
+// The conn's settings with inheritance: its own, then each parent's in order.
+void resolve(const std::map<std::string, Conn>& conns, const Conn& c, const Conn* def,
+             std::map<std::string, Setting>& out) {
+  for (const auto& [k, v] : c.settings) out[k] = v;
+  std::vector<std::string> stack;
+  for (const Conn* p : parents(conns, c, def, stack))
+    for (const auto& [k, v] : p->settings)
+      if (!out.count(k)) out[k] = v;
 }
 
 struct Side {
@@ -93,8 +118,8 @@ void read_ipsec_conf(const TextFile& file, IpsecPolicy& policy) {
         continue;
       }
       if (conns.count(name)) {
-        add_error(policy, line_no, 6,
-                  fmt::format("conn {} is defined twice (first on line {})", name, conns[name].line), text);
+        // starter adds the settings to the first section of that name.
+        current = &conns[name];
         continue;
       }
       Conn c;
@@ -123,7 +148,13 @@ void read_ipsec_conf(const TextFile& file, IpsecPolicy& policy) {
       }
       if (!current) continue;  // config setup / ca parameters
       std::string value = s->value() ? unquote(trim(source_text(s->value()))) : "";
-      current->settings[s->key->getText()] = {value, line_no};
+      std::string key = s->key->getText();
+      if (key == "also") {
+        // starter: also= with no name, or %default (which every conn inherits), is dropped.
+        if (!value.empty() && value != "%default") current->also.push_back(value);
+      } else {
+        current->settings[key] = {value, line_no};
+      }
       auto hash = raw.find(" #");
       if (hash != std::string::npos) {
         read_suppressions(raw.substr(hash), current->suppressions);
@@ -136,11 +167,7 @@ void read_ipsec_conf(const TextFile& file, IpsecPolicy& policy) {
     if (name == "%default") continue;
     const Conn& c = conns[name];
     std::map<std::string, Setting> s;
-    std::set<std::string> visiting;
-    resolve(conns, c, s, visiting);
-    if (defaults)
-      for (const auto& [k, v] : defaults->settings)
-        if (!s.count(k)) s[k] = v;
+    resolve(conns, c, defaults, s);
     auto get = [&](const char* key) -> std::string {
       auto it = s.find(key);
       return it == s.end() ? std::string() : it->second.value;

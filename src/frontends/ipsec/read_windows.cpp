@@ -5,11 +5,13 @@
 // OutboundSecurity None ("Do not authenticate"); such rules take precedence over all
 // other connection security rules. Request or require = IPsec is negotiated (protect).
 #include <fmt/format.h>
+#include <iconv.h>
 
 #include <algorithm>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "ConSecRuleLexer.h"
 #include "ConSecRuleParser.h"
@@ -198,6 +200,94 @@ bool bool_value(const std::string& v) {
   return !(l == "no" || l == "false" || l == "$false" || l == "0" || l == "否");
 }
 
+// A batch file saved in the Chinese Windows code page (936, GBK) is not UTF-8, so
+// text_input read it as Latin-1, one code point per byte. cmd.exe reads it a character
+// at a time, and the second byte of a GBK character may be any of 0x40-0x7E, 0x80-0xFE:
+// `^` (0x5E) among them, which must not count as a line continuation. Such a file is
+// taken for GBK when every byte above 0x7F is the first of a valid GBK pair and at least
+// half of the pairs are in the GB2312 range (both bytes 0xA1-0xFE), which Western
+// Windows-1252 text (an accented letter before an ASCII one) does not give; it is then
+// decoded with iconv, or, where iconv has no GBK, each character becomes one private-use
+// code point (stable, so names still match).
+std::string latin1_bytes(const std::string& utf8) {
+  std::string out;
+  for (std::size_t i = 0; i < utf8.size(); ++i) {
+    auto c = static_cast<unsigned char>(utf8[i]);
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+    } else if ((c & 0xE0) == 0xC0 && i + 1 < utf8.size()) {
+      out += static_cast<char>(((c & 0x1F) << 6) | (static_cast<unsigned char>(utf8[i + 1]) & 0x3F));
+      ++i;
+    }
+  }
+  return out;
+}
+
+bool gbk_trail(unsigned char t) { return (t >= 0x40 && t <= 0x7E) || (t >= 0x80 && t <= 0xFE); }
+
+bool looks_gbk(const std::string& bytes) {
+  std::size_t pairs = 0, gb2312 = 0;
+  for (std::size_t i = 0; i < bytes.size();) {
+    auto b = static_cast<unsigned char>(bytes[i]);
+    if (b < 0x80) {
+      ++i;
+      continue;
+    }
+    if (b < 0x81 || b > 0xFE || i + 1 >= bytes.size() || !gbk_trail(static_cast<unsigned char>(bytes[i + 1])))
+      return false;
+    auto t = static_cast<unsigned char>(bytes[i + 1]);
+    ++pairs;
+    if (b >= 0xA1 && t >= 0xA1) ++gb2312;
+    i += 2;
+  }
+  return pairs > 0 && gb2312 * 2 >= pairs;
+}
+
+std::optional<std::string> iconv_gbk(const std::string& bytes) {
+  iconv_t cd = iconv_open("UTF-8", "GBK");
+  if (cd == reinterpret_cast<iconv_t>(-1)) return std::nullopt;
+  std::string out(bytes.size() * 4 + 16, '\0');
+  char* in = const_cast<char*>(bytes.data());
+  std::size_t in_left = bytes.size();
+  char* dst = out.data();
+  std::size_t out_left = out.size();
+  std::size_t rc = iconv(cd, &in, &in_left, &dst, &out_left);
+  iconv_close(cd);
+  if (rc == static_cast<std::size_t>(-1)) return std::nullopt;
+  out.resize(out.size() - out_left);
+  return out;
+}
+
+// Without iconv: each GBK pair as two private-use code points, U+E000 + first byte and
+// U+E100 + second byte (3 UTF-8 bytes each): no ASCII byte is left over.
+void append_private_use(std::string& out, unsigned cp) {
+  out += static_cast<char>(0xE0 | (cp >> 12));
+  out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+  out += static_cast<char>(0x80 | (cp & 0x3F));
+}
+
+std::string gbk_private_use(const std::string& bytes) {
+  std::string out;
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    auto b = static_cast<unsigned char>(bytes[i]);
+    if (b < 0x80 || i + 1 >= bytes.size()) {
+      out += static_cast<char>(b);
+      continue;
+    }
+    append_private_use(out, 0xE000u + b);
+    append_private_use(out, 0xE100u + static_cast<unsigned char>(bytes[++i]));
+  }
+  return out;
+}
+
+std::string script_text(const TextFile& file) {
+  if (file.encoding != "latin-1") return file.text;
+  std::string bytes = latin1_bytes(file.text);
+  if (!looks_gbk(bytes)) return file.text;
+  if (auto utf8 = iconv_gbk(bytes)) return *utf8;
+  return gbk_private_use(bytes);
+}
+
 // Logical lines: PowerShell backtick and cmd caret continuations joined.
 struct LogicalLine {
   std::string text;
@@ -247,7 +337,7 @@ void read_windows_script(const TextFile& file, IpsecPolicy& policy) {
   int legacy_line = 0, legacy_count = 0;
   std::string legacy_text;
   std::vector<std::string> pending_suppressions;
-  for (const auto& ll : logical_lines(file.text)) {
+  for (const auto& ll : logical_lines(script_text(file))) {
     std::string t = trim(ll.text);
     std::string l = lower(t);
     if (l.rfind("rem ", 0) == 0 || l.rfind("::", 0) == 0 || l.rfind("#", 0) == 0) {
