@@ -146,16 +146,42 @@ class RuleLowering {
           Match m;
           unknown(m, s.text);
           combine(alts, {m});
-          if (s.text.rfind("xt target", 0) == 0) {
+          // synproxy answers a SYN itself and takes the ACK out of the path (nft(8),
+          // SYNPROXY STATEMENT; the kernel's nft_synproxy_eval: NF_STOLEN / NF_DROP): the
+          // fate of the packets it sees is decided outside the ruleset.
+          if (s.text.rfind("xt target", 0) == 0 || s.text.rfind("synproxy", 0) == 0) {
             action.kind = ActionKind::Unknown;
             action.label = s.text;
             have_verdict = true;
           }
           break;
         }
-        case StmtKind::Counter:
-        case StmtKind::SetValue:
         case StmtKind::SetUpdate:
+          // `update @s { ip saddr limit rate over 10/second }`, `meter m { ip saddr ct count
+          // over 3 }`: the rule goes on only when the element's statements say so, which
+          // depends on earlier packets.
+          if (!s.stateful.empty()) {
+            Match m;
+            unknown(m, s.text);
+            combine(alts, {m});
+          }
+          break;
+        case StmtKind::SetValue:
+          // A payload rewrite of a field the analysis reads (`tcp dport set 22`, `ip daddr
+          // set 10.0.0.1`): the rest of the chain and later hooks see the new value, which
+          // the IR cannot express for a statement that does not end the rule; the verdict of
+          // the packets it rewrites is left undetermined. Other fields (dscp, ttl, mark,
+          // tcp option maxseg) no rule decision reads: no effect.
+          if (rewrites_analysed_field(s)) {
+            Match m;
+            unknown(m, s.text);
+            combine(alts, {m});
+            action.kind = ActionKind::Unknown;
+            action.label = s.text;
+            have_verdict = true;
+          }
+          break;
+        case StmtKind::Counter:
           break;
       }
       if (have_verdict) break;  // statements after a verdict are not executed
@@ -213,6 +239,16 @@ class RuleLowering {
       out += " " + s.text;
     }
     return out;
+  }
+
+  static bool rewrites_analysed_field(const Stmt& s) {
+    static const std::set<std::string> fields = {
+        "ip saddr",   "ip daddr",   "ip6 saddr",     "ip6 daddr",     "tcp sport",   "tcp dport",
+        "udp sport",  "udp dport",  "th sport",      "th dport",      "sctp sport",  "sctp dport",
+        "dccp sport", "dccp dport", "udplite sport", "udplite dport", "ip protocol", "ip6 nexthdr"};
+    for (const auto& sel : s.selectors)
+      if (fields.count(sel)) return true;
+    return false;
   }
 
   bool fail(std::string message) {
