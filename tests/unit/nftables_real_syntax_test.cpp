@@ -268,6 +268,128 @@ TEST_CASE("nftables real syntax: comments in element lists, set properties witho
   REQUIRE(test::port_answer(*rs, {kProtoTcp, Family::V4, "172.16.0.1"}).accepted.empty());
 }
 
+TEST_CASE("nftables validation: rules nft refuses (tests/py fail lines)", "[nftables][issue25]") {
+  struct Case {
+    const char* family;
+    const char* chain;  // the base chain declaration of the py file
+    const char* rule;
+    const char* reason;  // nft -c 1.0.6's message
+  };
+  const char* filter = "type filter hook input priority 0";
+  const char* nat = "type nat hook postrouting priority 0";
+  const std::vector<Case> cases = {
+      {"ip", nat, "tcp dport 22 masquerade counter packets 0 bytes 0 accept",
+       "Statement after terminal statement has no effect"},                                      // ip/masquerade.t
+      {"ip", filter, "ct state xxx", "Could not parse conntrack state"},                         // any/ct.t
+      {"ip", filter, "ct mark set {0x11333, 0x11}", "syntax error, unexpected '{'"},             // any/ct.t
+      {"ip", filter, "ct zone 65536", "Value 65536 exceeds valid range 0-65535"},                // any/ct.t
+      {"ip", filter, "ct helper \"12345678901234567\"", "String exceeds maximum length of 16"},  // any/ct.t
+      {"ip", filter, "ct expiration 1d-1h", "Range has zero or negative size"},                  // any/ct.t
+      {"ip", filter, "ct both zone 1", "syntax error"},                                          // any/ct.t
+      {"ip", filter, "log level emerg group 2", "level and group are mutually exclusive"},       // any/log.t
+      {"ip", filter, "log level audit prefix \"foo\"", "log level audit doesn't support any further"},  // any/log.t
+      {"ip", filter, "limit rate 1023/second burst 10 bytes", "expecting packets"},                     // any/limit.t
+      {"ip", filter, "queue num 65536", "Value 65536 exceeds valid range 0-65535"},                     // any/queue.t
+      {"ip", filter, "queue flags fanout to symhash mod 65536", "fanout requires a range"},             // any/queue.t
+      {"ip", filter, "meta pkttype broadcastttt", "Could not parse packet type"},                       // any/meta.t
+      {"ip", filter, "meta day \"Satturday\" drop", "Could not parse Day of week"},                     // any/meta.t
+      {"ip", filter, "meta hour \"24:00\" drop", "wrong time format"},                                  // any/meta.t
+      {"ip", filter, "meta iifname \"\"", "Empty string is not allowed"},                               // any/meta.t
+      {"ip", filter, "tcp option sack window", "syntax error, unexpected window"},                      // any/tcpopt.t
+      {"ip", filter, "tcp option 256 exists", "value too large"},                                       // any/tcpopt.t
+      {"ip", filter, "@th,16,1 2", "Value 2 exceeds valid range 0-1"},                              // any/rawpayload.t
+      {"ip", filter, "ip protocol 256", "Protocol out of range"},                                   // ip/ip.t
+      {"ip", filter, "ip saddr set {192.19.1.2, 191.1.22.1}", "syntax error, unexpected '{'"},      // ip/ip.t
+      {"ip", filter, "ip dscp set ip dscp & 0x4f", "Value 79 exceeds valid range 0-63"},            // ip/ip.t
+      {"ip", filter, "reject with icmp no-route", "Could not parse icmp code"},                     // ip/reject.t
+      {"ip", filter, "reject with icmpv6 no-route", "conflicting protocols specified: ip vs ip6"},  // ip/reject.t
+      {"ip", filter, "tproxy to 192.0.2.1", "Transparent proxy support requires transport protocol"},  // ip/tproxy.t
+      {"ip", "type nat hook output priority 0", "redirect to :1234",
+       "transport protocol mapping is only valid after transport protocol match"},  // ip/redirect.t
+      {"ip", "type nat hook output priority 0", "udp dport 1234 redirect random to 123",
+       "syntax error, unexpected to"},                                                                 // ip/redirect.t
+      {"ip", filter, "ct reply ip daddr dead::beef", "Address family for hostname not supported"},     // ip/ct.t
+      {"ip6", filter, "ip6 saddr 1234:1234:1234:1234:1234:1234:1234:1234:1234", "Could not resolve"},  // ip6/vmap.t
+      {"ip6", filter, "iif \"lo\" ip6 flowlabel set 1048576", "exceeds valid range 0-1048575"},        // ip6/ip6.t
+      {"inet", "type nat hook prerouting priority 0", "dnat to 1.2.3.4",
+       "ip or ip6 must be specified with address for inet tables"},  // inet/dnat.t
+      {"inet", "type nat hook prerouting priority 0", "meta l4proto { tcp, udp } tcp dport 20 dnat to 1.1.1.1:80",
+       "conflicting protocols specified"},  // inet/dnat.t
+      {"inet", filter, "meta nfproto ipv6 reject with icmp host-unreachable",
+       "conflicting protocols"},                                                                    // inet/reject.t
+      {"inet", filter, "meta l4proto udp reject with tcp reset", "you cannot use tcp reset"},       // inet/reject.t
+      {"inet", filter, "fib saddr . daddr oif lo", "fib: saddr and daddr are mutually exclusive"},  // inet/fib.t
+      {"inet", filter, "rt nexthop 192.168.0.1", "cannot determine ip protocol version"},           // inet/rt.t
+      {"inet", filter, "ip saddr vmap { 10.0.1.0-10.0.1.255 : accept, 10.0.1.1-10.0.2.255 : drop }",
+       "conflicting intervals specified"},                                                          // inet/ip.t
+      {"inet", filter, "tcp flags & (fin | syn | rst | ack) ! syn", "cannot combine negation"},     // inet/tcp.t
+      {"inet", filter, "socket transparent 2", "Value 2 exceeds valid range 0-1"},                  // inet/socket.t
+      {"inet", filter, "osf ttl nottl name \"Linux\"", "invalid ttl option"},                       // inet/osf.t
+      {"inet", filter, "ipsec in spnum 256 reqid 1", "value too large"},                            // inet/ipsec.t
+      {"inet", filter, "gre ip saddr set 1.2.3.4", "syntax error, unexpected set"},                 // inet/gre.t
+      {"bridge", filter, "vlan id 4094 vlan dei 1 vlan pcp 8", "Value 8 exceeds valid range 0-7"},  // bridge/vlan.t
+      {"bridge", filter, "ether type ip vlan id 1",
+       "conflicting protocols specified: ether vs. vlan"},                               // bridge/vlan.t
+      {"bridge", filter, "ether type arp reject", "cannot reject this network family"},  // bridge/reject.t
+      {"bridge", filter, "meta broute set 1", "meta broute"},                            // bridge/meta.t
+  };
+  for (const auto& c : cases) {
+    std::string text =
+        fmt::format("table {} test {{\n\tchain c {{\n\t\t{};\n\t\t{}\n\t}}\n}}\n", c.family, c.chain, c.rule);
+    INFO(text);
+    auto rs = load_text(text);
+    auto errors = diags(*rs, "FWM090");
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0]->span.line == 4);
+    CHECK(errors[0]->message.find(c.reason) != std::string::npos);
+    if (nft_available()) CHECK(nft_check(text) != 0);
+  }
+}
+
+TEST_CASE("nftables validation: what nft accepts next to each refused rule stays accepted", "[nftables][issue25]") {
+  // The ok lines beside the fail lines above (same py files).
+  struct Case {
+    const char* family;
+    const char* chain;
+    const char* rule;
+  };
+  const char* filter = "type filter hook input priority 0";
+  const std::vector<Case> cases = {
+      {"ip", "type nat hook postrouting priority 0", "ip protocol 6 masquerade to :1024"},
+      {"ip", "type nat hook postrouting priority 0", "udp dport 53 masquerade random,persistent"},
+      {"ip", filter, "ct state established,related accept comment \"x\""},
+      {"ip", filter, "ct zone 65535"},
+      {"ip", filter, "ct expiration 1m-1h"},
+      {"ip", filter, "log level emerg prefix \"x\""},
+      {"ip", filter, "log group 2 snaplen 100 prefix \"x\""},
+      {"ip", filter, "limit rate 10 mbytes/second burst 1 mbytes"},
+      {"ip", filter, "queue flags fanout to 1-3"},
+      {"ip", filter, "queue to symhash mod 2 offset 65000"},
+      {"ip", filter, "meta day \"Saturday\" drop"},
+      {"ip", filter, "meta hour \"17:00\"-\"19:00\" drop"},
+      {"ip", filter, "tcp option maxseg size 1460"},
+      {"ip", filter, "tcp option sack left 1"},
+      {"ip", filter, "ip dscp set cs1"},
+      {"ip", filter, "reject with icmp host-unreachable"},
+      {"ip", "type nat hook output priority 0", "udp dport 1234 redirect to :4321 random"},
+      {"ip", filter, "meta l4proto 6 tproxy to 192.0.2.1"},
+      {"inet", "type nat hook prerouting priority 0", "ip daddr 10.0.0.1 dnat ip to 1.2.3.4"},
+      {"inet", "type nat hook prerouting priority 0", "meta l4proto tcp dnat ip to 1.1.1.1:80"},
+      {"inet", filter, "meta nfproto ipv4 rt nexthop 192.168.0.1"},
+      {"inet", filter, "ip saddr vmap { 10.0.1.0-10.0.1.255 : accept, 10.0.2.0-10.0.2.255 : drop }"},
+      {"bridge", filter, "ether type vlan vlan id 4094 vlan dei 1"},
+      {"bridge", filter, "ether type ip6 reject with icmpv6 no-route"},
+  };
+  for (const auto& c : cases) {
+    std::string text =
+        fmt::format("table {} test {{\n\tchain c {{\n\t\t{};\n\t\t{}\n\t}}\n}}\n", c.family, c.chain, c.rule);
+    INFO(text);
+    auto rs = load_text(text);
+    INFO(errors_of(*rs));
+    CHECK(diags(*rs, "FWM090").empty());
+  }
+}
+
 TEST_CASE("nftables real syntax: a shebang's --includepath is searched for includes", "[nftables][issue25]") {
   // nft(8): -I, --includepath directory: "Add the directory to the list of directories to be
   // searched for included files". /etc/nftables.conf with /etc/nftables.d beside it, copied

@@ -19,6 +19,7 @@
 #include "antlr4-runtime.h"
 #include "frontends/nftables/nftables_frontend.h"
 #include "frontends/nftables/nftables_token_scanner.h"
+#include "frontends/nftables/nftables_validate.h"
 #include "ir/suppressions.h"
 
 namespace fwm::nftables {
@@ -1084,6 +1085,32 @@ class FileParser {
     return r;
   }
 
+  // What nft refuses in a rule the grammar reads (nftables_validate.h): an FWM090 with
+  // nft's reason, and the rule is not loaded. False when the rule is refused.
+  bool validate(P::RuleBodyContext* body, const std::string& family, const std::string& table,
+                const ChainModel& chain) {
+    std::vector<RuleToken> words;
+    for (std::size_t k = body->getStart()->getTokenIndex(); k <= body->getStop()->getTokenIndex(); ++k) {
+      antlr4::Token* t = tokens_->get(k);
+      if (t->getType() == P::NL || t->getType() == antlr4::Token::EOF) continue;
+      words.push_back({t->getText(), static_cast<int>(t->getLine()), static_cast<int>(t->getCharPositionInLine()) + 1});
+    }
+    RuleContext context;
+    context.family = family;
+    context.chain_type = chain.type;
+    context.hook = chain.hook;
+    context.set_type = [&](const std::string& name) -> std::optional<std::string> {
+      const SetModel* s = model_.set(family, table, name);
+      if (!s) return std::nullopt;
+      return s->type;
+    };
+    auto problem = validate_rule(words, context);
+    if (!problem || words.empty()) return true;
+    const RuleToken& at = words[problem->token];
+    error(at.line, at.column, fmt::format("{} (nft refuses the rule)", problem->message), "");
+    return false;
+  }
+
   // The byte offset in `line` of the character at `column` (ANTLR's lexer counts code
   // points; the token scanner, which reads only ASCII files, bytes: the same there).
   static std::size_t byte_offset(std::string_view line, std::size_t column) {
@@ -1270,6 +1297,10 @@ class FileParser {
     } else if (auto* r = dynamic_cast<P::ChainRuleContext*>(item)) {
       end = r->end();
       std::string family = b.family, table = b.table;
+      if (!validate(r->ruleBody(), family, table, *chain)) {
+        if (closes(end)) close_block();
+        return;
+      }
       chain->rules.push_back(rule(r->ruleBody()));
       if (!pending_anonymous_chain_.empty()) {
         std::string name = std::move(pending_anonymous_chain_);
@@ -1428,6 +1459,7 @@ class FileParser {
                                 family, table, chain));
         return;
       }
+      if (!validate(r->ruleBody(), family, table, *c)) return;
       RuleModel rm = rule(r->ruleBody());
       rm.text = source_text(r);
       std::optional<std::size_t> at;  // the rule the position refers to
