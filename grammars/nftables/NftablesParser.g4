@@ -128,7 +128,7 @@ statement
   | COUNTER (PACKETS VALUE BYTES VALUE | BYTES VALUE PACKETS VALUE | VALUE objectRef)?   # counterStatement
   | LOG logOption*                                    # logStatement
   | LIMIT (RATE OVER? VALUE+ (BURST VALUE (PACKETS | BYTES | VALUE)?)? | VALUE objectRef)   # limitStatement
-  | QUOTA ((OVER | UNTIL)? VALUE+ (USED VALUE+)? | VALUE objectRef)   # quotaStatement
+  | QUOTA (VALUE string | (OVER | UNTIL)? VALUE+ (USED VALUE+)? | VALUE objectRef)   # quotaStatement
   | COMMENT string                                    # commentStatement
   | NOTRACK                                           # notrackStatement
   | natKind natArg*                                   # natStatement

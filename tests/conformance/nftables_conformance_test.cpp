@@ -6,6 +6,7 @@
 //    ... hook ...") for the first table line ("*FAMILY;TABLE;NAME,..."), in a table of that
 //    family with the sets and maps the file declares; ok lines must parse (rate with a floor
 //    at what was reached), fail lines must be rejected with FWM090 (nft's reason) at >= 90%;
+//    named objects the file declares ("%cnt1 type counter;ok") are declared in the table;
 //  - corpus/real/nftables: real-world rulesets; files with known, correct errors (missing
 //    include files, shell-escaped quotes) are listed.
 #include <fmt/format.h>
@@ -53,6 +54,25 @@ std::string set_declaration(const std::string& spec) {
   return fmt::format("\t{} {} {{ {}; }}\n", map ? "map" : "set", name, body);
 }
 
+// "%cnt1 type counter", "%qt1 type quota 25 mbytes", "%cthelp1 type ct helper { type \"ftp\"
+// protocol tcp; }" -> the object's block in the table ("quota qt1 { 25 mbytes }").
+std::string object_declaration(const std::string& spec) {
+  auto space = spec.find(' ');
+  std::string name = spec.substr(1, space - 1);
+  std::string body = trim(spec.substr(spec.find("type ", space) + 5));
+  std::string kind, args;
+  if (auto brace = body.find('{'); brace != std::string::npos) {
+    kind = trim(body.substr(0, brace));
+    args = body.substr(brace + 1, body.rfind('}') - brace - 1);
+  } else {
+    auto word = body.find(' ');
+    if (body.rfind("ct ", 0) == 0) word = body.find(' ', 3);
+    kind = body.substr(0, word);
+    args = word == std::string::npos ? "" : body.substr(word + 1);
+  }
+  return fmt::format("\t{} {} {{ {} }}\n", kind, name, args);
+}
+
 }  // namespace
 
 TEST_CASE("nftables conformance: every ruleset dump parses", "[nftables][conformance]") {
@@ -93,8 +113,13 @@ TEST_CASE("nftables conformance: rule lines of the py tests", "[nftables][confor
         if (s != std::string::npos) chain_specs[line.substr(1, s - 1)] = line.substr(s + 1);
         continue;
       }
+      if (!line.empty() && line[0] == '%') {  // a named object the rules use
+        auto ok_at = line.rfind(";ok");
+        if (ok_at != std::string::npos) sets += object_declaration(line.substr(0, ok_at));
+        continue;
+      }
       // '-' marks a disabled test line
-      if (line.empty() || line[0] == '#' || line[0] == '?' || line[0] == '%' || line[0] == '-') continue;
+      if (line.empty() || line[0] == '#' || line[0] == '?' || line[0] == '-') continue;
       auto semi = line.rfind(";ok");
       bool ok = semi != std::string::npos;
       auto fail_pos = line.rfind(";fail");

@@ -329,9 +329,10 @@ TEST_CASE("nftables validation: rules nft refuses (tests/py fail lines)", "[nfta
       {"inet", filter, "gre ip saddr set 1.2.3.4", "syntax error, unexpected set"},                 // inet/gre.t
       {"bridge", filter, "vlan id 4094 vlan dei 1 vlan pcp 8", "Value 8 exceeds valid range 0-7"},  // bridge/vlan.t
       {"bridge", filter, "ether type ip vlan id 1",
-       "conflicting protocols specified: ether vs. vlan"},                               // bridge/vlan.t
-      {"bridge", filter, "ether type arp reject", "cannot reject this network family"},  // bridge/reject.t
-      {"bridge", filter, "meta broute set 1", "meta broute"},                            // bridge/meta.t
+       "conflicting protocols specified: ether vs. vlan"},                                        // bridge/vlan.t
+      {"bridge", filter, "ether type arp reject", "cannot reject this network family"},           // bridge/reject.t
+      {"bridge", filter, "meta broute set 1", "meta broute"},                                     // bridge/meta.t
+      {"ip", filter, "ip saddr 192.168.1.3 quota name \"qt3\"", "quota \"qt3\" does not exist"},  // ip/objects.t
   };
   for (const auto& c : cases) {
     std::string text =
@@ -423,4 +424,24 @@ TEST_CASE("nftables real syntax: a shebang's --includepath is searched for inclu
   REQUIRE(r.ruleset);
   REQUIRE(diags(*r.ruleset, "FWM090").size() == 1);
   fs::remove_all(dir);
+}
+
+TEST_CASE("nftables validation: named objects must exist in the table", "[nftables][issue25]") {
+  // ip/objects.t: `counter name "cnt2"` with cnt2 declared loads; an undeclared name does not
+  // (the kernel: No such file or directory). Declared in a table block or by a command.
+  const std::string text =
+      "table ip test {\n\tcounter cnt1 { }\n\tquota qt1 { 25 mbytes }\n\tchain c {\n"
+      "\t\ttype filter hook input priority 0;\n"
+      "\t\tip saddr 192.168.1.3 counter name \"cnt1\"\n"
+      "\t\tip saddr 192.168.1.3 quota name \"qt1\"\n"
+      "\t\tip saddr 192.168.1.3 counter name tcp dport map { 443 : \"cnt1\" }\n\t}\n}\n"
+      "add limit ip test lim1 { rate 400/minute }\n"
+      "add rule ip test c limit name \"lim1\"\n"
+      "add rule ip test c counter name \"cnt9\"\n";
+  require_nft_accepts(text.substr(0, text.find("add rule ip test c counter name")));
+  auto rs = load_text(text);
+  auto errors = diags(*rs, "FWM090");
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0]->span.line == 13);
+  CHECK(errors[0]->message.find("counter \"cnt9\" does not exist in table ip test") != std::string::npos);
 }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -123,6 +124,8 @@ struct SetModel {
 struct TableModel {
   std::string family, name;
   bool dormant = false;
+  // Named stateful objects the table declares: "counter NAME", "quota NAME", "limit NAME".
+  std::set<std::string> objects;
   SourceSpan span;
 };
 

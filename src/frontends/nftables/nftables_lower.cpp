@@ -137,6 +137,7 @@ class RuleLowering {
           have_verdict = true;
           break;
         case StmtKind::Limit: {
+          if (!named_object_exists(s)) return false;
           Match m;
           unknown(m, s.text);
           combine(alts, {m});
@@ -182,6 +183,7 @@ class RuleLowering {
           }
           break;
         case StmtKind::Counter:
+          if (!named_object_exists(s)) return false;
           break;
       }
       if (have_verdict) break;  // statements after a verdict are not executed
@@ -239,6 +241,27 @@ class RuleLowering {
       out += " " + s.text;
     }
     return out;
+  }
+
+  // `counter name "c"`, `quota name "q"`, `limit name "l"`: the kernel refuses a rule
+  // naming an object its table does not have (nft: Could not process rule: No such file or
+  // directory). Names given by a map or a variable are not checked.
+  bool named_object_exists(const Stmt& s) {
+    for (const char* kind : {"counter", "quota", "limit"}) {
+      std::string prefix = std::string(kind) + " name \"";
+      if (s.text.rfind(prefix, 0) != 0 || s.text.back() != '"') continue;
+      std::string name = s.text.substr(prefix.size(), s.text.size() - prefix.size() - 1);
+      if (name.find('"') != std::string::npos) return true;
+      const TableModel* table = nullptr;
+      for (const auto& t : model_.tables)
+        if (t.family == chain_.family && t.name == chain_.table) table = &t;
+      if (table && !table->objects.count(std::string(kind) + " " + name))
+        return fail(
+            fmt::format("{} \"{}\" does not exist in table {} {} (nft: Could not process rule: No such "
+                        "file or directory)",
+                        kind, name, chain_.family, chain_.table));
+    }
+    return true;
   }
 
   static bool rewrites_analysed_field(const Stmt& s) {

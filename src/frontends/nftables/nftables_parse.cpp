@@ -1243,6 +1243,7 @@ class FileParser {
     } else if (auto* f = dynamic_cast<P::FlowtableOpenContext*>(item)) {
       push(BlockKind::Other, family, table, ident(f->name));
     } else if (auto* o = dynamic_cast<P::ObjectOpenContext*>(item)) {
+      model_.table(family, table, true)->objects.insert(o->objectKind()->getStart()->getText() + " " + ident(o->name));
       push(BlockKind::Other, family, table, ident(o->name));
     } else if (auto* fl = dynamic_cast<P::TableFlagsContext*>(item)) {
       for (auto* id : fl->identifier())
@@ -1546,8 +1547,19 @@ class FileParser {
     } else if (auto* o = dynamic_cast<P::OtherCommandContext*>(cmd)) {
       std::string verb = o->getStart()->getText();
       if (verb != "list") not_applied(o, fmt::format("command '{}'", source_text(o)));
-    } else if (dynamic_cast<P::ObjectCommandContext*>(cmd)) {
-      // add counter / quota / limit / ct helper objects: state, no effect on verdicts
+    } else if (auto* oc = dynamic_cast<P::ObjectCommandContext*>(cmd)) {
+      // add counter / quota / limit / ct helper objects: state, no effect on verdicts;
+      // `add counter [FAMILY] TABLE NAME ...` declares the name for `counter name NAME`.
+      std::vector<std::string> words;
+      for (auto* t : oc->genericTerm()) words.push_back(unquote(t->getText()));
+      static const std::set<std::string> families = {"ip", "ip6", "inet", "arp", "bridge", "netdev"};
+      std::string kind =
+          oc->getStart()->getText() == "add" || oc->getStart()->getText() == "create" ? oc->children[1]->getText() : "";
+      std::size_t i = 0;
+      std::string family = "ip";
+      if (i < words.size() && families.count(words[i])) family = words[i++];
+      if (i + 1 < words.size() && (kind == "counter" || kind == "quota" || kind == "limit"))
+        model_.table(family, words[i], true)->objects.insert(kind + " " + words[i + 1]);
     }
   }
 
