@@ -110,6 +110,9 @@ SNAT        : 'snat' ;
 MASQUERADE  : 'masquerade' ;
 REDIRECT    : 'redirect' ;
 TO          : 'to' ;
+METER       : 'meter' ;
+OPTION      : 'option' ;
+RT          : 'rt' ;
 
 // Operators and punctuation
 NEQ         : '!=' ;
@@ -140,7 +143,9 @@ MINUS       : '-' ;
 SLASH       : '/' ;
 STAR        : '*' ;
 
-VARREF      : '$' [a-zA-Z_] [a-zA-Z0-9_]* ;
+// A variable's name is what nft's scanner reads as a string (scanner.l: letters, digits,
+// '_', '.', '/', '-'): `$lan-if`, `$net/v4`.
+VARREF      : '$' [a-zA-Z_] [a-zA-Z0-9_./-]* ;
 SETREF      : '@' [a-zA-Z_] [a-zA-Z0-9_./\\-]* ;
 STRING      : '"' ( '\\' . | ~["\\\r\n] )* '"' ;
 SQSTRING    : '\'' ~['\r\n]* '\'' ;

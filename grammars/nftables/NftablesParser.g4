@@ -114,8 +114,11 @@ typeWord : identifier ;
 
 ruleBody : statement+ ;
 
+// `tcp option maxseg size set rt mtu`, `tcp option maxseg size 1460`, `tcp option sack-perm
+// exists`: an option and its field (or exists / missing), then a value or `set`.
 statement
-  : selectorExpr (relOp | OVER)? rhs                 # matchStatement
+  : TCP OPTION field field (SET valueExpr | relOp? rhs)?   # tcpOptionStatement
+  | selectorExpr (relOp | OVER)? rhs                 # matchStatement
   | selectorExpr VMAP vmapOperand                     # vmapStatement
   | selectorExpr MAP vmapOperand                      # mapLookupStatement
   | VMAP vmapOperand                                  # keylessVmapStatement
@@ -125,11 +128,12 @@ statement
   | COUNTER (PACKETS VALUE BYTES VALUE | BYTES VALUE PACKETS VALUE | VALUE objectRef)?   # counterStatement
   | LOG logOption*                                    # logStatement
   | LIMIT (RATE OVER? VALUE+ (BURST VALUE (PACKETS | BYTES | VALUE)?)? | VALUE objectRef)   # limitStatement
-  | QUOTA ((OVER | UNTIL)? VALUE+ (USED VALUE+)? | VALUE objectRef)   # quotaStatement
+  | QUOTA (VALUE string | (OVER | UNTIL)? VALUE+ (USED VALUE+)? | VALUE objectRef)   # quotaStatement
   | COMMENT string                                    # commentStatement
   | NOTRACK                                           # notrackStatement
   | natKind natArg*                                   # natStatement
-  | (ADD | UPDATE | DELETE) SETREF setExpr?           # setUpdateStatement
+  | (ADD | UPDATE | DELETE) SETREF (dynsetBody | setExpr)?   # setUpdateStatement
+  | METER identifier (VALUE VALUE)? dynsetBody        # meterStatement
   | VALUE VALUE relOp? rhs                             # unknownSelectorStatement
   | otherTerm                                         # otherStatement
   ;
@@ -138,7 +142,8 @@ selectorExpr : selector (DOT (selector | plainAtom))* (binOp atom)* ;
 plainAtom : VALUE | MINUS VALUE | string ;
 
 selector
-  : (IP | IP6 | TCP | UDP | UDPLITE | SCTP | DCCP | TH | ICMP | ICMPV6 | ETHER | VLAN | ARP) field   # payloadSelector
+  : RT (IP | IP6)? field                                                      # rtSelector
+  | (IP | IP6 | TCP | UDP | UDPLITE | SCTP | DCCP | TH | ICMP | ICMPV6 | ETHER | VLAN | ARP) field   # payloadSelector
   | META field                                                                # metaSelector
   | (IIF | IIFNAME | OIF | OIFNAME)                                           # interfaceSelector
   | CT (ORIGINAL | REPLY)? field                                              # ctSelector
@@ -146,7 +151,7 @@ selector
   | SETREF COMMA VALUE COMMA VALUE                                            # rawSelector
   ;
 
-field : VALUE | keywordAsValue | PRIORITY | LEVEL | PREFIX | IIF | IIFNAME | OIF | OIFNAME | TIMEOUT | EXPIRES | BYTES | PACKETS | HANDLE | INDEX | FLAGS | DEVICE | GROUP ;
+field : VALUE | keywordAsValue | OPTION | PRIORITY | LEVEL | PREFIX | IIF | IIFNAME | OIF | OIFNAME | TIMEOUT | EXPIRES | BYTES | PACKETS | HANDLE | INDEX | FLAGS | DEVICE | GROUP ;
 
 relOp : NEQ | EQ | LT | GT | LE | GE | NOT ;
 binOp : AMP | PIPE | CARET | LSHIFT | RSHIFT ;
@@ -188,6 +193,16 @@ elementOption
 
 vmapOperand : setExpr | SETREF | VARREF ;
 
+// The element a rule adds to a set or meter (`update @s { ip saddr limit rate over 10/second }`,
+// `meter m { ip saddr ct count over 3 }`): a key, then element options and the stateful
+// statements nft runs on the element (parser_bison.y: set_elem_expr_stmt, meter_stmt).
+dynsetBody : LBRACE NL* elementKey (elementOption | dynsetStmt)* NL* RBRACE ;
+dynsetStmt
+  : CT field OVER? VALUE
+  | QUOTA (OVER | UNTIL)? VALUE+ (USED VALUE+)?
+  | LIMIT RATE OVER? VALUE+ (BURST VALUE (PACKETS | BYTES | VALUE)?)?
+  ;
+
 verdict
   : ACCEPT
   | DROP
@@ -216,7 +231,7 @@ otherTerm
   : VALUE | string | VARREF | SETREF | setExpr
   | SET | MAP | TYPE | PRIORITY | DEVICE | FLAGS | TIMEOUT | EXPIRES | TO | WITH | OVER | UNTIL | RATE | BURST
   | PACKETS | BYTES | PREFIX | LEVEL | GROUP | SNAPLEN | ORIGINAL | REPLY | INDEX | HANDLE | POSITION | ELEMENT
-  | USED | RESET
+  | USED | RESET | METER | OPTION | RT
   | ARP | BRIDGE | INET | NETDEV | TABLE | CHAIN | RULE | FLOWTABLE
   | relOp | binOp | COLON | DOT | COMMA | SLASH | MINUS | PLUS | STAR | ASSIGN
   | LPAREN | RPAREN | LBRACK | RBRACK
@@ -240,7 +255,7 @@ identifier
   | POSITION | INDEX | TCP | UDP | UDPLITE | SCTP | DCCP | TH | ICMP | ICMPV6 | ETHER | VLAN | META | CT
   | ORIGINAL | REPLY | FIB | IIF | IIFNAME | OIF | OIFNAME | ACCEPT | DROP | REJECT | WITH | JUMP | GOTO | RETURN
   | CONTINUE | QUEUE | COUNTER | PACKETS | BYTES | LOG | PREFIX | LEVEL | GROUP | SNAPLEN | LIMIT | RATE | OVER
-  | UNTIL | BURST | QUOTA | USED | NOTRACK | DNAT | SNAT | MASQUERADE | REDIRECT | TO
+  | UNTIL | BURST | QUOTA | USED | NOTRACK | DNAT | SNAT | MASQUERADE | REDIRECT | TO | METER | OPTION | RT
   ;
 
 string : STRING | SQSTRING ;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -75,6 +76,9 @@ struct Stmt {
   Verdict verdict;
   std::string text;  // as written (for unknowns, nat, labels)
   std::string nat_kind;
+  // SetUpdate: the stateful statements run on the element (`limit rate over 10/second`,
+  // `ct count over 3`): a condition decided at run time; "" when there are none.
+  std::string stateful;
   int column = 1;
 };
 
@@ -120,6 +124,8 @@ struct SetModel {
 struct TableModel {
   std::string family, name;
   bool dormant = false;
+  // Named stateful objects the table declares: "counter NAME", "quota NAME", "limit NAME".
+  std::set<std::string> objects;
   SourceSpan span;
 };
 
@@ -155,6 +161,10 @@ struct ParseOptions {
   std::string include_root;
   std::string include_root_display;  // how diagnostics name it (relative stays relative)
   Limits limits;                     // include depth, size and line length of included files
+  // Include directories the file's shebang gives (`#!/usr/sbin/nft -I DIR -f`,
+  // `--includepath DIR`): searched, after the input's directory, for relative includes.
+  // Filled from the top file's first line; included files inherit them.
+  std::vector<std::string> include_paths;
   // Parse each token shape once and lay its tree onto later items of that shape. Off:
   // every item goes through the parser (tests compare both).
   bool reuse_item_trees = true;

@@ -137,6 +137,7 @@ class RuleLowering {
           have_verdict = true;
           break;
         case StmtKind::Limit: {
+          if (!named_object_exists(s)) return false;
           Match m;
           unknown(m, s.text);
           combine(alts, {m});
@@ -146,16 +147,43 @@ class RuleLowering {
           Match m;
           unknown(m, s.text);
           combine(alts, {m});
-          if (s.text.rfind("xt target", 0) == 0) {
+          // synproxy answers a SYN itself and takes the ACK out of the path (nft(8),
+          // SYNPROXY STATEMENT; the kernel's nft_synproxy_eval: NF_STOLEN / NF_DROP): the
+          // fate of the packets it sees is decided outside the ruleset.
+          if (s.text.rfind("xt target", 0) == 0 || s.text.rfind("synproxy", 0) == 0) {
             action.kind = ActionKind::Unknown;
             action.label = s.text;
             have_verdict = true;
           }
           break;
         }
-        case StmtKind::Counter:
-        case StmtKind::SetValue:
         case StmtKind::SetUpdate:
+          // `update @s { ip saddr limit rate over 10/second }`, `meter m { ip saddr ct count
+          // over 3 }`: the rule goes on only when the element's statements say so, which
+          // depends on earlier packets.
+          if (!s.stateful.empty()) {
+            Match m;
+            unknown(m, s.text);
+            combine(alts, {m});
+          }
+          break;
+        case StmtKind::SetValue:
+          // A payload rewrite of a field the analysis reads (`tcp dport set 22`, `ip daddr
+          // set 10.0.0.1`): the rest of the chain and later hooks see the new value, which
+          // the IR cannot express for a statement that does not end the rule; the verdict of
+          // the packets it rewrites is left undetermined. Other fields (dscp, ttl, mark,
+          // tcp option maxseg) no rule decision reads: no effect.
+          if (rewrites_analysed_field(s)) {
+            Match m;
+            unknown(m, s.text);
+            combine(alts, {m});
+            action.kind = ActionKind::Unknown;
+            action.label = s.text;
+            have_verdict = true;
+          }
+          break;
+        case StmtKind::Counter:
+          if (!named_object_exists(s)) return false;
           break;
       }
       if (have_verdict) break;  // statements after a verdict are not executed
@@ -213,6 +241,37 @@ class RuleLowering {
       out += " " + s.text;
     }
     return out;
+  }
+
+  // `counter name "c"`, `quota name "q"`, `limit name "l"`: the kernel refuses a rule
+  // naming an object its table does not have (nft: Could not process rule: No such file or
+  // directory). Names given by a map or a variable are not checked.
+  bool named_object_exists(const Stmt& s) {
+    for (const char* kind : {"counter", "quota", "limit"}) {
+      std::string prefix = std::string(kind) + " name \"";
+      if (s.text.rfind(prefix, 0) != 0 || s.text.back() != '"') continue;
+      std::string name = s.text.substr(prefix.size(), s.text.size() - prefix.size() - 1);
+      if (name.find('"') != std::string::npos) return true;
+      const TableModel* table = nullptr;
+      for (const auto& t : model_.tables)
+        if (t.family == chain_.family && t.name == chain_.table) table = &t;
+      if (table && !table->objects.count(std::string(kind) + " " + name))
+        return fail(
+            fmt::format("{} \"{}\" does not exist in table {} {} (nft: Could not process rule: No such "
+                        "file or directory)",
+                        kind, name, chain_.family, chain_.table));
+    }
+    return true;
+  }
+
+  static bool rewrites_analysed_field(const Stmt& s) {
+    static const std::set<std::string> fields = {
+        "ip saddr",   "ip daddr",   "ip6 saddr",     "ip6 daddr",     "tcp sport",   "tcp dport",
+        "udp sport",  "udp dport",  "th sport",      "th dport",      "sctp sport",  "sctp dport",
+        "dccp sport", "dccp dport", "udplite sport", "udplite dport", "ip protocol", "ip6 nexthdr"};
+    for (const auto& sel : s.selectors)
+      if (fields.count(sel)) return true;
+    return false;
   }
 
   bool fail(std::string message) {

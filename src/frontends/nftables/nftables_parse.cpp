@@ -19,6 +19,7 @@
 #include "antlr4-runtime.h"
 #include "frontends/nftables/nftables_frontend.h"
 #include "frontends/nftables/nftables_token_scanner.h"
+#include "frontends/nftables/nftables_validate.h"
 #include "ir/suppressions.h"
 
 namespace fwm::nftables {
@@ -379,6 +380,8 @@ class FileParser {
   void run(const TextFile& file) {
     file_ = &file;
     lines_ = split_lines(file.text);
+    include_paths_ = options_.include_paths;
+    if (depth_ == 0 && !lines_.empty()) read_shebang(lines_.front());
     model_.line_count += lines_.size();
     // The scanner's tokens, handed to the parser through a token source of their own, with
     // their text (the file is ASCII: character and byte positions agree); ANTLR's lexer
@@ -956,7 +959,24 @@ class FileParser {
       if (operands.size() == ops.size() && se->plainAtom().empty())
         for (std::size_t i = 0; i < ops.size(); ++i) s.selector_ops.emplace_back(ops[i]->getText(), atom(operands[i]));
     };
-    if (auto* m = dynamic_cast<P::MatchStatementContext*>(st)) {
+    if (auto* to = dynamic_cast<P::TcpOptionStatementContext*>(st)) {
+      // nft(8) EXTENSION HEADER EXPRESSIONS: tcp option NAME FIELD; `set` rewrites it (an
+      // MSS clamp: no rule decision reads it), a test is not modelled (undetermined).
+      auto fields = to->field();
+      s.selectors.push_back(fmt::format("tcp option {} {}", fields[0]->getText(), fields[1]->getText()));
+      if (to->SET()) {
+        s.kind = StmtKind::SetValue;
+      } else {
+        s.kind = StmtKind::Match;
+        if (to->relOp()) s.op = to->relOp()->getStart()->getText();
+        if (to->rhs()) {
+          s.rhs = rhs(to->rhs());
+        } else {  // exists / missing
+          s.selectors.back() = fmt::format("tcp option {}", fields[0]->getText());
+          s.rhs.text = fields[1]->getText();
+        }
+      }
+    } else if (auto* m = dynamic_cast<P::MatchStatementContext*>(st)) {
       s.kind = StmtKind::Match;
       selectors(m->selectorExpr());
       if (m->relOp()) s.op = m->relOp()->getStart()->getText();
@@ -969,8 +989,9 @@ class FileParser {
     } else if (auto* kv = dynamic_cast<P::KeylessVmapStatementContext*>(st)) {
       s.kind = StmtKind::Vmap;
       s.rhs = vmap_operand(kv->vmapOperand());
-    } else if (dynamic_cast<P::SetValueStatementContext*>(st)) {
+    } else if (auto* sv = dynamic_cast<P::SetValueStatementContext*>(st)) {
       s.kind = StmtKind::SetValue;
+      selectors(sv->selectorExpr());
     } else if (auto* vd = dynamic_cast<P::VerdictStatementContext*>(st)) {
       s.kind = StmtKind::Verdict;
       s.verdict = verdict(vd->verdict());
@@ -990,10 +1011,28 @@ class FileParser {
       s.kind = StmtKind::SetUpdate;
       s.rhs.kind = Expr::Kind::SetRef;
       s.rhs.text = u->SETREF()->getText().substr(1);
+      s.stateful = stateful_text(u->dynsetBody());
+    } else if (auto* me = dynamic_cast<P::MeterStatementContext*>(st)) {
+      // meter NAME { key stmt... }: a set of the rule's own, filled from the packet path
+      s.kind = StmtKind::SetUpdate;
+      s.rhs.kind = Expr::Kind::SetRef;
+      s.rhs.text = ident(me->identifier());
+      s.stateful = stateful_text(me->dynsetBody());
     } else {
       s.kind = StmtKind::Unknown;
     }
     return s;
+  }
+
+  // The stateful statements of an element a rule adds to a set or meter (limit, quota,
+  // ct count), whose outcome decides whether the rule goes on; "" when there are none.
+  std::string stateful_text(P::DynsetBodyContext* body) {
+    if (!body) return "";
+    std::string out;
+    for (auto* d : body->dynsetStmt()) out += (out.empty() ? "" : " ") + source_text(d);
+    for (auto* o : body->elementOption())
+      if (o->LIMIT()) out += (out.empty() ? "" : " ") + source_text(o);
+    return out;
   }
 
   Expr vmap_operand(P::VmapOperandContext* v) {
@@ -1019,8 +1058,10 @@ class FileParser {
       Stmt s = statement(st);
       if (auto* c = dynamic_cast<P::CommentStatementContext*>(st))
         read_suppressions(unquote(c->string()->getText()), r.suppressions);
-      // Consecutive unmodelled words form one unknown condition.
-      if (s.kind == StmtKind::Unknown && !r.stmts.empty() && r.stmts.back().kind == StmtKind::Unknown) {
+      // Consecutive unmodelled words form one unknown condition; `synproxy` starts a
+      // statement of its own (its options follow it).
+      if (s.kind == StmtKind::Unknown && s.text != "synproxy" && !r.stmts.empty() &&
+          r.stmts.back().kind == StmtKind::Unknown) {
         r.stmts.back().text += " " + s.text;
         continue;
       }
@@ -1042,6 +1083,32 @@ class FileParser {
       if (after <= line.size()) r.handle = handle_comment(line.substr(after));
     }
     return r;
+  }
+
+  // What nft refuses in a rule the grammar reads (nftables_validate.h): an FWM090 with
+  // nft's reason, and the rule is not loaded. False when the rule is refused.
+  bool validate(P::RuleBodyContext* body, const std::string& family, const std::string& table,
+                const ChainModel& chain) {
+    std::vector<RuleToken> words;
+    for (std::size_t k = body->getStart()->getTokenIndex(); k <= body->getStop()->getTokenIndex(); ++k) {
+      antlr4::Token* t = tokens_->get(k);
+      if (t->getType() == P::NL || t->getType() == antlr4::Token::EOF) continue;
+      words.push_back({t->getText(), static_cast<int>(t->getLine()), static_cast<int>(t->getCharPositionInLine()) + 1});
+    }
+    RuleContext context;
+    context.family = family;
+    context.chain_type = chain.type;
+    context.hook = chain.hook;
+    context.set_type = [&](const std::string& name) -> std::optional<std::string> {
+      const SetModel* s = model_.set(family, table, name);
+      if (!s) return std::nullopt;
+      return s->type;
+    };
+    auto problem = validate_rule(words, context);
+    if (!problem || words.empty()) return true;
+    const RuleToken& at = words[problem->token];
+    error(at.line, at.column, fmt::format("{} (nft refuses the rule)", problem->message), "");
+    return false;
   }
 
   // The byte offset in `line` of the character at `column` (ANTLR's lexer counts code
@@ -1176,6 +1243,7 @@ class FileParser {
     } else if (auto* f = dynamic_cast<P::FlowtableOpenContext*>(item)) {
       push(BlockKind::Other, family, table, ident(f->name));
     } else if (auto* o = dynamic_cast<P::ObjectOpenContext*>(item)) {
+      model_.table(family, table, true)->objects.insert(o->objectKind()->getStart()->getText() + " " + ident(o->name));
       push(BlockKind::Other, family, table, ident(o->name));
     } else if (auto* fl = dynamic_cast<P::TableFlagsContext*>(item)) {
       for (auto* id : fl->identifier())
@@ -1230,6 +1298,10 @@ class FileParser {
     } else if (auto* r = dynamic_cast<P::ChainRuleContext*>(item)) {
       end = r->end();
       std::string family = b.family, table = b.table;
+      if (!validate(r->ruleBody(), family, table, *chain)) {
+        if (closes(end)) close_block();
+        return;
+      }
       chain->rules.push_back(rule(r->ruleBody()));
       if (!pending_anonymous_chain_.empty()) {
         std::string name = std::move(pending_anonymous_chain_);
@@ -1388,6 +1460,7 @@ class FileParser {
                                 family, table, chain));
         return;
       }
+      if (!validate(r->ruleBody(), family, table, *c)) return;
       RuleModel rm = rule(r->ruleBody());
       rm.text = source_text(r);
       std::optional<std::size_t> at;  // the rule the position refers to
@@ -1474,8 +1547,19 @@ class FileParser {
     } else if (auto* o = dynamic_cast<P::OtherCommandContext*>(cmd)) {
       std::string verb = o->getStart()->getText();
       if (verb != "list") not_applied(o, fmt::format("command '{}'", source_text(o)));
-    } else if (dynamic_cast<P::ObjectCommandContext*>(cmd)) {
-      // add counter / quota / limit / ct helper objects: state, no effect on verdicts
+    } else if (auto* oc = dynamic_cast<P::ObjectCommandContext*>(cmd)) {
+      // add counter / quota / limit / ct helper objects: state, no effect on verdicts;
+      // `add counter [FAMILY] TABLE NAME ...` declares the name for `counter name NAME`.
+      std::vector<std::string> words;
+      for (auto* t : oc->genericTerm()) words.push_back(unquote(t->getText()));
+      static const std::set<std::string> families = {"ip", "ip6", "inet", "arp", "bridge", "netdev"};
+      std::string kind =
+          oc->getStart()->getText() == "add" || oc->getStart()->getText() == "create" ? oc->children[1]->getText() : "";
+      std::size_t i = 0;
+      std::string family = "ip";
+      if (i < words.size() && families.count(words[i])) family = words[i++];
+      if (i + 1 < words.size() && (kind == "counter" || kind == "quota" || kind == "limit"))
+        model_.table(family, words[i], true)->objects.insert(kind + " " + words[i + 1]);
     }
   }
 
@@ -1550,6 +1634,33 @@ class FileParser {
     c->rules.erase(c->rules.begin() + static_cast<std::ptrdiff_t>(*at));
   }
 
+  // `#!/usr/sbin/nft -I /etc/nftables.d -f` (nft(8): -I, --includepath directory): the
+  // directories nft searches for relative includes when the file runs as a script.
+  void read_shebang(std::string_view line) {
+    if (line.rfind("#!", 0) != 0 || line.find("nft") == std::string_view::npos) return;
+    std::vector<std::string> words;
+    std::string word;
+    for (char c : line.substr(2)) {
+      if (c == ' ' || c == '\t' || c == '\r') {
+        if (!word.empty()) words.push_back(std::move(word));
+        word.clear();
+      } else {
+        word += c;
+      }
+    }
+    if (!word.empty()) words.push_back(std::move(word));
+    for (std::size_t i = 1; i < words.size(); ++i) {
+      const std::string& w = words[i];
+      if ((w == "-I" || w == "--includepath") && i + 1 < words.size()) {
+        include_paths_.push_back(words[++i]);
+      } else if (w.rfind("--includepath=", 0) == 0) {
+        include_paths_.push_back(w.substr(14));
+      } else if (w.rfind("-I", 0) == 0 && w.size() > 2 && w[2] != '-') {
+        include_paths_.push_back(w.substr(2));
+      }
+    }
+  }
+
   void include(antlr4::ParserRuleContext* inc, const std::string& pattern) {
     namespace fs = std::filesystem;
     if (static_cast<std::size_t>(depth_) >= options_.limits.max_include_depth) {
@@ -1581,9 +1692,33 @@ class FileParser {
     if (::glob(target.string().c_str(), 0, nullptr, &g) == 0)
       for (std::size_t i = 0; i < g.gl_pathc; ++i) files.emplace_back(g.gl_pathv[i]);
     globfree(&g);
+    // Not beside the input: the shebang's include directories. One inside the input's
+    // directory is read as it is; an absolute one elsewhere (/etc/nftables.d) as the
+    // directory of the same name beside the input, the layout of /etc copied with it.
+    if (files.empty() && !fs::path(pattern).is_absolute()) {
+      for (const auto& dir : include_paths_) {
+        fs::path d(dir);
+        fs::path candidate = d.is_absolute() ? d : base / d;
+        std::string how;
+        if (outside(candidate) && d.is_absolute()) {
+          fs::path name = d.filename().empty() ? d.parent_path().filename() : d.filename();
+          candidate = root / name;
+          how = fmt::format("the shebang's include path {} read as {}", dir, candidate.string());
+        }
+        if (outside(candidate) || !fs::is_directory(candidate, ec)) continue;
+        glob_t gi{};
+        if (::glob((candidate / pattern).string().c_str(), 0, nullptr, &gi) == 0)
+          for (std::size_t i = 0; i < gi.gl_pathc; ++i) files.emplace_back(gi.gl_pathv[i]);
+        globfree(&gi);
+        if (files.empty()) continue;
+        if (!how.empty()) not_applied_note(inc, fmt::format("include \"{}\": {}", pattern, how));
+        break;
+      }
+    }
     if (files.empty()) {
       if (!wildcard)
-        error_at(inc, fmt::format("include \"{}\": file not found (looked for {})", pattern, target.string()));
+        error_at(inc, fmt::format("include \"{}\": file not found (looked for {}{})", pattern, target.string(),
+                                  include_paths_.empty() ? "" : " and in the shebang's include paths"));
       return;  // a wildcard matching nothing is not an error for nft
     }
     std::sort(files.begin(), files.end());
@@ -1599,6 +1734,7 @@ class FileParser {
         continue;
       }
       ParseOptions sub = options_;
+      sub.include_paths = include_paths_;
       sub.include_root = root.string();
       sub.include_root_display = root_name;
       FileParser nested(model_, stack_, sub, depth_ + 1);
@@ -1606,7 +1742,14 @@ class FileParser {
     }
   }
 
+  // A note (FWM091 at note level) on how an item was read.
+  void not_applied_note(antlr4::ParserRuleContext* ctx, std::string message) {
+    error_at(ctx, std::move(message), "FWM091");
+    model_.diagnostics.back().severity = Severity::Note;
+  }
+
   std::string pending_anonymous_chain_;
+  std::vector<std::string> include_paths_;
   Model& model_;
   std::vector<Block>& stack_;
   const ParseOptions& options_;

@@ -140,10 +140,9 @@ bool scan_tokens(std::string_view s, std::vector<ScannedToken>& out) {
       bool closed = j < s.size() && s[j] == '\'';
       emit(closed ? static_cast<std::size_t>(NftablesLexer::SQSTRING) : other_type, closed ? j - i + 1 : 1);
     } else if ((c == '$' || c == '@') && (is_letter(next) || next == '_')) {
-      // VARREF : '$' [a-zA-Z_] [a-zA-Z0-9_]* ;  SETREF : '@' [a-zA-Z_] [a-zA-Z0-9_./\\-]*
+      // VARREF : '$' [a-zA-Z_] [a-zA-Z0-9_./-]* ;  SETREF : '@' [a-zA-Z_] [a-zA-Z0-9_./\\-]*
       std::size_t j = i + 2;
-      while (j < s.size() &&
-             (is_word(s[j]) || (c == '@' && (s[j] == '.' || s[j] == '/' || s[j] == '\\' || s[j] == '-'))))
+      while (j < s.size() && (is_word(s[j]) || s[j] == '.' || s[j] == '/' || s[j] == '-' || (c == '@' && s[j] == '\\')))
         ++j;
       emit(c == '$' ? NftablesLexer::VARREF : NftablesLexer::SETREF, j - i);
     } else if (std::size_t value = std::max(plain_value_length(s, i), is_hex(c) || c == ':' ? address_length(s, i) : 0);
