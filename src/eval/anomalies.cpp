@@ -222,8 +222,14 @@ std::vector<PathSurvey> survey_paths(const Ruleset& rs, const AnomalyOptions& op
 AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
   AnomalyReport report;
   RuleFlags hit(rs);
-  // Pieces each deciding rule decides, per path.
-  std::map<const Rule*, std::vector<std::pair<const Pipeline*, Box>>> decided;
+  // Pieces each deciding rule decides, per path; in ruleset order, so that a limit on the
+  // redundancy checks keeps the same rules whatever the addresses of the rules in memory.
+  struct RuleOrder {
+    bool operator()(const Rule* a, const Rule* b) const {
+      return std::make_pair(a->chain, a->index) < std::make_pair(b->chain, b->index);
+    }
+  };
+  std::map<const Rule*, std::vector<std::pair<const Pipeline*, Box>>, RuleOrder> decided;
   std::vector<std::uint8_t> reached_chains(rs.chains.size(), 0);
   const bool timing = timing_enabled();
   auto lap_start = std::chrono::steady_clock::now();
