@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "eval/bdd_evaluator.h"
+#include "eval/source_slices.h"
 #include "ir/rule_index.h"
 #include "util/two_threads.h"
 
@@ -1335,6 +1336,15 @@ EvalEngine engine_for(EvalEngine asked) {
 
 EvalResult evaluate(const Ruleset& ruleset, const Pipeline& pipeline, const Box& query, const EvalOptions& options) {
   const EvalEngine engine = engine_for(options.engine);
+  if (engine == EvalEngine::Auto && source_slices_met(ruleset, query, options) >= 2) {
+    auto budget = std::make_shared<WorkBudget>();
+    budget->limit = kWholeQueryWorkBeforeSlices;
+    try {
+      return evaluate_with_boxes(ruleset, pipeline, query, options, budget);
+    } catch (const BoxWorkExceeded&) {
+      return evaluate_in_source_slices(ruleset, pipeline, query, options);
+    }
+  }
   if (engine == EvalEngine::Diagrams)
     if (auto result = evaluate_with_bdds(ruleset, pipeline, query, options)) return std::move(*result);
   if (engine == EvalEngine::Auto && !query.empty()) {

@@ -78,6 +78,10 @@ struct EvalOptions {
   bool join_rewritten = false;
   // See ChainCallMemo; null: every call is evaluated. Not used when rules are skipped.
   std::shared_ptr<ChainCallMemo> memo;
+  // For EvalEngine::Auto: a query spanning many sources is evaluated slice by slice of
+  // the source address space, each slice meeting about this many rules with a source
+  // condition (RuleIndex::source_slices(), source_slices.h); 0: never.
+  std::size_t source_slice_rules = 16;
 };
 
 struct EvalResult {

@@ -274,7 +274,7 @@ std::vector<int> ChainIndex::candidates(const IndexQuery& q, std::size_t start) 
 }
 
 RuleIndex::RuleIndex(const Ruleset& rs)
-    : only_continue_(new std::atomic<std::uint64_t>[rs.chains.size()]()), reach_(chains_reach(rs)) {
+    : reach_(chains_reach(rs)), only_continue_(new std::atomic<std::uint64_t>[rs.chains.size()]()) {
   chains_.resize(rs.chains.size());
   for (std::size_t i = 0; i < rs.chains.size(); ++i) {
     std::size_t size = rs.chains[i].rules.size();
@@ -324,6 +324,61 @@ const RuleIndex::WholeRuleset& RuleIndex::whole_ruleset(const Ruleset& rs) const
       }
   });
   return whole_ruleset_;
+}
+
+namespace {
+
+// Cutting by source pays once the rules hold kSourceSlicesMinSlices slices' worth of
+// source intervals (below it, one evaluation of the whole query is as cheap), and while
+// rules without a source condition, which every slice walks again, are at most a
+// kSourceSlicesMaxWideShare-th of them. Calls are not counted: the index hands a slice
+// only the calls whose chain can match it.
+constexpr std::size_t kSourceSlicesMinSlices = 16;
+constexpr std::size_t kSourceSlicesMaxWideShare = 8;
+
+std::vector<u128> plan_source_slices(const Ruleset& rs, Family f, std::size_t rules_per_slice) {
+  const u128 max_address = f == Family::V6 ? kMaxV6 : kMaxV4;
+  std::vector<Interval<u128>> cuts;
+  std::size_t wide = 0;
+  for (const Chain& c : rs.chains)
+    for (const Rule& r : c.rules) {
+      if (r.match.never || !r.match.families.test(static_cast<std::size_t>(f))) continue;
+      if (r.action.kind == ActionKind::Continue) continue;
+      if (r.match.src && !covers_everything(r.match.src->of(f), max_address)) {
+        for (const auto& iv : r.match.src->of(f).intervals()) cuts.push_back(iv);
+      } else if (r.action.kind != ActionKind::Jump && r.action.kind != ActionKind::Goto) {
+        ++wide;
+      }
+    }
+  if (rules_per_slice == 0 || cuts.size() < kSourceSlicesMinSlices * rules_per_slice ||
+      wide * kSourceSlicesMaxWideShare > cuts.size())
+    return {};
+  std::sort(cuts.begin(), cuts.end(), [](const auto& a, const auto& b) { return a.lo < b.lo; });
+  // Greedy, in address order: a slice takes the intervals that start in it until one more
+  // would make them more than rules_per_slice; the next slice starts at that interval's
+  // first address. (Wide intervals, a /8 over many /24s, are in every slice they span:
+  // like rules without a source, each slice walks them again.)
+  std::vector<u128> starts{0};
+  std::size_t started = 0;  // intervals that start in the current slice
+  for (const auto& iv : cuts) {
+    if (started >= rules_per_slice && iv.lo > starts.back()) {
+      starts.push_back(iv.lo);
+      started = 0;
+    }
+    ++started;
+  }
+  if (starts.size() < 4) return {};
+  return starts;
+}
+
+}  // namespace
+
+const std::vector<u128>& RuleIndex::source_slices(const Ruleset& rs, Family f, std::size_t rules_per_slice) const {
+  std::lock_guard<std::mutex> lock(source_slices_mutex_);
+  const auto key = std::make_pair(f, rules_per_slice);
+  auto it = source_slices_.find(key);
+  if (it == source_slices_.end()) it = source_slices_.emplace(key, plan_source_slices(rs, f, rules_per_slice)).first;
+  return it->second;
 }
 
 std::shared_ptr<const RuleIndex> rule_index(const Ruleset& rs) {

@@ -11,6 +11,7 @@
 #include <bitset>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -133,6 +134,14 @@ class RuleIndex {
   bool boxes_fragment() const { return boxes_fragment_.load(std::memory_order_relaxed); }
   void note_boxes_fragment() const { boxes_fragment_.store(true, std::memory_order_relaxed); }
 
+  // Where evaluate() cuts a query that spans many sources (eval/source_slices.cpp): the
+  // first address of each of the contiguous source intervals ("slices") that partition
+  // the family's address space, each meeting about `rules_per_slice` rules with a source
+  // condition. Empty when cutting would not pay: few rules with a source condition, or
+  // many rules without one (every slice walks those again). Worked out once per family
+  // and size, by whichever evaluation asks first (from any thread).
+  const std::vector<u128>& source_slices(const Ruleset& rs, Family f, std::size_t rules_per_slice) const;
+
  private:
   std::vector<std::unique_ptr<ChainIndex>> chains_;
   std::vector<std::pair<std::size_t, std::size_t>> indexed_sizes_;  // chain, rules when built
@@ -144,6 +153,8 @@ class RuleIndex {
   mutable std::once_flag whole_ruleset_once_;
   mutable WholeRuleset whole_ruleset_;
   mutable std::atomic<bool> boxes_fragment_{false};
+  mutable std::mutex source_slices_mutex_;
+  mutable std::map<std::pair<Family, std::size_t>, std::vector<u128>> source_slices_;
 };
 
 // The ruleset's index, built on first use and kept with the ruleset

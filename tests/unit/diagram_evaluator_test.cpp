@@ -11,6 +11,7 @@
 
 #include "eval/bdd_evaluator.h"
 #include "eval/packet_bdd.h"
+#include "eval/source_slices.h"
 #include "frontends/frontend.h"
 
 using namespace fwm;
@@ -26,7 +27,8 @@ std::unique_ptr<Ruleset> load(const std::string& text, const char* format = "ipt
 // A random iptables-save file: filter (and sometimes raw and nat) tables, user chains
 // reached by jumps and gotos, rules on sources, destinations, ports, interfaces, states
 // and conditions the IR cannot decide.
-std::string random_ruleset(std::mt19937& rnd, int rules) {
+// `source_percent`: the share of rules with a source condition.
+std::string random_ruleset(std::mt19937& rnd, int rules, int source_percent = 50) {
   auto pick = [&rnd](int n) { return static_cast<int>(rnd() % static_cast<unsigned>(n)); };
   auto chance = [&](int percent) { return pick(100) < percent; };
   const int user_chains = 1 + pick(6);
@@ -36,7 +38,7 @@ std::string random_ruleset(std::mt19937& rnd, int rules) {
   };
   auto match = [&](bool may_unknown) {
     std::string m;
-    if (chance(50)) m += " -s " + std::string(chance(15) ? "! " : "") + prefix();
+    if (chance(source_percent)) m += " -s " + std::string(chance(15) ? "! " : "") + prefix();
     if (chance(30)) m += " -d " + prefix();
     if (chance(25)) m += fmt::format(" -i {}", std::vector<std::string>{"eth0", "eth1", "eth+", "lo"}[pick(4)]);
     if (chance(70)) {
@@ -124,6 +126,24 @@ std::map<std::string, Diagram> by_outcome(PacketBdds& bdds, const std::vector<Pi
 
 int compared = 0;  // evaluations compared (not left to the box evaluator)
 
+// Both results give every packet the same verdict and deciding rule (and, with
+// `uncertain`, the same first unknown rule).
+void compare_pieces(const Family family, const EvalResult& a_result, const EvalResult& b_result, bool uncertain) {
+  PacketBdds bdds(family, std::size_t(1) << 26);
+  auto a = by_outcome(bdds, a_result.pieces, uncertain);
+  auto b = by_outcome(bdds, b_result.pieces, uncertain);
+  std::set<std::string> keys;
+  for (const auto& [k, d] : a) keys.insert(k);
+  for (const auto& [k, d] : b) keys.insert(k);
+  for (const auto& k : keys) {
+    INFO("outcome " << k);
+    auto x = a.find(k), y = b.find(k);
+    CHECK(x != a.end());
+    CHECK(y != b.end());
+    if (x != a.end() && y != b.end()) CHECK(x->second == y->second);
+  }
+}
+
 // `join`: as the open paths and the anomaly survey evaluate (EvalOptions::join_rewritten);
 // without it, as the requirements do, the first unknown rule of undetermined packets too.
 void compare_engines(const Ruleset& rs, const Pipeline& p, const Box& query, const std::string& text,
@@ -143,19 +163,7 @@ void compare_engines(const Ruleset& rs, const Pipeline& p, const Box& query, con
   INFO(fmt::format("path {} {}", family_name(p.family), direction_name(p.direction)));
   CHECK(by_boxes.problems == by_diagrams.problems);
   CHECK(reached_by_boxes == reached_by_diagrams);
-  PacketBdds bdds(p.family, std::size_t(1) << 26);
-  auto a = by_outcome(bdds, by_boxes.pieces, !join);
-  auto b = by_outcome(bdds, by_diagrams.pieces, !join);
-  std::set<std::string> keys;
-  for (const auto& [k, d] : a) keys.insert(k);
-  for (const auto& [k, d] : b) keys.insert(k);
-  for (const auto& k : keys) {
-    INFO("outcome " << k);
-    auto x = a.find(k), y = b.find(k);
-    CHECK(x != a.end());
-    CHECK(y != b.end());
-    if (x != a.end() && y != b.end()) CHECK(x->second == y->second);
-  }
+  compare_pieces(p.family, by_boxes, by_diagrams, !join);
 }
 
 }  // namespace
@@ -325,4 +333,46 @@ TEST_CASE("the diagram evaluator stops at its node limit and says the region is 
   CHECK(r.problems[0].find("more than 2000 pieces") != std::string::npos);
   REQUIRE(r.pieces.size() == 1);
   CHECK(r.pieces[0].verdict == Verdict::Undetermined);
+}
+
+TEST_CASE("evaluating slice by slice of the sources gives every packet the whole evaluation's verdict and decider",
+          "[diagram][eval][slices]") {
+  std::mt19937 rnd(11);
+  int sliced = 0;
+  for (int round = 0; round < 24; ++round) {
+    // Mostly rules on sources (else slicing does not pay and is not done), some nested.
+    const std::string text = random_ruleset(rnd, 100 + round * 2, 95);
+    auto rs = load(text);
+    for (const Pipeline& p : rs->pipelines) {
+      Box whole = Box::everything(p.family, rs->ifaces.size());
+      whole.state = ct_all();
+      Box some_sources = whole;
+      some_sources.src = AddrIntervals(0x0a000000, 0x0a01ffff).unite(AddrIntervals(0x0a030000, 0x0a0300ff));
+      for (const Box& query : {whole, some_sources})
+        for (const bool join : {true, false}) {
+          std::set<const Rule*> reached_whole, reached_sliced;
+          EvalOptions reference;
+          reference.join_rewritten = join;
+          reference.on_match = [&](const Rule& r) { reached_whole.insert(&r); };
+          EvalOptions slices = reference;
+          slices.engine = EvalEngine::Auto;
+          slices.source_slice_rules = 4;
+          slices.on_match = [&](const Rule& r) { reached_sliced.insert(&r); };
+          if (source_slices_met(*rs, query, slices) < 2) continue;
+          ++sliced;
+          EvalResult by_slices = evaluate_in_source_slices(*rs, p, query, slices);
+          EvalResult by_whole = evaluate(*rs, p, query, reference);
+          INFO(text);
+          INFO(fmt::format("path {} {}", family_name(p.family), direction_name(p.direction)));
+          CHECK(std::set<std::string>(by_whole.problems.begin(), by_whole.problems.end()) ==
+                std::set<std::string>(by_slices.problems.begin(), by_slices.problems.end()));
+          CHECK(reached_whole == reached_sliced);
+          compare_pieces(p.family, by_whole, by_slices, !join);
+          // Through evaluate(), which tries the whole query first and then slices.
+          compare_pieces(p.family, by_whole, evaluate(*rs, p, query, slices), !join);
+        }
+    }
+  }
+  INFO(sliced << " evaluations sliced");
+  CHECK(sliced > 40);
 }

@@ -1,0 +1,31 @@
+// Evaluating a query slice by slice of the source address space. On a host with many
+// rules, each for its own source (per-tenant, per-service and blocklist rules), the
+// packets still undecided after a rule carry a hole for every rule before it: a box list
+// splits at every cut, a diagram grows by some 50 nodes a rule and each later rule's
+// operations walk that large diagram at memory latency. Cut by source into slices that
+// each meet a few dozen such rules, every evaluation stays small, and the slices'
+// results together are the query's: a packet's fate does not depend on other packets,
+// and no rule rewrites a source (docs/architecture.md, "Source slices").
+#pragma once
+
+#include "eval/evaluator.h"
+
+namespace fwm {
+
+// How many of the ruleset's source slices (RuleIndex::source_slices()) `query` meets: 0
+// when slicing is off (EvalOptions::source_slice_rules) or does not pay on this ruleset.
+std::size_t source_slices_met(const Ruleset& ruleset, const Box& query, const EvalOptions& options);
+
+// Before a query that meets several slices is cut, the box evaluator tries it whole with
+// this work budget: a narrow query (one required port: a few rules of thousands) is
+// cheaper whole than walked again in every slice, and a wide one shows it fragments
+// within some milliseconds.
+constexpr std::size_t kWholeQueryWorkBeforeSlices = 20'000;
+
+// `query` evaluated slice by slice (for a query that meets two slices or more). The
+// pieces are the slices' pieces, in slice order; the limits of `options` hold for all
+// slices together. Each slice is evaluated as EvalEngine::Auto evaluates.
+EvalResult evaluate_in_source_slices(const Ruleset& ruleset, const Pipeline& pipeline, const Box& query,
+                                     const EvalOptions& options);
+
+}  // namespace fwm
