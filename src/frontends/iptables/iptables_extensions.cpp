@@ -12,6 +12,7 @@
 #include <initializer_list>
 #include <map>
 #include <optional>
+#include <unordered_map>
 
 #include "ir/address.h"
 #include "ir/ruleset.h"
@@ -55,10 +56,11 @@ struct OptSpec {
 
 // The options seen of one extension, by name, for its final check.
 struct Seen {
-  std::map<std::string, std::vector<const Option*>, std::less<>> by_name;
+  std::vector<std::pair<std::string_view, const Option*>> options;  // in order (a few per match)
   const Option* first(std::string_view name) const {
-    auto it = by_name.find(name);
-    return it == by_name.end() || it->second.empty() ? nullptr : it->second.front();
+    for (const auto& [n, opt] : options)
+      if (n == name) return opt;
+    return nullptr;
   }
   bool has(std::string_view name) const { return first(name) != nullptr; }
 };
@@ -556,7 +558,7 @@ const std::vector<ExtSpec>& specs() {
                      return {};
                    };
                    for (std::size_t i = 0; i < use.options.size(); ++i) {
-                     const std::string& n = use.option_names[i];
+                     const std::string_view n = use.option_names[i];
                      if (n == "next") {
                        if (auto p = end_element(); !p.ok()) return p;
                        continue;
@@ -1025,9 +1027,18 @@ const std::vector<ExtSpec>& specs() {
 const ExtSpec* find_spec(std::string_view name, bool target) {
   if (!target && name == "icmpv6") name = "icmp6";
   if (!target && name == "ipv6-icmp") name = "icmp6";
-  for (const auto& s : specs())
-    if (s.target == target && s.name == name) return &s;
-  return nullptr;
+  // Looked up for every match and target of every rule: hashed (targets are upper case,
+  // matches lower case, but both are keyed with the kind).
+  static const std::unordered_map<std::string, const ExtSpec*> by_name = [] {
+    std::unordered_map<std::string, const ExtSpec*> index;
+    for (const auto& s : specs()) index.emplace(std::string(s.target ? "T" : "m") + std::string(s.name), &s);
+    return index;
+  }();
+  thread_local std::string key;
+  key.assign(target ? "T" : "m");
+  key.append(name);
+  auto it = by_name.find(key);
+  return it == by_name.end() ? nullptr : it->second;
 }
 
 const OptSpec* find_opt(const ExtSpec& spec, std::string_view name) {
@@ -1040,18 +1051,18 @@ const OptSpec* find_opt(const ExtSpec& spec, std::string_view name) {
 
 bool described_extension(std::string_view name, bool target) { return find_spec(name, target) != nullptr; }
 
-std::string extension_option(std::string_view name, bool target, std::string_view given) {
+std::string_view extension_option(std::string_view name, bool target, std::string_view given) {
   const ExtSpec* spec = find_spec(name, target);
   if (!spec || given.size() < 3 || given.substr(0, 2) != "--") return {};
   given.remove_prefix(2);
-  if (find_opt(*spec, given)) return std::string(given);
+  if (const OptSpec* o = find_opt(*spec, given)) return o->name;
   const OptSpec* only = nullptr;
   for (const auto& o : spec->options)
     if (o.name.substr(0, given.size()) == given) {
       if (only) return {};  // ambiguous: getopt_long refuses it
       only = &o;
     }
-  return only ? std::string(only->name) : std::string();
+  return only ? only->name : std::string_view();
 }
 
 std::string_view protocol_match(int protocol) {
@@ -1088,13 +1099,12 @@ ExtensionProblem check_extension(const ExtensionUse& use, const RuleContext& rul
   Seen seen;
   for (std::size_t i = 0; i < use.options.size(); ++i) {
     const Option* opt = use.options[i];
-    const std::string& name = use.option_names[i];
+    const std::string_view name = use.option_names[i];
     const OptSpec* o = find_opt(*spec, name);
     if (!o) return at(opt, fmt::format("{}: unknown option \"{}\"", label, opt->name));
-    auto& uses = seen.by_name[name];
-    if (!uses.empty() && !(o->flags & kMulti))
+    if (seen.has(name) && !(o->flags & kMulti))
       return at(opt, fmt::format("{}: option \"--{}\" can only be used once.", label, name));
-    uses.push_back(opt);
+    seen.options.emplace_back(name, opt);
     if (opt->negated && !(o->flags & kInv))
       return at(opt, fmt::format("{}: option \"--{}\" cannot be inverted.", label, name));
     const std::size_t want = values_of(o->type);

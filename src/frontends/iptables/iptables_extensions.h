@@ -23,7 +23,9 @@ struct ExtensionUse {
   bool target = false;
   const Option* at = nullptr;  // the -m or -j option (where "must be specified" points)
   std::vector<const Option*> options;
-  std::vector<std::string> option_names;  // per option: the option's full name (abbreviations resolved)
+  // Per option: the option's full name without "--" (abbreviations resolved), a view of the
+  // extension table's own name, or of the option's when the extension has no such option.
+  std::vector<std::string_view> option_names;
 };
 
 // What the rule says around an extension, as iptables' and the kernel's checks need it.
@@ -42,7 +44,7 @@ bool described_extension(std::string_view name, bool target);
 // The name of the described extension's option that `given` names: itself, or the only
 // option of the extension it abbreviates (getopt_long takes unambiguous prefixes). Empty
 // when the extension has no such option.
-std::string extension_option(std::string_view name, bool target, std::string_view given);
+std::string_view extension_option(std::string_view name, bool target, std::string_view given);
 
 // The match iptables loads by itself for an option no loaded match knows, when the rule
 // names this protocol (-p tcp --dport 22): "tcp", "udp", ...; empty for other protocols.

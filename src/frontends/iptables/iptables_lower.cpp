@@ -549,16 +549,16 @@ class RuleLowering {
   // of them (extensions not described are left to the lowering: FWM091).
   bool attach_to_match(const Option& opt) {
     for (auto it = matches_.rbegin(); it != matches_.rend(); ++it) {
-      std::string full = extension_option(it->name, false, opt.name);
+      std::string_view full = extension_option(it->name, false, opt.name);
       if (full.empty()) continue;
       it->options.push_back(&opt);
-      it->option_names.push_back(std::move(full));
+      it->option_names.push_back(full);
       return true;
     }
     if (std::string_view implicit = protocol_match(protocol_); !implicit.empty()) {
-      std::string full = extension_option(implicit, false, opt.name);
+      std::string_view full = extension_option(implicit, false, opt.name);
       if (!full.empty()) {
-        matches_.push_back({std::string(implicit), false, &opt, {&opt}, {std::move(full)}});
+        matches_.push_back({std::string(implicit), false, &opt, {&opt}, {full}});
         return true;
       }
     }
@@ -595,8 +595,9 @@ class RuleLowering {
     for (const Option* o : target_options)  // "-j X -p tcp": options after the target, read as its own
       if (o->name.size() < 3 || o->name[1] != '-') return true;
     for (const Option* o : target_options) {
-      std::string full = extension_option(target, true, o->name);
-      use.option_names.push_back(full.empty() ? o->name : full);
+      std::string_view full = extension_option(target, true, o->name);
+      use.option_names.push_back(
+          full.empty() ? std::string_view(o->name).substr(std::min<std::size_t>(2, o->name.size())) : full);
     }
     return check(use);
   }
