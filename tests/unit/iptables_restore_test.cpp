@@ -230,3 +230,79 @@ TEST_CASE("iptables extensions: values, combinations and missing options refused
     CHECK(errors(one_rule(rule)).empty());
   }
 }
+
+TEST_CASE("iptables extensions: a refused match fwmatrix does not model keeps its rule, undetermined",
+          "[iptables][extensions]") {
+  // iptables-restore 1.8.9 refuses "--mac-source XX:XX:XX:XX:XX:XX" (Invalid MAC address
+  // specified.) and "-m string" without --algo: the file does not load. fwmatrix says so
+  // (FWM090, the tool's reason, at the option) but, -m mac and -m string being unknown
+  // conditions to it anyway, still analyses the rule with the match unknown.
+  const std::string text =
+      "*filter\n"
+      ":INPUT DROP [0:0]\n"
+      "-A INPUT -p tcp --dport 22 -m mac --mac-source XX:XX:XX:XX:XX:XX -j ACCEPT\n"
+      "-A INPUT -p tcp --dport 80 -m string --string GET -j ACCEPT\n"
+      "-A INPUT -p tcp --dport 443 -j ACCEPT\n"
+      "COMMIT\n";
+  Ruleset rs = load(text);
+  auto refused = with_id(rs, "FWM090");
+  REQUIRE(refused.size() == 2);
+  CHECK(refused[0]->span.line == 3);
+  CHECK(refused[0]->span.column == 35);  // --mac-source, the option whose value is refused
+  CHECK(refused[0]->message.find("Invalid MAC address specified.") == 0);
+  CHECK(refused[0]->message.find("'-m mac' as an unknown condition") != std::string::npos);
+  CHECK(refused[1]->span.line == 4);
+  CHECK(refused[1]->message.find("string: option \"--algo\" must be specified") == 0);
+  // Both rules are analysed, each with its match as an unknown condition.
+  REQUIRE(rules_in(rs, "filter INPUT") == 3);
+  const auto& rules = rs.chains[static_cast<std::size_t>(rs.find_chain("filter INPUT"))].rules;
+  CHECK(rules[0].match.has_unknown());
+  CHECK(rules[1].match.has_unknown());
+  CHECK_FALSE(rules[2].match.has_unknown());
+  // What they would accept is undetermined, not left out (a dropped line would make 22
+  // and 80 plainly denied by the policy).
+  auto answer = port_answer(rs, {});
+  CHECK(answer.undetermined.contains(22));
+  CHECK(answer.undetermined.contains(80));
+  CHECK_FALSE(answer.accepted.contains(22));
+  CHECK(answer.accepted.contains(443));
+  // Once per file: iptables-restore would load nothing of it, with the count of such lines.
+  std::size_t notes = 0;
+  for (const auto* d : with_id(rs, "FWM091"))
+    if (d->message.find("iptables-restore would not load this file") != std::string::npos) {
+      ++notes;
+      CHECK(d->severity == Severity::Note);
+      CHECK(d->span.line == 3);
+      CHECK(d->message.find("(2 such lines in this file)") != std::string::npos);
+    }
+  CHECK(notes == 1);
+
+  // A refusal in what fwmatrix models (ports, addresses, the target) still drops the line,
+  // whatever unmodelled match it also has.
+  for (const char* rule : {"-p tcp --dport 70000 -m mac --mac-source XX:XX:XX:XX:XX:XX -j ACCEPT",
+                           "-p tcp -m multiport --dports 1:2:3 -m string --string x -j ACCEPT",
+                           "-m mac --mac-source 00:11:22:33:44:55 -j LOG --log-level bad",
+                           "-p tcp --dport 22 -m mac --mac-source XX:XX:XX:XX:XX:XX -j TTL --ttl-inc 0"}) {
+    INFO(rule);
+    Ruleset dropped = one_rule(rule);
+    CHECK_FALSE(errors(dropped).empty());
+    CHECK(errors(dropped).find("still analysed") == std::string::npos);
+    CHECK(rules_in(dropped, "filter INPUT") == 0);
+    for (const auto* d : with_id(dropped, "FWM091")) CHECK(d->message.find("would not load") == std::string::npos);
+  }
+  // Both refusals of a dropped line are reported, the unmodelled match's too.
+  CHECK(errors(one_rule("-p tcp --dport 22 -m mac --mac-source XX:XX:XX:XX:XX:XX -j TTL --ttl-inc 0", "iptables",
+                        "PREROUTING", "mangle"))
+            .find("Invalid MAC address specified.") != std::string::npos);
+  // Two refused unmodelled matches on one line: both reported, one rule, one such line.
+  Ruleset both = one_rule("-p tcp --dport 22 -m mac --mac-source XX:XX:XX:XX:XX:XX -m string --string x -j ACCEPT");
+  CHECK(with_id(both, "FWM090").size() == 2);
+  CHECK(rules_in(both, "filter INPUT") == 1);
+  bool one_line = false;
+  for (const auto* d : with_id(both, "FWM091"))
+    one_line = one_line || d->message.find("(1 such line in this file)") != std::string::npos;
+  CHECK(one_line);
+  // A file without refused lines has no such note.
+  for (const auto* d : with_id(one_rule("-m mac --mac-source 00:11:22:33:44:55 -j ACCEPT"), "FWM091"))
+    CHECK(d->message.find("would not load") == std::string::npos);
+}

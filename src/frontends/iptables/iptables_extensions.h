@@ -6,7 +6,9 @@
 // extensions/*.t files (tests/conformance/iptables_conformance_test.cpp).
 //
 // Only extensions described here are checked; options of any other match or target are
-// left to the lowering, which records them as unmodelled (FWM091), as before.
+// left to the lowering, which records them as unmodelled (FWM091), as before. A refused
+// match that fwmatrix does not model (-m mac, -m string...) does not drop its rule: the
+// lowering reports it (FWM090) and keeps the rule with the match as an unknown condition.
 #pragma once
 
 #include <string>

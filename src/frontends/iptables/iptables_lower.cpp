@@ -125,6 +125,9 @@ const std::unordered_map<std::string_view, std::string_view> kUnknownModules = {
     {"iface", "interface state"},
 };
 
+// The once-per-file key of the note on lines iptables refuses but fwmatrix still analyses.
+constexpr std::string_view kRefusedKeptKey = "iptables-restore refuses, rule kept";
+
 // Short options iptables knows (commands and rule options).
 const std::string kShortOptions = "ACDIRLSFZNXPEpsdiojgmfcwWvnx46h";
 
@@ -482,7 +485,7 @@ class RuleLowering {
       where.column = line_.options.empty() ? 1 : line_.options.back().column;
       return fail(where, fmt::format("match -m {} needs at least one of its options", module_));
     }
-    if (!check_extensions(target_name, target_options)) return false;
+    if (!check_extensions(m, target_name, target_options)) return false;
     if (rpfilter_) {
       // Matches a packet with a route back for its source; --invert, one without.
       bool matches = packet_model::kReverseRouteFound != rpfilter_inverted_;
@@ -490,6 +493,7 @@ class RuleLowering {
       assumed_reverse_path(rpfilter_inverted_ ? "-m rpfilter --invert" : "-m rpfilter");
     }
     if (!set_action(rule, target_name, target_options)) return false;
+    kept_refusals();
     rule.span = std::move(line_.span);  // no diagnostic of this line after here
     rule.text = std::move(line_.text);
     if (either_ports) {
@@ -569,7 +573,12 @@ class RuleLowering {
   }
 
   // iptables' checks of each match's options and of the target's (iptables_extensions.h).
-  bool check_extensions(const std::string& target, const std::vector<const Option*>& target_options) {
+  // A match fwmatrix does not model (-m mac, -m string...) that iptables refuses is
+  // reported all the same (FWM090: iptables-restore would not load the file), but the
+  // rule stays in the analysis with the match as an unknown condition, as any rule with
+  // that match: its value would not have been modelled had iptables taken it. A refusal
+  // of a modelled match (ports, states, addresses) or of the target drops the line.
+  bool check_extensions(Match& m, const std::string& target, const std::vector<const Option*>& target_options) {
     RuleContext context;
     context.family = family_;
     context.table = line_.table;
@@ -581,8 +590,14 @@ class RuleLowering {
       if (problem.ok()) return true;
       return fail(problem.at ? *problem.at : *use.at, std::move(problem.message));
     };
-    for (const ExtensionUse& use : matches_)
+    for (const ExtensionUse& use : matches_) {
+      if (!use.target && unmodelled_match(use.name)) {
+        ExtensionProblem problem = check_extension(use, context);
+        if (!problem.ok()) refused_but_kept(m, use, problem);
+        continue;
+      }
       if (!check(use)) return false;
+    }
     if (target.empty() || is_goto_ || !described_extension(target, true)) return true;
     ExtensionUse use{target, true, nullptr, target_options, {}};
     for (const Option& opt : line_.options)
@@ -603,6 +618,18 @@ class RuleLowering {
   }
 
   bool fail(const Option& opt, std::string message) {
+    // The line is dropped: a refused unmodelled match of it is one more plain refusal.
+    for (PendingRefusal& p : pending_refusals_) {
+      Diagnostic d;
+      d.id = "FWM090";
+      d.severity = Severity::Error;
+      d.span = line_.span;
+      d.span.column = p.column;
+      d.message = std::move(p.message);
+      d.snippet = line_.text;
+      report_.add(std::move(d));
+    }
+    pending_refusals_.clear();
     Diagnostic d;
     d.id = "FWM090";
     d.severity = Severity::Error;
@@ -612,6 +639,59 @@ class RuleLowering {
     d.snippet = line_.text;
     report_.add(std::move(d));
     return false;
+  }
+
+  // Whether fwmatrix leaves the match's condition unknown (kUnknownModules).
+  static bool unmodelled_match(std::string_view name) {
+    auto it = kUnknownModules.find(name);
+    return it == kUnknownModules.end() || !it->second.empty();
+  }
+
+  // iptables refuses an unmodelled match of the rule: the rule is kept with the match as
+  // an unknown condition, and the FWM090 waits for the rest of the line (kept_refusals).
+  void refused_but_kept(Match& m, const ExtensionUse& use, const ExtensionProblem& problem) {
+    const Option& where = problem.at ? *problem.at : *use.at;
+    const bool explicit_match = use.at && (is(use.at->name, "-m") || is(use.at->name, "--match"));
+    // An explicit -m is an unknown condition already; a protocol's own match loaded by
+    // its option (-p icmp --icmp-type) may have left none of its own.
+    if (!explicit_match) {
+      auto reason = kUnknownModules.find(use.name);
+      unknown(m,
+              reason == kUnknownModules.end() ? fmt::format("-m {}", use.name)
+                                              : fmt::format("-m {} ({})", use.name, reason->second),
+              where);
+    }
+    pending_refusals_.push_back({where.column, problem.message, use.name});
+  }
+
+  // The FWM090s of refused unmodelled matches of a line that is lowered: the tool's reason
+  // and that the rule is analysed all the same; once per file, an FWM091 note that
+  // iptables-restore would load nothing of the file (OnceMerger adds the count of lines).
+  void kept_refusals() {
+    if (pending_refusals_.empty()) return;
+    for (const PendingRefusal& p : pending_refusals_) {
+      Diagnostic d;
+      d.id = "FWM090";
+      d.severity = Severity::Error;
+      d.span = line_.span;
+      d.span.column = p.column;
+      d.message = fmt::format("{} (the rule is still analysed, '-m {}' as an unknown condition)", p.message, p.match);
+      d.snippet = line_.text;
+      report_.add(std::move(d));
+    }
+    if (!report_.seen_again(std::string(kRefusedKeptKey))) {  // counted per line
+      SourceSpan span = line_.span;
+      span.column = pending_refusals_.front().column;
+      report_.add(make_diagnostic(
+                      "FWM091", Severity::Note, span,
+                      "iptables-restore would not load this file: it refuses this line (FWM090) and loads nothing of "
+                      "a file with a refused line. fwmatrix analyses the rule all the same, as it does every rule "
+                      "refused only for a match it does not model, with that match as an unknown condition (verdicts "
+                      "that depend on it are undetermined); rules refused for anything else take no part",
+                      line_.text),
+                  std::string(kRefusedKeptKey));
+    }
+    pending_refusals_.clear();
   }
 
   // An FWM091 note, once per file: the reverse-path filter decided on the packet model.
@@ -835,6 +915,12 @@ class RuleLowering {
 
   std::string module_;
   std::vector<ExtensionUse> matches_;  // each -m (and implicit protocol match), with its options
+  struct PendingRefusal {
+    int column = 0;
+    std::string message;  // iptables' own
+    std::string match;
+  };
+  std::vector<PendingRefusal> pending_refusals_;  // refused unmodelled matches (refused_but_kept)
   bool module_unmodelled_ = false;
   bool rpfilter_ = false;           // -m rpfilter
   bool rpfilter_inverted_ = false;  // -m rpfilter --invert: matches packets without a route back
@@ -995,8 +1081,13 @@ class OnceMerger {
 
   // Adds the counts of rules to the diagnostics reported once.
   void finish() {
-    for (auto& [key, entry] : once_)
-      if (entry.second > 1) into_[entry.first].message += fmt::format(" ({} rules use it)", entry.second);
+    for (auto& [key, entry] : once_) {
+      if (key == kRefusedKeptKey)
+        into_[entry.first].message +=
+            fmt::format(" ({} such line{} in this file)", entry.second, entry.second == 1 ? "" : "s");
+      else if (entry.second > 1)
+        into_[entry.first].message += fmt::format(" ({} rules use it)", entry.second);
+    }
   }
 
  private:
