@@ -4,7 +4,7 @@ _fwmatrix() {
   _init_completion || return
   local commands="check ports explain diff matrix rules"
   local roles="all-servers all-internal-servers front-end front-end-cms collocated-mediation mediation director persistent-chat office-web-apps edge-internal edge-external edge-access-external edge-webconf-external reverse-proxy front-end-lb front-end-lb-with-mediation mediation-lb director-lb client ip-phone exchange-um"
-  local formats="iptables ip6tables nftables nft-json pf windows wfw windows-reg netsh powershell"
+  local formats="iptables ip6tables nftables nft-json pf windows wfw windows-reg netsh powershell iptables-save ip6tables-save nft"
   local ids="FWM001 FWM002 FWM003 FWM010 FWM011 FWM020 FWM021 FWM022 FWM030 FWM031 FWM090 FWM091"
   if [[ $cword -eq 1 ]]; then
     COMPREPLY=($(compgen -W "$commands --version --help" -- "$cur"))

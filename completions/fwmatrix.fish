@@ -1,7 +1,7 @@
 # fish completion for fwmatrix
 set -l commands check ports explain diff matrix rules
 set -l roles all-servers all-internal-servers front-end front-end-cms collocated-mediation mediation director persistent-chat office-web-apps edge-internal edge-external edge-access-external edge-webconf-external reverse-proxy front-end-lb front-end-lb-with-mediation mediation-lb director-lb client ip-phone exchange-um
-set -l formats iptables ip6tables nftables nft-json pf windows wfw windows-reg netsh powershell
+set -l formats iptables ip6tables nftables nft-json pf windows wfw windows-reg netsh powershell iptables-save ip6tables-save nft
 set -l ids FWM001 FWM002 FWM003 FWM010 FWM011 FWM020 FWM021 FWM022 FWM030 FWM031 FWM090 FWM091
 set -l packs sfb2015 sfb2015-edge sfb2019-edge
 

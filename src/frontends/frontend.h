@@ -35,6 +35,9 @@ struct LoadResult {
 
 // Names of the formats that have a frontend ("iptables", ...).
 std::vector<std::string> known_formats();
+// The format an alias names ("iptables-save" -> "iptables", "nft" -> "nftables"); any
+// other name as given.
+std::string canonical_format(const std::string& format);
 
 // Picks the format from content (and the file name as a hint). Empty when unknown.
 std::string detect_format(const TextFile& file);

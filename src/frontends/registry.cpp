@@ -27,12 +27,27 @@ const std::vector<FrontendEntry>& frontends() {
   return all;
 }
 
+// What users type for a format, after the tool that writes it: each names a format
+// above (`--format iptables-save` is `--format iptables`).
+const std::pair<const char*, const char*> kFormatAliases[] = {
+    {"iptables-save", "iptables"},
+    {"ip6tables-save", "ip6tables"},
+    {"nft", "nftables"},
+};
+
 }  // namespace
 
 std::vector<std::string> known_formats() {
   std::vector<std::string> names;
   for (const auto& f : frontends()) names.insert(names.end(), f.names.begin(), f.names.end());
+  for (const auto& [alias, format] : kFormatAliases) names.emplace_back(alias);
   return names;
+}
+
+std::string canonical_format(const std::string& format) {
+  for (const auto& [alias, name] : kFormatAliases)
+    if (format == alias) return name;
+  return format;
 }
 
 std::string detect_format(const TextFile& file) {
@@ -73,7 +88,7 @@ LoadResult load_ruleset_file(const TextFile& file, const LoadOptions& options) {
     result.error = long_line;
     return result;
   }
-  std::string format = options.format.empty() ? detect_format(file) : options.format;
+  std::string format = options.format.empty() ? detect_format(file) : canonical_format(options.format);
   if (format.empty()) {
     result.error = fmt::format(
         "{}: not a firewall configuration: its content is none of the known formats ({}); if it is one, name "
@@ -85,7 +100,9 @@ LoadResult load_ruleset_file(const TextFile& file, const LoadOptions& options) {
     for (const auto& name : f.names) {
       if (name != format) continue;
       auto t0 = std::chrono::steady_clock::now();
-      f.load(file, format, options, result);
+      LoadOptions named = options;  // the frontend sees the format's own name, not an alias
+      named.format = options.format.empty() ? std::string() : format;
+      f.load(file, format, named, result);
       if (timing_enabled())
         print_timing(fmt::format("load {}", format).c_str(),
                      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());

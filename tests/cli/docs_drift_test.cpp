@@ -301,6 +301,9 @@ TEST_CASE("drift: the pre-commit hook selects every format's files, and IPsec po
       {"windows-reg", {"exports/FirewallPolicy.reg"}},
       {"netsh", {"netsh-show-rules.txt", "scripts/add-rules.cmd", "setup.bat"}},
       {"powershell", {"Get-NetFirewallRule.json", "rules.csv", "Server-Firewall.ps1"}},
+      {"iptables-save", {"iptables-save", "fw/rules.v4"}},  // aliases of iptables, ip6tables, nftables
+      {"ip6tables-save", {"ip6tables-save.txt"}},
+      {"nft", {"fw/ruleset.nft"}},
   };
   for (const auto& f : formats()) {
     INFO("format " << f);

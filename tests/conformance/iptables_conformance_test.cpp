@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "fwm_catch.hpp"
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -26,27 +27,80 @@ std::size_t parse_errors(const Ruleset& rs) {
   return n;
 }
 
+// The rules lowered from line `line` of the input.
+std::vector<const Rule*> rules_of_line(const Ruleset& rs, int line) {
+  std::vector<const Rule*> out;
+  for (const auto& c : rs.chains)
+    for (const auto& r : c.rules)
+      if (r.span.line == line) out.push_back(&r);
+  return out;
+}
+
 std::string first_error(const Ruleset& rs) {
   for (const auto& d : rs.diagnostics)
     if (d.id == "FWM090") return fmt::format("{}:{}:{}: {}", d.span.file, d.span.line, d.span.column, d.message);
   return {};
 }
 
-void every_file_parses(const fs::path& dir, const char* format) {
+// A line that iptables-restore itself refuses, so that the file does not load at all:
+// fwmatrix must say so (FWM090) with the tool's reason, and read every other line. When
+// only the value of a match fwmatrix does not model is refused, the rule is analysed all
+// the same, with that match as an unknown condition.
+struct Refused {
+  const char* file;
+  int line;             // 0: every line of the file with this error
+  const char* message;  // part of the FWM090 message: the tool's words
+  std::size_t lines = 1;
+  bool kept = false;          // the line's rule is still analysed, its match unknown
+  std::size_t min_rules = 0;  // rules the file must give (the refused lines' included)
+};
+
+void every_file_parses(const fs::path& dir, const char* format, const std::vector<Refused>& refused = {}) {
   auto listed = test::shared_files(dir);
   if (!listed) return;
-  std::size_t files = 0, clean = 0;
+  std::size_t files = 0, clean = 0, refused_as_expected = 0;
   for (const fs::path& path : *listed) {
     ++files;
     auto r = load_ruleset(path.string(), {format});
     REQUIRE(r.ruleset);
-    if (parse_errors(*r.ruleset) == 0) {
+    std::vector<const Diagnostic*> errors;
+    for (const auto& d : r.ruleset->diagnostics)
+      if (d.id == "FWM090") errors.push_back(&d);
+    const std::string name = path.filename().string();
+    std::size_t expected = 0;
+    for (const Refused& x : refused) {
+      if (name != x.file) continue;
+      expected += x.lines;
+      INFO(fmt::format("{}:{} is refused by iptables-restore: {}", x.file, x.line, x.message));
+      std::size_t matching = 0, kept = 0;
+      for (const Diagnostic* d : errors) {
+        if ((x.line != 0 && d->span.line != x.line) || d->message.find(x.message) == std::string::npos) continue;
+        ++matching;
+        auto rules = rules_of_line(*r.ruleset, d->span.line);
+        if (!rules.empty() &&
+            std::all_of(rules.begin(), rules.end(), [](const Rule* rule) { return rule->match.has_unknown(); }))
+          ++kept;
+      }
+      CHECK(matching == x.lines);
+      CHECK(kept == (x.kept ? x.lines : 0));
+      std::size_t rule_count = 0;
+      for (const auto& c : r.ruleset->chains) rule_count += c.rules.size();
+      CHECK(rule_count >= x.min_rules);
+      if (x.kept) {  // the file-level note: iptables-restore would load none of it
+        CHECK(std::count_if(r.ruleset->diagnostics.begin(), r.ruleset->diagnostics.end(), [](const Diagnostic& d) {
+                return d.id == "FWM091" && d.message.find("iptables-restore would not load this file") == 0;
+              }) == 1);
+      }
+    }
+    if (errors.size() == expected) {
       ++clean;
+      refused_as_expected += expected > 0 ? 1 : 0;
     } else {
       fmt::print(stderr, "{}\n", first_error(*r.ruleset));
     }
   }
-  WARN(fmt::format("{}: {}/{} files parse without FWM090", dir.string(), clean, files));
+  WARN(fmt::format("{}: {}/{} files parse without FWM090 ({} of them but for the lines iptables-restore refuses)",
+                   dir.string(), clean, files, refused_as_expected));
   REQUIRE(files > 0);
   REQUIRE(clean == files);
 }
@@ -58,15 +112,24 @@ TEST_CASE("conformance: every iptables-save dump of the iptables test suite pars
 }
 
 TEST_CASE("conformance: every real-world iptables ruleset parses", "[conformance][iptables]") {
-  every_file_parses(fs::path(FWM_SHARED_DIR) / "corpus/real/iptables", "");
+  // Lines of the corpus that iptables-restore 1.8.9 (nf_tables) refuses, run here with
+  // --test: "string: option "--algo" must be specified" (libxt_string.c, --algo is
+  // mandatory) and "Invalid MAC address specified." (the 1653 -m mac lines whose addresses
+  // the publisher masked as XX:XX:XX:XX:XX:XX). Their files load with these errors, and
+  // since -m string and -m mac are unknown conditions to fwmatrix anyway, those rules are
+  // still analysed: the 2015 dump gives all of its 4973 rules (3320 without them).
+  every_file_parses(fs::path(FWM_SHARED_DIR) / "corpus/real/iptables", "",
+                    {{"Iptables_Semantics__firewallp.txt", 9, "option \"--algo\" must be specified", 1, true, 19},
+                     {"Iptables_Semantics__iptables-save-2015-09-03_15-56-50", 0, "Invalid MAC address specified.",
+                      1653, true, 4973}});
 }
 
 TEST_CASE("conformance: iptables extension tests (OK lines accepted, FAIL lines rejected)", "[conformance][iptables]") {
   fs::path dir = fs::path(FWM_SHARED_DIR) / "conformance/iptables/t";
   auto listed = test::shared_files(dir);
   if (!listed) return;
-  std::size_t ok_total = 0, ok_accepted = 0, fail_total = 0, fail_rejected = 0;
-  std::vector<std::string> ok_misses;
+  std::size_t ok_total = 0, ok_accepted = 0, fail_total = 0, fail_rejected = 0, fail_kept = 0;
+  std::vector<std::string> ok_misses, fail_misses;
   for (const fs::path& path : *listed) {
     std::string name = path.filename().string();
     bool v6 = name.rfind("libip6t_", 0) == 0;
@@ -120,16 +183,39 @@ TEST_CASE("conformance: iptables extension tests (OK lines accepted, FAIL lines 
         }
       } else if (result == "FAIL") {
         ++fail_total;
-        if (!accepted) ++fail_rejected;
+        if (!accepted) {
+          ++fail_rejected;
+          // Refused but analysed (a match fwmatrix does not model): only with the rule's
+          // condition unknown, so that no verdict rests on a value iptables would not take.
+          auto rules = rules_of_line(*r.ruleset, 3 + 2);  // after *table, the chain and 2 user chains
+          if (!rules.empty()) {
+            ++fail_kept;
+            for (const Rule* kept : rules) {
+              INFO(fmt::format("{}:{}: {}", name, line_no, rule));
+              CHECK(kept->match.has_unknown());
+            }
+          }
+        } else {
+          fail_misses.push_back(fmt::format("{}:{}: {}", name, line_no, rule));
+        }
       }
     }
   }
   for (std::size_t i = 0; i < ok_misses.size() && i < 40; ++i)
     fmt::print(stderr, "OK line rejected: {}\n", ok_misses[i]);
-  WARN(fmt::format("iptables extension tests: {}/{} OK lines accepted, {}/{} FAIL lines rejected", ok_accepted,
-                   ok_total, fail_rejected, fail_total));
+  auto rate = [](std::size_t part, std::size_t whole) { return whole ? 100.0 * double(part) / double(whole) : 0.0; };
+  WARN(
+      fmt::format("iptables extension tests: {}/{} OK lines accepted ({:.1f}%), {}/{} FAIL lines rejected ({:.1f}%; "
+                  "{} of them still analysed, an unmodelled match unknown)",
+                  ok_accepted, ok_total, rate(ok_accepted, ok_total), fail_rejected, fail_total,
+                  rate(fail_rejected, fail_total), fail_kept));
+  for (std::size_t i = 0; i < fail_misses.size() && i < 40; ++i)
+    fmt::print(stderr, "FAIL line accepted: {}\n", fail_misses[i]);
   REQUIRE(ok_total > 0);
-  // Floors measured when this runner was written; a drop is a regression.
+  REQUIRE(fail_total > 0);
+  // Every OK line accepted; at least 90% of the FAIL lines refused (issue 25; 68/287 before
+  // iptables_extensions.cpp). The rest need what a file cannot tell: whether an ipset, an
+  // nfacct object or a connlabel name exists on the host.
   REQUIRE(ok_accepted == ok_total);
-  REQUIRE(fail_rejected >= 68);  // 68/287 when written: most FAIL lines test values of unmodelled modules
+  REQUIRE(fail_rejected * 10 >= fail_total * 9);
 }

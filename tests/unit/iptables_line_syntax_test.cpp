@@ -75,7 +75,7 @@ std::string mixed_dump(int services) {
         s / 256 % 256, s % 256, s, 80 + s % 7, s);
     text += fmt::format("[12:{}] -A KUBE-SVC-{} -ptcp ! -s 10.{}.0.0/16 -j DNAT --to-destination=10.244.{}.{}:8080\n",
                         s, s, s % 200, s / 256 % 256, s % 256);
-    text += fmt::format("-A KUBE-SVC-{} -m comment --comment 'single {}' -j RETURN\n", s, s);
+    text += fmt::format("-A KUBE-SVC-{} -m comment --comment 'single-{}' -j RETURN\n", s, s);
     if (s % 97 == 0) text += "\n# a comment line\n";
     if (s % 211 == 0) text += fmt::format("-A KUBE-SVC-{} ! \n", s);         // '!' without an option
     if (s % 307 == 0) text += fmt::format("-Q KUBE-SVC-{} -j ACCEPT\n", s);  // not a command

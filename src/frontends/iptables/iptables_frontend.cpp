@@ -165,10 +165,8 @@ void unquote_into(std::string_view raw, std::string& out) {
     }
     return;
   }
-  if (raw.size() >= 2 && raw.front() == '\'' && raw.back() == '\'') {
-    out.assign(raw.substr(1, raw.size() - 2));
-    return;
-  }
+  // Single quotes are ordinary characters to iptables-restore (xshared.c add_param_to_argv
+  // knows only double quotes): '--comment 'x'' gives the comment 'x', quotes and all.
   out.assign(raw);
 }
 
@@ -202,6 +200,17 @@ bool read_command(const std::vector<ElementSyntax>& elements, RuleLine& rule, Co
       name = name.substr(0, eq);
       has_attached = true;
     }
+    if (first && el.values.empty() && !has_attached &&
+        (name == "-4" || name == "-6" || name == "--ipv4" || name == "--ipv6")) {
+      // "-6 -A INPUT ...": the family option may stand before the command (xshared.c reads
+      // options in any order); the lowering reads it with the others.
+      Option& family = next_option();
+      family.name.assign(name);
+      family.negated = el.negated;
+      family.column = el.column;
+      family.values.clear();
+      continue;
+    }
     if (first) {
       first = false;
       static const std::string_view commands[] = {
@@ -234,6 +243,17 @@ bool read_command(const std::vector<ElementSyntax>& elements, RuleLine& rule, Co
       for (const auto& v : el.values) add_value(v, true);
       continue;
     }
+    for (const auto& v : el.values)
+      if (v.size() >= 2 && v.front() == '\'' && v.find_first_of(" \t") != std::string::npos) {
+        // iptables-restore splits it at its blanks: the words after the first are stray.
+        std::string_view rest = std::string_view(v).substr(v.find_first_of(" \t"));
+        rest.remove_prefix(rest.find_first_not_of(" \t"));
+        problem = {el.column,
+                   fmt::format("Bad argument `{}' (iptables-restore reads no single quotes: {} is split at its blanks; "
+                               "quote it with \"...\")",
+                               rest.substr(0, rest.find_first_of(" \t")), v)};
+        return finish(false);
+      }
     Option& opt = next_option();
     opt.name.assign(name);
     opt.negated = el.negated;
@@ -242,6 +262,10 @@ bool read_command(const std::vector<ElementSyntax>& elements, RuleLine& rule, Co
     std::size_t k = 0;
     if (has_attached) opt.values[k++].assign(attached);
     for (const auto& v : el.values) unquote_into(v, opt.values[k++]);
+  }
+  if (first) {  // only -4/-6
+    problem = {elements.empty() ? 1 : elements.back().column, "expected a command such as -A CHAIN after -4/-6"};
+    return finish(false);
   }
   return finish(true);
 }
@@ -348,12 +372,19 @@ void parse_lines(const TextFile& file, const std::vector<std::string_view>& line
         continue;
       }
       if (!builtin && decl.policy != "-") {
-        error(line_no, line.policy_column,
-              fmt::format("'{}' is not a built-in chain of table {}: its policy must be '-', not '{}'", decl.name,
-                          table, decl.policy),
-              text);
-        continue;
+        // iptables-nft-restore (1.8.9) creates the user chain whatever stands there, as
+        // its own tests' dumps do (":FOO [0:0]"); iptables-legacy-restore refuses it.
+        model.diagnostics.push_back(make_diagnostic(
+            "FWM091", Severity::Note,
+            {file.path, line_no, line.policy_column, line_no, static_cast<int>(raw.size()) + 1},
+            fmt::format("user chain {} is declared with '{}' where iptables-save writes '-': iptables-nft-restore "
+                        "creates it all the same, iptables-legacy-restore refuses the line (a user chain has no "
+                        "policy)",
+                        decl.name, decl.policy),
+            std::string(text)));
+        decl.policy = "-";
       }
+      decl.line = line_no;
       if (builtin) {  // where its policy is set (the other declarations are not referred to)
         decl.span = span();
         decl.text = text;
@@ -373,7 +404,12 @@ void parse_lines(const TextFile& file, const std::vector<std::string_view>& line
     // The family an address tells, for files without a header (the option first: every
     // value of every option would be searched for ':' otherwise); the options before a
     // problem tell it too.
-    for (const Option& opt : rule.options) {
+    // Lines marked -4 or -6 are for one of the two tools only: they tell nothing of the file.
+    const bool marked = std::any_of(rule.options.begin(), rule.options.end(), [](const Option& opt) {
+      return is(opt.name, "-4") || is(opt.name, "-6") || is(opt.name, "--ipv4") || is(opt.name, "--ipv6");
+    });
+    static const std::vector<Option> kNone;
+    for (const Option& opt : marked ? kNone : rule.options) {
       const bool short_address_option = is(opt.name, "-s") || is(opt.name, "-d");
       if (short_address_option || is(opt.name, "--source") || is(opt.name, "--destination"))
         for (const auto& v : opt.values) {

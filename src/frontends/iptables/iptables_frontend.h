@@ -47,6 +47,7 @@ struct ChainDecl {
   // their declarations, and kube-proxy dumps hold tens of thousands).
   SourceSpan span;
   std::string text;
+  int line = 0;  // 1-based: where the chain comes into being (iptables-restore reads in order)
 };
 
 struct Model {

@@ -8,12 +8,14 @@
 #include <chrono>
 #include <cstring>
 #include <future>
+#include <limits>
 #include <map>
 #include <set>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "frontends/iptables/iptables_extensions.h"
 #include "frontends/iptables/iptables_frontend.h"
 #include "ir/packet_model.h"
 #include "ir/services.h"
@@ -123,6 +125,9 @@ const std::unordered_map<std::string_view, std::string_view> kUnknownModules = {
     {"iface", "interface state"},
 };
 
+// The once-per-file key of the note on lines iptables refuses but fwmatrix still analyses.
+constexpr std::string_view kRefusedKeptKey = "iptables-restore refuses, rule kept";
+
 // Short options iptables knows (commands and rule options).
 const std::string kShortOptions = "ACDIRLSFZNXPEpsdiojgmfcwWvnx46h";
 
@@ -221,6 +226,14 @@ struct ChainNames {
     int chain = index_of(table, name);
     return chain < 0 || exists_from[static_cast<std::size_t>(chain)] > line ? -1 : chain;
   }
+  // Whether the user chain exists, but only from a line after `line` on (declared after
+  // it). Built-in chains are left out: one the file never declares comes into being with
+  // its first rule, and a jump to it before that is an unknown target, as before.
+  bool declared_after(std::string_view table, std::string_view name, std::size_t line) const {
+    if (is_builtin_chain(std::string(table), std::string(name))) return false;
+    int chain = index_of(table, name);
+    return chain >= 0 && exists_from[static_cast<std::size_t>(chain)] > line;
+  }
 };
 
 // What lowering reports, in order: diagnostics, some of them once per file for all the
@@ -248,6 +261,7 @@ class RuleLowering {
   // Appends the IR rules (usually one; "--ports" becomes two disjoint ones) to `out`; on
   // failure appends nothing.
   bool lower(std::vector<Rule>& out) {
+    if (other_family_line()) return false;
     const std::size_t before = out.size();
     if (!lower_into(out)) {
       out.resize(before);
@@ -292,12 +306,14 @@ class RuleLowering {
       if (n.size() == 2 && kShortOptions.find(n[1]) == std::string::npos)
         return fail(opt, fmt::format("unknown option {}", n));
       if (!module_.empty() && module_needs_option_ && n.rfind("--", 0) == 0) module_needs_option_ = false;
+      if (n.size() > 2 && n[1] == '-' && !core_long_option(n) && !attach_to_match(opt)) return false;
       if (is(n, "-p") || is(n, "--protocol")) {
         if (!need(1)) return false;
         std::string p = opt.values[0];
         std::transform(p.begin(), p.end(), p.begin(), ::tolower);
         if (p == "all" || p == "0") {
-          if (opt.negated) m.never = true;
+          // "! -p all" matches nothing: iptables refuses it (rule would never match protocol).
+          if (opt.negated) return fail(opt, "rule would never match protocol");
           continue;
         }
         auto num = proto_number(p);
@@ -351,6 +367,7 @@ class RuleLowering {
         if (module_needs_option_)
           return fail(opt, fmt::format("match -m {} needs at least one of its options", module_));
         module_ = opt.values[0];
+        matches_.push_back({module_, false, &opt, {}, {}});
         if (module_ == "rpfilter") rpfilter_ = true;
         module_unmodelled_ = false;
         module_needs_option_ = kModulesNeedingOptions.count(module_) > 0;
@@ -468,6 +485,7 @@ class RuleLowering {
       where.column = line_.options.empty() ? 1 : line_.options.back().column;
       return fail(where, fmt::format("match -m {} needs at least one of its options", module_));
     }
+    if (!check_extensions(m, target_name, target_options)) return false;
     if (rpfilter_) {
       // Matches a packet with a route back for its source; --invert, one without.
       bool matches = packet_model::kReverseRouteFound != rpfilter_inverted_;
@@ -475,6 +493,7 @@ class RuleLowering {
       assumed_reverse_path(rpfilter_inverted_ ? "-m rpfilter --invert" : "-m rpfilter");
     }
     if (!set_action(rule, target_name, target_options)) return false;
+    kept_refusals();
     rule.span = std::move(line_.span);  // no diagnostic of this line after here
     rule.text = std::move(line_.text);
     if (either_ports) {
@@ -494,7 +513,123 @@ class RuleLowering {
     return true;
   }
 
+  // A line marked -6 read as iptables, or -4 read as ip6tables: iptables-restore ignores
+  // it ("-6: line is ignored by iptables-restore", xshared.c), so one file can serve both.
+  // Noted once per file.
+  bool other_family_line() {
+    bool other = false;
+    for (const Option& opt : line_.options)
+      if (((is(opt.name, "-6") || is(opt.name, "--ipv6")) && family_ == Family::V4) ||
+          ((is(opt.name, "-4") || is(opt.name, "--ipv4")) && family_ == Family::V6))
+        other = true;
+    if (!other) return false;
+    const std::string key = "other-family lines";
+    if (!report_.seen_again(key))
+      report_.add(make_diagnostic(
+                      "FWM091", Severity::Note, line_.span,
+                      fmt::format("lines marked {} are for {}-restore, which alone reads them; read as {}, "
+                                  "they are skipped as {}-restore skips them",
+                                  family_ == Family::V4 ? "-6" : "-4", family_ == Family::V4 ? "ip6tables" : "iptables",
+                                  family_ == Family::V4 ? "iptables" : "ip6tables",
+                                  family_ == Family::V4 ? "iptables" : "ip6tables"),
+                      line_.text),
+                  key);
+    return true;
+  }
+
+  // iptables' own long options (xshared.c), which belong to no match.
+  static bool core_long_option(const std::string& n) {
+    static const std::unordered_set<std::string_view> core = {
+        "--protocol",      "--source",        "--src",      "--destination", "--dst",     "--in-interface",
+        "--out-interface", "--fragment",      "--match",    "--jump",        "--goto",    "--set-counters",
+        "--wait",          "--wait-interval", "--ipv4",     "--ipv6",        "--verbose", "--numeric",
+        "--exact",         "--line-numbers",  "--modprobe", "--table"};
+    return core.count(n) > 0;
+  }
+
+  // Gives a match option to the match it belongs to, as iptables does: the most recently
+  // loaded match that has it, else the protocol's own match (-p tcp --dport 22 loads
+  // tcp). An option none of the loaded matches has is an error when iptables knows all
+  // of them (extensions not described are left to the lowering: FWM091).
+  bool attach_to_match(const Option& opt) {
+    for (auto it = matches_.rbegin(); it != matches_.rend(); ++it) {
+      std::string_view full = extension_option(it->name, false, opt.name);
+      if (full.empty()) continue;
+      it->options.push_back(&opt);
+      it->option_names.push_back(full);
+      return true;
+    }
+    if (std::string_view implicit = protocol_match(protocol_); !implicit.empty()) {
+      std::string_view full = extension_option(implicit, false, opt.name);
+      if (!full.empty()) {
+        matches_.push_back({std::string(implicit), false, &opt, {&opt}, {full}});
+        return true;
+      }
+    }
+    if (std::all_of(matches_.begin(), matches_.end(),
+                    [](const ExtensionUse& m) { return described_extension(m.name, false); }))
+      return fail(opt, fmt::format("unknown option \"{}\"", opt.name));
+    return true;
+  }
+
+  // iptables' checks of each match's options and of the target's (iptables_extensions.h).
+  // A match fwmatrix does not model (-m mac, -m string...) that iptables refuses is
+  // reported all the same (FWM090: iptables-restore would not load the file), but the
+  // rule stays in the analysis with the match as an unknown condition, as any rule with
+  // that match: its value would not have been modelled had iptables taken it. A refusal
+  // of a modelled match (ports, states, addresses) or of the target drops the line.
+  bool check_extensions(Match& m, const std::string& target, const std::vector<const Option*>& target_options) {
+    RuleContext context;
+    context.family = family_;
+    context.table = line_.table;
+    context.chain = line_.chain;
+    context.builtin_chain = is_builtin_chain(line_.table, line_.chain);
+    context.protocol = protocol_;
+    auto check = [&](const ExtensionUse& use) {
+      ExtensionProblem problem = check_extension(use, context);
+      if (problem.ok()) return true;
+      return fail(problem.at ? *problem.at : *use.at, std::move(problem.message));
+    };
+    for (const ExtensionUse& use : matches_) {
+      if (!use.target && unmodelled_match(use.name)) {
+        ExtensionProblem problem = check_extension(use, context);
+        if (!problem.ok()) refused_but_kept(m, use, problem);
+        continue;
+      }
+      if (!check(use)) return false;
+    }
+    if (target.empty() || is_goto_ || !described_extension(target, true)) return true;
+    ExtensionUse use{target, true, nullptr, target_options, {}};
+    for (const Option& opt : line_.options)
+      if ((is(opt.name, "-j") || is(opt.name, "--jump")) && !opt.values.empty() && opt.values[0] == target)
+        use.at = &opt;
+    if (!use.at) return true;
+    for (const Option* o : target_options)
+      if (o->name.size() == 2 && kShortOptions.find(o->name[1]) == std::string::npos)
+        return fail(*o, fmt::format("unknown option {}", o->name));  // "--to-ports -1": -1 is no option
+    for (const Option* o : target_options)  // "-j X -p tcp": options after the target, read as its own
+      if (o->name.size() < 3 || o->name[1] != '-') return true;
+    for (const Option* o : target_options) {
+      std::string_view full = extension_option(target, true, o->name);
+      use.option_names.push_back(
+          full.empty() ? std::string_view(o->name).substr(std::min<std::size_t>(2, o->name.size())) : full);
+    }
+    return check(use);
+  }
+
   bool fail(const Option& opt, std::string message) {
+    // The line is dropped: a refused unmodelled match of it is one more plain refusal.
+    for (PendingRefusal& p : pending_refusals_) {
+      Diagnostic d;
+      d.id = "FWM090";
+      d.severity = Severity::Error;
+      d.span = line_.span;
+      d.span.column = p.column;
+      d.message = std::move(p.message);
+      d.snippet = line_.text;
+      report_.add(std::move(d));
+    }
+    pending_refusals_.clear();
     Diagnostic d;
     d.id = "FWM090";
     d.severity = Severity::Error;
@@ -504,6 +639,59 @@ class RuleLowering {
     d.snippet = line_.text;
     report_.add(std::move(d));
     return false;
+  }
+
+  // Whether fwmatrix leaves the match's condition unknown (kUnknownModules).
+  static bool unmodelled_match(std::string_view name) {
+    auto it = kUnknownModules.find(name);
+    return it == kUnknownModules.end() || !it->second.empty();
+  }
+
+  // iptables refuses an unmodelled match of the rule: the rule is kept with the match as
+  // an unknown condition, and the FWM090 waits for the rest of the line (kept_refusals).
+  void refused_but_kept(Match& m, const ExtensionUse& use, const ExtensionProblem& problem) {
+    const Option& where = problem.at ? *problem.at : *use.at;
+    const bool explicit_match = use.at && (is(use.at->name, "-m") || is(use.at->name, "--match"));
+    // An explicit -m is an unknown condition already; a protocol's own match loaded by
+    // its option (-p icmp --icmp-type) may have left none of its own.
+    if (!explicit_match) {
+      auto reason = kUnknownModules.find(use.name);
+      unknown(m,
+              reason == kUnknownModules.end() ? fmt::format("-m {}", use.name)
+                                              : fmt::format("-m {} ({})", use.name, reason->second),
+              where);
+    }
+    pending_refusals_.push_back({where.column, problem.message, use.name});
+  }
+
+  // The FWM090s of refused unmodelled matches of a line that is lowered: the tool's reason
+  // and that the rule is analysed all the same; once per file, an FWM091 note that
+  // iptables-restore would load nothing of the file (OnceMerger adds the count of lines).
+  void kept_refusals() {
+    if (pending_refusals_.empty()) return;
+    for (const PendingRefusal& p : pending_refusals_) {
+      Diagnostic d;
+      d.id = "FWM090";
+      d.severity = Severity::Error;
+      d.span = line_.span;
+      d.span.column = p.column;
+      d.message = fmt::format("{} (the rule is still analysed, '-m {}' as an unknown condition)", p.message, p.match);
+      d.snippet = line_.text;
+      report_.add(std::move(d));
+    }
+    if (!report_.seen_again(std::string(kRefusedKeptKey))) {  // counted per line
+      SourceSpan span = line_.span;
+      span.column = pending_refusals_.front().column;
+      report_.add(make_diagnostic(
+                      "FWM091", Severity::Note, span,
+                      "iptables-restore would not load this file: it refuses this line (FWM090) and loads nothing of "
+                      "a file with a refused line. fwmatrix analyses the rule all the same, as it does every rule "
+                      "refused only for a match it does not model, with that match as an unknown condition (verdicts "
+                      "that depend on it are undetermined); rules refused for anything else take no part",
+                      line_.text),
+                  std::string(kRefusedKeptKey));
+    }
+    pending_refusals_.clear();
   }
 
   // An FWM091 note, once per file: the reverse-path filter decided on the packet model.
@@ -623,6 +811,10 @@ class RuleLowering {
         a.target_chain = chain;
         return true;
       }
+      if (chains_.declared_after(line_.table, target, position_))
+        return fail(*target_option(), fmt::format("jump to chain '{}' before its declaration: iptables-restore refuses "
+                                                  "it (Chain '{}' does not exist); declare it above",
+                                                  target, target));
       bool looks_like_target = std::all_of(
           target.begin(), target.end(), [](unsigned char c) { return std::isupper(c) || std::isdigit(c) || c == '_'; });
       if (looks_like_target) {
@@ -676,15 +868,31 @@ class RuleLowering {
   bool nat_port_range(const Option& opt, std::string spec, PortSet& into) {
     if (auto slash = spec.find('/'); slash != std::string::npos) spec = spec.substr(0, slash);
     if (parse_port(spec).ok()) return port_range(opt, spec, into);
-    for (std::size_t dash = spec.find('-'); dash != std::string::npos; dash = spec.find('-', dash + 1)) {
+    // A range is two numbers (libxt_NAT.c / libxt_REDIRECT.c: "ftp-ssh" is refused).
+    auto number = [](const std::string& t) {
+      return !t.empty() && t.size() <= 5 && std::all_of(t.begin(), t.end(), ::isdigit);
+    };
+    if (auto dash = spec.find('-'); dash != std::string::npos) {
       std::string a = spec.substr(0, dash), b = spec.substr(dash + 1);
-      if (parse_port(a).ok() && parse_port(b).ok()) return port_range(opt, a + ":" + b, into);
+      if (number(a) && number(b)) return port_range(opt, a + ":" + b, into);
+      return fail(opt, fmt::format("Port `{}' not valid: a range is two numbers", spec));
     }
     return port_range(opt, spec, into);
   }
 
+  // The -j/-g option of the line (the first option when there is none).
+  const Option* target_option() const {
+    for (const Option& opt : line_.options)
+      if (is(opt.name, "-j") || is(opt.name, "--jump") || is(opt.name, "-g") || is(opt.name, "--goto")) return &opt;
+    return &line_.options.front();
+  }
+
   bool resolve_chain(Rule& rule, const std::string& target) {
     int chain = chains_.find(line_.table, target, position_);
+    if (chain < 0 && chains_.declared_after(line_.table, target, position_))
+      return fail(*target_option(), fmt::format("{} to chain '{}' before its declaration: iptables-restore refuses it "
+                                                "(Chain '{}' does not exist); declare it above",
+                                                is_goto_ ? "goto" : "jump", target, target));
     if (chain < 0) {
       Option pseudo;
       pseudo.column = 1;
@@ -706,6 +914,13 @@ class RuleLowering {
   }
 
   std::string module_;
+  std::vector<ExtensionUse> matches_;  // each -m (and implicit protocol match), with its options
+  struct PendingRefusal {
+    int column = 0;
+    std::string message;  // iptables' own
+    std::string match;
+  };
+  std::vector<PendingRefusal> pending_refusals_;  // refused unmodelled matches (refused_but_kept)
   bool module_unmodelled_ = false;
   bool rpfilter_ = false;           // -m rpfilter
   bool rpfilter_inverted_ = false;  // -m rpfilter --invert: matches packets without a route back
@@ -781,7 +996,8 @@ class ChainTable {
   }
 
   // The chains the file declares (":NAME POLICY"), with the built-in chains' policies.
-  void declare(const std::vector<ChainDecl>& decls) {
+  // `exists_from` (when given): per declaration, the first rule line that sees the chain.
+  void declare(const std::vector<ChainDecl>& decls, const std::vector<std::size_t>* exists_from = nullptr) {
     rs_.chains.reserve(decls.size());
     names_.index.reserve(decls.size());
     names_.exists_from.reserve(decls.size());
@@ -800,7 +1016,9 @@ class ChainTable {
       const std::uint32_t hash = hashes[d % kAhead];
       if (d + kAhead < decls.size()) prepare(d + kAhead);
       const ChainDecl& decl = decls[d];
-      Chain& c = rs_.chains[static_cast<std::size_t>(ensure(std::move(key), hash, decl.table, decl.name, 0))];
+      // A built-in chain is there from the start, wherever the file sets its policy.
+      const std::size_t from = exists_from && !is_builtin_chain(decl.table, decl.name) ? (*exists_from)[d] : 0;
+      Chain& c = rs_.chains[static_cast<std::size_t>(ensure(std::move(key), hash, decl.table, decl.name, from))];
       if (c.builtin) {
         c.policy = decl.policy == "DROP" ? PolicyKind::Deny : PolicyKind::Accept;
         c.policy_span = decl.span;
@@ -821,7 +1039,11 @@ class ChainTable {
   int ensure(std::string key, std::uint32_t hash, const std::string& table, const std::string& name,
              std::size_t from_line) {
     auto [chain, created] = names_.index.insert(key, hash, static_cast<int>(rs_.chains.size()));
-    if (!created) return chain;
+    if (!created) {  // declared again: it exists from its first declaration on
+      auto& from = names_.exists_from[static_cast<std::size_t>(chain)];
+      from = std::min(from, from_line);
+      return chain;
+    }
     Chain c;
     c.name = std::move(key);
     c.table = table;
@@ -859,8 +1081,13 @@ class OnceMerger {
 
   // Adds the counts of rules to the diagnostics reported once.
   void finish() {
-    for (auto& [key, entry] : once_)
-      if (entry.second > 1) into_[entry.first].message += fmt::format(" ({} rules use it)", entry.second);
+    for (auto& [key, entry] : once_) {
+      if (key == kRefusedKeptKey)
+        into_[entry.first].message +=
+            fmt::format(" ({} such line{} in this file)", entry.second, entry.second == 1 ? "" : "s");
+      else if (entry.second > 1)
+        into_[entry.first].message += fmt::format(" ({} rules use it)", entry.second);
+    }
   }
 
  private:
@@ -930,7 +1157,17 @@ Ruleset lower(Model model, const std::string& file, bool two_threads) {
   auto ensure_chain = [&](const std::string& t, const std::string& name, std::size_t from_line) {
     return table.ensure(t, name, from_line);
   };
-  table.declare(model.chains);
+  {
+    // A user chain exists from its declaration on: iptables-restore refuses a rule for it,
+    // or a jump to it, on a line above (Chain 'X' does not exist).
+    std::vector<std::size_t> exists_from(model.chains.size(), 0);
+    for (std::size_t d = 0; d < model.chains.size(); ++d)
+      exists_from[d] =
+          static_cast<std::size_t>(std::lower_bound(model.rules.begin(), model.rules.end(), model.chains[d].line,
+                                                    [](const RuleLine& r, int line) { return r.span.line < line; }) -
+                                   model.rules.begin());
+    table.declare(model.chains, &exists_from);
+  }
   // Restore-style commands that create chains or set policies.
   for (const auto& r : model.rules) {
     if (is(r.command, "-N") || is(r.command, "--new-chain")) ensure_chain(r.table, r.chain, 0);
@@ -963,6 +1200,16 @@ Ruleset lower(Model model, const std::string& file, bool two_threads) {
         not_lowered.emplace_back(i,
                                  make_diagnostic("FWM091", Severity::Warning, r.span,
                                                  fmt::format("command {} is read but not applied", r.command), r.text));
+      continue;
+    }
+    if (!is_builtin_chain(r.table, r.chain) && chains.declared_after(r.table, r.chain, i)) {
+      not_lowered.emplace_back(
+          i,
+          make_diagnostic("FWM090", Severity::Error, r.span,
+                          fmt::format("chain '{}' is declared below this line: iptables-restore refuses a rule for it "
+                                      "before its declaration (No chain/target/match by that name)",
+                                      r.chain),
+                          r.text));
       continue;
     }
     const int known = chains.index_of(r.table, r.chain);
@@ -1025,8 +1272,8 @@ Ruleset lower(Model model, const std::string& file, bool two_threads) {
     // placement below still reads the command and -I's position.
     if (appends_only) {
       r = RuleLine{};
-    } else {
-      if (!is(r.command, "-I") && !is(r.command, "--insert")) r.options = {};
+    } else if (!is(r.command, "-I") && !is(r.command, "--insert")) {  // -I keeps its position and text
+      r.options = {};
       r.text = {};
     }
   };
@@ -1080,10 +1327,29 @@ Ruleset lower(Model model, const std::string& file, bool two_threads) {
     auto& rules = rs.chains[static_cast<std::size_t>(target_chain[i])].rules;
     std::size_t pos = rules.size();
     if (is(r.command, "-I") || is(r.command, "--insert")) {
+      // "-I CHAIN [rulenum]": 1 (the default) inserts first; iptables-restore refuses 0
+      // (Invalid rule number) and a number past the end plus one (Index of insertion too big).
       pos = 0;
-      for (const auto& o : r.options)
-        if (o.name.empty() && !o.values.empty() && std::all_of(o.values[0].begin(), o.values[0].end(), ::isdigit))
-          pos = std::min<std::size_t>(std::stoul(o.values[0]) - 1, rules.size());
+      std::string problem;
+      for (const auto& o : r.options) {
+        if (!o.name.empty() || o.values.empty() || o.values[0].empty() ||
+            !std::all_of(o.values[0].begin(), o.values[0].end(), ::isdigit))
+          continue;
+        const std::string& number = o.values[0];
+        const std::size_t n = number.size() > 9 ? std::numeric_limits<std::size_t>::max() : std::stoul(number);
+        if (n == 0)
+          problem = fmt::format("Invalid rule number `{}': rules are numbered from 1", number);
+        else if (n - 1 > rules.size())
+          problem = fmt::format("Index of insertion too big: -I {} {} with {} rule{} in the chain", r.chain, number,
+                                rules.size(), rules.size() == 1 ? "" : "s");
+        else
+          pos = n - 1;
+      }
+      if (!problem.empty()) {
+        rs.diagnostics.push_back(make_diagnostic("FWM090", Severity::Error, r.span, problem, r.text));
+        line.rules = {};
+        continue;
+      }
     }
     rules.insert(rules.begin() + static_cast<std::ptrdiff_t>(pos), std::make_move_iterator(line.rules.begin()),
                  std::make_move_iterator(line.rules.end()));
@@ -1113,7 +1379,13 @@ std::optional<Ruleset> load_in_one_pass(const TextFile& file, std::optional<Fami
   rs.normalizer = make_rule_normalizer();
   rs.line_count = lines.size();
   ChainNames chains;
-  ChainTable(rs, chains).declare(declarations.chains);
+  {
+    // Here a rule's position is its 0-based line: a chain exists from its declaration's.
+    std::vector<std::size_t> exists_from(declarations.chains.size(), 0);
+    for (std::size_t d = 0; d < declarations.chains.size(); ++d)
+      exists_from[d] = static_cast<std::size_t>(std::max(declarations.chains[d].line - 1, 0));
+    ChainTable(rs, chains).declare(declarations.chains, &exists_from);
+  }
   if (timing_enabled()) print_timing("iptables chains declared", 0);
 
   // Each rule line is lowered as soon as it is read, on two threads for large files: the
@@ -1133,7 +1405,8 @@ std::optional<Ruleset> load_in_one_pass(const TextFile& file, std::optional<Fami
     if (t > 0) part.rules.resize(rs.chains.size());
     RuleSink lower_line = [&](RuleLine& line, std::size_t idx) {
       if (give_up.load(std::memory_order_relaxed)) return false;
-      int chain = is(line.command, "-A") || is(line.command, "--append") ? chains.index_of(line.table, line.chain) : -1;
+      int chain =
+          is(line.command, "-A") || is(line.command, "--append") ? chains.find(line.table, line.chain, idx) : -1;
       if (chain < 0) {
         give_up = true;
         return false;
