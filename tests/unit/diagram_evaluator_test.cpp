@@ -302,6 +302,7 @@ TEST_CASE("the automatic engine switches to diagrams past the box evaluator's bu
   automatic.engine = EvalEngine::Auto;
   automatic.join_rewritten = true;
   automatic.box_work_budget = 100;
+  automatic.source_slice_rules = 0;  // these 400 sources would be cut into slices first (tested below)
   EvalResult switched = evaluate(*rs, p, whole, automatic);
   CHECK(switched.by_bdds);
   automatic.box_work_budget = 100'000'000;
