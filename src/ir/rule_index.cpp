@@ -334,7 +334,7 @@ namespace {
 // kSourceSlicesMaxWideShare-th of them. Calls are not counted: the index hands a slice
 // only the calls whose chain can match it.
 constexpr std::size_t kSourceSlicesMinSlices = 16;
-constexpr std::size_t kSourceSlicesMaxWideShare = 8;
+constexpr std::size_t kSourceSlicesMaxWideShare = 32;
 
 std::vector<u128> plan_source_slices(const Ruleset& rs, Family f, std::size_t rules_per_slice) {
   const u128 max_address = f == Family::V6 ? kMaxV6 : kMaxV4;
