@@ -303,6 +303,7 @@ TEST_CASE("iptables extensions: a refused match fwmatrix does not model keeps it
     one_line = one_line || d->message.find("(1 such line in this file)") != std::string::npos;
   CHECK(one_line);
   // A file without refused lines has no such note.
-  for (const auto* d : with_id(one_rule("-m mac --mac-source 00:11:22:33:44:55 -j ACCEPT"), "FWM091"))
+  const Ruleset clean = one_rule("-m mac --mac-source 00:11:22:33:44:55 -j ACCEPT");
+  for (const auto* d : with_id(clean, "FWM091"))
     CHECK(d->message.find("would not load") == std::string::npos);
 }
