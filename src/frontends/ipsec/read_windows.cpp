@@ -5,7 +5,6 @@
 // OutboundSecurity None ("Do not authenticate"); such rules take precedence over all
 // other connection security rules. Request or require = IPsec is negotiated (protect).
 #include <fmt/format.h>
-#include <iconv.h>
 
 #include <algorithm>
 #include <functional>
@@ -209,20 +208,6 @@ bool bool_value(const std::string& v) {
 // Windows-1252 text (an accented letter before an ASCII one) does not give; it is then
 // decoded with iconv, or, where iconv has no GBK, each character becomes one private-use
 // code point (stable, so names still match).
-std::string latin1_bytes(const std::string& utf8) {
-  std::string out;
-  for (std::size_t i = 0; i < utf8.size(); ++i) {
-    auto c = static_cast<unsigned char>(utf8[i]);
-    if (c < 0x80) {
-      out += static_cast<char>(c);
-    } else if ((c & 0xE0) == 0xC0 && i + 1 < utf8.size()) {
-      out += static_cast<char>(((c & 0x1F) << 6) | (static_cast<unsigned char>(utf8[i + 1]) & 0x3F));
-      ++i;
-    }
-  }
-  return out;
-}
-
 bool gbk_trail(unsigned char t) { return (t >= 0x40 && t <= 0x7E) || (t >= 0x80 && t <= 0xFE); }
 
 bool looks_gbk(const std::string& bytes) {
@@ -241,21 +226,6 @@ bool looks_gbk(const std::string& bytes) {
     i += 2;
   }
   return pairs > 0 && gb2312 * 2 >= pairs;
-}
-
-std::optional<std::string> iconv_gbk(const std::string& bytes) {
-  iconv_t cd = iconv_open("UTF-8", "GBK");
-  if (cd == reinterpret_cast<iconv_t>(-1)) return std::nullopt;
-  std::string out(bytes.size() * 4 + 16, '\0');
-  char* in = const_cast<char*>(bytes.data());
-  std::size_t in_left = bytes.size();
-  char* dst = out.data();
-  std::size_t out_left = out.size();
-  std::size_t rc = iconv(cd, &in, &in_left, &dst, &out_left);
-  iconv_close(cd);
-  if (rc == static_cast<std::size_t>(-1)) return std::nullopt;
-  out.resize(out.size() - out_left);
-  return out;
 }
 
 // Without iconv: each GBK pair as two private-use code points, U+E000 + first byte and
@@ -284,7 +254,7 @@ std::string script_text(const TextFile& file) {
   if (file.encoding != "latin-1") return file.text;
   std::string bytes = latin1_bytes(file.text);
   if (!looks_gbk(bytes)) return file.text;
-  if (auto utf8 = iconv_gbk(bytes)) return *utf8;
+  if (auto utf8 = decode_code_page(bytes, "GBK")) return *utf8;
   return gbk_private_use(bytes);
 }
 

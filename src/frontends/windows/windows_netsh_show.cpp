@@ -3,7 +3,6 @@
 // taken from the first label, and an unknown language is an error that names the
 // labels it saw (never a guess).
 #include <fmt/format.h>
-#include <iconv.h>
 
 #include <cerrno>
 #include <map>
@@ -190,38 +189,6 @@ bool is_separator(const std::string& line) {
   return line.size() >= 10 && line.find_first_not_of('-') == std::string::npos;
 }
 
-// The bytes of a file that text_input read as Latin-1 (not UTF-8, no BOM): every code
-// point below 256 is one byte.
-std::string latin1_bytes(const std::string& utf8) {
-  std::string out;
-  for (std::size_t i = 0; i < utf8.size(); ++i) {
-    auto c = static_cast<unsigned char>(utf8[i]);
-    if (c < 0x80) {
-      out += static_cast<char>(c);
-    } else if ((c & 0xE0) == 0xC0 && i + 1 < utf8.size()) {
-      out += static_cast<char>(((c & 0x1F) << 6) | (static_cast<unsigned char>(utf8[i + 1]) & 0x3F));
-      ++i;
-    }
-  }
-  return out;
-}
-
-// Decodes bytes of a Windows console code page; nullopt when they are not valid in it.
-std::optional<std::string> decode_code_page(const std::string& bytes, const char* code_page) {
-  iconv_t cd = iconv_open("UTF-8", code_page);
-  if (cd == reinterpret_cast<iconv_t>(-1)) return std::nullopt;
-  std::string out(bytes.size() * 4 + 16, '\0');
-  char* in = const_cast<char*>(bytes.data());
-  std::size_t in_left = bytes.size();
-  char* dst = out.data();
-  std::size_t out_left = out.size();
-  std::size_t rc = iconv(cd, &in, &in_left, &dst, &out_left);
-  iconv_close(cd);
-  if (rc == static_cast<std::size_t>(-1)) return std::nullopt;
-  out.resize(out.size() - out_left);
-  return out;
-}
-
 int profile_section_header(const std::string& text);
 
 // The language of the first "Label: value" line, if it is one of ours.
@@ -249,8 +216,7 @@ int profile_section_header(const std::string& text) {
 }
 
 // One "Key   Value" line of a profile section; State and Firewall Policy decide verdicts.
-void read_profile_setting(WinModel& model, int profile, const std::string& text, const std::string& file,
-                          int line_no) {
+void read_profile_setting(WinModel& model, int profile, const std::string& text, const std::string& file, int line_no) {
   auto gap = text.find("  ");
   if (gap == std::string::npos) return;  // "Logging:" and similar headings
   std::string key = lower_ascii(trim_blank(text.substr(0, gap)));
@@ -269,8 +235,8 @@ void read_profile_setting(WinModel& model, int profile, const std::string& text,
   } else if (key == "firewall policy") {
     auto parts = split_list(value, ',');
     if (parts.size() != 2) {
-      model.diagnostics.push_back(parse_error(file, line_no, static_cast<int>(gap) + 1,
-                                              "Firewall Policy: expected INBOUND,OUTBOUND", text));
+      model.diagnostics.push_back(
+          parse_error(file, line_no, static_cast<int>(gap) + 1, "Firewall Policy: expected INBOUND,OUTBOUND", text));
       return;
     }
     if (parts[0] == "blockinbound" || parts[0] == "blockinboundalways" || parts[0] == "allowinbound") {
