@@ -1336,15 +1336,16 @@ EvalEngine engine_for(EvalEngine asked) {
 
 EvalResult evaluate(const Ruleset& ruleset, const Pipeline& pipeline, const Box& query, const EvalOptions& options) {
   const EvalEngine engine = engine_for(options.engine);
-  if (engine == EvalEngine::Auto && source_slices_met(ruleset, query, options) >= 2) {
-    auto budget = std::make_shared<WorkBudget>();
-    budget->limit = kWholeQueryWorkBeforeSlices;
-    try {
-      return evaluate_with_boxes(ruleset, pipeline, query, options, budget);
-    } catch (const BoxWorkExceeded&) {
-      return evaluate_in_source_slices(ruleset, pipeline, query, options);
+  if (engine == EvalEngine::Auto)
+    if (const SourceSlicesMet slices = source_slices_met(ruleset, query, options); slices.count() >= 2) {
+      auto budget = std::make_shared<WorkBudget>();
+      budget->limit = kWholeQueryWorkBeforeSlices;
+      try {
+        return evaluate_with_boxes(ruleset, pipeline, query, options, budget);
+      } catch (const BoxWorkExceeded&) {
+        return evaluate_in_source_slices(ruleset, pipeline, query, options, slices);
+      }
     }
-  }
   if (engine == EvalEngine::Diagrams)
     if (auto result = evaluate_with_bdds(ruleset, pipeline, query, options)) return std::move(*result);
   if (engine == EvalEngine::Auto && !query.empty()) {

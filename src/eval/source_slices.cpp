@@ -7,15 +7,7 @@
 
 namespace fwm {
 
-namespace {
-
-// The slices of the plan that `query` meets, as a range [first, last] of slice numbers.
-struct SlicesMet {
-  const std::vector<u128>* starts = nullptr;
-  std::size_t first = 0, last = 0;
-};
-
-SlicesMet slices_met(const Ruleset& ruleset, const Box& query, const EvalOptions& options) {
+SourceSlicesMet source_slices_met(const Ruleset& ruleset, const Box& query, const EvalOptions& options) {
   if (options.source_slice_rules == 0 || query.src.empty()) return {};
   const std::vector<u128>& starts =
       rule_index(ruleset)->source_slices(ruleset, query.family, options.source_slice_rules);
@@ -27,17 +19,8 @@ SlicesMet slices_met(const Ruleset& ruleset, const Box& query, const EvalOptions
   return {&starts, slice_of(query.src.intervals().front().lo), slice_of(query.src.intervals().back().hi)};
 }
 
-}  // namespace
-
-std::size_t source_slices_met(const Ruleset& ruleset, const Box& query, const EvalOptions& options) {
-  const SlicesMet met = slices_met(ruleset, query, options);
-  return met.starts ? met.last - met.first + 1 : 0;
-}
-
 EvalResult evaluate_in_source_slices(const Ruleset& ruleset, const Pipeline& pipeline, const Box& query,
-                                     const EvalOptions& options) {
-  const SlicesMet met = slices_met(ruleset, query, options);
-  if (!met.starts) return evaluate(ruleset, pipeline, query, options);
+                                     const EvalOptions& options, const SourceSlicesMet& met) {
   const std::vector<u128>& starts = *met.starts;
   EvalOptions slice_options = options;
   slice_options.engine = EvalEngine::Auto;
@@ -55,12 +38,8 @@ EvalResult evaluate_in_source_slices(const Ruleset& ruleset, const Pipeline& pip
     slice_options.max_pieces = options.max_pieces > out.pieces.size() ? options.max_pieces - out.pieces.size() : 1;
     EvalResult slice = evaluate(ruleset, pipeline, part, slice_options);
     out.by_bdds = out.by_bdds || slice.by_bdds;
-    if (out.pieces.empty()) {
-      out.pieces = std::move(slice.pieces);
-    } else {
-      out.pieces.insert(out.pieces.end(), std::make_move_iterator(slice.pieces.begin()),
-                        std::make_move_iterator(slice.pieces.end()));
-    }
+    out.pieces.insert(out.pieces.end(), std::make_move_iterator(slice.pieces.begin()),
+                      std::make_move_iterator(slice.pieces.end()));
     for (auto& problem : slice.problems)
       if (std::find(out.problems.begin(), out.problems.end(), problem) == out.problems.end())
         out.problems.push_back(std::move(problem));

@@ -12,9 +12,15 @@
 
 namespace fwm {
 
-// How many of the ruleset's source slices (RuleIndex::source_slices()) `query` meets: 0
-// when slicing is off (EvalOptions::source_slice_rules) or does not pay on this ruleset.
-std::size_t source_slices_met(const Ruleset& ruleset, const Box& query, const EvalOptions& options);
+// The slices of the ruleset's plan (RuleIndex::source_slices()) that a query meets: slice
+// numbers first..last. None (count() 0) when slicing is off
+// (EvalOptions::source_slice_rules) or does not pay on this ruleset.
+struct SourceSlicesMet {
+  const std::vector<u128>* starts = nullptr;  // the plan
+  std::size_t first = 0, last = 0;
+  std::size_t count() const { return starts ? last - first + 1 : 0; }
+};
+SourceSlicesMet source_slices_met(const Ruleset& ruleset, const Box& query, const EvalOptions& options);
 
 // Before a query that meets several slices is cut, the box evaluator tries it whole with
 // this work budget: a narrow query (one required port: a few rules of thousands) is
@@ -22,10 +28,10 @@ std::size_t source_slices_met(const Ruleset& ruleset, const Box& query, const Ev
 // within some milliseconds.
 constexpr std::size_t kWholeQueryWorkBeforeSlices = 20'000;
 
-// `query` evaluated slice by slice (for a query that meets two slices or more). The
-// pieces are the slices' pieces, in slice order; the limits of `options` hold for all
-// slices together. Each slice is evaluated as EvalEngine::Auto evaluates.
+// `query` evaluated slice by slice over the slices `met` (source_slices_met(), two or
+// more). The pieces are the slices' pieces, in slice order; the limits of `options` hold
+// for all slices together. Each slice is evaluated as EvalEngine::Auto evaluates.
 EvalResult evaluate_in_source_slices(const Ruleset& ruleset, const Pipeline& pipeline, const Box& query,
-                                     const EvalOptions& options);
+                                     const EvalOptions& options, const SourceSlicesMet& met);
 
 }  // namespace fwm

@@ -4,7 +4,6 @@
 // verdict and deciding rule, and reach the same rules. Also the diagrams themselves.
 #include <fmt/format.h>
 
-#include "fwm_catch.hpp"
 #include <map>
 #include <random>
 #include <set>
@@ -13,6 +12,7 @@
 #include "eval/packet_bdd.h"
 #include "eval/source_slices.h"
 #include "frontends/frontend.h"
+#include "fwm_catch.hpp"
 
 using namespace fwm;
 
@@ -359,9 +359,10 @@ TEST_CASE("evaluating slice by slice of the sources gives every packet the whole
           slices.engine = EvalEngine::Auto;
           slices.source_slice_rules = 4;
           slices.on_match = [&](const Rule& r) { reached_sliced.insert(&r); };
-          if (source_slices_met(*rs, query, slices) < 2) continue;
+          const SourceSlicesMet met = source_slices_met(*rs, query, slices);
+          if (met.count() < 2) continue;
           ++sliced;
-          EvalResult by_slices = evaluate_in_source_slices(*rs, p, query, slices);
+          EvalResult by_slices = evaluate_in_source_slices(*rs, p, query, slices, met);
           EvalResult by_whole = evaluate(*rs, p, query, reference);
           INFO(text);
           INFO(fmt::format("path {} {}", family_name(p.family), direction_name(p.direction)));
