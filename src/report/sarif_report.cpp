@@ -50,6 +50,109 @@ std::string first_paragraph(const std::string& md) {
 // Stands for the results array while the rest of the log is laid out.
 constexpr const char* kResultsPlaceholder = "@@fwmatrix-results@@";
 
+using json = nlohmann::ordered_json;
+
+// A JSON string as nlohmann's dump() writes it (ensure_ascii off, bad bytes replaced).
+void append_string(std::string& out, const std::string& s) {
+  bool plain = true;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x80) {  // UTF-8: nlohmann checks and replaces bad bytes; rare here
+      out += json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+      return;
+    }
+    if (u < 0x20 || c == '"' || c == '\\') plain = false;
+  }
+  out += '"';
+  if (plain) {
+    out += s;
+  } else {
+    for (char c : s) {
+      switch (c) {
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\b':
+          out += "\\b";
+          break;
+        case '\f':
+          out += "\\f";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        default:
+          if (static_cast<unsigned char>(c) < 0x20) {
+            static constexpr char kHex[] = "0123456789abcdef";
+            out += "\\u00";
+            out += kHex[(static_cast<unsigned char>(c) >> 4) & 0xF];
+            out += kHex[static_cast<unsigned char>(c) & 0xF];
+          } else {
+            out += c;
+          }
+      }
+    }
+  }
+  out += '"';
+}
+
+// `j` as nlohmann's dump(2) writes it at `depth` (the indentation of its first line is
+// the caller's): the results are laid out one by one into the log's text, and dump() plus
+// indenting each line again took a quarter of a check of 10,000 rules.
+void append_json(std::string& out, const json& j, std::size_t depth) {
+  auto indent = [&out](std::size_t d) { out.append(2 * d, ' '); };
+  switch (j.type()) {
+    case json::value_t::object: {
+      if (j.empty()) {
+        out += "{}";
+        return;
+      }
+      out += "{\n";
+      std::size_t left = j.size();
+      for (const auto& [key, value] : j.items()) {
+        indent(depth + 1);
+        append_string(out, key);
+        out += ": ";
+        append_json(out, value, depth + 1);
+        out += --left ? ",\n" : "\n";
+      }
+      indent(depth);
+      out += '}';
+      return;
+    }
+    case json::value_t::array: {
+      if (j.empty()) {
+        out += "[]";
+        return;
+      }
+      out += "[\n";
+      std::size_t left = j.size();
+      for (const auto& value : j) {
+        indent(depth + 1);
+        append_json(out, value, depth + 1);
+        out += --left ? ",\n" : "\n";
+      }
+      indent(depth);
+      out += ']';
+      return;
+    }
+    case json::value_t::string:
+      append_string(out, j.get_ref<const std::string&>());
+      return;
+    default:  // numbers, booleans, null
+      out += j.dump();
+  }
+}
+
 std::string with_period(std::string s) {
   if (!s.empty() && s.back() != '.') s += '.';
   return s;
@@ -57,7 +160,6 @@ std::string with_period(std::string s) {
 }  // namespace
 
 std::string render_sarif(const Report& r) {
-  using json = nlohmann::ordered_json;
   json rules = json::array();
   std::map<std::string, int> rule_index;
   for (const auto& check : all_checks()) {
@@ -176,15 +278,12 @@ std::string render_sarif(const Report& r) {
     results = "[]";
   } else {
     // What dump(2) writes for the array at this depth: each item two spaces further in.
+    const std::size_t depth = indent.size() / 2;
     results = "[\n";
     for (std::size_t i = 0; i < r.findings.size(); ++i) {
-      const std::string item = result_of(r.findings[i]).dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
       results += indent;
       results += "  ";
-      for (char c : item) {
-        results += c;
-        if (c == '\n') results += indent + "  ";
-      }
+      append_json(results, result_of(r.findings[i]), depth + 1);
       results += i + 1 < r.findings.size() ? ",\n" : "\n";
     }
     results += indent + "]";
