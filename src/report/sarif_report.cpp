@@ -1,6 +1,7 @@
 // SARIF 2.1.0 for GitHub code scanning: rules with help and helpUri, results with a
 // physical location each, relative uris, fingerprints from content (fwmatrix/v1).
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -159,7 +160,7 @@ std::string with_period(std::string s) {
 }
 }  // namespace
 
-std::string render_sarif(const Report& r) {
+void write_sarif(const Report& r, const std::function<void(std::string_view)>& sink) {
   json rules = json::array();
   std::map<std::string, int> rule_index;
   for (const auto& check : all_checks()) {
@@ -273,23 +274,36 @@ std::string render_sarif(const Report& r) {
   const std::size_t at = text.find("\"results\": " + placeholder) + std::string_view("\"results\": ").size();
   const std::size_t line_start = text.rfind('\n', at) + 1;
   const std::string indent(text.find_first_not_of(' ', line_start) - line_start, ' ');
-  std::string results;
+  // The log up to the results, the results a chunk at a time, then the rest of the log:
+  // the text of 55,000 results (77 MB) is never held whole.
+  sink(std::string_view(text).substr(0, at));
   if (r.findings.empty()) {
-    results = "[]";
+    sink("[]");
   } else {
     // What dump(2) writes for the array at this depth: each item two spaces further in.
+    constexpr std::size_t kChunk = std::size_t(1) << 20;
     const std::size_t depth = indent.size() / 2;
-    results = "[\n";
+    std::string results = "[\n";
     for (std::size_t i = 0; i < r.findings.size(); ++i) {
       results += indent;
       results += "  ";
       append_json(results, result_of(r.findings[i]), depth + 1);
       results += i + 1 < r.findings.size() ? ",\n" : "\n";
+      if (results.size() >= kChunk) {
+        sink(results);
+        results.clear();
+      }
     }
     results += indent + "]";
+    sink(results);
   }
-  text.replace(at, placeholder.size(), results);
-  return text;
+  sink(std::string_view(text).substr(at + placeholder.size()));
+}
+
+std::string render_sarif(const Report& r) {
+  std::string out;
+  write_sarif(r, [&out](std::string_view part) { out += part; });
+  return out;
 }
 
 }  // namespace fwm
