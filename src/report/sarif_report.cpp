@@ -54,19 +54,19 @@ constexpr const char* kResultsPlaceholder = "@@fwmatrix-results@@";
 using json = nlohmann::ordered_json;
 
 // A JSON string as nlohmann's dump() writes it (ensure_ascii off, bad bytes replaced).
-void append_string(std::string& out, const std::string& s) {
+void append_string(std::string& out, std::string_view s) {
   bool plain = true;
   for (char c : s) {
     const auto u = static_cast<unsigned char>(c);
     if (u >= 0x80) {  // UTF-8: nlohmann checks and replaces bad bytes; rare here
-      out += json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+      out += json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace);
       return;
     }
     if (u < 0x20 || c == '"' || c == '\\') plain = false;
   }
   out += '"';
   if (plain) {
-    out += s;
+    out.append(s);
   } else {
     for (char c : s) {
       switch (c) {
@@ -106,53 +106,80 @@ void append_string(std::string& out, const std::string& s) {
   out += '"';
 }
 
-// `j` as nlohmann's dump(2) writes it at `depth` (the indentation of its first line is
-// the caller's): the results are laid out one by one into the log's text, and dump() plus
-// indenting each line again took a quarter of a check of 10,000 rules.
-void append_json(std::string& out, const json& j, std::size_t depth) {
-  auto indent = [&out](std::size_t d) { out.append(2 * d, ' '); };
-  switch (j.type()) {
-    case json::value_t::object: {
-      if (j.empty()) {
-        out += "{}";
-        return;
-      }
-      out += "{\n";
-      std::size_t left = j.size();
-      for (const auto& [key, value] : j.items()) {
-        indent(depth + 1);
-        append_string(out, key);
-        out += ": ";
-        append_json(out, value, depth + 1);
-        out += --left ? ",\n" : "\n";
-      }
-      indent(depth);
-      out += '}';
-      return;
-    }
-    case json::value_t::array: {
-      if (j.empty()) {
-        out += "[]";
-        return;
-      }
-      out += "[\n";
-      std::size_t left = j.size();
-      for (const auto& value : j) {
-        indent(depth + 1);
-        append_json(out, value, depth + 1);
-        out += --left ? ",\n" : "\n";
-      }
-      indent(depth);
-      out += ']';
-      return;
-    }
-    case json::value_t::string:
-      append_string(out, j.get_ref<const std::string&>());
-      return;
-    default:  // numbers, booleans, null
-      out += j.dump();
+// Writes JSON as nlohmann's dump(2) lays it out, straight into a string: the results are
+// written one by one into the log's text, and building each as a json object, dumping it
+// and indenting each line again took 18% of a check of 10,000 rules.
+class PrettyJson {
+ public:
+  // `depth`: the indentation of the first line, which the caller has written.
+  PrettyJson(std::string& out, std::size_t depth) : out_(out), depth_(depth) {}
+  void begin_object() { open('{'); }
+  void end_object() { close('}'); }
+  void begin_array() { open('['); }
+  void end_array() { close(']'); }
+  // The next member of an object: its key, then its value.
+  PrettyJson& key(std::string_view k) {
+    next_item();
+    append_string(out_, k);
+    out_ += ": ";
+    pending_value_ = true;
+    return *this;
   }
-}
+  // The next item of an array, or the value of a member.
+  void item() {
+    if (pending_value_) {
+      pending_value_ = false;
+      return;
+    }
+    if (!empty_.empty()) next_item();  // else the top level: the caller placed it
+  }
+  void value(std::string_view text) {
+    item();
+    append_string(out_, text);
+  }
+  void value(long long number) {
+    item();
+    out_ += std::to_string(number);
+  }
+  void value(unsigned long long number) {
+    item();
+    out_ += std::to_string(number);
+  }
+  void member(std::string_view k, std::string_view text) { key(k).value(text); }
+  // {"text": ...}
+  void text_member(std::string_view k, std::string_view text) {
+    key(k);
+    begin_object();
+    member("text", text);
+    end_object();
+  }
+
+ private:
+  void open(char c) {
+    item();
+    out_ += c;
+    empty_.push_back(true);
+  }
+  void close(char c) {
+    const bool empty = empty_.back();
+    empty_.pop_back();
+    if (!empty) {
+      out_ += '\n';
+      out_.append(2 * (depth_ + empty_.size()), ' ');
+    }
+    out_ += c;
+  }
+  void next_item() {
+    if (!empty_.back()) out_ += ',';
+    out_ += '\n';
+    empty_.back() = false;
+    out_.append(2 * (depth_ + empty_.size()), ' ');
+  }
+  std::string& out_;
+  std::size_t depth_;
+  std::vector<bool> empty_;  // per open container: nothing written in it yet
+  bool pending_value_ = false;
+};
 
 std::string with_period(std::string s) {
   if (!s.empty() && s.back() != '.') s += '.';
@@ -192,49 +219,70 @@ void write_sarif(const Report& r, const std::function<void(std::string_view)>& s
     if (it == uris.end()) it = uris.emplace(file, relative_uri(file)).first;
     return it->second;
   };
-  auto result_of = [&](const Finding& f) {
-    json res;
-    res["ruleId"] = f.rule_id;
-    if (auto it = rule_index.find(f.rule_id); it != rule_index.end()) res["ruleIndex"] = it->second;
-    res["level"] = sarif_level(f.level);
-    res["message"] = {{"text", with_period(f.message)}};
-    json region;
-    region["startLine"] = std::max(1, f.location.line);
-    region["startColumn"] = std::max(1, f.location.column);
-    if (f.location.end_line >= f.location.line && f.location.end_line > 0) {
-      region["endLine"] = f.location.end_line;
-      if (f.location.end_column > f.location.column || f.location.end_line > f.location.line)
-        region["endColumn"] = f.location.end_column;
+  auto write_location = [&](PrettyJson& w, const SourceSpan& at, bool with_end, const std::string& snippet) {
+    w.key("physicalLocation").begin_object();
+    w.key("artifactLocation").begin_object();
+    w.member("uri", uri_of(at.file));
+    w.member("uriBaseId", "%SRCROOT%");
+    w.end_object();
+    w.key("region").begin_object();
+    w.key("startLine").value(static_cast<long long>(std::max(1, at.line)));
+    w.key("startColumn").value(static_cast<long long>(std::max(1, at.column)));
+    if (with_end && at.end_line >= at.line && at.end_line > 0) {
+      w.key("endLine").value(static_cast<long long>(at.end_line));
+      if (at.end_column > at.column || at.end_line > at.line)
+        w.key("endColumn").value(static_cast<long long>(at.end_column));
     }
-    if (!f.snippet.empty()) region["snippet"] = {{"text", f.snippet}};
-    res["locations"] =
-        json::array({{{"physicalLocation",
-                       {{"artifactLocation", {{"uri", uri_of(f.location.file)}, {"uriBaseId", "%SRCROOT%"}}},
-                        {"region", region}}}}});
+    if (!snippet.empty()) w.text_member("snippet", snippet);
+    w.end_object();
+    w.end_object();
+  };
+  // One result, laid out as the json object it stands for would be by dump(2).
+  auto write_result = [&](std::string& out, std::size_t depth, const Finding& f) {
+    PrettyJson w(out, depth);
+    w.begin_object();
+    w.member("ruleId", f.rule_id);
+    if (auto it = rule_index.find(f.rule_id); it != rule_index.end())
+      w.key("ruleIndex").value(static_cast<long long>(it->second));
+    w.member("level", sarif_level(f.level));
+    w.text_member("message", with_period(f.message));
+    w.key("locations").begin_array();
+    w.begin_object();
+    write_location(w, f.location, true, f.snippet);
+    w.end_object();
+    w.end_array();
     if (!f.related.empty()) {
-      json related = json::array();
+      w.key("relatedLocations").begin_array();
       for (std::size_t i = 0; i < f.related.size(); ++i) {
         const RelatedLocation& rel = f.related[i];
-        json rel_region;
-        rel_region["startLine"] = std::max(1, rel.location.line);
-        rel_region["startColumn"] = std::max(1, rel.location.column);
-        related.push_back({{"id", i + 1},
-                           {"physicalLocation",
-                            {{"artifactLocation", {{"uri", uri_of(rel.location.file)}, {"uriBaseId", "%SRCROOT%"}}},
-                             {"region", rel_region}}},
-                           {"message", {{"text", with_period(rel.message)}}}});
+        w.begin_object();
+        w.key("id").value(static_cast<unsigned long long>(i + 1));
+        write_location(w, rel.location, false, "");
+        w.text_member("message", with_period(rel.message));
+        w.end_object();
       }
-      res["relatedLocations"] = std::move(related);
+      w.end_array();
     }
-    res["partialFingerprints"] = {{"fwmatrix/v1", f.fingerprint()}};
+    w.key("partialFingerprints").begin_object();
+    w.member("fwmatrix/v1", f.fingerprint());
+    w.end_object();
     if (!f.properties.empty() || f.related_left_out) {
-      json props = f.properties;
-      if (f.related_left_out) props["relatedLocationsLeftOut"] = f.related_left_out;
-      res["properties"] = std::move(props);
+      w.key("properties").begin_object();
+      for (const auto& [name, value] : f.properties) w.member(name, value);
+      if (f.related_left_out)
+        w.key("relatedLocationsLeftOut").value(static_cast<unsigned long long>(f.related_left_out));
+      w.end_object();
     }
-    if (f.suppression) res["suppressions"] = json::array({{{"kind", "inSource"}, {"justification", *f.suppression}}});
-    if (!f.baseline_state.empty()) res["baselineState"] = f.baseline_state;
-    return res;
+    if (f.suppression) {
+      w.key("suppressions").begin_array();
+      w.begin_object();
+      w.member("kind", "inSource");
+      w.member("justification", *f.suppression);
+      w.end_object();
+      w.end_array();
+    }
+    if (!f.baseline_state.empty()) w.member("baselineState", f.baseline_state);
+    w.end_object();
   };
   json run;
   run["tool"] = {{"driver",
@@ -287,7 +335,7 @@ void write_sarif(const Report& r, const std::function<void(std::string_view)>& s
     for (std::size_t i = 0; i < r.findings.size(); ++i) {
       results += indent;
       results += "  ";
-      append_json(results, result_of(r.findings[i]), depth + 1);
+      write_result(results, depth + 1, r.findings[i]);
       results += i + 1 < r.findings.size() ? ",\n" : "\n";
       if (results.size() >= kChunk) {
         sink(results);
