@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <climits>
 #include <cstdint>
@@ -151,7 +152,8 @@ class RuleFlags {
     }
     flags_.assign(slots, 0);
   }
-  void set(const Rule& r) { flags_[slot(r)] = 1; }
+  // Safe from several threads at once (the survey's slices on two threads).
+  void set(const Rule& r) { std::atomic_ref<std::uint8_t>(flags_[slot(r)]).store(1, std::memory_order_relaxed); }
   bool test(const Rule& r) const { return flags_[slot(r)] != 0; }
   void merge(const RuleFlags& other) {
     for (std::size_t i = 0; i < flags_.size(); ++i) flags_[i] |= other.flags_[i];
@@ -191,8 +193,10 @@ PathSurvey survey_path(const Ruleset& rs, const Pipeline& p, const AnomalyOption
   opts.on_match = [&survey](const Rule& r) {
     survey.hit.set(r);
     if ((r.action.kind == ActionKind::Jump || r.action.kind == ActionKind::Goto) && r.action.target_chain >= 0)
-      survey.reached_chains[static_cast<std::size_t>(r.action.target_chain)] = 1;
+      std::atomic_ref<std::uint8_t>(survey.reached_chains[static_cast<std::size_t>(r.action.target_chain)])
+          .store(1, std::memory_order_relaxed);
   };
+  opts.slice_threads = 2;  // the flags above are set atomically
   for (const auto& stage : p.stages) survey.reached_chains[static_cast<std::size_t>(stage.chain)] = 1;
   auto result = evaluate(rs, p, whole_region(rs, p.family), opts);
   if (options.on_path_surveyed) options.on_path_surveyed(p, result);

@@ -82,6 +82,9 @@ struct EvalOptions {
   // the source address space, each slice meeting about this many rules with a source
   // condition (RuleIndex::source_slices(), source_slices.h); 0: never.
   std::size_t source_slice_rules = 16;
+  // Source slices evaluated on two threads at once when 2 (and the query meets at least
+  // kMinSlicesForTwoThreads of them): on_match must then be safe to call from both.
+  std::size_t slice_threads = 1;
 };
 
 struct EvalResult {

@@ -30,7 +30,11 @@ constexpr std::size_t kWholeQueryWorkBeforeSlices = 20'000;
 
 // `query` evaluated slice by slice over the slices `met` (source_slices_met(), two or
 // more). The pieces are the slices' pieces, in slice order; the limits of `options` hold
-// for all slices together. Each slice is evaluated as EvalEngine::Auto evaluates.
+// for all slices together. Each slice is evaluated as EvalEngine::Auto evaluates; with
+// EvalOptions::slice_threads 2, on two threads, with the same answer.
+// Fewer slices than this are evaluated on one thread whatever EvalOptions::slice_threads.
+constexpr std::size_t kMinSlicesForTwoThreads = 32;
+
 EvalResult evaluate_in_source_slices(const Ruleset& ruleset, const Pipeline& pipeline, const Box& query,
                                      const EvalOptions& options, const SourceSlicesMet& met);
 

@@ -52,7 +52,7 @@ void classify(CoverageSlice& slice) {
 }  // namespace
 
 EvalResult evaluate_within(const Ruleset& rs, const Pipeline& pipeline, const Box& query, const Limits& limits,
-                           bool join_rewritten, std::shared_ptr<ChainCallMemo> memo) {
+                           bool join_rewritten, std::shared_ptr<ChainCallMemo> memo, std::size_t slice_threads) {
   EvalOptions options;
   options.join_rewritten = join_rewritten;
   // The diagram evaluator where the box evaluator would fragment.
@@ -60,6 +60,7 @@ EvalResult evaluate_within(const Ruleset& rs, const Pipeline& pipeline, const Bo
   options.memo = std::move(memo);
   options.max_call_depth = limits.max_call_depth;
   options.max_pieces = limits.max_pieces;
+  options.slice_threads = slice_threads;
   EvalResult result = evaluate(rs, pipeline, query, options);
   for (auto& problem : result.problems) problem = with_eval_limit_hint(problem, limits);
   return result;
@@ -121,7 +122,8 @@ void evaluate_joint(const Ruleset& rs, const std::vector<const Requirement*>& re
   Box query = requirement_query(rs, first, q.family, first.protocols.front());
   query.proto = q.protocols;
   query.dport = q.ports;
-  EvalResult r = evaluate_within(rs, *rs.pipeline(q.family, q.direction), query, limits);
+  // Its source slices on both cores: the joint queries are few (one or two a family).
+  EvalResult r = evaluate_within(rs, *rs.pipeline(q.family, q.direction), query, limits, false, nullptr, 2);
   // A limit cut short, or the diagram evaluator left an unknown unnamed: each requirement
   // on its own (as without joint coverage), so that its problems and reasons are its own.
   const bool unnamed_unknown = r.by_bdds && std::any_of(r.pieces.begin(), r.pieces.end(), [](const Piece& p) {

@@ -14,9 +14,10 @@ namespace fwm {
 // An evaluation within the user's limits (--max-call-depth, --max-pieces): the problems
 // a limit causes name the flag that raises it.
 // `join_rewritten`: EvalOptions::join_rewritten (for results that never name an unknown
-// rule as the reason a piece is undetermined).
+// rule as the reason a piece is undetermined); `slice_threads`: EvalOptions::slice_threads.
 EvalResult evaluate_within(const Ruleset& rs, const Pipeline& pipeline, const Box& query, const Limits& limits,
-                           bool join_rewritten = false, std::shared_ptr<ChainCallMemo> memo = nullptr);
+                           bool join_rewritten = false, std::shared_ptr<ChainCallMemo> memo = nullptr,
+                           std::size_t slice_threads = 1);
 
 struct CoverageOptions {
   std::size_t threads = 2;

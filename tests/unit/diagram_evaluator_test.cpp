@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 
@@ -23,7 +24,6 @@ using fwm::test::random_ruleset;
 namespace {
 
 int compared = 0;  // evaluations compared (not left to the box evaluator)
-
 
 std::unique_ptr<Ruleset> load(const std::string& text, const char* format = "iptables") {
   auto r = load_ruleset_bytes("random.rules", text, {format});
@@ -261,4 +261,74 @@ TEST_CASE("evaluating slice by slice of the sources gives every packet the whole
   }
   INFO(sliced << " evaluations sliced");
   CHECK(sliced > 40);
+}
+
+TEST_CASE("source slices on two threads give the pieces of one thread, in the same order", "[diagram][eval][slices]") {
+  std::mt19937 rnd(5);
+  int compared_slicings = 0;
+  for (int round = 0; round < 6; ++round) {
+    // Chains by source: user chains of rules each on its own /24 with a port range,
+    // ACCEPT, DROP and RETURN mixed, some with a condition the IR cannot decide.
+    std::string text = "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n";
+    const int chains = 4 + round;
+    for (int c = 0; c < chains; ++c) text += fmt::format(":C{} - [0:0]\n", c);
+    for (int i = 0; i < 400 + round * 100; ++i) {
+      const unsigned lo = rnd() % 60000;
+      const char* target = std::vector<const char*>{"ACCEPT", "DROP", "RETURN"}[rnd() % 3];
+      text += fmt::format("-A C{} -s 10.{}.{}.0/24 -p {} -m multiport --dports {}:{}{} -j {}\n", rnd() % chains,
+                          rnd() % 64, rnd() % 256, rnd() % 2 ? "tcp" : "udp", lo, lo + rnd() % 2000,
+                          rnd() % 20 == 0 ? " -m mac --mac-source 00:11:22:33:44:55" : "", target);
+    }
+    for (int c = 0; c < chains; ++c) text += fmt::format("-A INPUT -j C{}\n", c);
+    text += "-A INPUT -s 10.0.0.0/8 -p tcp -m tcp --dport 5061 -j ACCEPT\nCOMMIT\n";
+    auto rs = load(text);
+    const Pipeline& p = *rs->pipeline(Family::V4, Direction::In);
+    Box whole = Box::everything(p.family, rs->ifaces.size());
+    whole.state = ct_all();
+    for (const bool join : {true, false}) {
+      EvalOptions one;
+      one.engine = EvalEngine::Auto;
+      one.join_rewritten = join;
+      one.source_slice_rules = 4;
+      std::set<const Rule*> reached_one, reached_two;
+      one.on_match = [&](const Rule& r) { reached_one.insert(&r); };
+      const SourceSlicesMet met = source_slices_met(*rs, whole, one);
+      REQUIRE(met.count() >= kMinSlicesForTwoThreads);
+      EvalOptions two = one;
+      two.slice_threads = 2;
+      std::mutex reached_mutex;
+      two.on_match = [&](const Rule& r) {
+        std::lock_guard<std::mutex> lock(reached_mutex);
+        reached_two.insert(&r);
+      };
+      const EvalResult by_one = evaluate_in_source_slices(*rs, p, whole, one, met);
+      const EvalResult by_two = evaluate_in_source_slices(*rs, p, whole, two, met);
+      ++compared_slicings;
+      CHECK(reached_one == reached_two);
+      CHECK(by_one.problems == by_two.problems);
+      CHECK_FALSE(by_two.truncated);
+      REQUIRE(by_one.pieces.size() == by_two.pieces.size());
+      for (std::size_t i = 0; i < by_one.pieces.size(); ++i) {
+        INFO("piece " << i);
+        CHECK(by_one.pieces[i].box.src == by_two.pieces[i].box.src);
+        CHECK(by_one.pieces[i].box.dport == by_two.pieces[i].box.dport);
+        CHECK(by_one.pieces[i].box.proto == by_two.pieces[i].box.proto);
+        CHECK(by_one.pieces[i].decider == by_two.pieces[i].decider);
+        CHECK(by_one.pieces[i].verdict == by_two.pieces[i].verdict);
+        CHECK(by_one.pieces[i].uncertain_by == by_two.pieces[i].uncertain_by);
+      }
+      // Past half the budget of pieces, two threads give way to one: the limit cuts where
+      // it would.
+      EvalOptions tight = two;
+      tight.on_match = nullptr;
+      tight.max_pieces = by_one.pieces.size() + by_one.pieces.size() / 2;
+      EvalOptions tight_one = tight;
+      tight_one.slice_threads = 1;
+      const EvalResult tight_two_result = evaluate_in_source_slices(*rs, p, whole, tight, met);
+      const EvalResult tight_one_result = evaluate_in_source_slices(*rs, p, whole, tight_one, met);
+      CHECK(tight_two_result.pieces.size() == tight_one_result.pieces.size());
+      CHECK(tight_two_result.truncated == tight_one_result.truncated);
+    }
+  }
+  CHECK(compared_slicings == 12);
 }
