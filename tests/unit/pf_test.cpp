@@ -600,6 +600,143 @@ TEST_CASE("pf: match rdr-to translates for the rules after it only", "[pf]") {
   CHECK(b.undetermined.empty());
 }
 
+namespace {
+
+// Forwarded from em0 to em1, to `dst`: ports accepted / undetermined.
+test::PortAnswer forwarded_to(const Ruleset& rs, int proto, const char* dst) {
+  Box q = Box::everything(Family::V4, rs.ifaces.size());
+  q.proto = proto_only(proto);
+  q.in_iface.reset();
+  q.in_iface.set(rs.ifaces.classify("em0"));
+  q.out_iface.reset();
+  q.out_iface.set(rs.ifaces.classify("em1"));
+  q.dst = parse_address_expr(dst).set.v4;
+  const Pipeline* p = rs.pipeline(Family::V4, Direction::Forward);
+  REQUIRE(p);
+  auto r = evaluate(rs, *p, q);
+  auto v = port_verdicts(r.pieces, all_ports());
+  return {v.accepted, v.undetermined, r.problems};
+}
+
+}  // namespace
+
+TEST_CASE("pf: every match rdr-to translates in place, one after the other", "[pf]") {
+  // pf.c pf_test_rule: a matching match rule calls pf_get_transaddr at once, and every
+  // later rule is matched against the translated destination (pd->ndaddr, pd->ndport),
+  // a later match rdr-to included; the rules before it saw the packet as it came.
+  auto chained = load_pf(
+      "block in all\n"
+      "match in proto tcp to 192.0.2.1 port 8080 rdr-to 10.0.0.5 port 80\n"
+      "pass in proto tcp to 10.0.0.5 port 80\n"
+      "match in proto tcp to 10.0.0.5 port 80 rdr-to 10.0.0.7 port 8000\n"
+      "block in proto tcp to 10.0.0.7 port 8000\n");
+  CHECK(count(*chained, "FWM090") == 0);
+  CHECK(count(*chained, "FWM091") == 0);
+  // 192.0.2.1:8080 -> 10.0.0.5:80 (passed) -> 10.0.0.7:8000 (blocked, the last match).
+  auto c = ports_to(*chained, kProtoTcp, "192.0.2.1");
+  CHECK(c.accepted.empty());
+  CHECK(c.undetermined.empty());
+  CHECK(ports_to(*chained, kProtoTcp, "10.0.0.5").accepted.empty());
+  // The second one alone, after a pass that sees the packet before it.
+  auto second = load_pf(
+      "block in all\n"
+      "match in proto tcp to 192.0.2.1 port 8080 rdr-to 10.0.0.5 port 80\n"
+      "pass in proto tcp to 192.0.2.1 port 8443\n"
+      "match in proto tcp to 192.0.2.1 port 8443 rdr-to 10.0.0.6 port 443\n"
+      "block in proto tcp to 192.0.2.1 port 8443\n"
+      "pass in proto tcp to 10.0.0.5 port 80\n");
+  CHECK(count(*second, "FWM091") == 0);
+  auto s = ports_to(*second, kProtoTcp, "192.0.2.1");
+  // 8443 is passed before the translation, and the block after it sees 10.0.0.6:443.
+  CHECK(s.accepted == PortSet({{8080, 8080}, {8443, 8443}}));
+  CHECK(s.undetermined.empty());
+}
+
+TEST_CASE("pf: match rdr-to inside an anchor translates in place, under the anchor's conditions", "[pf]") {
+  // pf.conf(5) ANCHORS: the rules of an anchor are evaluated where the anchor rule is, for
+  // the packets its own conditions match.
+  auto rs = load_pf(
+      "block in all\n"
+      "pass in proto tcp to 192.0.2.1 port 8081\n"
+      "anchor \"fwd\" on em0 {\n"
+      "  match in proto tcp to 192.0.2.1 port 8080:8081 rdr-to 10.0.0.5 port 80\n"
+      "}\n"
+      "pass in proto tcp to 10.0.0.5 port 80\n");
+  CHECK(count(*rs, "FWM090") == 0);
+  CHECK(count(*rs, "FWM091") == 0);
+  auto em0 = ports_to(*rs, kProtoTcp, "192.0.2.1", "em0");
+  CHECK(em0.accepted == PortSet(8080, 8081));  // 8081: passed before the anchor, and after it
+  CHECK(em0.undetermined.empty());
+  auto em1 = ports_to(*rs, kProtoTcp, "192.0.2.1", "em1");  // the anchor does not apply
+  CHECK(em1.accepted == PortSet(8081, 8081));
+  CHECK(em1.undetermined.empty());
+  // A quick anchor ends the walk when a pass/block rule inside matched, after the
+  // translation its match rule made.
+  auto quick = load_pf(
+      "block in all\n"
+      "anchor \"q\" quick {\n"
+      "  match in proto tcp to 192.0.2.1 port 8080 rdr-to 10.0.0.5 port 80\n"
+      "  block in proto tcp to 10.0.0.5 port 80\n"
+      "}\n"
+      "pass in proto tcp to 10.0.0.5 port 80\n"
+      "pass in proto tcp to 192.0.2.1 port 8080\n");
+  auto q = ports_to(*quick, kProtoTcp, "192.0.2.1");
+  CHECK(q.accepted.empty());
+  CHECK(q.undetermined.empty());
+}
+
+TEST_CASE("pf: binat-to translates inbound packets to its address back to the source", "[pf]") {
+  // pfctl -nv (regress pf17.ok): `match on lo0 from 192.168.1.1 to any binat-to 10.0.0.1`
+  // loads `match out ... nat-to 10.0.0.1 static-port` and `match in on lo0 inet from any
+  // to 10.0.0.1 rdr-to 192.168.1.1`: the rule itself is outbound only.
+  for (const char* order : {"first", "after a filter rule"}) {
+    INFO(order);
+    const std::string binat = "match on em0 from 10.0.0.2 to any binat-to 192.0.2.10\n";
+    const std::string block = "block in all\n";
+    auto rs = load_pf((std::string(order) == "first" ? binat + block : block + binat) +
+                      "pass in on em0 proto tcp to 10.0.0.2 port 22\n");
+    CHECK(count(*rs, "FWM090") == 0);
+    auto in = ports_to(*rs, kProtoTcp, "192.0.2.10", "em0");
+    CHECK(in.accepted == PortSet(22, 22));
+    CHECK(in.undetermined.empty());
+    CHECK(ports_to(*rs, kProtoTcp, "192.0.2.10", "em1").accepted.empty());  // on em0 only
+  }
+  TextFile f;
+  f.path = "pf.conf";
+  f.text =
+      "match on lo0 from 192.168.1.1 to any binat-to 10.0.0.1\n"
+      "pass on lo0 from 10/8 to 11/8 binat-to 12/8\n";
+  CHECK(pf::expanded_rule_count(pf::parse(f)) == 4);  // as pfctl -nv prints (pf17.ok, pf80.ok)
+}
+
+TEST_CASE("pf: forward out pass keeps what the inbound walk translated, no more", "[pf]") {
+  // A quick rule of the inbound walk ends it before the match rule: the packet keeps its
+  // destination, and the out pass on em1 sees it so.
+  auto rs = load_pf(
+      "block all\n"
+      "pass in quick on em0 proto tcp to 192.0.2.1 port 8080\n"
+      "match in on em0 proto tcp to 192.0.2.1 port 8080:8081 rdr-to 10.0.0.5 port 80\n"
+      "pass in on em0 proto tcp to 10.0.0.5 port 80\n"
+      "pass out on em1 proto tcp to 192.0.2.1 port 8080\n");
+  CHECK(count(*rs, "FWM090") == 0);
+  auto f = forwarded_to(*rs, kProtoTcp, "192.0.2.1");
+  CHECK(f.accepted == PortSet(8080, 8080));  // 8081 leaves em1 as 10.0.0.5:80, not passed out
+  CHECK(f.undetermined.empty());
+  auto both = load_pf(
+      "block all\n"
+      "pass in quick on em0 proto tcp to 192.0.2.1 port 8080\n"
+      "match in on em0 proto tcp to 192.0.2.1 port 8080:8081 rdr-to 10.0.0.5 port 80\n"
+      "pass in on em0 proto tcp to 10.0.0.5 port 80\n"
+      "pass out on em1 proto tcp to { 192.0.2.1 10.0.0.5 } port { 80 8080 }\n");
+  CHECK(forwarded_to(*both, kProtoTcp, "192.0.2.1").accepted == PortSet(8080, 8081));
+  auto without = load_pf(
+      "block all\n"
+      "match in on em0 proto tcp to 192.0.2.1 port 8080:8081 rdr-to 10.0.0.5 port 80\n"
+      "pass in on em0 proto tcp to 10.0.0.5 port 80\n"
+      "pass out on em1 proto tcp to 192.0.2.1 port 8080\n");
+  CHECK(forwarded_to(*without, kProtoTcp, "192.0.2.1").accepted.empty());
+}
+
 TEST_CASE("pf: interface groups: clone families exact, other members undetermined", "[pf]") {
   // ifconfig(8): cloned interfaces are members of their interface family group (vlan5 is
   // in vlan); `ifconfig IF group NAME` adds any interface to any group at run time, and
