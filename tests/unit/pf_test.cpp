@@ -814,3 +814,71 @@ TEST_CASE("pf: real-world syntax from issue 25", "[pf]") {
   auto t = ports(*misc, kProtoTcp, "em0", "192.0.2.1");
   CHECK(t.accepted == PortSet({{22, 22}, {25, 25}, {443, 443}}));
 }
+
+TEST_CASE("pf: pfctl's semantic checks reject what pfctl rejects", "[pf]") {
+  // pfctl parse.y and pfctl_queue.c, with the regress pfail file and the message pfctl
+  // prints (its .ok file).
+  struct Case {
+    const char* text;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"pass in inet6 proto icmp all\n", "proto icmp doesn't match address family inet6"},      // pfail2
+      {"pass in inet proto ipv6-icmp all\n", "proto icmp6 doesn't match address family inet"},  // pfail3
+      {"block in tag thistagismuchtoooooooloooooooongthistagismuchtoooooooloooooooong\n",
+       "tag too long, max 63 chars"},  // pfail37
+      {"pass in tagged thistagismuchtoooooooloooooooongthistagismuchtoooooooloooooooong\n",
+       "tag too long, max 63 chars"},
+      {"set hostid 0\n", "hostid must be non-zero"},                            // pfail47
+      {"match scrub(no-df no-df)\n", "no-df cannot be respecified"},            // pfail25
+      {"match scrub(min-ttl 4 min-ttl 5)\n", "min-ttl cannot be respecified"},  // pfail25
+      {"match in all scrub(min-ttl 256)\n", "illegal min-ttl value 256"},       // pfail25
+      {"pass in inet6 proto tcp to port 25 divert-to 127.0.0.1 port 8025\n", "divert-to address family mismatch"},
+      {"pass divert-to 127.0.0.1 port 1 divert-reply\n", "more than one divert option"},              // pfail63
+      {"pass out divert-to 127.0.0.1 port 1\n", "divert-to used with outgoing rule"},                 // pfail66
+      {"pass in divert-reply\n", "divert-reply used with incoming rule"},                             // pfail67
+      {"match out on lo0 from any to 10/8 nat-to 10.0.0.0.1\n", "invalid address '10.0.0.0.1'"},      // pfail41
+      {"match out on lo0 from any to any nat-to (10.1.2.3)\n", "invalid interface name '10.1.2.3'"},  // pfail49
+      {"queue root on em0 bandwidth 1G\nqueue def on em0 parent root bandwidth 1M default\npass set queue x\n",
+       "queue x is not defined"},  // pfail54
+      {"queue rootq on em0 bandwidth 100M\nqueue defq parent rootq bandwidth 50M\n",
+       "no default queue specified"},  // pfail58
+      {"queue rootq on em0 bandwidth 1M\nqueue defq parent rootq flows 100 default\n",
+       "queue defq: no bandwidth was specified"},  // pfail59
+      {"queue rootq on em0 bandwidth 1M flows 100\nqueue defq parent rootq bandwidth 500K default\n",
+       "flow queue rootq is not a leaf queue"},  // pfail60
+      {"queue rootq on em0 bandwidth 1M flows 100 default\nqueue defq parent rootq bandwidth 500K\n",
+       "default queue rootq is not a leaf queue"},  // pfail61
+      {"queue rootq on em0 bandwidth 1M\nqueue defq parent rootq default\n",
+       "no bandwidth or flow specification"},  // pfail62
+  };
+  for (const auto& c : cases) {
+    INFO(c.text);
+    auto rs = load_pf(c.text);
+    const Diagnostic* e = first(*rs, "FWM090");
+    REQUIRE(e);
+    CHECK(e->message.find(c.message) != std::string::npos);
+  }
+  // What pfctl accepts (regress pf105, FreeBSD pf0104, pf.conf(5) examples).
+  for (const char* ok : {
+           "queue rootq on em0 flows 100\n",                       // a lone flow queue needs no default
+           "pass in inet6 proto tcp to port 25 divert-to 8025\n",  // FreeBSD: a port only
+           "pass in inet proto tcp to port 25 divert-to 127.0.0.1 port 8025\n",
+           "pass out divert-reply\n",
+           "pass in proto icmp all\npass in inet6 proto icmp6 all\n",
+           "queue std on em0 bandwidth 100M\nqueue ssh parent std bandwidth 10M\n"
+           "queue web parent std bandwidth 50M default\npass in proto tcp to port 22 set queue ssh\n",
+           "match in all scrub (no-df random-id max-mss 1440 min-ttl 255)\n",
+           "set hostid 0x1234\n",
+           // ALTQ: children in braces, the default in the scheduler's options
+           "altq on em0 cbq bandwidth 10Mb queue { std, ssh }\nqueue std on em0 bandwidth 50% cbq(default)\n"
+           "queue ssh bandwidth 10% cbq\npass in proto tcp to port 22 queue ssh\n",
+           "match out on egress from 10.0.0.0/8 nat-to (egress:0)\n",
+       }) {
+    INFO(ok);
+    auto rs = load_pf(ok);
+    const Diagnostic* e = first(*rs, "FWM090");
+    CHECK_FALSE(e);
+    if (e) FAIL_CHECK(e->message);
+  }
+}

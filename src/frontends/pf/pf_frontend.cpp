@@ -669,6 +669,7 @@ class Reader {
     } else if (st->scrubRule() || st->queueStmt() || st->limiterDef()) {
       // Normalisation and queueing do not decide whether a packet passes.
       if (auto* q = st->queueStmt(); q && q->QUEUE()) queue_stmt(q);
+      if (auto* q = st->queueStmt(); q && !q->QUEUE()) altq_seen_ = true;
     } else if (auto* e = st->etherRule()) {
       unmodelled_ctx(e,
                      "layer-2 'ether' rules are read but not modelled "
@@ -743,7 +744,9 @@ class Reader {
   // and parse.y): a default queue, leaf flow and default queues, a bandwidth for every
   // queue below the root, and every queue a rule assigns defined.
   void finish_queues() {
-    if (model_queues_.empty()) {
+    // ALTQ (FreeBSD, OpenBSD before 5.5) declares its queues otherwise (`altq on ...
+    // queue { ... }`, `queue NAME [on IF] ... cbq(default)`): these checks are not its.
+    if (model_queues_.empty() || altq_seen_) {
       queue_refs_.clear();
       return;
     }
@@ -758,10 +761,11 @@ class Reader {
     const Queue* def = nullptr;
     for (const auto& q : model_queues_) {
       if (q.is_default && !def) def = &q;
-      if (q.flows && parents.count(q.name))
-        error(q.span, q.text, fmt::format("flow queue {} is not a leaf queue", q.name));
+      // One of the two, the default queue's first (pfail61 has both, pfctl names that).
       if (q.is_default && parents.count(q.name))
         error(q.span, q.text, fmt::format("default queue {} is not a leaf queue", q.name));
+      else if (q.flows && parents.count(q.name))
+        error(q.span, q.text, fmt::format("flow queue {} is not a leaf queue", q.name));
       if (!q.parent.empty() && !q.bandwidth && q.flows)
         error(q.span, q.text, fmt::format("queue {}: no bandwidth was specified", q.name));
     }
@@ -775,6 +779,7 @@ class Reader {
 
  private:
   std::vector<Queue> model_queues_;
+  bool altq_seen_ = false;
   std::vector<std::tuple<std::string, SourceSpan, std::string>> queue_refs_;  // `set queue NAME` of rules
 
   void queue_ref(antlr4::ParserRuleContext* at, const std::string& name) {
@@ -894,6 +899,10 @@ class Reader {
       h.text = "<" + h.name + ">";
     } else if (auto* d = dynamic_cast<PfParser::DynamicIfHostContext*>(hc)) {
       interface_name(wtext(d->word(0)), h, d);
+      // pfctl parse.y: "invalid interface name": a dynamic address names an interface
+      // or group, which begins with a letter (pfail49: `(10.1.2.3)`, a macro typo).
+      if (!h.name.empty() && !std::isalpha(static_cast<unsigned char>(h.name[0])))
+        error_ctx(d, fmt::format("invalid interface name '{}'", h.name));
       h.kind = HostItem::Kind::InterfaceAddr;
       h.dynamic = true;
     } else if (auto* r = dynamic_cast<PfParser::RangeHostContext*>(hc)) {
@@ -1141,6 +1150,11 @@ class Reader {
     for (auto* item : sc->scrubItem()) {
       std::string key = item->children.empty() ? "" : item->children[0]->getText();
       if (key.empty()) continue;
+      // `no-df no-df`: the grammar reads the second flag as the first one's value.
+      if ((key == "no-df" || key == "random-id") && item->children.size() > 1 && item->children[1]->getText() == key) {
+        error_ctx(item, fmt::format("{} cannot be respecified", key));
+        continue;
+      }
       if (!seen.insert(key).second) {
         error_ctx(item, fmt::format("{} cannot be respecified", key));
         continue;
@@ -1238,7 +1252,8 @@ class Reader {
         }
       } else if (auto* t = dynamic_cast<PfParser::TranslateOptContext*>(o)) {
         pool_checks(t, t->kind->getType() == PfLexer::NAT_TO, t->redirHosts(), t->redirPort(), t->poolOpt());
-        if (t->kind->getType() == PfLexer::BINAT_TO) binat_to = true;  // pfctl: a nat-to and an rdr-to rule
+        if (t->kind->getType() == PfLexer::BINAT_TO) binat_to = true;            // pfctl: a nat-to and an rdr-to rule
+        if (t->kind->getType() == PfLexer::NAT_TO) redir_list(t->redirHosts());  // checked, not modelled
         if (t->kind->getType() == PfLexer::RDR_TO || t->kind->getType() == PfLexer::BINAT_TO) {
           Translation tr;
           tr.hosts = redir_list(t->redirHosts());
