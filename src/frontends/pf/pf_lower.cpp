@@ -1199,6 +1199,7 @@ Ruleset lower(const Model& model, const std::string& file) {
   for (auto& [name, rules] : lowering.sub_chains) {
     int idx = add_chain(rs, name, std::move(rules));
     rs.chains[static_cast<std::size_t>(idx)].builtin = false;
+    rs.chains[static_cast<std::size_t>(idx)].restates = true;
   }
   for (auto& chain : rs.chains)
     for (auto& r : chain.rules)
