@@ -366,6 +366,8 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
   // checks are independent: two threads share them, and the results are taken in order.
   std::vector<const decltype(decided)::value_type*> to_check;
   for (const auto& entry : decided) {
+    // Rules restated for some packets (Chain::restates) are checked where they are stated.
+    if (entry.first->chain >= 0 && rs.chains[static_cast<std::size_t>(entry.first->chain)].restates) continue;
     if (to_check.size() == options.max_redundancy_checks) {
       report.cut_short = true;
       report.cut_reason =

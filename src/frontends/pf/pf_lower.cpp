@@ -157,7 +157,12 @@ class Lowering {
   // out pass of a forwarded packet sees every translation the in pass made; an in-pass
   // quick rule before M ends that walk, so the packets it matches keep the translations
   // made so far.
-  void build(Ctx ctx, const Path* after, std::vector<Rule>& out) {
+  // `entry`: what every packet of the chain being built matches (the jump into it); rules
+  // no such packet can match are left out.
+  void build(Ctx ctx, const Path* after, std::vector<Rule>& out, const Match* entry = nullptr) {
+    auto reaches = [&](const Match& m) { return reaches_entry(m, entry); };
+    const Match* saved_entry = entry_;
+    entry_ = entry;  // flatten leaves out the filter rules the chain's packets cannot match
     const Ctx in_ctx = ctx == Ctx::FwdOut ? Ctx::FwdIn : ctx;
     std::vector<Found> found;
     Flat flat;
@@ -165,7 +170,9 @@ class Lowering {
     if (in_place_ && ctx != Ctx::HostOut) {
       ctx_ = in_ctx;
       found_ = &found;
+      collect_after_ = after;
       flatten(model_.rules, {Match()}, flat, visiting, 0);
+      collect_after_ = nullptr;
       found_ = nullptr;
     }
     if (ctx == Ctx::FwdOut || !in_place_ || ctx == Ctx::HostOut) {
@@ -181,6 +188,15 @@ class Lowering {
     int leaf_chain = -1;  // forward out: the packets an in-pass quick rule stopped
     for (auto& f : found) {
       if (after && !(*after < f.pos)) continue;
+      // The packets of this chain that M matches, one match per piece (and anchor part).
+      std::vector<std::pair<const Rule*, Match>> jumps;
+      for (const auto& piece : f.pieces) {
+        Match jm = piece.match;
+        if (!apply_view(jm, f.pos)) continue;
+        for (auto& m : within({jm}, f.outer))
+          if (reaches(m)) jumps.emplace_back(&piece, std::move(m));
+      }
+      if (jumps.empty()) continue;
       if (ctx == Ctx::FwdOut) {
         Flat stop;
         ctx_ = in_ctx;
@@ -189,7 +205,7 @@ class Lowering {
         limit_.reset();
         for (auto& q : stop.quick) {
           if (q.action.kind == ActionKind::Unknown) {
-            out.push_back(std::move(q));
+            if (reaches(q.match)) out.push_back(std::move(q));
             continue;
           }
           if (leaf_chain < 0) {
@@ -205,13 +221,12 @@ class Lowering {
           q.action.kind = ActionKind::Jump;
           q.action.label = fmt::format("inbound quick rule before match rdr-to (line {})", f.rule->span.line);
           q.action.target_chain = -2 - leaf_chain;
-          out.push_back(std::move(q));
+          if (reaches(q.match)) out.push_back(std::move(q));
         }
       }
-      for (const auto& piece : f.pieces) {
-        Match jm = piece.match;
-        if (!apply_view(jm, f.pos)) continue;
-        for (auto& m : within({jm}, f.outer)) {
+      for (auto& [piece_ptr, m] : jumps) {
+        const Rule& piece = *piece_ptr;
+        {
           if (sub_chains.size() >= kMaxSubChains || sub_rules_ > kMaxSubRules) {
             Rule u = piece;
             u.match = std::move(m);
@@ -241,7 +256,10 @@ class Lowering {
           Step step{f.pos, piece, f.target, f.rule->rdr_to->text};
           view_.push_back(std::move(step));
           std::vector<Rule> sub;
-          build(ctx, &f.pos, sub);
+          Match inner = m;
+          if (entry) intersect(inner, *entry);
+          build(ctx, &f.pos, sub, &inner);
+          entry_ = entry;
           view_.pop_back();
           sub.push_back(default_pass(*f.rule));
           sub_rules_ += sub.size();
@@ -257,7 +275,23 @@ class Lowering {
       }
     }
     ctx_ = ctx;
-    for (auto& r : leaf) out.push_back(std::move(r));
+    for (auto& r : leaf)
+      if (reaches(r.match)) out.push_back(std::move(r));
+    entry_ = saved_entry;
+  }
+
+  // Whether a packet that matches `entry` may match `m` (interfaces left out: a group and
+  // its members are written apart).
+  static bool reaches_entry(const Match& m, const Match* entry) {
+    if (!entry) return true;
+    auto no_ifaces = [](Match x) {
+      x.in_patterns.clear();
+      x.out_patterns.clear();
+      x.in_negated = x.out_negated = false;
+      return x;
+    };
+    Match both = no_ifaces(m);
+    return intersect(both, no_ifaces(*entry));
   }
 
   static Rule default_pass(const PfRule& at) {
@@ -626,6 +660,16 @@ class Lowering {
     return out;
   }
 
+  // conditions() of a rule of the model (not of an antispoof expansion, made anew each
+  // time), once per context: build flattens the rules once per chain it makes.
+  std::vector<Match> cached_conditions(const PfRule& r) {
+    if (r.from_antispoof || !in_place_) return conditions(r);
+    auto key = std::make_pair(&r, static_cast<int>(ctx_));
+    auto it = conditions_cache_.find(key);
+    if (it == conditions_cache_.end()) it = conditions_cache_.emplace(key, conditions(r)).first;
+    return it->second;
+  }
+
   static bool same_patterns(const std::vector<IfacePattern>& a, const std::vector<IfacePattern>& b) {
     if (a.size() != b.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i)
@@ -691,7 +735,10 @@ class Lowering {
     return !a.never;
   }
 
-  Rule make_rule(const PfRule& r, Match m, ActionKind kind, const std::string& label) {
+  // `noted`: how many of the match's unknowns to note as unmodelled (the others come
+  // from a translation, apply_view, or were noted already).
+  Rule make_rule(const PfRule& r, Match m, ActionKind kind, const std::string& label,
+                 std::size_t noted = std::string::npos) {
     Rule out;
     out.match = std::move(m);
     out.action.kind = kind;
@@ -700,8 +747,10 @@ class Lowering {
     out.text = r.text;
     out.normalized = r.normalized;
     out.suppressions = r.suppressions;
-    for (const auto& u : out.match.unknowns)
+    for (std::size_t i = 0; i < out.match.unknowns.size() && i < noted; ++i) {
+      const auto& u = out.match.unknowns[i];
       if (!u.ends_with(kGroupMembers)) note_unknown(r, u);  // note_groups says it once per group
+    }
     return out;
   }
 
@@ -781,8 +830,18 @@ class Lowering {
         case RuleKind::Pass:
         case RuleKind::Block: {
           bool pass = r.kind == RuleKind::Pass;
-          for (auto& m : within(conditions(r), outer)) {
+          for (auto& m : within(cached_conditions(r), outer)) {
             ActionKind kind = pass ? ActionKind::Accept : ActionKind::Deny;
+            if (!(pass && r.rdr_to && inbound(ctx_))) {
+              // The view and the chain's entry first: most rules of a chain for translated
+              // packets are left out, before their text is copied.
+              const std::size_t own = m.unknowns.size();
+              for (std::size_t i = 0; i < own; ++i)
+                if (!m.unknowns[i].ends_with(kGroupMembers)) note_unknown(r, m.unknowns[i]);
+              if (!apply_view(m, path_) || !reaches_entry(m, entry_)) continue;
+              (r.quick ? out.quick : out.last).push_back(make_rule(r, std::move(m), kind, pass ? "pass" : "block", 0));
+              continue;
+            }
             Rule ir = make_rule(r, std::move(m), kind, pass ? "pass" : "block");
             if (pass && r.rdr_to && inbound(ctx_)) {
               // The rule's own translation maps the destination as it meets the rule.
@@ -807,7 +866,7 @@ class Lowering {
           anchor(r, outer, out, visiting, depth);
           break;
         case RuleKind::Match:
-          if (found_ && r.rdr_to && &r != staged_) match_rdr(r, outer);
+          if (found_ && r.rdr_to && &r != staged_ && (!collect_after_ || *collect_after_ < path_)) match_rdr(r, outer);
           break;
         case RuleKind::Rdr:
         case RuleKind::Binat:
@@ -1098,8 +1157,12 @@ class Lowering {
   Ctx ctx_ = Ctx::HostIn;
   std::vector<Rule> rdr_pass_rules_;
   // ---- match rdr-to in place
-  static constexpr std::size_t kMaxSubChains = 256, kMaxSubRules = 200000;
-  const PfRule* staged_ = nullptr;       // the match rdr-to translated before the filter (rdr stage)
+  static constexpr std::size_t kMaxSubChains = 2048, kMaxSubRules = 1000000;
+  const PfRule* staged_ = nullptr;  // the match rdr-to translated before the filter (rdr stage)
+  const Match* entry_ = nullptr;
+  std::map<std::pair<const PfRule*, int>, std::vector<Match>> conditions_cache_;
+  const Path* collect_after_ = nullptr;  // build: the match rules up to here are not collected         // build: what
+                                         // every packet of the chain being built matches
   bool in_place_ = false;                // some other match rdr-to
   Path path_;                            // where flatten is: indices down the anchors, in evaluation order
   std::vector<Step> view_;               // the translations the packets of the chain being built took
