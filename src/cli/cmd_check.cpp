@@ -103,7 +103,8 @@ bool read_baseline(const std::string& path, std::set<std::string>& fingerprints)
 
 InputSummary input_summary(const Ruleset& rs) {
   std::size_t rule_count = 0;
-  for (const auto& ch : rs.chains) rule_count += ch.rules.size();
+  for (const auto& ch : rs.chains)
+    if (!ch.restates) rule_count += ch.rules.size();  // repetitions are not rules of the file
   return {rs.variant.empty() ? rs.file : fmt::format("{} [{}]", rs.file, rs.variant), rs.format, rule_count,
           rs.line_count};
 }

@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <tuple>
 
 #include "util/timing.h"
 #include "util/two_threads.h"
@@ -265,8 +266,15 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
   for (const auto& c : rs.chains)
     for (const auto& r : c.rules)
       if (r.action.target_chain >= 0) referenced[static_cast<std::size_t>(r.action.target_chain)] = 1;
+  // Statements with a rule reached in a chain that restates rules (Chain::restates).
+  std::set<std::tuple<std::string, int, int>> restated_reached;  // file, line, column
+  for (const auto& c : rs.chains)
+    if (c.restates)
+      for (const auto& r : c.rules)
+        if (hit.test(r)) restated_reached.emplace(r.span.file.str(), r.span.line, r.span.column);
   for (std::size_t i = 0; i < rs.chains.size(); ++i) {
     const Chain& c = rs.chains[i];
+    if (c.restates) continue;  // its rules are reported where they are stated
     bool in_pipeline = reached_chains[i] != 0;
     if (!c.builtin && !referenced[i] && !c.rules.empty()) {
       report.unreachable_chains.push_back(&c);
@@ -281,7 +289,8 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
     if (surveyed_in_part[i]) continue;
     std::vector<const Rule*> unreached;
     for (const auto& r : c.rules)
-      if (r.action.kind != ActionKind::Continue && !hit.test(r) && !r.match.never_by_packet_model)
+      if (r.action.kind != ActionKind::Continue && !hit.test(r) && !r.match.never_by_packet_model &&
+          (restated_reached.empty() || !restated_reached.count({r.span.file.str(), r.span.line, r.span.column})))
         unreached.push_back(&r);
     std::map<const Rule*, std::vector<Decider>> own_class;
     if (c.action_classes_unordered) {
@@ -361,6 +370,8 @@ AnomalyReport find_anomalies(const Ruleset& rs, const AnomalyOptions& options) {
   // checks are independent: two threads share them, and the results are taken in order.
   std::vector<const decltype(decided)::value_type*> to_check;
   for (const auto& entry : decided) {
+    // Rules restated for some packets (Chain::restates) are checked where they are stated.
+    if (entry.first->chain >= 0 && rs.chains[static_cast<std::size_t>(entry.first->chain)].restates) continue;
     if (to_check.size() == options.max_redundancy_checks) {
       report.cut_short = true;
       report.cut_reason =

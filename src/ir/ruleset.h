@@ -237,6 +237,10 @@ struct Chain {
   // (Windows: bypass, block, allow). A rule kept from deciding by rules of its own
   // action is then redundant rather than shadowed.
   bool action_classes_unordered = false;
+  // The chain restates rules of other chains for some of their packets (pf: the rules as
+  // a packet translated by a `match ... rdr-to` meets them): a rule is reached when a rule
+  // of the same statement is, here or there, and this chain's own are not reported.
+  bool restates = false;
   SourceSpan policy_span;    // where the policy is set (line 0: implicit)
   SparseString policy_text;  // empty but for built-in chains
   std::vector<Rule> rules;

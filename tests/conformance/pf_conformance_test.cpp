@@ -289,5 +289,7 @@ TEST_CASE("conformance: pfctl regress inputs (pf*.in accepted, pfail*.in rejecte
   CHECK(inferred.parsed * 100 >= inferred.accepted * 98);
   CHECK(top.syntactic_caught == top.syntactic);
   CHECK(top.count_match == top.counted);
-  CHECK(top.caught * 100 >= top.rejected * 60);
+  // Semantic rejections (pfctl's checks after parsing) too: 58/59, all but pfail20
+  // (dynamic interface expansion against the rule's address family).
+  CHECK(top.caught * 100 >= top.rejected * 95);
 }

@@ -302,6 +302,22 @@ TEST_CASE("iptables extensions: a refused match fwmatrix does not model keeps it
   for (const auto* d : with_id(both, "FWM091"))
     one_line = one_line || d->message.find("(1 such line in this file)") != std::string::npos;
   CHECK(one_line);
+  // One reason, many lines: one FWM090, at the first line, with the number of lines and
+  // the first five of them (a dump with 1,653 masked MAC addresses is one error, not 1,653).
+  std::string many = "*filter\n:INPUT DROP [0:0]\n";
+  for (int i = 0; i < 7; ++i)
+    many += fmt::format("-A INPUT -s 10.0.0.{}/32 -m mac --mac-source XX:XX:XX:XX:XX:XX -j ACCEPT\n", i);
+  many += "-A INPUT -m string --string x -j ACCEPT\nCOMMIT\n";
+  Ruleset masked = load(many);
+  auto reasons = with_id(masked, "FWM090");
+  REQUIRE(reasons.size() == 2);
+  CHECK(reasons[0]->span.line == 3);
+  CHECK(reasons[0]->message.find("Invalid MAC address specified.") == 0);
+  CHECK(reasons[0]->message.find("(7 lines of this file are refused for this reason: 3, 4, 5, 6, 7, ...)") !=
+        std::string::npos);
+  CHECK(reasons[1]->span.line == 10);
+  CHECK(reasons[1]->message.find("lines of this file") == std::string::npos);  // one line: no count
+  CHECK(rules_in(masked, "filter INPUT") == 8);
   // A file without refused lines has no such note.
   const Ruleset clean = one_rule("-m mac --mac-source 00:11:22:33:44:55 -j ACCEPT");
   for (const auto* d : with_id(clean, "FWM091"))

@@ -445,3 +445,28 @@ TEST_CASE("nftables validation: named objects must exist in the table", "[nftabl
   CHECK(errors[0]->span.line == 13);
   CHECK(errors[0]->message.find("counter \"cnt9\" does not exist in table ip test") != std::string::npos);
 }
+
+TEST_CASE("nftables real syntax: a set an unread include may define is undetermined, not missing", "[nftables]") {
+  // nft(8) INCLUDE FILES: an include inside a table adds its statements there, sets too
+  // (potato-routing's nftables.conf: `include "/var/lib/potato/nft-set-*.conf"` holds set
+  // china). The include that is not read is the error (FWM090); a set it may define is
+  // not known to be missing, so the rules using it are undetermined.
+  const std::string body =
+      "  chain input {\n"
+      "    type filter hook input priority 0; policy drop;\n"
+      "    ip saddr @china tcp dport 22 accept\n"
+      "    tcp dport 443 accept\n"
+      "  }\n"
+      "}\n";
+  auto rs = load_text("table ip potato {\n  include \"missing-sets.conf\"\n" + body);
+  INFO(errors_of(*rs));
+  REQUIRE(diags(*rs, "FWM090").size() == 1);
+  CHECK(diags(*rs, "FWM090")[0]->message.find("include \"missing-sets.conf\"") != std::string::npos);
+  auto a = ports(*rs, kProtoTcp);
+  CHECK(a.accepted == PortSet(443, 443));
+  CHECK(a.undetermined.contains(22));
+  // Without an unread include the set is plainly not defined, as nft says.
+  auto plain = load_text("table ip potato {\n" + body);
+  REQUIRE(diags(*plain, "FWM090").size() == 1);
+  CHECK(diags(*plain, "FWM090")[0]->message.find("set @china is not defined in table ip potato") != std::string::npos);
+}

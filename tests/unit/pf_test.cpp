@@ -4,7 +4,9 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 
+#include "checks/analysis.h"
 #include "eval/evaluator.h"
 #include "frontends/frontend.h"
 #include "frontends/pf/pf_frontend.h"
@@ -600,6 +602,143 @@ TEST_CASE("pf: match rdr-to translates for the rules after it only", "[pf]") {
   CHECK(b.undetermined.empty());
 }
 
+namespace {
+
+// Forwarded from em0 to em1, to `dst`: ports accepted / undetermined.
+test::PortAnswer forwarded_to(const Ruleset& rs, int proto, const char* dst) {
+  Box q = Box::everything(Family::V4, rs.ifaces.size());
+  q.proto = proto_only(proto);
+  q.in_iface.reset();
+  q.in_iface.set(rs.ifaces.classify("em0"));
+  q.out_iface.reset();
+  q.out_iface.set(rs.ifaces.classify("em1"));
+  q.dst = parse_address_expr(dst).set.v4;
+  const Pipeline* p = rs.pipeline(Family::V4, Direction::Forward);
+  REQUIRE(p);
+  auto r = evaluate(rs, *p, q);
+  auto v = port_verdicts(r.pieces, all_ports());
+  return {v.accepted, v.undetermined, r.problems};
+}
+
+}  // namespace
+
+TEST_CASE("pf: every match rdr-to translates in place, one after the other", "[pf]") {
+  // pf.c pf_test_rule: a matching match rule calls pf_get_transaddr at once, and every
+  // later rule is matched against the translated destination (pd->ndaddr, pd->ndport),
+  // a later match rdr-to included; the rules before it saw the packet as it came.
+  auto chained = load_pf(
+      "block in all\n"
+      "match in proto tcp to 192.0.2.1 port 8080 rdr-to 10.0.0.5 port 80\n"
+      "pass in proto tcp to 10.0.0.5 port 80\n"
+      "match in proto tcp to 10.0.0.5 port 80 rdr-to 10.0.0.7 port 8000\n"
+      "block in proto tcp to 10.0.0.7 port 8000\n");
+  CHECK(count(*chained, "FWM090") == 0);
+  CHECK(count(*chained, "FWM091") == 0);
+  // 192.0.2.1:8080 -> 10.0.0.5:80 (passed) -> 10.0.0.7:8000 (blocked, the last match).
+  auto c = ports_to(*chained, kProtoTcp, "192.0.2.1");
+  CHECK(c.accepted.empty());
+  CHECK(c.undetermined.empty());
+  CHECK(ports_to(*chained, kProtoTcp, "10.0.0.5").accepted.empty());
+  // The second one alone, after a pass that sees the packet before it.
+  auto second = load_pf(
+      "block in all\n"
+      "match in proto tcp to 192.0.2.1 port 8080 rdr-to 10.0.0.5 port 80\n"
+      "pass in proto tcp to 192.0.2.1 port 8443\n"
+      "match in proto tcp to 192.0.2.1 port 8443 rdr-to 10.0.0.6 port 443\n"
+      "block in proto tcp to 192.0.2.1 port 8443\n"
+      "pass in proto tcp to 10.0.0.5 port 80\n");
+  CHECK(count(*second, "FWM091") == 0);
+  auto s = ports_to(*second, kProtoTcp, "192.0.2.1");
+  // 8443 is passed before the translation, and the block after it sees 10.0.0.6:443.
+  CHECK(s.accepted == PortSet({{8080, 8080}, {8443, 8443}}));
+  CHECK(s.undetermined.empty());
+}
+
+TEST_CASE("pf: match rdr-to inside an anchor translates in place, under the anchor's conditions", "[pf]") {
+  // pf.conf(5) ANCHORS: the rules of an anchor are evaluated where the anchor rule is, for
+  // the packets its own conditions match.
+  auto rs = load_pf(
+      "block in all\n"
+      "pass in proto tcp to 192.0.2.1 port 8081\n"
+      "anchor \"fwd\" on em0 {\n"
+      "  match in proto tcp to 192.0.2.1 port 8080:8081 rdr-to 10.0.0.5 port 80\n"
+      "}\n"
+      "pass in proto tcp to 10.0.0.5 port 80\n");
+  CHECK(count(*rs, "FWM090") == 0);
+  CHECK(count(*rs, "FWM091") == 0);
+  auto em0 = ports_to(*rs, kProtoTcp, "192.0.2.1", "em0");
+  CHECK(em0.accepted == PortSet(8080, 8081));  // 8081: passed before the anchor, and after it
+  CHECK(em0.undetermined.empty());
+  auto em1 = ports_to(*rs, kProtoTcp, "192.0.2.1", "em1");  // the anchor does not apply
+  CHECK(em1.accepted == PortSet(8081, 8081));
+  CHECK(em1.undetermined.empty());
+  // A quick anchor ends the walk when a pass/block rule inside matched, after the
+  // translation its match rule made.
+  auto quick = load_pf(
+      "block in all\n"
+      "anchor \"q\" quick {\n"
+      "  match in proto tcp to 192.0.2.1 port 8080 rdr-to 10.0.0.5 port 80\n"
+      "  block in proto tcp to 10.0.0.5 port 80\n"
+      "}\n"
+      "pass in proto tcp to 10.0.0.5 port 80\n"
+      "pass in proto tcp to 192.0.2.1 port 8080\n");
+  auto q = ports_to(*quick, kProtoTcp, "192.0.2.1");
+  CHECK(q.accepted.empty());
+  CHECK(q.undetermined.empty());
+}
+
+TEST_CASE("pf: binat-to translates inbound packets to its address back to the source", "[pf]") {
+  // pfctl -nv (regress pf17.ok): `match on lo0 from 192.168.1.1 to any binat-to 10.0.0.1`
+  // loads `match out ... nat-to 10.0.0.1 static-port` and `match in on lo0 inet from any
+  // to 10.0.0.1 rdr-to 192.168.1.1`: the rule itself is outbound only.
+  for (const char* order : {"first", "after a filter rule"}) {
+    INFO(order);
+    const std::string binat = "match on em0 from 10.0.0.2 to any binat-to 192.0.2.10\n";
+    const std::string block = "block in all\n";
+    auto rs = load_pf((std::string(order) == "first" ? binat + block : block + binat) +
+                      "pass in on em0 proto tcp to 10.0.0.2 port 22\n");
+    CHECK(count(*rs, "FWM090") == 0);
+    auto in = ports_to(*rs, kProtoTcp, "192.0.2.10", "em0");
+    CHECK(in.accepted == PortSet(22, 22));
+    CHECK(in.undetermined.empty());
+    CHECK(ports_to(*rs, kProtoTcp, "192.0.2.10", "em1").accepted.empty());  // on em0 only
+  }
+  TextFile f;
+  f.path = "pf.conf";
+  f.text =
+      "match on lo0 from 192.168.1.1 to any binat-to 10.0.0.1\n"
+      "pass on lo0 from 10/8 to 11/8 binat-to 12/8\n";
+  CHECK(pf::expanded_rule_count(pf::parse(f)) == 4);  // as pfctl -nv prints (pf17.ok, pf80.ok)
+}
+
+TEST_CASE("pf: forward out pass keeps what the inbound walk translated, no more", "[pf]") {
+  // A quick rule of the inbound walk ends it before the match rule: the packet keeps its
+  // destination, and the out pass on em1 sees it so.
+  auto rs = load_pf(
+      "block all\n"
+      "pass in quick on em0 proto tcp to 192.0.2.1 port 8080\n"
+      "match in on em0 proto tcp to 192.0.2.1 port 8080:8081 rdr-to 10.0.0.5 port 80\n"
+      "pass in on em0 proto tcp to 10.0.0.5 port 80\n"
+      "pass out on em1 proto tcp to 192.0.2.1 port 8080\n");
+  CHECK(count(*rs, "FWM090") == 0);
+  auto f = forwarded_to(*rs, kProtoTcp, "192.0.2.1");
+  CHECK(f.accepted == PortSet(8080, 8080));  // 8081 leaves em1 as 10.0.0.5:80, not passed out
+  CHECK(f.undetermined.empty());
+  auto both = load_pf(
+      "block all\n"
+      "pass in quick on em0 proto tcp to 192.0.2.1 port 8080\n"
+      "match in on em0 proto tcp to 192.0.2.1 port 8080:8081 rdr-to 10.0.0.5 port 80\n"
+      "pass in on em0 proto tcp to 10.0.0.5 port 80\n"
+      "pass out on em1 proto tcp to { 192.0.2.1 10.0.0.5 } port { 80 8080 }\n");
+  CHECK(forwarded_to(*both, kProtoTcp, "192.0.2.1").accepted == PortSet(8080, 8081));
+  auto without = load_pf(
+      "block all\n"
+      "match in on em0 proto tcp to 192.0.2.1 port 8080:8081 rdr-to 10.0.0.5 port 80\n"
+      "pass in on em0 proto tcp to 10.0.0.5 port 80\n"
+      "pass out on em1 proto tcp to 192.0.2.1 port 8080\n");
+  CHECK(forwarded_to(*without, kProtoTcp, "192.0.2.1").accepted.empty());
+}
+
 TEST_CASE("pf: interface groups: clone families exact, other members undetermined", "[pf]") {
   // ifconfig(8): cloned interfaces are members of their interface family group (vlan5 is
   // in vlan); `ifconfig IF group NAME` adds any interface to any group at run time, and
@@ -676,4 +815,103 @@ TEST_CASE("pf: real-world syntax from issue 25", "[pf]") {
     if (d.id == "FWM090") FAIL_CHECK(d.span.line << ": " << d.message);
   auto t = ports(*misc, kProtoTcp, "em0", "192.0.2.1");
   CHECK(t.accepted == PortSet({{22, 22}, {25, 25}, {443, 443}}));
+}
+
+TEST_CASE("pf: pfctl's semantic checks reject what pfctl rejects", "[pf]") {
+  // pfctl parse.y and pfctl_queue.c, with the regress pfail file and the message pfctl
+  // prints (its .ok file).
+  struct Case {
+    const char* text;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"pass in inet6 proto icmp all\n", "proto icmp doesn't match address family inet6"},      // pfail2
+      {"pass in inet proto ipv6-icmp all\n", "proto icmp6 doesn't match address family inet"},  // pfail3
+      {"block in tag thistagismuchtoooooooloooooooongthistagismuchtoooooooloooooooong\n",
+       "tag too long, max 63 chars"},  // pfail37
+      {"pass in tagged thistagismuchtoooooooloooooooongthistagismuchtoooooooloooooooong\n",
+       "tag too long, max 63 chars"},
+      {"set hostid 0\n", "hostid must be non-zero"},                            // pfail47
+      {"match scrub(no-df no-df)\n", "no-df cannot be respecified"},            // pfail25
+      {"match scrub(min-ttl 4 min-ttl 5)\n", "min-ttl cannot be respecified"},  // pfail25
+      {"match in all scrub(min-ttl 256)\n", "illegal min-ttl value 256"},       // pfail25
+      {"pass in inet6 proto tcp to port 25 divert-to 127.0.0.1 port 8025\n", "divert-to address family mismatch"},
+      {"pass divert-to 127.0.0.1 port 1 divert-reply\n", "more than one divert option"},              // pfail63
+      {"pass out divert-to 127.0.0.1 port 1\n", "divert-to used with outgoing rule"},                 // pfail66
+      {"pass in divert-reply\n", "divert-reply used with incoming rule"},                             // pfail67
+      {"match out on lo0 from any to 10/8 nat-to 10.0.0.0.1\n", "invalid address '10.0.0.0.1'"},      // pfail41
+      {"match out on lo0 from any to any nat-to (10.1.2.3)\n", "invalid interface name '10.1.2.3'"},  // pfail49
+      {"queue root on em0 bandwidth 1G\nqueue def on em0 parent root bandwidth 1M default\npass set queue x\n",
+       "queue x is not defined"},  // pfail54
+      {"queue rootq on em0 bandwidth 100M\nqueue defq parent rootq bandwidth 50M\n",
+       "no default queue specified"},  // pfail58
+      {"queue rootq on em0 bandwidth 1M\nqueue defq parent rootq flows 100 default\n",
+       "queue defq: no bandwidth was specified"},  // pfail59
+      {"queue rootq on em0 bandwidth 1M flows 100\nqueue defq parent rootq bandwidth 500K default\n",
+       "flow queue rootq is not a leaf queue"},  // pfail60
+      {"queue rootq on em0 bandwidth 1M flows 100 default\nqueue defq parent rootq bandwidth 500K\n",
+       "default queue rootq is not a leaf queue"},  // pfail61
+      {"queue rootq on em0 bandwidth 1M\nqueue defq parent rootq default\n",
+       "no bandwidth or flow specification"},  // pfail62
+  };
+  for (const auto& c : cases) {
+    INFO(c.text);
+    auto rs = load_pf(c.text);
+    const Diagnostic* e = first(*rs, "FWM090");
+    REQUIRE(e);
+    CHECK(e->message.find(c.message) != std::string::npos);
+  }
+  // What pfctl accepts (regress pf105, FreeBSD pf0104, pf.conf(5) examples).
+  for (const char* ok : {
+           "queue rootq on em0 flows 100\n",                       // a lone flow queue needs no default
+           "pass in inet6 proto tcp to port 25 divert-to 8025\n",  // FreeBSD: a port only
+           "pass in inet proto tcp to port 25 divert-to 127.0.0.1 port 8025\n",
+           "pass out divert-reply\n",
+           "pass in proto icmp all\npass in inet6 proto icmp6 all\n",
+           "queue std on em0 bandwidth 100M\nqueue ssh parent std bandwidth 10M\n"
+           "queue web parent std bandwidth 50M default\npass in proto tcp to port 22 set queue ssh\n",
+           "match in all scrub (no-df random-id max-mss 1440 min-ttl 255)\n",
+           "set hostid 0x1234\n",
+           // ALTQ: children in braces, the default in the scheduler's options
+           "altq on em0 cbq bandwidth 10Mb queue { std, ssh }\nqueue std on em0 bandwidth 50% cbq(default)\n"
+           "queue ssh bandwidth 10% cbq\npass in proto tcp to port 22 queue ssh\n",
+           "match out on egress from 10.0.0.0/8 nat-to (egress:0)\n",
+       }) {
+    INFO(ok);
+    auto rs = load_pf(ok);
+    const Diagnostic* e = first(*rs, "FWM090");
+    CHECK_FALSE(e);
+    if (e) FAIL_CHECK(e->message);
+  }
+}
+
+TEST_CASE("pf: rules restated for translated packets are not reported unreached (FWM030)", "[pf][anomalies]") {
+  // The chains a match rdr-to adds repeat the rules for the packets it translates; a rule
+  // is never reached only if none of its statement's rules is (northox-openbsd-apu2's
+  // pf.conf gave 15 FWM030 on such copies). A rule before the match rule that only
+  // translated packets meet (line 2) is reached, in the chain of the translated ones.
+  auto rs = load_pf(
+      "block in all\n"
+      "pass in on em1 proto udp to any port 123\n"
+      "match in on em1 proto udp to any port 123 rdr-to 192.168.1.1\n"
+      "block in quick on em0 from 10.0.0.0/8\n"
+      "pass in on em1 proto udp to 192.168.1.1 port 123\n"
+      "pass in on em0 proto tcp to port 22\n");
+  REQUIRE(count(*rs, "FWM090") == 0);
+  AnalysisRequest request;
+  std::vector<std::string> notes;
+  std::vector<int> lines;
+  for (auto& f : analyze(*rs, request, notes))
+    if (f.rule_id == "FWM030") lines.push_back(f.location.line);
+  CHECK(lines.empty());
+  // A rule that is truly never reached still is: the block after the match rule never
+  // meets the untranslated destination.
+  auto dead = load_pf(
+      "pass in all\n"
+      "match in on em1 proto udp to 192.0.2.1 port 123 rdr-to 192.168.1.1\n"
+      "block in quick on em1 proto udp to 192.0.2.1 port 123\n");
+  std::set<int> dead_lines;  // once per path it is on (in, forward)
+  for (auto& f : analyze(*dead, request, notes))
+    if (f.rule_id == "FWM030") dead_lines.insert(f.location.line);
+  CHECK(dead_lines == std::set<int>{3});
 }

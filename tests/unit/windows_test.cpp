@@ -1131,3 +1131,25 @@ TEST_CASE("PowerShell scripts: Rename- and Copy-NetFirewallRule give later comma
   REQUIRE(full.ruleset);
   CHECK(answer(*full.ruleset, kProtoTcp).accepted.empty());
 }
+
+TEST_CASE("netsh advfirewall consec rules are noted, not silently dropped", "[windows]") {
+  // netsh advfirewall consec add rule: a connection security (IPsec) rule, which never
+  // allows traffic by itself (as ConSecRules in a .reg export); real file:
+  // SEC505__NetShell-Add-IPSec-Rule.bat. The firewall frontend says it does not analyse
+  // it and how to check it.
+  auto r = load_text(
+      "ipsec.bat",
+      "@echo off\r\n"
+      "netsh.exe advfirewall consec add rule name=Test endpoint1=any endpoint2=localsubnet "
+      "port2=3389 protocol=tcp action=requireinrequestout auth1=computerpsk auth1psk=x\r\n"
+      "netsh advfirewall consec add rule name=Test2 endpoint1=any endpoint2=any action=requireinrequestout\r\n");
+  REQUIRE(r.ruleset);
+  std::size_t notes = 0;
+  for (const auto& d : r.ruleset->diagnostics)
+    if (d.id == "FWM091" && d.message.find("connection security (IPsec)") != std::string::npos) {
+      ++notes;
+      CHECK(d.span.line == 2);
+      CHECK(d.message.find("--ipsec") != std::string::npos);
+    }
+  CHECK(notes == 1);
+}

@@ -127,6 +127,10 @@ const std::unordered_map<std::string_view, std::string_view> kUnknownModules = {
 
 // The once-per-file key of the note on lines iptables refuses but fwmatrix still analyses.
 constexpr std::string_view kRefusedKeptKey = "iptables-restore refuses, rule kept";
+// The once-per-file keys of those refusals, one per reason: this prefix and the reason.
+constexpr std::string_view kRefusedReasonKey = "iptables-restore refuses for: ";
+// How many of the lines refused for one reason its diagnostic names.
+constexpr std::size_t kRefusedLinesNamed = 5;
 
 // Short options iptables knows (commands and rule options).
 const std::string kShortOptions = "ACDIRLSFZNXPEpsdiojgmfcwWvnx46h";
@@ -240,8 +244,9 @@ struct ChainNames {
 // rules that use a construct (an unmodelled match, say) with a count of those rules.
 struct LoweringReport {
   std::vector<Diagnostic> diagnostics;
-  std::vector<std::string> once_keys;       // per diagnostic: its key, or empty
-  std::map<std::string, std::size_t> uses;  // key -> rules using it
+  std::vector<std::string> once_keys;                     // per diagnostic: its key, or empty
+  std::map<std::string, std::size_t> uses;                // key -> rules using it
+  std::map<std::string, std::vector<std::size_t>> lines;  // key -> its first lines (refused lines)
 
   void add(Diagnostic d, std::string once_key = {}) {
     diagnostics.push_back(std::move(d));
@@ -664,12 +669,20 @@ class RuleLowering {
     pending_refusals_.push_back({where.column, problem.message, use.name});
   }
 
-  // The FWM090s of refused unmodelled matches of a line that is lowered: the tool's reason
-  // and that the rule is analysed all the same; once per file, an FWM091 note that
-  // iptables-restore would load nothing of the file (OnceMerger adds the count of lines).
+  // The FWM090s of refused unmodelled matches of a line that is lowered, once per reason
+  // (a dump with 1,653 masked MAC addresses has one reason): the tool's reason and that
+  // the rules are analysed all the same, at the first such line (OnceMerger adds how many
+  // lines and which); once per file, an FWM091 note that iptables-restore would load
+  // nothing of the file (OnceMerger adds the count of lines).
   void kept_refusals() {
     if (pending_refusals_.empty()) return;
+    std::set<std::string> reasons;  // of this line
     for (const PendingRefusal& p : pending_refusals_) {
+      std::string key = fmt::format("{}{}", kRefusedReasonKey, p.message);
+      if (!reasons.insert(key).second) continue;
+      auto& named = report_.lines[key];
+      if (named.size() < kRefusedLinesNamed) named.push_back(static_cast<std::size_t>(line_.span.line));
+      if (report_.seen_again(key)) continue;
       Diagnostic d;
       d.id = "FWM090";
       d.severity = Severity::Error;
@@ -677,7 +690,7 @@ class RuleLowering {
       d.span.column = p.column;
       d.message = fmt::format("{} (the rule is still analysed, '-m {}' as an unknown condition)", p.message, p.match);
       d.snippet = line_.text;
-      report_.add(std::move(d));
+      report_.add(std::move(d), key);
     }
     if (!report_.seen_again(std::string(kRefusedKeptKey))) {  // counted per line
       SourceSpan span = line_.span;
@@ -1071,6 +1084,10 @@ class OnceMerger {
       return;
     }
     std::size_t uses = report.uses.at(key);  // this report's; the diagnostic is its first
+    auto& named = lines_[key];
+    if (auto l = report.lines.find(key); l != report.lines.end())
+      for (std::size_t line : l->second)
+        if (named.size() < kRefusedLinesNamed) named.push_back(line);
     if (auto seen = once_.find(key); seen != once_.end()) {
       seen->second.second += uses;
     } else {
@@ -1085,6 +1102,12 @@ class OnceMerger {
       if (key == kRefusedKeptKey)
         into_[entry.first].message +=
             fmt::format(" ({} such line{} in this file)", entry.second, entry.second == 1 ? "" : "s");
+      else if (key.starts_with(kRefusedReasonKey) && entry.second > 1)
+        into_[entry.first].message +=
+            fmt::format(" ({} lines of this file are refused for this reason: {}{})", entry.second,
+                        fmt::join(lines_[key], ", "), entry.second > lines_[key].size() ? ", ..." : "");
+      else if (key.starts_with(kRefusedReasonKey))
+        continue;
       else if (entry.second > 1)
         into_[entry.first].message += fmt::format(" ({} rules use it)", entry.second);
     }
@@ -1093,6 +1116,7 @@ class OnceMerger {
  private:
   std::vector<Diagnostic>& into_;
   std::map<std::string, std::pair<std::size_t, std::size_t>> once_;  // key -> (diagnostic, rules using it)
+  std::map<std::string, std::vector<std::size_t>> lines_;            // key -> its first lines
 };
 
 // Gives each rule its position in its chain, adds the pipelines and resolves interfaces.

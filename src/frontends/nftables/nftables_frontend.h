@@ -130,6 +130,9 @@ struct TableModel {
 };
 
 struct Model {
+  // The first include fwmatrix did not read (refused, not found, unreadable), as written:
+  // a set it may define is not known to be missing.
+  std::string unread_include;
   std::vector<TableModel> tables;
   std::vector<ChainModel> chains;
   std::vector<SetModel> sets;

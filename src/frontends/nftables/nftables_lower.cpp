@@ -419,7 +419,7 @@ class RuleLowering {
       case Expr::Kind::SetRef: {
         const SetModel* s = find_set(e.text);
         if (!s) {
-          why = fmt::format("set @{} is not defined in table {} {}", e.text, chain_.family, chain_.table);
+          why = missing_set(e.text);
           return false;
         }
         if (s->dynamic) dynamic = true;
@@ -437,6 +437,15 @@ class RuleLowering {
         why = "not modelled";
         return false;
     }
+  }
+
+  // Why a set is not there: not defined (FWM090, as nft says), or perhaps defined in an
+  // include fwmatrix did not read (the reason then does not begin with "set @": the
+  // condition is undetermined).
+  std::string missing_set(const std::string& name) const {
+    if (!model_.unread_include.empty())
+      return fmt::format("@{} (a set not in the files read: include \"{}\" was not read)", name, model_.unread_include);
+    return fmt::format("set @{} is not defined in table {} {}", name, chain_.family, chain_.table);
   }
 
   const SetModel* find_set(const std::string& name) const {
@@ -731,8 +740,11 @@ class RuleLowering {
       const std::vector<Expr>* elements = &rhs.items;
       if (rhs.kind == Expr::Kind::SetRef) {
         const SetModel* set = find_set(rhs.text);
-        if (!set)
-          return fail(fmt::format("set @{} is not defined in table {} {}", rhs.text, chain_.family, chain_.table));
+        if (!set) {
+          std::string why = missing_set(rhs.text);
+          if (why.rfind("set @", 0) == 0) return fail(why);
+          return undetermined();
+        }
         if (set->dynamic) return undetermined();
         elements = &set->elements;
       }

@@ -1661,9 +1661,14 @@ class FileParser {
     }
   }
 
+  void unread(const std::string& pattern) {
+    if (model_.unread_include.empty()) model_.unread_include = pattern;
+  }
+
   void include(antlr4::ParserRuleContext* inc, const std::string& pattern) {
     namespace fs = std::filesystem;
     if (static_cast<std::size_t>(depth_) >= options_.limits.max_include_depth) {
+      unread(pattern);
       error_at(inc, fmt::format("include nesting deeper than {} levels (include loop?); {} raises this limit",
                                 options_.limits.max_include_depth, kMaxIncludeDepthFlag));
       return;
@@ -1681,6 +1686,7 @@ class FileParser {
       return rel.empty() || *rel.begin() == "..";
     };
     if (outside(target.parent_path())) {
+      unread(pattern);
       error_at(inc, fmt::format("include \"{}\" is outside the input's directory {}: refused (fwmatrix reads only "
                                 "files under the directory of the file it was given)",
                                 pattern, root_name));
@@ -1716,20 +1722,24 @@ class FileParser {
       }
     }
     if (files.empty()) {
-      if (!wildcard)
+      if (!wildcard) {
+        unread(pattern);
         error_at(inc, fmt::format("include \"{}\": file not found (looked for {}{})", pattern, target.string(),
                                   include_paths_.empty() ? "" : " and in the shebang's include paths"));
+      }
       return;  // a wildcard matching nothing is not an error for nft
     }
     std::sort(files.begin(), files.end());
     for (const auto& f : files) {
       if (outside(f)) {  // e.g. through a symbolic link
+        unread(pattern);
         error_at(inc, fmt::format("include \"{}\" resolves to {}, outside the input's directory {}: refused", pattern,
                                   fs::weakly_canonical(f, ec).string(), root_name));
         continue;
       }
       TextFile included = read_text_file(f, read_limits(options_.limits));
       if (!included.ok()) {
+        unread(pattern);
         error_at(inc, fmt::format("include \"{}\": {}", pattern, included.error));
         continue;
       }

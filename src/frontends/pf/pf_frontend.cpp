@@ -668,6 +668,8 @@ class Reader {
       }
     } else if (st->scrubRule() || st->queueStmt() || st->limiterDef()) {
       // Normalisation and queueing do not decide whether a packet passes.
+      if (auto* q = st->queueStmt(); q && q->QUEUE()) queue_stmt(q);
+      if (auto* q = st->queueStmt(); q && !q->QUEUE()) altq_seen_ = true;
     } else if (auto* e = st->etherRule()) {
       unmodelled_ctx(e,
                      "layer-2 'ether' rules are read but not modelled "
@@ -696,6 +698,93 @@ class Reader {
     std::string name = wtext(other->name);
     if (!known.count(name)) error_ctx(other->name, fmt::format("unknown option 'set {}'", name));
     if (name == "require-order" && !other->setArg().empty()) require_order_ = other->setArg(0)->getText() != "no";
+    // pfctl parse.y: "hostid must be non-zero" (pfail47).
+    if (name == "hostid" && !other->setArg().empty()) {
+      std::string v = other->setArg(0)->getText();
+      if (!v.empty() && std::all_of(v.begin(), v.end(), [](char c) { return c == '0'; }))
+        error_ctx(other->setArg(0), "hostid must be non-zero");
+    }
+  }
+
+  // OpenBSD queues (`queue NAME on IF ...` / `queue NAME parent P ...`, pf.conf(5)
+  // QUEUEING), for pfctl's checks of the queue tree (pfail54, 58-62). ALTQ's `queue`
+  // lines (no `on`, no `parent`) are left alone.
+  struct Queue {
+    std::string name, parent;
+    bool bandwidth = false, flows = false, is_default = false;
+    SourceSpan span;
+    std::string text;
+  };
+  void queue_stmt(PfParser::QueueStmtContext* q) {
+    std::vector<std::string> w;
+    for (auto* item : q->looseItem()) w.push_back(unquote(item->getText()));
+    if (w.empty()) return;
+    Queue queue;
+    queue.name = w[0];
+    bool openbsd = false;
+    for (std::size_t i = 1; i < w.size(); ++i) {
+      if (w[i] == "on") openbsd = true;
+      if (w[i] == "parent" && i + 1 < w.size()) {
+        openbsd = true;
+        queue.parent = w[i + 1];
+      }
+      if (w[i] == "bandwidth") queue.bandwidth = true;
+      if (w[i] == "flows") queue.flows = true;
+      if (w[i] == "default") queue.is_default = true;
+    }
+    if (!openbsd) return;
+    if (!queue.bandwidth && !queue.flows) error_ctx(q, "no bandwidth or flow specification");
+    queue.span = span_at(ctx_begin(q), ctx_end(q));
+    queue.text = collapse_blanks(line_text(queue.span.line));
+    model_queues_.push_back(std::move(queue));
+  }
+
+ public:
+  // The checks pfctl makes of the whole queue tree once the file is read (pfctl_queue.c
+  // and parse.y): a default queue, leaf flow and default queues, a bandwidth for every
+  // queue below the root, and every queue a rule assigns defined.
+  void finish_queues() {
+    // ALTQ (FreeBSD, OpenBSD before 5.5) declares its queues otherwise (`altq on ...
+    // queue { ... }`, `queue NAME [on IF] ... cbq(default)`): these checks are not its.
+    if (model_queues_.empty() || altq_seen_) {
+      queue_refs_.clear();
+      return;
+    }
+    std::set<std::string> names, parents;
+    for (const auto& q : model_queues_) {
+      names.insert(q.name);
+      if (!q.parent.empty()) parents.insert(q.parent);
+    }
+    auto error = [&](const SourceSpan& span, const std::string& text, std::string message) {
+      model_.diagnostics.push_back(make_diagnostic("FWM090", Severity::Error, span, std::move(message), text));
+    };
+    const Queue* def = nullptr;
+    for (const auto& q : model_queues_) {
+      if (q.is_default && !def) def = &q;
+      // One of the two, the default queue's first (pfail61 has both, pfctl names that).
+      if (q.is_default && parents.count(q.name))
+        error(q.span, q.text, fmt::format("default queue {} is not a leaf queue", q.name));
+      else if (q.flows && parents.count(q.name))
+        error(q.span, q.text, fmt::format("flow queue {} is not a leaf queue", q.name));
+      if (!q.parent.empty() && !q.bandwidth && q.flows)
+        error(q.span, q.text, fmt::format("queue {}: no bandwidth was specified", q.name));
+    }
+    // A lone flow queue (FQ-CoDel on an interface, regress pf105) needs no default.
+    if (!def && !parents.empty())
+      error(model_queues_.front().span, model_queues_.front().text, "no default queue specified");
+    for (const auto& [name, span, text] : queue_refs_)
+      if (!names.count(name)) error(span, text, fmt::format("queue {} is not defined", name));
+    queue_refs_.clear();
+  }
+
+ private:
+  std::vector<Queue> model_queues_;
+  bool altq_seen_ = false;
+  std::vector<std::tuple<std::string, SourceSpan, std::string>> queue_refs_;  // `set queue NAME` of rules
+
+  void queue_ref(antlr4::ParserRuleContext* at, const std::string& name) {
+    SourceSpan span = span_at(ctx_begin(at), ctx_end(at));
+    queue_refs_.emplace_back(name, span, collapse_blanks(line_text(span.line)));
   }
 
   std::vector<IfaceItem> if_items(PfParser::IfListContext* l) {
@@ -810,6 +899,10 @@ class Reader {
       h.text = "<" + h.name + ">";
     } else if (auto* d = dynamic_cast<PfParser::DynamicIfHostContext*>(hc)) {
       interface_name(wtext(d->word(0)), h, d);
+      // pfctl parse.y: "invalid interface name": a dynamic address names an interface
+      // or group, which begins with a letter (pfail49: `(10.1.2.3)`, a macro typo).
+      if (!h.name.empty() && !std::isalpha(static_cast<unsigned char>(h.name[0])))
+        error_ctx(d, fmt::format("invalid interface name '{}'", h.name));
       h.kind = HostItem::Kind::InterfaceAddr;
       h.dynamic = true;
     } else if (auto* r = dynamic_cast<PfParser::RangeHostContext*>(hc)) {
@@ -979,6 +1072,12 @@ class Reader {
           continue;
         }
         r.protos.push_back(*num);
+        // pfctl expand_rule: "proto icmp doesn't match address family inet6", and the
+        // reverse, when the rule names its family (pfail2, pfail3, pfail5).
+        if (af && *num == kProtoIcmp && r.inet6 && !r.inet)
+          error_ctx(p, "proto icmp doesn't match address family inet6");
+        if (af && *num == kProtoIcmp6 && r.inet && !r.inet6)
+          error_ctx(p, "proto icmp6 doesn't match address family inet");
       }
     }
     if (hosts && !hosts->ALL()) {
@@ -1035,11 +1134,82 @@ class Reader {
     return n;
   }
 
+  // pfctl parse.y: a tag name fits PF_TAG_NAME_SIZE (64) with its NUL (pfail37-39).
+  bool tag_length(PfParser::WordContext* w) {
+    std::string t = wtext(w);
+    if (t.size() >= 2 && t.front() == '"' && t.back() == '"') t = t.substr(1, t.size() - 2);
+    if (t.size() <= 63) return false;
+    error_ctx(w, "tag too long, max 63 chars");
+    return true;
+  }
+
+  // pfctl parse.y's checks of `scrub (...)`: each option once, min-ttl 0-255, max-mss
+  // 0-65535 (pfail25).
+  void scrub_items(PfParser::ScrubOptContext* sc) {
+    std::set<std::string> seen;
+    for (auto* item : sc->scrubItem()) {
+      std::string key = item->children.empty() ? "" : item->children[0]->getText();
+      if (key.empty()) continue;
+      // `no-df no-df`: the grammar reads the second flag as the first one's value.
+      if ((key == "no-df" || key == "random-id") && item->children.size() > 1 && item->children[1]->getText() == key) {
+        error_ctx(item, fmt::format("{} cannot be respecified", key));
+        continue;
+      }
+      if (!seen.insert(key).second) {
+        error_ctx(item, fmt::format("{} cannot be respecified", key));
+        continue;
+      }
+      if ((key == "min-ttl" || key == "max-mss") && !item->word().empty()) {
+        std::string v = wtext(item->word().back());
+        if (v.empty() ||
+            !std::all_of(v.begin(), v.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+          continue;
+        const unsigned long max = key == "min-ttl" ? 255 : 65535;
+        if (v.size() > 6 || std::stoul(v) > max) error_ctx(item, fmt::format("illegal {} value {}", key, v));
+      }
+    }
+  }
+
+  // pfctl parse.y's divert checks (pfail55, 56, 63, 66, 67): one divert option per rule,
+  // divert-to on inbound rules and divert-reply on outbound ones, and the divert-to
+  // address in the family the rule names.
+  void divert_checks(const PfRule& r, const std::vector<PfParser::FilterOptContext*>& opts) {
+    std::vector<antlr4::ParserRuleContext*> diverts;
+    for (auto* o : opts) {
+      bool reply = false;
+      if (auto* fl = dynamic_cast<PfParser::FlagOptContext*>(o)) reply = fl->DIVERT_REPLY() != nullptr;
+      if (!reply && !dynamic_cast<PfParser::DivertToOptContext*>(o) &&
+          !dynamic_cast<PfParser::DivertPacketOptContext*>(o))
+        continue;
+      diverts.push_back(o);
+      if (diverts.size() == 2) error_ctx(o, "more than one divert option");
+      if (reply && r.direction == 1) error_ctx(o, "divert-reply used with incoming rule");
+      if (auto* dt = dynamic_cast<PfParser::DivertToOptContext*>(o)) {
+        if (r.direction == 2) error_ctx(o, "divert-to used with outgoing rule");
+        std::string a = wtext(dt->word(0));
+        const bool v6 = a.find(':') != std::string::npos;
+        // FreeBSD's `divert-to PORT` names no address.
+        const bool v4 = !v6 && a.find('.') != std::string::npos && std::isdigit(static_cast<unsigned char>(a[0]));
+        if ((v6 && r.inet && !r.inet6) || (v4 && r.inet6 && !r.inet)) error_ctx(o, "divert-to address family mismatch");
+      }
+    }
+  }
+
   void filter_options(PfRule& r, const std::vector<PfParser::FilterOptContext*>& opts) {
     std::size_t user_items = 0, group_items = 0;
     bool binat_to = false;
+    divert_checks(r, opts);
     for (auto* o : opts) {
       std::string text = o->getText();
+      if (auto* sc = dynamic_cast<PfParser::ScrubOptContext*>(o)) scrub_items(sc);
+      if (auto* qo = dynamic_cast<PfParser::QueueOptContext*>(o))
+        for (auto* w : qo->word()) queue_ref(w, wtext(w));
+      std::vector<PfParser::SetItemContext*> set_items;
+      if (auto* so = dynamic_cast<PfParser::SetOptContext*>(o)) set_items.push_back(so->setItem());
+      if (auto* sl = dynamic_cast<PfParser::SetListOptContext*>(o)) set_items = sl->setItem();
+      for (auto* si : set_items)
+        if (si->QUEUE())
+          for (auto* w : si->word()) queue_ref(w, wtext(w));
       if (auto* u = dynamic_cast<PfParser::UserOptContext*>(o)) {
         r.unknowns.push_back(fmt::format("{} (socket owner)", collapse_blanks(expanded_text(u))));
         // pfctl expands each user and each group of the lists into its own rule.
@@ -1051,7 +1221,8 @@ class Reader {
                                                           [](int p) { return p == kProtoIcmp || p == kProtoIcmp6; });
         if (!icmp_only) error_ctx(o, "icmp-type only applies to proto icmp / icmp6");
         r.unknowns.push_back(collapse_blanks(expanded_text(o)));
-      } else if (auto* tg = dynamic_cast<PfParser::TaggedOptContext*>(o); tg && number_not_name(tg->word(), "tag")) {
+      } else if (auto* tg = dynamic_cast<PfParser::TaggedOptContext*>(o);
+                 tg && (number_not_name(tg->word(), "tag") || tag_length(tg->word()))) {
       } else if (dynamic_cast<PfParser::TosOptContext*>(o) || dynamic_cast<PfParser::TaggedOptContext*>(o) ||
                  dynamic_cast<PfParser::PrioOptContext*>(o) || dynamic_cast<PfParser::ReceivedOnOptContext*>(o) ||
                  dynamic_cast<PfParser::FastrouteOptContext*>(o) ||
@@ -1060,7 +1231,7 @@ class Reader {
       } else if (auto* v = dynamic_cast<PfParser::ValueOptContext*>(o)) {
         auto type = v->getStart()->getType();
         if (type == PfLexer::LABEL) number_not_name(v->word(0), "label");
-        if (type == PfLexer::TAG) number_not_name(v->word(0), "tag");
+        if (type == PfLexer::TAG && !number_not_name(v->word(0), "tag")) tag_length(v->word(0));
         if (type == PfLexer::PROBABILITY || type == PfLexer::RTABLE || type == PfLexer::MAX_PKT_RATE ||
             type == PfLexer::SCHEDULE)
           r.unknowns.push_back(collapse_blanks(expanded_text(o)));
@@ -1081,12 +1252,14 @@ class Reader {
         }
       } else if (auto* t = dynamic_cast<PfParser::TranslateOptContext*>(o)) {
         pool_checks(t, t->kind->getType() == PfLexer::NAT_TO, t->redirHosts(), t->redirPort(), t->poolOpt());
-        if (t->kind->getType() == PfLexer::BINAT_TO) binat_to = true;  // pfctl: a nat-to and an rdr-to rule
+        if (t->kind->getType() == PfLexer::BINAT_TO) binat_to = true;            // pfctl: a nat-to and an rdr-to rule
+        if (t->kind->getType() == PfLexer::NAT_TO) redir_list(t->redirHosts());  // checked, not modelled
         if (t->kind->getType() == PfLexer::RDR_TO || t->kind->getType() == PfLexer::BINAT_TO) {
           Translation tr;
           tr.hosts = redir_list(t->redirHosts());
           if (t->redirPort()) redir_port(t->redirPort(), tr);
           tr.text = collapse_blanks(expanded_text(t));
+          tr.binat = t->kind->getType() == PfLexer::BINAT_TO;
           r.rdr_to = std::move(tr);
         }
       } else if (auto* lim = dynamic_cast<PfParser::LimiterOptContext*>(o)) {
@@ -1255,6 +1428,26 @@ class Reader {
         route_checks(r, ro2, ro2->routeTarget(), f->af(), prefer_v6, af_to);
     filter_options(r, f->filterOpt());
     if (r.kind == RuleKind::Block && r.rdr_to) r.rdr_to.reset();
+    if (r.rdr_to && r.rdr_to->binat && r.direction != 1) {
+      // pfctl (regress pf17.ok, pf80.ok): `binat-to ADDR` loads the rule outbound with
+      // `nat-to ADDR static-port` and its reverse inbound, from the rule's destination to
+      // ADDR, `rdr-to` the rule's source.
+      PfRule back = r;
+      back.direction = 1;
+      back.from = r.to;
+      back.to = Endpoint();
+      back.to.hosts = r.rdr_to->hosts;
+      back.rdr_to->hosts = r.from.hosts;
+      back.rdr_to->port.reset();
+      back.rdr_to->port_star = false;
+      back.rdr_to->binat = false;
+      r.direction = 2;
+      r.rdr_to.reset();  // the nat-to side: source translation, not modelled
+      r.expansions = back.expansions = std::max<std::size_t>(1, r.expansions / 2);
+      into.push_back(std::move(r));
+      into.push_back(std::move(back));
+      return;
+    }
     into.push_back(std::move(r));
   }
 
@@ -1690,6 +1883,7 @@ Model parse(const TextFile& file, bool allow_outside, const Limits& limits) {
   int unnamed = 0;
   Reader reader(model, macros, unnamed);
   reader.read(src, model.rules, "", 0);
+  reader.finish_queues();
   return model;
 }
 

@@ -80,6 +80,7 @@ struct Translation {
   // 4001, ...; an explicit range `port 4000:4999` maps the same way, wrapping around
   // (pf_get_transaddr: (port - first) % size + start).
   bool port_star = false;
+  bool binat = false;  // binat-to: the rule's source is mapped to hosts both ways
   std::string text;
 };
 

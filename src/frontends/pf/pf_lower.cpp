@@ -42,6 +42,29 @@ struct Flat {
   std::vector<Rule> last;  // in source order
 };
 
+// A rule's place in pf's walk: its index in each ruleset down the anchors (an anchor
+// before the rules inside it, so that lexicographic order is evaluation order).
+using Path = std::vector<std::uint32_t>;
+
+// A `match ... rdr-to` translation the packet took: the rule's place, the rule piece (its
+// match in the packet's values as they were when it matched, and its rewrite), the target.
+struct Step {
+  Path pos;
+  Rule piece;
+  std::optional<AddrSet> target;
+  std::string text;
+};
+
+// A `match ... rdr-to` met by flatten: its pieces (port_mapped) and the conditions of the
+// anchors around it, both as the packet meets them.
+struct Found {
+  Path pos;
+  const PfRule* rule = nullptr;
+  std::vector<Rule> pieces;
+  std::vector<Match> outer;
+  std::optional<AddrSet> target;
+};
+
 AddrSet loopback_addresses(bool network) {
   AddrSet s;
   s.v4 = network ? AddrIntervals(0x7f000000u, 0x7fffffffu) : AddrIntervals(0x7f000001u, 0x7f000001u);
@@ -77,23 +100,24 @@ bool is_clone_family(const std::string& n) {
 class Lowering {
  public:
   Lowering(const Model& model, Ruleset& rs) : model_(model), rs_(rs) {
-    // pf.conf(5): match rules' rdr-to is "sticky": the rules after a matching one see the
-    // translated packet, the ones before it saw the packet as it came. The first
-    // top-level `match ... rdr-to` after pass/block rules is evaluated in place
-    // (late_chains); one before every filter rule is the same as translating first.
-    bool filter_seen = false;
-    for (std::size_t i = 0; i < model_.rules.size(); ++i) {
-      const auto& r = model_.rules[i];
-      if (r.kind == RuleKind::Match && r.rdr_to && filter_seen) {
-        late_ = i;
+    // pf.conf(5): a match rule's rdr-to is "sticky": pf_test_rule matches every later
+    // rule against the translated destination (pd->ndaddr, pd->ndport), while the rules
+    // before it saw the packet as it came. A first `match ... rdr-to` with no filter rule
+    // before it is the same as translating first (the rdr stage); every other one is
+    // evaluated in place (build).
+    for (const auto& r : model_.rules) {
+      if (r.kind == RuleKind::Match && r.rdr_to) {
+        staged_ = &r;
         break;
       }
       if (r.kind != RuleKind::Match && r.kind != RuleKind::Nat && r.kind != RuleKind::Rdr && r.kind != RuleKind::Binat)
-        filter_seen = true;
+        break;
     }
+    in_place_ = has_in_place(model_.rules);
+    for (const auto& [name, rules] : model_.anchors) in_place_ = in_place_ || has_in_place(rules);
   }
 
-  // Chains reached from the filter chains (late match rdr-to), in order: their rules
+  // Chains reached from the filter chains (match rdr-to in place), in order: their rules
   // jump to -(2 + position); lower() adds them and sets the targets.
   std::vector<std::pair<std::string, std::vector<Rule>>> sub_chains;
 
@@ -119,85 +143,184 @@ class Lowering {
     }
     for (const auto& rr : rdr_pass_rules_)
       if (inbound(ctx)) out.push_back(rr);
-    if (late_ && ctx != Ctx::HostOut) late_chains(out);
-    ctx_ = ctx;
-    Flat flat;
-    std::set<std::string> visiting;
-    flatten(model_.rules, {Match()}, flat, visiting, 0);
-    for (auto& r : flat.quick) out.push_back(std::move(r));
-    for (auto it = flat.last.rbegin(); it != flat.last.rend(); ++it) out.push_back(std::move(*it));
+    build(ctx, nullptr, out);
     return out;
   }
 
-  // The packets the late `match ... rdr-to` translates go to a chain of their own: the
-  // rules before it as they are, the rules after it on the translated packet (their
-  // destination conditions answered for the target: a target inside or outside them
-  // decides, one they hold in part is undetermined), pf's order (quick rules, then the
-  // last match) over both. The forward path's out pass sees the translated packet too.
-  void late_chains(std::vector<Rule>& out) {
-    const Ctx ctx = ctx_;
-    const PfRule& m = model_.rules[*late_];
-    std::vector<PfRule> before(model_.rules.begin(), model_.rules.begin() + static_cast<std::ptrdiff_t>(*late_));
-    std::vector<PfRule> after(model_.rules.begin() + static_cast<std::ptrdiff_t>(*late_) + 1, model_.rules.end());
-    ctx_ = ctx == Ctx::FwdOut ? Ctx::FwdIn : ctx;  // the rule matched on the way in
-    std::vector<Rule> pieces;
-    for (auto& c : conditions(m)) {
-      Rule ir = make_rule(m, std::move(c), ActionKind::Rewrite, "match rdr-to");
-      rewrite_action(ir.action, *m.rdr_to);
-      if (!restrict_to_target(ir)) continue;
-      for (auto& piece : port_mapped(std::move(ir), *m.rdr_to)) pieces.push_back(std::move(piece));
+  // The rules of one context for the packets that took the translations in view_ (and
+  // no other match rdr-to up to `after`). pf's order over a walk that may translate at
+  // every match rdr-to M: [for each M after `after`: the packets M matches (on the packet
+  // as translated so far) jump to a chain of their own, built the same way with M's
+  // translation added] ++ the rules as the packet that took no further translation meets
+  // them. Each such chain holds every rule, those before M untranslated and those after
+  // it translated (seen_translated), so an earlier quick rule still decides there. The
+  // out pass of a forwarded packet sees every translation the in pass made; an in-pass
+  // quick rule before M ends that walk, so the packets it matches keep the translations
+  // made so far.
+  // `entry`: what every packet of the chain being built matches (the jump into it); rules
+  // no such packet can match are left out.
+  void build(Ctx ctx, const Path* after, std::vector<Rule>& out, const Match* entry = nullptr) {
+    auto reaches = [&](const Match& m) { return reaches_entry(m, entry); };
+    const Match* saved_entry = entry_;
+    entry_ = entry;  // flatten leaves out the filter rules the chain's packets cannot match
+    const Ctx in_ctx = ctx == Ctx::FwdOut ? Ctx::FwdIn : ctx;
+    std::vector<Found> found;
+    Flat flat;
+    std::set<std::string> visiting;
+    if (in_place_ && ctx != Ctx::HostOut) {
+      ctx_ = in_ctx;
+      found_ = &found;
+      collect_after_ = after;
+      flatten(model_.rules, {Match()}, flat, visiting, 0);
+      collect_after_ = nullptr;
+      found_ = nullptr;
+    }
+    if (ctx == Ctx::FwdOut || !in_place_ || ctx == Ctx::HostOut) {
+      flat = Flat();
+      ctx_ = ctx;
+      view_all_ = ctx == Ctx::FwdOut;
+      flatten(model_.rules, {Match()}, flat, visiting, 0);
+      view_all_ = false;
+    }
+    std::vector<Rule> leaf;
+    for (auto& r : flat.quick) leaf.push_back(std::move(r));
+    for (auto it = flat.last.rbegin(); it != flat.last.rend(); ++it) leaf.push_back(std::move(*it));
+    int leaf_chain = -1;  // forward out: the packets an in-pass quick rule stopped
+    for (auto& f : found) {
+      if (after && !(*after < f.pos)) continue;
+      // The packets of this chain that M matches, one match per piece (and anchor part).
+      std::vector<std::pair<const Rule*, Match>> jumps;
+      for (const auto& piece : f.pieces) {
+        Match jm = piece.match;
+        if (!apply_view(jm, f.pos)) continue;
+        for (auto& m : within({jm}, f.outer))
+          if (reaches(m)) jumps.emplace_back(&piece, std::move(m));
+      }
+      if (jumps.empty()) continue;
+      if (ctx == Ctx::FwdOut) {
+        Flat stop;
+        ctx_ = in_ctx;
+        limit_ = f.pos;
+        flatten(model_.rules, {Match()}, stop, visiting, 0);
+        limit_.reset();
+        for (auto& q : stop.quick) {
+          if (q.action.kind == ActionKind::Unknown) {
+            if (reaches(q.match)) out.push_back(std::move(q));
+            continue;
+          }
+          if (leaf_chain < 0) {
+            leaf_chain = static_cast<int>(sub_chains.size());
+            std::vector<Rule> copy = leaf;
+            copy.push_back(default_pass(*f.rule));
+            sub_chains.emplace_back(fmt::format("pf forward out, inbound walk stopped before match rdr-to (line {}, "
+                                                "part {})",
+                                                f.rule->span.line, sub_chains.size() + 1),
+                                    std::move(copy));
+          }
+          q.action = Action();
+          q.action.kind = ActionKind::Jump;
+          q.action.label = fmt::format("inbound quick rule before match rdr-to (line {})", f.rule->span.line);
+          q.action.target_chain = -2 - leaf_chain;
+          if (reaches(q.match)) out.push_back(std::move(q));
+        }
+      }
+      for (auto& [piece_ptr, m] : jumps) {
+        const Rule& piece = *piece_ptr;
+        {
+          if (sub_chains.size() >= kMaxSubChains || sub_rules_ > kMaxSubRules) {
+            Rule u = piece;
+            u.match = std::move(m);
+            u.action = Action();
+            u.action.kind = ActionKind::Unknown;
+            u.action.label = "match rdr-to (too many combinations of translations to follow)";
+            u.match.unknowns.push_back(u.action.label);
+            if (!budget_noted_) {
+              budget_noted_ = true;
+              rs_.diagnostics.push_back(make_diagnostic(
+                  "FWM091", Severity::Warning, f.rule->span,
+                  fmt::format("the 'match ... rdr-to' rules make more than {} combinations of translations: the "
+                              "packets this one and later ones translate are undetermined",
+                              kMaxSubChains),
+                  f.rule->text));
+            }
+            out.push_back(std::move(u));
+            continue;
+          }
+          const std::size_t idx = sub_chains.size();
+          sub_chains.emplace_back(fmt::format("pf {} after match rdr-to (line {}, part {})",
+                                              ctx == Ctx::HostIn  ? "in"
+                                              : ctx == Ctx::FwdIn ? "forward in"
+                                                                  : "forward out",
+                                              f.rule->span.line, idx + 1),
+                                  std::vector<Rule>());
+          Step step{f.pos, piece, f.target, f.rule->rdr_to->text};
+          view_.push_back(std::move(step));
+          std::vector<Rule> sub;
+          Match inner = m;
+          if (entry) intersect(inner, *entry);
+          build(ctx, &f.pos, sub, &inner);
+          entry_ = entry;
+          view_.pop_back();
+          sub.push_back(default_pass(*f.rule));
+          sub_rules_ += sub.size();
+          sub_chains[idx].second = std::move(sub);
+          Rule jump = piece;
+          jump.match = std::move(m);
+          jump.action = Action();
+          jump.action.kind = ActionKind::Jump;
+          jump.action.label = fmt::format("match rdr-to {}", f.rule->rdr_to->text);
+          jump.action.target_chain = -2 - static_cast<int>(idx);
+          out.push_back(std::move(jump));
+        }
+      }
     }
     ctx_ = ctx;
-    std::optional<AddrSet> target;
-    {
-      AddrSet t;
-      bool known = true;
-      for (const auto& h : m.rdr_to->hosts) {
-        std::string why;
-        auto set = item_set(h, true, why);
-        if (!set || h.kind == HostItem::Kind::InterfaceAddr || h.kind == HostItem::Kind::Self) known = false;
-        if (set) t = t.unite(*set);
-      }
-      if (known && !t.empty()) target = t;
+    for (auto& r : leaf)
+      if (reaches(r.match)) out.push_back(std::move(r));
+    entry_ = saved_entry;
+  }
+
+  // Whether a packet that matches `entry` may match `m` (interfaces left out: a group and
+  // its members are written apart).
+  static bool reaches_entry(const Match& m, const Match* entry) {
+    if (!entry) return true;
+    auto no_ifaces = [](Match x) {
+      x.in_patterns.clear();
+      x.out_patterns.clear();
+      x.in_negated = x.out_negated = false;
+      return x;
+    };
+    Match both = no_ifaces(m);
+    return intersect(both, no_ifaces(*entry));
+  }
+
+  static Rule default_pass(const PfRule& at) {
+    Rule pass;
+    pass.action.kind = ActionKind::Accept;
+    pass.action.label = "pf default: pass when no rule matches";
+    pass.span = at.span;
+    pass.text = at.text;
+    pass.normalized = "pass (pf default)";
+    return pass;
+  }
+
+  // A rule's match as the packet meets it after the translations of view_ that pf made
+  // before the rule at `at` (every one on the out pass of a forwarded packet), latest
+  // first: false when it cannot match.
+  bool apply_view(Match& m, const Path& at) {
+    for (auto it = view_.rbegin(); it != view_.rend(); ++it) {
+      if (!view_all_ && !(it->pos < at)) continue;
+      if (!seen_translated(m, it->target, it->piece, it->text)) return false;
     }
-    for (auto& piece : pieces) {
-      std::set<std::string> visiting;
-      Flat first, second;
-      if (ctx != Ctx::FwdOut) flatten(before, {Match()}, first, visiting, 0);
-      flatten(ctx != Ctx::FwdOut ? after : model_.rules, {Match()}, second, visiting, 0);  // out: all translated
-      auto translated = [&](std::vector<Rule>& rules) {
-        std::vector<Rule> kept;
-        for (auto& r : rules)
-          if (seen_translated(r.match, target, piece, m.rdr_to->text)) kept.push_back(std::move(r));
-        rules = std::move(kept);
-      };
-      translated(second.quick);
-      translated(second.last);
-      std::vector<Rule> chain;
-      for (auto& r : first.quick) chain.push_back(std::move(r));
-      for (auto& r : second.quick) chain.push_back(std::move(r));
-      for (auto it = second.last.rbegin(); it != second.last.rend(); ++it) chain.push_back(std::move(*it));
-      for (auto it = first.last.rbegin(); it != first.last.rend(); ++it) chain.push_back(std::move(*it));
-      Rule pass;
-      pass.action.kind = ActionKind::Accept;
-      pass.action.label = "pf default: pass when no rule matches";
-      pass.span = m.span;
-      pass.text = m.text;
-      pass.normalized = "pass (pf default)";
-      chain.push_back(std::move(pass));
-      Rule jump = piece;
-      jump.action = Action();
-      jump.action.kind = ActionKind::Jump;
-      jump.action.label = fmt::format("match rdr-to {}", m.rdr_to->text);
-      jump.action.target_chain = -2 - static_cast<int>(sub_chains.size());
-      std::string name = fmt::format("pf {} after match rdr-to (line {}, part {})",
-                                     ctx == Ctx::HostIn  ? "in"
-                                     : ctx == Ctx::FwdIn ? "forward in"
-                                                         : "forward out",
-                                     m.span.line, sub_chains.size() + 1);
-      sub_chains.emplace_back(std::move(name), std::move(chain));
-      out.push_back(std::move(jump));
+    return true;
+  }
+
+  bool has_in_place(const std::vector<PfRule>& rules) const {
+    for (const auto& r : rules) {
+      if (r.kind == RuleKind::Match && r.rdr_to && &r != staged_) return true;
+      if (has_in_place(r.children)) return true;
     }
+    return false;
   }
 
   // A rule's match as the translated packet meets it: false when it cannot match.
@@ -214,11 +337,11 @@ class Lowering {
     }
     if (m.dport && piece.action.new_dport) {
       const PortSet& to = *piece.action.new_dport;
-      const PortSet& from = *piece.match.dport;
+      const PortSet from = piece.match.dport ? *piece.match.dport : PortSet(0, kMaxPort);
       if (to.count() == 1) {
         if (!m.dport->contains(to.intervals().front().lo)) return false;
         m.dport.reset();
-      } else if (from.size() == 1 && to.size() == 1 && from.count() == to.count()) {
+      } else if (piece.match.dport && from.size() == 1 && to.size() == 1 && from.count() == to.count()) {
         // A stretch moved by one offset: the ports that land inside the rule's.
         std::int64_t shift = static_cast<std::int64_t>(to.intervals().front().lo) -
                              static_cast<std::int64_t>(from.intervals().front().lo);
@@ -242,8 +365,8 @@ class Lowering {
     return true;
   }
 
-  // Inbound translation stage: legacy rdr/binat (first match), then `match ...
-  // rdr-to` (the last matching one applies).
+  // Inbound translation stage: legacy rdr/binat (first match), then the `match ...
+  // rdr-to` that comes before every filter rule (staged_).
   std::vector<Rule> rdr_rules() {
     ctx_ = Ctx::HostIn;
     std::vector<Rule> out, match_rdr;
@@ -537,6 +660,16 @@ class Lowering {
     return out;
   }
 
+  // conditions() of a rule of the model (not of an antispoof expansion, made anew each
+  // time), once per context: build flattens the rules once per chain it makes.
+  std::vector<Match> cached_conditions(const PfRule& r) {
+    if (r.from_antispoof || !in_place_) return conditions(r);
+    auto key = std::make_pair(&r, static_cast<int>(ctx_));
+    auto it = conditions_cache_.find(key);
+    if (it == conditions_cache_.end()) it = conditions_cache_.emplace(key, conditions(r)).first;
+    return it->second;
+  }
+
   static bool same_patterns(const std::vector<IfacePattern>& a, const std::vector<IfacePattern>& b) {
     if (a.size() != b.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i)
@@ -602,7 +735,10 @@ class Lowering {
     return !a.never;
   }
 
-  Rule make_rule(const PfRule& r, Match m, ActionKind kind, const std::string& label) {
+  // `noted`: how many of the match's unknowns to note as unmodelled (the others come
+  // from a translation, apply_view, or were noted already).
+  Rule make_rule(const PfRule& r, Match m, ActionKind kind, const std::string& label,
+                 std::size_t noted = std::string::npos) {
     Rule out;
     out.match = std::move(m);
     out.action.kind = kind;
@@ -611,8 +747,10 @@ class Lowering {
     out.text = r.text;
     out.normalized = r.normalized;
     out.suppressions = r.suppressions;
-    for (const auto& u : out.match.unknowns)
+    for (std::size_t i = 0; i < out.match.unknowns.size() && i < noted; ++i) {
+      const auto& u = out.match.unknowns[i];
       if (!u.ends_with(kGroupMembers)) note_unknown(r, u);  // note_groups says it once per group
+    }
     return out;
   }
 
@@ -676,21 +814,44 @@ class Lowering {
 
   void flatten(const std::vector<PfRule>& rules, const std::vector<Match>& outer, Flat& out,
                std::set<std::string>& visiting, int depth) {
-    for (const auto& r : rules) {
+    for (std::size_t i = 0; i < rules.size(); ++i) {
+      path_.push_back(static_cast<std::uint32_t>(i));
+      const bool past = limit_ && !(path_ < *limit_);
+      if (!past) flatten_one(rules[i], outer, out, visiting, depth);
+      path_.pop_back();
+      if (past) break;
+    }
+  }
+
+  void flatten_one(const PfRule& r, const std::vector<Match>& outer, Flat& out, std::set<std::string>& visiting,
+                   int depth) {
+    {
       switch (r.kind) {
         case RuleKind::Pass:
         case RuleKind::Block: {
           bool pass = r.kind == RuleKind::Pass;
-          for (auto& m : within(conditions(r), outer)) {
+          for (auto& m : within(cached_conditions(r), outer)) {
             ActionKind kind = pass ? ActionKind::Accept : ActionKind::Deny;
+            if (!(pass && r.rdr_to && inbound(ctx_))) {
+              // The view and the chain's entry first: most rules of a chain for translated
+              // packets are left out, before their text is copied.
+              const std::size_t own = m.unknowns.size();
+              for (std::size_t i = 0; i < own; ++i)
+                if (!m.unknowns[i].ends_with(kGroupMembers)) note_unknown(r, m.unknowns[i]);
+              if (!apply_view(m, path_) || !reaches_entry(m, entry_)) continue;
+              (r.quick ? out.quick : out.last).push_back(make_rule(r, std::move(m), kind, pass ? "pass" : "block", 0));
+              continue;
+            }
             Rule ir = make_rule(r, std::move(m), kind, pass ? "pass" : "block");
             if (pass && r.rdr_to && inbound(ctx_)) {
+              // The rule's own translation maps the destination as it meets the rule.
               rewrite_action(ir.action, *r.rdr_to);
               if (!restrict_to_target(ir)) continue;
               for (auto& piece : port_mapped(std::move(ir), *r.rdr_to))
-                (r.quick ? out.quick : out.last).push_back(std::move(piece));
+                if (apply_view(piece.match, path_)) (r.quick ? out.quick : out.last).push_back(std::move(piece));
               continue;
             }
+            if (!apply_view(ir.match, path_)) continue;
             (r.quick ? out.quick : out.last).push_back(std::move(ir));
           }
           break;
@@ -705,6 +866,8 @@ class Lowering {
           anchor(r, outer, out, visiting, depth);
           break;
         case RuleKind::Match:
+          if (found_ && r.rdr_to && &r != staged_ && (!collect_after_ || *collect_after_ < path_)) match_rdr(r, outer);
+          break;
         case RuleKind::Rdr:
         case RuleKind::Binat:
         case RuleKind::Nat:
@@ -713,8 +876,40 @@ class Lowering {
     }
   }
 
+  // A `match ... rdr-to` met in the walk (found_): its pieces as written, for the rules
+  // after it, and the anchors' conditions around it as the packet meets them.
+  void match_rdr(const PfRule& r, const std::vector<Match>& outer) {
+    Found f;
+    f.pos = path_;
+    f.rule = &r;
+    for (const auto& o : outer) {
+      Match m = o;
+      if (apply_view(m, path_)) f.outer.push_back(std::move(m));
+    }
+    if (f.outer.empty()) return;
+    for (auto& c : conditions(r)) {
+      Rule ir = make_rule(r, std::move(c), ActionKind::Rewrite, "match rdr-to");
+      rewrite_action(ir.action, *r.rdr_to);
+      if (!restrict_to_target(ir)) continue;
+      for (auto& piece : port_mapped(std::move(ir), *r.rdr_to)) f.pieces.push_back(std::move(piece));
+    }
+    if (f.pieces.empty()) return;
+    AddrSet t;
+    bool known = true;
+    for (const auto& h : r.rdr_to->hosts) {
+      std::string why;
+      auto set = item_set(h, true, why);
+      if (!set || h.kind == HostItem::Kind::InterfaceAddr || h.kind == HostItem::Kind::Self) known = false;
+      if (set) t = t.unite(*set);
+    }
+    if (known && !t.empty()) f.target = t;
+    found_->push_back(std::move(f));
+  }
+
   void anchor(const PfRule& r, const std::vector<Match>& outer, Flat& out, std::set<std::string>& visiting, int depth) {
-    auto conds = within(conditions(r), outer);
+    std::vector<Match> conds;
+    for (auto& m : within(conditions(r), outer))
+      if (apply_view(m, path_)) conds.push_back(std::move(m));
     if (conds.empty()) return;
     std::vector<const std::vector<PfRule>*> contents;
     std::string why;
@@ -753,10 +948,17 @@ class Lowering {
     }
     visiting.insert(r.anchor_name);
     Flat sub;
-    for (const auto* c : contents) flatten(*c, conds, sub, visiting, depth + 1);
+    for (std::size_t ci = 0; ci < contents.size(); ++ci) {
+      path_.push_back(static_cast<std::uint32_t>(ci));
+      flatten(*contents[ci], conds, sub, visiting, depth + 1);
+      path_.pop_back();
+    }
     visiting.erase(r.anchor_name);
     for (auto& q : sub.quick) out.quick.push_back(std::move(q));
-    if (r.quick) {
+    // An anchor cut by limit_ (it holds the match rule the walk stops at) has not ended
+    // yet: only its quick rules have decided.
+    const bool cut = limit_ && limit_->size() > path_.size() && std::equal(path_.begin(), path_.end(), limit_->begin());
+    if (r.quick && !cut) {
       for (auto it = sub.last.rbegin(); it != sub.last.rend(); ++it) out.quick.push_back(std::move(*it));
     } else {
       for (auto& l : sub.last) out.last.push_back(std::move(l));
@@ -882,19 +1084,8 @@ class Lowering {
 
   void collect_rdr(const std::vector<PfRule>& rules, std::vector<Rule>& legacy, std::vector<Rule>& match_rdr) {
     for (const auto& r : rules) {
-      if (r.kind == RuleKind::Pass || r.kind == RuleKind::Block) filter_seen_ = true;
       if (r.kind == RuleKind::Anchor && r.anchor_inline) collect_rdr(r.children, legacy, match_rdr);
-      if (late_ && &r == &model_.rules[*late_]) continue;  // evaluated in place (late_chains)
-      if (r.kind == RuleKind::Match && r.rdr_to && filter_seen_ && !late_rdr_noted_) {
-        late_rdr_noted_ = true;
-        rs_.diagnostics.push_back(make_diagnostic(
-            "FWM091", Severity::Warning, r.span,
-            "a second 'match ... rdr-to' after pass/block rules (or one inside an anchor): pf translates only for the "
-            "rules after it, fwmatrix applies this one before all filter rules (the rules above it are evaluated on "
-            "the translated destination)",
-            r.text));
-      }
-      if (r.kind == RuleKind::Match && r.rdr_to) {
+      if (&r == staged_) {
         for (auto& m : conditions(r)) {
           Rule ir = make_rule(r, std::move(m), ActionKind::Rewrite, "match rdr-to");
           rewrite_action(ir.action, *r.rdr_to);
@@ -965,8 +1156,21 @@ class Lowering {
   Ruleset& rs_;
   Ctx ctx_ = Ctx::HostIn;
   std::vector<Rule> rdr_pass_rules_;
-  bool filter_seen_ = false, late_rdr_noted_ = false;
-  std::optional<std::size_t> late_;  // the first top-level match rdr-to after filter rules
+  // ---- match rdr-to in place
+  static constexpr std::size_t kMaxSubChains = 2048, kMaxSubRules = 1000000;
+  const PfRule* staged_ = nullptr;  // the match rdr-to translated before the filter (rdr stage)
+  const Match* entry_ = nullptr;
+  std::map<std::pair<const PfRule*, int>, std::vector<Match>> conditions_cache_;
+  const Path* collect_after_ = nullptr;  // build: the match rules up to here are not collected         // build: what
+                                         // every packet of the chain being built matches
+  bool in_place_ = false;                // some other match rdr-to
+  Path path_;                            // where flatten is: indices down the anchors, in evaluation order
+  std::vector<Step> view_;               // the translations the packets of the chain being built took
+  bool view_all_ = false;                // out pass of a forwarded packet: every rule sees all of view_
+  std::vector<Found>* found_ = nullptr;  // flatten collects the match rdr-to rules here
+  std::optional<Path> limit_;            // flatten leaves out the rules from here on
+  std::size_t sub_rules_ = 0;
+  bool budget_noted_ = false;
   std::set<std::string> groups_noted_, seen_unknowns_, unknown_anchor_noted_;
   std::map<std::string, std::pair<int, std::size_t>> unknown_counts_;
 };
@@ -1058,6 +1262,7 @@ Ruleset lower(const Model& model, const std::string& file) {
   for (auto& [name, rules] : lowering.sub_chains) {
     int idx = add_chain(rs, name, std::move(rules));
     rs.chains[static_cast<std::size_t>(idx)].builtin = false;
+    rs.chains[static_cast<std::size_t>(idx)].restates = true;
   }
   for (auto& chain : rs.chains)
     for (auto& r : chain.rules)

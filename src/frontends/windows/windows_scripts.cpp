@@ -558,6 +558,19 @@ void netsh_command(ScriptState& st, NetshParser::CommandContext* cmd, int line_n
   }
   if (!is(i, "advfirewall", 3)) return;  // interface, wlan, http ...: not the firewall
   ++i;
+  if (is(i, "consec", 3)) {
+    // netsh advfirewall consec: connection security (IPsec) rules, as under ConSecRules
+    // in a .reg export; once per script.
+    const std::string key = "netsh advfirewall consec";
+    if (st.ignored_commands.count(key)) return;
+    st.ignored_commands[key] = 1;
+    st.model.diagnostics.push_back(make_diagnostic(
+        "FWM091", Severity::Note, {st.file, line_no, column_base, line_no, column_base},
+        "'netsh advfirewall consec' commands define connection security (IPsec) rules: read but not analysed by the "
+        "firewall frontend (they never allow traffic by themselves); give the file with --ipsec to check them",
+        text));
+    return;
+  }
   if (is(i, "firewall", 1)) {
     ++i;
     bool add = is(i, "add", 1), del = is(i, "delete", 1), set = is(i, "set", 2);
