@@ -170,6 +170,7 @@ std::vector<CheckCase> all_check_cases(const fs::path& source_dir) {
   }
   std::sort(paths.begin(), paths.end());
   std::vector<CheckCase> cases;
+  cases.reserve(paths.size());
   for (const auto& p : paths) cases.push_back(read_check_case(source_dir, p));
   return cases;
 }

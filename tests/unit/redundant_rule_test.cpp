@@ -29,8 +29,10 @@ Run run(const std::string& rules, std::size_t max_redundancy_checks = Limits().m
   AnalysisRequest request;
   request.limits.max_redundancy_checks = max_redundancy_checks;
   for (auto& f : analyze(*loaded.ruleset, request, r.notes)) {
-    if (f.rule_id == "FWM031") r.fwm031.push_back(std::move(f));
-    if (f.rule_id == "FWM030") r.fwm030.push_back(std::move(f));
+    if (f.rule_id == "FWM031")
+      r.fwm031.push_back(std::move(f));
+    else if (f.rule_id == "FWM030")
+      r.fwm030.push_back(std::move(f));
   }
   r.ruleset = std::move(loaded.ruleset);
   return r;
@@ -38,6 +40,7 @@ Run run(const std::string& rules, std::size_t max_redundancy_checks = Limits().m
 
 std::vector<int> lines(const std::vector<Finding>& findings) {
   std::vector<int> out;
+  out.reserve(findings.size());
   for (const auto& f : findings) out.push_back(f.location.line);
   return out;
 }
