@@ -46,11 +46,16 @@ fwm_install() {
   fi
 }
 
+# FWM_WERROR=1 (CI) builds with -DFWM_WERROR=ON: warnings are errors. It is applied to an
+# existing build directory too, so a cached OFF cannot hide a warning.
 fwm_build() {
   local type=${1:-RelWithDebInfo} dir=${2:-$FWM_BUILD} extra=${3:-}
+  [ "${FWM_WERROR:-0}" = 1 ] && extra="$extra -DFWM_WERROR=ON"
   if [ ! -f "$dir/build.ninja" ]; then
     # shellcheck disable=SC2086
     cmake -S "$FWM_ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="$type" $extra >&2
+  elif [ "${FWM_WERROR:-0}" = 1 ]; then
+    cmake -S "$FWM_ROOT" -B "$dir" -DFWM_WERROR=ON >&2
   fi
   cmake --build "$dir" --parallel "$(nproc)" >&2
 }
