@@ -147,8 +147,10 @@ const EvalResult* OpenPathEvaluations::get(Family f, Direction d) {
   auto& slot = results_[{f, d}];
   if (!slot) {
     slot = std::make_unique<EvalResult>();
-    if (const Pipeline* p = rs_.pipeline(f, d))
+    if (const Pipeline* p = rs_.pipeline(f, d)) {
       *slot = evaluate_within(rs_, *p, open_region(rs_, f, d), limits_, /*join_rewritten=*/true, memo_);
+      std::erase_if(slot->pieces, [](const Piece& piece) { return piece.verdict != Verdict::Accept; });
+    }
   }
   return rs_.pipeline(f, d) ? slot.get() : nullptr;
 }
@@ -173,7 +175,9 @@ void OpenPathEvaluations::offer_survey(const Pipeline& p, const EvalResult& surv
     part->by_bdds = survey.by_bdds;
     for (const auto& problem : survey.problems) part->problems.push_back(with_eval_limit_hint(problem, limits_));
     for (const Piece& piece : survey.pieces)
-      if (auto box = intersect(piece.box, region)) {
+      if (piece.verdict != Verdict::Accept) {
+        continue;  // its readers look at what is accepted only
+      } else if (auto box = intersect(piece.box, region)) {
         Piece kept = piece;
         kept.box = std::move(*box);
         part->pieces.push_back(std::move(kept));

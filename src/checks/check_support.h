@@ -44,7 +44,8 @@ class OpenPathEvaluations {
  public:
   OpenPathEvaluations(const Ruleset& rs, const Limits& limits, std::shared_ptr<ChainCallMemo> memo = nullptr)
       : rs_(rs), limits_(limits), memo_(std::move(memo)) {}
-  // Null when the ruleset has no such path.
+  // The accepted pieces of the path's open region (all its readers, FWM020 and FWM021,
+  // look at), with the evaluation's problems. Null when the ruleset has no such path.
   const EvalResult* get(Family f, Direction d);
   // Frees the evaluations once no check needs them (they are large for large rulesets).
   void release();
