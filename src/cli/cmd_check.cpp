@@ -13,6 +13,7 @@
 #include "checks/port_axes.h"
 #include "cli/commands.h"
 #include "cli/project_config.h"
+#include "fix/fix.h"
 #include "frontends/frontend.h"
 #include "frontends/ipsec/ipsec_reader.h"
 #include "matrix/coverage.h"
@@ -97,6 +98,29 @@ bool read_baseline(const std::string& path, std::set<std::string>& fingerprints)
     return false;
   }
   return true;
+}
+
+// The edits of `fwmatrix fix` under each FWM001 finding (SARIF fixes, text and Markdown
+// suggestions), when fwmatrix writes fixes for the format and the fix closes every gap.
+void attach_fixes(const std::string& file, const CheckArgs& a, const Pack& pack, const AnalysisRequest& request,
+                  const std::string& format, std::vector<Finding>& findings) {
+  if (!fix::writer_for(format) ||
+      std::none_of(findings.begin(), findings.end(), [](const Finding& f) { return f.rule_id == "FWM001"; }))
+    return;
+  fix::FixRequest fr;
+  fr.path = file;
+  if (!read_bytes(file, fr.bytes, read_limits(a.limits)).empty()) return;
+  fr.load = {a.format, a.profile, a.allow_outside, a.limits};
+  fr.pack = &pack;
+  fr.roles = request.roles;
+  fr.lb_mode = request.lb_mode;
+  fr.topology = request.topology;
+  fr.limits = a.limits;
+  fr.verify = false;
+  fix::FixResult result = fix::fix_config(fr);
+  if (!result.ok) return;
+  for (auto& f : findings)
+    for (const auto& e : fix::edits_for_finding(result, f)) f.fix.push_back({e.line, e.replace, e.lines});
 }
 
 }  // namespace
@@ -275,6 +299,7 @@ int cmd_check(const CheckArgs& args) {
         ipsec_checked = true;
       }
       auto findings = analyze(rs, request, report.notes);
+      if (pack && file != "-" && loaded.more_variants.empty()) attach_fixes(file, a, *pack, request, rs.format, findings);
       if (wants_html) {
         report.sources[file == "-" ? kStdinName : file] =
             file == "-" ? stdin_text() : read_text_file(file, read_limits(a.limits)).text;

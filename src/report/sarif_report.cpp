@@ -123,6 +123,31 @@ std::string render_sarif(const Report& r) {
       }
       res["relatedLocations"] = std::move(related);
     }
+    if (!f.fix.empty()) {
+      // SARIF fixes: at each place, the lines to insert (an empty region at the start of
+      // the line) or the line they replace (the whole line and its newline).
+      json replacements = json::array();
+      std::vector<std::string> what;
+      for (const auto& e : f.fix) {
+        json deleted = {{"startLine", e.line}, {"startColumn", 1}};
+        if (e.replace) {
+          deleted["endLine"] = e.line + 1;
+          deleted["endColumn"] = 1;
+        } else {
+          deleted["endLine"] = e.line;
+          deleted["endColumn"] = 1;
+        }
+        std::string text;
+        for (const auto& l : e.lines) text += l + "\n";
+        replacements.push_back({{"deletedRegion", deleted}, {"insertedContent", {{"text", text}}}});
+        what.push_back(fix_edit_heading(e).substr(5));
+      }
+      res["fixes"] = json::array(
+          {{{"description", {{"text", with_period(fmt::format("Accept the required ports: {}", fmt::join(what, "; ")))}}},
+            {"artifactChanges",
+             json::array({{{"artifactLocation", {{"uri", uri_of(f.location.file)}, {"uriBaseId", "%SRCROOT%"}}},
+                           {"replacements", std::move(replacements)}}})}}});
+    }
     res["partialFingerprints"] = {{"fwmatrix/v1", f.fingerprint()}};
     if (!f.properties.empty() || f.related_left_out) {
       json props = f.properties;
