@@ -63,28 +63,32 @@ std::string interface_words(const std::string& text) {
   return "";
 }
 
-// The line (1-based) after the last top-level filter rule (pass, block, match, anchor),
-// continuation lines included.
-int after_last_filter_rule(const std::vector<std::string>& lines) {
+// The line (1-based) after the last top-level statement that can block (block, antispoof,
+// an anchor and its braces), continuation lines included: a pass there is the last
+// match for the packets no quick rule decides. 0 when there is none.
+int after_last_block(const std::vector<std::string>& lines) {
   int depth = 0, after = 0;
   for (std::size_t i = 0; i < lines.size(); ++i) {
-    std::string t = trim(lines[i]);
-    auto w = words(t);
-    bool rule = depth == 0 && !w.empty() &&
-                (w[0] == "pass" || w[0] == "block" || w[0] == "match" || w[0] == "anchor" || w[0] == "antispoof");
+    auto w = words(trim(lines[i]));
+    const bool top = depth == 0;
+    const bool blocks = top && !w.empty() && (w[0] == "block" || w[0] == "anchor" || w[0] == "antispoof");
+    // The statement's last line: continuation lines, and an anchor's braces.
     std::size_t end = i;
-    while (end + 1 < lines.size() && !trim(lines[end]).empty() && trim(lines[end]).back() == '\\') ++end;
-    for (std::size_t k = i; k <= end; ++k) {
+    while (true) {
       bool quoted = false;
-      for (char c : lines[k]) {
+      for (char c : lines[end]) {
         if (c == '"') quoted = !quoted;
         if (quoted) continue;
         if (c == '#') break;
         if (c == '{') ++depth;
         if (c == '}') --depth;
       }
+      std::string t = trim(lines[end]);
+      bool continued = !t.empty() && t.back() == '\\';
+      if (end + 1 >= lines.size() || (!continued && !(blocks && w[0] == "anchor" && depth > 0))) break;
+      ++end;
     }
-    if (rule || (depth == 0 && after > 0 && !w.empty() && w[0] == "}")) after = static_cast<int>(end + 2);
+    if (blocks && depth == 0) after = static_cast<int>(end + 2);
     i = end;
   }
   return after;
@@ -95,8 +99,33 @@ class PfWriter final : public Writer {
   WriterOutput write(const WriterInput& in) const override {
     WriterOutput out;
     const std::string macro = trusted_macro(in.lines);
-    const int end = after_last_filter_rule(in.lines);
-    for (const RuleGroup& g : group_parts(in, out.problems)) {
+    const int end = after_last_block(in.lines);
+    auto groups = group_parts(in, out.problems);
+    // A non-quick pass on one interface is not needed when one on every interface, placed
+    // at the same line, passes the same packets (its ports and sources or more).
+    auto plain = [](const RuleGroup& g) {
+      if (!g.decider.rule || g.network || g.reply) return false;
+      auto w = words(g.decider.rule->text);
+      return std::find(w.begin(), w.end(), "quick") == w.end();
+    };
+    std::vector<bool> skip(groups.size(), false);
+    for (std::size_t i = 0; i < groups.size(); ++i) {
+      if (!plain(groups[i]) || interface_words(groups[i].decider.rule->text).empty()) continue;
+      for (std::size_t j = 0; j < groups.size(); ++j) {
+        const RuleGroup &g = groups[i], &h = groups[j];
+        if (i == j || skip[j] || !plain(h) || !interface_words(h.decider.rule->text).empty()) continue;
+        if (h.protocol != g.protocol || h.direction != g.direction || h.families != g.families) continue;
+        if (h.trusted_only && !g.trusted_only) continue;
+        if (!g.ports.subtract(h.ports).empty()) continue;
+        skip[i] = true;
+        for (const auto& t : g.serves)
+          if (std::find(h.serves.begin(), h.serves.end(), t) == h.serves.end()) groups[j].serves.push_back(t);
+        break;
+      }
+    }
+    for (std::size_t gi = 0; gi < groups.size(); ++gi) {
+      if (skip[gi]) continue;
+      const RuleGroup& g = groups[gi];
       if (!g.decider.rule) {
         out.problems.push_back(fmt::format("{} {} is denied by {} with no rule of the file to place a pass next to",
                                            proto_name(g.protocol), format_ports(g.ports),
@@ -123,7 +152,7 @@ class PfWriter final : public Writer {
       e.serves = g.serves;
       e.line = quick ? line : end;
       if (e.line == 0) {
-        out.problems.push_back("no filter rule at the top level of the file to place a pass after");
+        out.problems.push_back("no block rule at the top level of the file to place a pass after");
         continue;
       }
       std::string head = fmt::format("pass {}", g.direction == Direction::Out ? "out" : "in");

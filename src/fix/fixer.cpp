@@ -12,7 +12,7 @@
 namespace fwm::fix {
 
 const Writer* writer_for(const std::string& format) {
-  if (format == "iptables") return &iptables_writer();
+  if (format == "iptables" || format == "ip6tables") return &iptables_writer();
   if (format == "nftables") return &nftables_writer();
   if (format == "pf") return &pf_writer();
   return nullptr;

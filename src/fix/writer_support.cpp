@@ -20,8 +20,16 @@ std::vector<RuleGroup> group_parts(const WriterInput& in, std::vector<std::strin
     if (ports.empty()) return;
     std::vector<std::string> src, dst;
     if (p.network) {
-      auto s = prefixes_of(p.family, p.sources);
-      auto d = prefixes_of(p.family, p.destinations);
+      // The cut addresses, or the span from the first to the last of them when they take
+      // too many prefixes (a few holes, such as the path's own destinations, are let in:
+      // they are addresses of the path's networks).
+      auto hull = [&p](const AddrIntervals& set) {
+        auto exact = prefixes_of(p.family, set);
+        if (exact || set.empty()) return exact;
+        return prefixes_of(p.family, AddrIntervals(set.intervals().front().lo, set.intervals().back().hi));
+      };
+      auto s = hull(p.sources);
+      auto d = hull(p.destinations);
       if (!s || !d) {
         problems.push_back(fmt::format("{} {} from {} to {}: the denied addresses take more than 8 prefixes ({} -> {})",
                                        proto_name(p.protocol), format_ports(p.ports), p.source_label,
