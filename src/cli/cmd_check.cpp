@@ -299,7 +299,8 @@ int cmd_check(const CheckArgs& args) {
         ipsec_checked = true;
       }
       auto findings = analyze(rs, request, report.notes);
-      if (pack && file != "-" && loaded.more_variants.empty()) attach_fixes(file, a, *pack, request, rs.format, findings);
+      if (pack && file != "-" && loaded.more_variants.empty())
+        attach_fixes(file, a, *pack, request, rs.format, findings);
       if (wants_html) {
         report.sources[file == "-" ? kStdinName : file] =
             file == "-" ? stdin_text() : read_text_file(file, read_limits(a.limits)).text;

@@ -73,9 +73,8 @@ int cmd_fix(const FixArgs& a) {
         return 2;
       }
     if (!roles.empty())
-      std::erase_if(topology->roles, [&](const TopologyRole& r) {
-        return std::find(roles.begin(), roles.end(), r.id) == roles.end();
-      });
+      std::erase_if(topology->roles,
+                    [&](const TopologyRole& r) { return std::find(roles.begin(), roles.end(), r.id) == roles.end(); });
     if (lb_mode.empty()) lb_mode = topology->lb_mode;
     pack = apply_media_overrides(pack, *topology);
     roles.clear();

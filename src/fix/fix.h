@@ -13,10 +13,10 @@
 
 #include "checks/finding.h"
 #include "eval/region.h"
-#include "ir/services.h"
 #include "frontends/frontend.h"
-#include "matrix/pack.h"
+#include "ir/services.h"
 #include "matrix/coverage.h"
+#include "matrix/pack.h"
 #include "matrix/topology.h"
 #include "util/limits.h"
 
@@ -146,9 +146,9 @@ struct FixRequest {
 };
 
 struct FixResult {
-  bool ok = false;             // the fixed text has no FWM001 (and, when verified, no new exposure)
-  std::optional<Patch> patch;  // null when the input could not be read
-  std::string fixed;           // the fixed text (the original when nothing changed)
+  bool ok = false;                    // the fixed text has no FWM001 (and, when verified, no new exposure)
+  std::optional<Patch> patch;         // null when the input could not be read
+  std::string fixed;                  // the fixed text (the original when nothing changed)
   std::vector<std::string> problems;  // why it failed
   std::vector<std::string> notes;
   std::size_t gaps_before = 0, gaps_after = 0;  // FWM001 findings

@@ -42,8 +42,8 @@ class IptablesWriter final : public Writer {
                                            std::string_view(g.decider.implicit)));
         continue;
       }
-      std::string name = chain->name.rfind(chain->table + " ", 0) == 0 ? chain->name.substr(chain->table.size() + 1)
-                                                                        : chain->name;
+      std::string name =
+          chain->name.rfind(chain->table + " ", 0) == 0 ? chain->name.substr(chain->table.size() + 1) : chain->name;
       int at = 0;  // insert before this line (1-based)
       std::string iface;
       std::string ending;
@@ -53,9 +53,10 @@ class IptablesWriter final : public Writer {
                                ? trim(in.lines[static_cast<std::size_t>(line - 1)])
                                : "";
         if (text.rfind("-A ", 0) != 0) {
-          out.problems.push_back(fmt::format(
-              "line {} (`{}`) denies {} {} but is not an `-A` rule of iptables-save: fwmatrix inserts only before those",
-              line, text, proto_name(g.protocol), format_ports(g.ports)));
+          out.problems.push_back(
+              fmt::format("line {} (`{}`) denies {} {} but is not an `-A` rule of iptables-save: fwmatrix inserts only "
+                          "before those",
+                          line, text, proto_name(g.protocol), format_ports(g.ports)));
           continue;
         }
         at = line;
@@ -64,9 +65,9 @@ class IptablesWriter final : public Writer {
       } else {
         at = end_of_chain(in.lines, chain->policy_span.line, name);
         if (at == 0) {
-          out.problems.push_back(fmt::format("the policy of chain {} (line {}) decides {} {}, but its table has no COMMIT",
-                                             name, chain->policy_span.line, proto_name(g.protocol),
-                                             format_ports(g.ports)));
+          out.problems.push_back(
+              fmt::format("the policy of chain {} (line {}) decides {} {}, but its table has no COMMIT", name,
+                          chain->policy_span.line, proto_name(g.protocol), format_ports(g.ports)));
           continue;
         }
         ending = line_ending(in.lines[static_cast<std::size_t>(chain->policy_span.line - 1)]);
@@ -82,7 +83,7 @@ class IptablesWriter final : public Writer {
       for (Family f : g.families) {
         if (!in.rs.covers(f)) continue;
         auto fi = static_cast<std::size_t>(f);
-        std::vector<std::string> sources = g.network ? g.sources[fi]
+        std::vector<std::string> sources = g.network        ? g.sources[fi]
                                            : g.trusted_only ? trusted_prefixes(f)
                                                             : std::vector<std::string>{""};
         std::vector<std::string> dests = g.network ? g.destinations[fi] : std::vector<std::string>{""};

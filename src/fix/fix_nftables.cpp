@@ -71,7 +71,9 @@ class NftablesWriter final : public Writer {
         break;
       }
     }
-    for (const RuleGroup& g : group_parts(in, out.problems)) {
+    auto groups = group_parts(in, out.problems);
+    merge_tcp_and_udp(groups);
+    for (const RuleGroup& g : groups) {
       const Chain* chain = decider_chain(in.rs, g.decider);
       if (!chain) {
         out.problems.push_back(fmt::format("{} {}: no line of the file decides it ({}), so there is no chain to add to",
@@ -90,8 +92,8 @@ class NftablesWriter final : public Writer {
         const Rule& r = *g.decider.rule;
         int line = r.span.line;
         if (line < 1 || static_cast<std::size_t>(line) > in.lines.size()) {
-          out.problems.push_back(fmt::format("{} {} is denied by a rule without a line", proto_name(g.protocol),
-                                             format_ports(g.ports)));
+          out.problems.push_back(
+              fmt::format("{} {} is denied by a rule without a line", proto_name(g.protocol), format_ports(g.ports)));
           continue;
         }
         const std::string& text = in.lines[static_cast<std::size_t>(line - 1)];
@@ -99,9 +101,9 @@ class NftablesWriter final : public Writer {
         auto w = words(t);
         if (w.size() >= 2 && w[0] == "add" && w[1] == "rule") {
           if (w.size() >= 6 && (w[5] == "handle" || w[5] == "position" || w[5] == "index")) {
-            out.problems.push_back(fmt::format(
-                "line {} adds its rule at a position (`{} {}`): fwmatrix cannot place a rule before it", line, w[5],
-                w.size() > 6 ? w[6] : ""));
+            out.problems.push_back(
+                fmt::format("line {} adds its rule at a position (`{} {}`): fwmatrix cannot place a rule before it",
+                            line, w[5], w.size() > 6 ? w[6] : ""));
             continue;
           }
           script = true;
@@ -163,6 +165,8 @@ class NftablesWriter final : public Writer {
         std::string s;
         if (!iface.empty()) s += iface + " ";
         if (g.reply) s += "ct state established ";
+        if (g.tcp_and_udp)
+          return s + fmt::format("meta l4proto {{ tcp, udp }} th {} {} accept", which, port_expr(g.ports));
         return s + fmt::format("{} {} {} accept", proto, which, port_expr(g.ports));
       };
       if (per_family) {

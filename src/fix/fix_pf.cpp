@@ -101,6 +101,7 @@ class PfWriter final : public Writer {
     const std::string macro = trusted_macro(in.lines);
     const int end = after_last_block(in.lines);
     auto groups = group_parts(in, out.problems);
+    merge_tcp_and_udp(groups);
     // A non-quick pass on one interface is not needed when one on every interface, placed
     // at the same line, passes the same packets (its ports and sources or more).
     auto plain = [](const RuleGroup& g) {
@@ -114,7 +115,9 @@ class PfWriter final : public Writer {
       for (std::size_t j = 0; j < groups.size(); ++j) {
         const RuleGroup &g = groups[i], &h = groups[j];
         if (i == j || skip[j] || !plain(h) || !interface_words(h.decider.rule->text).empty()) continue;
-        if (h.protocol != g.protocol || h.direction != g.direction || h.families != g.families) continue;
+        if (h.protocol != g.protocol || h.tcp_and_udp != g.tcp_and_udp || h.direction != g.direction ||
+            h.families != g.families)
+          continue;
         if (h.trusted_only && !g.trusted_only) continue;
         if (!g.ports.subtract(h.ports).empty()) continue;
         skip[i] = true;
@@ -133,9 +136,10 @@ class PfWriter final : public Writer {
         continue;
       }
       if (g.reply) {
-        out.problems.push_back(fmt::format("replies of {} {} are denied: pf keeps state for passed connections, "
-                                           "fwmatrix does not write pass rules for replies",
-                                           proto_name(g.protocol), format_ports(g.ports)));
+        out.problems.push_back(
+            fmt::format("replies of {} {} are denied: pf keeps state for passed connections, "
+                        "fwmatrix does not write pass rules for replies",
+                        proto_name(g.protocol), format_ports(g.ports)));
         continue;
       }
       const Rule& r = *g.decider.rule;
@@ -162,7 +166,7 @@ class PfWriter final : public Writer {
       const bool both = g.families.size() == 2 || !in.rs.covers(Family::V4) || !in.rs.covers(Family::V6);
       std::string fam = both ? "" : g.families.front() == Family::V4 ? " inet" : " inet6";
       std::string ports = port_expr(g.ports);
-      const std::string proto = proto_name(g.protocol);
+      const std::string proto = g.tcp_and_udp ? "{ tcp udp }" : proto_name(g.protocol);
       const std::string indent = quick ? indentation(text) : "";
       const std::string ending = line_ending(text);
       if (g.network) {
@@ -180,8 +184,8 @@ class PfWriter final : public Writer {
             for (const auto& p : trusted_prefixes(f)) prefixes.push_back(p);
           from = addr_expr(prefixes);
         }
-        e.lines.push_back(fmt::format("{}{}{} proto {} from {} to any port {}{}", indent, head, fam, proto, from,
-                                      ports, ending));
+        e.lines.push_back(
+            fmt::format("{}{}{} proto {} from {} to any port {}{}", indent, head, fam, proto, from, ports, ending));
       } else {
         e.lines.push_back(fmt::format("{}{}{} proto {} to any port {}{}", indent, head, fam, proto, ports, ending));
       }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "checks/analysis.h"
@@ -78,9 +79,8 @@ FixResult fix_config(const FixRequest& request) {
   }
   result.format = first.ruleset->format;
   if (!first.more_variants.empty()) {
-    result.problems.push_back(
-        fmt::format("{}: fwmatrix cannot write fixes for {} files yet (one file, several policies)", request.path,
-                    result.format));
+    result.problems.push_back(fmt::format(
+        "{}: fwmatrix cannot write fixes for {} files yet (one file, several policies)", request.path, result.format));
     return result;
   }
   for (const auto& d : first.ruleset->diagnostics)
@@ -102,8 +102,8 @@ FixResult fix_config(const FixRequest& request) {
     }
     auto parts = denied_parts(coverage);
     if (parts.empty()) {
-      result.problems.push_back(fmt::format("{}: {} FWM001 finding{} but no denied part to fix", request.path, gaps,
-                                            gaps == 1 ? "" : "s"));
+      result.problems.push_back(
+          fmt::format("{}: {} FWM001 finding{} but no denied part to fix", request.path, gaps, gaps == 1 ? "" : "s"));
       break;
     }
     if (!seen.insert(parts_signature(*rs, parts)).second || result.rounds >= request.max_rounds) {
@@ -116,9 +116,28 @@ FixResult fix_config(const FixRequest& request) {
     WriterOutput written = writer->write({*rs, current, parts, *request.pack});
     for (const auto& p : written.problems) result.problems.push_back(fmt::format("{}: {}", request.path, p));
     if (written.edits.empty() || !written.problems.empty()) break;
+    // The same line twice at one place (two parts that come to the same rule): once.
+    std::map<int, std::vector<std::pair<std::string, Edit*>>> placed;
+    for (Edit& e : written.edits) {
+      std::vector<std::string> kept;
+      for (auto& l : e.lines) {
+        auto& here = placed[e.line];
+        auto same = std::find_if(here.begin(), here.end(), [&l](const auto& p) { return p.first == l; });
+        if (same == here.end()) {
+          here.emplace_back(l, &e);
+          kept.push_back(l);
+        } else {
+          for (const auto& t : e.serves)
+            if (std::find(same->second->serves.begin(), same->second->serves.end(), t) == same->second->serves.end())
+              same->second->serves.push_back(t);
+        }
+      }
+      e.lines = std::move(kept);
+    }
+    std::erase_if(written.edits, [](const Edit& e) { return e.lines.empty(); });
     if (!result.patch->apply(written.edits)) {
-      result.problems.push_back(fmt::format("{}: round {}: edits that conflict with an earlier round", request.path,
-                                            result.rounds + 1));
+      result.problems.push_back(
+          fmt::format("{}: round {}: edits that conflict with an earlier round", request.path, result.rounds + 1));
       break;
     }
     ++result.rounds;

@@ -29,8 +29,7 @@ Patch::Patch(std::vector<std::string> original, bool final_newline)
     : original_(std::move(original)), final_newline_(final_newline), slots_(original_.size() + 1) {}
 
 bool Patch::empty() const {
-  return std::all_of(slots_.begin(), slots_.end(),
-                     [](const Slot& s) { return s.before.empty() && !s.replacement; });
+  return std::all_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.before.empty() && !s.replacement; });
 }
 
 std::vector<std::string> Patch::current() const {

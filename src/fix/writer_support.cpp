@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <tuple>
 
 namespace fwm::fix {
@@ -71,7 +72,45 @@ std::vector<RuleGroup> group_parts(const WriterInput& in, std::vector<std::strin
     Target t = p.target();
     if (std::find(g.serves.begin(), g.serves.end(), t) == g.serves.end()) g.serves.push_back(t);
   };
-  for (const auto& p : in.parts) {
+  for (const auto& original : in.parts) {
+    const DeniedPart* part = &original;
+    DeniedPart rewritten;
+    if (original.network) {
+      // A destination rewritten (DNAT) before the deciding chain: the accept names the new
+      // address, when every rewrite the part meets gives the same one and keeps the ports.
+      std::optional<AddrIntervals> to;
+      bool unclear = false;
+      for (const auto& chain : in.rs.chains)
+        for (const auto& r : chain.rules) {
+          if (r.action.kind != ActionKind::Rewrite || !r.action.new_daddr) continue;
+          const Match& m = r.match;
+          if (m.proto && !m.proto->test(static_cast<std::size_t>(original.protocol))) continue;
+          if (!m.families.test(static_cast<std::size_t>(original.family))) continue;
+          if (m.dport && m.dport->intersect(original.ports).empty()) continue;
+          if (m.dst && m.dst->of(original.family).intersect(original.destinations).empty()) continue;
+          const AddrIntervals& target = r.action.new_daddr->of(original.family);
+          bool covers = (!m.dport || original.ports.subtract(*m.dport).empty()) &&
+                        (!m.dst || original.destinations.subtract(m.dst->of(original.family)).empty());
+          if (!covers || (r.action.new_dport && *r.action.new_dport != original.ports) || target.empty() ||
+              (to && *to != target))
+            unclear = true;
+          to = target;
+        }
+      if (unclear) {
+        problems.push_back(fmt::format(
+            "{} {} from {} to {}: the destination is rewritten (DNAT) in more than one way before the deciding chain; "
+            "fwmatrix cannot name the rewritten destination in an accept rule",
+            proto_name(original.protocol), format_ports(original.ports), original.source_label,
+            original.destination_label));
+        continue;
+      }
+      if (to) {
+        rewritten = original;
+        rewritten.destinations = *to;
+        part = &rewritten;
+      }
+    }
+    const DeniedPart& p = *part;
     if (p.network) {
       add(p, p.ports, false);
       continue;
@@ -90,6 +129,30 @@ std::vector<RuleGroup> group_parts(const WriterInput& in, std::vector<std::strin
     return std::make_tuple(where(a), a.protocol) < std::make_tuple(where(b), b.protocol);
   });
   return groups;
+}
+
+void merge_tcp_and_udp(std::vector<RuleGroup>& groups) {
+  std::vector<bool> gone(groups.size(), false);
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    RuleGroup& g = groups[i];
+    if (gone[i] || g.protocol != kProtoTcp || g.network || g.reply) continue;
+    for (std::size_t j = 0; j < groups.size(); ++j) {
+      const RuleGroup& h = groups[j];
+      if (gone[j] || h.protocol != kProtoUdp || h.network || h.reply || !(h.decider == g.decider) ||
+          h.ports != g.ports || h.trusted_only != g.trusted_only || h.families != g.families ||
+          h.direction != g.direction)
+        continue;
+      g.tcp_and_udp = true;
+      for (const auto& t : h.serves)
+        if (std::find(g.serves.begin(), g.serves.end(), t) == g.serves.end()) g.serves.push_back(t);
+      gone[j] = true;
+      break;
+    }
+  }
+  std::vector<RuleGroup> kept;
+  for (std::size_t i = 0; i < groups.size(); ++i)
+    if (!gone[i]) kept.push_back(std::move(groups[i]));
+  groups = std::move(kept);
 }
 
 std::vector<PortSet> port_chunks(const PortSet& ports, std::size_t max_slots, std::size_t range_slots) {
@@ -111,8 +174,8 @@ std::vector<PortSet> port_chunks(const PortSet& ports, std::size_t max_slots, st
 }
 
 std::string indentation(const std::string& line) {
-  return line.substr(0, line.find_first_not_of(" \t") == std::string::npos ? line.size()
-                                                                          : line.find_first_not_of(" \t"));
+  return line.substr(0,
+                     line.find_first_not_of(" \t") == std::string::npos ? line.size() : line.find_first_not_of(" \t"));
 }
 
 std::string trim(const std::string& s) {

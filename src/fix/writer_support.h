@@ -21,12 +21,17 @@ struct RuleGroup {
   std::vector<std::string> sources[2], destinations[2];
   PortSet ports;
   std::vector<Target> serves;
+  bool tcp_and_udp = false;  // merged by merge_tcp_and_udp(): `protocol` is TCP
 };
 
 // Groups the parts by decider, protocol, sensitivity and (network mode) addresses, in
 // the order their deciders appear. A part whose addresses take too many prefixes goes
 // into `problems`.
 std::vector<RuleGroup> group_parts(const WriterInput& in, std::vector<std::string>& problems);
+
+// Joins the TCP and UDP groups that differ only in protocol (for formats that write both
+// in one rule: nftables `meta l4proto { tcp, udp } th dport`, pf `proto { tcp udp }`).
+void merge_tcp_and_udp(std::vector<RuleGroup>& groups);
 
 // The ports in chunks of at most `max_slots` (a range takes `range_slots`).
 std::vector<PortSet> port_chunks(const PortSet& ports, std::size_t max_slots, std::size_t range_slots);

@@ -143,7 +143,8 @@ std::string render_sarif(const Report& r) {
         what.push_back(fix_edit_heading(e).substr(5));
       }
       res["fixes"] = json::array(
-          {{{"description", {{"text", with_period(fmt::format("Accept the required ports: {}", fmt::join(what, "; ")))}}},
+          {{{"description",
+             {{"text", with_period(fmt::format("Accept the required ports: {}", fmt::join(what, "; ")))}}},
             {"artifactChanges",
              json::array({{{"artifactLocation", {{"uri", uri_of(f.location.file)}, {"uriBaseId", "%SRCROOT%"}}},
                            {"replacements", std::move(replacements)}}})}}});

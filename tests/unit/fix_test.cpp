@@ -1,9 +1,10 @@
 // The pieces of `fwmatrix fix`: the patch kept against the original text, its unified
 // diff (checked with patch(1) when installed), prefixes, port chunks, and the writers on
 // small rulesets (where each rule goes).
+#include "fix/fix.h"
+
 #include <fmt/format.h>
 
-#include "fix/fix.h"
 #include "fix/writer_support.h"
 #include "fwm_catch.hpp"
 #include "test_support.h"
@@ -125,7 +126,8 @@ TEST_CASE("fix: address intervals as prefixes, port chunks for multiport", "[fix
   CHECK(*prefixes_of(Family::V6, AddrIntervals(0, kMaxV6)) == std::vector<std::string>{"::/0"});
   CHECK_FALSE(prefixes_of(Family::V4, AddrIntervals(1, 1000), 4));
   PortSet ports;
-  for (int i = 0; i < 10; ++i) ports.add(static_cast<std::uint16_t>(100 + 10 * i), static_cast<std::uint16_t>(101 + 10 * i));
+  for (int i = 0; i < 10; ++i)
+    ports.add(static_cast<std::uint16_t>(100 + 10 * i), static_cast<std::uint16_t>(101 + 10 * i));
   auto chunks = port_chunks(ports, 15, 2);  // 10 ranges of 2 slots: 7 and 3
   REQUIRE(chunks.size() == 2);
   CHECK(chunks[0].size() == 7);
@@ -137,7 +139,7 @@ TEST_CASE("fix: iptables accepts go before the deciding REJECT and at the end of
       "*filter\n:INPUT DROP [5:300]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
       "-A INPUT -i lo -j ACCEPT\n"
       "-A INPUT -i eth0 -p tcp -m tcp --dport 5061 -j REJECT --reject-with tcp-reset\n"
-      "-A INPUT -p tcp -m multiport --dports 80,443,444,5060:5065,5067:5068 -j ACCEPT\n"
+      "-A INPUT -p tcp -m multiport --dports 80,443,444,5060,5062:5065,5067:5068 -j ACCEPT\n"
       "-A INPUT -p udp -m udp --dport 1434 -j ACCEPT\n"
       "COMMIT\n";
   auto r = fix_text("director.rules", text, {"director"});
@@ -150,6 +152,8 @@ TEST_CASE("fix: iptables accepts go before the deciding REJECT and at the end of
   CHECK(lines[5] == "-A INPUT -i eth0 -p tcp -m tcp --dport 5061 -j ACCEPT");
   CHECK(lines[6] == "-A INPUT -i eth0 -p tcp -m tcp --dport 5061 -j REJECT --reject-with tcp-reset");
   CHECK(lines[1] == ":INPUT DROP [5:300]");  // counters untouched
+  CHECK(std::find(lines.begin(), lines.end(), "-A INPUT -p tcp -m multiport --dports 5061,49152:57500 -j ACCEPT") !=
+        lines.end());
   CHECK(lines.back() == "COMMIT");
   // Every original line is still there, in order.
   bool nl = true;
@@ -174,10 +178,10 @@ TEST_CASE("fix: sensitive ports are accepted from the trusted networks only", "[
   REQUIRE(r.ok);
   auto edits = r.patch->edits();
   REQUIRE(edits.size() == 1);
-  CHECK(edits[0].lines == std::vector<std::string>{
-                              "-A INPUT -s 10.0.0.0/8 -p tcp -m multiport --dports 135,444:445,5062 -j ACCEPT",
-                              "-A INPUT -s 172.16.0.0/12 -p tcp -m multiport --dports 135,444:445,5062 -j ACCEPT",
-                              "-A INPUT -s 192.168.0.0/16 -p tcp -m multiport --dports 135,444:445,5062 -j ACCEPT"});
+  CHECK(edits[0].lines ==
+        std::vector<std::string>{"-A INPUT -s 10.0.0.0/8 -p tcp -m multiport --dports 135,444:445,5062 -j ACCEPT",
+                                 "-A INPUT -s 172.16.0.0/12 -p tcp -m multiport --dports 135,444:445,5062 -j ACCEPT",
+                                 "-A INPUT -s 192.168.0.0/16 -p tcp -m multiport --dports 135,444:445,5062 -j ACCEPT"});
 }
 
 TEST_CASE("fix: nftables fixes every base chain of the hook that drops, in rounds", "[fix]") {
