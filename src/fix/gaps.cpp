@@ -32,6 +32,8 @@ std::vector<DeniedPart> denied_parts(const std::vector<RequirementCoverage>& cov
         wanted = lowest;
       }
       std::map<std::pair<const Rule*, const Chain*>, std::size_t> index;
+      std::vector<long double> packets;
+      const std::size_t first = out.size();
       for (const auto& piece : slice.pieces) {
         if (piece.verdict != Verdict::Deny) continue;
         PortSet ports = (slice.reply ? piece.box.sport : piece.box.dport).intersect(wanted);
@@ -53,6 +55,28 @@ std::vector<DeniedPart> denied_parts(const std::vector<RequirementCoverage>& cov
         p.ports.add(ports);
         p.sources.add(piece.box.src);
         p.destinations.add(piece.box.dst);
+        packets.resize(out.size() - first, 0);
+        packets[it->second - first] += packet_count(piece.box, &ports);
+      }
+      // One part is enough: a port is open when some packet reaches it. The part of the
+      // decider of the most packets (FWM001's location; the first in ruleset order among
+      // equals): the others (a blocklist, a rule for one interface) stay as they are, and
+      // the next round sees whether the gap is closed.
+      if (out.size() - first > 1) {
+        auto order = [&out](std::size_t i) {
+          const Decider& d = out[i].decider;
+          if (d.rule) return std::make_tuple(0, d.rule->chain, d.rule->index);
+          if (d.policy) return std::make_tuple(1, d.policy->policy_span.line, 0);
+          return std::make_tuple(2, 0, 0);
+        };
+        std::size_t best = first;
+        for (std::size_t i = first + 1; i < out.size(); ++i) {
+          long double a = packets[i - first], b = packets[best - first];
+          if (a > b || (a == b && order(i) < order(best))) best = i;
+        }
+        DeniedPart keep = std::move(out[best]);
+        out.resize(first);
+        out.push_back(std::move(keep));
       }
     }
   }

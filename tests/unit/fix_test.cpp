@@ -152,8 +152,9 @@ TEST_CASE("fix: iptables accepts go before the deciding REJECT and at the end of
   CHECK(lines[5] == "-A INPUT -i eth0 -p tcp -m tcp --dport 5061 -j ACCEPT");
   CHECK(lines[6] == "-A INPUT -i eth0 -p tcp -m tcp --dport 5061 -j REJECT --reject-with tcp-reset");
   CHECK(lines[1] == ":INPUT DROP [5:300]");  // counters untouched
-  CHECK(std::find(lines.begin(), lines.end(), "-A INPUT -p tcp -m multiport --dports 5061,49152:57500 -j ACCEPT") !=
-        lines.end());
+  // One part of a gap is enough (the port is then open): 5061 on eth0 (the REJECT ties with
+  // the policy and comes first), not also on the other interfaces.
+  CHECK(std::find(lines.begin(), lines.end(), "-A INPUT -p tcp -m tcp --dport 49152:57500 -j ACCEPT") != lines.end());
   CHECK(lines.back() == "COMMIT");
   // Every original line is still there, in order.
   bool nl = true;
