@@ -24,9 +24,15 @@ std::string addr_expr(const std::vector<std::string>& prefixes) {
   return fmt::format("{{ {} }}", fmt::join(prefixes, ", "));
 }
 
-// A macro (`lan = "{ 10.0.0.0/8, fd00::/8 }"`) that holds only addresses of the trusted
-// networks, named as `$lan`; empty when the file has none.
-std::string trusted_macro(const std::vector<std::string>& lines) {
+struct Macro {
+  std::string name;  // "$lan"
+  AddrSet addresses;
+};
+
+// The macros (`lan = "{ 10.0.0.0/8, fd00::/8 }"`) that hold only networks of the trusted
+// networks (at least one a network, not a single host), in file order.
+std::vector<Macro> trusted_macros(const std::vector<std::string>& lines) {
+  std::vector<Macro> out;
   const AddrSet trusted = rfc1918_ula();
   for (const auto& l : lines) {
     std::string t = trim(l);
@@ -42,16 +48,27 @@ std::string trusted_macro(const std::vector<std::string>& lines) {
       if (c == '{' || c == '}' || c == ',') c = ' ';
     auto items = words(value);
     if (items.empty()) continue;
-    bool all_trusted = true;
+    bool all_trusted = true, network = false;
+    AddrSet addresses;
     for (const auto& item : items) {
       auto parsed = parse_address_expr(item);
       if (!parsed.ok() || parsed.set.empty() || !parsed.set.subtract(trusted).empty()) {
         all_trusted = false;
         break;
       }
+      network = network || parsed.set.v4.count() > 1 || parsed.set.v6.count() > 1;
+      addresses = addresses.unite(parsed.set);
     }
-    if (all_trusted) return "$" + name;
+    if (all_trusted && network) out.push_back({"$" + name, addresses});
   }
+  return out;
+}
+
+// The first of `macros` with addresses of every family of `families`; empty if none.
+std::string macro_for(const std::vector<Macro>& macros, const std::vector<Family>& families) {
+  for (const auto& m : macros)
+    if (std::all_of(families.begin(), families.end(), [&m](Family f) { return !m.addresses.of(f).empty(); }))
+      return m.name;
   return "";
 }
 
@@ -98,7 +115,7 @@ class PfWriter final : public Writer {
  public:
   WriterOutput write(const WriterInput& in) const override {
     WriterOutput out;
-    const std::string macro = trusted_macro(in.lines);
+    const auto macros = trusted_macros(in.lines);
     const int end = after_last_block(in.lines);
     auto groups = group_parts(in, out.problems);
     merge_tcp_and_udp(groups);
@@ -177,7 +194,7 @@ class PfWriter final : public Writer {
                                         addr_expr(g.destinations[fi]), ports, ending));
         }
       } else if (g.trusted_only) {
-        std::string from = macro;
+        std::string from = macro_for(macros, g.families);
         if (from.empty()) {
           std::vector<std::string> prefixes;
           for (Family f : g.families)
