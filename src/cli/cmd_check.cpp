@@ -103,9 +103,10 @@ bool read_baseline(const std::string& path, std::set<std::string>& fingerprints)
 // The edits of `fwmatrix fix` under each FWM001 finding (SARIF fixes, text and Markdown
 // suggestions), when fwmatrix writes fixes for the format and the fix closes every gap.
 void attach_fixes(const std::string& file, const CheckArgs& a, const Pack& pack, const AnalysisRequest& request,
-                  const std::string& format, std::vector<Finding>& findings) {
+                  const std::string& format, std::vector<Finding>& findings, std::size_t from) {
   if (!fix::writer_for(format) ||
-      std::none_of(findings.begin(), findings.end(), [](const Finding& f) { return f.rule_id == "FWM001"; }))
+      std::none_of(findings.begin() + static_cast<long>(from), findings.end(),
+                   [](const Finding& f) { return f.rule_id == "FWM001"; }))
     return;
   fix::FixRequest fr;
   fr.path = file;
@@ -119,8 +120,9 @@ void attach_fixes(const std::string& file, const CheckArgs& a, const Pack& pack,
   fr.verify = false;
   fix::FixResult result = fix::fix_config(fr);
   if (!result.ok) return;
-  for (auto& f : findings)
-    for (const auto& e : fix::edits_for_finding(result, f)) f.fix.push_back({e.line, e.replace, e.lines});
+  for (std::size_t i = from; i < findings.size(); ++i)
+    for (const auto& e : fix::edits_for_finding(result, findings[i]))
+      findings[i].fix.push_back({e.line, e.replace, e.lines});
 }
 
 }  // namespace
@@ -287,6 +289,7 @@ int cmd_check(const CheckArgs& args) {
       unread.push_back(file == "-" ? kStdinName : file);
       continue;
     }
+    const std::size_t file_findings = report.findings.size();
     for (const Ruleset* variant : loaded.all()) {
       const Ruleset& rs = *variant;
       report.inputs.push_back(input_summary(rs));
@@ -299,8 +302,6 @@ int cmd_check(const CheckArgs& args) {
         ipsec_checked = true;
       }
       auto findings = analyze(rs, request, report.notes);
-      if (pack && file != "-" && loaded.more_variants.empty())
-        attach_fixes(file, a, *pack, request, rs.format, findings);
       if (wants_html) {
         report.sources[file == "-" ? kStdinName : file] =
             file == "-" ? stdin_text() : read_text_file(file, read_limits(a.limits)).text;
@@ -314,6 +315,11 @@ int cmd_check(const CheckArgs& args) {
       }
       report.findings.insert(report.findings.end(), std::make_move_iterator(findings.begin()),
                              std::make_move_iterator(findings.end()));
+    }
+    if (pack && file != "-") {
+      AnalysisRequest request{&*pack, a.roles, lb_mode};
+      if (topology) request.topology = &*topology;
+      attach_fixes(file, a, *pack, request, loaded.ruleset->format, report.findings, file_findings);
     }
     // Findings keep no reference into the ruleset: the last one is left to the end of the
     // process (the others are freed at the end of their turn).

@@ -68,6 +68,7 @@ struct WriterInput {
 struct WriterOutput {
   std::vector<Edit> edits;            // against WriterInput::lines
   std::vector<std::string> problems;  // gaps it cannot close, and why
+  std::vector<std::string> notes;     // what the edits do beyond adding (a block rule narrowed)
 };
 
 // One writer per format: a small interface, one file each.
@@ -77,12 +78,13 @@ class Writer {
   virtual WriterOutput write(const WriterInput& in) const = 0;
 };
 
-// The writer of a format ("iptables", "nftables", "pf"); null when fwmatrix cannot write
-// fixes for that format yet.
+// The writer of a format ("iptables", "nftables", "pf", "windows"); null when fwmatrix
+// cannot write fixes for that format yet.
 const Writer* writer_for(const std::string& format);
 const Writer& iptables_writer();
 const Writer& nftables_writer();
 const Writer& pf_writer();
+const Writer& windows_writer();
 
 // The denied parts of the non-optional requirements of `coverage` (what FWM001 reports).
 std::vector<DeniedPart> denied_parts(const std::vector<RequirementCoverage>& coverage);

@@ -229,10 +229,47 @@ TEST_CASE("fix: pf passes quick before a quick block, last after a plain block",
 }
 
 TEST_CASE("fix: formats without a writer fail with the reason", "[fix]") {
-  const std::string text =
-      "netsh advfirewall firewall add rule name=\"SIP\" dir=in action=allow protocol=TCP localport=5061\n";
-  auto r = fix_text("fw.cmd", text, {"director"});
+  const std::string text = read_file(std::string(FWM_SOURCE_DIR) + "/corpus/windows/front-end-gaps.txt");
+  auto r = fix_text("fw.txt", text, {"front-end"});
   CHECK_FALSE(r.ok);
   REQUIRE_FALSE(r.problems.empty());
-  CHECK(r.problems.front().find("cannot write fixes for windows files yet") != std::string::npos);
+  CHECK(r.problems.front().find("cannot write fixes for this Windows Firewall export yet") != std::string::npos);
+  const std::string json = read_file(std::string(FWM_SOURCE_DIR) + "/corpus/nftables/front-end-json.json");
+  auto j = fix_text("fw.json", json, {"front-end"});
+  CHECK_FALSE(j.ok);
+  REQUIRE_FALSE(j.problems.empty());
+  CHECK(j.problems.front().find("cannot write fixes for nft-json files yet") != std::string::npos);
+}
+
+TEST_CASE("fix: Windows scripts: a deciding block rule is narrowed or disabled, the default gets an allow", "[fix]") {
+  const std::string text =
+      "@echo off\r\n"
+      "netsh advfirewall firewall add rule name=\"SIP\" dir=in action=allow protocol=TCP "
+      "localport=80,443,444,5060-5065,5067-5068 remoteip=10.0.0.0/8 profile=any enable=yes\r\n"
+      "netsh advfirewall firewall add rule name=\"SQL\" dir=in action=allow protocol=UDP localport=1434 "
+      "remoteip=10.0.0.0/8 profile=any enable=yes\r\n"
+      "netsh advfirewall firewall add rule name=\"No legacy\" dir=in action=block protocol=TCP "
+      "localport=5000-5100 profile=any enable=yes\r\n"
+      "pause\r\n";
+  auto r = fix_text("director.cmd", text, {"director"});
+  INFO(fmt::format("{}", fmt::join(r.problems, "\n")));
+  REQUIRE(r.ok);
+  auto lines = r.patch->current();
+  // The block rule keeps what it blocks beyond the requirements; CRLF kept.
+  CHECK(lines[3] ==
+        "netsh advfirewall firewall add rule name=\"No legacy\" dir=in action=block protocol=TCP "
+        "localport=5000-5060,5062-5100 profile=any enable=yes\r");
+  REQUIRE_FALSE(r.notes.empty());
+  CHECK(r.notes.front().find("narrowed to TCP 5000-5060, 5062-5100") != std::string::npos);
+  // Round two: 5061 falls to the default action; it and the other gaps (the media ranges,
+  // IPv6) get allow rules after the last rule, before `pause`.
+  CHECK(r.rounds == 2);
+  CHECK(std::find(lines.begin(), lines.end(),
+                  "netsh advfirewall firewall add rule name=\"fwmatrix fix TCP 5061\" dir=in action=allow "
+                  "protocol=TCP localport=5061 profile=any enable=yes\r") != lines.end());
+  CHECK(std::find(lines.begin(), lines.end(),
+                  "netsh advfirewall firewall add rule name=\"fwmatrix fix TCP 444\" dir=in action=allow "
+                  "protocol=TCP localport=444 remoteip=10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7 profile=any "
+                  "enable=yes\r") != lines.end());
+  CHECK(lines.back() == "pause\r");
 }
