@@ -276,7 +276,7 @@ void define_cli(CliArgs& x) {
       "write the config with the smallest edit, in its own syntax, that closes every FWM001 gap of the roles; the "
       "result is checked again (exit 0: it passes, 1: a gap cannot be closed by an edit of this file, 2: usage)");
   f->add_option("files", fix.files, "config files")->required();
-  f->add_option("--format", fix.format, formats_help + " (fixes: iptables, nftables, pf)");
+  f->add_option("--format", fix.format, formats_help + " (fixes: iptables, nftables, pf, Windows scripts)");
   f->add_option("--pack", fix.pack, "rule pack name or path (default sfb2015)");
   f->add_option("--rules-dir", fix.rules_dir, "directory of rule packs (also $FWMATRIX_RULES)");
   f->add_option("--role", x.fix_roles, "roles the protected host holds, comma separated (e.g. front-end)");
