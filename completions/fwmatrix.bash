@@ -36,7 +36,7 @@ _fwmatrix() {
     ports) COMPREPLY=($(compgen -W "--format --profile --proto --src --dst --sport --iface --direction --allow-outside --json --help $limits" -- "$cur")) ;;
     explain) COMPREPLY=($(compgen -W "--format --profile --allow-outside --proto --dport --src --dst --sport --iface --direction --help $limits" -- "$cur")) ;;
     diff) COMPREPLY=($(compgen -W "--format --old-format --pack --rules-dir --role --lb-mode --report -o --output --fail-on -q --quiet --help $limits" -- "$cur")) ;;
-    fix) COMPREPLY=($(compgen -W "--format --pack --rules-dir --role --topology --lb-mode -o --output --in-place --diff --allow-outside -q --quiet --help $limits" -- "$cur")) ;;
+    fix) COMPREPLY=($(compgen -W "--format --pack --rules-dir --role --topology --ipsec --lb-mode -o --output --in-place --diff --allow-outside -q --quiet --help $limits" -- "$cur")) ;;
     matrix) COMPREPLY=($(compgen -W "show --pack --rules-dir --role --lb-mode --json --help" -- "$cur")) ;;
     rules) COMPREPLY=($(compgen -W "$ids --help" -- "$cur")) ;;
   esac

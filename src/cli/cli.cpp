@@ -281,6 +281,7 @@ void define_cli(CliArgs& x) {
   f->add_option("--rules-dir", fix.rules_dir, "directory of rule packs (also $FWMATRIX_RULES)");
   f->add_option("--role", x.fix_roles, "roles the protected host holds, comma separated (e.g. front-end)");
   f->add_option("--topology", fix.topology, "topology file (roles to addresses, networks)");
+  f->add_option("--ipsec", fix.ipsec, "IPsec policy whose missing media exemptions (FWM010) to write (not yet: exit 1)");
   f->add_option("--lb-mode", fix.lb_mode, "load balancing of the pools: hardware or dns (default from the pack)")
       ->check(CLI::IsMember({"hardware", "dns"}));
   f->add_option("-o,--output", fix.output, "write the fixed config (or the diff) to this file (default: stdout)");

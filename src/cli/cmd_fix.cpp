@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "fix/fix.h"
+#include "frontends/ipsec/ipsec_reader.h"
 #include "matrix/topology.h"
 #include "util/text_input.h"
 
@@ -32,6 +33,13 @@ int cmd_fix(const FixArgs& a) {
   if (std::find(a.files.begin(), a.files.end(), "-") != a.files.end()) {
     fmt::print(stderr, "fwmatrix: fix reads files, not standard input\n");
     return 2;
+  }
+  if (!a.ipsec.empty()) {
+    fmt::print(stderr,
+               "fwmatrix: cannot fix: {}: fwmatrix cannot write IPsec exemptions (FWM010) yet; `check --ipsec` "
+               "reports the media ranges that lack one\n",
+               a.ipsec.front());
+    return 1;
   }
   std::string pack_name = a.pack;
   std::optional<Topology> topology;
@@ -100,6 +108,17 @@ int cmd_fix(const FixArgs& a) {
     request.topology = topology ? &*topology : nullptr;
     request.limits = a.limits;
     fix::FixResult result = fix::fix_config(request);
+    if (!result.patch && a.format.empty()) {
+      // An IPsec policy given as the file to fix: say what fix cannot do with it.
+      if (auto ipsec_format = ipsec::detect_ipsec_format(decode_text(file, bytes)); !ipsec_format.empty()) {
+        fmt::print(stderr,
+                   "fwmatrix: cannot fix: {}: an IPsec policy ({}): fwmatrix cannot write IPsec exemptions (FWM010) "
+                   "yet\n",
+                   file, ipsec_format);
+        exit_code = 1;
+        continue;
+      }
+    }
     if (!result.patch) {  // not read at all
       for (const auto& p : result.problems) fmt::print(stderr, "fwmatrix: {}\n", p);
       return 2;

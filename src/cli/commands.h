@@ -93,7 +93,8 @@ struct FixArgs {
   std::vector<std::string> roles;
   std::string topology;
   std::string lb_mode;
-  std::string output;  // -o: the fixed config (or the diff) goes there
+  std::vector<std::string> ipsec;  // --ipsec: IPsec policies (FWM010 exemptions): not written yet
+  std::string output;              // -o: the fixed config (or the diff) goes there
   bool in_place = false;
   bool diff = false;
   bool allow_outside = false;

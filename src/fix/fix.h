@@ -1,9 +1,9 @@
 // `fwmatrix fix`: edits of a config, in its own syntax, that close the FWM001 gaps of
 // the roles. The gaps come from the requirement coverage (the same as FWM001's); a writer
-// per format (fix_iptables.cpp, fix_nftables.cpp, fix_pf.cpp) turns them into lines
-// inserted (or replacing lines) at exact places of the original text; fix_config()
-// applies them, checks the result again, and repeats while the gaps move on to a later
-// stage (an nftables base chain or iptables table that also denies).
+// per format (fix_iptables.cpp, fix_nftables.cpp, fix_pf.cpp, fix_windows.cpp) turns
+// them into lines inserted (or replacing lines) at exact places of the original text;
+// fix_config() applies them, checks the result again, and repeats while the gaps move on
+// to a later stage (an nftables base chain or iptables table that also denies).
 #pragma once
 
 #include <functional>
