@@ -180,7 +180,7 @@ TEST_CASE("fix: check --report sarif attaches the edits as fixes that validate",
   }
   ScratchDir dir;
   for (const char* input : {"corpus/iptables/front-end-gaps.rules", "corpus/nftables/two-tables-one-hook.nft",
-                            "corpus/pf/front-end-gaps.conf"}) {
+                            "corpus/pf/front-end-gaps.conf", "corpus/windows/block-beats-allow.cmd"}) {
     auto out = run_fwmatrix(fmt::format("check {} --role front-end --report sarif", input));
     std::string file = dir.file("out.sarif", out.out);
     auto v = run_command(fmt::format("{} {} 2>&1", shell_quote(validator), shell_quote(file)));
