@@ -35,13 +35,15 @@ Coverage every_source_and_port(Family f, const Box& query, const std::vector<con
                                const Limits& limits, std::vector<std::string>* problems) {
   // Only a decider whose pieces together reach every source and port can hold them all
   // somewhere (most rules accept a few ports: no diagram for them).
-  AddrIntervals sources;
-  PortSet sports, dports;
+  std::vector<Interval<u128>> source_parts;
+  std::vector<Interval<std::uint32_t>> sport_parts, dport_parts;
   for (const Piece* p : pieces) {
-    sources.add(p->box.src);
-    sports.add(p->box.sport);
-    dports.add(p->box.dport);
+    source_parts.insert(source_parts.end(), p->box.src.intervals().begin(), p->box.src.intervals().end());
+    sport_parts.insert(sport_parts.end(), p->box.sport.intervals().begin(), p->box.sport.intervals().end());
+    dport_parts.insert(dport_parts.end(), p->box.dport.intervals().begin(), p->box.dport.intervals().end());
   }
+  const AddrIntervals sources = AddrIntervals::union_of(std::move(source_parts));
+  const PortSet sports = PortSet::union_of(std::move(sport_parts)), dports = PortSet::union_of(std::move(dport_parts));
   if (!query.src.subset_of(sources) || !query.sport.subset_of(sports) || !query.dport.subset_of(dports)) return {};
   PacketBdds bdds(f, diagram_node_limit(limits.max_pieces));
   Coverage coverage;

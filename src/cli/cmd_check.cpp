@@ -351,6 +351,19 @@ int cmd_check(const CheckArgs& args) {
   bool text_on_stdout = false;
   for (const auto& out : a.outputs) {
     std::string text;
+    if (out.format == "sarif" && !out.to_stdout()) {
+      // Written as it is laid out: the SARIF of a large ruleset is tens of MB.
+      std::ofstream file(out.path, std::ios::binary);
+      if (file)
+        write_sarif(report, [&file](std::string_view part) {
+          file.write(part.data(), static_cast<std::streamsize>(part.size()));
+        });
+      if (!file) {
+        fmt::print(stderr, "fwmatrix: cannot write {}\n", out.path);
+        return 2;
+      }
+      continue;
+    }
     if (out.format == "sarif")
       text = render_sarif(report);
     else if (out.format == "json")

@@ -33,6 +33,14 @@ class IntervalSet {
     for (const auto& iv : list) add(iv.lo, iv.hi);
   }
   static IntervalSet single(T v) { return IntervalSet(v, v); }
+  // The union of any intervals, in any order: sorted and merged once, in O(n log n)
+  // (adding them one by one to a set costs O(n) each when they come out of order).
+  static IntervalSet union_of(std::vector<Interval<T>> parts) {
+    std::sort(parts.begin(), parts.end(), [](const Interval<T>& a, const Interval<T>& b) { return a.lo < b.lo; });
+    IntervalSet out;
+    for (const auto& iv : parts) out.add(iv.lo, iv.hi);
+    return out;
+  }
 
   std::span<const Interval<T>> intervals() const { return {items_.data(), items_.size()}; }
   bool empty() const { return items_.empty(); }

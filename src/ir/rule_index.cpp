@@ -75,6 +75,10 @@ double share_of_domain(const IntervalSet<T>& set, T max_value) {
   return static_cast<double>(set.count()) / (static_cast<double>(max_value) + 1.0);
 }
 
+// Candidates few enough that narrowing them further by another field costs more than
+// the evaluator's own check of each rule's match.
+constexpr std::size_t kFewCandidates = 8;
+
 // Sorted union of a sorted list and unsorted positions.
 std::vector<int> merge_positions(const std::vector<int>& sorted, std::vector<int> more) {
   std::sort(more.begin(), more.end());
@@ -225,6 +229,10 @@ std::vector<int> ChainIndex::candidates(const IndexQuery& q, std::size_t start) 
   };
   auto by_stabber = [&](const auto& stabber, const auto& query, const std::vector<int>& wild) {
     if (wild.size() >= best->size()) return;
+    // Each interval of the query is a stab of its own: a list of candidates shorter than
+    // the query's intervals is cheaper to check rule by rule (a piece's ports after
+    // hundreds of rules cut holes in them).
+    if (query.size() > best->size()) return;
     std::vector<const typename std::remove_reference_t<decltype(stabber)>::Entry*> hits;
     if (!stabber.collect(query, hits, best->size() - wild.size())) return;
     std::vector<int> more;
@@ -249,7 +257,7 @@ std::vector<int> ChainIndex::candidates(const IndexQuery& q, std::size_t start) 
   if (q.dport && !covers_everything(*q.dport, kMaxPort)) fields[used++] = {share_of_domain(*q.dport, kMaxPort), 2};
   std::stable_sort(fields.begin(), fields.begin() + static_cast<std::ptrdiff_t>(used),
                    [](const Field& a, const Field& b) { return a.share < b.share; });
-  for (std::size_t k = 0; k < used; ++k) {
+  for (std::size_t k = 0; k < used && best->size() > kFewCandidates; ++k) {
     if (fields[k].which == 0) by_stabber(q.v6 ? dst_v6_ : dst_v4_, *q.dst, dst_wild_);
     if (fields[k].which == 1) by_stabber(q.v6 ? src_v6_ : src_v4_, *q.src, src_wild_);
     if (fields[k].which == 2) by_stabber(dport_, *q.dport, dport_wild_);

@@ -1,6 +1,8 @@
 #include "matrix/coverage.h"
 
+#include <algorithm>
 #include <atomic>
+#include <map>
 #include <thread>
 
 namespace fwm {
@@ -63,9 +65,134 @@ EvalResult evaluate_within(const Ruleset& rs, const Pipeline& pipeline, const Bo
   return result;
 }
 
+namespace {
+
+// The requirements of one path (family, direction and source ports) evaluated as one
+// query: the union of their protocols and ports, every other field as each of them asks.
+// A packet's verdict, deciding rule and first unknown condition do not depend on the other
+// packets of the query, so each requirement's pieces are the joint pieces cut down to its
+// protocol and ports: one evaluation instead of one per requirement and protocol (a
+// hundred on a Front End), which on large rulesets is most of the time.
+struct JointQuery {
+  Family family = Family::V4;
+  Direction direction = Direction::In;
+  std::optional<PortSet> source_ports;
+  ProtoSet protocols;
+  PortSet ports;
+  std::vector<std::size_t> members;  // requirement indices
+  bool usable = false;               // evaluated, without a limit or an unnamed unknown
+  std::vector<std::string> problems;
+  // Per protocol: the ports some accepted packet has, those some undetermined packet has,
+  // and the pieces that are not accepted (what the slices keep).
+  std::map<int, PortSet> accepted_ports, undetermined_ports;
+  std::vector<Piece> unaccepted;
+};
+
+std::vector<JointQuery> joint_queries(const Ruleset& rs, const std::vector<const Requirement*>& requirements,
+                                      const CoverageOptions& options) {
+  std::vector<JointQuery> joint;
+  if (!options.joint) return joint;
+  for (Family f : {Family::V4, Family::V6}) {
+    if (!rs.covers(f)) continue;
+    for (std::size_t i = 0; i < requirements.size(); ++i) {
+      const Requirement& req = *requirements[i];
+      if (!rs.pipeline(f, req.direction) || req.protocols.empty()) continue;
+      auto same = [&](const JointQuery& q) {
+        return q.family == f && q.direction == req.direction && q.source_ports == req.source_ports;
+      };
+      auto it = std::find_if(joint.begin(), joint.end(), same);
+      if (it == joint.end()) {
+        joint.push_back({f, req.direction, req.source_ports, {}, {}, {}, false, {}, {}, {}, {}});
+        it = joint.end() - 1;
+      }
+      for (int proto : req.protocols) it->protocols.set(static_cast<std::size_t>(proto));
+      it->ports.add(req.ports);
+      it->members.push_back(i);
+    }
+  }
+  // One requirement alone gains nothing.
+  std::erase_if(joint, [](const JointQuery& q) { return q.members.size() < 2; });
+  return joint;
+}
+
+void evaluate_joint(const Ruleset& rs, const std::vector<const Requirement*>& requirements, JointQuery& q,
+                    const Limits& limits) {
+  const Requirement& first = *requirements[q.members.front()];
+  Box query = requirement_query(rs, first, q.family, first.protocols.front());
+  query.proto = q.protocols;
+  query.dport = q.ports;
+  EvalResult r = evaluate_within(rs, *rs.pipeline(q.family, q.direction), query, limits);
+  // A limit cut short, or the diagram evaluator left an unknown unnamed: each requirement
+  // on its own (as without joint coverage), so that its problems and reasons are its own.
+  const bool unnamed_unknown = r.by_bdds && std::any_of(r.pieces.begin(), r.pieces.end(), [](const Piece& p) {
+                                 return p.verdict == Verdict::Undetermined && !p.uncertain_by;
+                               });
+  if (r.truncated || !r.problems.empty() || unnamed_unknown) return;
+  q.usable = true;
+  for (Piece& p : r.pieces) {
+    if (p.verdict == Verdict::Deny) {
+      q.unaccepted.push_back(std::move(p));
+      continue;
+    }
+    auto& ports = p.verdict == Verdict::Accept ? q.accepted_ports : q.undetermined_ports;
+    for (std::size_t proto = p.box.proto._Find_first(); proto < p.box.proto.size();
+         proto = p.box.proto._Find_next(proto))
+      ports[static_cast<int>(proto)].add(p.box.dport);
+    if (p.verdict == Verdict::Undetermined) q.unaccepted.push_back(std::move(p));
+  }
+  r.pieces = {};
+}
+
+// A requirement's slice out of the joint evaluation: exactly what its own evaluation
+// finds, up to how the pieces are cut.
+void slice_from_joint(const JointQuery& q, CoverageSlice& slice) {
+  const auto proto = static_cast<std::size_t>(slice.protocol);
+  auto ports_of = [&](const std::map<int, PortSet>& by_proto) {
+    auto it = by_proto.find(slice.protocol);
+    return it == by_proto.end() ? PortSet() : it->second.intersect(slice.required);
+  };
+  slice.open = ports_of(q.accepted_ports);
+  slice.undetermined = ports_of(q.undetermined_ports).subtract(slice.open);
+  slice.denied = slice.required.subtract(slice.open).subtract(slice.undetermined);
+  for (const Piece& p : q.unaccepted) {
+    if (!p.box.proto.test(proto) || !p.box.dport.intersects(slice.required)) continue;
+    Piece part = p;
+    part.box.proto = proto_only(slice.protocol);
+    part.box.dport = p.box.dport.intersect(slice.required);
+    slice.pieces.push_back(std::move(part));
+  }
+}
+
+// Runs work(i) for i in [0, n) on up to `threads` threads.
+template <class Work>
+void for_each_on_threads(std::size_t n, std::size_t threads, Work&& work) {
+  threads = std::max<std::size_t>(1, std::min(threads, n));
+  if (threads == 1) {
+    for (std::size_t i = 0; i < n; ++i) work(i);
+    return;
+  }
+  std::atomic<std::size_t> next{0};
+  std::vector<std::thread> pool;
+  for (std::size_t t = 0; t < threads; ++t)
+    pool.emplace_back([&] {
+      for (std::size_t i = next++; i < n; i = next++) work(i);
+    });
+  for (auto& th : pool) th.join();
+}
+
+}  // namespace
+
 std::vector<RequirementCoverage> compute_coverage(const Ruleset& rs,
                                                   const std::vector<const Requirement*>& requirements,
                                                   const CoverageOptions& options) {
+  std::vector<JointQuery> joint = joint_queries(rs, requirements, options);
+  for_each_on_threads(joint.size(), options.threads,
+                      [&](std::size_t j) { evaluate_joint(rs, requirements, joint[j], options.limits); });
+  // Per requirement and family: its joint query, when one answered it.
+  std::map<std::pair<std::size_t, Family>, const JointQuery*> joint_of;
+  for (const JointQuery& q : joint)
+    if (q.usable)
+      for (std::size_t i : q.members) joint_of[{i, q.family}] = &q;
   std::vector<RequirementCoverage> out(requirements.size());
   auto work = [&](std::size_t i) {
     const Requirement& req = *requirements[i];
@@ -73,6 +200,7 @@ std::vector<RequirementCoverage> compute_coverage(const Ruleset& rs,
     cov.requirement = &req;
     for (Family f : {Family::V4, Family::V6}) {
       if (!rs.covers(f)) continue;
+      auto joint_it = joint_of.find({i, f});
       for (int proto : req.protocols) {
         CoverageSlice slice;
         slice.family = f;
@@ -82,6 +210,8 @@ std::vector<RequirementCoverage> compute_coverage(const Ruleset& rs,
         if (!p) {
           slice.no_path = true;
           slice.open = req.ports;  // nothing filters this path
+        } else if (joint_it != joint_of.end()) {
+          slice_from_joint(*joint_it->second, slice);
         } else {
           EvalResult r = evaluate_within(rs, *p, requirement_query(rs, req, f, proto), options.limits);
           slice.pieces = std::move(r.pieces);
@@ -92,18 +222,7 @@ std::vector<RequirementCoverage> compute_coverage(const Ruleset& rs,
       }
     }
   };
-  std::size_t threads = std::max<std::size_t>(1, std::min(options.threads, requirements.size()));
-  if (threads == 1) {
-    for (std::size_t i = 0; i < requirements.size(); ++i) work(i);
-    return out;
-  }
-  std::atomic<std::size_t> next{0};
-  std::vector<std::thread> pool;
-  for (std::size_t t = 0; t < threads; ++t)
-    pool.emplace_back([&] {
-      for (std::size_t i = next++; i < requirements.size(); i = next++) work(i);
-    });
-  for (auto& th : pool) th.join();
+  for_each_on_threads(requirements.size(), options.threads, work);
   return out;
 }
 

@@ -21,6 +21,9 @@ EvalResult evaluate_within(const Ruleset& rs, const Pipeline& pipeline, const Bo
 struct CoverageOptions {
   std::size_t threads = 2;
   Limits limits;
+  // The requirements of a path evaluated as one query (docs/architecture.md, "Joint
+  // coverage"); false: each requirement and protocol on its own (the differential test).
+  bool joint = true;
 };
 
 // One requirement on one (family, protocol) path.

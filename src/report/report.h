@@ -1,8 +1,10 @@
 // Reporters: one file per output format, all fed the same Report.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "checks/finding.h"
@@ -60,7 +62,7 @@ struct Report {
   std::vector<Finding> findings;  // sorted
   std::vector<std::string> roles;
   std::string pack;
-  std::vector<std::string> notes;  // things the run did not do, and why
+  std::vector<std::string> notes;              // things the run did not do, and why
   std::string category;                        // SARIF automationDetails.id (code scanning category)
   std::vector<PortAxis> axes;                  // html only
   std::map<std::string, std::string> sources;  // html only: file -> text, for line links
@@ -71,6 +73,9 @@ std::string render_text(const Report& r, bool color);
 std::string fix_edit_heading(const FixEdit& e);
 std::string render_json(const Report& r);
 std::string render_sarif(const Report& r);
+// The same text, handed to `sink` in parts (a few MB at most each): for large reports
+// written to a file.
+void write_sarif(const Report& r, const std::function<void(std::string_view)>& sink);
 std::string render_markdown(const Report& r);
 std::string render_html(const Report& r);
 
