@@ -233,11 +233,11 @@ namespace {
 unsigned prefix_bits(u128 lo, u128 hi, unsigned width) {
   unsigned host = 0;
   while (host < width) {
-    u128 size = u128(1) << (host + 1);
-    if (host + 1 == 128) {
+    if (host + 1 == 128) {  // the whole IPv6 space (1 << 128 does not fit)
       if (lo == 0 && hi == ~u128(0)) host = 128;
       break;
     }
+    u128 size = u128(1) << (host + 1);
     if ((lo & (size - 1)) != 0) break;
     if (lo + size - 1 > hi || lo + size - 1 < lo) break;
     ++host;
