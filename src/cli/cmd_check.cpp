@@ -104,9 +104,8 @@ bool read_baseline(const std::string& path, std::set<std::string>& fingerprints)
 // suggestions), when fwmatrix writes fixes for the format and the fix closes every gap.
 void attach_fixes(const std::string& file, const CheckArgs& a, const Pack& pack, const AnalysisRequest& request,
                   const std::string& format, std::vector<Finding>& findings, std::size_t from) {
-  if (!fix::writer_for(format) ||
-      std::none_of(findings.begin() + static_cast<long>(from), findings.end(),
-                   [](const Finding& f) { return f.rule_id == "FWM001"; }))
+  if (!fix::writer_for(format) || std::none_of(findings.begin() + static_cast<long>(from), findings.end(),
+                                               [](const Finding& f) { return f.rule_id == "FWM001"; }))
     return;
   fix::FixRequest fr;
   fr.path = file;
