@@ -2,7 +2,7 @@
 _fwmatrix() {
   local cur prev words cword
   _init_completion || return
-  local commands="check ports explain diff matrix rules"
+  local commands="check ports explain diff fix matrix rules"
   local roles="all-servers all-internal-servers front-end front-end-cms collocated-mediation mediation director persistent-chat office-web-apps edge-internal edge-external edge-access-external edge-webconf-external reverse-proxy front-end-lb front-end-lb-with-mediation mediation-lb director-lb client ip-phone exchange-um"
   local formats="iptables ip6tables nftables nft-json pf windows wfw windows-reg netsh powershell iptables-save ip6tables-save nft"
   local ids="FWM001 FWM002 FWM003 FWM010 FWM011 FWM020 FWM021 FWM022 FWM030 FWM031 FWM090 FWM091"
@@ -36,6 +36,7 @@ _fwmatrix() {
     ports) COMPREPLY=($(compgen -W "--format --profile --proto --src --dst --sport --iface --direction --allow-outside --json --help $limits" -- "$cur")) ;;
     explain) COMPREPLY=($(compgen -W "--format --profile --allow-outside --proto --dport --src --dst --sport --iface --direction --help $limits" -- "$cur")) ;;
     diff) COMPREPLY=($(compgen -W "--format --old-format --pack --rules-dir --role --lb-mode --report -o --output --fail-on -q --quiet --help $limits" -- "$cur")) ;;
+    fix) COMPREPLY=($(compgen -W "--format --pack --rules-dir --role --topology --ipsec --lb-mode -o --output --in-place --diff --allow-outside -q --quiet --help $limits" -- "$cur")) ;;
     matrix) COMPREPLY=($(compgen -W "show --pack --rules-dir --role --lb-mode --json --help" -- "$cur")) ;;
     rules) COMPREPLY=($(compgen -W "$ids --help" -- "$cur")) ;;
   esac

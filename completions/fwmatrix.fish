@@ -1,5 +1,5 @@
 # fish completion for fwmatrix
-set -l commands check ports explain diff matrix rules
+set -l commands check ports explain diff fix matrix rules
 set -l roles all-servers all-internal-servers front-end front-end-cms collocated-mediation mediation director persistent-chat office-web-apps edge-internal edge-external edge-access-external edge-webconf-external reverse-proxy front-end-lb front-end-lb-with-mediation mediation-lb director-lb client ip-phone exchange-um
 set -l formats iptables ip6tables nftables nft-json pf windows wfw windows-reg netsh powershell iptables-save ip6tables-save nft
 set -l ids FWM001 FWM002 FWM003 FWM010 FWM011 FWM020 FWM021 FWM022 FWM030 FWM031 FWM090 FWM091
@@ -11,11 +11,12 @@ complete -c fwmatrix -n "not __fish_seen_subcommand_from $commands" -a check -d 
 complete -c fwmatrix -n "not __fish_seen_subcommand_from $commands" -a ports -d 'destination ports accepted on a path'
 complete -c fwmatrix -n "not __fish_seen_subcommand_from $commands" -a explain -d 'which rule decides each part of a region'
 complete -c fwmatrix -n "not __fish_seen_subcommand_from $commands" -a diff -d 'semantic difference of two rulesets'
+complete -c fwmatrix -n "not __fish_seen_subcommand_from $commands" -a fix -d 'write the fix of the FWM001 gaps'
 complete -c fwmatrix -n "not __fish_seen_subcommand_from $commands" -a matrix -d 'the rule pack requirements'
 complete -c fwmatrix -n "not __fish_seen_subcommand_from $commands" -a rules -d 'result ids and their docs'
 
 # Files (- reads standard input) for the commands that read configs.
-complete -c fwmatrix -n "__fish_seen_subcommand_from check ports explain diff" -F
+complete -c fwmatrix -n "__fish_seen_subcommand_from check ports explain diff fix" -F
 
 # check
 set -l c "__fish_seen_subcommand_from check"
@@ -66,8 +67,23 @@ complete -c fwmatrix -n $d -s o -l output -r -F -d 'write the report before it t
 complete -c fwmatrix -n $d -l fail-on -x -a "error warning note none" -d 'exit 1 at or above'
 complete -c fwmatrix -n $d -s q -l quiet -d 'only changes and errors'
 
-# the resource limits (check, ports, explain, diff)
-set -l l "__fish_seen_subcommand_from check ports explain diff"
+# fix
+set -l f "__fish_seen_subcommand_from fix"
+complete -c fwmatrix -n $f -l format -x -a "$formats" -d 'input format'
+complete -c fwmatrix -n $f -l pack -r -a "$packs" -d 'rule pack name or path'
+complete -c fwmatrix -n $f -l rules-dir -r -a "(__fish_complete_directories)" -d 'rule pack directory'
+complete -c fwmatrix -n $f -l role -x -a "$roles" -d 'roles of the host'
+complete -c fwmatrix -n $f -l topology -r -F -d 'topology file'
+complete -c fwmatrix -n $f -l ipsec -r -F -d 'IPsec policy (not written yet)'
+complete -c fwmatrix -n $f -l lb-mode -x -a "hardware dns" -d 'load balancing'
+complete -c fwmatrix -n $f -s o -l output -r -F -d 'write the fixed config to FILE'
+complete -c fwmatrix -n $f -l in-place -d 'rewrite each file with its fix'
+complete -c fwmatrix -n $f -l diff -d 'print a unified diff'
+complete -c fwmatrix -n $f -l allow-outside -d 'read includes outside the input tree'
+complete -c fwmatrix -n $f -s q -l quiet -d 'only errors'
+
+# the resource limits (check, ports, explain, diff, fix)
+set -l l "__fish_seen_subcommand_from check ports explain diff fix"
 complete -c fwmatrix -n $l -l max-file-size -x -d 'largest file read (K, M, G)'
 complete -c fwmatrix -n $l -l max-line-length -x -d 'longest line (K, M, G)'
 complete -c fwmatrix -n $l -l max-include-depth -x -d 'include nesting'

@@ -17,6 +17,14 @@ struct RelatedLocation {
   std::string message;
 };
 
+// Lines that close a gap in the file's own syntax (FWM001, from `fwmatrix fix`): inserted
+// before `line` of the finding's file, or, with `replace`, in place of that line.
+struct FixEdit {
+  int line = 0;
+  bool replace = false;
+  std::vector<std::string> lines;
+};
+
 struct Finding {
   std::string rule_id;  // FWM001 ...
   Severity level = Severity::Error;
@@ -31,6 +39,7 @@ struct Finding {
   std::string baseline_state;              // "", "new", "unchanged"
   std::vector<RelatedLocation> related;    // at most kMaxRelatedLocations
   std::size_t related_left_out = 0;        // further related places, counted only
+  std::vector<FixEdit> fix;                // the suggested fix (FWM001), against the finding's file
 
   std::string fingerprint() const;
 };

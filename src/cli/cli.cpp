@@ -132,7 +132,8 @@ std::string resolve_outputs(const CLI::App* sub, const CLI::Option* report_opt, 
 // All subcommands and their options; run_cli parses into `args`.
 struct CliArgs {
   CLI::App app{"fwmatrix: static analysis of firewall configurations against a product's port matrix"};
-  CLI::App *c = nullptr, *p = nullptr, *e = nullptr, *m = nullptr, *ms = nullptr, *d = nullptr, *r = nullptr;
+  CLI::App *c = nullptr, *p = nullptr, *e = nullptr, *m = nullptr, *ms = nullptr, *d = nullptr, *r = nullptr,
+           *f = nullptr;
   CLI::Option *pack_opt = nullptr, *fail_on_opt = nullptr, *check_report_opt = nullptr, *check_output_opt = nullptr,
               *diff_report_opt = nullptr, *diff_output_opt = nullptr;
   CheckArgs check;
@@ -146,6 +147,9 @@ struct CliArgs {
   std::vector<std::string> diff_roles, diff_reports, diff_outputs;
   LimitFlags diff_limits;
   std::string rule_id;
+  FixArgs fix;
+  std::vector<std::string> fix_roles;
+  LimitFlags fix_limits;
 };
 
 // Defines the command line: every subcommand and option, bound to `x`'s fields.
@@ -266,6 +270,28 @@ void define_cli(CliArgs& x) {
   d->add_flag("-q,--quiet", diff.quiet, "print only the changes and errors: no notes, no summary line");
   x.diff_limits.add_to(d);
 
+  FixArgs& fix = x.fix;
+  auto* f = x.f = app.add_subcommand(
+      "fix",
+      "write the config with the smallest edit, in its own syntax, that closes every FWM001 gap of the roles; the "
+      "result is checked again (exit 0: it passes, 1: a gap cannot be closed by an edit of this file, 2: usage)");
+  f->add_option("files", fix.files, "config files")->required();
+  f->add_option("--format", fix.format, formats_help + " (fixes: iptables, nftables, pf, Windows scripts)");
+  f->add_option("--pack", fix.pack, "rule pack name or path (default sfb2015)");
+  f->add_option("--rules-dir", fix.rules_dir, "directory of rule packs (also $FWMATRIX_RULES)");
+  f->add_option("--role", x.fix_roles, "roles the protected host holds, comma separated (e.g. front-end)");
+  f->add_option("--topology", fix.topology, "topology file (roles to addresses, networks)");
+  f->add_option("--ipsec", fix.ipsec, "IPsec policy whose missing media exemptions (FWM010) to write (not yet: exit 1)");
+  f->add_option("--lb-mode", fix.lb_mode, "load balancing of the pools: hardware or dns (default from the pack)")
+      ->check(CLI::IsMember({"hardware", "dns"}));
+  f->add_option("-o,--output", fix.output, "write the fixed config (or the diff) to this file (default: stdout)");
+  f->add_flag("--in-place", fix.in_place, "rewrite each file with its fix (only when the fix passes)");
+  f->add_flag("--diff", fix.diff, "print a unified diff (patch -p0) instead of the fixed config");
+  f->add_flag("--allow-outside", fix.allow_outside,
+              "read include, anchor and table files outside the input file's directory tree");
+  f->add_flag("-q,--quiet", fix.quiet, "print only errors on stderr");
+  x.fix_limits.add_to(f);
+
   auto* r = x.r = app.add_subcommand("rules", "list the result ids, or show the doc page of one");
   r->add_option("id", x.rule_id, "result id, e.g. FWM001");
 }
@@ -296,6 +322,7 @@ std::vector<CliCommandInfo> cli_commands() {
   describe(x->ms, "matrix show");
   describe(x->d, "diff");
   describe(x->r, "rules");
+  describe(x->f, "fix");
   return out;
 }
 
@@ -343,6 +370,11 @@ int run_cli(int argc, char** argv) {
     return cmd_matrix_show(x->matrix);
   }
   if (x->r->parsed()) return cmd_rules(x->rule_id);
+  if (x->f->parsed()) {
+    x->fix.roles = split_commas(x->fix_roles);
+    x->fix_limits.apply(x->fix.limits);
+    return cmd_fix(x->fix);
+  }
   if (x->d->parsed()) {
     DiffArgs& diff = x->diff;
     diff.roles = split_commas(x->diff_roles);

@@ -13,6 +13,7 @@
 #include "checks/port_axes.h"
 #include "cli/commands.h"
 #include "cli/project_config.h"
+#include "fix/fix.h"
 #include "frontends/frontend.h"
 #include "frontends/ipsec/ipsec_reader.h"
 #include "matrix/coverage.h"
@@ -97,6 +98,30 @@ bool read_baseline(const std::string& path, std::set<std::string>& fingerprints)
     return false;
   }
   return true;
+}
+
+// The edits of `fwmatrix fix` under each FWM001 finding (SARIF fixes, text and Markdown
+// suggestions), when fwmatrix writes fixes for the format and the fix closes every gap.
+void attach_fixes(const std::string& file, const CheckArgs& a, const Pack& pack, const AnalysisRequest& request,
+                  const std::string& format, std::vector<Finding>& findings, std::size_t from) {
+  if (!fix::writer_for(format) || std::none_of(findings.begin() + static_cast<long>(from), findings.end(),
+                                               [](const Finding& f) { return f.rule_id == "FWM001"; }))
+    return;
+  fix::FixRequest fr;
+  fr.path = file;
+  if (!read_bytes(file, fr.bytes, read_limits(a.limits)).empty()) return;
+  fr.load = {a.format, a.profile, a.allow_outside, a.limits};
+  fr.pack = &pack;
+  fr.roles = request.roles;
+  fr.lb_mode = request.lb_mode;
+  fr.topology = request.topology;
+  fr.limits = a.limits;
+  fr.verify = false;
+  fix::FixResult result = fix::fix_config(fr);
+  if (!result.ok) return;
+  for (std::size_t i = from; i < findings.size(); ++i)
+    for (const auto& e : fix::edits_for_finding(result, findings[i]))
+      findings[i].fix.push_back({e.line, e.replace, e.lines});
 }
 
 }  // namespace
@@ -264,6 +289,7 @@ int cmd_check(const CheckArgs& args) {
       unread.push_back(file == "-" ? kStdinName : file);
       continue;
     }
+    const std::size_t file_findings = report.findings.size();
     for (const Ruleset* variant : loaded.all()) {
       const Ruleset& rs = *variant;
       report.inputs.push_back(input_summary(rs));
@@ -289,6 +315,11 @@ int cmd_check(const CheckArgs& args) {
       }
       report.findings.insert(report.findings.end(), std::make_move_iterator(findings.begin()),
                              std::make_move_iterator(findings.end()));
+    }
+    if (pack && file != "-") {
+      AnalysisRequest request{&*pack, a.roles, lb_mode};
+      if (topology) request.topology = &*topology;
+      attach_fixes(file, a, *pack, request, loaded.ruleset->format, report.findings, file_findings);
     }
     // Findings keep no reference into the ruleset: the last one is left to the end of the
     // process (the others are freed at the end of their turn).

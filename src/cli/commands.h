@@ -85,6 +85,24 @@ struct DiffArgs {
 };
 int cmd_diff(const DiffArgs& a);
 
+struct FixArgs {
+  std::vector<std::string> files;
+  std::string format;
+  std::string pack = "sfb2015";
+  std::string rules_dir;
+  std::vector<std::string> roles;
+  std::string topology;
+  std::string lb_mode;
+  std::vector<std::string> ipsec;  // --ipsec: IPsec policies (FWM010 exemptions): not written yet
+  std::string output;              // -o: the fixed config (or the diff) goes there
+  bool in_place = false;
+  bool diff = false;
+  bool allow_outside = false;
+  bool quiet = false;
+  Limits limits;  // --max-... flags
+};
+int cmd_fix(const FixArgs& a);
+
 // Writes text to `path` (or stdout when empty); false with a message on failure.
 bool write_output(const std::string& path, const std::string& text);
 

@@ -38,8 +38,13 @@ std::string render_markdown(const Report& r) {
     std::size_t left_out = 0;
     for (const auto& f : r.findings) {
       if (f.suppression) continue;
+      std::string message = f.message;
+      for (const auto& e : f.fix) {
+        message += "<br>" + fix_edit_heading(e) + ":";
+        for (const auto& l : e.lines) message += fmt::format("<br>`{}`", l);
+      }
       std::string row = fmt::format("| {} | {} | `{}:{}` | {} |\n", severity_name(f.level), f.rule_id, f.location.file,
-                                    f.location.line, cell(f.message));
+                                    f.location.line, cell(message));
       if (left_out || out.size() + row.size() + notes.size() > kMarkdownRowBudget) {
         ++left_out;
         continue;

@@ -69,6 +69,8 @@ struct Report {
 };
 
 std::string render_text(const Report& r, bool color);
+// "fix: insert before line 12" / "fix: replace line 12" (text and Markdown reports).
+std::string fix_edit_heading(const FixEdit& e);
 std::string render_json(const Report& r);
 std::string render_sarif(const Report& r);
 // The same text, handed to `sink` in parts (a few MB at most each): for large reports

@@ -40,4 +40,10 @@ std::string render_summary(const Report& r) {
                      r.roles.empty() ? "" : fmt::format(" for role {}", fmt::join(r.roles, ",")));
 }
 
+std::string fix_edit_heading(const FixEdit& e) {
+  std::size_t n = e.lines.size();
+  if (e.replace) return fmt::format("fix: replace line {} with {} line{}", e.line, n, n == 1 ? "" : "s");
+  return fmt::format("fix: insert {} line{} before line {}", n, n == 1 ? "" : "s", e.line);
+}
+
 }  // namespace fwm

@@ -263,6 +263,40 @@ void write_sarif(const Report& r, const std::function<void(std::string_view)>& s
       }
       w.end_array();
     }
+    if (!f.fix.empty()) {
+      // SARIF fixes: at each place, the lines to insert (an empty region at the start of
+      // the line) or the line they replace (the whole line and its newline).
+      std::vector<std::string> what;
+      for (const auto& e : f.fix) what.push_back(fix_edit_heading(e).substr(5));
+      w.key("fixes").begin_array();
+      w.begin_object();
+      w.text_member("description", with_period(fmt::format("Accept the required ports: {}", fmt::join(what, "; "))));
+      w.key("artifactChanges").begin_array();
+      w.begin_object();
+      w.key("artifactLocation").begin_object();
+      w.member("uri", uri_of(f.location.file));
+      w.member("uriBaseId", "%SRCROOT%");
+      w.end_object();
+      w.key("replacements").begin_array();
+      for (const auto& e : f.fix) {
+        w.begin_object();
+        w.key("deletedRegion").begin_object();
+        w.key("startLine").value(static_cast<long long>(e.line));
+        w.key("startColumn").value(1LL);
+        w.key("endLine").value(static_cast<long long>(e.replace ? e.line + 1 : e.line));
+        w.key("endColumn").value(1LL);
+        w.end_object();
+        std::string text;
+        for (const auto& l : e.lines) text += l + "\n";
+        w.text_member("insertedContent", text);
+        w.end_object();
+      }
+      w.end_array();
+      w.end_object();
+      w.end_array();
+      w.end_object();
+      w.end_array();
+    }
     w.key("partialFingerprints").begin_object();
     w.member("fwmatrix/v1", f.fingerprint());
     w.end_object();

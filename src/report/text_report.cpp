@@ -19,6 +19,10 @@ std::string render_text(const Report& r, bool color) {
     if (!f.baseline_state.empty()) out += fmt::format(" [{}]", f.baseline_state);
     out += "\n";
     if (!f.snippet.empty()) out += fmt::format("    {}\n", paint("2", f.snippet));
+    for (const auto& e : f.fix) {
+      out += fmt::format("    {}\n", paint("32", fix_edit_heading(e) + ":"));
+      for (const auto& l : e.lines) out += fmt::format("    {}\n", paint("32", "+ " + l));
+    }
     if (!f.related.empty()) {
       // The other places, by line (their texts are in the SARIF and JSON reports).
       std::vector<std::string> lines;

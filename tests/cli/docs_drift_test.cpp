@@ -92,7 +92,7 @@ TEST_CASE("drift: the CLI's own lists are what the docs test against", "[cli][dr
   auto commands = cli_commands();
   std::set<std::string> names;
   for (const auto& c : commands) names.insert(c.name);
-  CHECK(names == std::set<std::string>{"check", "ports", "explain", "matrix show", "diff", "rules"});
+  CHECK(names == std::set<std::string>{"check", "ports", "explain", "matrix show", "diff", "rules", "fix"});
   CHECK(check_ids().size() >= 12);
   CHECK(formats().count("iptables"));
   CHECK(formats().count("windows"));
