@@ -100,6 +100,9 @@ bool read_baseline(const std::string& path, std::set<std::string>& fingerprints)
   return true;
 }
 
+// Rulesets larger than this get no fixes attached by `check` (a note says so).
+constexpr std::size_t kMaxRulesForAttachedFixes = 20'000;
+
 // The edits of `fwmatrix fix` under each FWM001 finding (SARIF fixes, text and Markdown
 // suggestions), when fwmatrix writes fixes for the format and the fix closes every gap.
 void attach_fixes(const std::string& file, const CheckArgs& a, const Pack& pack, const AnalysisRequest& request,
@@ -317,9 +320,22 @@ int cmd_check(const CheckArgs& args) {
                              std::make_move_iterator(findings.end()));
     }
     if (pack && file != "-") {
-      AnalysisRequest request{&*pack, a.roles, lb_mode};
-      if (topology) request.topology = &*topology;
-      attach_fixes(file, a, *pack, request, loaded.ruleset->format, report.findings, file_findings);
+      std::size_t rules = 0;
+      for (const auto& chain : loaded.ruleset->chains) rules += chain.rules.size();
+      if (rules > kMaxRulesForAttachedFixes) {
+        // Working out the fix reads and evaluates the file again, round by round: on
+        // 100,000 rules that doubled the time of check. `fwmatrix fix` still writes it.
+        if (std::any_of(report.findings.begin() + static_cast<long>(file_findings), report.findings.end(),
+                        [](const Finding& f) { return f.rule_id == "FWM001"; }))
+          report.notes.push_back(
+              fmt::format("{}: no fixes attached to the FWM001 findings: {} rules (more than {}); "
+                          "`fwmatrix fix` writes them",
+                          file, rules, kMaxRulesForAttachedFixes));
+      } else {
+        AnalysisRequest request{&*pack, a.roles, lb_mode};
+        if (topology) request.topology = &*topology;
+        attach_fixes(file, a, *pack, request, loaded.ruleset->format, report.findings, file_findings);
+      }
     }
     // Findings keep no reference into the ruleset: the last one is left to the end of the
     // process (the others are freed at the end of their turn).
