@@ -105,11 +105,24 @@ constexpr std::size_t kMaxRulesForAttachedFixes = 20'000;
 
 // The edits of `fwmatrix fix` under each FWM001 finding (SARIF fixes, text and Markdown
 // suggestions), when fwmatrix writes fixes for the format and the fix closes every gap.
+// On a ruleset of more than kMaxRulesForAttachedFixes rules, a note says there are none.
 void attach_fixes(const std::string& file, const CheckArgs& a, const Pack& pack, const AnalysisRequest& request,
-                  const std::string& format, std::vector<Finding>& findings, std::size_t from) {
+                  const Ruleset& rs, Report& report, std::size_t from) {
+  std::vector<Finding>& findings = report.findings;
+  const std::string& format = rs.format;
   if (!fix::writer_for(format) || std::none_of(findings.begin() + static_cast<long>(from), findings.end(),
                                                [](const Finding& f) { return f.rule_id == "FWM001"; }))
     return;
+  std::size_t rules = 0;
+  for (const auto& chain : rs.chains) rules += chain.rules.size();
+  if (rules > kMaxRulesForAttachedFixes) {
+    // Working out the fix reads and evaluates the file again, round by round: on 100,000
+    // rules that doubled the time of check. `fwmatrix fix` still writes it.
+    report.notes.push_back(
+        fmt::format("{}: no fixes attached to the FWM001 findings: {} rules (more than {}); `fwmatrix fix` writes them",
+                    file, rules, kMaxRulesForAttachedFixes));
+    return;
+  }
   fix::FixRequest fr;
   fr.path = file;
   if (!read_bytes(file, fr.bytes, read_limits(a.limits)).empty()) return;
@@ -127,26 +140,14 @@ void attach_fixes(const std::string& file, const CheckArgs& a, const Pack& pack,
       findings[i].fix.push_back({e.line, e.replace, e.lines});
 }
 
-}  // namespace
-
-InputSummary input_summary(const Ruleset& rs) {
-  std::size_t rule_count = 0;
-  for (const auto& ch : rs.chains)
-    if (!ch.restates) rule_count += ch.rules.size();  // repetitions are not rules of the file
-  return {rs.variant.empty() ? rs.file : fmt::format("{} [{}]", rs.file, rs.variant), rs.format, rule_count,
-          rs.line_count};
-}
-
-int cmd_check(const CheckArgs& args) {
-  // Settings from .fwmatrix.yaml (found upward from the first file) fill what the command
-  // line leaves open.
-  CheckArgs a = args;
-  ProjectConfig config;
+// Settings from .fwmatrix.yaml (found upward from the first file) fill what the command
+// line leaves open. False (after saying why) when the file cannot be read.
+bool apply_project_config(CheckArgs& a, ProjectConfig& config) {
   if (!a.no_config && !a.files.empty()) {
     ConfigLoad found = a.config.empty() ? find_project_config(a.files.front()) : load_project_config(a.config);
     if (!found.error.empty()) {
       fmt::print(stderr, "fwmatrix: {}\n", found.error);
-      return 2;
+      return false;
     }
     config = found.config;
     if (a.roles.empty()) a.roles = config.roles;
@@ -160,29 +161,26 @@ int cmd_check(const CheckArgs& args) {
           std::find(a.limits_given.begin(), a.limits_given.end(), s.key) == a.limits_given.end())
         a.limits.*s.member = it->second;
   }
-  // The first file is loaded while the topology, the rule pack and the IPsec policies are
-  // read (a large ruleset takes far longer than they do).
-  auto load_options = [&a]() -> LoadOptions { return {a.format, a.profile, a.allow_outside, a.limits}; };
-  std::future<LoadResult> first_file;
-  if (!a.files.empty())
-    first_file = std::async(std::launch::async,
-                            [path = a.files.front(), options = load_options()] { return load_input(path, options); });
-  // Network mode: the topology names the roles (and may name the pack and lb_mode).
-  std::optional<Topology> topology;
+  return true;
+}
+
+// The topology (network mode: it names the roles, and may name the pack and lb_mode) and
+// the rule pack, with the roles checked against both. False (after saying why) on an
+// error.
+bool load_pack_and_topology(CheckArgs& a, std::optional<Pack>& pack, std::optional<Topology>& topology) {
   if (!a.topology.empty()) {
     auto loaded = load_topology_file(a.topology, nullptr);
     if (!loaded.topology) {
       fmt::print(stderr, "fwmatrix: {}\n", loaded.error);
-      return 2;
+      return false;
     }
     if (!a.pack_given && !loaded.topology->pack.empty()) a.pack = loaded.topology->pack;
   }
-  std::optional<Pack> pack;
   if (!a.roles.empty() || !a.topology.empty()) {
     auto loaded = find_pack(a.pack, a.rules_dir);
     if (!loaded.pack) {
       fmt::print(stderr, "fwmatrix: {}\n", loaded.error);
-      return 2;
+      return false;
     }
     pack = std::move(loaded.pack);
     for (const auto& role : a.roles) {
@@ -190,7 +188,7 @@ int cmd_check(const CheckArgs& args) {
         std::vector<std::string> ids;
         for (const auto& r : pack->roles) ids.push_back(r.id);
         fmt::print(stderr, "fwmatrix: unknown role '{}' (pack {} has: {})\n", role, pack->name, fmt::join(ids, ", "));
-        return 2;
+        return false;
       }
     }
   }
@@ -199,7 +197,7 @@ int cmd_check(const CheckArgs& args) {
     auto loaded = load_topology_file(a.topology, &*pack);
     if (!loaded.topology) {
       fmt::print(stderr, "fwmatrix: {}\n", loaded.error);
-      return 2;
+      return false;
     }
     topology = std::move(loaded.topology);
     // --role with --topology: only those roles of the topology; a role it does not place
@@ -211,7 +209,7 @@ int cmd_check(const CheckArgs& args) {
         for (const auto& r : topology->roles) placed.push_back(r.id);
         fmt::print(stderr, "fwmatrix: role '{}' is not placed by the topology {} (it places: {})\n", role, a.topology,
                    placed.empty() ? "no role" : fmt::format("{}", fmt::join(placed, ", ")));
-        return 2;
+        return false;
       }
     if (!a.roles.empty())
       std::erase_if(topology->roles, [&](const TopologyRole& r) {
@@ -222,27 +220,55 @@ int cmd_check(const CheckArgs& args) {
     a.roles.clear();
     for (const auto& r : topology->roles) a.roles.push_back(r.id);
   }
-  std::set<std::string> baseline;
-  if (!a.baseline.empty() && !read_baseline(a.baseline, baseline)) return 2;
+  return true;
+}
 
-  auto wants = [&a](const char* format) {
-    return std::any_of(a.outputs.begin(), a.outputs.end(), [&](const OutputSpec& o) { return o.format == format; });
-  };
-  const bool wants_html = wants("html");
-  Report report;
-  report.roles = a.roles;
-  report.category = a.category;
-  if (pack) report.pack = pack->name;
-  bool input_error = false;
-  std::string lb_mode = !a.lb_mode.empty() ? a.lb_mode : pack ? pack->default_lb_mode : "hardware";
-  // IPsec policies (--ipsec): read once, checked once (FWM010, FWM011) whatever the firewall files.
-  std::vector<std::unique_ptr<IpsecPolicy>> ipsec_policies;
-  std::vector<const IpsecPolicy*> ipsec_views;
+// Writes every report --report/-o asks for. Whether a text report went to standard
+// output (the summary line is then its end); nullopt when a file cannot be written.
+std::optional<bool> write_reports(const CheckArgs& a, const Report& report) {
+  bool text_on_stdout = false;
+  for (const auto& out : a.outputs) {
+    std::string text;
+    if (out.format == "sarif" && !out.to_stdout()) {
+      // Written as it is laid out: the SARIF of a large ruleset is tens of MB.
+      std::ofstream file(out.path, std::ios::binary);
+      if (file)
+        write_sarif(report, [&file](std::string_view part) {
+          file.write(part.data(), static_cast<std::streamsize>(part.size()));
+        });
+      if (!file) {
+        fmt::print(stderr, "fwmatrix: cannot write {}\n", out.path);
+        return std::nullopt;
+      }
+      continue;
+    }
+    if (out.format == "sarif")
+      text = render_sarif(report);
+    else if (out.format == "json")
+      text = render_json(report);
+    else if (out.format == "markdown")
+      text = render_markdown(report);
+    else if (out.format == "html")
+      text = render_html(report);
+    else
+      text = render_text_output(report, out.to_stdout() && use_color(STDOUT_FILENO), a.quiet);
+    text_on_stdout |= out.format == "text" && out.to_stdout();
+    if (!write_output(out.path, text)) return std::nullopt;
+  }
+  return text_on_stdout;
+}
+
+// The IPsec policies (--ipsec): read once, checked once (FWM010, FWM011) whatever the
+// firewall files; their inputs and diagnostics go into the report. False (after saying
+// why) when one cannot be read.
+bool load_ipsec_policies(const CheckArgs& a, bool wants_html, Report& report,
+                         std::vector<std::unique_ptr<IpsecPolicy>>& ipsec_policies,
+                         std::vector<const IpsecPolicy*>& ipsec_views) {
   for (const auto& path : a.ipsec) {
     auto loaded = ipsec::load_ipsec_policy(path, "", read_limits(a.limits));
     if (!loaded.policy) {
       fmt::print(stderr, "fwmatrix: {}\n", loaded.error);
-      return 2;
+      return false;
     }
     const IpsecPolicy& p = *loaded.policy;
     report.inputs.push_back({p.file, p.format, p.entries.size(), p.line_count});
@@ -260,6 +286,49 @@ int cmd_check(const CheckArgs& args) {
     ipsec_views.push_back(loaded.policy.get());
     ipsec_policies.push_back(std::move(loaded.policy));
   }
+  return true;
+}
+
+}  // namespace
+
+InputSummary input_summary(const Ruleset& rs) {
+  std::size_t rule_count = 0;
+  for (const auto& ch : rs.chains)
+    if (!ch.restates) rule_count += ch.rules.size();  // repetitions are not rules of the file
+  return {rs.variant.empty() ? rs.file : fmt::format("{} [{}]", rs.file, rs.variant), rs.format, rule_count,
+          rs.line_count};
+}
+
+int cmd_check(const CheckArgs& args) {
+  CheckArgs a = args;
+  ProjectConfig config;
+  if (!apply_project_config(a, config)) return 2;
+  // The first file is loaded while the topology, the rule pack and the IPsec policies are
+  // read (a large ruleset takes far longer than they do).
+  auto load_options = [&a]() -> LoadOptions { return {a.format, a.profile, a.allow_outside, a.limits}; };
+  std::future<LoadResult> first_file;
+  if (!a.files.empty())
+    first_file = std::async(std::launch::async,
+                            [path = a.files.front(), options = load_options()] { return load_input(path, options); });
+  std::optional<Topology> topology;
+  std::optional<Pack> pack;
+  if (!load_pack_and_topology(a, pack, topology)) return 2;
+  std::set<std::string> baseline;
+  if (!a.baseline.empty() && !read_baseline(a.baseline, baseline)) return 2;
+
+  auto wants = [&a](const char* format) {
+    return std::any_of(a.outputs.begin(), a.outputs.end(), [&](const OutputSpec& o) { return o.format == format; });
+  };
+  const bool wants_html = wants("html");
+  Report report;
+  report.roles = a.roles;
+  report.category = a.category;
+  if (pack) report.pack = pack->name;
+  bool input_error = false;
+  std::string lb_mode = !a.lb_mode.empty() ? a.lb_mode : pack ? pack->default_lb_mode : "hardware";
+  std::vector<std::unique_ptr<IpsecPolicy>> ipsec_policies;
+  std::vector<const IpsecPolicy*> ipsec_views;
+  if (!load_ipsec_policies(a, wants_html, report, ipsec_policies, ipsec_views)) return 2;
   bool ipsec_checked = false;
   if (!ipsec_views.empty() && !pack)
     report.notes.push_back("--ipsec given without --role: the IPsec exemption checks (FWM010, FWM011) did not run");
@@ -320,22 +389,9 @@ int cmd_check(const CheckArgs& args) {
                              std::make_move_iterator(findings.end()));
     }
     if (pack && file != "-") {
-      std::size_t rules = 0;
-      for (const auto& chain : loaded.ruleset->chains) rules += chain.rules.size();
-      if (rules > kMaxRulesForAttachedFixes) {
-        // Working out the fix reads and evaluates the file again, round by round: on
-        // 100,000 rules that doubled the time of check. `fwmatrix fix` still writes it.
-        if (std::any_of(report.findings.begin() + static_cast<long>(file_findings), report.findings.end(),
-                        [](const Finding& f) { return f.rule_id == "FWM001"; }))
-          report.notes.push_back(
-              fmt::format("{}: no fixes attached to the FWM001 findings: {} rules (more than {}); "
-                          "`fwmatrix fix` writes them",
-                          file, rules, kMaxRulesForAttachedFixes));
-      } else {
-        AnalysisRequest request{&*pack, a.roles, lb_mode};
-        if (topology) request.topology = &*topology;
-        attach_fixes(file, a, *pack, request, loaded.ruleset->format, report.findings, file_findings);
-      }
+      AnalysisRequest request{&*pack, a.roles, lb_mode};
+      if (topology) request.topology = &*topology;
+      attach_fixes(file, a, *pack, request, *loaded.ruleset, report, file_findings);
     }
     // Findings keep no reference into the ruleset: the last one is left to the end of the
     // process (the others are freed at the end of their turn).
@@ -364,38 +420,11 @@ int cmd_check(const CheckArgs& args) {
                                          unchanged == 1 ? "" : "s"));
   }
 
-  bool text_on_stdout = false;
-  for (const auto& out : a.outputs) {
-    std::string text;
-    if (out.format == "sarif" && !out.to_stdout()) {
-      // Written as it is laid out: the SARIF of a large ruleset is tens of MB.
-      std::ofstream file(out.path, std::ios::binary);
-      if (file)
-        write_sarif(report, [&file](std::string_view part) {
-          file.write(part.data(), static_cast<std::streamsize>(part.size()));
-        });
-      if (!file) {
-        fmt::print(stderr, "fwmatrix: cannot write {}\n", out.path);
-        return 2;
-      }
-      continue;
-    }
-    if (out.format == "sarif")
-      text = render_sarif(report);
-    else if (out.format == "json")
-      text = render_json(report);
-    else if (out.format == "markdown")
-      text = render_markdown(report);
-    else if (out.format == "html")
-      text = render_html(report);
-    else
-      text = render_text_output(report, out.to_stdout() && use_color(STDOUT_FILENO), a.quiet);
-    text_on_stdout |= out.format == "text" && out.to_stdout();
-    if (!write_output(out.path, text)) return 2;
-  }
+  const std::optional<bool> text_on_stdout = write_reports(a, report);
+  if (!text_on_stdout) return 2;
   if (timing_enabled()) print_timing("report written", 0);
   // The one-line summary: the end of a text report on stdout, else on stderr.
-  if (!text_on_stdout && !a.quiet) fmt::print(stderr, "{}", render_summary(report));
+  if (!*text_on_stdout && !a.quiet) fmt::print(stderr, "{}", render_summary(report));
 
   if (input_error) return 2;
   int threshold = fail_rank(a.fail_on);
