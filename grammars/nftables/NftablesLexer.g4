@@ -127,6 +127,19 @@ NOT         : '!' ;
 AMP         : '&' ;
 PIPE        : '|' ;
 CARET       : '^' ;
+// nft's scanner reads these words as the operators ("ne" is NEQ, "or" is '|'); the
+// frontend reads them as the symbols.
+NEQ_WORD    : 'ne' ;
+EQ_WORD     : 'eq' ;
+LE_WORD     : 'le' ;
+GE_WORD     : 'ge' ;
+LT_WORD     : 'lt' ;
+GT_WORD     : 'gt' ;
+LSHIFT_WORD : 'lshift' ;
+RSHIFT_WORD : 'rshift' ;
+AND_WORD    : 'and' ;
+OR_WORD     : 'or' ;
+XOR_WORD    : 'xor' ;
 LBRACE      : '{' ;
 RBRACE      : '}' ;
 LPAREN      : '(' ;
@@ -147,14 +160,23 @@ STAR        : '*' ;
 // '_', '.', '/', '-'): `$lan-if`, `$net/v4`.
 VARREF      : '$' [a-zA-Z_] [a-zA-Z0-9_./-]* ;
 SETREF      : '@' [a-zA-Z_] [a-zA-Z0-9_./\\-]* ;
+// A lone '@' (`tcp option @255,8,8`: nft's AT token, a raw option of its number).
+AT          : '@' ;
 STRING      : '"' ( '\\' . | ~["\\\r\n] )* '"' ;
 SQSTRING    : '\'' ~['\r\n]* '\'' ;
 VALUE
   : [a-zA-Z0-9_] ( [a-zA-Z0-9_./\\*-]* [a-zA-Z0-9_/\\*] )?
   | ADDRESS_WITH_COLONS
   ;
-// IPv6 and MAC addresses: at least two colons, so that "22:accept" is three tokens.
-fragment ADDRESS_WITH_COLONS : [0-9a-fA-F]* ':' [0-9a-fA-F]* ':' [0-9a-fA-F:.]* ( '/' [0-9]+ )? ;
+// IPv6 and MAC addresses: at least two colons, so that "22:accept" is three tokens; as in
+// nft's scanner (scanner.l: ip6addr, macaddr), never three colons in a row and no single
+// colon at the end: "aaaa:::accept" is "aaaa::", ':', "accept" (v677 is `({hex4}:){7}:`)
+// and "::dddd: drop" is "::dddd", ':', "drop".
+fragment ADDRESS_WITH_COLONS
+  : HEX_DIGIT* ':' ( ':' ADDRESS_REST? | HEX_DIGIT+ ':' ( ':' ADDRESS_REST? | ADDRESS_REST ) ) ( '/' [0-9]+ )? ;
+fragment ADDRESS_REST : ADDRESS_CHAR ( ADDRESS_CHAR | ':' ADDRESS_CHAR | ':' ':' ADDRESS_CHAR )* ( ':' ':' )? ;
+fragment ADDRESS_CHAR : [0-9a-fA-F.] ;
+fragment HEX_DIGIT : [0-9a-fA-F] ;
 
 LINE_CONT   : '\\' [ \t]* '\r'? '\n' -> skip ;
 COMMENT_TXT : '#' ~[\r\n]* -> skip ;

@@ -115,14 +115,18 @@ typeWord : identifier ;
 ruleBody : statement+ ;
 
 // `tcp option maxseg size set rt mtu`, `tcp option maxseg size 1460`, `tcp option sack-perm
-// exists`: an option and its field (or exists / missing), then a value or `set`.
+// exists`: an option and its field (or exists / missing), then a value or `set`;
+// `tcp option @255,8,8 255`: a raw option (its number, offset and length in bits).
+// `ct event set new,destroy`: a statement's value may be a list (parser_bison.y:
+// list_stmt_expr).
 statement
   : TCP OPTION field field (SET valueExpr | relOp? rhs)?   # tcpOptionStatement
+  | TCP OPTION AT VALUE COMMA VALUE COMMA VALUE (SET valueExpr | relOp? rhs)   # tcpRawOptionStatement
   | selectorExpr (relOp | OVER)? rhs                 # matchStatement
   | selectorExpr VMAP vmapOperand                     # vmapStatement
   | selectorExpr MAP vmapOperand                      # mapLookupStatement
   | VMAP vmapOperand                                  # keylessVmapStatement
-  | selectorExpr SET valueExpr                        # setValueStatement
+  | selectorExpr SET valueExpr (COMMA valueExpr)*     # setValueStatement
   | verdict                                           # verdictStatement
   | REJECT (WITH rejectWord+)?                        # rejectStatement
   | COUNTER (PACKETS VALUE BYTES VALUE | BYTES VALUE PACKETS VALUE | VALUE objectRef)?   # counterStatement
@@ -146,15 +150,23 @@ selector
   | (IP | IP6 | TCP | UDP | UDPLITE | SCTP | DCCP | TH | ICMP | ICMPV6 | ETHER | VLAN | ARP) field   # payloadSelector
   | META field                                                                # metaSelector
   | (IIF | IIFNAME | OIF | OIFNAME)                                           # interfaceSelector
-  | CT (ORIGINAL | REPLY)? field                                              # ctSelector
+  | CT (ORIGINAL | REPLY)? ctKey                                              # ctSelector
   | FIB field (DOT field)* field                                              # fibSelector
   | SETREF COMMA VALUE COMMA VALUE                                            # rawSelector
   ;
 
+// A ct key is a field other than a direction: `ct original zone set 1` is no `ct original`
+// match (parser_bison.y: ct_expr, ct_dir).
+ctKey
+  : VALUE | OPTION | PRIORITY | LEVEL | PREFIX | IIF | IIFNAME | OIF | OIFNAME | TIMEOUT | EXPIRES | BYTES | PACKETS
+  | HANDLE | INDEX | FLAGS | DEVICE | GROUP
+  | IP | IP6 | INET | ARP | BRIDGE | NETDEV | TCP | UDP | UDPLITE | SCTP | DCCP | ICMP | ICMPV6 | ETHER | VLAN
+  | TYPE | DNAT | SNAT | REDIRECT | RESET | DESTROY
+  ;
 field : VALUE | keywordAsValue | OPTION | PRIORITY | LEVEL | PREFIX | IIF | IIFNAME | OIF | OIFNAME | TIMEOUT | EXPIRES | BYTES | PACKETS | HANDLE | INDEX | FLAGS | DEVICE | GROUP ;
 
-relOp : NEQ | EQ | LT | GT | LE | GE | NOT ;
-binOp : AMP | PIPE | CARET | LSHIFT | RSHIFT ;
+relOp : NEQ | EQ | LT | GT | LE | GE | NOT | NEQ_WORD | EQ_WORD | LT_WORD | GT_WORD | LE_WORD | GE_WORD ;
+binOp : AMP | PIPE | CARET | LSHIFT | RSHIFT | AND_WORD | OR_WORD | XOR_WORD | LSHIFT_WORD | RSHIFT_WORD ;
 
 rhs : rhsItem ((COMMA | SLASH | PIPE) rhsItem)* ;
 rhsItem : concatValue ;
@@ -256,6 +268,7 @@ identifier
   | ORIGINAL | REPLY | FIB | IIF | IIFNAME | OIF | OIFNAME | ACCEPT | DROP | REJECT | WITH | JUMP | GOTO | RETURN
   | CONTINUE | QUEUE | COUNTER | PACKETS | BYTES | LOG | PREFIX | LEVEL | GROUP | SNAPLEN | LIMIT | RATE | OVER
   | UNTIL | BURST | QUOTA | USED | NOTRACK | DNAT | SNAT | MASQUERADE | REDIRECT | TO | METER | OPTION | RT
+  | NEQ_WORD | EQ_WORD | LT_WORD | GT_WORD | LE_WORD | GE_WORD | AND_WORD | OR_WORD | XOR_WORD | LSHIFT_WORD | RSHIFT_WORD
   ;
 
 string : STRING | SQSTRING ;

@@ -391,6 +391,72 @@ TEST_CASE("nftables validation: what nft accepts next to each refused rule stays
   }
 }
 
+TEST_CASE("nftables real syntax: ct fields set by a rule change no verdict", "[nftables][issue25]") {
+  // tests/py any/ct.t ok lines: `ct mark set 0x00000001 or ct mark` (nft's scanner reads
+  // "or" as '|'), `ct event set new,related,destroy,label` (a list), `ct original zone set
+  // 1` (a direction, then the key). Each writes conntrack state and goes on.
+  const std::string text = input_chain("drop",
+                                       "\t\tct mark set 0x00000001 or ct mark\n"
+                                       "\t\tct event set new,related,destroy,label\n"
+                                       "\t\tct event set new,destroy\n"
+                                       "\t\tct original zone set 1\n"
+                                       "\t\tct reply zone set 1\n"
+                                       "\t\ttcp dport 22 accept\n",
+                                       "ip");
+  auto rs = load_text(text);
+  INFO(errors_of(*rs));
+  REQUIRE(diags(*rs, "FWM090").empty());
+  auto tcp = ports(*rs, kProtoTcp);
+  REQUIRE(tcp.accepted == PortSet(22, 22));
+  REQUIRE(tcp.undetermined.empty());
+}
+
+TEST_CASE("nftables real syntax: a raw tcp option is a match we do not model", "[nftables][issue25]") {
+  // tests/py any/tcpopt.t: `tcp option @255,8,8 255` (option kind 255, 8 bits at offset 8).
+  const std::string text = input_chain("drop", "\t\ttcp option @255,8,8 255 tcp dport 80 accept\n", "ip");
+  auto rs = load_text(text);
+  INFO(errors_of(*rs));
+  REQUIRE(diags(*rs, "FWM090").empty());
+  auto tcp = ports(*rs, kProtoTcp);
+  REQUIRE(tcp.undetermined == PortSet(80, 80));
+  REQUIRE(tcp.accepted.empty());
+}
+
+TEST_CASE("nftables real syntax: `ne` is the != operator", "[nftables][issue25]") {
+  // tests/py ip/tcp.t: `ip protocol ne tcp udp dport ssh accept` (scanner.l: "ne" is NEQ).
+  const std::string text = input_chain("drop",
+                                       "\t\tip protocol ne tcp udp dport ssh accept\n"
+                                       "\t\ttcp dport ne 22 tcp dport lt 1024 accept\n",
+                                       "ip");
+  auto rs = load_text(text);
+  INFO(errors_of(*rs));
+  REQUIRE(diags(*rs, "FWM090").empty());
+  REQUIRE(ports(*rs, kProtoUdp).accepted == PortSet(22, 22));
+  REQUIRE(ports(*rs, kProtoTcp).accepted == PortSet({{0, 21}, {23, 1023}}));
+}
+
+TEST_CASE("nftables real syntax: an IPv6 address ending in :: before a map's colon", "[nftables][issue25]") {
+  // tests/py ip6/vmap.t: nft's scanner reads "aaaa:::accept" as the address "aaaa::", ':'
+  // and "accept" (scanner.l v677: `({hex4}:){7}:`), and "::dddd: drop" as "::dddd", ':', "drop".
+  for (const char* rule : {"ip6 saddr vmap {1234:1234:1234:1234:1234:1234:aaaa:::accept, ::bbbb : drop}",
+                           "ip6 saddr vmap {1234:1234:1234:1234:1234:1234:aaaa:::accept,::cccc : drop}",
+                           "ip6 saddr vmap {1234:1234:1234:1234:1234:1234:aaaa:::accept,::dddd: drop}"}) {
+    std::string text = input_chain("drop", fmt::format("\t\t{}\n", rule), "ip6");
+    INFO(text);
+    auto rs = load_text(text);
+    INFO(errors_of(*rs));
+    CHECK(diags(*rs, "FWM090").empty());
+    // the key is 1234:1234:1234:1234:1234:1234:aaaa:0, and its verdict accept
+    CHECK(test::port_answer(*rs, {kProtoTcp, Family::V6, "1234:1234:1234:1234:1234:1234:aaaa:0"}).accepted ==
+          PortSet(0, 65535));
+    CHECK(test::port_answer(*rs, {kProtoTcp, Family::V6, "1234:1234:1234:1234:1234:1234:aaaa:1"}).accepted.empty());
+  }
+  // ip6/vmap.t fail line: an address cannot follow the verdict
+  auto rs = load_text(input_chain(
+      "accept", "\t\tip6 saddr vmap { 1234:1234:1234:1234:1234:1234:bbbb:::accept::adda : drop}\n", "ip6"));
+  CHECK(diags(*rs, "FWM090").size() == 1);
+}
+
 TEST_CASE("nftables real syntax: a shebang's --includepath is searched for includes", "[nftables][issue25]") {
   // nft(8): -I, --includepath directory: "Add the directory to the list of directories to be
   // searched for included files". /etc/nftables.conf with /etc/nftables.d beside it, copied

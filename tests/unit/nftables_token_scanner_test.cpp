@@ -77,6 +77,10 @@ TEST_CASE("nftables token scanner: the grammar's corner cases", "[nftables][scan
            "\r\n\r \n\t\t  \\\r\nlast",
            "::: :a: a:b a:b:c.d/ a:b:/12 1:2 ::/0 accept:",
            "tcpx tcp ip6x ip6 ACCEPT accept accepted policy drop;",
+           // never three colons in a row, no single colon at the end (nft's scanner.l)
+           "1234:1234:1234:1234:1234:1234:aaaa:::accept ::dddd: drop a::/64 a:b::: a:b: ::1:: a:b:c:::d",
+           "ip protocol ne tcp ct mark set 1 or ct mark and 2 xor 3 lshift 1 rshift 2 eq lt gt le ge nex",
+           "tcp option @255,8,8 255 @ @1 @a",
        }) {
     INFO(text);
     CHECK(difference(text).empty());

@@ -823,7 +823,7 @@ class FileParser {
     e.text = source_text(v);
     if (v->MAP() || !v->DOT().empty()) return e;
     for (auto* op : v->binOp())
-      if (!op->PIPE()) return e;
+      if (!op->PIPE() && !op->OR_WORD()) return e;
     std::vector<Expr> items;
     for (auto* term : v->valueTerm()) {
       if (!term->atom()) return e;
@@ -937,6 +937,16 @@ class FileParser {
   }
 
   // ------------------------------------------------------------- statements
+  // An operator as its symbol: nft's scanner reads "ne" as "!=", "or" as "|" (scanner.l).
+  static std::string operator_text(antlr4::ParserRuleContext* op) {
+    static const std::unordered_map<std::string, std::string> words = {
+        {"eq", "=="}, {"ne", "!="},     {"lt", "<"},      {"gt", ">"},  {"le", "<="}, {"ge", ">="},
+        {"and", "&"}, {"or", "|"},      {"xor", "^"},     {"lshift", "<<"}, {"rshift", ">>"}};
+    std::string text = op->getStart()->getText();
+    auto it = words.find(text);
+    return it == words.end() ? text : it->second;
+  }
+
   static std::string selector_text(P::SelectorContext* s) {
     std::string out;
     for (auto* child : s->children) {
@@ -957,7 +967,7 @@ class FileParser {
       auto ops = se->binOp();
       auto operands = se->atom();
       if (operands.size() == ops.size() && se->plainAtom().empty())
-        for (std::size_t i = 0; i < ops.size(); ++i) s.selector_ops.emplace_back(ops[i]->getText(), atom(operands[i]));
+        for (std::size_t i = 0; i < ops.size(); ++i) s.selector_ops.emplace_back(operator_text(ops[i]), atom(operands[i]));
     };
     if (auto* to = dynamic_cast<P::TcpOptionStatementContext*>(st)) {
       // nft(8) EXTENSION HEADER EXPRESSIONS: tcp option NAME FIELD; `set` rewrites it (an
@@ -968,7 +978,7 @@ class FileParser {
         s.kind = StmtKind::SetValue;
       } else {
         s.kind = StmtKind::Match;
-        if (to->relOp()) s.op = to->relOp()->getStart()->getText();
+        if (to->relOp()) s.op = operator_text(to->relOp());
         if (to->rhs()) {
           s.rhs = rhs(to->rhs());
         } else {  // exists / missing
@@ -976,10 +986,22 @@ class FileParser {
           s.rhs.text = fields[1]->getText();
         }
       }
+    } else if (auto* raw = dynamic_cast<P::TcpRawOptionStatementContext*>(st)) {
+      // tcp option @KIND,OFFSET,LENGTH: bits of a raw option; not modelled (undetermined)
+      auto v = raw->VALUE();
+      s.selectors.push_back(
+          fmt::format("tcp option @{},{},{}", v[0]->getText(), v[1]->getText(), v[2]->getText()));
+      if (raw->SET()) {
+        s.kind = StmtKind::SetValue;
+      } else {
+        s.kind = StmtKind::Match;
+        if (raw->relOp()) s.op = operator_text(raw->relOp());
+        s.rhs = rhs(raw->rhs());
+      }
     } else if (auto* m = dynamic_cast<P::MatchStatementContext*>(st)) {
       s.kind = StmtKind::Match;
       selectors(m->selectorExpr());
-      if (m->relOp()) s.op = m->relOp()->getStart()->getText();
+      if (m->relOp()) s.op = operator_text(m->relOp());
       if (m->OVER()) s.op = "over";
       s.rhs = rhs(m->rhs());
     } else if (auto* v = dynamic_cast<P::VmapStatementContext*>(st)) {

@@ -49,7 +49,8 @@ std::size_t plain_value_length(std::string_view s, std::size_t at) {
   return longest;
 }
 
-// ADDRESS_WITH_COLONS : [0-9a-fA-F]* ':' [0-9a-fA-F]* ':' [0-9a-fA-F:.]* ( '/' [0-9]+ )?
+// ADDRESS_WITH_COLONS: [0-9a-fA-F]* ':' [0-9a-fA-F]* ':' then [0-9a-fA-F:.]*, never three
+// colons in a row and not ending in a single colon, then ( '/' [0-9]+ )?.
 std::size_t address_length(std::string_view s, std::size_t at) {
   std::size_t i = at;
   for (int colon = 0; colon < 2; ++colon) {
@@ -57,7 +58,19 @@ std::size_t address_length(std::string_view s, std::size_t at) {
     if (i >= s.size() || s[i] != ':') return 0;
     ++i;
   }
-  while (i < s.size() && (is_hex(s[i]) || s[i] == ':' || s[i] == '.')) ++i;
+  // i - at >= 2 from here; an end is valid after a non-colon or after "::"
+  bool ended = s[i - 2] == ':';
+  std::size_t end = i;
+  while (i < s.size() && (is_hex(s[i]) || s[i] == ':' || s[i] == '.')) {
+    if (s[i] == ':' && s[i - 1] == ':' && s[i - 2] == ':') break;
+    ++i;
+    if (s[i - 1] != ':' || s[i - 2] == ':') {
+      ended = true;
+      end = i;
+    }
+  }
+  if (!ended) return 0;
+  i = end;
   if (i + 1 < s.size() && s[i] == '/' && is_digit(s[i + 1])) {
     i += 2;
     while (i < s.size() && is_digit(s[i])) ++i;
