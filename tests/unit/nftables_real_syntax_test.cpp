@@ -452,8 +452,8 @@ TEST_CASE("nftables real syntax: an IPv6 address ending in :: before a map's col
     CHECK(test::port_answer(*rs, {kProtoTcp, Family::V6, "1234:1234:1234:1234:1234:1234:aaaa:1"}).accepted.empty());
   }
   // ip6/vmap.t fail line: an address cannot follow the verdict
-  auto rs = load_text(input_chain(
-      "accept", "\t\tip6 saddr vmap { 1234:1234:1234:1234:1234:1234:bbbb:::accept::adda : drop}\n", "ip6"));
+  auto rs = load_text(
+      input_chain("accept", "\t\tip6 saddr vmap { 1234:1234:1234:1234:1234:1234:bbbb:::accept::adda : drop}\n", "ip6"));
   CHECK(diags(*rs, "FWM090").size() == 1);
 }
 

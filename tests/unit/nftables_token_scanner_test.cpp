@@ -5,13 +5,13 @@
 
 #include <fmt/format.h>
 
-#include "fwm_catch.hpp"
 #include <filesystem>
 #include <random>
 
 #include "NftablesLexer.h"
 #include "antlr4-runtime.h"
 #include "frontends/nftables/nftables_frontend.h"
+#include "fwm_catch.hpp"
 #include "util/text_input.h"
 
 using namespace fwm;

@@ -940,8 +940,8 @@ class FileParser {
   // An operator as its symbol: nft's scanner reads "ne" as "!=", "or" as "|" (scanner.l).
   static std::string operator_text(antlr4::ParserRuleContext* op) {
     static const std::unordered_map<std::string, std::string> words = {
-        {"eq", "=="}, {"ne", "!="},     {"lt", "<"},      {"gt", ">"},  {"le", "<="}, {"ge", ">="},
-        {"and", "&"}, {"or", "|"},      {"xor", "^"},     {"lshift", "<<"}, {"rshift", ">>"}};
+        {"eq", "=="}, {"ne", "!="}, {"lt", "<"},  {"gt", ">"},      {"le", "<="},    {"ge", ">="},
+        {"and", "&"}, {"or", "|"},  {"xor", "^"}, {"lshift", "<<"}, {"rshift", ">>"}};
     std::string text = op->getStart()->getText();
     auto it = words.find(text);
     return it == words.end() ? text : it->second;
@@ -967,7 +967,8 @@ class FileParser {
       auto ops = se->binOp();
       auto operands = se->atom();
       if (operands.size() == ops.size() && se->plainAtom().empty())
-        for (std::size_t i = 0; i < ops.size(); ++i) s.selector_ops.emplace_back(operator_text(ops[i]), atom(operands[i]));
+        for (std::size_t i = 0; i < ops.size(); ++i)
+          s.selector_ops.emplace_back(operator_text(ops[i]), atom(operands[i]));
     };
     if (auto* to = dynamic_cast<P::TcpOptionStatementContext*>(st)) {
       // nft(8) EXTENSION HEADER EXPRESSIONS: tcp option NAME FIELD; `set` rewrites it (an
@@ -989,8 +990,7 @@ class FileParser {
     } else if (auto* raw = dynamic_cast<P::TcpRawOptionStatementContext*>(st)) {
       // tcp option @KIND,OFFSET,LENGTH: bits of a raw option; not modelled (undetermined)
       auto v = raw->VALUE();
-      s.selectors.push_back(
-          fmt::format("tcp option @{},{},{}", v[0]->getText(), v[1]->getText(), v[2]->getText()));
+      s.selectors.push_back(fmt::format("tcp option @{},{},{}", v[0]->getText(), v[1]->getText(), v[2]->getText()));
       if (raw->SET()) {
         s.kind = StmtKind::SetValue;
       } else {
