@@ -100,15 +100,6 @@ const ChainReach* call_reach(const Rule& rule, const std::vector<ChainReach>& re
   return r.nothing ? nullptr : &r;
 }
 
-// The set of the intervals, in any order.
-template <class T>
-IntervalSet<T> joined(std::vector<Interval<T>> intervals) {
-  std::sort(intervals.begin(), intervals.end(), [](const Interval<T>& a, const Interval<T>& b) { return a.lo < b.lo; });
-  IntervalSet<T> out;
-  for (const auto& iv : intervals) out.add(iv.lo, iv.hi);
-  return out;
-}
-
 std::vector<ChainReach> chains_reach(const Ruleset& rs) {
   std::vector<ChainReach> reach(rs.chains.size());
   std::vector<std::uint8_t> state(rs.chains.size(), 0);  // 0 to do, 1 being worked out, 2 done
@@ -164,10 +155,10 @@ std::vector<ChainReach> chains_reach(const Ruleset& rs) {
         any_source = true;
       }
     }
-    if (!any_port) out.dport = joined(std::move(ports));
+    if (!any_port) out.dport = PortSet::union_of(std::move(ports));
     if (!any_proto) out.proto = protos;
     if (!any_source) {
-      out.src = AddrSet{joined(std::move(sources_v4)), joined(std::move(sources_v6))};
+      out.src = AddrSet{AddrIntervals::union_of(std::move(sources_v4)), AddrIntervals::union_of(std::move(sources_v6))};
     }
     reach[c] = std::move(out);
     state[c] = 2;

@@ -1,9 +1,9 @@
 #include "matrix/coverage.h"
 
 #include <algorithm>
-#include <atomic>
 #include <map>
-#include <thread>
+
+#include "util/two_threads.h"
 
 namespace fwm {
 
@@ -103,7 +103,7 @@ std::vector<JointQuery> joint_queries(const Ruleset& rs, const std::vector<const
       };
       auto it = std::find_if(joint.begin(), joint.end(), same);
       if (it == joint.end()) {
-        joint.push_back({f, req.direction, req.source_ports, {}, {}, {}, false, {}, {}, {}, {}});
+        joint.push_back({.family = f, .direction = req.direction, .source_ports = req.source_ports});
         it = joint.end() - 1;
       }
       for (int proto : req.protocols) it->protocols.set(static_cast<std::size_t>(proto));
@@ -165,31 +165,14 @@ void slice_from_joint(const JointQuery& q, CoverageSlice& slice) {
   }
 }
 
-// Runs work(i) for i in [0, n) on up to `threads` threads.
-template <class Work>
-void for_each_on_threads(std::size_t n, std::size_t threads, Work&& work) {
-  threads = std::max<std::size_t>(1, std::min(threads, n));
-  if (threads == 1) {
-    for (std::size_t i = 0; i < n; ++i) work(i);
-    return;
-  }
-  std::atomic<std::size_t> next{0};
-  std::vector<std::thread> pool;
-  for (std::size_t t = 0; t < threads; ++t)
-    pool.emplace_back([&] {
-      for (std::size_t i = next++; i < n; i = next++) work(i);
-    });
-  for (auto& th : pool) th.join();
-}
-
 }  // namespace
 
 std::vector<RequirementCoverage> compute_coverage(const Ruleset& rs,
                                                   const std::vector<const Requirement*>& requirements,
                                                   const CoverageOptions& options) {
   std::vector<JointQuery> joint = joint_queries(rs, requirements, options);
-  for_each_on_threads(joint.size(), options.threads,
-                      [&](std::size_t j) { evaluate_joint(rs, requirements, joint[j], options.limits); });
+  for_each_index_on_two_threads(joint.size(), options.threads >= 2,
+                                [&](std::size_t j) { evaluate_joint(rs, requirements, joint[j], options.limits); });
   // Per requirement and family: its joint query, when one answered it.
   std::map<std::pair<std::size_t, Family>, const JointQuery*> joint_of;
   for (const JointQuery& q : joint)
@@ -224,7 +207,7 @@ std::vector<RequirementCoverage> compute_coverage(const Ruleset& rs,
       }
     }
   };
-  for_each_on_threads(requirements.size(), options.threads, work);
+  for_each_index_on_two_threads(requirements.size(), options.threads >= 2, work);
   return out;
 }
 

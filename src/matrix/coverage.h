@@ -20,7 +20,7 @@ EvalResult evaluate_within(const Ruleset& rs, const Pipeline& pipeline, const Bo
                            std::size_t slice_threads = 1);
 
 struct CoverageOptions {
-  std::size_t threads = 2;
+  std::size_t threads = 2;  // 1 or 2 (two_threads.h)
   Limits limits;
   // The requirements of a path evaluated as one query (docs/architecture.md, "Joint
   // coverage"); false: each requirement and protocol on its own (the differential test).
