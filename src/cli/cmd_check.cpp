@@ -101,7 +101,7 @@ bool read_baseline(const std::string& path, std::set<std::string>& fingerprints)
 }
 
 // Rulesets larger than this get no fixes attached by `check` (a note says so).
-constexpr std::size_t kMaxRulesForAttachedFixes = 20'000;
+constexpr std::size_t kMaxRulesForAttachedFixes = 5'000;
 
 // The edits of `fwmatrix fix` under each FWM001 finding (SARIF fixes, text and Markdown
 // suggestions), when fwmatrix writes fixes for the format and the fix closes every gap.
